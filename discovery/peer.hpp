@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MPL-2.0
+// peer: what one node knows about one other node, and the liveness timeouts that judge it.
+#pragma once
+
+#include "protocol/node_id.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zmesh::discovery {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+enum class peer_state {
+    connecting,   // we dialled it and sent HELLO; its HELLO has not arrived yet
+    joined,       // handshake done, traffic seen within the evasive timeout
+    evasive,      // silent for longer than the evasive timeout, or its connection dropped
+    left,         // gone: LEAVE, expired, connection refused, or replaced by a restart
+};
+
+enum class leave_reason { none, leave, expired, disconnected, replaced, stopped };
+
+constexpr std::string_view to_string(peer_state s) noexcept {
+    switch (s) {
+        case peer_state::connecting: return "connecting";
+        case peer_state::joined: return "joined";
+        case peer_state::evasive: return "evasive";
+        case peer_state::left: return "left";
+    }
+    return "?";
+}
+
+constexpr std::string_view to_string(leave_reason r) noexcept {
+    switch (r) {
+        case leave_reason::none: return "";
+        case leave_reason::leave: return "leave";
+        case leave_reason::expired: return "expired";
+        case leave_reason::disconnected: return "disconnected";
+        case leave_reason::replaced: return "replaced";
+        case leave_reason::stopped: return "stopped";
+    }
+    return "?";
+}
+
+struct liveness_config {
+    milliseconds heartbeat{250};          // PING period
+    milliseconds evasive{1000};           // silence before a peer is suspected
+    milliseconds expired{3000};           // silence before a peer is declared left
+    milliseconds handshake{3000};         // a dialled peer must answer HELLO within this
+    milliseconds disconnect_grace{1000};  // after a dropped connection, time to come back
+};
+
+struct peer {
+    protocol::node_id id;
+    std::string name;
+    std::string pub_endpoint;       // what we dialled
+    std::string router_endpoint;    // what we dialled
+    std::string advertised_pub;     // what the peer said in HELLO: passed on in PEERS
+    std::string advertised_router;
+    std::vector<std::string> services;
+    bool observer = false;
+    peer_state state = peer_state::connecting;
+    clock::time_point created{};
+    clock::time_point last_seen{};
+    std::optional<clock::time_point> disconnected_at;   // set while its connection is down
+    std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown
+};
+
+enum class change_kind { joined, evasive, recovered, left };
+
+constexpr std::string_view to_string(change_kind k) noexcept {
+    switch (k) {
+        case change_kind::joined: return "joined";
+        case change_kind::evasive: return "evasive";
+        case change_kind::recovered: return "recovered";
+        case change_kind::left: return "left";
+    }
+    return "?";
+}
+
+// One state change of one peer, with a copy of the peer as it was then.
+struct peer_change {
+    change_kind kind;
+    leave_reason reason = leave_reason::none;
+    peer snapshot;
+};
+
+}  // namespace zmesh::discovery

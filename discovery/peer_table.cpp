@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MPL-2.0
+// peer_table: liveness transitions.
+#include "peer_table.hpp"
+
+namespace zmesh::discovery {
+
+peer* peer_table::find(const protocol::node_id& id) {
+    auto it = peers_.find(id);
+    return it == peers_.end() ? nullptr : &it->second;
+}
+
+peer* peer_table::find_by_pub_endpoint(const std::string& pub_endpoint) {
+    for (auto& [id, p] : peers_)
+        if (p.pub_endpoint == pub_endpoint) return &p;
+    return nullptr;
+}
+
+peer& peer_table::add(const protocol::node_id& id, std::string name, std::string pub_endpoint,
+                      std::string router_endpoint, clock::time_point now) {
+    peer p;
+    p.id = id;
+    p.name = std::move(name);
+    p.pub_endpoint = std::move(pub_endpoint);
+    p.router_endpoint = std::move(router_endpoint);
+    p.created = p.last_seen = now;
+    return peers_.emplace(id, std::move(p)).first->second;
+}
+
+std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& h,
+                                                clock::time_point now) {
+    p.name = h.name;
+    p.advertised_pub = h.pub_endpoint;
+    p.advertised_router = h.router_endpoint;
+    p.services = h.services;
+    p.observer = (h.flags & protocol::hello_flag_observer) != 0;
+    if (p.state == peer_state::connecting) {
+        p.state = peer_state::joined;
+        p.last_seen = now;
+        return peer_change{change_kind::joined, leave_reason::none, p};
+    }
+    return on_traffic(p, now);
+}
+
+std::optional<peer_change> peer_table::on_traffic(peer& p, clock::time_point now) {
+    p.last_seen = now;
+    // While its connection is down, stale messages still queued on our side must not clear
+    // the suspicion: only a reconnect does.
+    if (p.state == peer_state::evasive && !p.disconnected_at) {
+        p.state = peer_state::joined;
+        return peer_change{change_kind::recovered, leave_reason::none, p};
+    }
+    return std::nullopt;
+}
+
+std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point now) {
+    if (p.state == peer_state::connecting) return std::nullopt;
+    if (!p.disconnected_at) p.disconnected_at = now;
+    if (p.state == peer_state::joined) {
+        p.state = peer_state::evasive;
+        return peer_change{change_kind::evasive, leave_reason::none, p};
+    }
+    return std::nullopt;
+}
+
+std::optional<peer_change> peer_table::on_reconnect(peer& p, clock::time_point now) {
+    if (!p.disconnected_at) return std::nullopt;
+    p.disconnected_at.reset();
+    return on_traffic(p, now);
+}
+
+std::optional<peer_change> peer_table::on_reconnect_failed(peer& p) {
+    if (!p.disconnected_at || p.state == peer_state::connecting) return std::nullopt;
+    return remove(p.id, leave_reason::disconnected);
+}
+
+std::optional<peer_change> peer_table::remove(const protocol::node_id& id, leave_reason why) {
+    auto it = peers_.find(id);
+    if (it == peers_.end()) return std::nullopt;
+    peer p = std::move(it->second);
+    peers_.erase(it);
+    if (p.state == peer_state::connecting) return std::nullopt;
+    p.state = peer_state::left;
+    return peer_change{change_kind::left, why, std::move(p)};
+}
+
+std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<peer>* dropped) {
+    std::vector<peer_change> changes;
+    std::vector<std::pair<protocol::node_id, leave_reason>> gone;
+    for (auto& [id, p] : peers_) {
+        if (p.state == peer_state::connecting) {
+            if (now - p.created > cfg_.handshake) gone.emplace_back(id, leave_reason::expired);
+            continue;
+        }
+        const auto silent = now - p.last_seen;
+        if (p.disconnected_at && now - *p.disconnected_at > cfg_.disconnect_grace)
+            gone.emplace_back(id, leave_reason::disconnected);
+        else if (silent > cfg_.expired)
+            gone.emplace_back(id, leave_reason::expired);
+        else if (p.state == peer_state::joined && silent > cfg_.evasive) {
+            p.state = peer_state::evasive;
+            changes.push_back({change_kind::evasive, leave_reason::none, p});
+        }
+    }
+    for (const auto& [id, why] : gone) {
+        const auto it = peers_.find(id);
+        if (it->second.state == peer_state::connecting) {
+            ++handshake_timeouts_;
+            if (dropped) dropped->push_back(std::move(it->second));
+            peers_.erase(it);
+        } else if (auto c = remove(id, why)) {
+            changes.push_back(std::move(*c));
+        }
+    }
+    return changes;
+}
+
+}  // namespace zmesh::discovery

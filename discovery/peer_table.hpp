@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MPL-2.0
+// peer_table: the liveness state machine of every known peer. Pure logic: no sockets, and
+// time comes in as an argument, so every transition is unit-testable.
+//
+//   connecting --HELLO--> joined --silence > evasive--> evasive --silence > expired--> left
+//        |                  ^  \--disconnect--------------^   |  \--refused / grace--> left
+//        |                  \--traffic (or reconnect)-------------/
+//        \--no HELLO within handshake timeout--> dropped silently (never joined)
+#pragma once
+
+#include "peer.hpp"
+#include "protocol/control.hpp"
+
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace zmesh::discovery {
+
+class peer_table {
+public:
+    explicit peer_table(liveness_config cfg = {}) : cfg_(cfg) {}
+
+    const liveness_config& config() const noexcept { return cfg_; }
+
+    peer* find(const protocol::node_id& id);
+    // Returns: the live peer we dial at `pub_endpoint`, if any.
+    peer* find_by_pub_endpoint(const std::string& pub_endpoint);
+
+    // Records a peer we are about to dial. Precondition: !find(id).
+    peer& add(const protocol::node_id& id, std::string name, std::string pub_endpoint,
+              std::string router_endpoint, clock::time_point now);
+
+    // Its HELLO arrived: connecting -> joined, evasive -> recovered, and its declared
+    // name, endpoints and services are taken.
+    std::optional<peer_change> on_hello(peer& p, const protocol::hello& h, clock::time_point now);
+    // Any traffic from it is a sign of life.
+    std::optional<peer_change> on_traffic(peer& p, clock::time_point now);
+    // Its TCP connection dropped (socket monitor): suspect at once.
+    std::optional<peer_change> on_disconnect(peer& p, clock::time_point now);
+    // The dropped connection is back (socket monitor): no longer suspect.
+    std::optional<peer_change> on_reconnect(peer& p, clock::time_point now);
+    // A reconnect to a peer whose connection dropped failed: the process is gone.
+    std::optional<peer_change> on_reconnect_failed(peer& p);
+
+    // Removes the peer. Returns: a `left` change when it had joined; nothing for a peer
+    // still connecting (it never counted as a member).
+    std::optional<peer_change> remove(const protocol::node_id& id, leave_reason why);
+
+    // Applies the timeouts. Returns: the changes, in order; peers that left are erased.
+    // Connecting peers that never answered are erased too, counted in handshake_timeouts()
+    // and appended to `dropped` (when given) so the caller can close their sockets.
+    std::vector<peer_change> tick(clock::time_point now, std::vector<peer>* dropped = nullptr);
+
+    std::size_t handshake_timeouts() const noexcept { return handshake_timeouts_; }
+    const std::unordered_map<protocol::node_id, peer>& all() const noexcept { return peers_; }
+
+private:
+    liveness_config cfg_;
+    std::unordered_map<protocol::node_id, peer> peers_;
+    std::size_t handshake_timeouts_ = 0;
+};
+
+}  // namespace zmesh::discovery

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MPL-2.0
+// options: everything a node can be configured with, and its defaults.
+#pragma once
+
+#include "discovery/beacon_socket.hpp"
+#include "discovery/peer.hpp"
+#include "log.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zmesh {
+
+using std::chrono::milliseconds;
+
+struct options {
+    std::string name;                  // "" = "<hostname>-<pid>"; 1..64 bytes
+    std::string mesh = "default";      // nodes only talk within one mesh id; 1..64 bytes
+
+    // Discovery
+    std::uint16_t beacon_port = discovery::default_beacon_port;
+    milliseconds beacon_interval{1000};   // 0 = no beacons (seeds only)
+    std::string interface;             // "" or "auto": loopback + one LAN NIC; else NAME or IP.
+                                       // Env ZMESH_INTERFACE sets the default in the tools.
+    std::string advertise;             // host peers should dial; "" = as they saw us
+    std::vector<std::string> seeds;    // "tcp://host:port" ROUTER endpoints to ask for the mesh
+    milliseconds seed_interval{1000};  // how often seeds are (re)contacted
+
+    // Sockets
+    std::string bind = "*";            // host the PUB and ROUTER bind on
+    std::uint16_t pub_port = 0;        // 0 = any free port
+    std::uint16_t router_port = 0;     // 0 = any free port; fix it on a node others seed from
+
+    // Liveness: see discovery/peer_table.hpp for the state machine.
+    discovery::liveness_config liveness;
+
+    bool observer = false;             // a passive watcher (the monitor): not a mesh member
+
+    log_level log = log_level::warn;
+    log_sink log_to;                   // default: one line per record on stderr
+};
+
+// Returns: "" when `o` is valid, else a one-line explanation (the node constructor throws it).
+std::string validate(const options& o);
+
+}  // namespace zmesh

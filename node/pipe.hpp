@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MPL-2.0
+// pipe: how other threads talk to the reactor (commands in) and how the reactor talks to
+// the delivery thread (events out). Inproc sockets carrying one pointer per message: the
+// object moves between threads without a copy and without a lock.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace zmesh::detail {
+
+// The process-wide context that every inproc pipe lives in. Never destroyed: threads
+// outside the node may hold pipe sockets until they exit.
+zmq::context_t& pipe_context();
+
+// Returns: a fresh "inproc://zmesh-<what>-<n>" endpoint, unique in this process.
+std::string unique_inproc(const char* what);
+
+// Sends ownership of `object` through `socket`. Returns: false (and `object` is destroyed)
+// when the socket would block or is closed.
+template <class T>
+bool send_owned(zmq::socket_t& socket, std::unique_ptr<T> object,
+                zmq::send_flags flags = zmq::send_flags::none) {
+    T* raw = object.get();
+    zmq::message_t msg(sizeof raw);
+    std::memcpy(msg.data(), &raw, sizeof raw);
+    try {
+        if (!socket.send(msg, flags)) return false;
+    } catch (const zmq::error_t&) {
+        return false;
+    }
+    object.release();
+    return true;
+}
+
+// Receives ownership of an object sent with send_owned. Returns: null on EAGAIN.
+template <class T>
+std::unique_ptr<T> receive_owned(zmq::socket_t& socket,
+                                 zmq::recv_flags flags = zmq::recv_flags::dontwait) {
+    zmq::message_t msg;
+    if (!socket.recv(msg, flags) || msg.size() != sizeof(T*)) return nullptr;
+    T* raw = nullptr;
+    std::memcpy(&raw, msg.data(), sizeof raw);
+    return std::unique_ptr<T>(raw);
+}
+
+// The sending end of a node's command pipe, usable from any thread: each thread gets its own
+// PUSH socket (cached per thread), so senders never share a socket and never lock.
+class command_sender {
+public:
+    explicit command_sender(std::string endpoint);
+    ~command_sender();
+    command_sender(const command_sender&) = delete;
+    command_sender& operator=(const command_sender&) = delete;
+
+    // Returns: the calling thread's socket for this pipe.
+    zmq::socket_t& socket() const;
+
+private:
+    std::string endpoint_;
+    std::uint64_t serial_;
+    std::shared_ptr<std::atomic<bool>> alive_;
+};
+
+}  // namespace zmesh::detail

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor: socket setup, the poll loop, commands from the pipe, timers and deliveries.
+#include "reactor.hpp"
+
+#include "pipe.hpp"
+#include "protocol/endpoint.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace zmesh::detail {
+
+namespace {
+
+// Batches keep one busy socket from starving the others and the timers.
+constexpr int max_batch = 256;
+
+std::uint16_t bound_port(zmq::socket_t& s) {
+    const auto ep = protocol::parse_tcp_endpoint(s.get(zmq::sockopt::last_endpoint));
+    return ep ? ep->port : 0;
+}
+
+zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std::string& host,
+                          std::uint16_t port, const char* what) {
+    zmq::socket_t s(ctx, type);
+    s.set(zmq::sockopt::linger, 0);
+    const std::string ep =
+        "tcp://" + host + ":" + (port ? std::to_string(port) : std::string("*"));
+    try {
+        s.bind(ep);
+    } catch (const zmq::error_t& e) {
+        throw std::runtime_error(std::string("cannot bind ") + what + " to " + ep + ": " +
+                                 e.what());
+    }
+    return s;
+}
+
+}  // namespace
+
+reactor::reactor(setup s)
+    : opts_(std::move(s.opts)),
+      id_(s.id),
+      log_(opts_.name, opts_.log, opts_.log_to),
+      net_ctx_(1),
+      commands_(pipe_context(), zmq::socket_type::pull),
+      deliveries_(pipe_context(), zmq::socket_type::pair),
+      table_(opts_.liveness) {
+    commands_.set(zmq::sockopt::linger, 0);
+    commands_.bind(s.command_endpoint);
+    deliveries_.set(zmq::sockopt::linger, -1);
+    deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
+    deliveries_.bind(s.delivery_endpoint);
+
+    pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB");
+    router_ =
+        bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port, "ROUTER");
+    // A peer that reconnects (same id) replaces its stale connection instead of being refused.
+    router_.set(zmq::sockopt::router_handover, 1);
+    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_control_size * 4));
+
+    sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
+    sub_.set(zmq::sockopt::linger, 0);
+    // The SUB connects to every peer's PUB, so its monitor sees every peer's connection drop
+    // (kernel FIN/RST) with the endpoint it dialled: one monitor for the whole mesh.
+    const std::string monitor_ep = unique_inproc("monitor");
+    if (zmq_socket_monitor(sub_.handle(), monitor_ep.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CONNECT_RETRIED) != 0)
+        throw std::runtime_error("cannot monitor SUB socket");
+    sub_monitor_ = zmq::socket_t(net_ctx_, zmq::socket_type::pair);
+    sub_monitor_.set(zmq::sockopt::linger, 0);
+    sub_monitor_.connect(monitor_ep);
+
+    open_beacon();
+    const auto pub_port = std::to_string(bound_port(pub_));
+    const auto router_port = std::to_string(bound_port(router_));
+    self_pub_ = "tcp://" + hello_host_ + ":" + pub_port;
+    self_router_ = "tcp://" + hello_host_ + ":" + router_port;
+
+    for (const auto& seed : opts_.seeds) {
+        zmq::socket_t probe(net_ctx_, zmq::socket_type::dealer);
+        probe.set(zmq::sockopt::linger, 0);
+        // Without a connection a probe HELLO is dropped, not queued: a seed that comes back
+        // later gets one fresh HELLO, not a backlog.
+        probe.set(zmq::sockopt::immediate, 1);
+        probe.set(zmq::sockopt::sndhwm, 4);
+        probe.connect(seed);
+        seed_probes_.push_back(std::move(probe));
+    }
+    log(log_level::info, "node " + id_.short_hex() + " on mesh '" + opts_.mesh + "': pub " +
+                             self_pub_ + ", router " + self_router_);
+}
+
+reactor::~reactor() = default;
+
+void reactor::run() noexcept {
+    try {
+        loop();
+    } catch (const std::exception& e) {
+        // Only setup-time bugs or ETERM get here: network input never throws.
+        log(log_level::error, std::string("reactor stopped: ") + e.what());
+    }
+    try {
+        leave_all();
+        deliver(std::make_unique<delivery>(end_of_deliveries{}));
+        // Drop commands that raced with stop: their callers see a broken promise, not a hang.
+        while (receive_owned<command>(commands_)) {
+        }
+    } catch (...) {
+    }
+}
+
+void reactor::loop() {
+    const auto now0 = clock::now();
+    next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = now0;   // at once, not
+                                                                          // after a period
+    while (!stopping_) {
+        zmq_pollitem_t items[] = {
+            {commands_.handle(), 0, ZMQ_POLLIN, 0},
+            {router_.handle(), 0, ZMQ_POLLIN, 0},
+            {sub_.handle(), 0, ZMQ_POLLIN, 0},
+            {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0},
+            {nullptr, beacon_ ? beacon_->fd() : -1, ZMQ_POLLIN, 0},
+        };
+        const int count = beacon_ ? 5 : 4;
+        auto now = clock::now();
+        const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_});
+        const auto wait = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
+        try {
+            zmq::poll(items, count, std::chrono::milliseconds(wait));
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;
+            throw;
+        }
+        now = clock::now();
+        if (items[0].revents & ZMQ_POLLIN) on_pipe();
+        if (stopping_) break;
+        if (items[1].revents & ZMQ_POLLIN) on_router(now);
+        if (items[2].revents & ZMQ_POLLIN) {
+            // Issue 4 delivers events here; until then a SUB has no subscriptions.
+            zmq::message_t m;
+            for (int i = 0; i < max_batch && sub_.recv(m, zmq::recv_flags::dontwait); ++i) {
+            }
+        }
+        if (items[3].revents & ZMQ_POLLIN) on_monitor(now);
+        if (count == 5 && (items[4].revents & ZMQ_POLLIN)) on_beacon(now);
+        on_timers(clock::now());
+    }
+}
+
+void reactor::on_pipe() {
+    for (int i = 0; i < max_batch && !stopping_; ++i) {
+        auto cmd = receive_owned<command>(commands_);
+        if (!cmd) return;
+        std::visit([this](auto& c) { handle(c); }, *cmd);
+    }
+}
+
+void reactor::handle(peers_query& q) {
+    std::vector<peer_info> out;
+    const auto now = clock::now();
+    for (const auto& [id, p] : table_.all()) out.push_back(to_info(p, now));
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+    q.reply.set_value(std::move(out));
+}
+
+void reactor::handle(stats_query& q) {
+    stats_.handshake_timeouts = table_.handshake_timeouts();
+    q.reply.set_value(stats_);
+}
+
+void reactor::handle(stop_command&) { stopping_ = true; }
+
+void reactor::on_timers(clock::time_point now) {
+    if (now >= next_liveness_) {
+        std::vector<discovery::peer> dropped;
+        apply(table_.tick(now, &dropped));
+        for (const auto& p : dropped) close_links(p.id, p.pub_endpoint);
+        next_liveness_ = now + std::min(opts_.liveness.heartbeat, milliseconds(100));
+    }
+    if (now >= next_heartbeat_) {
+        send_heartbeats(now);
+        next_heartbeat_ = now + opts_.liveness.heartbeat;
+    }
+    if (beacon_ && now >= next_beacon_) {
+        send_beacon();
+        next_beacon_ = now + opts_.beacon_interval;
+    } else if (!beacon_) {
+        next_beacon_ = now + std::chrono::hours(1);
+    }
+    if (now >= next_seed_) {
+        contact_seeds();
+        next_seed_ = now + (seed_probes_.empty() ? milliseconds(3600 * 1000) : opts_.seed_interval);
+    }
+}
+
+void reactor::deliver(std::unique_ptr<delivery> d) { send_owned(deliveries_, std::move(d)); }
+
+peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) {
+    peer_info info;
+    info.id = p.id;
+    info.name = p.name;
+    info.state = p.state;
+    info.pub_endpoint = p.pub_endpoint;
+    info.router_endpoint = p.router_endpoint;
+    info.services = p.services;
+    info.observer = p.observer;
+    info.last_seen_ms = std::chrono::duration_cast<milliseconds>(now - p.last_seen).count();
+    info.rtt_us = p.rtt_us;
+    return info;
+}
+
+void reactor::emit(const discovery::peer_change& c) {
+    peer_info info = to_info(c.snapshot, clock::now());
+    if (c.kind == discovery::change_kind::joined) ++stats_.peers_joined;
+    if (c.kind == discovery::change_kind::left) ++stats_.peers_left;
+    log(c.kind == discovery::change_kind::joined || c.kind == discovery::change_kind::left
+            ? log_level::info
+            : log_level::warn,
+        "peer " + info.name + " (" + info.id.short_hex() + ") " +
+            std::string(to_string(c.kind)) +
+            (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
+    deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
+}
+
+}  // namespace zmesh::detail

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor: the one thread of a node that owns all its sockets. It polls the command pipe,
+// the ROUTER, the SUB, the SUB's monitor and the beacon socket, and runs the timers.
+#pragma once
+
+#include "command.hpp"
+#include "discovery/beacon_socket.hpp"
+#include "discovery/peer_table.hpp"
+#include "log.hpp"
+#include "protocol/control.hpp"
+
+#include <zmq.hpp>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace zmesh::detail {
+
+using discovery::clock;
+
+class reactor {
+public:
+    struct setup {
+        options opts;
+        node_id id;
+        std::string command_endpoint;    // bound PULL: commands in
+        std::string delivery_endpoint;   // bound PAIR: peer events out
+    };
+
+    // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
+    // message on failure. Runs on the reactor thread.
+    explicit reactor(setup s);
+    ~reactor();
+
+    const std::string& pub_endpoint() const noexcept { return self_pub_; }
+    const std::string& router_endpoint() const noexcept { return self_router_; }
+
+    // Polls until a stop_command arrives, then sends LEAVE to every peer. Never throws.
+    void run() noexcept;
+
+private:
+    // Loop and pipe (reactor.cpp)
+    void loop();
+    void on_pipe();
+    void handle(peers_query& q);
+    void handle(stats_query& q);
+    void handle(stop_command&);
+    void on_timers(clock::time_point now);
+    void deliver(std::unique_ptr<delivery> d);
+    void emit(const discovery::peer_change& c);
+    void log(log_level l, const std::string& message) const { log_(l, message); }
+
+    // Discovery and liveness (reactor_peers.cpp)
+    void open_beacon();
+    void send_beacon();
+    void on_beacon(clock::time_point now);
+    void on_router(clock::time_point now);
+    void on_control(const zmq::message_t& routing_id, const protocol::control& msg,
+                    clock::time_point now);
+    void on_hello(const protocol::hello& h, clock::time_point now);
+    void on_monitor(clock::time_point now);
+    void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
+              const std::string& router_endpoint, clock::time_point now, bool want_reply);
+    void drop_peer(const node_id& id, leave_reason why);
+    void close_links(const node_id& id, const std::string& pub_endpoint);
+    void send_to(const node_id& id, const protocol::control& msg);
+    void send_hello(zmq::socket_t& dealer, bool want_reply);
+    void send_peer_list(const node_id& to);
+    void send_heartbeats(clock::time_point now);
+    void contact_seeds();
+    void leave_all();
+    void apply(std::vector<discovery::peer_change> changes);
+    void apply(std::optional<discovery::peer_change> change);
+    static peer_info to_info(const discovery::peer& p, clock::time_point now);
+
+    options opts_;
+    node_id id_;
+    logger log_;
+    std::string self_pub_, self_router_;   // advertised in HELLO and PEERS
+    std::string hello_host_;               // host in our HELLO endpoints
+    std::string beacon_host_;              // "" = peers use the datagram source
+
+    zmq::context_t net_ctx_;               // network sockets only; terminated on exit so
+                                           // LEAVE is flushed before the thread ends
+    zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
+    zmq::socket_t pub_, router_, sub_, sub_monitor_;
+    std::unique_ptr<discovery::beacon_socket> beacon_;
+    std::vector<std::uint8_t> beacon_bytes_;
+
+    discovery::peer_table table_;
+    std::unordered_map<node_id, zmq::socket_t> dealers_;   // one per dialled peer
+    std::vector<zmq::socket_t> seed_probes_;               // one per --seed
+
+    node_stats stats_;
+    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{};
+    bool stopping_ = false;
+};
+
+}  // namespace zmesh::detail

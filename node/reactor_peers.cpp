@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor, discovery half: beacons, seeds, the HELLO handshake, heartbeats, the SUB monitor
+// and LEAVE. Every byte read here comes from the network: decode errors are counted, never
+// thrown, never asserted.
+#include "reactor.hpp"
+
+#include "pipe.hpp"
+#include "protocol/beacon.hpp"
+#include "protocol/endpoint.hpp"
+
+#include <cstring>
+
+#include <system_error>
+
+namespace zmesh::detail {
+
+namespace {
+
+constexpr int max_batch = 256;
+constexpr std::uint8_t hello_flag_want_reply = 0x02;   // "I have not seen your HELLO yet"
+
+std::uint64_t now_us(clock::time_point t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
+    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
+
+bool is_wildcard(const std::string& host) { return host == "*" || host == "0.0.0.0"; }
+
+}  // namespace
+
+void reactor::open_beacon() {
+    auto choice = discovery::choose_interfaces(discovery::list_ipv4_interfaces(), opts_.interface);
+    if (auto* error = std::get_if<std::string>(&choice)) {
+        if (opts_.beacon_interval.count() > 0 || !opts_.interface.empty())
+            throw std::runtime_error(*error);
+        choice = discovery::interface_choice{{{"lo", "127.0.0.1", true, true, true}}, "fallback"};
+    }
+    const auto& chosen = std::get<discovery::interface_choice>(choice);
+    log(log_level::info, "beacon interfaces: " + chosen.why);
+
+    // The host others dial, in order of authority: what the user said, what we are bound to,
+    // else the LAN address we beacon on (so seeds on other hosts can dial it), else loopback.
+    if (!opts_.advertise.empty())
+        hello_host_ = opts_.advertise;
+    else if (!is_wildcard(opts_.bind))
+        hello_host_ = opts_.bind;
+    else {
+        hello_host_ = chosen.chosen.front().ip;
+        for (const auto& i : chosen.chosen)
+            if (!i.loopback) hello_host_ = i.ip;
+    }
+    // Beacon receivers dial the datagram's source unless we must be dialled elsewhere.
+    beacon_host_ = !opts_.advertise.empty() ? opts_.advertise
+                   : is_wildcard(opts_.bind) ? std::string()
+                                             : opts_.bind;
+
+    if (opts_.beacon_interval.count() <= 0) return;
+    try {
+        beacon_ = std::make_unique<discovery::beacon_socket>(opts_.beacon_port, chosen.chosen);
+    } catch (const std::system_error& e) {
+        throw std::runtime_error(std::string("cannot open beacon: ") + e.what());
+    }
+}
+
+void reactor::send_beacon() {
+    if (opts_.observer) return;   // a watcher listens; it is not a member to be found
+    if (beacon_bytes_.empty()) {
+        protocol::beacon b;
+        b.mesh = opts_.mesh;
+        b.id = id_;
+        b.name = opts_.name;
+        b.host = beacon_host_;
+        b.pub_port = protocol::parse_tcp_endpoint(self_pub_)->port;
+        b.router_port = protocol::parse_tcp_endpoint(self_router_)->port;
+        beacon_bytes_ = protocol::encode_beacon(b);
+    }
+    const int failures = beacon_->send(beacon_bytes_);
+    ++stats_.beacons_sent;
+    if (failures > 0) {
+        if (stats_.beacon_send_errors == 0)
+            log(log_level::warn, "beacon send failed on " + std::to_string(failures) +
+                                     " interface(s): " + std::strerror(errno));
+        stats_.beacon_send_errors += static_cast<std::uint64_t>(failures);
+    }
+}
+
+void reactor::on_beacon(clock::time_point now) {
+    for (int i = 0; i < max_batch; ++i) {
+        auto d = beacon_->receive(protocol::max_beacon_size);
+        if (!d) return;
+        auto b = protocol::decode_beacon(d->bytes);
+        if (!b) {
+            ++stats_.beacons_invalid;
+            log(log_level::debug, "dropped beacon from " + d->source_ip + ": " +
+                                      std::string(protocol::to_string(b.error())));
+            continue;
+        }
+        if (b->id == id_) continue;
+        if (b->mesh != opts_.mesh) {
+            ++stats_.beacons_foreign_mesh;
+            continue;
+        }
+        ++stats_.beacons_received;
+        if (auto* p = table_.find(b->id)) {
+            apply(table_.on_traffic(*p, now));
+            continue;
+        }
+        const std::string host = b->host.empty() ? d->source_ip : b->host;
+        dial(b->id, b->name, "tcp://" + host + ":" + std::to_string(b->pub_port),
+             "tcp://" + host + ":" + std::to_string(b->router_port), now, true);
+    }
+}
+
+void reactor::dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
+                   const std::string& router_endpoint, clock::time_point now, bool want_reply) {
+    // Two processes cannot listen on one host:port, so a new id there means the old process
+    // is gone (restarted): retire it now rather than after its expiry.
+    if (auto* old = table_.find_by_pub_endpoint(pub_endpoint); old && old->id != id)
+        drop_peer(old->id, leave_reason::replaced);
+
+    zmq::socket_t dealer(net_ctx_, zmq::socket_type::dealer);
+    try {
+        dealer.set(zmq::sockopt::linger, 0);
+        // Our id is our routing id at the peer's ROUTER: that is how it knows who sent a frame.
+        dealer.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
+        dealer.connect(router_endpoint);
+        sub_.connect(pub_endpoint);
+    } catch (const zmq::error_t& e) {
+        log(log_level::warn, "cannot dial " + name + " at " + router_endpoint + ": " + e.what());
+        return;
+    }
+    table_.add(id, name, pub_endpoint, router_endpoint, now);
+    send_hello(dealer, want_reply);
+    dealers_.insert_or_assign(id, std::move(dealer));
+    log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
+}
+
+void reactor::send_hello(zmq::socket_t& dealer, bool want_reply) {
+    protocol::hello h;
+    h.mesh = opts_.mesh;
+    h.id = id_;
+    h.name = opts_.name;
+    h.pub_endpoint = self_pub_;
+    h.router_endpoint = self_router_;
+    h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
+                                        (want_reply ? hello_flag_want_reply : 0));
+    const auto frame = protocol::encode_control(h);
+    if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
+}
+
+void reactor::send_to(const node_id& id, const protocol::control& msg) {
+    const auto it = dealers_.find(id);
+    if (it == dealers_.end()) return;
+    const auto frame = protocol::encode_control(msg);
+    if (!it->second.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
+}
+
+void reactor::on_router(clock::time_point now) {
+    zmq::message_t routing_id, frame, extra;
+    for (int i = 0; i < max_batch; ++i) {
+        if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return;
+        bool complete = routing_id.more() && router_.recv(frame) && !frame.more();
+        while (router_.get(zmq::sockopt::rcvmore)) (void)router_.recv(extra);   // drain excess
+        if (!complete) {
+            ++stats_.frames_invalid;
+            continue;
+        }
+        auto msg = protocol::decode_control(bytes_of(frame));
+        if (!msg) {
+            ++(msg.error() == protocol::errc::bad_version ? stats_.frames_bad_version
+                                                          : stats_.frames_invalid);
+            log(log_level::debug, "dropped frame: " + std::string(protocol::to_string(msg.error())));
+            continue;
+        }
+        on_control(routing_id, *msg, now);
+    }
+}
+
+void reactor::on_control(const zmq::message_t& routing_id, const protocol::control& msg,
+                         clock::time_point now) {
+    if (const auto* h = std::get_if<protocol::hello>(&msg)) {
+        on_hello(*h, now);
+        return;
+    }
+    // Every other message must come from a peer we have completed a handshake with.
+    const auto id = node_id::from_bytes(bytes_of(routing_id));
+    auto* p = id ? table_.find(*id) : nullptr;
+    if (!p || p->state == peer_state::connecting) {
+        ++stats_.frames_unknown_sender;
+        return;
+    }
+    apply(table_.on_traffic(*p, now));
+    if (const auto* ping = std::get_if<protocol::ping>(&msg)) {
+        send_to(*id, protocol::pong{ping->token});
+    } else if (const auto* pong = std::get_if<protocol::pong>(&msg)) {
+        const auto sent = pong->token, received = now_us(now);
+        if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
+    } else if (std::holds_alternative<protocol::leave>(msg)) {
+        drop_peer(*id, leave_reason::leave);
+    } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
+        for (const auto& e : list->list)
+            if (e.id != id_ && !table_.find(e.id))
+                dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
+    }
+}
+
+void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
+    if (h.id == id_) return;   // a seed that is ourselves
+    if (h.mesh != opts_.mesh) {
+        ++stats_.hellos_foreign_mesh;
+        log(log_level::debug, "ignored HELLO from " + h.name + " of mesh '" + h.mesh + "'");
+        return;
+    }
+    auto* p = table_.find(h.id);
+    if (!p) {
+        // It found us first (beacon, seed or peer list): dial back. It has our HELLO's
+        // answer coming, so it need not answer ours.
+        dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false);
+        if (!(p = table_.find(h.id))) return;
+    } else if (h.flags & hello_flag_want_reply) {
+        if (auto it = dealers_.find(h.id); it != dealers_.end()) send_hello(it->second, false);
+    }
+    auto change = table_.on_hello(*p, h, now);
+    const bool joined = change && change->kind == discovery::change_kind::joined;
+    apply(std::move(change));
+    if (joined && !opts_.observer) send_peer_list(h.id);
+}
+
+void reactor::send_peer_list(const node_id& to) {
+    protocol::peers list;
+    for (const auto& [id, p] : table_.all()) {
+        if (id == to || p.observer || p.state == peer_state::connecting) continue;
+        list.list.push_back({id, p.name, p.advertised_pub, p.advertised_router});
+        if (list.list.size() == protocol::max_peers_per_list) {
+            send_to(to, list);
+            list.list.clear();
+        }
+    }
+    if (!list.list.empty()) send_to(to, list);
+}
+
+void reactor::send_heartbeats(clock::time_point now) {
+    for (auto& [id, p] : table_.all()) {
+        if (p.state == peer_state::connecting) {
+            // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
+            if (auto it = dealers_.find(id); it != dealers_.end()) send_hello(it->second, true);
+        } else {
+            send_to(id, protocol::ping{now_us(now)});
+        }
+    }
+}
+
+void reactor::contact_seeds() {
+    // Seeds are asked again and again: a restarted seed, or one across a healed partition,
+    // learns of us from the next probe.
+    for (auto& probe : seed_probes_) send_hello(probe, true);
+}
+
+void reactor::on_monitor(clock::time_point now) {
+    zmq::message_t event, address;
+    for (int i = 0; i < max_batch; ++i) {
+        if (!sub_monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+        if (!event.more() || !sub_monitor_.recv(address) || event.size() < 2) continue;
+        std::uint16_t kind;
+        std::memcpy(&kind, event.data(), sizeof kind);
+        auto* p = table_.find_by_pub_endpoint(address.to_string());
+        if (!p) continue;
+        if (kind == ZMQ_EVENT_DISCONNECTED) {
+            log(log_level::debug, "connection to " + p->name + " dropped");
+            apply(table_.on_disconnect(*p, now));
+        } else if (kind == ZMQ_EVENT_CONNECTED) {
+            apply(table_.on_reconnect(*p, now));
+        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
+            apply(table_.on_reconnect_failed(*p));
+        }
+    }
+}
+
+void reactor::drop_peer(const node_id& id, leave_reason why) {
+    const auto* p = table_.find(id);
+    if (!p) return;
+    const std::string pub_endpoint = p->pub_endpoint;
+    auto change = table_.remove(id, why);
+    close_links(id, pub_endpoint);
+    if (change) emit(*change);
+}
+
+void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
+    dealers_.erase(id);
+    try {
+        sub_.disconnect(pub_endpoint);
+    } catch (const zmq::error_t&) {
+        // ENOENT: already gone. Nothing else can fail for an endpoint we connected.
+    }
+}
+
+void reactor::apply(std::optional<discovery::peer_change> change) {
+    if (!change) return;
+    if (change->kind == discovery::change_kind::left)
+        close_links(change->snapshot.id, change->snapshot.pub_endpoint);
+    emit(*change);
+}
+
+void reactor::apply(std::vector<discovery::peer_change> changes) {
+    for (auto& c : changes) apply(std::optional(std::move(c)));
+}
+
+void reactor::leave_all() {
+    for (auto& [id, p] : table_.all())
+        if (p.state != peer_state::connecting) send_to(id, protocol::leave{});
+    // Give LEAVE time to reach every peer; closing the context below waits for it.
+    for (auto& [id, dealer] : dealers_) dealer.set(zmq::sockopt::linger, 500);
+    zmq_socket_monitor(sub_.handle(), nullptr, 0);
+    dealers_.clear();
+    seed_probes_.clear();
+    sub_monitor_.close();
+    sub_.close();
+    router_.close();
+    pub_.close();
+    net_ctx_.close();
+}
+
+}  // namespace zmesh::detail

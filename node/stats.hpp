@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MPL-2.0
+// stats: counters a node keeps of what it did and of every bad input it dropped.
+#pragma once
+
+#include <cstdint>
+
+namespace zmesh {
+
+struct node_stats {
+    // Beacons
+    std::uint64_t beacons_sent = 0;
+    std::uint64_t beacon_send_errors = 0;
+    std::uint64_t beacons_received = 0;      // valid, from others on our mesh
+    std::uint64_t beacons_invalid = 0;       // garbage, truncated, oversized, bad version
+    std::uint64_t beacons_foreign_mesh = 0;  // valid, other mesh id: ignored
+    // Handshake and control frames (ROUTER)
+    std::uint64_t hellos_foreign_mesh = 0;   // HELLO from another mesh: ignored
+    std::uint64_t frames_invalid = 0;        // malformed control frames
+    std::uint64_t frames_bad_version = 0;    // a protocol version we do not speak
+    std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
+    std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
+    std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
+    // Membership
+    std::uint64_t peers_joined = 0;
+    std::uint64_t peers_left = 0;
+};
+
+}  // namespace zmesh

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MPL-2.0
+// control: the messages a node sends through its DEALER to a peer's ROUTER to join, stay
+// alive and leave. Each is one frame:
+//
+//  offset  size  field
+//  0       1     version (1)
+//  1       1     type (hello 0x01, ping 0x02, pong 0x03, leave 0x04, peers 0x05)
+//  2       n     msgpack array of the type's fields (see PROTOCOL.md), trailing extra
+//                fields ignored
+#pragma once
+
+#include "limits.hpp"
+#include "node_id.hpp"
+#include "result.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace zmesh::protocol {
+
+enum class msg_type : std::uint8_t {
+    hello = 0x01,
+    ping = 0x02,
+    pong = 0x03,
+    leave = 0x04,
+    peers = 0x05,
+};
+
+inline constexpr std::uint8_t hello_flag_observer = 0x01;   // passive: never listed as a member
+
+struct hello {
+    std::string mesh;
+    node_id id;
+    std::string name;
+    std::string pub_endpoint;      // tcp://host:port the peer's SUB dials
+    std::string router_endpoint;   // tcp://host:port the peer's DEALER dials
+    std::uint8_t flags = 0;
+    std::vector<std::string> services;   // RPC methods served (sorted, unique)
+    bool operator==(const hello&) const = default;
+};
+struct ping {
+    std::uint64_t token = 0;   // echoed in the pong; the sender's clock in µs
+    bool operator==(const ping&) const = default;
+};
+struct pong {
+    std::uint64_t token = 0;
+    bool operator==(const pong&) const = default;
+};
+struct leave {
+    bool operator==(const leave&) const = default;
+};
+struct peer_entry {
+    node_id id;
+    std::string name;
+    std::string pub_endpoint;
+    std::string router_endpoint;
+    bool operator==(const peer_entry&) const = default;
+};
+struct peers {
+    std::vector<peer_entry> list;
+    bool operator==(const peers&) const = default;
+};
+
+using control = std::variant<hello, ping, pong, leave, peers>;
+
+struct frame_header {
+    std::uint8_t version;
+    std::uint8_t type;
+};
+
+// Returns: version and type of any ROUTER/DEALER frame, or truncated / bad_version.
+// Lets the reactor route a frame before it decodes the body.
+result<frame_header> peek_header(std::span<const std::uint8_t> frame);
+
+// Returns: the frame for a control message. Throws std::length_error when a string is over
+// its limit (callers validate their own configuration first).
+std::vector<std::uint8_t> encode_control(const control& msg);
+
+// Returns: the control message in `frame`, or an errc. Never throws.
+result<control> decode_control(std::span<const std::uint8_t> frame);
+
+}  // namespace zmesh::protocol

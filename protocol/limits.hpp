@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MPL-2.0
+// Wire constants shared by every codec: version, magic and the size limits of PROTOCOL.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace zmesh::protocol {
+
+inline constexpr std::uint8_t version = 1;           // the only version this build speaks
+
+inline constexpr std::size_t max_mesh_len = 64;      // mesh id, UTF-8 bytes
+inline constexpr std::size_t max_name_len = 64;      // node name, UTF-8 bytes
+inline constexpr std::size_t max_host_len = 253;     // DNS name or IP literal
+inline constexpr std::size_t max_endpoint_len = 300; // "tcp://" host ":" port, with room
+inline constexpr std::size_t max_beacon_size = 512;  // one UDP datagram
+inline constexpr std::size_t max_control_size = 256 * 1024;  // one control frame
+inline constexpr std::size_t max_peers_per_list = 1024;
+inline constexpr std::size_t max_services = 256;
+inline constexpr std::size_t max_service_len = 128;
+
+}  // namespace zmesh::protocol

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MPL-2.0
+// msgpack_io: the only place that calls msgpack's unpacker, so no msgpack exception leaves protocol/.
+#pragma once
+
+#include "node_id.hpp"
+#include "result.hpp"
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace zmesh::protocol {
+
+// Limits that keep a hostile input from making the unpacker allocate without bound.
+struct unpack_limits {
+    std::size_t array = 4096;
+    std::size_t map = 1024;
+    std::size_t str = 64 * 1024;
+    std::size_t bin = 16 * 1024 * 1024;
+    std::size_t ext = 1024;
+    std::size_t depth = 16;
+};
+
+// Returns: the single msgpack object that fills `bytes` exactly, or
+//   truncated (input ends early), oversized (a limit was hit), bad_msgpack (anything else,
+//   including trailing bytes after the object). Never throws.
+result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
+                                            const unpack_limits& limits = {});
+
+// Walks the elements of a msgpack array, checking each one's type as it is read.
+// The first failure sticks: later reads return empty values, and error() reports it, so a
+// decoder reads every field and checks once at the end.
+class field_reader {
+public:
+    // `array` must outlive the reader. A non-array, or fewer than `min_fields` elements,
+    // is recorded as wrong_type.
+    field_reader(const msgpack::object& array, std::size_t min_fields);
+
+    bool has_more() const noexcept { return !error_ && next_ < size_; }
+    std::optional<errc> error() const noexcept { return error_; }
+
+    // Each returns the next element, or a default value after recording an error when the
+    // element is missing, of the wrong msgpack type, or larger than `max`.
+    std::string str(std::size_t max_len, bool allow_empty = true);
+    std::uint64_t uint(std::uint64_t max = UINT64_MAX);
+    bool boolean();
+    node_id id();
+    std::span<const std::uint8_t> bin(std::size_t max_len);
+    const msgpack::object& object();   // any type; a nil object when missing
+
+    // Marks the input as bad from outside (a semantic check in the decoder failed).
+    void fail(errc e) noexcept { if (!error_) error_ = e; }
+
+private:
+    const msgpack::object* next_element(msgpack::type::object_type want);
+
+    const msgpack::object* items_ = nullptr;
+    std::uint32_t size_ = 0;
+    std::uint32_t next_ = 0;
+    std::optional<errc> error_;
+};
+
+}  // namespace zmesh::protocol

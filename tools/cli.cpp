@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MPL-2.0
+// cli: shared flags and helpers of the zmesh tools.
+#include "cli.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+namespace zmesh::cli {
+
+void add_node_flags(po::options_description& desc) {
+    const options d;
+    const char* env_interface = std::getenv("ZMESH_INTERFACE");
+    // clang-format off
+    desc.add_options()
+        ("name", po::value<std::string>(), "node name (default: HOST-PID)")
+        ("mesh", po::value<std::string>()->default_value(d.mesh), "mesh id; nodes only see their own mesh")
+        ("beacon-port", po::value<unsigned>()->default_value(d.beacon_port), "UDP beacon port")
+        ("beacon-interval", po::value<long>()->default_value(d.beacon_interval.count()), "ms between beacons (0: no beacons)")
+        ("interface", po::value<std::string>()->default_value(env_interface ? env_interface : "auto"),
+            "beacon interface NAME or IP, or auto (loopback + one LAN NIC); default from $ZMESH_INTERFACE")
+        ("advertise", po::value<std::string>(), "host peers should dial (default: as they see us)")
+        ("seed", po::value<std::vector<std::string>>()->composing(), "tcp://HOST:PORT of a node's ROUTER (repeatable)")
+        ("bind", po::value<std::string>()->default_value(d.bind), "host to bind PUB and ROUTER on")
+        ("pub-port", po::value<unsigned>()->default_value(0), "PUB port (0: any free)")
+        ("router-port", po::value<unsigned>()->default_value(0), "ROUTER port (0: any free; fix it on seed nodes)")
+        ("heartbeat", po::value<long>()->default_value(d.liveness.heartbeat.count()), "ms between heartbeats")
+        ("evasive", po::value<long>()->default_value(d.liveness.evasive.count()), "ms of silence before a peer is evasive")
+        ("expire", po::value<long>()->default_value(d.liveness.expired.count()), "ms of silence before a peer has left")
+        ("log-level", po::value<std::string>()->default_value("info"), "error, warn, info or debug");
+    // clang-format on
+}
+
+namespace {
+std::uint16_t port_value(const po::variables_map& vm, const char* name, bool allow_zero) {
+    const unsigned v = vm[name].as<unsigned>();
+    if (v > 65535 || (!allow_zero && v == 0))
+        throw std::invalid_argument(std::string("--") + name + " must be " +
+                                    (allow_zero ? "0" : "1") + "..65535");
+    return static_cast<std::uint16_t>(v);
+}
+}  // namespace
+
+options node_options(const po::variables_map& vm) {
+    options o;
+    if (vm.count("name")) o.name = vm["name"].as<std::string>();
+    o.mesh = vm["mesh"].as<std::string>();
+    o.beacon_port = port_value(vm, "beacon-port", false);
+    o.beacon_interval = milliseconds(vm["beacon-interval"].as<long>());
+    o.interface = vm["interface"].as<std::string>();
+    if (vm.count("advertise")) o.advertise = vm["advertise"].as<std::string>();
+    if (vm.count("seed")) o.seeds = vm["seed"].as<std::vector<std::string>>();
+    o.bind = vm["bind"].as<std::string>();
+    o.pub_port = port_value(vm, "pub-port", true);
+    o.router_port = port_value(vm, "router-port", true);
+    o.liveness.heartbeat = milliseconds(vm["heartbeat"].as<long>());
+    o.liveness.evasive = milliseconds(vm["evasive"].as<long>());
+    o.liveness.expired = milliseconds(vm["expire"].as<long>());
+    // A dialled peer gets as long to answer as a silent one gets to be declared gone.
+    o.liveness.handshake = o.liveness.expired;
+    const auto level = parse_log_level(vm["log-level"].as<std::string>());
+    if (!level) throw std::invalid_argument("--log-level must be error, warn, info or debug");
+    o.log = *level;
+    if (auto error = validate(o); !error.empty() && !(o.name.empty() && error.starts_with("name")))
+        throw std::invalid_argument(error);
+    return o;
+}
+
+po::variables_map parse(int argc, char** argv, const po::options_description& desc,
+                        const char* usage, const po::positional_options_description* positional) {
+    po::options_description all(desc);
+    all.add_options()("help,h", "show this help");
+    po::variables_map vm;
+    try {
+        po::command_line_parser parser(argc, argv);
+        parser.options(all);
+        if (positional) parser.positional(*positional);
+        po::store(parser.run(), vm);
+        if (vm.count("help")) {
+            std::cout << "usage: " << usage << "\n\n" << all << "\n";
+            std::exit(0);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << argv[0] << ": error: " << e.what() << " (see --help)\n";
+        std::exit(2);
+    }
+    return vm;
+}
+
+void block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+int wait_for_signal(std::chrono::milliseconds timeout) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec ts{static_cast<time_t>(timeout.count() / 1000),
+                static_cast<long>(timeout.count() % 1000) * 1000000L};
+    const int sig = sigtimedwait(&set, nullptr, &ts);
+    return sig > 0 ? sig : 0;
+}
+
+nlohmann::json to_json(const peer_info& p) {
+    return {{"name", p.name},
+            {"id", p.id.hex()},
+            {"state", std::string(to_string(p.state))},
+            {"endpoints", {{"pub", p.pub_endpoint}, {"router", p.router_endpoint}}},
+            {"services", p.services},
+            {"last_seen_ms", p.last_seen_ms},
+            {"rtt_us", p.rtt_us}};
+}
+
+nlohmann::json to_json(const node_stats& s) {
+    return {{"beacons_sent", s.beacons_sent},
+            {"beacon_send_errors", s.beacon_send_errors},
+            {"beacons_received", s.beacons_received},
+            {"beacons_invalid", s.beacons_invalid},
+            {"beacons_foreign_mesh", s.beacons_foreign_mesh},
+            {"hellos_foreign_mesh", s.hellos_foreign_mesh},
+            {"frames_invalid", s.frames_invalid},
+            {"frames_bad_version", s.frames_bad_version},
+            {"frames_unknown_sender", s.frames_unknown_sender},
+            {"sends_dropped", s.sends_dropped},
+            {"handshake_timeouts", s.handshake_timeouts},
+            {"peers_joined", s.peers_joined},
+            {"peers_left", s.peers_left}};
+}
+
+int fail(const char* program, const std::string& message) {
+    std::cerr << program << ": error: " << message << "\n";
+    return 1;
+}
+
+}  // namespace zmesh::cli

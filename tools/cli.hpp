@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MPL-2.0
+// cli: what every zmesh tool shares: node flags, signal handling, JSON of peers, one-line errors.
+#pragma once
+
+#include "node/node.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace zmesh::cli {
+
+namespace po = boost::program_options;
+
+// Adds --name --mesh --beacon-port --beacon-interval --interface --advertise --seed --bind
+// --pub-port --router-port --heartbeat --evasive --expire --log-level to `desc`.
+void add_node_flags(po::options_description& desc);
+
+// Returns: options from the parsed flags. Throws std::invalid_argument on a bad value.
+options node_options(const po::variables_map& vm);
+
+// Parses argv against `desc` (and `positional`, when given). Returns: the map, or exits:
+// 0 after --help, 2 with "PROGRAM: error: ..." on stderr for a bad flag.
+po::variables_map parse(int argc, char** argv, const po::options_description& desc,
+                        const char* usage, const po::positional_options_description* positional = nullptr);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards: call it
+// first in main, then wait_for_signal() is the only place they arrive.
+void block_signals();
+// Returns: the signal that arrived (SIGINT/SIGTERM), or 0 when `timeout` passed first.
+int wait_for_signal(std::chrono::milliseconds timeout);
+
+nlohmann::json to_json(const peer_info& p);
+nlohmann::json to_json(const node_stats& s);
+
+// Prints "PROGRAM: error: MESSAGE" on stderr and returns the exit code 1, for `return fail(..)`.
+int fail(const char* program, const std::string& message);
+
+}  // namespace zmesh::cli
