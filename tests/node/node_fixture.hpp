@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MPL-2.0
+// node_fixture: in-process nodes on loopback with a private beacon port and mesh per test.
+#pragma once
+
+#include "node/node.hpp"
+#include "support/ports.hpp"
+#include "support/wait.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace zmesh::test {
+
+// Collects a node's peer events from its delivery thread, for the test thread to read.
+class event_log {
+public:
+    void operator()(const peer_event& e) {
+        std::lock_guard lock(mutex_);
+        events_.push_back(e);
+    }
+    std::size_t count(peer_event_kind kind, const std::string& name,
+                      leave_reason reason = leave_reason::none) const {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(), [&](const auto& e) {
+            return e.kind == kind && e.peer.name == name &&
+                   (reason == leave_reason::none || e.reason == reason);
+        }));
+    }
+    std::vector<peer_event> all() const {
+        std::lock_guard lock(mutex_);
+        return events_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<peer_event> events_;
+};
+
+// Returns: the names of the members `n` sees as joined (observers excluded), sorted.
+inline std::vector<std::string> joined_names(const node& n) {
+    std::vector<std::string> names;
+    for (const auto& p : n.peers())
+        if (p.state == peer_state::joined && !p.observer) names.push_back(p.name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+class node_fixture : public ::testing::Test {
+protected:
+    std::string mesh_ = unique_mesh();
+    std::uint16_t beacon_port_ = free_port();
+
+    options make_options(const std::string& name) const {
+        options o;
+        o.name = name;
+        o.mesh = mesh_;
+        o.beacon_port = beacon_port_;
+        o.interface = "lo";   // never beacon off this host from a test
+        o.bind = "127.0.0.1";
+        o.log = log_level::error;
+        return o;
+    }
+
+    // Starts a node named `name`, recording its peer events in events(name).
+    node& start(const std::string& name) { return start(make_options(name)); }
+    node& start(options o) {
+        auto log = std::make_shared<event_log>();
+        logs_.push_back(log);
+        nodes_.push_back(std::make_unique<node>(o));
+        nodes_.back()->on_peer_event([log](const peer_event& e) { (*log)(e); });
+        nodes_.back()->start();
+        return *nodes_.back();
+    }
+    const event_log& events(const node& n) const {
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i].get() == &n) return *logs_[i];
+        throw std::logic_error("not a fixture node");
+    }
+
+    std::vector<std::unique_ptr<node>> nodes_;
+    std::vector<std::shared_ptr<event_log>> logs_;
+};
+
+}  // namespace zmesh::test

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MPL-2.0
+// cli: bad flags end a tool at once with a non-zero status and one clear line on stderr.
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+
+namespace zmesh::test {
+namespace {
+
+struct bad_flags_case {
+    const char* label;      // names the ctest case
+    const char* tool;
+    std::vector<std::string> args;
+    int status;
+    const char* mentions;   // a word the error line must contain
+};
+
+class bad_flags : public ::testing::TestWithParam<bad_flags_case> {};
+
+TEST_P(bad_flags, exit_non_zero_with_one_line_error) {
+    const auto& c = GetParam();
+    process p(tool(c.tool), c.args);
+    ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(c.status)) << p.err();
+    const auto err = p.err();
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_NE(err.find("error"), std::string::npos) << err;
+    EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
+    EXPECT_TRUE(p.out().empty()) << p.out();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    tools, bad_flags,
+    ::testing::Values(
+        bad_flags_case{"node_unknown_flag", "zmesh-node", {"--bogus"}, 2, "bogus"},
+        bad_flags_case{"node_port_not_a_number", "zmesh-node", {"--beacon-port", "abc"}, 2, "beacon-port"},
+        bad_flags_case{"node_port_out_of_range", "zmesh-node", {"--beacon-port", "70000"}, 1, "beacon-port"},
+        bad_flags_case{"node_expire_below_evasive", "zmesh-node", {"--expire", "10"}, 1, "expired"},
+        bad_flags_case{"node_empty_mesh", "zmesh-node", {"--mesh", ""}, 1, "mesh"},
+        bad_flags_case{"node_seed_without_scheme", "zmesh-node", {"--seed", "localhost:1"}, 1, "seed"},
+        bad_flags_case{"node_bad_log_level", "zmesh-node", {"--log-level", "loud"}, 1, "log-level"},
+        bad_flags_case{"node_unknown_interface", "zmesh-node", {"--interface", "no-such-if0"}, 1, "no-such-if0"},
+        bad_flags_case{"monitor_negative_wait", "zmesh-monitor", {"--wait", "-1"}, 1, "wait"},
+        bad_flags_case{"monitor_unknown_flag", "zmesh-monitor", {"--once", "--nope"}, 2, "nope"}),
+    [](const ::testing::TestParamInfo<bad_flags_case>& info) { return std::string(info.param.label); });
+
+TEST(help, prints_usage_and_exits_zero) {
+    for (const char* t : {"zmesh-node", "zmesh-monitor"}) {
+        process p(tool(t), {"--help"});
+        ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0));
+        EXPECT_NE(p.out().find("usage:"), std::string::npos);
+        EXPECT_NE(p.out().find("--mesh"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace zmesh::test

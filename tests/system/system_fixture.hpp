@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MPL-2.0
+// system_fixture: real zmesh-node and zmesh-monitor processes on loopback, one private beacon
+// port and mesh per test, every process killed and reaped when the test ends.
+#pragma once
+
+#include "support/ports.hpp"
+#include "support/process.hpp"
+#include "support/wait.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace zmesh::test {
+
+class system_fixture : public ::testing::Test {
+protected:
+    std::string mesh_ = unique_mesh();
+    std::uint16_t beacon_port_ = free_port();
+
+    std::vector<std::string> base_args(const std::string& name, const std::string& mesh) const {
+        return {"--name", name, "--mesh", mesh, "--beacon-port", std::to_string(beacon_port_),
+                "--log-level", "warn"};
+    }
+
+    // Starts zmesh-node NAME on this test's mesh (or `mesh`), with `extra` flags.
+    process& spawn_node(const std::string& name, std::vector<std::string> extra = {},
+                        const std::string& mesh = {}) {
+        auto args = base_args(name, mesh.empty() ? mesh_ : mesh);
+        args.insert(args.end(), extra.begin(), extra.end());
+        procs_.push_back(std::make_unique<process>(tool("zmesh-node"), args));
+        return *procs_.back();
+    }
+
+    // Returns: true when `p` printed "joined NAME" for each of `names` within `timeout`.
+    static bool sees_joined(const process& p, const std::vector<std::string>& names,
+                            std::chrono::milliseconds timeout) {
+        return wait_until([&] {
+            for (const auto& n : names)
+                if (p.count_lines("joined " + n + " ") == 0) return false;
+            return true;
+        }, timeout);
+    }
+
+    // Runs zmesh-monitor --once --json and returns its document (null on failure).
+    nlohmann::json monitor_once(double wait_s = 5.0, const std::string& mesh = {}) {
+        process m(tool("zmesh-monitor"),
+                  {"--mesh", mesh.empty() ? mesh_ : mesh, "--beacon-port",
+                   std::to_string(beacon_port_), "--once", "--json", "--wait",
+                   std::to_string(wait_s)});
+        const auto status = m.wait(std::chrono::milliseconds(static_cast<long>(wait_s * 1000) + 10000));
+        EXPECT_EQ(status, std::optional<int>(0)) << m.err();
+        try {
+            return nlohmann::json::parse(m.out());
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "monitor printed no JSON: " << m.out() << m.err();
+            return nullptr;
+        }
+    }
+
+    std::vector<std::unique_ptr<process>> procs_;
+};
+
+}  // namespace zmesh::test
