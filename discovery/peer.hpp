@@ -68,6 +68,7 @@ struct peer {
     clock::time_point created{};
     clock::time_point last_seen{};
     std::optional<clock::time_point> disconnected_at;   // set while its connection is down
+    int refused_reconnects = 0;                          // since disconnected_at
     std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown
 };
 

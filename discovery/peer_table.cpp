@@ -54,7 +54,10 @@ std::optional<peer_change> peer_table::on_traffic(peer& p, clock::time_point now
 
 std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point now) {
     if (p.state == peer_state::connecting) return std::nullopt;
-    if (!p.disconnected_at) p.disconnected_at = now;
+    if (!p.disconnected_at) {
+        p.disconnected_at = now;
+        p.refused_reconnects = 0;
+    }
     if (p.state == peer_state::joined) {
         p.state = peer_state::evasive;
         return peer_change{change_kind::evasive, leave_reason::none, p};
@@ -70,6 +73,7 @@ std::optional<peer_change> peer_table::on_reconnect(peer& p, clock::time_point n
 
 std::optional<peer_change> peer_table::on_reconnect_failed(peer& p) {
     if (!p.disconnected_at || p.state == peer_state::connecting) return std::nullopt;
+    if (++p.refused_reconnects < 2) return std::nullopt;
     return remove(p.id, leave_reason::disconnected);
 }
 

@@ -40,7 +40,10 @@ public:
     std::optional<peer_change> on_disconnect(peer& p, clock::time_point now);
     // The dropped connection is back (socket monitor): no longer suspect.
     std::optional<peer_change> on_reconnect(peer& p, clock::time_point now);
-    // A reconnect to a peer whose connection dropped failed: the process is gone.
+    // The socket monitor reported a reconnect retry for a peer whose connection dropped.
+    // libzmq reports one when it schedules the first retry (right after the drop), then one
+    // per refused attempt; so the second report means the port refused us: the process is
+    // gone. Returns: `left` (disconnected) on that second report.
     std::optional<peer_change> on_reconnect_failed(peer& p);
 
     // Removes the peer. Returns: a `left` change when it had joined; nothing for a peer

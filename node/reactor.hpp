@@ -66,6 +66,7 @@ private:
     void drop_peer(const node_id& id, leave_reason why);
     void close_links(const node_id& id, const std::string& pub_endpoint);
     void send_to(const node_id& id, const protocol::control& msg);
+    void send_control(zmq::socket_t& dealer, const protocol::control& msg);
     void send_hello(zmq::socket_t& dealer, bool want_reply);
     void send_peer_list(const node_id& to);
     void send_heartbeats(clock::time_point now);

@@ -17,7 +17,6 @@ namespace zmesh::detail {
 namespace {
 
 constexpr int max_batch = 256;
-constexpr std::uint8_t hello_flag_want_reply = 0x02;   // "I have not seen your HELLO yet"
 
 std::uint64_t now_us(clock::time_point t) {
     return static_cast<std::uint64_t>(
@@ -147,16 +146,25 @@ void reactor::send_hello(zmq::socket_t& dealer, bool want_reply) {
     h.pub_endpoint = self_pub_;
     h.router_endpoint = self_router_;
     h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
-                                        (want_reply ? hello_flag_want_reply : 0));
-    const auto frame = protocol::encode_control(h);
-    if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
+                                        (want_reply ? protocol::hello_flag_want_reply : 0));
+    send_control(dealer, h);
 }
 
 void reactor::send_to(const node_id& id, const protocol::control& msg) {
-    const auto it = dealers_.find(id);
-    if (it == dealers_.end()) return;
-    const auto frame = protocol::encode_control(msg);
-    if (!it->second.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
+    if (const auto it = dealers_.find(id); it != dealers_.end()) send_control(it->second, msg);
+}
+
+void reactor::send_control(zmq::socket_t& dealer, const protocol::control& msg) {
+    std::vector<std::uint8_t> frame;
+    try {
+        frame = protocol::encode_control(msg);
+    } catch (const std::length_error& e) {
+        // Our own fields are validated at start, so this is a bug: report it, keep running.
+        ++stats_.sends_dropped;
+        log(log_level::error, std::string("cannot encode control message: ") + e.what());
+        return;
+    }
+    if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
 }
 
 void reactor::on_router(clock::time_point now) {
@@ -171,8 +179,9 @@ void reactor::on_router(clock::time_point now) {
         }
         auto msg = protocol::decode_control(bytes_of(frame));
         if (!msg) {
-            ++(msg.error() == protocol::errc::bad_version ? stats_.frames_bad_version
-                                                          : stats_.frames_invalid);
+            ++(msg.error() == protocol::errc::bad_version    ? stats_.frames_bad_version
+               : msg.error() == protocol::errc::unknown_type ? stats_.frames_unknown_type
+                                                              : stats_.frames_invalid);
             log(log_level::debug, "dropped frame: " + std::string(protocol::to_string(msg.error())));
             continue;
         }
@@ -221,7 +230,7 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         // answer coming, so it need not answer ours.
         dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false);
         if (!(p = table_.find(h.id))) return;
-    } else if (h.flags & hello_flag_want_reply) {
+    } else if (h.flags & protocol::hello_flag_want_reply) {
         if (auto it = dealers_.find(h.id); it != dealers_.end()) send_hello(it->second, false);
     }
     auto change = table_.on_hello(*p, h, now);

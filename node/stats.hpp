@@ -17,6 +17,7 @@ struct node_stats {
     std::uint64_t hellos_foreign_mesh = 0;   // HELLO from another mesh: ignored
     std::uint64_t frames_invalid = 0;        // malformed control frames
     std::uint64_t frames_bad_version = 0;    // a protocol version we do not speak
+    std::uint64_t frames_unknown_type = 0;   // our version, a message type we do not know
     std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
     std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO

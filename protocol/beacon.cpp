@@ -2,6 +2,7 @@
 // beacon: encode and strictly decode the discovery datagram.
 #include "beacon.hpp"
 
+#include "endpoint.hpp"
 #include "msgpack_io.hpp"
 
 #include <algorithm>
@@ -63,6 +64,8 @@ result<beacon> decode_beacon(std::span<const std::uint8_t> d) {
     b.router_port = static_cast<std::uint16_t>(r.uint(65535));
     if (auto e = r.error()) return *e;
     if (b.pub_port == 0 || b.router_port == 0) return errc::bad_field;
+    // The receiver dials this host: refuse what could not be a host rather than fail later.
+    if (!b.host.empty() && !valid_host(b.host)) return errc::bad_field;
     return b;
 }
 

@@ -5,6 +5,7 @@
 #include "endpoint.hpp"
 #include "msgpack_io.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace zmesh::protocol {
@@ -83,6 +84,9 @@ result<control> decode_hello(field_reader& r) {
         m.services.push_back(list.str(max_service_len, false));
     if (m.services.size() > max_services) return errc::oversized;
     if (auto e = list.error()) return *e;
+    // Senders keep the list sorted and unique; a receiver makes sure, so lookups can rely on it.
+    std::sort(m.services.begin(), m.services.end());
+    m.services.erase(std::unique(m.services.begin(), m.services.end()), m.services.end());
     return control{std::move(m)};
 }
 

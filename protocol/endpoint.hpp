@@ -17,9 +17,12 @@ struct tcp_endpoint {
     bool operator==(const tcp_endpoint&) const = default;
 };
 
-// Returns: the endpoint, or nullopt unless `s` is "tcp://HOST:PORT" with a non-empty host
-// made of [A-Za-z0-9.-:[]_] and a port in 1..65535. Wildcards ("*") are refused: they
-// cannot be dialled.
+// Returns: whether `host` can be dialled: 1..253 bytes of [A-Za-z0-9.-_] (a DNS name or IPv4
+// literal), or an IPv6 literal in brackets. Wildcards ("*") are refused.
+bool valid_host(std::string_view host) noexcept;
+
+// Returns: the endpoint, or nullopt unless `s` is "tcp://HOST:PORT" with a valid_host and a
+// port in 1..65535.
 std::optional<tcp_endpoint> parse_tcp_endpoint(std::string_view s);
 
 }  // namespace zmesh::protocol

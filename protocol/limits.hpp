@@ -15,8 +15,13 @@ inline constexpr std::size_t max_host_len = 253;     // DNS name or IP literal
 inline constexpr std::size_t max_endpoint_len = 300; // "tcp://" host ":" port, with room
 inline constexpr std::size_t max_beacon_size = 512;  // one UDP datagram
 inline constexpr std::size_t max_control_size = 256 * 1024;  // one control frame
-inline constexpr std::size_t max_peers_per_list = 1024;
+// A full PEERS list of maximal entries must fit one control frame, so a sender never has
+// to guess: each entry is at most 3 + 18 + 66 + 2 * 303 bytes of msgpack.
+inline constexpr std::size_t max_peers_per_list = 256;
 inline constexpr std::size_t max_services = 256;
 inline constexpr std::size_t max_service_len = 128;
+
+static_assert(max_peers_per_list * (3 + 18 + (max_name_len + 2) + 2 * (max_endpoint_len + 3)) + 16 <
+              max_control_size);
 
 }  // namespace zmesh::protocol

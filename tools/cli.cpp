@@ -128,6 +128,7 @@ nlohmann::json to_json(const node_stats& s) {
             {"hellos_foreign_mesh", s.hellos_foreign_mesh},
             {"frames_invalid", s.frames_invalid},
             {"frames_bad_version", s.frames_bad_version},
+            {"frames_unknown_type", s.frames_unknown_type},
             {"frames_unknown_sender", s.frames_unknown_sender},
             {"sends_dropped", s.sends_dropped},
             {"handshake_timeouts", s.handshake_timeouts},

@@ -231,6 +231,9 @@ TEST_F(peer_table_liveness, reconnect_without_disconnect_changes_nothing) {
 TEST_F(peer_table_liveness, reconnect_failed_leaves_as_disconnected) {
     peer& p = joined_a();
     ASSERT_TRUE(table.on_disconnect(p, at(10)));
+    // The first report is libzmq scheduling its first retry, not a refusal.
+    ASSERT_FALSE(table.on_reconnect_failed(p));
+    ASSERT_NE(table.find(a), nullptr);
     const auto c = table.on_reconnect_failed(p);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->kind, change_kind::left);
@@ -239,8 +242,19 @@ TEST_F(peer_table_liveness, reconnect_failed_leaves_as_disconnected) {
     EXPECT_EQ(table.find(a), nullptr);
 }
 
+TEST_F(peer_table_liveness, refusal_count_restarts_with_each_disconnect) {
+    peer& p = joined_a();
+    ASSERT_TRUE(table.on_disconnect(p, at(10)));
+    ASSERT_FALSE(table.on_reconnect_failed(p));
+    ASSERT_TRUE(table.on_reconnect(p, at(20)));       // came back: recovered
+    ASSERT_TRUE(table.on_disconnect(p, at(30)));      // dropped again: evasive
+    EXPECT_FALSE(table.on_reconnect_failed(p));       // first report after the new drop
+    EXPECT_TRUE(table.on_reconnect_failed(p));
+}
+
 TEST_F(peer_table_liveness, reconnect_failed_ignores_connected_or_connecting_peer) {
     peer& p = joined_a();
+    EXPECT_FALSE(table.on_reconnect_failed(p));
     EXPECT_FALSE(table.on_reconnect_failed(p));
     EXPECT_NE(table.find(a), nullptr);
     peer& q = table.add(id_of(0xb2), "b", "tcp://h:1", "tcp://h:2", at(0));

@@ -53,6 +53,7 @@ TEST_F(node_fixture, node_on_another_mesh_is_never_listed) {
     other.mesh = mesh_ + "-other";
     auto& s = start(other);
     auto& b = start("b");
+    ASSERT_TRUE(wait_until([&] { return joined_names(b) == names{"a"}; }, 2s));
     ASSERT_TRUE(wait_until([&] { return joined_names(a) == names{"b"}; }, 2s));
     // Give the stranger several beacon intervals to sneak in.
     EXPECT_TRUE(wait_until([&] { return a.stats().beacons_foreign_mesh >= 2; }, 3s));

@@ -206,6 +206,12 @@ TEST(beacon_decode, rejects_over_long_fields_as_oversized) {
               errc::oversized);
 }
 
+TEST(beacon_decode, rejects_host_that_cannot_be_dialled) {
+    EXPECT_EQ(error_of(with_field(3, str_field("a b"))), errc::bad_field);
+    EXPECT_EQ(error_of(with_field(3, str_field("h:1/x"))), errc::bad_field);
+    EXPECT_EQ(error_of(with_field(3, str_field("*"))), errc::bad_field);
+}
+
 TEST(beacon_decode, rejects_trailing_bytes_after_body) {
     bytes d = encode_beacon(sample());
     d.push_back(0x00);

@@ -82,6 +82,20 @@ TEST(parse_tcp_endpoint, rejects_wildcard_and_odd_host_characters) {
     EXPECT_FALSE(parse_tcp_endpoint(std::string_view("tcp://a\0b:80", 12)));
 }
 
+TEST(valid_host, accepts_names_ipv4_and_bracketed_ipv6_only) {
+    using zmesh::protocol::valid_host;
+    EXPECT_TRUE(valid_host("10.0.0.1"));
+    EXPECT_TRUE(valid_host("node-1.my_lab.example"));
+    EXPECT_TRUE(valid_host("[fe80::1]"));
+    EXPECT_FALSE(valid_host(""));
+    EXPECT_FALSE(valid_host("*"));
+    EXPECT_FALSE(valid_host("fe80::1"));        // unbracketed: the port would be ambiguous
+    EXPECT_FALSE(valid_host("[]"));
+    EXPECT_FALSE(valid_host("h:80"));
+    EXPECT_FALSE(valid_host("tcp://h"));
+    EXPECT_FALSE(valid_host("a b"));
+}
+
 TEST(parse_tcp_endpoint, limits_host_length) {
     using zmesh::protocol::max_host_len;
     EXPECT_TRUE(parse_tcp_endpoint("tcp://" + std::string(max_host_len, 'a') + ":1"));
