@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zmesh::discovery {
@@ -70,6 +71,9 @@ struct peer {
     std::optional<clock::time_point> disconnected_at;   // set while its connection is down
     int refused_reconnects = 0;                          // since disconnected_at
     std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown
+    std::vector<std::string> subscriptions;              // its topic prefixes (SUBS)
+    bool subscriptions_known = false;
+    std::vector<std::pair<std::string, std::uint64_t>> reported;   // its counters (STATS)
 };
 
 enum class change_kind { joined, evasive, recovered, left };

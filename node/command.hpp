@@ -5,11 +5,19 @@
 
 #include "node.hpp"
 
+#include <atomic>
 #include <future>
 #include <variant>
 #include <vector>
 
 namespace zmesh::detail {
+
+// What the reactor, the delivery thread and publishing threads count together.
+struct shared_counters {
+    std::atomic<std::int64_t> pending_events{0};   // handed to the delivery thread, not done
+    std::atomic<std::uint64_t> handler_errors{0};
+    std::atomic<std::uint64_t> publish_dropped{0};
+};
 
 struct peers_query {
     std::promise<std::vector<peer_info>> reply;
@@ -18,12 +26,37 @@ struct stats_query {
     std::promise<node_stats> reply;
 };
 struct stop_command {};
+struct subscribe_command {
+    subscription_id id;
+    std::string prefix;
+    event_handler handler;   // passed on to the delivery thread
+};
+struct unsubscribe_command {
+    subscription_id id;
+};
 
-using command = std::variant<peers_query, stats_query, stop_command>;
+// Publishes travel apart from these: as two frames [topic][payload] on the same pipe, so a
+// publish costs no allocation (see reactor::on_pipe).
+using command = std::variant<peers_query, stats_query, stop_command, subscribe_command,
+                             unsubscribe_command>;
 
+// The delivery thread's handler table changes in order with the events it dispatches.
+struct subscription_added {
+    subscription_id id;
+    std::string prefix;
+    event_handler handler;
+};
+struct subscription_removed {
+    subscription_id id;
+};
+// Events received in one reactor batch, in arrival order.
+struct event_batch {
+    std::vector<event> events;
+};
 // The reactor's last delivery: everything before it has been handed over.
 struct end_of_deliveries {};
 
-using delivery = std::variant<peer_event, end_of_deliveries>;
+using delivery = std::variant<peer_event, event_batch, subscription_added, subscription_removed,
+                              end_of_deliveries>;
 
 }  // namespace zmesh::detail

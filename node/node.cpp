@@ -3,8 +3,11 @@
 #include "node.hpp"
 
 #include "command.hpp"
+#include "delivery.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
+#include "protocol/event.hpp"
+#include "protocol/msgpack_io.hpp"
 #include "protocol/limits.hpp"
 #include "reactor.hpp"
 
@@ -33,6 +36,12 @@ std::string validate(const options& o) {
     if (l.handshake.count() <= 0 || l.disconnect_grace.count() <= 0)
         return "handshake and disconnect timeouts must be > 0";
     if (o.bind.empty()) return "bind host must not be empty";
+    if (o.send_hwm < 0 || o.receive_hwm < 0) return "high-water marks must be >= 0";
+    if (o.receive_queue == 0 || o.publish_queue == 0 || o.publish_queue > INT32_MAX)
+        return "receive and publish queues must be 1..2^31";
+    if (o.max_event_size == 0 || o.max_event_size > 256u * 1024 * 1024)
+        return "max event size must be 1 B..256 MiB";
+    if (o.stats_poll.count() < 0) return "stats poll interval must be >= 0";
     return {};
 }
 
@@ -47,9 +56,11 @@ std::string default_name() {
 
 // The threads of a running node, and the pipe ends that are not the reactor's.
 struct node::threads {
+    explicit threads(int publish_queue) : commands(command_endpoint, publish_queue) {}
+
     std::string command_endpoint = detail::unique_inproc("cmd");
     std::string delivery_endpoint = detail::unique_inproc("deliver");
-    detail::command_sender commands{command_endpoint};
+    detail::command_sender commands;
     std::jthread reactor_thread;
     std::jthread delivery_thread;
     std::thread::id delivery_thread_id;
@@ -70,12 +81,20 @@ struct node::threads {
     }
 };
 
-node::node(options o) : options_(std::move(o)), id_(node_id::random()) {
+node::node(options o)
+    : options_(std::move(o)),
+      id_(node_id::random()),
+      counters_(std::make_shared<detail::shared_counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
 }
 
 node::~node() { stop(); }
+
+template <class Command>
+void node::send_command(Command c) {
+    detail::send_owned(threads_->commands.socket(), std::make_unique<detail::command>(std::move(c)));
+}
 
 void node::on_peer_event(std::function<void(const peer_event&)> handler) {
     if (threads_) throw std::logic_error("on_peer_event must be set before start()");
@@ -86,11 +105,12 @@ bool node::running() const noexcept { return threads_ != nullptr; }
 
 void node::start() {
     if (threads_) return;
-    auto t = std::make_unique<threads>();
+    auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue));
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
-    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint};
+    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
+                                 counters_};
     t->reactor_thread = std::jthread([setup = std::move(setup), &ready]() mutable noexcept {
         std::unique_ptr<detail::reactor> r;
         try {
@@ -113,29 +133,85 @@ void node::start() {
     zmq::socket_t in(detail::pipe_context(), zmq::socket_type::pair);
     in.set(zmq::sockopt::linger, 0);
     in.connect(t->delivery_endpoint);
-    t->delivery_thread = std::jthread([in = std::move(in), handler = peer_handler_]() mutable {
-        while (true) {
-            auto d = detail::receive_owned<detail::delivery>(in, zmq::recv_flags::none);
-            if (!d || std::holds_alternative<detail::end_of_deliveries>(*d)) return;
-            if (auto* e = std::get_if<peer_event>(d.get()); e && handler) {
-                try {
-                    handler(*e);
-                } catch (...) {
-                    // An application bug must not take the node down with it.
-                }
-            }
-        }
-    });
+    t->delivery_thread = std::jthread(
+        [loop = detail::delivery_loop(std::move(in), peer_handler_, counters_)]() mutable {
+            loop.run();
+        });
     t->delivery_thread_id = t->delivery_thread.get_id();
     threads_ = std::move(t);
+    // Subscriptions made before start, in the order they were made.
+    for (auto& [id, sub] : early_subs_)
+        send_command(detail::subscribe_command{id, std::move(sub.first), std::move(sub.second)});
+    early_subs_.clear();
+}
+
+
+subscription_id node::subscribe(std::string prefix, event_handler handler) {
+    if (prefix.size() > protocol::max_topic_len || prefix.find('\0') != std::string::npos)
+        throw std::invalid_argument("subscription prefix must be 0..255 bytes without NUL");
+    if (!handler) throw std::invalid_argument("subscription handler is empty");
+    static std::atomic<subscription_id> next_id{1};
+    const subscription_id id = next_id++;
+    if (!threads_)
+        early_subs_.emplace_back(id, std::make_pair(std::move(prefix), std::move(handler)));
+    else
+        send_command(detail::subscribe_command{id, std::move(prefix), std::move(handler)});
+    return id;
+}
+
+void node::unsubscribe(subscription_id id) {
+    if (!threads_) {
+        std::erase_if(early_subs_, [id](const auto& s) { return s.first == id; });
+        return;
+    }
+    send_command(detail::unsubscribe_command{id});
+}
+
+bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {
+    static thread_local msgpack::sbuffer buffer(256);
+    buffer.clear();
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    pk.pack_bin(static_cast<std::uint32_t>(bytes.size()));
+    pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()), static_cast<std::uint32_t>(bytes.size()));
+    return send_event(topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
+}
+
+bool node::publish_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes) {
+    if (auto e = protocol::check_msgpack(msgpack_bytes))
+        throw std::invalid_argument("payload is not one msgpack object: " +
+                                    std::string(protocol::to_string(*e)));
+    return send_event(topic, msgpack_bytes);
+}
+
+bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payload) {
+    if (protocol::check_topic(topic))
+        throw std::invalid_argument("topic must be 1..255 bytes without NUL");
+    if (payload.size() > options_.max_event_size)
+        throw std::invalid_argument("payload of " + std::to_string(payload.size()) +
+                                    " bytes is over max_event_size (" +
+                                    std::to_string(options_.max_event_size) + ")");
+    if (threads_) {
+        // Two frames, no pointer: the reactor tells a publish from a command by the first
+        // frame's "more" flag. A multipart message is queued whole or not at all.
+        auto& socket = threads_->commands.socket();
+        try {
+            if (socket.send(zmq::buffer(topic.data(), topic.size()),
+                            zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                socket.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::none);
+                return true;
+            }
+        } catch (const zmq::error_t&) {
+        }
+    }
+    counters_->publish_dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
 }
 
 void node::stop() {
     if (!threads_) return;
     if (std::this_thread::get_id() == threads_->delivery_thread_id)
         throw std::logic_error("node::stop() called from one of its own callbacks");
-    detail::send_owned(threads_->commands.socket(),
-                       std::make_unique<detail::command>(detail::stop_command{}));
+    send_command(detail::stop_command{});
     threads_->reactor_thread.join();
     threads_->delivery_thread.join();
     threads_.reset();

@@ -6,16 +6,22 @@
 //   o.mesh = "shop";
 //   zmesh::node n(o);
 //   n.on_peer_event([](const zmesh::peer_event& e) { ... });   // before start()
+//   n.subscribe("orders.", [](const zmesh::event& e) { ... e.as<order>() ... });
 //   n.start();                  // binds, beacons, joins; throws on setup errors
+//   n.publish("orders.created", order{...});   // any msgpack-able value
 //   auto peers = n.peers();     // snapshot, from any thread
 //   n.stop();                   // sends LEAVE so peers see us go at once
 //
 // Threads: start() runs one reactor thread that owns every socket, and one delivery thread
-// that runs the application's callbacks, so a slow callback never delays heartbeats.
+// that runs the application's callbacks (peer events and event handlers), one at a time, in
+// arrival order. A slow callback never delays heartbeats: the reactor keeps running, and when
+// too many events wait for handlers (options::receive_queue) it stops reading them, so the
+// publisher drops (never blocks) and this node counts the gaps.
 // Other methods may be called from any thread (each call is a message to the reactor).
 #pragma once
 
 #include "discovery/peer.hpp"
+#include "event.hpp"
 #include "options.hpp"
 #include "protocol/node_id.hpp"
 #include "stats.hpp"
@@ -23,7 +29,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zmesh {
@@ -43,6 +52,13 @@ struct peer_info {
     bool observer = false;         // a monitor watching the mesh, not a member
     std::int64_t last_seen_ms = 0; // how long ago any traffic came from it
     std::int64_t rtt_us = -1;      // last heartbeat round trip; -1 before the first
+    // Events
+    std::vector<std::string> subscriptions;   // the prefixes it subscribed to, sorted
+    bool subscriptions_known = false;         // it has told us (its SUB reached our PUB)
+    std::uint64_t events_in = 0;              // events we accepted from it
+    std::uint64_t gaps = 0;                   // its events we missed (seq jumps)
+    // Its own counters, as it last reported them (options::stats_poll; empty otherwise).
+    std::vector<std::pair<std::string, std::uint64_t>> reported;
 };
 
 struct peer_event {
@@ -51,7 +67,12 @@ struct peer_event {
     peer_info peer;
 };
 
-class reactor;
+using event_handler = std::function<void(const event&)>;
+using subscription_id = std::uint64_t;
+
+namespace detail {
+struct shared_counters;
+}
 
 class node {
 public:
@@ -79,6 +100,34 @@ public:
     const std::string& pub_endpoint() const noexcept { return pub_endpoint_; }
     const std::string& router_endpoint() const noexcept { return router_endpoint_; }
 
+    // Calls `handler` on the delivery thread for every event whose topic starts with `prefix`
+    // ("" = every topic), from any peer and from this node itself. Any thread, before or
+    // after start(); works for peers that join later and again for peers that come back.
+    // Returns: an id for unsubscribe(). Throws std::invalid_argument for a prefix over 255
+    // bytes or containing NUL. An exception from the handler is counted, never propagated.
+    subscription_id subscribe(std::string prefix, event_handler handler);
+    // Stops the handler. Events already queued for it may still reach it. Any thread.
+    void unsubscribe(subscription_id id);
+
+    // Publishes `value` (anything msgpack-cxx packs, MSGPACK_DEFINE structs included) on
+    // `topic` to every subscriber of a matching prefix. Any thread; never blocks.
+    // Returns: false when not running or this thread's publish queue is full (counted in
+    // stats().publish_dropped). Throws std::invalid_argument for a topic that is empty, over
+    // 255 bytes or has NUL, or a payload over options::max_event_size.
+    template <class T>
+    bool publish(std::string_view topic, const T& value) {
+        // One buffer per thread, reused: packing allocates nothing once it has grown.
+        static thread_local msgpack::sbuffer buffer(256);
+        buffer.clear();
+        msgpack::pack(buffer, value);
+        return send_event(
+            topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
+    }
+    // Publishes raw bytes, as a msgpack bin.
+    bool publish(std::string_view topic, std::span<const std::uint8_t> bytes);
+    // Publishes bytes that are already one msgpack object (checked: else invalid_argument).
+    bool publish_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
+
     // Returns: every peer this node knows (connecting ones included), from the reactor's
     // table at the time of the call. Empty when not running.
     std::vector<peer_info> peers() const;
@@ -88,10 +137,17 @@ public:
 private:
     struct threads;
 
+    template <class Command>
+    void send_command(Command c);   // defined and used in node.cpp only
+    // Checks the topic and the size, then hands both to the reactor.
+    bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
+
     options options_;
     node_id id_;
     std::string pub_endpoint_, router_endpoint_;
     std::function<void(const peer_event&)> peer_handler_;
+    std::vector<std::pair<subscription_id, std::pair<std::string, event_handler>>> early_subs_;
+    std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };
 

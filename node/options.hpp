@@ -5,6 +5,7 @@
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer.hpp"
 #include "log.hpp"
+#include "protocol/limits.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +37,15 @@ struct options {
     // Liveness: see discovery/peer_table.hpp for the state machine.
     discovery::liveness_config liveness;
 
+    // Events. A slow subscriber never blocks a publisher: past these bounds events are
+    // dropped (and show up as gaps at the subscriber), so memory stays bounded.
+    int send_hwm = 10000;              // events queued at our PUB per subscriber
+    int receive_hwm = 10000;           // events queued at our SUB per publisher
+    std::size_t receive_queue = 10000; // events waiting for handlers; past it the SUB pauses
+    std::size_t publish_queue = 100000;   // per publishing thread; past it publish() is false
+    std::size_t max_event_size = protocol::default_max_event_size;   // payload bytes, both ways
+
+    milliseconds stats_poll{0};        // ask members for their counters this often (0: never)
     bool observer = false;             // a passive watcher (the monitor): not a mesh member
 
     log_level log = log_level::warn;

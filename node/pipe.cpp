@@ -34,8 +34,9 @@ struct cached_socket {
 thread_local std::unordered_map<std::uint64_t, cached_socket> thread_sockets;
 }  // namespace
 
-command_sender::command_sender(std::string endpoint)
+command_sender::command_sender(std::string endpoint, int send_hwm)
     : endpoint_(std::move(endpoint)),
+      send_hwm_(send_hwm),
       serial_(next_serial++),
       alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
@@ -47,7 +48,8 @@ zmq::socket_t& command_sender::socket() const {
     std::erase_if(thread_sockets, [](const auto& kv) { return !kv.second.alive->load(); });
     zmq::socket_t s(pipe_context(), zmq::socket_type::push);
     s.set(zmq::sockopt::linger, 0);
-    s.set(zmq::sockopt::sndhwm, 0);   // commands are never dropped; callers are the limit
+    // Commands block for room (they are few); publishes fail fast when the queue is full.
+    s.set(zmq::sockopt::sndhwm, send_hwm_);
     s.connect(endpoint_);
     return thread_sockets.emplace(serial_, cached_socket{std::move(s), alive_})
         .first->second.socket;

@@ -53,7 +53,8 @@ std::unique_ptr<T> receive_owned(zmq::socket_t& socket,
 // PUSH socket (cached per thread), so senders never share a socket and never lock.
 class command_sender {
 public:
-    explicit command_sender(std::string endpoint);
+    // `send_hwm`: messages each thread may queue before a dontwait send fails (0: no limit).
+    command_sender(std::string endpoint, int send_hwm);
     ~command_sender();
     command_sender(const command_sender&) = delete;
     command_sender& operator=(const command_sender&) = delete;
@@ -63,6 +64,7 @@ public:
 
 private:
     std::string endpoint_;
+    int send_hwm_;
     std::uint64_t serial_;
     std::shared_ptr<std::atomic<bool>> alive_;
 };

@@ -6,6 +6,7 @@
 #include "protocol/endpoint.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace zmesh::detail {
@@ -44,7 +45,8 @@ reactor::reactor(setup s)
       net_ctx_(1),
       commands_(pipe_context(), zmq::socket_type::pull),
       deliveries_(pipe_context(), zmq::socket_type::pair),
-      table_(opts_.liveness) {
+      table_(opts_.liveness),
+      counters_(std::move(s.counters)) {
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
     deliveries_.set(zmq::sockopt::linger, -1);
@@ -57,15 +59,18 @@ reactor::reactor(setup s)
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
     router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_control_size * 4));
+    // Set before any peer can connect (nobody knows the ports yet): applies to every pipe.
+    pub_.set(zmq::sockopt::sndhwm, opts_.send_hwm);
 
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::rcvhwm, opts_.receive_hwm);
     // The SUB connects to every peer's PUB, so its monitor sees every peer's connection drop
     // (kernel FIN/RST) with the endpoint it dialled: one monitor for the whole mesh.
     const std::string monitor_ep = unique_inproc("monitor");
     if (zmq_socket_monitor(sub_.handle(), monitor_ep.c_str(),
                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CONNECT_RETRIED) != 0)
+                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
         throw std::runtime_error("cannot monitor SUB socket");
     sub_monitor_ = zmq::socket_t(net_ctx_, zmq::socket_type::pair);
     sub_monitor_.set(zmq::sockopt::linger, 0);
@@ -112,21 +117,26 @@ void reactor::run() noexcept {
 
 void reactor::loop() {
     const auto now0 = clock::now();
-    next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = now0;   // at once, not
-                                                                          // after a period
+    // At once, not after a period.
+    next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = next_stats_poll_ = now0;
     while (!stopping_) {
+        // While handlers are behind, the SUB is left unread (its peers drop, never block) and
+        // the loop wakes every millisecond to see whether they caught up.
+        const bool reading = receiving();
         zmq_pollitem_t items[] = {
             {commands_.handle(), 0, ZMQ_POLLIN, 0},
             {router_.handle(), 0, ZMQ_POLLIN, 0},
-            {sub_.handle(), 0, ZMQ_POLLIN, 0},
+            {sub_.handle(), 0, static_cast<short>(reading ? ZMQ_POLLIN : 0), 0},
             {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0},
             {nullptr, beacon_ ? beacon_->fd() : -1, ZMQ_POLLIN, 0},
         };
         const int count = beacon_ ? 5 : 4;
         auto now = clock::now();
-        const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_});
-        const auto wait = std::max<std::int64_t>(
+        const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
+                                    next_stats_poll_});
+        auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
+        if (!reading) wait = std::min<std::int64_t>(wait, 1);
         try {
             zmq::poll(items, count, std::chrono::milliseconds(wait));
         } catch (const zmq::error_t& e) {
@@ -137,12 +147,7 @@ void reactor::loop() {
         if (items[0].revents & ZMQ_POLLIN) on_pipe();
         if (stopping_) break;
         if (items[1].revents & ZMQ_POLLIN) on_router(now);
-        if (items[2].revents & ZMQ_POLLIN) {
-            // Issue 4 delivers events here; until then a SUB has no subscriptions.
-            zmq::message_t m;
-            for (int i = 0; i < max_batch && sub_.recv(m, zmq::recv_flags::dontwait); ++i) {
-            }
-        }
+        if (items[2].revents & ZMQ_POLLIN) on_sub(now);
         if (items[3].revents & ZMQ_POLLIN) on_monitor(now);
         if (count == 5 && (items[4].revents & ZMQ_POLLIN)) on_beacon(now);
         on_timers(clock::now());
@@ -150,11 +155,21 @@ void reactor::loop() {
 }
 
 void reactor::on_pipe() {
+    zmq::message_t first, payload;
     for (int i = 0; i < max_batch && !stopping_; ++i) {
-        auto cmd = receive_owned<command>(commands_);
-        if (!cmd) return;
+        if (!commands_.recv(first, zmq::recv_flags::dontwait)) break;
+        if (first.more()) {
+            // A publish: [topic][payload] (node::send_event).
+            if (commands_.recv(payload) && !payload.more()) on_publish(first, payload);
+            continue;
+        }
+        if (first.size() != sizeof(command*)) continue;
+        command* raw = nullptr;
+        std::memcpy(&raw, first.data(), sizeof raw);
+        const std::unique_ptr<command> cmd(raw);
         std::visit([this](auto& c) { handle(c); }, *cmd);
     }
+    flush_batch();   // own events for own subscriptions
 }
 
 void reactor::handle(peers_query& q) {
@@ -166,9 +181,13 @@ void reactor::handle(peers_query& q) {
     q.reply.set_value(std::move(out));
 }
 
-void reactor::handle(stats_query& q) {
+void reactor::handle(stats_query& q) { q.reply.set_value(current_stats()); }
+
+node_stats reactor::current_stats() {
     stats_.handshake_timeouts = table_.handshake_timeouts();
-    q.reply.set_value(stats_);
+    stats_.handler_errors = counters_->handler_errors.load(std::memory_order_relaxed);
+    stats_.publish_dropped = counters_->publish_dropped.load(std::memory_order_relaxed);
+    return stats_;
 }
 
 void reactor::handle(stop_command&) { stopping_ = true; }
@@ -190,6 +209,13 @@ void reactor::on_timers(clock::time_point now) {
     } else if (!beacon_) {
         next_beacon_ = now + std::chrono::hours(1);
     }
+    run_pending_disconnects(now);
+    if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
+        poll_peer_stats();
+        next_stats_poll_ = now + opts_.stats_poll;
+    } else if (opts_.stats_poll.count() == 0) {
+        next_stats_poll_ = now + std::chrono::hours(1);
+    }
     if (now >= next_seed_) {
         contact_seeds();
         next_seed_ = now + (seed_probes_.empty() ? milliseconds(3600 * 1000) : opts_.seed_interval);
@@ -198,7 +224,7 @@ void reactor::on_timers(clock::time_point now) {
 
 void reactor::deliver(std::unique_ptr<delivery> d) { send_owned(deliveries_, std::move(d)); }
 
-peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) {
+peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) const {
     peer_info info;
     info.id = p.id;
     info.name = p.name;
@@ -209,6 +235,13 @@ peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) {
     info.observer = p.observer;
     info.last_seen_ms = std::chrono::duration_cast<milliseconds>(now - p.last_seen).count();
     info.rtt_us = p.rtt_us;
+    info.subscriptions = p.subscriptions;
+    info.subscriptions_known = p.subscriptions_known;
+    info.reported = p.reported;
+    if (const auto it = senders_.find(p.id); it != senders_.end()) {
+        info.events_in = it->second.events_in;
+        info.gaps = it->second.gaps;
+    }
     return info;
 }
 
@@ -222,7 +255,9 @@ void reactor::emit(const discovery::peer_change& c) {
         "peer " + info.name + " (" + info.id.short_hex() + ") " +
             std::string(to_string(c.kind)) +
             (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
+    flush_batch();   // events that came before this change are handled before it
     deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
+    if (c.kind == discovery::change_kind::joined) on_peer_joined(c.snapshot);
 }
 
 }  // namespace zmesh::detail

@@ -8,12 +8,15 @@
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
 #include "protocol/control.hpp"
+#include "protocol/event.hpp"
 
 #include <zmq.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace zmesh::detail {
@@ -27,6 +30,7 @@ public:
         node_id id;
         std::string command_endpoint;    // bound PULL: commands in
         std::string delivery_endpoint;   // bound PAIR: peer events out
+        std::shared_ptr<shared_counters> counters;
     };
 
     // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
@@ -47,17 +51,39 @@ private:
     void handle(peers_query& q);
     void handle(stats_query& q);
     void handle(stop_command&);
+    void handle(subscribe_command& c);
+    void handle(unsubscribe_command& c);
     void on_timers(clock::time_point now);
     void deliver(std::unique_ptr<delivery> d);
     void emit(const discovery::peer_change& c);
     void log(log_level l, const std::string& message) const { log_(l, message); }
+
+    // Events (reactor_events.cpp)
+    bool receiving() const;
+    void on_publish(zmq::message_t& topic, zmq::message_t& payload);
+    void on_sub(clock::time_point now);
+    void accept_event(zmq::message_t& topic, zmq::message_t& header, zmq::message_t& payload,
+                      clock::time_point now);
+    void flush_batch();
+    void deliver_local(const std::string& topic, const protocol::event_header& h,
+                       const zmq::message_t& payload);
+    void send_subs(const node_id& to);
+    void send_subs_to_all();
+    void on_subs(discovery::peer& p, protocol::subs&& s);
+    void on_stats_query(const node_id& from);
+    void poll_peer_stats();
+    void on_peer_joined(const discovery::peer& p);
+    void on_sub_handshake(const std::string& pub_endpoint);
+    void forget_sender_later(const node_id& id, const std::string& pub_endpoint);
+    void run_pending_disconnects(clock::time_point now);
+    node_stats current_stats();
 
     // Discovery and liveness (reactor_peers.cpp)
     void open_beacon();
     void send_beacon();
     void on_beacon(clock::time_point now);
     void on_router(clock::time_point now);
-    void on_control(const zmq::message_t& routing_id, const protocol::control& msg,
+    void on_control(const zmq::message_t& routing_id, protocol::control& msg,
                     clock::time_point now);
     void on_hello(const protocol::hello& h, clock::time_point now);
     void on_monitor(clock::time_point now);
@@ -74,7 +100,7 @@ private:
     void leave_all();
     void apply(std::vector<discovery::peer_change> changes);
     void apply(std::optional<discovery::peer_change> change);
-    static peer_info to_info(const discovery::peer& p, clock::time_point now);
+    peer_info to_info(const discovery::peer& p, clock::time_point now) const;
 
     options opts_;
     node_id id_;
@@ -94,8 +120,31 @@ private:
     std::unordered_map<node_id, zmq::socket_t> dealers_;   // one per dialled peer
     std::vector<zmq::socket_t> seed_probes_;               // one per --seed
 
+    // Events
+    struct sender {
+        std::string name;
+        std::unordered_map<std::string, std::uint64_t> last_seq;   // by topic
+        std::uint64_t events_in = 0, gaps = 0;
+    };
+    // How long a departed peer's SUB connection stays, to take its last events.
+    static constexpr milliseconds leave_drain{1000};
+    struct pending_disconnect {
+        std::string pub_endpoint;
+        node_id id;
+        clock::time_point at;
+    };
+    std::shared_ptr<shared_counters> counters_;
+    std::unordered_map<std::string, std::uint64_t> topic_seq_;   // next seq per topic
+    std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
+    std::unordered_map<subscription_id, std::string> subscription_prefix_;
+    std::unordered_map<node_id, sender> senders_;                // peers whose events we take
+    std::unordered_set<std::string> sub_ready_;                  // pub endpoints handshaken
+    std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected
+    std::vector<event> batch_;                                   // reused per on_sub
+
     node_stats stats_;
-    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{};
+    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},
+        next_stats_poll_{};
     bool stopping_ = false;
 };
 

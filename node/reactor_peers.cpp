@@ -8,6 +8,7 @@
 #include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <system_error>
@@ -127,12 +128,21 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
         // Our id is our routing id at the peer's ROUTER: that is how it knows who sent a frame.
         dealer.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
         dealer.connect(router_endpoint);
-        sub_.connect(pub_endpoint);
+        // Still connected from a peer that just left (draining)? Keep that connection: a
+        // second one to the same endpoint would deliver every event twice.
+        const auto draining = std::find_if(
+            pending_disconnects_.begin(), pending_disconnects_.end(),
+            [&](const pending_disconnect& d) { return d.pub_endpoint == pub_endpoint; });
+        if (draining != pending_disconnects_.end())
+            pending_disconnects_.erase(draining);
+        else
+            sub_.connect(pub_endpoint);
     } catch (const zmq::error_t& e) {
         log(log_level::warn, "cannot dial " + name + " at " + router_endpoint + ": " + e.what());
         return;
     }
     table_.add(id, name, pub_endpoint, router_endpoint, now);
+    senders_[id].name = name;
     send_hello(dealer, want_reply);
     dealers_.insert_or_assign(id, std::move(dealer));
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
@@ -189,7 +199,7 @@ void reactor::on_router(clock::time_point now) {
     }
 }
 
-void reactor::on_control(const zmq::message_t& routing_id, const protocol::control& msg,
+void reactor::on_control(const zmq::message_t& routing_id, protocol::control& msg,
                          clock::time_point now) {
     if (const auto* h = std::get_if<protocol::hello>(&msg)) {
         on_hello(*h, now);
@@ -214,6 +224,12 @@ void reactor::on_control(const zmq::message_t& routing_id, const protocol::contr
         for (const auto& e : list->list)
             if (e.id != id_ && !table_.find(e.id))
                 dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
+    } else if (auto* s = std::get_if<protocol::subs>(&msg)) {
+        on_subs(*p, std::move(*s));
+    } else if (std::holds_alternative<protocol::stats_query>(msg)) {
+        on_stats_query(*id);
+    } else if (auto* st = std::get_if<protocol::stats>(&msg)) {
+        p->reported = std::move(st->counters);
     }
 }
 
@@ -233,6 +249,7 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
     } else if (h.flags & protocol::hello_flag_want_reply) {
         if (auto it = dealers_.find(h.id); it != dealers_.end()) send_hello(it->second, false);
     }
+    senders_[h.id].name = h.name;
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
     apply(std::move(change));
@@ -276,7 +293,13 @@ void reactor::on_monitor(clock::time_point now) {
         if (!event.more() || !sub_monitor_.recv(address) || event.size() < 2) continue;
         std::uint16_t kind;
         std::memcpy(&kind, event.data(), sizeof kind);
-        auto* p = table_.find_by_pub_endpoint(address.to_string());
+        const std::string endpoint = address.to_string();
+        if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            on_sub_handshake(endpoint);
+            continue;
+        }
+        if (kind == ZMQ_EVENT_DISCONNECTED) sub_ready_.erase(endpoint);
+        auto* p = table_.find_by_pub_endpoint(endpoint);
         if (!p) continue;
         if (kind == ZMQ_EVENT_DISCONNECTED) {
             log(log_level::debug, "connection to " + p->name + " dropped");
@@ -300,11 +323,7 @@ void reactor::drop_peer(const node_id& id, leave_reason why) {
 
 void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
     dealers_.erase(id);
-    try {
-        sub_.disconnect(pub_endpoint);
-    } catch (const zmq::error_t&) {
-        // ENOENT: already gone. Nothing else can fail for an endpoint we connected.
-    }
+    forget_sender_later(id, pub_endpoint);
 }
 
 void reactor::apply(std::optional<discovery::peer_change> change) {
@@ -324,6 +343,8 @@ void reactor::leave_all() {
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     for (auto& [id, dealer] : dealers_) dealer.set(zmq::sockopt::linger, 500);
     zmq_socket_monitor(sub_.handle(), nullptr, 0);
+    // Events still queued for subscribers get the same time as LEAVE to go out.
+    pub_.set(zmq::sockopt::linger, 1000);
     dealers_.clear();
     seed_probes_.clear();
     sub_monitor_.close();

@@ -21,6 +21,18 @@ struct node_stats {
     std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
     std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
+    // Events
+    std::uint64_t events_out = 0;            // published (to the PUB; local delivery aside)
+    std::uint64_t events_in = 0;             // received from peers and accepted
+    std::uint64_t events_local = 0;          // own events delivered to own subscriptions
+    std::uint64_t local_dropped = 0;         // own events not delivered: handlers too slow
+    std::uint64_t events_gaps = 0;           // events missed, by per (sender, topic) seq jumps
+    std::uint64_t events_invalid = 0;        // bad frames, header or payload: dropped
+    std::uint64_t events_oversized = 0;      // payload over max_event_size: dropped
+    std::uint64_t events_unknown_sender = 0; // from no peer we dialled: dropped
+    std::uint64_t publish_dropped = 0;       // publish() returned false: queue full or stopped
+    std::uint64_t handler_errors = 0;        // a handler threw (decode_error or other)
+    std::uint64_t receive_paused = 0;        // times the SUB paused for slow handlers
     // Membership
     std::uint64_t peers_joined = 0;
     std::uint64_t peers_left = 0;

@@ -53,12 +53,36 @@ struct body_encoder {
             pack_str(pk, p.router_endpoint, max_endpoint_len);
         }
     }
+    void operator()(const subs& m) const {
+        if (m.prefixes.size() > max_subscriptions) throw std::length_error("too many prefixes");
+        pk.pack_array(1);
+        pk.pack_array(static_cast<std::uint32_t>(m.prefixes.size()));
+        for (const auto& p : m.prefixes) pack_str(pk, p, max_topic_len);
+    }
+    void operator()(const stats_query&) const { pk.pack_array(0); }
+    void operator()(const stats& m) const {
+        if (m.counters.size() > max_stats_counters) throw std::length_error("too many counters");
+        pk.pack_array(1);
+        pk.pack_map(static_cast<std::uint32_t>(m.counters.size()));
+        for (const auto& [name, value] : m.counters) {
+            pack_str(pk, name, max_counter_name_len);
+            pk.pack(value);
+        }
+    }
 };
 
 constexpr msg_type type_of(const control& m) {
-    constexpr msg_type types[] = {msg_type::hello, msg_type::ping, msg_type::pong,
-                                  msg_type::leave, msg_type::peers};
+    constexpr msg_type types[] = {msg_type::hello, msg_type::ping,  msg_type::pong,
+                                  msg_type::leave, msg_type::peers, msg_type::subs,
+                                  msg_type::stats_query, msg_type::stats};
+    static_assert(std::size(types) == std::variant_size_v<control>);
     return types[m.index()];
+}
+
+// Sorted and unique, whatever the sender did, so lookups can rely on it.
+void normalise(std::vector<std::string>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
 // An endpoint a peer asks us to dial must be a real tcp endpoint: a bad one would make
@@ -84,9 +108,7 @@ result<control> decode_hello(field_reader& r) {
         m.services.push_back(list.str(max_service_len, false));
     if (m.services.size() > max_services) return errc::oversized;
     if (auto e = list.error()) return *e;
-    // Senders keep the list sorted and unique; a receiver makes sure, so lookups can rely on it.
-    std::sort(m.services.begin(), m.services.end());
-    m.services.erase(std::unique(m.services.begin(), m.services.end()), m.services.end());
+    normalise(m.services);
     return control{std::move(m)};
 }
 
@@ -107,6 +129,36 @@ result<control> decode_peers(field_reader& r) {
         m.list.push_back(std::move(p));
     }
     if (auto e = list.error()) return *e;
+    return control{std::move(m)};
+}
+
+result<control> decode_subs(field_reader& r) {
+    field_reader list(r.object(), 0);
+    if (auto e = r.error()) return *e;
+    subs m;
+    while (list.has_more()) {
+        if (m.prefixes.size() == max_subscriptions) return errc::oversized;
+        m.prefixes.push_back(list.str(max_topic_len));
+    }
+    if (auto e = list.error()) return *e;
+    normalise(m.prefixes);
+    return control{std::move(m)};
+}
+
+result<control> decode_stats(field_reader& r) {
+    const auto& map = r.object();
+    if (auto e = r.error()) return *e;
+    if (map.type != msgpack::type::MAP) return errc::wrong_type;
+    if (map.via.map.size > max_stats_counters) return errc::oversized;
+    stats m;
+    for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+        const auto& kv = map.via.map.ptr[i];
+        if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::POSITIVE_INTEGER)
+            return errc::wrong_type;
+        if (kv.key.via.str.size > max_counter_name_len) return errc::oversized;
+        m.counters.emplace_back(std::string(kv.key.via.str.ptr, kv.key.via.str.size),
+                                kv.val.via.u64);
+    }
     return control{std::move(m)};
 }
 
@@ -161,6 +213,19 @@ result<control> decode_control(std::span<const std::uint8_t> frame) {
         case msg_type::peers: {
             field_reader r(body, 1);
             return decode_peers(r);
+        }
+        case msg_type::subs: {
+            field_reader r(body, 1);
+            return decode_subs(r);
+        }
+        case msg_type::stats_query: {
+            field_reader r(body, 0);
+            if (auto e = r.error()) return *e;
+            return control{stats_query{}};
+        }
+        case msg_type::stats: {
+            field_reader r(body, 1);
+            return decode_stats(r);
         }
     }
     return errc::unknown_type;

@@ -4,7 +4,8 @@
 //
 //  offset  size  field
 //  0       1     version (1)
-//  1       1     type (hello 0x01, ping 0x02, pong 0x03, leave 0x04, peers 0x05)
+//  1       1     type (hello 0x01, ping 0x02, pong 0x03, leave 0x04, peers 0x05,
+//                subs 0x06, stats_query 0x07, stats 0x08)
 //  2       n     msgpack array of the type's fields (see PROTOCOL.md), trailing extra
 //                fields ignored
 #pragma once
@@ -27,6 +28,9 @@ enum class msg_type : std::uint8_t {
     pong = 0x03,
     leave = 0x04,
     peers = 0x05,
+    subs = 0x06,
+    stats_query = 0x07,
+    stats = 0x08,
 };
 
 inline constexpr std::uint8_t hello_flag_observer = 0x01;   // passive: never listed as a member
@@ -65,7 +69,25 @@ struct peers {
     bool operator==(const peers&) const = default;
 };
 
-using control = std::variant<hello, ping, pong, leave, peers>;
+// The topic prefixes the sender's SUB is subscribed to. Sent to a peer once the SUB's
+// connection to that peer is up (so the filters travelled first), and whenever they change.
+struct subs {
+    std::vector<std::string> prefixes;   // sorted, unique; "" means every topic
+    bool operator==(const subs&) const = default;
+};
+// "Send me your counters" (the monitor asks each member once a second).
+struct stats_query {
+    bool operator==(const stats_query&) const = default;
+};
+// The sender's own counters, by name (events_in, events_out, gaps, ...).
+struct stats {
+    std::vector<std::pair<std::string, std::uint64_t>> counters;
+    bool operator==(const stats&) const = default;
+};
+inline constexpr std::size_t max_stats_counters = 64;
+inline constexpr std::size_t max_counter_name_len = 64;
+
+using control = std::variant<hello, ping, pong, leave, peers, subs, stats_query, stats>;
 
 struct frame_header {
     std::uint8_t version;

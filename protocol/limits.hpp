@@ -20,6 +20,9 @@ inline constexpr std::size_t max_control_size = 256 * 1024;  // one control fram
 inline constexpr std::size_t max_peers_per_list = 256;
 inline constexpr std::size_t max_services = 256;
 inline constexpr std::size_t max_service_len = 128;
+inline constexpr std::size_t max_topic_len = 255;    // event topic, bytes
+inline constexpr std::size_t max_subscriptions = 1024;      // prefixes in one SUBS message
+inline constexpr std::size_t default_max_event_size = 1024 * 1024;   // payload bytes
 
 static_assert(max_peers_per_list * (3 + 18 + (max_name_len + 2) + 2 * (max_endpoint_len + 3)) + 16 <
               max_control_size);

@@ -24,6 +24,48 @@ result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
     }
 }
 
+namespace {
+
+// Visits without building anything; only tracks nesting so a hostile payload cannot make
+// the parser's stack grow without bound.
+struct depth_checker : msgpack::null_visitor {
+    std::size_t depth = 0, max_depth;
+    bool too_deep = false, truncated = false;
+    explicit depth_checker(std::size_t max) : max_depth(max) {}
+    bool enter() {
+        if (++depth > max_depth) too_deep = true;
+        return !too_deep;
+    }
+    bool start_array(std::uint32_t) { return enter(); }
+    bool end_array() { --depth; return true; }
+    bool start_map(std::uint32_t) { return enter(); }
+    bool end_map() { --depth; return true; }
+    void insufficient_bytes(std::size_t, std::size_t) { truncated = true; }
+};
+
+}  // namespace
+
+std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
+                                  std::size_t max_depth) {
+    const auto* data = reinterpret_cast<const char*>(bytes.data());
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (offset >= bytes.size()) return errc::truncated;
+        depth_checker v(max_depth);
+        try {
+            const auto r = msgpack::detail::parse_imp(data, bytes.size(), offset, v);
+            if (r == msgpack::PARSE_CONTINUE || v.truncated) return errc::truncated;
+            if (v.too_deep) return errc::oversized;
+            if (r != msgpack::PARSE_SUCCESS && r != msgpack::PARSE_EXTRA_BYTES)
+                return errc::bad_msgpack;
+        } catch (...) {
+            return errc::bad_msgpack;
+        }
+    }
+    if (offset != bytes.size()) return errc::bad_msgpack;
+    return std::nullopt;
+}
+
 field_reader::field_reader(const msgpack::object& array, std::size_t min_fields) {
     if (array.type != msgpack::type::ARRAY || array.via.array.size < min_fields) {
         error_ = errc::wrong_type;

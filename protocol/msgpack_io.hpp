@@ -31,6 +31,12 @@ struct unpack_limits {
 result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
                                             const unpack_limits& limits = {});
 
+// Returns: nothing when `bytes` holds exactly `count` msgpack objects back to back, nested
+// at most `max_depth` deep; else truncated, oversized (too deep) or bad_msgpack. Builds no
+// object tree and never throws: cheap enough to run on every event payload.
+std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count = 1,
+                                  std::size_t max_depth = 64);
+
 // Walks the elements of a msgpack array, checking each one's type as it is read.
 // The first failure sticks: later reads return empty values, and error() reports it, so a
 // decoder reads every field and checks once at the end.

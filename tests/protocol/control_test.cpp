@@ -49,7 +49,12 @@ std::vector<control> samples() {
             pong{1234567890123},
             leave{},
             sample_peers(),
-            peers{}};
+            peers{},
+            subs{{"", "orders.", "stock"}},
+            subs{},
+            stats_query{},
+            stats{{{"events_in", 5}, {"gaps", 0}}},
+            stats{}};
 }
 
 bytes head(std::uint8_t type, std::uint8_t ver = version) { return {ver, type}; }
@@ -125,7 +130,8 @@ TEST(control_codec, keeps_observer_flag_and_services) {
 }
 
 TEST(control_encode, writes_version_and_type) {
-    const std::uint8_t types[] = {0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x05, 0x05};
+    const std::uint8_t types[] = {0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x05, 0x05,
+                                  0x06, 0x06, 0x07, 0x08, 0x08};
     const auto all = samples();
     for (std::size_t i = 0; i < all.size(); ++i) {
         const auto f = encode_control(all[i]);
@@ -212,9 +218,41 @@ TEST(control_decode, rejects_wrong_version) {
 }
 
 TEST(control_decode, rejects_unknown_type) {
-    for (std::uint8_t t : {0x00, 0x06, 0x7f, 0xff})
+    for (std::uint8_t t : {0x00, 0x09, 0x20, 0x7f, 0xff})
         EXPECT_EQ(error_of(frame(head(t), array_field({uint_field(1)}))), errc::unknown_type)
             << int(t);
+}
+
+TEST(control_decode, subs_are_normalised_and_bounded) {
+    auto r = decode_control(frame(head(msg_type::subs),
+                                  array_field({array_field({str_field("b"), str_field("a"),
+                                                            str_field("b")})})));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<subs>(*r).prefixes, (std::vector<std::string>{"a", "b"}));
+    std::vector<field> many(max_subscriptions + 1, str_field("x"));
+    EXPECT_EQ(error_of(frame(head(msg_type::subs), array_field({array_field(many)}))),
+              errc::oversized);
+    EXPECT_EQ(error_of(frame(head(msg_type::subs),
+                             array_field({array_field({str_field(std::string(256, 'p'))})}))),
+              errc::oversized);
+    EXPECT_EQ(error_of(frame(head(msg_type::subs), array_field({uint_field(1)}))),
+              errc::wrong_type);
+}
+
+TEST(control_decode, stats_must_map_names_to_unsigned_counters) {
+    // A map is not built by wire_builder: write {"a": 1} and {"a": -1} by hand.
+    bytes good = head(msg_type::stats);
+    for (int b : {0x91, 0x81, 0xa1, int('a'), 0x01}) good.push_back(static_cast<std::uint8_t>(b));
+    auto r = decode_control(good);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<stats>(*r).counters,
+              (std::vector<std::pair<std::string, std::uint64_t>>{{"a", 1}}));
+    bytes negative = good;
+    negative.back() = 0xff;   // -1
+    EXPECT_EQ(error_of(negative), errc::wrong_type);
+    bytes not_a_map = head(msg_type::stats);
+    for (int b : {0x91, 0x90}) not_a_map.push_back(static_cast<std::uint8_t>(b));
+    EXPECT_EQ(error_of(not_a_map), errc::wrong_type);
 }
 
 TEST(control_decode, rejects_oversized_frame) {
@@ -377,7 +415,7 @@ TEST(control_decode, random_frames_are_refused_without_throwing) {
 TEST(control_decode, valid_header_with_random_body_never_throws) {
     std::mt19937 rng(31337);
     std::uniform_int_distribution<std::size_t> len(0, 300);
-    std::uniform_int_distribution<int> type(0, 7);
+    std::uniform_int_distribution<int> type(0, 10);
     int accepted = 0;
     for (int i = 0; i < 20000; ++i) {
         const auto t = static_cast<std::uint8_t>(type(rng));
@@ -386,7 +424,7 @@ TEST(control_decode, valid_header_with_random_body_never_throws) {
         f.insert(f.end(), body.begin(), body.end());
         const bool ok = decode_consistently(f);
         if (ok) ++accepted;
-        if (t == 0 || t > 5) {
+        if (t == 0 || t > 8) {
             EXPECT_FALSE(ok) << "unknown type " << int(t) << " accepted";
         }
     }

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor, events half: publishing on the PUB, reading the SUB, per (sender, topic) gap
+// counting, subscriptions and the SUBS / STATS control messages. Every byte read from the SUB
+// comes from the network: decode errors are counted, never thrown.
+#include "reactor.hpp"
+
+#include "pipe.hpp"
+#include "protocol/msgpack_io.hpp"
+
+#include <chrono>
+
+namespace zmesh::detail {
+
+namespace {
+
+constexpr int max_batch = 256;
+// Bounds per-topic state: past it a sender's table restarts (its next events count no gap).
+constexpr std::size_t max_topics_tracked = 65536;
+
+std::uint64_t system_now_us() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
+    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
+
+}  // namespace
+
+bool reactor::receiving() const {
+    return counters_->pending_events.load(std::memory_order_acquire) <
+           static_cast<std::int64_t>(opts_.receive_queue);
+}
+
+void reactor::on_publish(zmq::message_t& topic, zmq::message_t& payload) {
+    // Checked by node::publish; the pipe is in-process, so a bad frame here is a bug.
+    const std::string topic_str = topic.to_string();
+    if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(topic_str))
+        topic_seq_.clear();   // subscribers see seq restart at 1: not counted as a gap
+    const protocol::event_header h{id_, ++topic_seq_[topic_str], system_now_us()};
+    if (!prefixes_.empty()) deliver_local(topic_str, h, payload);
+    const auto header = protocol::encode_event_header(h);
+    // PUB never blocks: past send_hwm for a subscriber, libzmq drops for that subscriber.
+    pub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    pub_.send(zmq::buffer(header), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    pub_.send(payload, zmq::send_flags::dontwait);
+    ++stats_.events_out;
+}
+
+void reactor::deliver_local(const std::string& topic, const protocol::event_header& h,
+                            const zmq::message_t& payload) {
+    bool wanted = false;
+    for (const auto& [prefix, count] : prefixes_)
+        if (topic.starts_with(prefix)) wanted = true;
+    if (!wanted) return;
+    if (!receiving()) {
+        ++stats_.local_dropped;
+        return;
+    }
+    auto copy = std::make_shared<std::vector<std::uint8_t>>(bytes_of(payload).begin(),
+                                                            bytes_of(payload).end());
+    const std::span<const std::uint8_t> view(*copy);
+    batch_.emplace_back(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
+    ++stats_.events_local;
+}
+
+void reactor::flush_batch() {
+    if (batch_.empty()) return;
+    counters_->pending_events.fetch_add(static_cast<std::int64_t>(batch_.size()),
+                                        std::memory_order_release);
+    auto d = std::make_unique<delivery>(event_batch{std::move(batch_)});
+    batch_ = {};
+    deliver(std::move(d));
+}
+
+void reactor::on_sub(clock::time_point now) {
+    zmq::message_t topic, header, payload, extra;
+    for (int i = 0; i < max_batch && receiving(); ++i) {
+        if (!sub_.recv(topic, zmq::recv_flags::dontwait)) break;
+        // [topic][header][payload], nothing more and nothing less.
+        const bool complete = topic.more() && sub_.recv(header) && header.more() &&
+                              sub_.recv(payload) && !payload.more();
+        bool excess = false;
+        while (sub_.get(zmq::sockopt::rcvmore)) {
+            (void)sub_.recv(extra);
+            excess = true;
+        }
+        if (!complete || excess) {
+            ++stats_.events_invalid;
+            continue;
+        }
+        accept_event(topic, header, payload, now);
+    }
+    flush_batch();
+    if (!receiving()) ++stats_.receive_paused;
+}
+
+void reactor::accept_event(zmq::message_t& topic, zmq::message_t& header,
+                           zmq::message_t& payload, clock::time_point now) {
+    const auto h = protocol::decode_event_header(bytes_of(header));
+    if (!h || protocol::check_topic(topic.to_string_view())) {
+        ++(h || h.error() != protocol::errc::bad_version ? stats_.events_invalid
+                                                          : stats_.frames_bad_version);
+        return;
+    }
+    const auto it = senders_.find(h->sender);
+    if (it == senders_.end()) {
+        ++stats_.events_unknown_sender;
+        return;
+    }
+    if (payload.size() > opts_.max_event_size) {
+        ++stats_.events_oversized;
+        return;
+    }
+    if (protocol::check_msgpack(bytes_of(payload))) {
+        ++stats_.events_invalid;
+        return;
+    }
+    auto& s = it->second;
+    std::string topic_str = topic.to_string();
+    if (s.last_seq.size() >= max_topics_tracked && !s.last_seq.count(topic_str))
+        s.last_seq.clear();
+    auto [last, first] = s.last_seq.try_emplace(topic_str, h->seq);
+    // The first event seen on a topic sets the baseline: what came before we joined is not
+    // a gap. A seq at or below the last one means the sender restarted its count.
+    if (!first) {
+        if (h->seq > last->second + 1) {
+            s.gaps += h->seq - last->second - 1;
+            stats_.events_gaps += h->seq - last->second - 1;
+        }
+        last->second = h->seq;
+    }
+    ++s.events_in;
+    ++stats_.events_in;
+    // Any traffic is a sign of life: a peer busy publishing is never suspected.
+    if (auto* p = table_.find(h->sender)) apply(table_.on_traffic(*p, now));
+
+    auto shared = std::make_shared<zmq::message_t>(std::move(payload));
+    const auto view = bytes_of(*shared);
+    batch_.emplace_back(std::move(topic_str), h->sender, s.name, h->seq, h->sent_us, view,
+                        std::move(shared));
+}
+
+void reactor::handle(subscribe_command& c) {
+    subscription_prefix_[c.id] = c.prefix;
+    if (prefixes_[c.prefix]++ == 0) {
+        sub_.set(zmq::sockopt::subscribe, c.prefix);
+        send_subs_to_all();
+    }
+    deliver(std::make_unique<delivery>(
+        subscription_added{c.id, std::move(c.prefix), std::move(c.handler)}));
+}
+
+void reactor::handle(unsubscribe_command& c) {
+    const auto it = subscription_prefix_.find(c.id);
+    if (it == subscription_prefix_.end()) return;
+    const std::string prefix = std::move(it->second);
+    subscription_prefix_.erase(it);
+    if (--prefixes_[prefix] == 0) {
+        prefixes_.erase(prefix);
+        sub_.set(zmq::sockopt::unsubscribe, prefix);
+        send_subs_to_all();
+    }
+    deliver(std::make_unique<delivery>(subscription_removed{c.id}));
+}
+
+void reactor::send_subs(const node_id& to) {
+    if (opts_.observer) return;
+    protocol::subs s;
+    for (const auto& [prefix, count] : prefixes_) s.prefixes.push_back(prefix);
+    send_to(to, s);
+}
+
+void reactor::send_subs_to_all() {
+    // Only to peers whose PUB our SUB reached: the filters travel on that connection first.
+    for (const auto& [id, p] : table_.all())
+        if (p.state != peer_state::connecting && sub_ready_.count(p.pub_endpoint)) send_subs(id);
+}
+
+void reactor::on_peer_joined(const discovery::peer& p) {
+    if (sub_ready_.count(p.pub_endpoint)) send_subs(p.id);
+}
+
+void reactor::on_sub_handshake(const std::string& pub_endpoint) {
+    sub_ready_.insert(pub_endpoint);
+    if (auto* p = table_.find_by_pub_endpoint(pub_endpoint); p && p->state != peer_state::connecting)
+        send_subs(p->id);
+}
+
+void reactor::on_subs(discovery::peer& p, protocol::subs&& s) {
+    p.subscriptions = std::move(s.prefixes);
+    p.subscriptions_known = true;
+    // libzmq applies a PUB's incoming filters lazily, on its next command check. This
+    // peer's filters came before its SUBS: make the PUB take them now, so an event published
+    // right after "subscriptions known" is not filtered out.
+    (void)pub_.get(zmq::sockopt::events);
+}
+
+void reactor::on_stats_query(const node_id& from) {
+    const auto s = current_stats();
+    protocol::stats m;
+    m.counters = {{"events_out", s.events_out},   {"events_in", s.events_in},
+                  {"gaps", s.events_gaps},        {"events_invalid", s.events_invalid},
+                  {"publish_dropped", s.publish_dropped}, {"handler_errors", s.handler_errors},
+                  {"peers_joined", s.peers_joined}, {"peers_left", s.peers_left}};
+    send_to(from, m);
+}
+
+void reactor::poll_peer_stats() {
+    for (const auto& [id, p] : table_.all())
+        if (p.state != peer_state::connecting && !p.observer) send_to(id, protocol::stats_query{});
+}
+
+void reactor::forget_sender_later(const node_id& id, const std::string& pub_endpoint) {
+    // Events the peer sent before its LEAVE may still be on the way (LEAVE travels on another
+    // connection): keep the SUB connected and the sender known for a moment to take them.
+    pending_disconnects_.push_back({pub_endpoint, id, clock::now() + leave_drain});
+    sub_ready_.erase(pub_endpoint);
+}
+
+void reactor::run_pending_disconnects(clock::time_point now) {
+    std::erase_if(pending_disconnects_, [&](const pending_disconnect& d) {
+        if (now < d.at) return false;
+        if (!table_.find(d.id)) senders_.erase(d.id);
+        try {
+            sub_.disconnect(d.pub_endpoint);
+        } catch (const zmq::error_t&) {
+            // ENOENT: already gone. Nothing else can fail for an endpoint we connected.
+        }
+        return true;
+    });
+}
+
+}  // namespace zmesh::detail

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MPL-2.0
+// event: the header codec, hand-rolled because it runs once per event: no object tree,
+// no allocation.
+#include "event.hpp"
+
+#include "msgpack_io.hpp"
+
+#include <cstring>
+
+namespace zmesh::protocol {
+
+namespace {
+
+void put_u64(std::uint8_t* out, std::uint64_t v) {
+    out[0] = 0xcf;   // msgpack uint 64
+    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+}
+
+// Reads a msgpack unsigned integer of any width at `at`. Returns: nothing, or truncated /
+// wrong_type.
+std::optional<errc> get_uint(std::span<const std::uint8_t> b, std::size_t& at,
+                             std::uint64_t& out) {
+    if (at >= b.size()) return errc::truncated;
+    const std::uint8_t tag = b[at++];
+    if (tag <= 0x7f) {
+        out = tag;
+        return std::nullopt;
+    }
+    std::size_t width = 0;
+    switch (tag) {
+        case 0xcc: width = 1; break;
+        case 0xcd: width = 2; break;
+        case 0xce: width = 4; break;
+        case 0xcf: width = 8; break;
+        default: return errc::wrong_type;
+    }
+    if (b.size() - at < width) return errc::truncated;
+    out = 0;
+    for (std::size_t i = 0; i < width; ++i) out = (out << 8) | b[at++];
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::array<std::uint8_t, event_header_size> encode_event_header(const event_header& h) {
+    std::array<std::uint8_t, event_header_size> out{};
+    out[0] = version;
+    out[1] = event_type;
+    out[2] = 0x93;   // fixarray of 3
+    out[3] = 0xc4;   // bin 8
+    out[4] = node_id::size;
+    std::memcpy(&out[5], h.sender.bytes().data(), node_id::size);
+    put_u64(&out[5 + node_id::size], h.seq);
+    put_u64(&out[5 + node_id::size + 9], h.sent_us);
+    return out;
+}
+
+result<event_header> decode_event_header(std::span<const std::uint8_t> b) {
+    if (b.size() < 2) return errc::truncated;
+    if (b[0] != version) return errc::bad_version;
+    if (b[1] != event_type) return errc::unknown_type;
+    if (b.size() > 1024) return errc::oversized;
+    std::size_t at = 2;
+    if (at >= b.size()) return errc::truncated;
+    // fixarray, array 16 or array 32 of at least 3 elements
+    std::uint64_t count = 0;
+    const std::uint8_t tag = b[at++];
+    if ((tag & 0xf0) == 0x90) {
+        count = tag & 0x0f;
+    } else if (tag == 0xdc || tag == 0xdd) {
+        const std::size_t width = tag == 0xdc ? 2 : 4;
+        if (b.size() - at < width) return errc::truncated;
+        for (std::size_t i = 0; i < width; ++i) count = (count << 8) | b[at++];
+    } else {
+        return errc::wrong_type;
+    }
+    if (count < 3) return errc::wrong_type;
+    if (b.size() - at < 2) return errc::truncated;
+    if (b[at] != 0xc4 || b[at + 1] != node_id::size) return errc::wrong_type;
+    if (b.size() - at < 2 + node_id::size) return errc::truncated;
+    at += 2;
+    event_header h;
+    h.sender = *node_id::from_bytes(b.subspan(at, node_id::size));
+    at += node_id::size;
+    if (h.sender.empty()) return errc::bad_field;
+    if (auto e = get_uint(b, at, h.seq)) return *e;
+    if (auto e = get_uint(b, at, h.sent_us)) return *e;
+    if (h.seq == 0) return errc::bad_field;
+    // Fields a later revision may add: must be well-formed, are otherwise ignored.
+    if (count > 3) {
+        if (count > 64) return errc::oversized;
+        if (auto e = check_msgpack(b.subspan(at), static_cast<std::size_t>(count - 3), 8))
+            return *e;
+    } else if (at != b.size()) {
+        return errc::bad_msgpack;
+    }
+    return h;
+}
+
+std::optional<errc> check_topic(std::string_view topic) noexcept {
+    if (topic.empty()) return errc::bad_field;
+    if (topic.size() > max_topic_len) return errc::oversized;
+    if (topic.find('\0') != std::string_view::npos) return errc::bad_field;
+    return std::nullopt;
+}
+
+std::optional<errc> check_payload(std::span<const std::uint8_t> payload,
+                                  std::size_t max_size) noexcept {
+    if (payload.size() > max_size) return errc::oversized;
+    return check_msgpack(payload);
+}
+
+}  // namespace zmesh::protocol

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MPL-2.0
+// event codec tests: header round trip, every truncation, odd encodings, topics, payloads.
+#include "protocol/event.hpp"
+#include "protocol/msgpack_io.hpp"
+#include "wire_builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace zmesh::protocol {
+namespace {
+
+using test::array_field;
+using test::bin_field;
+using test::bytes;
+using test::field;
+using test::frame;
+using test::str_field;
+using test::uint_field;
+
+node_id some_id() {
+    node_id::bytes_type b{};
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(i + 1);
+    return node_id(b);
+}
+
+bytes header_bytes(const event_header& h) {
+    const auto a = encode_event_header(h);
+    return bytes(a.begin(), a.end());
+}
+
+errc error_of(const bytes& b) {
+    const auto r = decode_event_header(b);
+    return r ? static_cast<errc>(-1) : r.error();
+}
+
+bytes head() { return {version, event_type}; }
+
+TEST(event_header, round_trips_smallest_and_largest_values) {
+    for (const event_header h : {event_header{some_id(), 1, 0},
+                                 event_header{some_id(), UINT64_MAX, UINT64_MAX},
+                                 event_header{some_id(), 12345, 1700000000000000}}) {
+        const auto b = header_bytes(h);
+        ASSERT_EQ(b.size(), event_header_size);
+        const auto r = decode_event_header(b);
+        ASSERT_TRUE(r) << to_string(r.error());
+        EXPECT_EQ(*r, h);
+    }
+}
+
+TEST(event_header, accepts_compact_integers_and_extra_fields) {
+    // Another implementation may pack seq and time compactly and add fields later.
+    const auto r = decode_event_header(frame(
+        head(), array_field({bin_field(16, 7), uint_field(5), uint_field(300), str_field("new")})));
+    ASSERT_TRUE(r) << to_string(r.error());
+    EXPECT_EQ(r->seq, 5u);
+    EXPECT_EQ(r->sent_us, 300u);
+}
+
+TEST(event_header, every_truncation_is_refused) {
+    const auto b = header_bytes({some_id(), 99, 1234});
+    for (std::size_t n = 0; n < b.size(); ++n) {
+        const bytes cut(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+        EXPECT_FALSE(decode_event_header(cut)) << n;
+    }
+}
+
+TEST(event_header, rejects_wrong_version_type_and_shapes) {
+    auto b = header_bytes({some_id(), 1, 1});
+    b[0] = 2;
+    EXPECT_EQ(error_of(b), errc::bad_version);
+    b = header_bytes({some_id(), 1, 1});
+    b[1] = 0x01;
+    EXPECT_EQ(error_of(b), errc::unknown_type);
+    EXPECT_EQ(error_of(frame(head(), array_field({bin_field(16), uint_field(1)}))),
+              errc::wrong_type);                                        // too few fields
+    EXPECT_EQ(error_of(frame(head(), array_field({bin_field(15), uint_field(1), uint_field(1)}))),
+              errc::wrong_type);                                        // short id
+    EXPECT_EQ(error_of(frame(head(), array_field({str_field("x"), uint_field(1), uint_field(1)}))),
+              errc::wrong_type);
+    EXPECT_EQ(error_of(frame(head(), array_field({bin_field(16), str_field("1"), uint_field(1)}))),
+              errc::wrong_type);
+    EXPECT_EQ(error_of(frame(head(), array_field({bin_field(16, 0), uint_field(1), uint_field(1)}))),
+              errc::bad_field);                                         // no sender
+    EXPECT_EQ(error_of(frame(head(), array_field({bin_field(16), uint_field(0), uint_field(1)}))),
+              errc::bad_field);                                         // seq starts at 1
+    b = header_bytes({some_id(), 1, 1});
+    b.push_back(0);
+    EXPECT_EQ(error_of(b), errc::bad_msgpack);                          // trailing byte
+}
+
+TEST(event_header, random_bytes_never_throw) {
+    std::mt19937 rng(4242);
+    std::uniform_int_distribution<std::size_t> len(0, 80);
+    for (int i = 0; i < 20000; ++i) {
+        bytes b = head();
+        const auto body = test::random_bytes(rng, len(rng));
+        b.insert(b.end(), body.begin(), body.end());
+        EXPECT_NO_THROW((void)decode_event_header(b));
+    }
+}
+
+TEST(event_topic, must_be_short_and_free_of_nul) {
+    EXPECT_FALSE(check_topic("orders.created"));
+    EXPECT_FALSE(check_topic(std::string(max_topic_len, 't')));
+    EXPECT_EQ(check_topic(""), errc::bad_field);
+    EXPECT_EQ(check_topic(std::string(max_topic_len + 1, 't')), errc::oversized);
+    EXPECT_EQ(check_topic(std::string_view("a\0b", 3)), errc::bad_field);
+}
+
+TEST(event_payload, must_be_exactly_one_msgpack_object_within_size) {
+    EXPECT_FALSE(check_payload(test::pack(str_field("hello")), 100));
+    EXPECT_FALSE(check_payload(test::pack(array_field({uint_field(1), str_field("x")})), 100));
+    EXPECT_EQ(check_payload({}, 100), errc::truncated);
+    EXPECT_EQ(check_payload(bytes{0xc1}, 100), errc::bad_msgpack);          // never used
+    EXPECT_EQ(check_payload(bytes{0x92, 0x01}, 100), errc::truncated);      // array short
+    EXPECT_EQ(check_payload(bytes{0x01, 0x02}, 100), errc::bad_msgpack);    // two objects
+    EXPECT_EQ(check_payload(test::pack(str_field(std::string(200, 'x'))), 100), errc::oversized);
+}
+
+TEST(event_payload, deep_nesting_is_refused_without_recursion) {
+    bytes deep(100000, 0x91);   // [[[[...]]]]
+    deep.push_back(0x01);
+    EXPECT_EQ(check_payload(deep, 1 << 20), errc::oversized);
+    bytes ok(64, 0x91);
+    ok.push_back(0x01);
+    EXPECT_FALSE(check_payload(ok, 1 << 20));
+}
+
+TEST(check_msgpack, counts_objects) {
+    EXPECT_FALSE(check_msgpack(bytes{0x01, 0x02}, 2));
+    EXPECT_EQ(check_msgpack(bytes{0x01}, 2), errc::truncated);
+    EXPECT_EQ(check_msgpack(bytes{0x01, 0x02, 0x03}, 2), errc::bad_msgpack);
+}
+
+}  // namespace
+}  // namespace zmesh::protocol
