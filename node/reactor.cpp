@@ -21,10 +21,13 @@ std::uint16_t bound_port(zmq::socket_t& s) {
     return ep ? ep->port : 0;
 }
 
+// `sndhwm` is set before bind: a listener copies the socket's options when it binds, and
+// the connections it accepts get that copy.
 zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std::string& host,
-                          std::uint16_t port, const char* what) {
+                          std::uint16_t port, const char* what, int sndhwm = 1000) {
     zmq::socket_t s(ctx, type);
     s.set(zmq::sockopt::linger, 0);
+    s.set(zmq::sockopt::sndhwm, sndhwm);
     const std::string ep =
         "tcp://" + host + ":" + (port ? std::to_string(port) : std::string("*"));
     try {
@@ -53,14 +56,13 @@ reactor::reactor(setup s)
     deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
     deliveries_.bind(s.delivery_endpoint);
 
-    pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB");
+    pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
+                       opts_.send_hwm);
     router_ =
         bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port, "ROUTER");
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
     router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_control_size * 4));
-    // Set before any peer can connect (nobody knows the ports yet): applies to every pipe.
-    pub_.set(zmq::sockopt::sndhwm, opts_.send_hwm);
 
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);

@@ -75,6 +75,7 @@ private:
     void on_peer_joined(const discovery::peer& p);
     void on_sub_handshake(const std::string& pub_endpoint);
     void forget_sender_later(const node_id& id, const std::string& pub_endpoint);
+    void keep_draining(const node_id& id, clock::time_point now);
     void run_pending_disconnects(clock::time_point now);
     node_stats current_stats();
 

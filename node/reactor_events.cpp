@@ -7,6 +7,7 @@
 #include "pipe.hpp"
 #include "protocol/msgpack_io.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace zmesh::detail {
@@ -135,7 +136,10 @@ void reactor::accept_event(zmq::message_t& topic, zmq::message_t& header,
     ++s.events_in;
     ++stats_.events_in;
     // Any traffic is a sign of life: a peer busy publishing is never suspected.
-    if (auto* p = table_.find(h->sender)) apply(table_.on_traffic(*p, now));
+    if (auto* p = table_.find(h->sender))
+        apply(table_.on_traffic(*p, now));
+    else
+        keep_draining(h->sender, now);
 
     auto shared = std::make_shared<zmq::message_t>(std::move(payload));
     const auto view = bytes_of(*shared);
@@ -215,12 +219,21 @@ void reactor::poll_peer_stats() {
 
 void reactor::forget_sender_later(const node_id& id, const std::string& pub_endpoint) {
     // Events the peer sent before its LEAVE may still be on the way (LEAVE travels on another
-    // connection): keep the SUB connected and the sender known for a moment to take them.
+    // connection) or queued unread: keep the SUB connected and the sender known until none
+    // has come for leave_drain.
     pending_disconnects_.push_back({pub_endpoint, id, clock::now() + leave_drain});
     sub_ready_.erase(pub_endpoint);
 }
 
+void reactor::keep_draining(const node_id& id, clock::time_point now) {
+    // A departed peer's events are still coming: disconnect only once they stop.
+    for (auto& d : pending_disconnects_)
+        if (d.id == id) d.at = std::max(d.at, now + leave_drain);
+}
+
 void reactor::run_pending_disconnects(clock::time_point now) {
+    // Unread events may be from a departed peer: wait until the handlers catch up.
+    if (!receiving()) return;
     std::erase_if(pending_disconnects_, [&](const pending_disconnect& d) {
         if (now < d.at) return false;
         if (!table_.find(d.id)) senders_.erase(d.id);

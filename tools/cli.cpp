@@ -28,6 +28,7 @@ void add_node_flags(po::options_description& desc) {
         ("heartbeat", po::value<long>()->default_value(d.liveness.heartbeat.count()), "ms between heartbeats")
         ("evasive", po::value<long>()->default_value(d.liveness.evasive.count()), "ms of silence before a peer is evasive")
         ("expire", po::value<long>()->default_value(d.liveness.expired.count()), "ms of silence before a peer has left")
+        ("hwm", po::value<int>()->default_value(d.send_hwm), "events queued per peer, each way, before dropping")
         ("log-level", po::value<std::string>()->default_value("info"), "error, warn, info or debug");
     // clang-format on
 }
@@ -59,6 +60,8 @@ options node_options(const po::variables_map& vm) {
     o.liveness.expired = milliseconds(vm["expire"].as<long>());
     // A dialled peer gets as long to answer as a silent one gets to be declared gone.
     o.liveness.handshake = o.liveness.expired;
+    o.send_hwm = o.receive_hwm = vm["hwm"].as<int>();
+    if (o.send_hwm < 0) throw std::invalid_argument("--hwm must be >= 0 (0: no limit)");
     const auto level = parse_log_level(vm["log-level"].as<std::string>());
     if (!level) throw std::invalid_argument("--log-level must be error, warn, info or debug");
     o.log = *level;
@@ -115,6 +118,7 @@ nlohmann::json to_json(const peer_info& p) {
             {"state", std::string(to_string(p.state))},
             {"endpoints", {{"pub", p.pub_endpoint}, {"router", p.router_endpoint}}},
             {"services", p.services},
+            {"subscriptions", p.subscriptions},
             {"last_seen_ms", p.last_seen_ms},
             {"rtt_us", p.rtt_us}};
 }
@@ -132,8 +136,55 @@ nlohmann::json to_json(const node_stats& s) {
             {"frames_unknown_sender", s.frames_unknown_sender},
             {"sends_dropped", s.sends_dropped},
             {"handshake_timeouts", s.handshake_timeouts},
+            {"events_out", s.events_out},
+            {"events_in", s.events_in},
+            {"events_local", s.events_local},
+            {"local_dropped", s.local_dropped},
+            {"gaps", s.events_gaps},
+            {"events_invalid", s.events_invalid},
+            {"events_oversized", s.events_oversized},
+            {"events_unknown_sender", s.events_unknown_sender},
+            {"publish_dropped", s.publish_dropped},
+            {"handler_errors", s.handler_errors},
+            {"receive_paused", s.receive_paused},
             {"peers_joined", s.peers_joined},
             {"peers_left", s.peers_left}};
+}
+
+nlohmann::json to_json(const event& e) {
+    nlohmann::json j = {{"topic", e.topic()},
+                        {"sender", {{"id", e.sender().hex()}, {"name", e.sender_name()}}},
+                        {"seq", e.seq()},
+                        {"sent_us", e.sent_us()}};
+    try {
+        j["payload"] = nlohmann::json::from_msgpack(e.payload().begin(), e.payload().end());
+    } catch (const std::exception& ex) {
+        j["payload_error"] = ex.what();
+    }
+    return j;
+}
+
+std::vector<std::uint8_t> json_to_msgpack(const std::string& text) {
+    try {
+        return nlohmann::json::to_msgpack(nlohmann::json::parse(text));
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument("not JSON: " + std::string(e.what()));
+    }
+}
+
+bool wait_for_members(const node& n, std::size_t count, std::chrono::milliseconds timeout,
+                      bool with_subscriptions) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        std::size_t ready = 0;
+        for (const auto& p : n.peers())
+            if (!p.observer && p.state == peer_state::joined &&
+                (!with_subscriptions || p.subscriptions_known))
+                ++ready;
+        if (ready >= count) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        if (wait_for_signal(std::chrono::milliseconds(20))) return false;
+    }
 }
 
 int fail(const char* program, const std::string& message) {

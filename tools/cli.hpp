@@ -15,7 +15,7 @@ namespace zmesh::cli {
 namespace po = boost::program_options;
 
 // Adds --name --mesh --beacon-port --beacon-interval --interface --advertise --seed --bind
-// --pub-port --router-port --heartbeat --evasive --expire --log-level to `desc`.
+// --pub-port --router-port --heartbeat --evasive --expire --hwm --log-level to `desc`.
 void add_node_flags(po::options_description& desc);
 
 // Returns: options from the parsed flags. Throws std::invalid_argument on a bad value.
@@ -34,6 +34,18 @@ int wait_for_signal(std::chrono::milliseconds timeout);
 
 nlohmann::json to_json(const peer_info& p);
 nlohmann::json to_json(const node_stats& s);
+// One event as {"topic","sender":{"id","name"},"seq","sent_us","payload"}; a payload JSON
+// cannot express (an ext type, a non-string map key) becomes "payload_error" instead.
+nlohmann::json to_json(const event& e);
+
+// Returns: the msgpack encoding of JSON text. Throws std::invalid_argument on bad JSON.
+std::vector<std::uint8_t> json_to_msgpack(const std::string& text);
+
+// Waits until `n` sees at least `count` members joined (observers aside) and, when
+// `with_subscriptions`, knows their subscriptions, or `timeout` passes, or a signal comes.
+// Returns: true when the members are there.
+bool wait_for_members(const node& n, std::size_t count, std::chrono::milliseconds timeout,
+                      bool with_subscriptions);
 
 // Prints "PROGRAM: error: MESSAGE" on stderr and returns the exit code 1, for `return fail(..)`.
 int fail(const char* program, const std::string& message);

@@ -30,9 +30,31 @@ std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_inf
     return s;
 }
 
+// Returns: a counter the peer reported about itself, or -1 before its first report.
+long long reported(const peer_info& p, std::string_view name) {
+    for (const auto& [key, value] : p.reported)
+        if (key == name) return static_cast<long long>(value);
+    return -1;
+}
+
+// A peer as the monitor shows it: its own counters (events_in, events_out, gaps) included.
+nlohmann::json peer_json(const peer_info& p) {
+    auto j = cli::to_json(p);
+    for (const char* name : {"events_in", "events_out", "gaps"}) {
+        const auto v = reported(p, name);
+        j[name] = v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v);
+    }
+    return j;
+}
+
+std::string counter_cell(const peer_info& p, std::string_view name) {
+    const auto v = reported(p, name);
+    return v < 0 ? "-" : std::to_string(v);
+}
+
 nlohmann::json document(const node& n, const std::vector<peer_info>& peers) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : peers) list.push_back(cli::to_json(p));
+    for (const auto& p : peers) list.push_back(peer_json(p));
     return {{"mesh", n.config().mesh}, {"peers", list}};
 }
 
@@ -42,15 +64,20 @@ void draw(const node& n, const std::vector<peer_info>& peers) {
     std::snprintf(line, sizeof line, "zmesh-monitor  mesh %s  %zu peer(s)   (Ctrl-C quits)\n\n",
                   n.config().mesh.c_str(), peers.size());
     out += line;
-    std::snprintf(line, sizeof line, "%-20s %-10s %-9s %-28s %-28s %9s %8s\n", "NAME", "ID",
-                  "STATE", "PUB", "ROUTER", "SEEN(ms)", "RTT(us)");
+    std::snprintf(line, sizeof line, "%-16s %-9s %-8s %-24s %-24s %8s %7s %9s %9s %6s  %s\n",
+                  "NAME", "ID", "STATE", "PUB", "ROUTER", "SEEN(ms)", "RTT(us)", "EV_OUT",
+                  "EV_IN", "GAPS", "SUBSCRIBED");
     out += line;
     for (const auto& p : peers) {
-        std::snprintf(line, sizeof line, "%-20.20s %-10s %-9s %-28.28s %-28.28s %9lld %8s\n",
+        std::string subs;
+        for (const auto& s : p.subscriptions) subs += (subs.empty() ? "" : ",") + (s.empty() ? "*" : s);
+        std::snprintf(line, sizeof line, "%-16.16s %-9s %-8s %-24.24s %-24.24s %8lld %7s %9s %9s %6s  %.40s\n",
                       p.name.c_str(), p.id.short_hex().c_str(),
                       std::string(to_string(p.state)).c_str(), p.pub_endpoint.c_str(),
                       p.router_endpoint.c_str(), static_cast<long long>(p.last_seen_ms),
-                      p.rtt_us < 0 ? "-" : std::to_string(p.rtt_us).c_str());
+                      p.rtt_us < 0 ? "-" : std::to_string(p.rtt_us).c_str(),
+                      counter_cell(p, "events_out").c_str(), counter_cell(p, "events_in").c_str(),
+                      counter_cell(p, "gaps").c_str(), subs.c_str());
         out += line;
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -74,6 +101,7 @@ int main(int argc, char** argv) {
     try {
         auto o = cli::node_options(vm);
         o.observer = true;
+        o.stats_poll = std::chrono::milliseconds(1000);   // members report their counters
         if (!vm.count("name")) o.name = "monitor";
         if (vm["log-level"].defaulted()) o.log = log_level::warn;   // keep the table clean
         const double wait_s = vm["wait"].as<double>();
@@ -92,8 +120,10 @@ int main(int argc, char** argv) {
             while (clock_type::now() < deadline) {
                 if (cli::wait_for_signal(std::chrono::milliseconds(50))) break;
                 const auto all = n.peers();
+                // Still handshaking, or a member has not yet reported its counters.
                 const bool handshaking = std::any_of(all.begin(), all.end(), [](const auto& p) {
-                    return p.state == peer_state::connecting;
+                    return p.state == peer_state::connecting ||
+                           (!p.observer && p.state == peer_state::joined && p.reported.empty());
                 });
                 const auto now_sig = signature(members(n));
                 if (now_sig != last || handshaking) {

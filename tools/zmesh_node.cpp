@@ -1,17 +1,34 @@
 // SPDX-License-Identifier: MPL-2.0
 // zmesh-node: one mesh member as a process. Prints each peer event as one line on stdout:
 //   EVENT NAME ID [REASON]      e.g. "joined orders 3f2a...", "left orders 3f2a... leave"
-// and on exit a line "stats {JSON}". Exits 0 on SIGINT/SIGTERM after sending LEAVE.
+// with --subscribe PREFIX each event received as "event {JSON}", and on exit a line
+// "stats {JSON}". --publish TOPIC --rate HZ publishes {"n": 1, 2, ..., "from": NAME}.
+// Exits 0 on SIGINT/SIGTERM after sending LEAVE.
 #include "cli.hpp"
 
 #include <cstdio>
 #include <iostream>
+
+namespace {
+// What --publish sends: a msgpack map {"n": 1, "from": "orders"}.
+struct counter {
+    std::uint64_t n;
+    std::string from;
+    MSGPACK_DEFINE_MAP(n, from);
+};
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace zmesh;
     cli::block_signals();
     cli::po::options_description desc("zmesh-node options");
     cli::add_node_flags(desc);
+    // clang-format off
+    desc.add_options()
+        ("subscribe", cli::po::value<std::vector<std::string>>()->composing(), "print events of this topic prefix (repeatable)")
+        ("publish", cli::po::value<std::string>(), "publish a counter on this topic")
+        ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish");
+    // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-node [--name NAME] [--mesh MESH] [options]");
 
     try {
@@ -24,12 +41,32 @@ int main(int argc, char** argv) {
             std::printf("%s\n", line.c_str());
             std::fflush(stdout);
         });
+        if (vm.count("subscribe"))
+            for (const auto& prefix : vm["subscribe"].as<std::vector<std::string>>())
+                n.subscribe(prefix, [](const event& e) {
+                    std::printf("event %s\n", cli::to_json(e).dump().c_str());
+                    std::fflush(stdout);
+                });
+        const std::string topic = vm.count("publish") ? vm["publish"].as<std::string>() : "";
+        const double rate = vm["rate"].as<double>();
+        if (!(rate > 0 && rate <= 1e6)) throw std::invalid_argument("--rate must be in (0, 1e6]");
         n.start();
         std::printf("started %s %s mesh=%s pub=%s router=%s\n", n.name().c_str(),
                     n.id().hex().c_str(), n.config().mesh.c_str(), n.pub_endpoint().c_str(),
                     n.router_endpoint().c_str());
         std::fflush(stdout);
-        while (cli::wait_for_signal(std::chrono::milliseconds(1000)) == 0) {
+        const auto period = std::chrono::duration<double>(1.0 / rate);
+        auto next = std::chrono::steady_clock::now();
+        for (std::uint64_t i = 1;; ++i) {
+            if (!topic.empty()) {
+                n.publish(topic, counter{i, n.name()});
+                next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+            } else {
+                next += std::chrono::seconds(1);
+            }
+            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                next - std::chrono::steady_clock::now());
+            if (cli::wait_for_signal(std::max(wait, std::chrono::milliseconds(0)))) break;
         }
         const auto stats = n.stats();
         n.stop();
