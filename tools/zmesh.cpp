@@ -5,6 +5,7 @@
 //   zmesh sub --mesh M PREFIX [--count N] [--json]        print events, one per line
 // Exit: 0 done, 1 failed (no peers, timeout, bad value), 2 bad flags.
 #include "cli.hpp"
+#include "protocol/event.hpp"
 
 #include <cstdio>
 #include <atomic>
@@ -60,6 +61,8 @@ int pub(int argc, char** argv) {
     node n(job_options(vm, "pub"));
     const auto payload = cli::json_to_msgpack(vm["json"].as<std::string>());
     const auto topic = vm["topic"].as<std::string>();
+    if (protocol::check_topic(topic))
+        throw std::invalid_argument("topic must be 1..255 bytes without NUL");
     const auto count = vm["count"].as<std::uint64_t>();
     const double rate = vm["rate"].as<double>();
     if (!(rate >= 0)) throw std::invalid_argument("--rate must be >= 0");

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MPL-2.0
+// Events across real processes: zmesh pub -> zmesh sub, late joiners, killed publishers,
+// and the monitor's per-peer event counters.
+#include "system_fixture.hpp"
+
+#include <csignal>
+
+namespace zmesh::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class events_system : public system_fixture {
+protected:
+    process& spawn_tool(std::vector<std::string> args) {
+        procs_.push_back(std::make_unique<process>(tool("zmesh"), args));
+        return *procs_.back();
+    }
+    std::vector<std::string> mesh_args() const {
+        return {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_)};
+    }
+
+    // Returns: the "event {JSON}" lines zmesh-node printed, parsed.
+    static std::vector<nlohmann::json> events_of(const process& p) {
+        std::vector<nlohmann::json> out;
+        for (const auto& line : p.out_lines())
+            if (line.starts_with("event ")) out.push_back(nlohmann::json::parse(line.substr(6)));
+        return out;
+    }
+
+    // Asserts the events from `sender` form one run of consecutive seqs, and returns how many.
+    static std::size_t consecutive_from(const std::vector<nlohmann::json>& events,
+                                        const std::string& sender_id) {
+        std::uint64_t last = 0;
+        std::size_t n = 0;
+        for (const auto& e : events) {
+            if (e["sender"]["id"] != sender_id) continue;
+            const auto seq = e["seq"].get<std::uint64_t>();
+            if (n > 0) EXPECT_EQ(seq, last + 1) << "gap after seq " << last;
+            last = seq;
+            ++n;
+        }
+        return n;
+    }
+
+    static std::string id_of(const process& p) {
+        // "started NAME ID mesh=..."
+        for (const auto& line : p.out_lines())
+            if (line.starts_with("started ")) {
+                const auto a = line.find(' ', 8) + 1;
+                return line.substr(a, line.find(' ', a) - a);
+            }
+        return {};
+    }
+};
+
+TEST_F(events_system, zmesh_sub_receives_ten_thousand_events_from_zmesh_pub_without_gaps) {
+    auto args = mesh_args();
+    args.insert(args.begin(), "sub");
+    for (const char* a : {"orders.", "--count", "10000", "--json", "--timeout", "60"})
+        args.push_back(a);
+    auto& sub = spawn_tool(args);
+    args = mesh_args();
+    args.insert(args.begin(), "pub");
+    for (const char* a : {"orders.created", R"({"id": 7, "items": ["a", "b"]})", "--count", "10000"})
+        args.push_back(a);
+    auto& pub = spawn_tool(args);
+
+    ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
+    ASSERT_EQ(sub.wait(60s), std::optional<int>(0)) << sub.err();
+    const auto lines = sub.out_lines();
+    ASSERT_EQ(lines.size(), 10000u);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto e = nlohmann::json::parse(lines[i]);
+        ASSERT_EQ(e["seq"], i + 1);
+        ASSERT_EQ(e["topic"], "orders.created");
+        ASSERT_EQ(e["payload"]["items"][1], "b");
+    }
+    EXPECT_NE(sub.err().find("0 gap(s)"), std::string::npos) << sub.err();
+}
+
+TEST_F(events_system, late_subscriber_gets_every_later_event_and_survives_publisher_restart) {
+    auto& pub = spawn_node("pub", {"--publish", "ticks.now", "--rate", "200"});
+    ASSERT_TRUE(pub.wait_for_line("started ", 10s));
+    auto& sub = spawn_node("sub", {"--subscribe", "ticks."});
+    ASSERT_TRUE(wait_until([&] { return events_of(sub).size() >= 100; }, 20s));
+    const auto first_id = id_of(pub);
+    const auto before = consecutive_from(events_of(sub), first_id);
+    EXPECT_GE(before, 100u);
+
+    // kill -9 the publisher and start a new one: the subscriber never subscribes again.
+    pub.signal(SIGKILL);
+    ASSERT_TRUE(pub.wait(10s));
+    ASSERT_TRUE(sub.wait_for_line("left pub ", 5s));
+    auto& pub2 = spawn_node("pub", {"--publish", "ticks.now", "--rate", "200"});
+    ASSERT_TRUE(pub2.wait_for_line("started ", 10s));
+    const auto second_id = id_of(pub2);
+    ASSERT_TRUE(wait_until([&] {
+        const auto events = events_of(sub);
+        return std::count_if(events.begin(), events.end(), [&](const auto& e) {
+                   return e["sender"]["id"] == second_id;
+               }) >= 100;
+    }, 20s));
+    const auto events = events_of(sub);
+    EXPECT_GE(consecutive_from(events, second_id), 100u);
+    EXPECT_GE(consecutive_from(events, first_id), before);
+}
+
+TEST_F(events_system, monitor_reports_event_counters_per_peer) {
+    auto& pub = spawn_node("pub", {"--publish", "a.b", "--rate", "100"});
+    auto& sub = spawn_node("sub", {"--subscribe", "a."});
+    ASSERT_TRUE(wait_until([&] { return events_of(sub).size() >= 20; }, 20s));
+    (void)pub;
+    const auto doc = monitor_once(10.0);
+    ASSERT_TRUE(doc.is_object());
+    std::map<std::string, nlohmann::json> by_name;
+    for (const auto& p : doc["peers"]) by_name[p["name"]] = p;
+    ASSERT_EQ(by_name.size(), 2u) << doc.dump();
+    EXPECT_GE(by_name["pub"]["events_out"].get<int>(), 20) << doc.dump();
+    EXPECT_GE(by_name["sub"]["events_in"].get<int>(), 20) << doc.dump();
+    EXPECT_EQ(by_name["sub"]["gaps"], 0) << doc.dump();
+    EXPECT_EQ(by_name["sub"]["subscriptions"], nlohmann::json::array({"a."})) << doc.dump();
+}
+
+TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
+    struct bad_case {
+        std::vector<std::string> args;
+        int status;
+        const char* mentions;
+    };
+    const std::vector<bad_case> cases = {
+        {{"pub", "t", "{not json"}, 1, "JSON"},
+        {{"pub", "t"}, 2, "json"},
+        {{"pub", "", "1"}, 1, "topic"},
+        {{"pub", "t", "1", "--rate", "-1"}, 1, "rate"},
+        {{"sub", "--count", "x"}, 2, "count"},
+        {{"nope"}, 2, "nope"},
+        {{"pub", "t", "1", "--wait", "0.2"}, 1, "peers"},   // nobody there
+    };
+    for (const auto& c : cases) {
+        auto args = c.args;
+        args.insert(args.end(), {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_)});
+        process p(tool("zmesh"), args);
+        ASSERT_EQ(p.wait(20s), std::optional<int>(c.status)) << c.args[0] << ": " << p.err();
+        const auto err = p.err();
+        EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+        EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
+    }
+}
+
+}  // namespace
+}  // namespace zmesh::test
