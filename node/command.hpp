@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -35,10 +37,23 @@ struct unsubscribe_command {
     subscription_id id;
 };
 
+struct call_command {
+    std::optional<node_id> peer;   // empty: any provider of `method`
+    std::string method;
+    std::vector<std::uint8_t> args;
+    milliseconds timeout;
+    std::variant<std::promise<reply>, call_callback> done;
+};
+// A null handler stops serving the method.
+struct serve_command {
+    std::string method;
+    std::shared_ptr<const rpc_handler> handler;
+};
+
 // Publishes travel apart from these: as two frames [topic][payload] on the same pipe, so a
 // publish costs no allocation (see reactor::on_pipe).
 using command = std::variant<peers_query, stats_query, stop_command, subscribe_command,
-                             unsubscribe_command>;
+                             unsubscribe_command, call_command, serve_command>;
 
 // The delivery thread's handler table changes in order with the events it dispatches.
 struct subscription_added {
@@ -53,10 +68,15 @@ struct subscription_removed {
 struct event_batch {
     std::vector<event> events;
 };
+// A call made with a callback has its outcome.
+struct call_completed {
+    call_callback done;
+    call_result result;
+};
 // The reactor's last delivery: everything before it has been handed over.
 struct end_of_deliveries {};
 
 using delivery = std::variant<peer_event, event_batch, subscription_added, subscription_removed,
-                              end_of_deliveries>;
+                              call_completed, end_of_deliveries>;
 
 }  // namespace zmesh::detail

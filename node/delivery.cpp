@@ -58,4 +58,12 @@ void delivery_loop::handle(subscription_removed& s) {
     std::erase_if(subscriptions_, [&](const subscription& x) { return x.id == s.id; });
 }
 
+void delivery_loop::handle(call_completed& c) {
+    try {
+        c.done(c.result);
+    } catch (...) {
+        counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
 }  // namespace zmesh::detail

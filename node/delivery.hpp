@@ -28,6 +28,7 @@ private:
     void handle(event_batch& b);
     void handle(subscription_added& s);
     void handle(subscription_removed& s);
+    void handle(call_completed& c);
     void handle(end_of_deliveries&) { done_ = true; }
 
     struct subscription {

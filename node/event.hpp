@@ -10,9 +10,8 @@
 // handler returns.
 #pragma once
 
+#include "payload.hpp"
 #include "protocol/node_id.hpp"
-
-#include <msgpack.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -26,19 +25,18 @@ namespace zmesh {
 
 using protocol::node_id;
 
-// The payload is valid msgpack (the node checked) but not of the type asked for.
-struct decode_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-class event {
+class event : public payload {
 public:
     event() = default;
     event(std::string topic, node_id sender, std::string sender_name, std::uint64_t seq,
           std::uint64_t sent_us, std::span<const std::uint8_t> payload,
           std::shared_ptr<const void> storage)
-        : topic_(std::move(topic)), sender_(sender), sender_name_(std::move(sender_name)),
-          seq_(seq), sent_us_(sent_us), payload_(payload), storage_(std::move(storage)) {}
+        : zmesh::payload(payload, std::move(storage)),
+          topic_(std::move(topic)),
+          sender_(sender),
+          sender_name_(std::move(sender_name)),
+          seq_(seq),
+          sent_us_(sent_us) {}
 
     const std::string& topic() const noexcept { return topic_; }
     const node_id& sender() const noexcept { return sender_; }
@@ -50,38 +48,8 @@ public:
         return std::chrono::system_clock::time_point(std::chrono::microseconds(sent_us_));
     }
     std::uint64_t sent_us() const noexcept { return sent_us_; }
-    // The payload: exactly one msgpack object.
-    std::span<const std::uint8_t> payload() const noexcept { return payload_; }
-
-    // Returns: the payload as a msgpack object; it lives as long as the handle.
-    msgpack::object_handle object() const {
-        try {
-            return msgpack::unpack(reinterpret_cast<const char*>(payload_.data()), payload_.size());
-        } catch (const std::exception& e) {
-            throw decode_error(std::string("event payload: ") + e.what());
-        }
-    }
-
-    // Returns: the payload converted to T. Throws decode_error when it is not a T.
-    template <class T>
-    T as() const {
-        const auto handle = object();
-        try {
-            return handle.get().as<T>();
-        } catch (const std::exception& e) {
-            throw decode_error("event on '" + topic_ + "' is not the type asked for: " + e.what());
-        }
-    }
-
-    // Returns: the payload converted to T, or nullopt when it is not a T. Never throws.
-    template <class T>
-    std::optional<T> try_as() const noexcept {
-        try {
-            return as<T>();
-        } catch (...) {
-            return std::nullopt;
-        }
-    }
+    // The payload: exactly one msgpack object. Decode it with as<T>(), try_as<T>(), object().
+    std::span<const std::uint8_t> payload() const noexcept { return bytes(); }
 
 private:
     std::string topic_;
@@ -89,8 +57,6 @@ private:
     std::string sender_name_;
     std::uint64_t seq_ = 0;
     std::uint64_t sent_us_ = 0;
-    std::span<const std::uint8_t> payload_;
-    std::shared_ptr<const void> storage_;   // keeps payload_ alive
 };
 
 }  // namespace zmesh

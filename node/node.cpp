@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "delivery.hpp"
+#include "workers.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/event.hpp"
@@ -42,7 +43,24 @@ std::string validate(const options& o) {
     if (o.max_event_size == 0 || o.max_event_size > 256u * 1024 * 1024)
         return "max event size must be 1 B..256 MiB";
     if (o.stats_poll.count() < 0) return "stats poll interval must be >= 0";
+    if (o.rpc_workers == 0 || o.rpc_workers > 1024) return "rpc workers must be 1..1024";
+    if (o.rpc_queue == 0) return "rpc queue must be >= 1";
+    if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
+        return "max rpc size must be 1 B..256 MiB";
     return {};
+}
+
+std::string_view to_string(rpc_errc k) noexcept {
+    switch (k) {
+        case rpc_errc::timeout: return "timeout";
+        case rpc_errc::no_provider: return "no_provider";
+        case rpc_errc::peer_lost: return "peer_lost";
+        case rpc_errc::remote: return "remote";
+        case rpc_errc::decode: return "decode";
+        case rpc_errc::stopped: return "stopped";
+        case rpc_errc::invalid: return "invalid";
+    }
+    return "?";
 }
 
 namespace {
@@ -60,7 +78,9 @@ struct node::threads {
 
     std::string command_endpoint = detail::unique_inproc("cmd");
     std::string delivery_endpoint = detail::unique_inproc("deliver");
+    std::string workers_endpoint = detail::unique_inproc("workers");
     detail::command_sender commands;
+    std::vector<std::jthread> workers;
     std::jthread reactor_thread;
     std::jthread delivery_thread;
     std::thread::id delivery_thread_id;
@@ -110,7 +130,7 @@ void node::start() {
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
     detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
-                                 counters_};
+                                 counters_, t->workers_endpoint};
     t->reactor_thread = std::jthread([setup = std::move(setup), &ready]() mutable noexcept {
         std::unique_ptr<detail::reactor> r;
         try {
@@ -138,7 +158,13 @@ void node::start() {
             loop.run();
         });
     t->delivery_thread_id = t->delivery_thread.get_id();
+    t->workers = detail::start_workers(t->workers_endpoint, options_.rpc_workers,
+                                       options_.max_rpc_size);
     threads_ = std::move(t);
+    for (auto& [method, handler] : early_services_)
+        send_command(detail::serve_command{
+            std::move(method), std::make_shared<const rpc_handler>(std::move(handler))});
+    early_services_.clear();
     // Subscriptions made before start, in the order they were made.
     for (auto& [id, sub] : early_subs_)
         send_command(detail::subscribe_command{id, std::move(sub.first), std::move(sub.second)});
@@ -165,6 +191,63 @@ void node::unsubscribe(subscription_id id) {
         return;
     }
     send_command(detail::unsubscribe_command{id});
+}
+
+void node::serve(std::string method, rpc_handler handler) {
+    if (method.empty() || method.size() > protocol::max_service_len)
+        throw std::invalid_argument("method name must be 1..128 bytes");
+    if (!handler) throw std::invalid_argument("rpc handler is empty");
+    if (!threads_) {
+        std::erase_if(early_services_, [&](const auto& s) { return s.first == method; });
+        early_services_.emplace_back(std::move(method), std::move(handler));
+        return;
+    }
+    send_command(detail::serve_command{std::move(method),
+                                       std::make_shared<const rpc_handler>(std::move(handler))});
+}
+
+void node::unserve(const std::string& method) {
+    if (!threads_) {
+        std::erase_if(early_services_, [&](const auto& s) { return s.first == method; });
+        return;
+    }
+    send_command(detail::serve_command{method, nullptr});
+}
+
+std::future<reply> node::call_packed(std::optional<node_id> peer, std::string method,
+                                     std::vector<std::uint8_t> args, milliseconds timeout) {
+    std::promise<reply> promise;
+    auto future = promise.get_future();
+    start_call(peer, std::move(method), std::move(args), timeout, std::move(promise));
+    return future;
+}
+
+void node::call_packed(std::optional<node_id> peer, std::string method,
+                       std::vector<std::uint8_t> args, milliseconds timeout, call_callback done) {
+    if (!done) throw std::invalid_argument("call callback is empty");
+    start_call(peer, std::move(method), std::move(args), timeout, std::move(done));
+}
+
+void node::start_call(std::optional<node_id> peer, std::string method,
+                      std::vector<std::uint8_t> args, milliseconds timeout,
+                      std::variant<std::promise<reply>, call_callback> done) {
+    // Refusals before the reactor are reported like any other failure: through `done`.
+    const auto refuse = [&](rpc_errc kind, const std::string& why) {
+        if (auto* p = std::get_if<std::promise<reply>>(&done))
+            p->set_exception(std::make_exception_ptr(rpc_error(kind, why)));
+        else
+            std::get<call_callback>(done)(call_result(rpc_error(kind, why)));
+    };
+    if (method.empty() || method.size() > protocol::max_service_len)
+        return refuse(rpc_errc::invalid, "method name must be 1..128 bytes");
+    if (args.size() > options_.max_rpc_size)
+        return refuse(rpc_errc::invalid, "arguments of " + std::to_string(args.size()) +
+                                             " bytes are over max_rpc_size");
+    if (protocol::check_msgpack(args))
+        return refuse(rpc_errc::invalid, "arguments are not one msgpack object");
+    if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
+    send_command(detail::call_command{peer, std::move(method), std::move(args), timeout,
+                                      std::move(done)});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {
@@ -214,6 +297,7 @@ void node::stop() {
     send_command(detail::stop_command{});
     threads_->reactor_thread.join();
     threads_->delivery_thread.join();
+    for (auto& w : threads_->workers) w.join();   // each finishes its current handler
     threads_.reset();
 }
 

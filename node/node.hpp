@@ -23,12 +23,15 @@
 #include "discovery/peer.hpp"
 #include "event.hpp"
 #include "options.hpp"
+#include "rpc.hpp"
 #include "protocol/node_id.hpp"
 #include "stats.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -128,6 +131,47 @@ public:
     // Publishes bytes that are already one msgpack object (checked: else invalid_argument).
     bool publish_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
 
+    // Serves `method` (1..128 bytes): each request runs `handler` on one of the node's
+    // options::rpc_workers threads, so slow handlers never delay heartbeats or other calls
+    // (up to rpc_workers run at once; up to rpc_queue more wait, then callers get "busy").
+    // The method is advertised to every peer (in HELLO), so call() finds it. Any thread,
+    // before or after start(); serving a method again replaces its handler. A handler that
+    // throws replies with an error (rpc_error: its code; anything else: -32603).
+    // Throws std::invalid_argument for a bad name or an empty handler.
+    void serve(std::string method, rpc_handler handler);
+    void unserve(const std::string& method);
+
+    // Calls `method` on the joined peer that serves it with the fewest calls outstanding
+    // from this node (ties: round robin). Never blocks. The future fails with rpc_error:
+    // no_provider at once when nobody serves it, peer_lost at once when the peer leaves,
+    // timeout after `timeout`, remote when the handler failed, stopped, invalid.
+    template <class T>
+    std::future<reply> call(std::string method, const T& args, milliseconds timeout) {
+        return call_packed({}, std::move(method), pack(args), timeout);
+    }
+    // The same, on one peer (by id; see peers()), whether or not it advertises the method.
+    template <class T>
+    std::future<reply> call_peer(const node_id& peer, std::string method, const T& args,
+                                 milliseconds timeout) {
+        return call_packed(peer, std::move(method), pack(args), timeout);
+    }
+    // Callback forms: `done` runs once, on the delivery thread (or at once on this thread
+    // when the call is refused before it starts: invalid, stopped).
+    template <class T>
+    void call(std::string method, const T& args, milliseconds timeout, call_callback done) {
+        call_packed({}, std::move(method), pack(args), timeout, std::move(done));
+    }
+    template <class T>
+    void call_peer(const node_id& peer, std::string method, const T& args, milliseconds timeout,
+                   call_callback done) {
+        call_packed(peer, std::move(method), pack(args), timeout, std::move(done));
+    }
+    // Arguments already packed as one msgpack object; `peer` empty = any provider.
+    std::future<reply> call_packed(std::optional<node_id> peer, std::string method,
+                                   std::vector<std::uint8_t> args, milliseconds timeout);
+    void call_packed(std::optional<node_id> peer, std::string method,
+                     std::vector<std::uint8_t> args, milliseconds timeout, call_callback done);
+
     // Returns: every peer this node knows (connecting ones included), from the reactor's
     // table at the time of the call. Empty when not running.
     std::vector<peer_info> peers() const;
@@ -139,6 +183,16 @@ private:
 
     template <class Command>
     void send_command(Command c);   // defined and used in node.cpp only
+    template <class T>
+    static std::vector<std::uint8_t> pack(const T& value) {
+        msgpack::sbuffer buffer;
+        msgpack::pack(buffer, value);
+        return {buffer.data(), buffer.data() + buffer.size()};
+    }
+    // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
+    void start_call(std::optional<node_id> peer, std::string method,
+                    std::vector<std::uint8_t> args, milliseconds timeout,
+                    std::variant<std::promise<reply>, call_callback> done);
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
 
@@ -147,6 +201,7 @@ private:
     std::string pub_endpoint_, router_endpoint_;
     std::function<void(const peer_event&)> peer_handler_;
     std::vector<std::pair<subscription_id, std::pair<std::string, event_handler>>> early_subs_;
+    std::vector<std::pair<std::string, rpc_handler>> early_services_;
     std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };

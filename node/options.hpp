@@ -45,6 +45,11 @@ struct options {
     std::size_t publish_queue = 100000;   // per publishing thread; past it publish() is false
     std::size_t max_event_size = protocol::default_max_event_size;   // payload bytes, both ways
 
+    // RPC
+    std::size_t rpc_workers = 4;       // threads running handlers
+    std::size_t rpc_queue = 10000;     // requests waiting for a worker; past it: "busy"
+    std::size_t max_rpc_size = 1024 * 1024;   // argument / result bytes, both ways
+
     milliseconds stats_poll{0};        // ask members for their counters this often (0: never)
     bool observer = false;             // a passive watcher (the monitor): not a mesh member
 

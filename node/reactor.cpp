@@ -55,6 +55,9 @@ reactor::reactor(setup s)
     deliveries_.set(zmq::sockopt::linger, -1);
     deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
     deliveries_.bind(s.delivery_endpoint);
+    workers_ = zmq::socket_t(pipe_context(), zmq::socket_type::router);
+    workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
+    workers_.bind(s.workers_endpoint);
 
     pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
                        opts_.send_hwm);
@@ -62,7 +65,9 @@ reactor::reactor(setup s)
         bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port, "ROUTER");
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
-    router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_control_size * 4));
+    // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it sends.
+    router_.set(zmq::sockopt::maxmsgsize,
+                static_cast<int64_t>(std::max(protocol::max_control_size, opts_.max_rpc_size) + 4096));
 
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);
@@ -108,11 +113,30 @@ void reactor::run() noexcept {
         log(log_level::error, std::string("reactor stopped: ") + e.what());
     }
     try {
+        // Nothing pending may hang: every open call fails now.
+        std::vector<std::uint64_t> ids;
+        for (const auto& [id, call] : calls_) ids.push_back(id);
+        for (const auto id : ids) complete_call(id, rpc_error(rpc_errc::stopped, "node stopped"));
+        stop_workers();
         leave_all();
-        deliver(std::make_unique<delivery>(end_of_deliveries{}));
-        // Drop commands that raced with stop: their callers see a broken promise, not a hang.
-        while (receive_owned<command>(commands_)) {
+        // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
+        // nobody hangs. (Publishes, two frames, are dropped with the rest.)
+        zmq::message_t first;
+        while (commands_.recv(first, zmq::recv_flags::dontwait)) {
+            if (first.more() || first.size() != sizeof(command*)) continue;
+            command* raw = nullptr;
+            std::memcpy(&raw, first.data(), sizeof raw);
+            const std::unique_ptr<command> cmd(raw);
+            if (auto* c = std::get_if<call_command>(cmd.get())) {
+                if (auto* p = std::get_if<std::promise<reply>>(&c->done))
+                    p->set_exception(std::make_exception_ptr(rpc_error(rpc_errc::stopped, "node stopped")));
+                else
+                    deliver(std::make_unique<delivery>(call_completed{
+                        std::move(std::get<call_callback>(c->done)),
+                        call_result(rpc_error(rpc_errc::stopped, "node stopped"))}));
+            }
         }
+        deliver(std::make_unique<delivery>(end_of_deliveries{}));
     } catch (...) {
     }
 }
@@ -130,12 +154,13 @@ void reactor::loop() {
             {router_.handle(), 0, ZMQ_POLLIN, 0},
             {sub_.handle(), 0, static_cast<short>(reading ? ZMQ_POLLIN : 0), 0},
             {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0},
+            {workers_.handle(), 0, ZMQ_POLLIN, 0},
             {nullptr, beacon_ ? beacon_->fd() : -1, ZMQ_POLLIN, 0},
         };
-        const int count = beacon_ ? 5 : 4;
+        const int count = beacon_ ? 6 : 5;
         auto now = clock::now();
         const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
-                                    next_stats_poll_});
+                                    next_stats_poll_, next_call_deadline()});
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
@@ -151,7 +176,8 @@ void reactor::loop() {
         if (items[1].revents & ZMQ_POLLIN) on_router(now);
         if (items[2].revents & ZMQ_POLLIN) on_sub(now);
         if (items[3].revents & ZMQ_POLLIN) on_monitor(now);
-        if (count == 5 && (items[4].revents & ZMQ_POLLIN)) on_beacon(now);
+        if (items[4].revents & ZMQ_POLLIN) on_workers();
+        if (count == 6 && (items[5].revents & ZMQ_POLLIN)) on_beacon(now);
         on_timers(clock::now());
     }
 }
@@ -212,6 +238,7 @@ void reactor::on_timers(clock::time_point now) {
         next_beacon_ = now + std::chrono::hours(1);
     }
     run_pending_disconnects(now);
+    expire_calls(now);
     if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
         poll_peer_stats();
         next_stats_poll_ = now + opts_.stats_poll;
@@ -260,6 +287,9 @@ void reactor::emit(const discovery::peer_change& c) {
     flush_batch();   // events that came before this change are handled before it
     deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
     if (c.kind == discovery::change_kind::joined) on_peer_joined(c.snapshot);
+    if (c.kind == discovery::change_kind::left)
+        fail_calls_to(c.snapshot.id, rpc_errc::peer_lost,
+                      c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");
 }
 
 }  // namespace zmesh::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "workers.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
@@ -12,7 +13,10 @@
 
 #include <zmq.hpp>
 
+#include <deque>
+#include <functional>
 #include <map>
+#include <queue>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -31,6 +35,7 @@ public:
         std::string command_endpoint;    // bound PULL: commands in
         std::string delivery_endpoint;   // bound PAIR: peer events out
         std::shared_ptr<shared_counters> counters;
+        std::string workers_endpoint;    // bound ROUTER: RPC handler threads
     };
 
     // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
@@ -78,6 +83,27 @@ private:
     void keep_draining(const node_id& id, clock::time_point now);
     void run_pending_disconnects(clock::time_point now);
     node_stats current_stats();
+
+    // RPC (reactor_rpc.cpp)
+    void handle(call_command& c);
+    void handle(serve_command& c);
+    void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& header,
+                zmq::message_t& body, clock::time_point now);
+    void on_request(discovery::peer& from, zmq::message_t& header, zmq::message_t& body,
+                    clock::time_point now);
+    void on_reply(discovery::peer& from, zmq::message_t& header, zmq::message_t& body);
+    void on_workers();
+    void dispatch_jobs(clock::time_point now);
+    void send_reply(const node_id& to, std::span<const std::uint8_t> header,
+                    std::span<const std::uint8_t> body);
+    void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
+                     const std::string& message);
+    void complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome);
+    void fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message);
+    void expire_calls(clock::time_point now);
+    clock::time_point next_call_deadline() const;
+    std::vector<std::string> service_names() const;
+    void stop_workers();
 
     // Discovery and liveness (reactor_peers.cpp)
     void open_beacon();
@@ -142,6 +168,24 @@ private:
     std::unordered_set<std::string> sub_ready_;                  // pub endpoints handshaken
     std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected
     std::vector<event> batch_;                                   // reused per on_sub
+
+    // RPC
+    struct pending_call {
+        node_id peer;
+        std::variant<std::promise<reply>, call_callback> done;
+    };
+    using deadline_entry = std::pair<clock::time_point, std::uint64_t>;
+    std::unordered_map<std::uint64_t, pending_call> calls_;   // by request id
+    std::priority_queue<deadline_entry, std::vector<deadline_entry>, std::greater<>>
+        call_deadlines_;                                       // stale entries skipped
+    std::unordered_map<node_id, std::size_t> outstanding_;     // calls pending per peer
+    std::uint64_t next_call_id_ = 1;
+    std::size_t round_robin_ = 0;
+    std::map<std::string, std::shared_ptr<const rpc_handler>> services_;
+    zmq::socket_t workers_;                                    // ROUTER to handler threads
+    std::vector<zmq::message_t> idle_workers_;                 // their routing ids
+    std::vector<std::string> worker_ids_;                      // every worker seen
+    std::deque<std::unique_ptr<rpc_job>> jobs_;                // waiting for a worker
 
     node_stats stats_;
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},

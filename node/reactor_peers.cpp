@@ -7,6 +7,7 @@
 #include "pipe.hpp"
 #include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
+#include "protocol/rpc.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -155,6 +156,7 @@ void reactor::send_hello(zmq::socket_t& dealer, bool want_reply) {
     h.name = opts_.name;
     h.pub_endpoint = self_pub_;
     h.router_endpoint = self_router_;
+    h.services = service_names();
     h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
                                         (want_reply ? protocol::hello_flag_want_reply : 0));
     send_control(dealer, h);
@@ -178,12 +180,34 @@ void reactor::send_control(zmq::socket_t& dealer, const protocol::control& msg) 
 }
 
 void reactor::on_router(clock::time_point now) {
-    zmq::message_t routing_id, frame, extra;
+    zmq::message_t routing_id, frame, body, extra;
     for (int i = 0; i < max_batch; ++i) {
         if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return;
-        bool complete = routing_id.more() && router_.recv(frame) && !frame.more();
-        while (router_.get(zmq::sockopt::rcvmore)) (void)router_.recv(extra);   // drain excess
-        if (!complete) {
+        // Control messages are one frame, RPC messages two: [header][body].
+        int frames = 0;
+        if (routing_id.more() && router_.recv(frame)) {
+            frames = 1;
+            if (frame.more() && router_.recv(body)) frames = 2;
+        }
+        while (router_.get(zmq::sockopt::rcvmore)) {   // drain excess
+            (void)router_.recv(extra);
+            frames = 3;
+        }
+        const auto head = protocol::peek_header(bytes_of(frame));
+        const bool rpc = head && (head->type == protocol::request_type ||
+                                  head->type == protocol::reply_type);
+        if (frames == 2 && rpc) {
+            const auto id = node_id::from_bytes(bytes_of(routing_id));
+            auto* p = id ? table_.find(*id) : nullptr;
+            if (!p || p->state == peer_state::connecting) {
+                ++stats_.frames_unknown_sender;
+                continue;
+            }
+            apply(table_.on_traffic(*p, now));
+            if ((p = table_.find(*id))) on_rpc(*p, head->type, frame, body, now);
+            continue;
+        }
+        if (frames != 1 || rpc) {
             ++stats_.frames_invalid;
             continue;
         }

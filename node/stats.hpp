@@ -33,6 +33,21 @@ struct node_stats {
     std::uint64_t publish_dropped = 0;       // publish() returned false: queue full or stopped
     std::uint64_t handler_errors = 0;        // a handler threw (decode_error or other)
     std::uint64_t receive_paused = 0;        // times the SUB paused for slow handlers
+    // RPC, as a caller
+    std::uint64_t rpc_calls = 0;             // calls started
+    std::uint64_t rpc_ok = 0;                // answered with a result
+    std::uint64_t rpc_remote_errors = 0;     // answered with an error
+    std::uint64_t rpc_timeouts = 0;
+    std::uint64_t rpc_peer_lost = 0;
+    std::uint64_t rpc_no_provider = 0;
+    std::uint64_t rpc_stray_replies = 0;     // for no pending call (late, or not ours)
+    // RPC, as a server
+    std::uint64_t rpc_served = 0;            // requests a handler ran for
+    std::uint64_t rpc_unknown_method = 0;
+    std::uint64_t rpc_bad_requests = 0;      // malformed header or arguments
+    std::uint64_t rpc_busy = 0;              // refused: queue full
+    std::uint64_t rpc_expired = 0;           // deadline passed while queued: dropped
+    std::uint64_t rpc_replies_dropped = 0;   // caller gone or its queue full
     // Membership
     std::uint64_t peers_joined = 0;
     std::uint64_t peers_left = 0;

@@ -3,13 +3,15 @@
 // one job and leaves:
 //   zmesh pub --mesh M TOPIC JSON [--count N --rate HZ]   publish JSON as msgpack
 //   zmesh sub --mesh M PREFIX [--count N] [--json]        print events, one per line
-// Exit: 0 done, 1 failed (no peers, timeout, bad value), 2 bad flags.
+//   zmesh call --mesh M [--peer NAME] METHOD JSON         print the result as JSON
+// Exit: 0 done, 1 failed (no peers, timeout, bad value, call failed), 2 bad flags.
 #include "cli.hpp"
 #include "protocol/event.hpp"
 
 #include <cstdio>
 #include <atomic>
 #include <cstring>
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -158,6 +160,65 @@ int sub(int argc, char** argv) {
     return 0;
 }
 
+int call(int argc, char** argv) {
+    cli::po::options_description desc("zmesh call options");
+    cli::add_node_flags(desc);
+    // clang-format off
+    desc.add_options()
+        ("method", cli::po::value<std::string>()->required(), "method to call")
+        ("json", cli::po::value<std::string>()->default_value("null"), "arguments, as JSON")
+        ("peer", cli::po::value<std::string>(), "call this peer (by name) rather than any provider")
+        ("timeout", cli::po::value<long>()->default_value(5000), "ms to wait for the reply")
+        ("wait", cli::po::value<double>()->default_value(10.0), "the most seconds to wait for a provider");
+    // clang-format on
+    cli::po::positional_options_description pos;
+    pos.add("method", 1).add("json", 1);
+    const auto vm = cli::parse(argc, argv, desc,
+                               "zmesh call --mesh M [--peer NAME] METHOD JSON [--timeout MS]", &pos);
+    const auto method = vm["method"].as<std::string>();
+    const auto args = cli::json_to_msgpack(vm["json"].as<std::string>());
+    const auto timeout = milliseconds(vm["timeout"].as<long>());
+    if (timeout.count() <= 0) throw std::invalid_argument("--timeout must be > 0");
+    const std::string peer_name = vm.count("peer") ? vm["peer"].as<std::string>() : "";
+
+    node n(job_options(vm, "call"));
+    n.start();
+    // Wait for the provider to be joined; an absent one is NoProvider only after --wait.
+    std::optional<node_id> target;
+    const auto deadline = steady::now() + seconds_flag(vm, "wait");
+    while (true) {
+        bool found = false;
+        for (const auto& p : n.peers()) {
+            if (p.state != peer_state::joined || p.observer) continue;
+            if (!peer_name.empty() ? p.name == peer_name
+                                   : std::binary_search(p.services.begin(), p.services.end(), method)) {
+                found = true;
+                if (!peer_name.empty()) target = p.id;
+            }
+        }
+        if (found || steady::now() >= deadline) break;
+        if (cli::wait_for_signal(milliseconds(20))) return 1;
+    }
+    if (!peer_name.empty() && !target) {
+        std::fprintf(stderr, "no_provider: no joined peer named '%s'\n", peer_name.c_str());
+        return 1;
+    }
+    auto future = n.call_packed(target, method, args, timeout);
+    try {
+        const auto r = future.get();
+        std::printf("%s\n", nlohmann::json::from_msgpack(r.bytes().begin(), r.bytes().end()).dump().c_str());
+        return 0;
+    } catch (const rpc_error& e) {
+        std::string line = std::string(to_string(e.kind())) + ": ";
+        if (e.kind() == rpc_errc::remote) line += "code " + std::to_string(e.code()) + ": ";
+        std::fprintf(stderr, "%s%s\n", line.c_str(), e.what());
+        return 1;
+    } catch (const nlohmann::json::exception& e) {
+        std::fprintf(stderr, "decode: the result is not JSON-compatible: %s\n", e.what());
+        return 1;
+    }
+}
+
 struct command {
     const char* name;
     int (*run)(int, char**);
@@ -166,6 +227,7 @@ struct command {
 const command commands[] = {
     {"pub", pub, "publish JSON as msgpack events"},
     {"sub", sub, "print the events of a topic prefix"},
+    {"call", call, "call a method and print its result"},
 };
 
 int usage(std::FILE* to) {

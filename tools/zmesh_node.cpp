@@ -10,12 +10,42 @@
 #include <iostream>
 
 namespace {
+using namespace zmesh;
+
 // What --publish sends: a msgpack map {"n": 1, "from": "orders"}.
 struct counter {
     std::uint64_t n;
     std::string from;
     MSGPACK_DEFINE_MAP(n, from);
 };
+struct clock_reading {
+    std::uint64_t unix_us;
+    std::string node;
+    MSGPACK_DEFINE_MAP(unix_us, node);
+};
+
+// The built-in methods: "echo" returns its arguments, "time" this host's clock, "stats"
+// this node's counters.
+void serve_builtin(node& n, const std::string& method) {
+    if (method == "echo") {
+        n.serve("echo", [](const request& r) -> response { return r; });
+    } else if (method == "time") {
+        n.serve("time", [name = n.name()](const request&) -> response {
+            const auto now = std::chrono::system_clock::now().time_since_epoch();
+            return clock_reading{static_cast<std::uint64_t>(
+                                     std::chrono::duration_cast<std::chrono::microseconds>(now).count()),
+                                 name};
+        });
+    } else if (method == "stats") {
+        n.serve("stats", [&n](const request&) -> response {
+            const auto j = nlohmann::json::to_msgpack(cli::to_json(n.stats()));
+            return response(payload(j, nullptr));
+        });
+    } else {
+        throw std::invalid_argument("--serve knows echo, time and stats, not '" + method + "'");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -27,6 +57,7 @@ int main(int argc, char** argv) {
     desc.add_options()
         ("subscribe", cli::po::value<std::vector<std::string>>()->composing(), "print events of this topic prefix (repeatable)")
         ("publish", cli::po::value<std::string>(), "publish a counter on this topic")
+        ("serve", cli::po::value<std::vector<std::string>>()->composing(), "serve a built-in method: echo, time or stats (repeatable)")
         ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish");
     // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-node [--name NAME] [--mesh MESH] [options]");
@@ -47,6 +78,8 @@ int main(int argc, char** argv) {
                     std::printf("event %s\n", cli::to_json(e).dump().c_str());
                     std::fflush(stdout);
                 });
+        if (vm.count("serve"))
+            for (const auto& m : vm["serve"].as<std::vector<std::string>>()) serve_builtin(n, m);
         const std::string topic = vm.count("publish") ? vm["publish"].as<std::string>() : "";
         const double rate = vm["rate"].as<double>();
         if (!(rate > 0 && rate <= 1e6)) throw std::invalid_argument("--rate must be in (0, 1e6]");

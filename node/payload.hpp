@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MPL-2.0
+// payload: a msgpack object received from the network (an event's payload, a call's
+// arguments or result), shared rather than copied, decoded on demand.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace zmesh {
+
+// The bytes are valid msgpack (the node checked) but not of the type asked for.
+struct decode_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class payload {
+public:
+    payload() = default;
+    payload(std::span<const std::uint8_t> bytes, std::shared_ptr<const void> storage)
+        : bytes_(bytes), storage_(std::move(storage)) {}
+
+    // The raw bytes: exactly one msgpack object (empty for a default-constructed payload).
+    std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
+
+    // Returns: the msgpack object; it lives as long as the handle. Throws decode_error.
+    msgpack::object_handle object() const {
+        try {
+            return msgpack::unpack(reinterpret_cast<const char*>(bytes_.data()), bytes_.size());
+        } catch (const std::exception& e) {
+            throw decode_error(std::string("payload: ") + e.what());
+        }
+    }
+
+    // Returns: the object converted to T. Throws decode_error when it is not a T.
+    template <class T>
+    T as() const {
+        const auto handle = object();
+        try {
+            return handle.get().as<T>();
+        } catch (const std::exception& e) {
+            throw decode_error(std::string("payload is not the type asked for: ") + e.what());
+        }
+    }
+
+    // Returns: the object converted to T, or nullopt when it is not a T. Never throws.
+    template <class T>
+    std::optional<T> try_as() const noexcept {
+        try {
+            return as<T>();
+        } catch (...) {
+            return std::nullopt;
+        }
+    }
+
+private:
+    std::span<const std::uint8_t> bytes_;
+    std::shared_ptr<const void> storage_;   // keeps bytes_ alive
+};
+
+}  // namespace zmesh

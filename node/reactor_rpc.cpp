@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor, RPC half: calls out (provider choice, correlation by request id, deadlines,
+// failing calls at once when their peer goes) and requests in (queued for the worker
+// threads, replies sent back on our DEALER to the caller's ROUTER).
+#include "reactor.hpp"
+
+#include "pipe.hpp"
+#include "protocol/msgpack_io.hpp"
+#include "protocol/rpc.hpp"
+
+#include <algorithm>
+
+namespace zmesh::detail {
+
+namespace {
+
+constexpr int max_batch = 256;
+
+std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
+    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
+
+}  // namespace
+
+// ---- calls out --------------------------------------------------------------------------
+
+void reactor::handle(call_command& c) {
+    ++stats_.rpc_calls;
+    const auto id = next_call_id_++;
+    const auto now = clock::now();
+    calls_.emplace(id, pending_call{{}, std::move(c.done)});
+
+    const discovery::peer* target = nullptr;
+    if (c.peer) {
+        target = table_.find(*c.peer);
+        if (target && target->state == peer_state::connecting) target = nullptr;
+    } else {
+        // Least outstanding calls first; among equals, the next in turn.
+        std::vector<const discovery::peer*> providers;
+        for (const auto& [pid, p] : table_.all())
+            if (p.state == peer_state::joined && !p.observer &&
+                std::binary_search(p.services.begin(), p.services.end(), c.method))
+                providers.push_back(&p);
+        if (!providers.empty()) {
+            std::sort(providers.begin(), providers.end(),
+                      [](const auto* a, const auto* b) { return a->id < b->id; });
+            const auto start = round_robin_++ % providers.size();
+            for (std::size_t i = 0; i < providers.size(); ++i) {
+                const auto* p = providers[(start + i) % providers.size()];
+                if (!target || outstanding_[p->id] < outstanding_[target->id]) target = p;
+            }
+        }
+    }
+    if (!target || !dealers_.count(target->id)) {
+        ++stats_.rpc_no_provider;
+        complete_call(id, rpc_error(rpc_errc::no_provider,
+                                    c.peer ? "peer " + c.peer->short_hex() + " is not joined"
+                                           : "no joined peer serves '" + c.method + "'"));
+        return;
+    }
+    const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout.count(), 0));
+    const auto header = protocol::encode_request_header({id, c.method, timeout_ms});
+    auto& dealer = dealers_.at(target->id);
+    zmq::message_t body(c.args.data(), c.args.size());
+    // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
+    if (!dealer.send(zmq::buffer(header), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+        !dealer.send(body, zmq::send_flags::dontwait)) {
+        ++stats_.sends_dropped;
+        complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
+        return;
+    }
+    calls_.at(id).peer = target->id;
+    ++outstanding_[target->id];
+    call_deadlines_.emplace(now + c.timeout, id);
+}
+
+void reactor::on_reply(discovery::peer& from, zmq::message_t& header, zmq::message_t& body) {
+    const auto h = protocol::decode_reply_header(bytes_of(header));
+    if (!h) {
+        ++stats_.frames_invalid;
+        return;
+    }
+    const auto it = calls_.find(h->id);
+    if (it == calls_.end() || it->second.peer != from.id) {
+        ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
+        return;
+    }
+    if (h->code != protocol::rpc_ok) {
+        ++stats_.rpc_remote_errors;
+        complete_call(h->id, rpc_error(h->code, h->message));
+        return;
+    }
+    if (body.size() > opts_.max_rpc_size || protocol::check_msgpack(bytes_of(body))) {
+        ++stats_.frames_invalid;
+        complete_call(h->id, rpc_error(rpc_errc::decode, "the result from " + from.name +
+                                                             " is not one msgpack object"));
+        return;
+    }
+    ++stats_.rpc_ok;
+    auto shared = std::make_shared<zmq::message_t>(std::move(body));
+    const auto view = bytes_of(*shared);
+    complete_call(h->id, reply(from.id, from.name, view, std::move(shared)));
+}
+
+void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome) {
+    const auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    auto call = std::move(it->second);
+    calls_.erase(it);
+    if (const auto o = outstanding_.find(call.peer); o != outstanding_.end() && o->second > 0)
+        if (--o->second == 0) outstanding_.erase(o);
+    if (auto* promise = std::get_if<std::promise<reply>>(&call.done)) {
+        // Setting a promise runs no application code: done here, without a thread hop.
+        if (auto* r = std::get_if<reply>(&outcome))
+            promise->set_value(std::move(*r));
+        else
+            promise->set_exception(std::make_exception_ptr(std::get<rpc_error>(outcome)));
+        return;
+    }
+    auto& callback = std::get<call_callback>(call.done);
+    call_result result = std::holds_alternative<reply>(outcome)
+                             ? call_result(std::get<reply>(std::move(outcome)))
+                             : call_result(std::get<rpc_error>(std::move(outcome)));
+    flush_batch();
+    deliver(std::make_unique<delivery>(call_completed{std::move(callback), std::move(result)}));
+}
+
+void reactor::fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message) {
+    if (!outstanding_.count(peer)) return;
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, call] : calls_)
+        if (call.peer == peer) ids.push_back(id);
+    for (const auto id : ids) {
+        if (why == rpc_errc::peer_lost) ++stats_.rpc_peer_lost;
+        complete_call(id, rpc_error(why, message));
+    }
+}
+
+void reactor::expire_calls(clock::time_point now) {
+    while (!call_deadlines_.empty() && call_deadlines_.top().first <= now) {
+        const auto id = call_deadlines_.top().second;
+        call_deadlines_.pop();
+        if (!calls_.count(id)) continue;   // answered already
+        ++stats_.rpc_timeouts;
+        complete_call(id, rpc_error(rpc_errc::timeout, "no reply in time"));
+    }
+}
+
+clock::time_point reactor::next_call_deadline() const {
+    return call_deadlines_.empty() ? clock::time_point::max() : call_deadlines_.top().first;
+}
+
+// ---- requests in ------------------------------------------------------------------------
+
+void reactor::handle(serve_command& c) {
+    if (c.handler)
+        services_[c.method] = std::move(c.handler);
+    else if (!services_.erase(c.method))
+        return;
+    // Peers learn the new list from a fresh HELLO (without want_reply: no answer needed).
+    for (auto& [id, p] : table_.all())
+        if (p.state != peer_state::connecting)
+            if (auto it = dealers_.find(id); it != dealers_.end()) send_hello(it->second, false);
+}
+
+std::vector<std::string> reactor::service_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, handler] : services_) names.push_back(name);
+    return names;   // a std::map: sorted and unique, as HELLO wants
+}
+
+void reactor::on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& header,
+                     zmq::message_t& body, clock::time_point now) {
+    if (type == protocol::request_type)
+        on_request(from, header, body, now);
+    else
+        on_reply(from, header, body);
+}
+
+void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::message_t& body,
+                         clock::time_point now) {
+    const auto h = protocol::decode_request_header(bytes_of(header));
+    if (!h) {
+        ++stats_.rpc_bad_requests;   // no id to answer to: dropped
+        return;
+    }
+    if (body.size() > opts_.max_rpc_size || protocol::check_msgpack(bytes_of(body))) {
+        ++stats_.rpc_bad_requests;
+        reply_error(from.id, h->id, protocol::rpc_bad_request, "arguments are not one msgpack object");
+        return;
+    }
+    const auto service = services_.find(h->method);
+    if (service == services_.end()) {
+        ++stats_.rpc_unknown_method;
+        reply_error(from.id, h->id, protocol::rpc_no_such_method, "no method '" + h->method + "'");
+        return;
+    }
+    if (jobs_.size() >= opts_.rpc_queue) {
+        ++stats_.rpc_busy;
+        reply_error(from.id, h->id, protocol::rpc_busy, "server busy");
+        return;
+    }
+    auto job = std::make_unique<rpc_job>();
+    job->caller = from.id;
+    job->caller_name = from.name;
+    job->id = h->id;
+    job->method = h->method;
+    job->handler = service->second;
+    job->args = std::make_shared<zmq::message_t>(std::move(body));
+    job->deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
+    jobs_.push_back(std::move(job));
+    dispatch_jobs(now);
+}
+
+void reactor::dispatch_jobs(clock::time_point now) {
+    while (!jobs_.empty() && !idle_workers_.empty()) {
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        if (job->deadline < now) {
+            ++stats_.rpc_expired;   // the caller has given up: its timeout answers it
+            continue;
+        }
+        auto worker = std::move(idle_workers_.back());
+        idle_workers_.pop_back();
+        ++stats_.rpc_served;
+        workers_.send(worker, zmq::send_flags::sndmore);
+        send_owned(workers_, std::move(job));
+    }
+}
+
+void reactor::on_workers() {
+    zmq::message_t worker;
+    for (int i = 0; i < max_batch; ++i) {
+        if (!workers_.recv(worker, zmq::recv_flags::dontwait)) break;
+        auto done = receive_owned<rpc_done>(workers_, zmq::recv_flags::none);
+        if (done) send_reply(done->caller, done->header, done->body);
+        else worker_ids_.push_back(worker.to_string());   // a new worker says it is ready
+        idle_workers_.push_back(std::move(worker));
+    }
+    dispatch_jobs(clock::now());
+}
+
+void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header,
+                         std::span<const std::uint8_t> body) {
+    const auto it = dealers_.find(to);
+    if (it == dealers_.end() ||
+        !it->second.send(zmq::buffer(header.data(), header.size()),
+                         zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+        !it->second.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait))
+        ++stats_.rpc_replies_dropped;
+}
+
+void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
+                          const std::string& message) {
+    static const std::uint8_t nil[] = {0xc0};
+    send_reply(to, protocol::encode_reply_header({id, code, message}), nil);
+}
+
+void reactor::stop_workers() {
+    // Busy workers read this after their current job; jobs still queued are dropped (their
+    // callers see this node leave and fail them as peer_lost).
+    for (const auto& id : worker_ids_) {
+        workers_.send(zmq::buffer(id), zmq::send_flags::sndmore);
+        send_owned(workers_, std::unique_ptr<rpc_job>());
+    }
+    jobs_.clear();
+}
+
+}  // namespace zmesh::detail

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MPL-2.0
+// rpc: the types of a remote call, as the caller and the server see them.
+//
+//   server:  n.serve("inventory.reserve", [](const zmesh::request& r) -> zmesh::response {
+//                auto order = r.as<order_t>();
+//                if (!in_stock(order)) return zmesh::rpc_error(409, "out of stock");
+//                return reservation{...};          // anything msgpack-cxx packs
+//            });
+//   caller:  auto f = n.call("inventory.reserve", order, 500ms);   // std::future<reply>
+//            try { auto r = f.get().as<reservation>(); }
+//            catch (const zmesh::rpc_error& e) { e.kind(), e.code(), e.what() }
+#pragma once
+
+#include "payload.hpp"
+#include "protocol/node_id.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace zmesh {
+
+using protocol::node_id;
+
+// Why a call failed. Every kind but `remote` is decided by the caller's own node.
+enum class rpc_errc {
+    timeout,       // no reply within the call's timeout
+    no_provider,   // no joined peer serves the method (or the named peer is unknown)
+    peer_lost,     // the peer left or expired while the call was pending: failed at once
+    remote,        // the server replied with an error: see code() and message
+    decode,        // the result is not the type asked for (from reply::as, as decode_error)
+    stopped,       // this node stopped before the reply came
+    invalid,       // the call itself was refused locally (bad method name, too large)
+};
+
+std::string_view to_string(rpc_errc k) noexcept;
+
+// A failed call, as futures throw it and callbacks receive it; and what a handler returns
+// (or throws) to send an error reply: rpc_error(code, message).
+class rpc_error : public std::runtime_error {
+public:
+    // A remote error: `code` is the application's (0 is reserved for success; the server
+    // itself uses the -32xxx codes of protocol/rpc.hpp).
+    rpc_error(std::int64_t code, const std::string& message)
+        : std::runtime_error(message), kind_(rpc_errc::remote), code_(code) {}
+    rpc_error(rpc_errc kind, const std::string& message)
+        : std::runtime_error(message), kind_(kind), code_(0) {}
+
+    rpc_errc kind() const noexcept { return kind_; }
+    std::int64_t code() const noexcept { return code_; }
+
+private:
+    rpc_errc kind_;
+    std::int64_t code_;
+};
+
+// A successful call's result.
+class reply : public payload {
+public:
+    reply() = default;
+    reply(node_id from, std::string from_name, std::span<const std::uint8_t> bytes,
+          std::shared_ptr<const void> storage)
+        : payload(bytes, std::move(storage)), from_(from), from_name_(std::move(from_name)) {}
+    const node_id& from() const noexcept { return from_; }
+    const std::string& from_name() const noexcept { return from_name_; }
+
+private:
+    node_id from_;
+    std::string from_name_;
+};
+
+// What a handler receives: the arguments (as<T>(), object(), bytes()) and who asked.
+class request : public payload {
+public:
+    request(std::string method, node_id caller, std::string caller_name,
+            std::chrono::steady_clock::time_point deadline, std::span<const std::uint8_t> bytes,
+            std::shared_ptr<const void> storage)
+        : payload(bytes, std::move(storage)), method_(std::move(method)), caller_(caller),
+          caller_name_(std::move(caller_name)), deadline_(deadline) {}
+    const std::string& method() const noexcept { return method_; }
+    const node_id& caller() const noexcept { return caller_; }
+    const std::string& caller_name() const noexcept { return caller_name_; }
+    // After this the caller has given up: a handler may stop early.
+    std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+
+private:
+    std::string method_;
+    node_id caller_;
+    std::string caller_name_;
+    std::chrono::steady_clock::time_point deadline_;
+};
+
+// What a handler returns: any value msgpack-cxx packs, a payload passed on as it is (an
+// echo), or an rpc_error.
+class response {
+public:
+    template <class T, class = std::enable_if_t<!std::is_base_of_v<payload, std::decay_t<T>> &&
+                                                !std::is_same_v<std::decay_t<T>, rpc_error> &&
+                                                !std::is_same_v<std::decay_t<T>, response>>>
+    response(const T& value) {   // NOLINT: implicit, so a handler can `return value;`
+        msgpack::sbuffer buffer;
+        msgpack::pack(buffer, value);
+        bytes_.assign(buffer.data(), buffer.data() + buffer.size());
+    }
+    response(const payload& p) : bytes_(p.bytes().begin(), p.bytes().end()) {}   // NOLINT
+    response(rpc_error e) : error_(std::move(e)) {}                              // NOLINT
+
+    bool ok() const noexcept { return !error_; }
+    const std::vector<std::uint8_t>& bytes() const noexcept { return bytes_; }
+    std::vector<std::uint8_t> release() && { return std::move(bytes_); }
+    const std::optional<rpc_error>& error() const noexcept { return error_; }
+
+private:
+    std::vector<std::uint8_t> bytes_;
+    std::optional<rpc_error> error_;
+};
+
+using rpc_handler = std::function<response(const request&)>;
+
+// A call's outcome, for the callback overload: a reply or an rpc_error.
+class call_result {
+public:
+    call_result(reply r) : v_(std::move(r)) {}       // NOLINT
+    call_result(rpc_error e) : v_(std::move(e)) {}   // NOLINT
+    bool ok() const noexcept { return v_.index() == 0; }
+    // Precondition: ok() / !ok().
+    const reply& value() const { return std::get<reply>(v_); }
+    const rpc_error& error() const { return std::get<rpc_error>(v_); }
+
+private:
+    std::variant<reply, rpc_error> v_;
+};
+
+using call_callback = std::function<void(const call_result&)>;
+
+}  // namespace zmesh

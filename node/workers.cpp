@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MPL-2.0
+// workers: running handlers and turning whatever they do into a REPLY.
+#include "workers.hpp"
+
+#include "pipe.hpp"
+#include "protocol/rpc.hpp"
+
+namespace zmesh::detail {
+
+namespace {
+
+const std::vector<std::uint8_t> packed_nil = {0xc0};
+
+rpc_done error_reply(const rpc_job& job, std::int64_t code, std::string message) {
+    if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
+    if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
+    return {job.caller, protocol::encode_reply_header({job.id, code, std::move(message)}),
+            packed_nil};
+}
+
+}  // namespace
+
+rpc_done run_job(const rpc_job& job, std::size_t max_result_size) {
+    const request req(job.method, job.caller, job.caller_name, job.deadline,
+                      {static_cast<const std::uint8_t*>(job.args->data()), job.args->size()},
+                      job.args);
+    try {
+        response r = (*job.handler)(req);
+        if (const auto& e = r.error()) return error_reply(job, e->code(), e->what());
+        if (r.bytes().size() > max_result_size)
+            return error_reply(job, protocol::rpc_handler_failed,
+                               "result of " + std::to_string(r.bytes().size()) +
+                                   " bytes is over the size limit");
+        return {job.caller, protocol::encode_reply_header({job.id, protocol::rpc_ok, {}}),
+                std::move(r).release()};
+    } catch (const rpc_error& e) {
+        return error_reply(job, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
+                           e.what());
+    } catch (const std::exception& e) {
+        return error_reply(job, protocol::rpc_handler_failed, e.what());
+    } catch (...) {
+        return error_reply(job, protocol::rpc_handler_failed, "handler threw a non-exception");
+    }
+}
+
+std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
+                                        std::size_t max_result_size) {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < count; ++i) {
+        zmq::socket_t s(pipe_context(), zmq::socket_type::dealer);
+        s.set(zmq::sockopt::linger, 0);
+        s.connect(endpoint);
+        threads.emplace_back([s = std::move(s), max_result_size]() mutable noexcept {
+            try {
+                send_owned(s, std::unique_ptr<rpc_done>());   // ready
+                while (true) {
+                    auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
+                    if (!job) return;   // quit, or the reactor is gone
+                    send_owned(s, std::make_unique<rpc_done>(run_job(*job, max_result_size)));
+                }
+            } catch (...) {
+                // The pipe context outlives every node: only ETERM-like failures land here.
+            }
+        });
+    }
+    return threads;
+}
+
+}  // namespace zmesh::detail

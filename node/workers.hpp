@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MPL-2.0
+// workers: the threads that run RPC handlers, so a slow handler never holds up the reactor.
+// The reactor binds an inproc ROUTER; each worker connects a DEALER and is handed one job
+// at a time (the reactor keeps the queue and knows who is idle: no shared queue, no lock).
+#pragma once
+
+#include "rpc.hpp"
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace zmesh::detail {
+
+// One request for a worker. The reactor sends it as an owned pointer; a null pointer tells
+// the worker to quit.
+struct rpc_job {
+    node_id caller;
+    std::string caller_name;
+    std::uint64_t id = 0;
+    std::string method;
+    std::shared_ptr<const rpc_handler> handler;
+    std::shared_ptr<zmq::message_t> args;
+    std::chrono::steady_clock::time_point deadline;
+};
+
+// A worker's answer: the two frames of a REPLY for `caller`. A worker sends a null pointer
+// once at start, meaning "ready".
+struct rpc_done {
+    node_id caller;
+    std::vector<std::uint8_t> header;
+    std::vector<std::uint8_t> body;
+};
+
+// Returns: the reply frames for `job` after running its handler. Never throws.
+rpc_done run_job(const rpc_job& job, std::size_t max_result_size);
+
+// Starts `count` worker threads connected to `endpoint`. Each runs until told to quit.
+std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
+                                        std::size_t max_result_size);
+
+}  // namespace zmesh::detail

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MPL-2.0
+// rpc: the two messages of a call, caller DEALER -> server ROUTER and back server DEALER ->
+// caller ROUTER. Each is two frames:
+//
+//  frame 0  offset  size  field
+//           0       1     version (1)
+//           1       1     type (request 0x10, reply 0x11)
+//           2       n     msgpack array, trailing extra elements ignored:
+//                           request [id uint, method str 1..128, timeout_ms uint]
+//                           reply   [id uint, code int (0 = ok), message str]
+//  frame 1  the arguments (request) or the result (reply; nil on error): one msgpack object
+#pragma once
+
+#include "limits.hpp"
+#include "result.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace zmesh::protocol {
+
+inline constexpr std::uint8_t request_type = 0x10;
+inline constexpr std::uint8_t reply_type = 0x11;
+
+// Codes a server itself puts in a reply (applications use any other int; 0 is success).
+enum rpc_code : std::int64_t {
+    rpc_ok = 0,
+    rpc_no_such_method = -32601,   // nothing registered under that name
+    rpc_bad_request = -32602,      // the arguments are not one msgpack object
+    rpc_handler_failed = -32603,   // the handler threw something other than an rpc_error
+    rpc_busy = -32000,             // the server's queue is full
+};
+
+struct request_header {
+    std::uint64_t id = 0;            // the caller's, echoed in the reply
+    std::string method;
+    std::uint64_t timeout_ms = 0;    // time the caller still waits: relative, clocks differ
+    bool operator==(const request_header&) const = default;
+};
+
+struct reply_header {
+    std::uint64_t id = 0;
+    std::int64_t code = rpc_ok;
+    std::string message;             // empty on success
+    bool operator==(const reply_header&) const = default;
+};
+
+// Returns: the first frame. Throws std::length_error for a method over max_service_len or
+// a message over max_rpc_message_len.
+std::vector<std::uint8_t> encode_request_header(const request_header& h);
+std::vector<std::uint8_t> encode_reply_header(const reply_header& h);
+
+// Returns: the header in `frame`, or an errc. Never throws.
+result<request_header> decode_request_header(std::span<const std::uint8_t> frame);
+result<reply_header> decode_reply_header(std::span<const std::uint8_t> frame);
+
+}  // namespace zmesh::protocol
