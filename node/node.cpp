@@ -45,6 +45,7 @@ std::string validate(const options& o) {
     if (o.stats_poll.count() < 0) return "stats poll interval must be >= 0";
     if (o.rpc_workers == 0 || o.rpc_workers > 1024) return "rpc workers must be 1..1024";
     if (o.rpc_queue == 0) return "rpc queue must be >= 1";
+    if (o.peer_queue < 0) return "peer queue must be >= 0";
     if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
         return "max rpc size must be 1 B..256 MiB";
     return {};

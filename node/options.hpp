@@ -49,6 +49,8 @@ struct options {
     std::size_t rpc_workers = 4;       // threads running handlers
     std::size_t rpc_queue = 10000;     // requests waiting for a worker; past it: "busy"
     std::size_t max_rpc_size = 1024 * 1024;   // argument / result bytes, both ways
+    int peer_queue = 100000;           // messages (calls, replies, control) queued to one
+                                       // peer; past it a call fails at once as peer_lost
 
     milliseconds stats_poll{0};        // ask members for their counters this often (0: never)
     bool observer = false;             // a passive watcher (the monitor): not a mesh member

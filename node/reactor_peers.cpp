@@ -126,6 +126,7 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
     zmq::socket_t dealer(net_ctx_, zmq::socket_type::dealer);
     try {
         dealer.set(zmq::sockopt::linger, 0);
+        dealer.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
         // Our id is our routing id at the peer's ROUTER: that is how it knows who sent a frame.
         dealer.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
         dealer.connect(router_endpoint);
