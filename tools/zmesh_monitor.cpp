@@ -66,11 +66,14 @@ void draw(const node& n, const std::vector<peer_info>& peers) {
     out += line;
     std::snprintf(line, sizeof line, "%-16s %-9s %-8s %-24s %-24s %8s %7s %9s %9s %6s  %s\n",
                   "NAME", "ID", "STATE", "PUB", "ROUTER", "SEEN(ms)", "RTT(us)", "EV_OUT",
-                  "EV_IN", "GAPS", "SUBSCRIBED");
+                  "EV_IN", "GAPS", "SERVES | SUBSCRIBED");
     out += line;
     for (const auto& p : peers) {
+        // What it offers and wants: "serves m1,m2 | subscribed a.,b."
         std::string subs;
-        for (const auto& s : p.subscriptions) subs += (subs.empty() ? "" : ",") + (s.empty() ? "*" : s);
+        for (const auto& s : p.services) subs += (subs.empty() ? "" : ",") + s;
+        if (!p.subscriptions.empty()) subs += " |";
+        for (const auto& s : p.subscriptions) subs += " " + (s.empty() ? std::string("*") : s);
         std::snprintf(line, sizeof line, "%-16.16s %-9s %-8s %-24.24s %-24.24s %8lld %7s %9s %9s %6s  %.40s\n",
                       p.name.c_str(), p.id.short_hex().c_str(),
                       std::string(to_string(p.state)).c_str(), p.pub_endpoint.c_str(),
