@@ -198,14 +198,7 @@ void reactor::on_router(clock::time_point now) {
         const bool rpc = head && (head->type == protocol::request_type ||
                                   head->type == protocol::reply_type);
         if (frames == 2 && rpc) {
-            const auto id = node_id::from_bytes(bytes_of(routing_id));
-            auto* p = id ? table_.find(*id) : nullptr;
-            if (!p || p->state == peer_state::connecting) {
-                ++stats_.frames_unknown_sender;
-                continue;
-            }
-            apply(table_.on_traffic(*p, now));
-            if ((p = table_.find(*id))) on_rpc(*p, head->type, frame, body, now);
+            if (auto* p = known_sender(routing_id, now)) on_rpc(*p, head->type, frame, body, now);
             continue;
         }
         if (frames != 1 || rpc) {
@@ -224,6 +217,17 @@ void reactor::on_router(clock::time_point now) {
     }
 }
 
+discovery::peer* reactor::known_sender(const zmq::message_t& routing_id, clock::time_point now) {
+    const auto id = node_id::from_bytes(bytes_of(routing_id));
+    auto* p = id ? table_.find(*id) : nullptr;
+    if (!p || p->state == peer_state::connecting) {
+        ++stats_.frames_unknown_sender;
+        return nullptr;
+    }
+    apply(table_.on_traffic(*p, now));   // any traffic is a sign of life
+    return p;
+}
+
 void reactor::on_control(const zmq::message_t& routing_id, protocol::control& msg,
                          clock::time_point now) {
     if (const auto* h = std::get_if<protocol::hello>(&msg)) {
@@ -231,20 +235,16 @@ void reactor::on_control(const zmq::message_t& routing_id, protocol::control& ms
         return;
     }
     // Every other message must come from a peer we have completed a handshake with.
-    const auto id = node_id::from_bytes(bytes_of(routing_id));
-    auto* p = id ? table_.find(*id) : nullptr;
-    if (!p || p->state == peer_state::connecting) {
-        ++stats_.frames_unknown_sender;
-        return;
-    }
-    apply(table_.on_traffic(*p, now));
+    auto* p = known_sender(routing_id, now);
+    if (!p) return;
+    const node_id id = p->id;
     if (const auto* ping = std::get_if<protocol::ping>(&msg)) {
-        send_to(*id, protocol::pong{ping->token});
+        send_to(id, protocol::pong{ping->token});
     } else if (const auto* pong = std::get_if<protocol::pong>(&msg)) {
         const auto sent = pong->token, received = now_us(now);
         if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
     } else if (std::holds_alternative<protocol::leave>(msg)) {
-        drop_peer(*id, leave_reason::leave);
+        drop_peer(id, leave_reason::leave);
     } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
         for (const auto& e : list->list)
             if (e.id != id_ && !table_.find(e.id))
@@ -252,7 +252,7 @@ void reactor::on_control(const zmq::message_t& routing_id, protocol::control& ms
     } else if (auto* s = std::get_if<protocol::subs>(&msg)) {
         on_subs(*p, std::move(*s));
     } else if (std::holds_alternative<protocol::stats_query>(msg)) {
-        on_stats_query(*id);
+        on_stats_query(id);
     } else if (auto* st = std::get_if<protocol::stats>(&msg)) {
         p->reported = std::move(st->counters);
     }
