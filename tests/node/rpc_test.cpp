@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MPL-2.0
+// rpc: calls between in-process nodes: results, remote errors, provider choice, timeouts,
+// lost peers and local refusals.
+#include "node_fixture.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <thread>
+
+namespace zmesh::test {
+namespace {
+
+using std::chrono::steady_clock;
+
+struct order {
+    std::string sku;
+    int quantity = 0;
+    std::vector<double> prices;
+    std::map<std::string, std::string> notes;
+    MSGPACK_DEFINE(sku, quantity, prices, notes)
+    bool operator==(const order&) const = default;
+};
+
+// Where a handler waits until the test lets it go: blocking without sleeping.
+class gate {
+public:
+    void pass() {
+        std::unique_lock lock(mutex_);
+        ++entered_;
+        changed_.wait(lock, [&] { return open_; });
+    }
+    void open() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        changed_.notify_all();
+    }
+    int entered() const {
+        std::lock_guard lock(mutex_);
+        return entered_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    int entered_ = 0;
+    bool open_ = false;
+};
+
+// Returns: the result of `f` as a T. Throws (failing the test) when it failed or hangs.
+template <class T>
+T result_of(std::future<reply>& f, milliseconds within = 5s) {
+    if (f.wait_for(within) != std::future_status::ready)
+        throw std::runtime_error("call still pending after " + std::to_string(within.count()) + " ms");
+    return f.get().as<T>();
+}
+
+// Returns: the error `f` failed with. Throws (failing the test) when it succeeded or hangs.
+rpc_error failure_of(std::future<reply>& f, milliseconds within = 5s) {
+    if (f.wait_for(within) != std::future_status::ready)
+        throw std::runtime_error("call still pending after " + std::to_string(within.count()) + " ms");
+    try {
+        f.get();
+    } catch (const rpc_error& e) {
+        return e;
+    }
+    throw std::runtime_error("call succeeded where it should have failed");
+}
+
+class rpc : public node_fixture {
+protected:
+    using methods = std::vector<std::pair<std::string, rpc_handler>>;
+
+    gate gate_;   // a member: blocked handlers may outlive a test body's locals
+
+    void TearDown() override {
+        gate_.open();   // a node's stop() waits for its running handlers
+        for (auto& n : nodes_) n->stop();
+    }
+
+    // Starts a node that serves `served` from the start (serve() before start()).
+    node& start_server(options o, methods served) {
+        auto log = std::make_shared<event_log>();
+        auto n = std::make_unique<node>(o);
+        n->on_peer_event([log](const peer_event& e) { (*log)(e); });
+        for (auto& [method, handler] : served) n->serve(method, std::move(handler));
+        n->start();
+        logs_.push_back(log);
+        nodes_.push_back(std::move(n));
+        return *nodes_.back();
+    }
+    node& start_server(const std::string& name, methods served) {
+        return start_server(make_options(name), std::move(served));
+    }
+
+    // Returns: true once `client` sees `server` joined with `method` in its services (or,
+    // with present = false, joined without it).
+    static bool sees_method(const node& client, const node& server, const std::string& method,
+                            bool present = true) {
+        return wait_until([&] {
+            for (const auto& p : client.peers())
+                if (p.id == server.id() && p.state == peer_state::joined)
+                    return (std::find(p.services.begin(), p.services.end(), method) !=
+                            p.services.end()) == present;
+            return false;
+        }, 5s);
+    }
+
+    // A handler that waits at gate_, then answers 0.
+    rpc_handler blocked() {
+        return [this](const request&) -> response {
+            gate_.pass();
+            return 0;
+        };
+    }
+    static rpc_handler doubler() {
+        return [](const request& r) -> response { return r.as<int>() * 2; };
+    }
+};
+
+TEST_F(rpc, echo_returns_the_arguments_and_both_ends_know_who_is_who) {
+    struct seen_request {
+        node_id caller;
+        std::string caller_name, method;
+        steady_clock::time_point deadline;
+    };
+    std::mutex mutex;
+    std::optional<seen_request> seen;
+    auto& server = start_server("server", {{"echo", [&](const request& r) -> response {
+        std::lock_guard lock(mutex);
+        seen = seen_request{r.caller(), r.caller_name(), r.method(), r.deadline()};
+        return r;   // the payload, passed on as it is
+    }}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "echo"));
+
+    const order sent{"sku-42", 3, {9.99, 0.5}, {{"gift", "yes"}, {"note", std::string(300, 'n')}}};
+    const auto t0 = steady_clock::now();
+    auto f = client.call("echo", sent, 2s);
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    const auto t1 = steady_clock::now();
+    const reply r = f.get();
+    EXPECT_EQ(r.as<order>(), sent);
+    EXPECT_EQ(r.from(), server.id());
+    EXPECT_EQ(r.from_name(), "server");
+
+    std::lock_guard lock(mutex);
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->caller, client.id());
+    EXPECT_EQ(seen->caller_name, "client");
+    EXPECT_EQ(seen->method, "echo");
+    // The server's clock: arrival + the 2 s the caller still waits.
+    EXPECT_GE(seen->deadline, t0 + 2s);
+    EXPECT_LE(seen->deadline, t1 + 2s);
+    EXPECT_EQ(client.stats().rpc_ok, 1u);
+    EXPECT_EQ(server.stats().rpc_served, 1u);
+}
+
+TEST_F(rpc, ten_thousand_concurrent_calls_are_all_answered_with_their_own_results) {
+    auto& server = start_server("server", {{"double", doubler()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "double"));
+
+    constexpr int calls = 10'000;
+    std::vector<std::future<reply>> futures;
+    futures.reserve(calls);
+    for (int i = 0; i < calls; ++i) futures.push_back(client.call("double", i, 60s));
+    int right = 0;
+    for (int i = 0; i < calls; ++i)
+        if (result_of<int>(futures[i], 60s) == i * 2) ++right;
+    EXPECT_EQ(right, calls);
+    EXPECT_EQ(client.stats().rpc_ok, static_cast<std::uint64_t>(calls));
+}
+
+TEST_F(rpc, callbacks_receive_every_result_on_the_delivery_thread) {
+    auto& server = start_server("server", {{"double", doubler()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "double"));
+
+    constexpr int calls = 300;
+    std::atomic<int> right{0}, wrong{0}, on_caller_thread{0};
+    const auto test_thread = std::this_thread::get_id();
+    for (int i = 0; i < calls; ++i)
+        client.call("double", i, 30s, [&, i](const call_result& r) {
+            if (std::this_thread::get_id() == test_thread) ++on_caller_thread;
+            ++(r.ok() && r.value().as<int>() == i * 2 ? right : wrong);
+        });
+    EXPECT_TRUE(wait_until([&] { return right + wrong == calls; }, 30s)) << right << " + " << wrong;
+    EXPECT_EQ(right, calls);
+    EXPECT_EQ(on_caller_thread, 0);
+}
+
+TEST_F(rpc, remote_errors_come_back_with_their_code_and_message) {
+    auto& server = start_server("server", {
+        {"reserve", [](const request&) -> response { return rpc_error(409, "out of stock"); }},
+        {"explode", [](const request&) -> response { throw std::runtime_error("boom"); }},
+    });
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "explode"));
+
+    auto reserve = client.call("reserve", order{}, 2s);
+    const auto out_of_stock = failure_of(reserve);
+    EXPECT_EQ(out_of_stock.kind(), rpc_errc::remote);
+    EXPECT_EQ(out_of_stock.code(), 409);
+    EXPECT_STREQ(out_of_stock.what(), "out of stock");
+
+    auto explode = client.call("explode", 1, 2s);
+    const auto boom = failure_of(explode);
+    EXPECT_EQ(boom.kind(), rpc_errc::remote);
+    EXPECT_EQ(boom.code(), -32603);
+    EXPECT_NE(std::string(boom.what()).find("boom"), std::string::npos) << boom.what();
+
+    auto unknown = client.call_peer(server.id(), "no.such.method", 1, 2s);
+    const auto missing = failure_of(unknown);
+    EXPECT_EQ(missing.kind(), rpc_errc::remote);
+    EXPECT_EQ(missing.code(), -32601);
+    EXPECT_EQ(client.stats().rpc_remote_errors, 3u);
+    EXPECT_EQ(server.stats().rpc_unknown_method, 1u);
+}
+
+TEST_F(rpc, call_fails_as_peer_lost_at_once_when_its_server_stops) {
+    auto& server = start_server("server", {{"slow", blocked()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "slow"));
+    auto f = client.call("slow", 1, 10s);
+    ASSERT_TRUE(wait_until([&] { return gate_.entered() == 1; }, 5s));
+
+    // stop() sends LEAVE, then waits for the handler: stop from another thread, and let
+    // the handler go once the caller has its answer.
+    const auto t0 = steady_clock::now();
+    std::thread stopper([&] { server.stop(); });
+    const auto status = f.wait_for(2s);
+    const auto waited = steady_clock::now() - t0;
+    gate_.open();
+    stopper.join();
+    ASSERT_EQ(status, std::future_status::ready) << "no answer 2 s after the server stopped";
+    EXPECT_LT(waited, 2s);
+    EXPECT_EQ(failure_of(f).kind(), rpc_errc::peer_lost);
+    EXPECT_EQ(client.stats().rpc_peer_lost, 1u);
+}
+
+TEST_F(rpc, calls_are_spread_over_every_provider) {
+    std::atomic<int> on_a{0}, on_b{0};
+    auto& a = start_server("a", {{"work", [&](const request&) -> response { return ++on_a; }}});
+    auto& b = start_server("b", {{"work", [&](const request&) -> response { return ++on_b; }}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, a, "work"));
+    ASSERT_TRUE(sees_method(client, b, "work"));
+
+    constexpr int calls = 200;
+    for (int i = 0; i < calls; ++i) {
+        auto f = client.call("work", i, 5s);
+        result_of<int>(f);
+    }
+    EXPECT_EQ(on_a + on_b, calls);
+    EXPECT_GE(on_a, calls * 3 / 10) << on_a << " on a, " << on_b << " on b";
+    EXPECT_GE(on_b, calls * 3 / 10) << on_a << " on a, " << on_b << " on b";
+}
+
+TEST_F(rpc, new_calls_go_to_the_provider_with_fewer_calls_outstanding) {
+    std::atomic<int> on_b{0};
+    auto& a = start_server("a", {{"work", blocked()}});
+    auto& b = start_server("b", {{"work", [&](const request&) -> response { return ++on_b; }}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, a, "work"));
+    ASSERT_TRUE(sees_method(client, b, "work"));
+
+    auto stuck = client.call_peer(a.id(), "work", 0, 30s);
+    ASSERT_TRUE(wait_until([&] { return gate_.entered() == 1; }, 5s));
+    for (int i = 0; i < 20; ++i) {
+        auto f = client.call("work", i, 2s);
+        EXPECT_EQ(result_of<int>(f), i + 1);   // b's count: every call reached b
+    }
+    EXPECT_EQ(gate_.entered(), 1);   // a got nothing more
+    gate_.open();
+    EXPECT_EQ(result_of<int>(stuck), 0);
+}
+
+TEST_F(rpc, method_nobody_serves_fails_as_no_provider_at_once) {
+    auto& other = start_server("other", {{"echo", [](const request& r) -> response { return r; }}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, other, "echo"));
+    auto f = client.call("nobody.serves.this", 1, 5s);
+    ASSERT_EQ(f.wait_for(100ms), std::future_status::ready);
+    EXPECT_EQ(failure_of(f).kind(), rpc_errc::no_provider);
+    EXPECT_EQ(client.stats().rpc_no_provider, 1u);
+}
+
+TEST_F(rpc, slow_handler_times_the_call_out_and_its_late_reply_is_counted_stray) {
+    auto& server = start_server("server", {{"slow", blocked()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "slow"));
+
+    const auto t0 = steady_clock::now();
+    auto f = client.call("slow", 1, 300ms);
+    ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+    const auto waited = steady_clock::now() - t0;
+    EXPECT_EQ(failure_of(f).kind(), rpc_errc::timeout);
+    EXPECT_GE(waited, 250ms);
+    EXPECT_LT(waited, 2s);
+    EXPECT_EQ(client.stats().rpc_timeouts, 1u);
+
+    gate_.open();   // the handler answers now, too late
+    EXPECT_TRUE(wait_until([&] { return client.stats().rpc_stray_replies == 1; }, 3s));
+    EXPECT_EQ(client.stats().rpc_ok, 0u);
+}
+
+TEST_F(rpc, slow_handler_holds_up_neither_heartbeats_nor_other_calls) {
+    auto o = make_options("server");
+    o.rpc_workers = 2;
+    auto& server = start_server(o, {{"slow", blocked()}, {"double", doubler()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "double"));
+
+    auto slow = client.call("slow", 0, 30s);
+    ASSERT_TRUE(wait_until([&] { return gate_.entered() == 1; }, 5s));
+    // Keep one worker busy for longer than the evasive timeout (1 s) while the other answers.
+    const auto until = steady_clock::now() + 2s;
+    int answered = 0;
+    for (int i = 0; steady_clock::now() < until; ++i) {
+        auto f = client.call("double", i, 1s);
+        if (result_of<int>(f, 2s) == i * 2) ++answered;
+    }
+    gate_.open();
+    EXPECT_EQ(result_of<int>(slow), 0);
+    EXPECT_GE(answered, 10);
+    for (const auto* n : {&server, &client})
+        for (const auto& e : events(*n).all())
+            EXPECT_EQ(e.kind, peer_event_kind::joined)
+                << n->name() << " saw " << to_string(e.kind) << " of " << e.peer.name;
+}
+
+TEST_F(rpc, serve_and_unserve_after_start_update_what_peers_see) {
+    auto& server = start("server");
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "late", false));
+
+    server.serve("late", doubler());
+    ASSERT_TRUE(sees_method(client, server, "late"));
+    auto f = client.call("late", 21, 2s);
+    EXPECT_EQ(result_of<int>(f), 42);
+
+    server.unserve("late");
+    ASSERT_TRUE(sees_method(client, server, "late", false));
+    auto gone = client.call("late", 21, 2s);
+    EXPECT_EQ(failure_of(gone).kind(), rpc_errc::no_provider);
+
+    // Served before start: advertised in the first HELLO.
+    auto& early = start_server("early", {{"early.method", doubler()}});
+    ASSERT_TRUE(sees_method(client, early, "early.method"));
+    auto e = client.call("early.method", 5, 2s);
+    EXPECT_EQ(result_of<int>(e), 10);
+}
+
+TEST_F(rpc, calls_on_a_node_that_is_not_running_fail_as_stopped) {
+    node idle(make_options("idle"));
+    auto before = idle.call("echo", 1, 1s);
+    EXPECT_EQ(failure_of(before, 0ms).kind(), rpc_errc::stopped);
+    // The callback form answers at once, on the calling thread.
+    std::optional<rpc_errc> refused;
+    idle.call("echo", 1, 1s, [&](const call_result& r) { refused = r.error().kind(); });
+    EXPECT_EQ(refused, rpc_errc::stopped);
+
+    auto& server = start_server("server", {{"slow", blocked()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "slow"));
+    auto pending = client.call("slow", 1, 30s);
+    ASSERT_TRUE(wait_until([&] { return gate_.entered() == 1; }, 5s));
+    client.stop();
+    EXPECT_EQ(failure_of(pending, 0ms).kind(), rpc_errc::stopped);   // failed before stop() returned
+    auto after = client.call("slow", 1, 1s);
+    EXPECT_EQ(failure_of(after, 0ms).kind(), rpc_errc::stopped);
+}
+
+TEST_F(rpc, empty_method_or_oversized_arguments_are_refused_as_invalid) {
+    auto o = make_options("client");
+    o.max_rpc_size = 100;
+    auto& client = start(o);
+    auto empty = client.call("", 1, 1s);
+    EXPECT_EQ(failure_of(empty, 0ms).kind(), rpc_errc::invalid);
+    auto long_name = client.call(std::string(129, 'm'), 1, 1s);
+    EXPECT_EQ(failure_of(long_name, 0ms).kind(), rpc_errc::invalid);
+    auto big = client.call("echo", std::string(200, 'x'), 1s);
+    EXPECT_EQ(failure_of(big, 0ms).kind(), rpc_errc::invalid);
+    auto not_msgpack = client.call_packed({}, "echo", {0xc1}, 1s);
+    EXPECT_EQ(failure_of(not_msgpack, 0ms).kind(), rpc_errc::invalid);
+    EXPECT_EQ(client.stats().rpc_calls, 0u);   // never reached the reactor
+}
+
+}  // namespace
+}  // namespace zmesh::test
