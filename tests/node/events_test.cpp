@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MPL-2.0
+// Events between nodes in one process: prefix routing, local delivery, argument checks.
+#include "node_fixture.hpp"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <tuple>
+
+namespace zmesh::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What one node's handler saw: (publisher, topic, n) -> times received.
+class inbox {
+public:
+    void add(const event& e) {
+        std::lock_guard lock(mutex_);
+        ++seen_[{e.sender_name(), e.topic(), e.as<int>()}];
+    }
+    std::map<std::tuple<std::string, std::string, int>, int> seen() const {
+        std::lock_guard lock(mutex_);
+        return seen_;
+    }
+    std::size_t total() const {
+        std::size_t n = 0;
+        for (const auto& [key, count] : seen()) n += static_cast<std::size_t>(count);
+        return n;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::tuple<std::string, std::string, int>, int> seen_;
+};
+
+// True when `n` sees every name joined and knows their subscriptions.
+bool ready(const node& n, std::size_t members) {
+    std::size_t count = 0;
+    for (const auto& p : n.peers())
+        if (!p.observer && p.state == peer_state::joined && p.subscriptions_known) ++count;
+    return count == members;
+}
+
+TEST_F(node_fixture, each_event_reaches_exactly_the_matching_subscribers_once) {
+    const std::vector<std::string> names = {"alpha", "beta", "gamma"};
+    std::map<std::string, inbox> inboxes;
+    std::vector<node*> nodes;
+    for (const auto& name : names) {
+        auto o = make_options(name);
+        auto n = std::make_unique<node>(o);
+        auto& box = inboxes[name];
+        n->subscribe(name + ".", [&box](const event& e) { box.add(e); });   // before start
+        n->start();
+        nodes.push_back(n.get());
+        nodes_.push_back(std::move(n));
+    }
+    for (auto* n : nodes) ASSERT_TRUE(wait_until([&] { return ready(*n, 2); }, 10s)) << n->name();
+
+    constexpr int per_topic = 50;
+    for (auto* n : nodes)
+        for (const auto& topic : names)
+            for (int i = 0; i < per_topic; ++i) ASSERT_TRUE(n->publish(topic + ".x", i));
+
+    // Each node gets its own prefix's events from all three publishers, itself included.
+    for (const auto& name : names)
+        ASSERT_TRUE(wait_until([&] { return inboxes[name].total() >= 3 * per_topic; }, 10s))
+            << name << " got " << inboxes[name].total();
+    // Nothing more arrives late.
+    EXPECT_FALSE(wait_until([&] {
+        std::size_t n = 0;
+        for (auto& [name, box] : inboxes) n += box.total();
+        return n > 9 * per_topic;
+    }, 300ms));
+    for (const auto& name : names) {
+        const auto seen = inboxes[name].seen();
+        EXPECT_EQ(seen.size(), static_cast<std::size_t>(3 * per_topic)) << name;
+        for (const auto& [key, count] : seen) {
+            EXPECT_EQ(std::get<1>(key), name + ".x") << name << " got a foreign topic";
+            EXPECT_EQ(count, 1) << name << " got an event twice";
+        }
+    }
+    for (auto* n : nodes) {
+        EXPECT_EQ(n->stats().events_gaps, 0u);
+        EXPECT_EQ(n->stats().events_local, static_cast<std::uint64_t>(per_topic));
+    }
+    for (auto* n : nodes) n->stop();   // before the inboxes their handlers write go away
+}
+
+TEST_F(node_fixture, publish_refuses_bad_topics_and_payloads_and_counts_early_calls) {
+    auto o = make_options("p");
+    o.max_event_size = 64;
+    node n(o);
+    EXPECT_FALSE(n.publish("t", 1));   // not started
+    EXPECT_EQ(n.stats().publish_dropped, 0u);   // stats are zero when not running
+    n.start();
+    EXPECT_THROW(n.publish("", 1), std::invalid_argument);
+    EXPECT_THROW(n.publish(std::string(256, 't'), 1), std::invalid_argument);
+    EXPECT_THROW(n.publish(std::string("a\0b", 3), 1), std::invalid_argument);
+    EXPECT_THROW(n.publish("t", std::string(100, 'x')), std::invalid_argument);
+    const std::uint8_t not_msgpack[] = {0xc1};
+    EXPECT_THROW(n.publish_packed("t", not_msgpack), std::invalid_argument);
+    EXPECT_THROW(n.subscribe(std::string(256, 'p'), [](const event&) {}), std::invalid_argument);
+    EXPECT_TRUE(n.publish("t", 1));
+    EXPECT_EQ(n.stats().publish_dropped, 1u);   // the call before start
+}
+
+}  // namespace
+}  // namespace zmesh::test
