@@ -257,6 +257,17 @@ void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code
 }
 
 void reactor::stop_workers() {
+    // A worker that has not said "ready" yet (a node stopped right after start) would never
+    // hear "quit": wait for every one of them first. Replies still coming are dropped.
+    zmq::message_t worker, msg;
+    const auto give_up = clock::now() + std::chrono::seconds(10);
+    while (worker_ids_.size() < opts_.rpc_workers && clock::now() < give_up) {
+        zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, milliseconds(100)) <= 0) continue;
+        if (!workers_.recv(worker, zmq::recv_flags::dontwait)) continue;
+        if (!receive_owned<rpc_done>(workers_, zmq::recv_flags::none))
+            worker_ids_.push_back(worker.to_string());
+    }
     // Busy workers read this after their current job; jobs still queued are dropped (their
     // callers see this node leave and fail them as peer_lost).
     for (const auto& id : worker_ids_) {
