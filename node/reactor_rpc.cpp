@@ -157,10 +157,11 @@ void reactor::handle(serve_command& c) {
         services_[c.method] = std::move(c.handler);
     else if (!services_.erase(c.method))
         return;
-    // Peers learn the new list from a fresh HELLO (without want_reply: no answer needed).
+    // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
+    // old HELLO: ask it to answer, so the handshake completes with the new list.
     for (auto& [id, p] : table_.all())
-        if (p.state != peer_state::connecting)
-            if (auto it = dealers_.find(id); it != dealers_.end()) send_hello(it->second, false);
+        if (auto it = dealers_.find(id); it != dealers_.end())
+            send_hello(it->second, p.state == peer_state::connecting);
 }
 
 std::vector<std::string> reactor::service_names() const {

@@ -56,7 +56,10 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                 while (true) {
                     auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
                     if (!job) return;   // quit, or the reactor is gone
-                    send_owned(s, std::make_unique<rpc_done>(run_job(*job, max_result_size)));
+                    // Never blocks: one reply in flight at most, and once the reactor is gone
+                    // (node stopping) the reply is dropped so "quit" can still be read.
+                    send_owned(s, std::make_unique<rpc_done>(run_job(*job, max_result_size)),
+                               zmq::send_flags::dontwait);
                 }
             } catch (...) {
                 // The pipe context outlives every node: only ETERM-like failures land here.

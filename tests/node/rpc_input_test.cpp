@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MPL-2.0
 // rpc input: malformed requests at a server's ROUTER, from a fake peer that did the HELLO
 // handshake by hand, are answered with an error or dropped, and counted; the server keeps
-// serving.
+// serving. The same fake also leaves in the middle of a call, and answers HELLO late.
 #include "node_fixture.hpp"
 
+#include "discovery/beacon_socket.hpp"
+#include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
+#include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
 
 #include <zmq.hpp>
+
+#include <variant>
 
 namespace zmesh::test {
 namespace {
@@ -39,10 +44,22 @@ protected:
     std::uint64_t next_id_ = 1000;
 
     void SetUp() override {
+        start_server_and_fake();
+        say_hello();
+        ASSERT_TRUE(wait_until([&] { return joined_names(*server_) == names{"fake"}; }, 5s));
+    }
+
+    void TearDown() override {
+        for (auto& n : nodes_) n->stop();   // while the fake still takes its LEAVE
+    }
+
+    void start_server_and_fake() {
         auto o = make_options("server");
-        // The fake never answers PINGs: keep it joined for the whole test all the same.
+        // The fake never answers PINGs: keep it joined, and its handshake open, all the same.
+        o.liveness.heartbeat = 2s;
         o.liveness.evasive = 20s;
         o.liveness.expired = 60s;
+        o.liveness.handshake = 60s;
         auto n = std::make_unique<node>(o);
         n->serve("echo", [](const request& r) -> response { return r; });
         n->start();
@@ -55,12 +72,13 @@ protected:
             s->bind("tcp://127.0.0.1:*");
         }
         dealer_ = raw_dealer(fake_id_);
-        const protocol::hello h{mesh_, fake_id_, "fake",
-                                fake_pub_.get(zmq::sockopt::last_endpoint),
-                                fake_router_.get(zmq::sockopt::last_endpoint), 0, {}};
-        send_frames(dealer_, {protocol::encode_control(h)});
-        ASSERT_TRUE(wait_until([&] { return joined_names(*server_) == names{"fake"}; }, 5s));
     }
+    void say_hello() {
+        const protocol::hello h{mesh_, fake_id_, "fake", endpoint(fake_pub_),
+                                endpoint(fake_router_), 0, {}};
+        send_frames(dealer_, {protocol::encode_control(h)});
+    }
+    static std::string endpoint(zmq::socket_t& s) { return s.get(zmq::sockopt::last_endpoint); }
 
     // A raw DEALER at the server's ROUTER whose routing id is `id`.
     zmq::socket_t raw_dealer(const protocol::node_id& id) {
@@ -76,33 +94,54 @@ protected:
                    i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
 
-    // Returns: the next REPLY the server sent to the fake's ROUTER (its control messages
-    // skipped), or nullopt when none came within `timeout`.
-    std::optional<raw_reply> next_reply(milliseconds timeout = 3s) {
+    // Returns: the frames after the sender's routing id of the next message the server sent
+    // the fake's ROUTER with `count` of them (others skipped); empty after `timeout`.
+    std::vector<bytes> next_from_server(std::size_t count, milliseconds timeout = 3s) {
         const auto deadline = steady_clock::now() + timeout;
         while (true) {
-            const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
-            if (left <= 0ms) return std::nullopt;
+            const auto left =
+                std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+            if (left <= 0ms) return {};
             zmq::pollitem_t item{fake_router_.handle(), 0, ZMQ_POLLIN, 0};
             zmq::poll(&item, 1, left);
             if (!(item.revents & ZMQ_POLLIN)) continue;
-            std::vector<zmq::message_t> frames;
+            std::vector<bytes> frames;
+            zmq::message_t m;
             do {
-                frames.emplace_back();
-                (void)fake_router_.recv(frames.back());
-            } while (frames.back().more());
-            if (frames.size() != 3) continue;   // [sender][HELLO, PING, SUBS, ...]
-            EXPECT_EQ(frames[0].to_string(), std::string(server_->id().bytes().begin(),
-                                                         server_->id().bytes().end()));
-            const auto* b = static_cast<const std::uint8_t*>(frames[2].data());
-            const auto h = protocol::decode_reply_header(
-                {static_cast<const std::uint8_t*>(frames[1].data()), frames[1].size()});
-            if (!h) {
-                ADD_FAILURE() << "the server sent a malformed reply header";
-                continue;
-            }
-            return raw_reply{*h, bytes(b, b + frames[2].size())};
+                (void)fake_router_.recv(m);
+                const auto* b = static_cast<const std::uint8_t*>(m.data());
+                frames.emplace_back(b, b + m.size());
+            } while (m.more());
+            // Others dial the fake too (the client learns of it from the server's PEERS).
+            const auto& id = server_->id().bytes();
+            if (frames.size() != count + 1 || frames[0] != bytes(id.begin(), id.end())) continue;
+            frames.erase(frames.begin());
+            return frames;
         }
+    }
+    // Returns: the next REPLY from the server (control messages skipped), or nullopt.
+    std::optional<raw_reply> next_reply(milliseconds timeout = 3s) {
+        const auto frames = next_from_server(2, timeout);
+        if (frames.empty()) return std::nullopt;
+        const auto h = protocol::decode_reply_header(frames[0]);
+        if (!h) {
+            ADD_FAILURE() << "the server sent a malformed reply header";
+            return std::nullopt;
+        }
+        return raw_reply{*h, frames[1]};
+    }
+    // Returns: the next HELLO from the server, or nullopt.
+    std::optional<protocol::hello> next_hello(milliseconds timeout = 3s) {
+        const auto deadline = steady_clock::now() + timeout;
+        while (steady_clock::now() < deadline) {
+            const auto frames = next_from_server(1, std::chrono::duration_cast<milliseconds>(
+                                                        deadline - steady_clock::now()));
+            if (frames.empty()) break;
+            const auto msg = protocol::decode_control(frames[0]);
+            if (msg && std::holds_alternative<protocol::hello>(*msg))
+                return std::get<protocol::hello>(*msg);
+        }
+        return std::nullopt;
     }
 
     // Sends a valid echo request and checks that its answer is the next reply the fake gets:
@@ -151,7 +190,7 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
         headers.push_back(h);
     }
     for (std::size_t i = 0; i < headers.size(); ++i) {
-        ASSERT_FALSE(protocol::decode_request_header(headers[i])) << "test input " << i << " decodes";
+        ASSERT_FALSE(protocol::decode_request_header(headers[i])) << "input " << i << " decodes";
         send_frames(dealer_, {headers[i], {0x90}});
     }
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_bad_requests == headers.size(); }, 3s))
@@ -237,6 +276,59 @@ TEST_F(rpc_input, server_keeps_serving_real_callers_after_a_burst_of_bad_request
     auto f = client.call("echo", std::string("still here"), 2s);
     ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
     EXPECT_EQ(f.get().as<std::string>(), "still here");
+}
+
+TEST_F(rpc_input, call_fails_as_peer_lost_at_once_when_its_peer_leaves) {
+    // Here the node calls the fake, which never answers but says LEAVE.
+    auto f = server_->call_peer(fake_id_, "slow", 1, 10s);
+    const auto request = next_from_server(2);
+    ASSERT_FALSE(request.empty()) << "the request never reached the fake";
+    const auto h = protocol::decode_request_header(request[0]);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->method, "slow");
+    EXPECT_GT(h->timeout_ms, 5000u);
+    EXPECT_LE(h->timeout_ms, 10000u);
+
+    const auto t0 = steady_clock::now();
+    send_frames(dealer_, {protocol::encode_control(protocol::leave{})});
+    ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+    EXPECT_LT(steady_clock::now() - t0, 2s);
+    try {
+        f.get();
+        ADD_FAILURE() << "the call succeeded";
+    } catch (const rpc_error& e) {
+        EXPECT_EQ(e.kind(), rpc_errc::peer_lost) << e.what();
+    }
+    EXPECT_EQ(server_->stats().rpc_peer_lost, 1u);
+}
+
+// A peer whose handshake with the server is half done: the server dialled it (from its
+// beacon) and sent HELLO, the peer has not answered yet.
+class rpc_handshake : public rpc_input {
+protected:
+    void SetUp() override {
+        start_server_and_fake();
+        discovery::beacon_socket sender(beacon_port_, {{"lo", "127.0.0.1", true, true, true}});
+        protocol::beacon b{mesh_, fake_id_, "fake", "127.0.0.1",
+                           protocol::parse_tcp_endpoint(endpoint(fake_pub_))->port,
+                           protocol::parse_tcp_endpoint(endpoint(fake_router_))->port};
+        sender.send(protocol::encode_beacon(b));
+        const auto first = next_hello();
+        ASSERT_TRUE(first) << "the server did not dial the fake";
+        EXPECT_EQ(first->services, names{"echo"});
+    }
+};
+
+TEST_F(rpc_handshake, method_served_before_the_peer_answers_hello_reaches_that_peer) {
+    server_->serve("late", [](const request&) -> response { return 0; });
+    (void)server_->stats();   // commands from one thread run in order: serve() is done
+    say_hello();
+    ASSERT_TRUE(wait_until([&] { return joined_names(*server_) == names{"fake"}; }, 3s));
+    // The fake already holds the server's first HELLO: it needs a fresh one.
+    std::optional<protocol::hello> latest;
+    while (auto h = next_hello(1s)) latest = h;
+    ASSERT_TRUE(latest) << "no HELLO after serve(): the fake still thinks only echo is served";
+    EXPECT_EQ(latest->services, (names{"echo", "late"}));
 }
 
 }  // namespace
