@@ -135,8 +135,11 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
         const auto draining = std::find_if(
             pending_disconnects_.begin(), pending_disconnects_.end(),
             [&](const pending_disconnect& d) { return d.pub_endpoint == pub_endpoint; });
-        if (draining != pending_disconnects_.end())
+        if (draining != pending_disconnects_.end()) {
             pending_disconnects_.erase(draining);
+            // Still connected: no new handshake event will come, so SUBS goes on join.
+            sub_ready_.insert(pub_endpoint);
+        }
         else
             sub_.connect(pub_endpoint);
     } catch (const zmq::error_t& e) {

@@ -21,11 +21,14 @@ inline constexpr std::size_t max_peers_per_list = 256;
 inline constexpr std::size_t max_services = 256;
 inline constexpr std::size_t max_service_len = 128;
 inline constexpr std::size_t max_topic_len = 255;    // event topic, bytes
-inline constexpr std::size_t max_subscriptions = 1024;      // prefixes in one SUBS message
+inline constexpr std::size_t max_subscriptions = 1000;      // prefixes in one SUBS message
 inline constexpr std::size_t default_max_event_size = 1024 * 1024;   // payload bytes
 inline constexpr std::size_t max_rpc_message_len = 4096;            // error text in a reply
 
 static_assert(max_peers_per_list * (3 + 18 + (max_name_len + 2) + 2 * (max_endpoint_len + 3)) + 16 <
               max_control_size);
+
+// A full SUBS of maximal prefixes fits one control frame too.
+static_assert(max_subscriptions * (max_topic_len + 3) + 16 < max_control_size);
 
 }  // namespace zmesh::protocol

@@ -6,11 +6,21 @@
 #include "node/node.hpp"
 
 #include <csignal>
+#include <fstream>
 
 namespace zmesh::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Returns: true when /proc says `pid` is stopped (state T).
+bool stopped(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'T';
+}
 
 class rpc_system : public system_fixture {
 protected:
@@ -80,6 +90,8 @@ TEST_F(rpc_system, call_to_a_server_killed_mid_call_fails_with_peer_lost_before_
     auto c = client();
     ASSERT_TRUE(wait_until([&] { return serves(*c, "srv", "echo"); }, 10s));
     srv.signal(SIGSTOP);
+    // kill() returns before the process is stopped: wait until the kernel says it is.
+    ASSERT_TRUE(wait_until([&] { return stopped(srv.pid()); }, 5s));
     const auto t0 = std::chrono::steady_clock::now();
     auto f = c->call("echo", 1, 30s);
     ASSERT_EQ(f.wait_for(200ms), std::future_status::timeout);   // pending, not answered
