@@ -38,15 +38,23 @@ bool send_owned(zmq::socket_t& socket, std::unique_ptr<T> object,
     return true;
 }
 
+// Returns: ownership of the object whose pointer `msg` carries (from send_owned), or null
+// when `msg` is not one pointer.
+template <class T>
+std::unique_ptr<T> owned_from(const zmq::message_t& msg) {
+    if (msg.size() != sizeof(T*)) return nullptr;
+    T* raw = nullptr;
+    std::memcpy(&raw, msg.data(), sizeof raw);
+    return std::unique_ptr<T>(raw);
+}
+
 // Receives ownership of an object sent with send_owned. Returns: null on EAGAIN.
 template <class T>
 std::unique_ptr<T> receive_owned(zmq::socket_t& socket,
                                  zmq::recv_flags flags = zmq::recv_flags::dontwait) {
     zmq::message_t msg;
-    if (!socket.recv(msg, flags) || msg.size() != sizeof(T*)) return nullptr;
-    T* raw = nullptr;
-    std::memcpy(&raw, msg.data(), sizeof raw);
-    return std::unique_ptr<T>(raw);
+    if (!socket.recv(msg, flags)) return nullptr;
+    return owned_from<T>(msg);
 }
 
 // The sending end of a node's command pipe, usable from any thread: each thread gets its own

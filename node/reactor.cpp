@@ -6,15 +6,12 @@
 #include "protocol/endpoint.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 namespace zmesh::detail {
 
 namespace {
 
-// Batches keep one busy socket from starving the others and the timers.
-constexpr int max_batch = 256;
 
 std::uint16_t bound_port(zmq::socket_t& s) {
     const auto ep = protocol::parse_tcp_endpoint(s.get(zmq::sockopt::last_endpoint));
@@ -123,11 +120,8 @@ void reactor::run() noexcept {
         // nobody hangs. (Publishes, two frames, are dropped with the rest.)
         zmq::message_t first;
         while (commands_.recv(first, zmq::recv_flags::dontwait)) {
-            if (first.more() || first.size() != sizeof(command*)) continue;
-            command* raw = nullptr;
-            std::memcpy(&raw, first.data(), sizeof raw);
-            const std::unique_ptr<command> cmd(raw);
-            if (auto* c = std::get_if<call_command>(cmd.get())) {
+            const auto cmd = first.more() ? nullptr : owned_from<command>(first);
+            if (auto* c = cmd ? std::get_if<call_command>(cmd.get()) : nullptr) {
                 if (auto* p = std::get_if<std::promise<reply>>(&c->done))
                     p->set_exception(std::make_exception_ptr(rpc_error(rpc_errc::stopped, "node stopped")));
                 else
@@ -191,11 +185,8 @@ void reactor::on_pipe() {
             if (commands_.recv(payload) && !payload.more()) on_publish(first, payload);
             continue;
         }
-        if (first.size() != sizeof(command*)) continue;
-        command* raw = nullptr;
-        std::memcpy(&raw, first.data(), sizeof raw);
-        const std::unique_ptr<command> cmd(raw);
-        std::visit([this](auto& c) { handle(c); }, *cmd);
+        if (const auto cmd = owned_from<command>(first))
+            std::visit([this](auto& c) { handle(c); }, *cmd);
     }
     flush_batch();   // own events for own subscriptions
 }

@@ -18,6 +18,7 @@
 #include <map>
 #include <queue>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,6 +27,13 @@
 namespace zmesh::detail {
 
 using discovery::clock;
+
+// Batches keep one busy socket from starving the others and the timers.
+inline constexpr int max_batch = 256;
+
+inline std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
+    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
 
 class reactor {
 public:

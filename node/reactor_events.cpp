@@ -14,7 +14,6 @@ namespace zmesh::detail {
 
 namespace {
 
-constexpr int max_batch = 256;
 // Bounds per-topic state: past it a sender's table restarts (its next events count no gap).
 constexpr std::size_t max_topics_tracked = 65536;
 
@@ -22,10 +21,6 @@ std::uint64_t system_now_us() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-}
-
-std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
-    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
 }
 
 }  // namespace

@@ -18,15 +18,10 @@ namespace zmesh::detail {
 
 namespace {
 
-constexpr int max_batch = 256;
 
 std::uint64_t now_us(clock::time_point t) {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
-
-std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
-    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
 }
 
 bool is_wildcard(const std::string& host) { return host == "*" || host == "0.0.0.0"; }

@@ -14,11 +14,6 @@ namespace zmesh::detail {
 
 namespace {
 
-constexpr int max_batch = 256;
-
-std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
-    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
-}
 
 }  // namespace
 
