@@ -174,11 +174,7 @@ std::vector<std::uint8_t> encode_control(const control& msg) {
     msgpack::sbuffer body;
     packer pk(body);
     std::visit(body_encoder{pk}, msg);
-    std::vector<std::uint8_t> out;
-    out.reserve(2 + body.size());
-    out.push_back(version);
-    out.push_back(static_cast<std::uint8_t>(type_of(msg)));
-    out.insert(out.end(), body.data(), body.data() + body.size());
+    auto out = with_head(static_cast<std::uint8_t>(type_of(msg)), body);
     if (out.size() > max_control_size) throw std::length_error("control frame too large");
     return out;
 }

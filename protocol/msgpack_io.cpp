@@ -2,6 +2,8 @@
 // msgpack_io: bounded unpacking and typed field reads.
 #include "msgpack_io.hpp"
 
+#include "limits.hpp"
+
 namespace zmesh::protocol {
 
 result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
@@ -64,6 +66,15 @@ std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size
     }
     if (offset != bytes.size()) return errc::bad_msgpack;
     return std::nullopt;
+}
+
+std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body) {
+    std::vector<std::uint8_t> out;
+    out.reserve(2 + body.size());
+    out.push_back(version);
+    out.push_back(type);
+    out.insert(out.end(), body.data(), body.data() + body.size());
+    return out;
 }
 
 field_reader::field_reader(const msgpack::object& array, std::size_t min_fields) {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zmesh::protocol {
 
@@ -36,6 +37,9 @@ result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
 // object tree and never throws: cheap enough to run on every event payload.
 std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count = 1,
                                   std::size_t max_depth = 64);
+
+// Returns: a ROUTER/DEALER frame: the version byte, `type`, then the msgpack `body`.
+std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
 
 // Walks the elements of a msgpack array, checking each one's type as it is read.
 // The first failure sticks: later reads return empty values, and error() reports it, so a

@@ -12,15 +12,6 @@ namespace {
 
 using packer = msgpack::packer<msgpack::sbuffer>;
 
-std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body) {
-    std::vector<std::uint8_t> out;
-    out.reserve(2 + body.size());
-    out.push_back(version);
-    out.push_back(type);
-    out.insert(out.end(), body.data(), body.data() + body.size());
-    return out;
-}
-
 // Returns: the body of a frame of `type`, unpacked, or an errc.
 result<msgpack::object_handle> body_of(std::span<const std::uint8_t> frame, std::uint8_t type) {
     if (frame.size() < 2) return errc::truncated;
