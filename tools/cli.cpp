@@ -2,6 +2,7 @@
 // cli: shared flags and helpers of the zmesh tools.
 #include "cli.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -172,19 +173,27 @@ std::vector<std::uint8_t> json_to_msgpack(const std::string& text) {
     }
 }
 
-bool wait_for_members(const node& n, std::size_t count, std::chrono::milliseconds timeout,
-                      bool with_subscriptions) {
+wait_result wait_for(const node& n, const std::function<bool(const std::vector<peer_info>&)>& ready,
+                     std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-        std::size_t ready = 0;
-        for (const auto& p : n.peers())
-            if (!p.observer && p.state == peer_state::joined &&
-                (!with_subscriptions || p.subscriptions_known))
-                ++ready;
-        if (ready >= count) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        if (wait_for_signal(std::chrono::milliseconds(20))) return false;
+        auto members = n.peers();
+        std::erase_if(members, [](const peer_info& p) {
+            return p.observer || p.state != peer_state::joined;
+        });
+        if (ready(members)) return wait_result::ready;
+        if (std::chrono::steady_clock::now() >= deadline) return wait_result::timed_out;
+        if (wait_for_signal(std::chrono::milliseconds(20))) return wait_result::interrupted;
     }
+}
+
+bool wait_for_members(const node& n, std::size_t count, std::chrono::milliseconds timeout,
+                      bool with_subscriptions) {
+    return wait_for(n, [&](const std::vector<peer_info>& members) {
+        return static_cast<std::size_t>(std::count_if(members.begin(), members.end(), [&](const auto& p) {
+                   return !with_subscriptions || p.subscriptions_known;
+               })) >= count;
+    }, timeout) == wait_result::ready;
 }
 
 int fail(const char* program, const std::string& message) {

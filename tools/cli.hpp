@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace zmesh::cli {
@@ -40,6 +41,13 @@ nlohmann::json to_json(const event& e);
 
 // Returns: the msgpack encoding of JSON text. Throws std::invalid_argument on bad JSON.
 std::vector<std::uint8_t> json_to_msgpack(const std::string& text);
+
+enum class wait_result { ready, timed_out, interrupted };
+
+// Polls `n`'s joined members (observers aside) until `ready(members)` holds, `timeout`
+// passes, or SIGINT/SIGTERM arrives.
+wait_result wait_for(const node& n, const std::function<bool(const std::vector<peer_info>&)>& ready,
+                     std::chrono::milliseconds timeout);
 
 // Waits until `n` sees at least `count` members joined (observers aside) and, when
 // `with_subscriptions`, knows their subscriptions, or `timeout` passes, or a signal comes.

@@ -185,20 +185,16 @@ int call(int argc, char** argv) {
     n.start();
     // Wait for the provider to be joined; an absent one is NoProvider only after --wait.
     std::optional<node_id> target;
-    const auto deadline = steady::now() + seconds_flag(vm, "wait");
-    while (true) {
-        bool found = false;
-        for (const auto& p : n.peers()) {
-            if (p.state != peer_state::joined || p.observer) continue;
-            if (!peer_name.empty() ? p.name == peer_name
-                                   : std::binary_search(p.services.begin(), p.services.end(), method)) {
-                found = true;
-                if (!peer_name.empty()) target = p.id;
-            }
+    const auto waited = cli::wait_for(n, [&](const std::vector<peer_info>& members) {
+        for (const auto& p : members) {
+            if (!peer_name.empty() && p.name == peer_name) target = p.id;
+            if (target || (peer_name.empty() && std::binary_search(p.services.begin(),
+                                                                   p.services.end(), method)))
+                return true;
         }
-        if (found || steady::now() >= deadline) break;
-        if (cli::wait_for_signal(milliseconds(20))) return 1;
-    }
+        return false;
+    }, seconds_flag(vm, "wait"));
+    if (waited == cli::wait_result::interrupted) return 1;
     if (!peer_name.empty() && !target) {
         std::fprintf(stderr, "no_provider: no joined peer named '%s'\n", peer_name.c_str());
         return 1;
