@@ -47,16 +47,15 @@ void reactor::on_publish(zmq::message_t& topic, zmq::message_t& payload) {
 
 void reactor::deliver_local(const std::string& topic, const protocol::event_header& h,
                             const zmq::message_t& payload) {
-    bool wanted = false;
-    for (const auto& [prefix, count] : prefixes_)
-        if (topic.starts_with(prefix)) wanted = true;
-    if (!wanted) return;
+    if (std::none_of(prefixes_.begin(), prefixes_.end(),
+                     [&](const auto& p) { return topic.starts_with(p.first); }))
+        return;
     if (!receiving()) {
         ++stats_.local_dropped;
         return;
     }
-    auto copy = std::make_shared<std::vector<std::uint8_t>>(bytes_of(payload).begin(),
-                                                            bytes_of(payload).end());
+    const auto bytes = bytes_of(payload);
+    auto copy = std::make_shared<std::vector<std::uint8_t>>(bytes.begin(), bytes.end());
     const std::span<const std::uint8_t> view(*copy);
     batch_.emplace_back(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
     ++stats_.events_local;
