@@ -2,6 +2,8 @@
 // Events between nodes in one process: prefix routing, local delivery, argument checks.
 #include "node_fixture.hpp"
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -85,6 +87,68 @@ TEST_F(node_fixture, each_event_reaches_exactly_the_matching_subscribers_once) {
         EXPECT_EQ(n->stats().events_local, static_cast<std::uint64_t>(per_topic));
     }
     for (auto* n : nodes) n->stop();   // before the inboxes their handlers write go away
+}
+
+// Handlers run on the delivery thread, not the reactor: one blocked for longer than the
+// evasive timeout while its publisher floods it delays nothing else. Heartbeats go on, so
+// neither side suspects the other; the SUB pauses at receive_queue, so the backlog in this
+// process stays bounded and the excess is dropped at the publisher and counted as gaps.
+TEST_F(node_fixture, slow_handler_pauses_receiving_without_stalling_heartbeats) {
+    constexpr std::uint64_t flood = 20000;
+    constexpr std::uint64_t after = 10;
+    auto po = make_options("pub");
+    po.send_hwm = 1000;
+    auto so = make_options("sub");
+    so.receive_queue = 100;
+    so.receive_hwm = 1000;
+    auto& pub = start(po);
+    std::promise<void> release;
+    std::shared_future<void> gate = release.get_future().share();
+    std::atomic<std::uint64_t> handled{0}, last_seq{0};
+    auto& sub = start(so);
+    sub.subscribe("t", [&](const event& e) {
+        gate.wait();
+        ++handled;
+        last_seq = e.seq();
+    });
+    const auto knows_subscription = [&] {
+        for (const auto& p : pub.peers())
+            if (p.name == "sub" && p.subscriptions == std::vector<std::string>{"t"}) return true;
+        return false;
+    };
+    ASSERT_TRUE(wait_until([&] { return ready(sub, 1) && knows_subscription(); }, 10s));
+    const auto joined = [](const node& n, const std::string& name) {
+        for (const auto& p : n.peers())
+            if (p.name == name) return p.state == peer_state::joined;
+        return false;
+    };
+
+    for (std::uint64_t i = 0; i < flood; ++i) ASSERT_TRUE(pub.publish("t", i));
+    ASSERT_TRUE(wait_until([&] { return sub.stats().receive_paused > 0; }, 5s));
+    const auto evasive = so.liveness.evasive;
+    EXPECT_FALSE(wait_until([&] { return !joined(sub, "pub") || !joined(pub, "sub"); },
+                            evasive * 5 / 2))
+        << "a blocked handler made the peers suspect each other";
+    const auto held = sub.stats().events_in;   // all waiting on the one blocked handler
+    EXPECT_GE(held, so.receive_queue);
+    EXPECT_LE(held, so.receive_queue + 256) << "the backlog grew past receive_queue + a batch";
+    EXPECT_EQ(handled, 0u);
+
+    release.set_value();
+    for (std::uint64_t i = 0; i < after; ++i) ASSERT_TRUE(pub.publish("t", i));
+    ASSERT_TRUE(wait_until([&] { return last_seq == flood + after; }, 10s))
+        << "delivery did not resume: last seq " << last_seq;
+    const auto s = sub.stats();
+    EXPECT_EQ(handled, s.events_in);
+    EXPECT_EQ(s.events_in + s.events_gaps, flood + after) << "events lost without a count";
+    EXPECT_GT(s.events_gaps, 0u);
+    for (auto* n : {&pub, &sub}) {
+        const auto& log = events(*n);
+        const std::string other = n == &pub ? "sub" : "pub";
+        EXPECT_EQ(log.count(peer_event_kind::evasive, other), 0u) << n->name();
+        EXPECT_EQ(log.count(peer_event_kind::left, other), 0u) << n->name();
+    }
+    sub.stop();   // before the gate and counters its handler uses go away
 }
 
 TEST_F(node_fixture, publish_refuses_bad_topics_and_payloads_and_counts_early_calls) {

@@ -2,6 +2,7 @@
 // rpc input: malformed requests at a server's ROUTER, from a fake peer that did the HELLO
 // handshake by hand, are answered with an error or dropped, and counted; the server keeps
 // serving. The same fake also leaves in the middle of a call, and answers HELLO late.
+#include "fake_peer.hpp"
 #include "node_fixture.hpp"
 
 #include "discovery/beacon_socket.hpp"
@@ -35,17 +36,14 @@ bytes header(std::uint64_t id, const std::string& method) {
 
 class rpc_input : public node_fixture {
 protected:
-    zmq::context_t ctx_;
-    const protocol::node_id fake_id_ = protocol::node_id::random();
-    zmq::socket_t fake_router_{ctx_, zmq::socket_type::router};   // the server dials back here
-    zmq::socket_t fake_pub_{ctx_, zmq::socket_type::pub};         // and its SUB here
-    zmq::socket_t dealer_;                                        // the fake's, at the server
+    fake_peer fake_;
+    const protocol::node_id& fake_id_ = fake_.id;
     node* server_ = nullptr;
     std::uint64_t next_id_ = 1000;
 
     void SetUp() override {
         start_server_and_fake();
-        say_hello();
+        fake_.say_hello(mesh_);
         ASSERT_TRUE(wait_until([&] { return joined_names(*server_) == names{"fake"}; }, 5s));
     }
 
@@ -66,59 +64,13 @@ protected:
         server_ = n.get();
         nodes_.push_back(std::move(n));
         logs_.push_back(std::make_shared<event_log>());
-
-        for (auto* s : {&fake_router_, &fake_pub_}) {
-            s->set(zmq::sockopt::linger, 0);
-            s->bind("tcp://127.0.0.1:*");
-        }
-        dealer_ = raw_dealer(fake_id_);
+        fake_.connect(*server_);
     }
-    void say_hello() {
-        const protocol::hello h{mesh_, fake_id_, "fake", endpoint(fake_pub_),
-                                endpoint(fake_router_), 0, {}};
-        send_frames(dealer_, {protocol::encode_control(h)});
-    }
-    static std::string endpoint(zmq::socket_t& s) { return s.get(zmq::sockopt::last_endpoint); }
-
-    // A raw DEALER at the server's ROUTER whose routing id is `id`.
-    zmq::socket_t raw_dealer(const protocol::node_id& id) {
-        zmq::socket_t s(ctx_, zmq::socket_type::dealer);
-        s.set(zmq::sockopt::linger, 0);
-        s.set(zmq::sockopt::routing_id, zmq::buffer(id.bytes()));
-        s.connect(server_->router_endpoint());
-        return s;
-    }
-    static void send_frames(zmq::socket_t& s, const std::vector<bytes>& frames) {
-        for (std::size_t i = 0; i < frames.size(); ++i)
-            s.send(zmq::buffer(frames[i]),
-                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
-
-    // Returns: the frames after the sender's routing id of the next message the server sent
-    // the fake's ROUTER with `count` of them (others skipped); empty after `timeout`.
+    void send(const std::vector<bytes>& frames) { fake_.send(frames); }
     std::vector<bytes> next_from_server(std::size_t count, milliseconds timeout = 3s) {
-        const auto deadline = steady_clock::now() + timeout;
-        while (true) {
-            const auto left =
-                std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
-            if (left <= 0ms) return {};
-            zmq::pollitem_t item{fake_router_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq::poll(&item, 1, left);
-            if (!(item.revents & ZMQ_POLLIN)) continue;
-            std::vector<bytes> frames;
-            zmq::message_t m;
-            do {
-                (void)fake_router_.recv(m);
-                const auto* b = static_cast<const std::uint8_t*>(m.data());
-                frames.emplace_back(b, b + m.size());
-            } while (m.more());
-            // Others dial the fake too (the client learns of it from the server's PEERS).
-            const auto& id = server_->id().bytes();
-            if (frames.size() != count + 1 || frames[0] != bytes(id.begin(), id.end())) continue;
-            frames.erase(frames.begin());
-            return frames;
-        }
+        return fake_.next_from_node(count, timeout);
     }
+
     // Returns: the next REPLY from the server (control messages skipped), or nullopt.
     std::optional<raw_reply> next_reply(milliseconds timeout = 3s) {
         const auto frames = next_from_server(2, timeout);
@@ -148,7 +100,7 @@ protected:
     // the server still serves, and answered none of what came before unless the test read it.
     void expect_echo_answered_next() {
         const auto id = next_id_++;
-        send_frames(dealer_, {header(id, "echo"), echo_body});
+        send({header(id, "echo"), echo_body});
         const auto r = next_reply();
         ASSERT_TRUE(r) << "no reply to a valid echo";
         EXPECT_EQ(r->header.id, id);
@@ -158,7 +110,7 @@ protected:
 };
 
 TEST_F(rpc_input, arguments_that_are_not_msgpack_get_a_bad_request_reply) {
-    send_frames(dealer_, {header(1, "echo"), {0xc1}});
+    send({header(1, "echo"), {0xc1}});
     const auto r = next_reply();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header.id, 1u);
@@ -191,7 +143,7 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
     }
     for (std::size_t i = 0; i < headers.size(); ++i) {
         ASSERT_FALSE(protocol::decode_request_header(headers[i])) << "input " << i << " decodes";
-        send_frames(dealer_, {headers[i], {0x90}});
+        send({headers[i], {0x90}});
     }
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_bad_requests == headers.size(); }, 3s))
         << server_->stats().rpc_bad_requests;
@@ -200,7 +152,7 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
 }
 
 TEST_F(rpc_input, unknown_method_gets_a_no_such_method_reply) {
-    send_frames(dealer_, {header(2, "no.such.method"), nil});
+    send({header(2, "no.such.method"), nil});
     const auto r = next_reply();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header.id, 2u);
@@ -212,9 +164,9 @@ TEST_F(rpc_input, unknown_method_gets_a_no_such_method_reply) {
 }
 
 TEST_F(rpc_input, request_of_one_frame_or_three_is_counted_invalid) {
-    send_frames(dealer_, {header(3, "echo")});
-    send_frames(dealer_, {header(4, "echo"), echo_body, echo_body});
-    send_frames(dealer_, {header(5, "echo"), echo_body, echo_body, echo_body});
+    send({header(3, "echo")});
+    send({header(4, "echo"), echo_body, echo_body});
+    send({header(5, "echo"), echo_body, echo_body, echo_body});
     EXPECT_TRUE(wait_until([&] { return server_->stats().frames_invalid == 3; }, 3s))
         << server_->stats().frames_invalid;
     expect_echo_answered_next();
@@ -224,12 +176,12 @@ TEST_F(rpc_input, request_of_one_frame_or_three_is_counted_invalid) {
 }
 
 TEST_F(rpc_input, request_from_a_dealer_that_never_said_hello_is_refused) {
-    auto stranger = raw_dealer(protocol::node_id::random());
-    send_frames(stranger, {header(6, "echo"), echo_body});
-    zmq::socket_t anonymous(ctx_, zmq::socket_type::dealer);   // libzmq's 5-byte routing id
+    auto stranger = fake_.dealer_at(*server_, protocol::node_id::random());
+    fake_peer::send_frames(stranger, {header(6, "echo"), echo_body});
+    zmq::socket_t anonymous(fake_.context(), zmq::socket_type::dealer);   // libzmq's 5-byte routing id
     anonymous.set(zmq::sockopt::linger, 0);
     anonymous.connect(server_->router_endpoint());
-    send_frames(anonymous, {header(7, "echo"), echo_body});
+    fake_peer::send_frames(anonymous, {header(7, "echo"), echo_body});
     EXPECT_TRUE(wait_until([&] { return server_->stats().frames_unknown_sender == 2; }, 3s))
         << server_->stats().frames_unknown_sender;
     expect_echo_answered_next();
@@ -240,19 +192,19 @@ TEST_F(rpc_input, request_from_a_dealer_that_never_said_hello_is_refused) {
 }
 
 TEST_F(rpc_input, reply_for_no_pending_call_is_counted_stray) {
-    send_frames(dealer_, {protocol::encode_reply_header({77, 0, {}}), nil});
+    send({protocol::encode_reply_header({77, 0, {}}), nil});
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_stray_replies == 1; }, 3s));
     expect_echo_answered_next();
 }
 
 TEST_F(rpc_input, server_keeps_serving_real_callers_after_a_burst_of_bad_requests) {
-    auto stranger = raw_dealer(protocol::node_id::random());
+    auto stranger = fake_.dealer_at(*server_, protocol::node_id::random());
     for (std::uint64_t i = 0; i < 200; ++i) {
-        send_frames(dealer_, {header(i, "echo"), {0xc1}});
-        send_frames(dealer_, {{0x01, 0x10, 0xc1}, nil});
-        send_frames(dealer_, {header(i, "missing"), nil});
-        send_frames(dealer_, {header(i, "echo")});
-        send_frames(stranger, {header(i, "echo"), nil});
+        send({header(i, "echo"), {0xc1}});
+        send({{0x01, 0x10, 0xc1}, nil});
+        send({header(i, "missing"), nil});
+        send({header(i, "echo")});
+        fake_peer::send_frames(stranger, {header(i, "echo"), nil});
     }
     EXPECT_TRUE(wait_until([&] {
         const auto s = server_->stats();
@@ -290,7 +242,7 @@ TEST_F(rpc_input, call_fails_as_peer_lost_at_once_when_its_peer_leaves) {
     EXPECT_LE(h->timeout_ms, 10000u);
 
     const auto t0 = steady_clock::now();
-    send_frames(dealer_, {protocol::encode_control(protocol::leave{})});
+    send({protocol::encode_control(protocol::leave{})});
     ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
     EXPECT_LT(steady_clock::now() - t0, 2s);
     try {
@@ -310,8 +262,8 @@ protected:
         start_server_and_fake();
         discovery::beacon_socket sender(beacon_port_, {{"lo", "127.0.0.1", true, true, true}});
         protocol::beacon b{mesh_, fake_id_, "fake", "127.0.0.1",
-                           protocol::parse_tcp_endpoint(endpoint(fake_pub_))->port,
-                           protocol::parse_tcp_endpoint(endpoint(fake_router_))->port};
+                           protocol::parse_tcp_endpoint(fake_.pub_endpoint())->port,
+                           protocol::parse_tcp_endpoint(fake_.router_endpoint())->port};
         sender.send(protocol::encode_beacon(b));
         const auto first = next_hello();
         ASSERT_TRUE(first) << "the server did not dial the fake";
@@ -322,7 +274,7 @@ protected:
 TEST_F(rpc_handshake, method_served_before_the_peer_answers_hello_reaches_that_peer) {
     server_->serve("late", [](const request&) -> response { return 0; });
     (void)server_->stats();   // commands from one thread run in order: serve() is done
-    say_hello();
+    fake_.say_hello(mesh_);
     ASSERT_TRUE(wait_until([&] { return joined_names(*server_) == names{"fake"}; }, 3s));
     // The fake already holds the server's first HELLO: it needs a fresh one.
     std::optional<protocol::hello> latest;

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MPL-2.0
+// event input: what a fake peer publishes at a node that subscribed to everything — bad
+// payloads, wrong frame counts, strangers, oversized events, a foreign version, seq jumps —
+// is dropped and counted, or counted as gaps; the node keeps delivering valid events.
+#include "fake_peer.hpp"
+#include "node_fixture.hpp"
+
+#include "protocol/event.hpp"
+
+#include <mutex>
+
+namespace zmesh::test {
+namespace {
+
+using bytes = fake_peer::bytes;
+using names = std::vector<std::string>;
+
+const bytes topic = {'t', '.', 'x'};
+const bytes one = {0x01};   // msgpack 1
+
+class event_input : public node_fixture {
+protected:
+    fake_peer fake_;
+    node* node_ = nullptr;
+    mutable std::mutex mutex_;
+    std::vector<std::uint64_t> delivered_;   // seq of each event the handler saw
+
+    void SetUp() override {
+        auto o = make_options("subscriber");
+        o.max_event_size = 64;
+        // The fake never answers PINGs: keep it joined all the same.
+        o.liveness.heartbeat = 2s;
+        o.liveness.evasive = 20s;
+        o.liveness.expired = 60s;
+        auto n = std::make_unique<node>(o);
+        n->subscribe("", [this](const event& e) {
+            std::lock_guard lock(mutex_);
+            delivered_.push_back(e.seq());
+        });
+        n->start();
+        node_ = n.get();
+        nodes_.push_back(std::move(n));
+        logs_.push_back(std::make_shared<event_log>());
+
+        fake_.connect(*node_);
+        fake_.say_hello(mesh_);
+        ASSERT_TRUE(wait_until([&] { return joined_names(*node_) == names{"fake"}; }, 5s));
+        // The node's SUB reached the fake's XPUB and subscribed: what the fake publishes now
+        // is delivered to it, nothing is filtered away in a race.
+        ASSERT_TRUE(fake_.wait_subscribed("", 5s)) << "the node never subscribed at the fake";
+    }
+
+    void TearDown() override {
+        for (auto& n : nodes_) n->stop();   // before delivered_ goes away
+    }
+
+    bytes header(std::uint64_t seq, const protocol::node_id& sender) const {
+        const auto h = protocol::encode_event_header({sender, seq, 1});
+        return {h.begin(), h.end()};
+    }
+    bytes header(std::uint64_t seq) const { return header(seq, fake_.id); }
+
+    std::vector<std::uint64_t> delivered() const {
+        std::lock_guard lock(mutex_);
+        return delivered_;
+    }
+    const peer_info* fake_info(const std::vector<peer_info>& peers) const {
+        for (const auto& p : peers)
+            if (p.id == fake_.id) return &p;
+        return nullptr;
+    }
+
+    // Publishes a valid event with `seq` and checks it is the next and only new delivery:
+    // the node still works, and delivered nothing of what came before.
+    void expect_delivered_next(std::uint64_t seq, std::size_t before) {
+        fake_.publish({topic, header(seq), one});
+        ASSERT_TRUE(wait_until([&] { return delivered().size() > before; }, 3s))
+            << "a valid event was not delivered";
+        EXPECT_FALSE(wait_until([&] { return delivered().size() > before + 1; }, 100ms));
+        EXPECT_EQ(delivered().back(), seq);
+    }
+};
+
+TEST_F(event_input, valid_events_arrive_and_a_seq_jump_counts_as_gaps) {
+    for (std::uint64_t seq : {1, 2, 5}) fake_.publish({topic, header(seq), one});
+    ASSERT_TRUE(wait_until([&] { return delivered().size() == 3; }, 3s)) << delivered().size();
+    EXPECT_EQ(delivered(), (std::vector<std::uint64_t>{1, 2, 5}));
+    const auto s = node_->stats();
+    EXPECT_EQ(s.events_in, 3u);
+    EXPECT_EQ(s.events_gaps, 2u);
+    const auto peers = node_->peers();
+    const auto* p = fake_info(peers);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->events_in, 3u);
+    EXPECT_EQ(p->gaps, 2u);
+}
+
+TEST_F(event_input, payload_that_is_not_one_msgpack_object_is_dropped_and_counted) {
+    fake_.publish({topic, header(1), {0xc1}});               // never valid msgpack
+    fake_.publish({topic, header(2), {0x92, 0x01}});         // array of 2, one present
+    fake_.publish({topic, header(3), {0x01, 0x02}});         // two objects
+    fake_.publish({topic, header(4), {}});                   // nothing
+    EXPECT_TRUE(wait_until([&] { return node_->stats().events_invalid == 4; }, 3s))
+        << node_->stats().events_invalid;
+    expect_delivered_next(5, 0);
+    EXPECT_EQ(node_->stats().events_in, 1u);
+}
+
+TEST_F(event_input, message_of_two_frames_or_four_is_dropped_and_counted) {
+    fake_.publish({topic, header(1)});
+    fake_.publish({topic, header(2), one, one});
+    fake_.publish({topic});
+    EXPECT_TRUE(wait_until([&] { return node_->stats().events_invalid == 3; }, 3s))
+        << node_->stats().events_invalid;
+    expect_delivered_next(3, 0);
+}
+
+TEST_F(event_input, header_that_is_garbage_or_another_version_is_dropped_and_counted) {
+    auto foreign = header(1);
+    foreign[0] = 2;   // a version we do not speak
+    fake_.publish({topic, foreign, one});
+    fake_.publish({topic, {0x01, 0x20, 0xc1}, one});
+    fake_.publish({topic, {0x01, 0x21, 0x90}, one});   // not an event type
+    fake_.publish({topic, {}, one});
+    EXPECT_TRUE(wait_until([&] {
+        const auto s = node_->stats();
+        return s.frames_bad_version == 1 && s.events_invalid == 3;
+    }, 3s)) << node_->stats().frames_bad_version << " " << node_->stats().events_invalid;
+    expect_delivered_next(2, 0);
+}
+
+TEST_F(event_input, event_claiming_a_sender_the_node_never_met_is_dropped_and_counted) {
+    fake_.publish({topic, header(1, protocol::node_id::random()), one});
+    EXPECT_TRUE(wait_until([&] { return node_->stats().events_unknown_sender == 1; }, 3s));
+    expect_delivered_next(1, 0);
+}
+
+TEST_F(event_input, payload_over_max_event_size_is_dropped_and_counted) {
+    bytes big = {0xc4, 100};   // bin8 of 100 bytes: valid msgpack, over the limit of 64
+    big.resize(102, 0x55);
+    fake_.publish({topic, header(1), big});
+    EXPECT_TRUE(wait_until([&] { return node_->stats().events_oversized == 1; }, 3s));
+    expect_delivered_next(2, 0);
+    // Refused, not missed: seq tracking starts with the first accepted event.
+    EXPECT_EQ(node_->stats().events_gaps, 0u);
+}
+
+TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_delivering) {
+    const auto stranger = protocol::node_id::random();
+    for (std::uint64_t i = 1; i <= 500; ++i) {
+        fake_.publish({topic, header(i), {0xc1}});
+        fake_.publish({topic, header(i, stranger), one});
+        fake_.publish({topic, header(i)});
+    }
+    EXPECT_TRUE(wait_until([&] {
+        const auto s = node_->stats();
+        return s.events_invalid == 1000 && s.events_unknown_sender == 500;
+    }, 5s)) << node_->stats().events_invalid << " " << node_->stats().events_unknown_sender;
+    expect_delivered_next(501, 0);
+    EXPECT_EQ(joined_names(*node_), names{"fake"});
+    EXPECT_EQ(node_->stats().handler_errors, 0u);
+}
+
+}  // namespace
+}  // namespace zmesh::test

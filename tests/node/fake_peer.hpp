@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MPL-2.0
+// fake_peer: a mesh peer made of raw sockets, driven by hand, so a test can send a node what
+// no real node would. It binds a ROUTER (where the node dials back) and an XPUB (where the
+// node's SUB connects; XPUB shows the test the node's subscriptions as they arrive), and
+// talks to the node's ROUTER through a DEALER whose routing id is its node id.
+#pragma once
+
+#include "node/node.hpp"
+#include "protocol/control.hpp"
+#include "protocol/node_id.hpp"
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zmesh::test {
+
+class fake_peer {
+public:
+    using bytes = std::vector<std::uint8_t>;
+
+    const protocol::node_id id = protocol::node_id::random();
+
+    fake_peer() {
+        pub_.set(zmq::sockopt::sndhwm, 100000);   // tests send bursts: drop none of them
+        for (auto* s : {&router_, &pub_}) {
+            s->set(zmq::sockopt::linger, 0);
+            s->bind("tcp://127.0.0.1:*");
+        }
+    }
+
+    zmq::context_t& context() { return ctx_; }
+    std::string router_endpoint() { return router_.get(zmq::sockopt::last_endpoint); }
+    std::string pub_endpoint() { return pub_.get(zmq::sockopt::last_endpoint); }
+
+    // Opens the DEALER to `target`'s ROUTER; later sends go there.
+    void connect(const node& target) {
+        target_ = target.id();
+        dealer_ = dealer_at(target, id);
+    }
+
+    // Returns: a raw DEALER at `target`'s ROUTER whose routing id is `as`.
+    zmq::socket_t dealer_at(const node& target, const protocol::node_id& as) {
+        zmq::socket_t s(ctx_, zmq::socket_type::dealer);
+        s.set(zmq::sockopt::linger, 0);
+        s.set(zmq::sockopt::routing_id, zmq::buffer(as.bytes()));
+        s.connect(target.router_endpoint());
+        return s;
+    }
+
+    void say_hello(const std::string& mesh, const std::vector<std::string>& services = {}) {
+        send({protocol::encode_control(
+            protocol::hello{mesh, id, "fake", pub_endpoint(), router_endpoint(), 0, services})});
+    }
+
+    // Sends one multipart message to the connected node's ROUTER.
+    void send(const std::vector<bytes>& frames) { send_frames(dealer_, frames); }
+
+    // Publishes one multipart message on the XPUB, frames as given.
+    void publish(const std::vector<bytes>& frames) { send_frames(pub_, frames); }
+
+    static void send_frames(zmq::socket_t& s, const std::vector<bytes>& frames) {
+        for (std::size_t i = 0; i < frames.size(); ++i)
+            s.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+
+    // Returns: true once a SUB subscribed `prefix` at the XPUB; after that the XPUB delivers
+    // matching messages to it (XPUB applies a filter before handing it to the test).
+    bool wait_subscribed(const std::string& prefix, std::chrono::milliseconds timeout) {
+        const auto want = '\x01' + prefix;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            zmq::message_t m;
+            if (!receive(pub_, m, deadline)) return false;
+            if (m.to_string() == want) return true;
+        }
+    }
+
+    // Returns: the frames after the routing id of the next message the connected node sent
+    // the ROUTER with `count` of them (others skipped); empty after `timeout`.
+    std::vector<bytes> next_from_node(std::size_t count, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto& node_bytes = target_.bytes();
+        const bytes sender(node_bytes.begin(), node_bytes.end());
+        for (;;) {
+            std::vector<bytes> frames;
+            zmq::message_t m;
+            if (!receive(router_, m, deadline)) return {};
+            for (;;) {
+                const auto* b = static_cast<const std::uint8_t*>(m.data());
+                frames.emplace_back(b, b + m.size());
+                if (!m.more()) break;
+                (void)router_.recv(m);
+            }
+            // Others may dial the fake too (they learn of it from the node's PEERS).
+            if (frames.size() != count + 1 || frames[0] != sender) continue;
+            frames.erase(frames.begin());
+            return frames;
+        }
+    }
+
+    // Returns: true when the next message of `type` the node sent arrived before `timeout`.
+    bool wait_control(protocol::msg_type type, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left <= std::chrono::milliseconds(0)) return false;
+            const auto frames = next_from_node(1, left);
+            if (frames.empty()) return false;
+            if (frames[0].size() >= 2 && frames[0][1] == static_cast<std::uint8_t>(type)) return true;
+        }
+    }
+
+private:
+    // Returns: true with the next message part of `s` in `m`, false once `deadline` passed.
+    static bool receive(zmq::socket_t& s, zmq::message_t& m,
+                        std::chrono::steady_clock::time_point deadline) {
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left <= std::chrono::milliseconds(0)) return false;
+            zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, left);
+            if ((item.revents & ZMQ_POLLIN) && s.recv(m, zmq::recv_flags::dontwait)) return true;
+        }
+    }
+
+    zmq::context_t ctx_;
+    zmq::socket_t router_{ctx_, zmq::socket_type::router};   // the node dials back here
+    zmq::socket_t pub_{ctx_, zmq::socket_type::xpub};        // and connects its SUB here
+    zmq::socket_t dealer_;                                   // ours, at the node's ROUTER
+    protocol::node_id target_;
+};
+
+}  // namespace zmesh::test
