@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "bench.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+namespace zmesh::bench {
+
+std::vector<std::string> settings::peer_args(const std::string& role) const {
+    return {"_role", role, "--mesh", mesh, "--beacon-port", std::to_string(beacon_port),
+            "--interface", interface, "--timeout", std::to_string(timeout.count())};
+}
+
+options node_options(const settings& s, const std::string& name) {
+    options o;
+    o.name = name;
+    o.mesh = s.mesh;
+    o.beacon_port = s.beacon_port;
+    o.interface = s.interface;
+    o.bind = "127.0.0.1";
+    o.log = log_level::error;   // a killed peer is expected here, not news
+    return o;
+}
+
+metric& report::at(const std::string& key, const std::string& label, bool higher_is_better) {
+    for (auto& m : metrics_)
+        if (m.key == key) return m;
+    metrics_.push_back({key, label, higher_is_better, {}, {}});
+    return metrics_.back();
+}
+
+nlohmann::json report::to_json() const {
+    nlohmann::json j{{"bench", bench_}, {"baseline", baseline_}, {"params", params_}};
+    for (const auto& m : metrics_) {
+        nlohmann::json f{{"zmesh", median(m.zmesh)}, {"zmesh_runs", m.zmesh},
+                         {"higher_is_better", m.higher_is_better}};
+        if (!m.raw.empty()) {
+            const double raw = median(m.raw);
+            f["raw"] = raw;
+            f["raw_runs"] = m.raw;
+            f["ratio"] = raw != 0 ? median(m.zmesh) / raw : 0.0;
+        }
+        j["metrics"][m.key] = f;
+    }
+    for (const auto& [side, facts] : extra_) j[side] = facts;
+    return j;
+}
+
+namespace {
+
+std::string figure(double v) {
+    char buf[64];
+    if (v >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.3f M", v / 1e6);
+    else if (v >= 1e4)
+        std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+}  // namespace
+
+void report::print(bool json) const {
+    if (json) {
+        std::cout << to_json().dump() << std::endl;
+        return;
+    }
+    std::printf("%s  %s  (median of %zu runs)\n", bench_.c_str(), params_.dump().c_str(),
+                metrics_.empty() ? 0 : metrics_.front().zmesh.size());
+    std::printf("  %-26s %14s %14s %8s\n", "", "zmesh", baseline_.c_str(), "ratio");
+    for (const auto& m : metrics_) {
+        const double z = median(m.zmesh);
+        if (m.raw.empty()) {
+            std::printf("  %-26s %14s %14s %8s\n", m.label.c_str(), figure(z).c_str(), "-", "-");
+            continue;
+        }
+        const double r = median(m.raw);
+        std::printf("  %-26s %14s %14s %7.2fx\n", m.label.c_str(), figure(z).c_str(),
+                    figure(r).c_str(), r != 0 ? z / r : 0.0);
+    }
+    for (const auto& [side, facts] : extra_) std::printf("  %s: %s\n", side.c_str(), facts.dump().c_str());
+    std::fflush(stdout);
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const auto n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+    return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+void progress(const std::string& line) {
+    std::cerr << "zmesh-bench: " << line << std::endl;
+}
+
+std::vector<std::string> args_with(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+nlohmann::json expect_result(child& c, clock::time_point deadline, const std::string& what) {
+    const auto text = c.expect("result", deadline, what);
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+        throw std::runtime_error(what + ": unreadable result '" + text + "'");
+    }
+}
+
+void stop_all(std::vector<std::unique_ptr<child>>& children, clock::time_point deadline) {
+    for (auto& c : children) c->close_stdin();
+    std::string failed;
+    for (auto& c : children) {
+        const int status = c->wait(deadline);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            failed += " " + std::to_string(c->pid());
+    }
+    children.clear();
+    if (!failed.empty()) throw std::runtime_error("peer process(es) failed:" + failed);
+}
+
+}  // namespace zmesh::bench

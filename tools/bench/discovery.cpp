@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MPL-2.0
+// discovery: N node processes started at once on this host. Measured: the time from the
+// first start until every node sees all the others joined; the idle resident memory of
+// each; after one is killed with SIGKILL, the time until every survivor saw it leave.
+// The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
+// the floor set by process start and libzmq itself.
+#include "bench.hpp"
+#include "node/node.hpp"
+
+#include <signal.h>
+
+#include <zmq.hpp>
+
+#include <set>
+
+namespace zmesh::bench {
+namespace {
+
+int zmesh_node(const settings& s) {
+    const auto expect = s.get<std::size_t>("nodes") - 1;
+    node n(node_options(s, s.get<std::string>("name")));
+    std::set<node_id> members;   // touched only on the delivery thread
+    bool converged = false;
+    n.on_peer_event([&](const peer_event& e) {
+        if (e.peer.observer) return;
+        if (e.kind == peer_event_kind::joined) members.insert(e.peer.id);
+        if (e.kind == peer_event_kind::left) {
+            members.erase(e.peer.id);
+            say("left " + e.peer.name + " " + std::to_string(now_ns()));
+        }
+        if (!converged && members.size() == expect) {
+            converged = true;
+            say("converged " + std::to_string(now_ns()));
+        }
+    });
+    n.start();
+    if (expect == 0) say("converged " + std::to_string(now_ns()));
+    wait_for_stop();
+    return 0;
+}
+
+int raw_node(const settings&) {
+    zmq::context_t ctx;
+    zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
+    for (auto* sock : {&pub, &router}) {
+        sock->set(zmq::sockopt::linger, 0);
+        sock->bind("tcp://127.0.0.1:*");
+    }
+    say("converged " + std::to_string(now_ns()));
+    wait_for_stop();
+    return 0;
+}
+
+struct figures {
+    double converge_ms = 0;
+    double rss_kib_median = 0;
+    double rss_kib_max = 0;
+    double kill_noticed_ms = -1;
+};
+
+// Starts `nodes` processes of `role`; waits for each to say "converged"; reads their RSS;
+// then, when `kill_one`, SIGKILLs the first and waits for every other to say it left.
+figures measure(const settings& s, const std::string& role, std::size_t nodes, bool kill_one) {
+    std::vector<std::unique_ptr<child>> all;
+    const auto t0 = now_ns();
+    for (std::size_t i = 0; i < nodes; ++i)
+        all.push_back(std::make_unique<child>(args_with(
+            s.peer_args(role),
+            {"--nodes", std::to_string(nodes), "--name", "bench-node-" + std::to_string(i)})));
+    const auto deadline = s.deadline();
+    std::int64_t last = t0;
+    for (auto& c : all)
+        last = std::max<std::int64_t>(last, std::stoll(c->expect("converged", deadline, role + " convergence")));
+    figures f;
+    f.converge_ms = static_cast<double>(last - t0) / 1e6;
+
+    std::vector<double> rss;
+    for (auto& c : all) rss.push_back(static_cast<double>(rss_kib(c->pid())));
+    f.rss_kib_median = median(rss);
+    f.rss_kib_max = *std::max_element(rss.begin(), rss.end());
+
+    if (kill_one && nodes > 1) {
+        const auto killed_at = now_ns();
+        all.front()->kill(SIGKILL);
+        (void)all.front()->wait(deadline);
+        std::int64_t noticed = killed_at;
+        for (std::size_t i = 1; i < all.size(); ++i)
+            for (;;) {
+                const auto line = all[i]->expect("left", deadline, "survivor");
+                if (line.rfind("bench-node-0 ", 0) != 0) continue;
+                noticed = std::max<std::int64_t>(noticed, std::stoll(line.substr(line.find(' ') + 1)));
+                break;
+            }
+        f.kill_noticed_ms = static_cast<double>(noticed - killed_at) / 1e6;
+        all.erase(all.begin());
+    }
+    stop_all(all, deadline);
+    return f;
+}
+
+}  // namespace
+
+roles discovery_roles() {
+    return {{"zmesh-node", zmesh_node}, {"raw-node", raw_node}};
+}
+
+int run_discovery(const settings& s) {
+    const auto nodes = s.get<std::size_t>("nodes");
+    if (nodes < 2) throw std::invalid_argument("--nodes must be at least 2");
+    report r("discovery", {{"nodes", nodes}});
+    auto& converge = r.at("converge_ms", "all see all (ms)", false);
+    auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);
+    auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
+    auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
+    for (int run = 1; run <= s.runs; ++run) {
+        const auto z = measure(s, "zmesh-node", nodes, true);
+        const auto raw = measure(s, "raw-node", nodes, false);
+        converge.zmesh.push_back(z.converge_ms);
+        converge.raw.push_back(raw.converge_ms);
+        killed.zmesh.push_back(z.kill_noticed_ms);
+        rss.zmesh.push_back(z.rss_kib_median);
+        rss.raw.push_back(raw.rss_kib_median);
+        rss_max.zmesh.push_back(z.rss_kib_max);
+        rss_max.raw.push_back(raw.rss_kib_max);
+        progress("discovery run " + std::to_string(run) + "/" + std::to_string(s.runs) + ": " +
+                 std::to_string(nodes) + " nodes converged in " +
+                 std::to_string(static_cast<int>(z.converge_ms)) + " ms (processes alone " +
+                 std::to_string(static_cast<int>(raw.converge_ms)) + " ms), kill seen in " +
+                 std::to_string(static_cast<int>(z.kill_noticed_ms)) + " ms");
+    }
+    r.print(s.json);
+    return 0;
+}
+
+}  // namespace zmesh::bench

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MPL-2.0
+// zmesh-bench: where zmesh stands against raw libzmq, measured in one invocation on this
+// host. Each subcommand runs its peers as separate processes over tcp loopback (this
+// program again, with a hidden "_role NAME"), runs the libzmq baseline of the same shape
+// right after, and prints both with their ratio — a table, or one JSON object with --json.
+//
+//   zmesh-bench pubsub    [--size 64] [--count 1000000] [--subscribers 1]
+//   zmesh-bench rpc       [--size 64] [--count 20000] [--pipelined 200000] [--window 100]
+//   zmesh-bench discovery [--nodes 32]
+//   zmesh-bench codec     [--size 64] [--count 5000000]
+//   common: [--runs 3] [--json] [--timeout 60] [--interface lo]
+#include "bench.hpp"
+#include "protocol/node_id.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <iostream>
+
+namespace {
+
+using namespace zmesh;
+using namespace zmesh::bench;
+
+const char* usage =
+    "usage: zmesh-bench pubsub|rpc|discovery|codec [options]\n"
+    "Runs zmesh and the raw libzmq baseline of the same shape; prints both and their ratio.";
+
+// Returns: a UDP port free right now, for this invocation's beacons.
+std::uint16_t free_udp_port() {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("no free UDP port for beacons");
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+po::options_description flags() {
+    po::options_description d("zmesh-bench options");
+    // clang-format off
+    d.add_options()
+        ("help,h", "this text")
+        ("runs", po::value<int>()->default_value(3), "runs per side; figures are their medians")
+        ("json", po::bool_switch(), "print one JSON object instead of a table")
+        ("timeout", po::value<int>()->default_value(60), "seconds any one step may take")
+        ("interface", po::value<std::string>()->default_value("lo"), "interface nodes beacon on")
+        ("size", po::value<std::size_t>()->default_value(64), "payload bytes")
+        ("count", po::value<std::uint64_t>(), "events (pubsub), sequential calls (rpc), operations (codec)")
+        ("subscribers", po::value<std::size_t>()->default_value(1), "pubsub: subscriber processes")
+        ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
+        ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
+        ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes");
+    po::options_description hidden;
+    hidden.add_options()
+        ("command", po::value<std::string>(), "")
+        ("role", po::value<std::string>(), "")
+        ("mesh", po::value<std::string>(), "")
+        ("beacon-port", po::value<std::uint16_t>(), "")
+        ("endpoint", po::value<std::string>(), "")
+        ("name", po::value<std::string>(), "");
+    // clang-format on
+    d.add(hidden);
+    return d;
+}
+
+std::uint64_t default_count(const std::string& command) {
+    if (command == "pubsub") return 1'000'000;
+    if (command == "rpc") return 20'000;
+    return 5'000'000;
+}
+
+settings parse(int argc, char** argv) {
+    const auto desc = flags();
+    po::positional_options_description pos;
+    pos.add("command", 1).add("role", 1);
+    settings s;
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), s.vm);
+    po::notify(s.vm);
+    if (s.vm.count("help")) {
+        std::cout << usage << "\n" << desc << "\n";
+        std::exit(0);
+    }
+    if (!s.vm.count("command")) throw std::invalid_argument("which benchmark? pubsub, rpc, discovery or codec");
+    const auto command = s.get<std::string>("command");
+    if (!s.vm.count("count"))
+        s.vm.insert({"count", po::variable_value(default_count(command), true)});
+    s.runs = s.get<int>("runs");
+    s.json = s.get<bool>("json");
+    s.timeout = std::chrono::seconds(s.get<int>("timeout"));
+    s.interface = s.get<std::string>("interface");
+    if (s.runs < 1 || s.runs > 100) throw std::invalid_argument("--runs must be 1..100");
+    if (s.timeout.count() < 1) throw std::invalid_argument("--timeout must be at least 1 second");
+    if (s.get<std::uint64_t>("count") < 1) throw std::invalid_argument("--count must be at least 1");
+    if (s.get<std::size_t>("size") > 16 * 1024 * 1024) throw std::invalid_argument("--size is at most 16 MiB");
+    if (s.get<std::uint64_t>("window") < 1) throw std::invalid_argument("--window must be at least 1");
+    if (s.get<std::size_t>("subscribers") < 1 || s.get<std::size_t>("subscribers") > 64)
+        throw std::invalid_argument("--subscribers must be 1..64");
+    if (s.get<std::size_t>("nodes") > 256) throw std::invalid_argument("--nodes is at most 256");
+    if (command == "_role") {
+        if (!s.vm.count("role") || !s.vm.count("mesh") || !s.vm.count("beacon-port"))
+            throw std::invalid_argument("_role needs a role, --mesh and --beacon-port");
+        s.mesh = s.get<std::string>("mesh");
+        s.beacon_port = s.get<std::uint16_t>("beacon-port");
+    } else {
+        if (s.vm.count("role")) throw std::invalid_argument("unexpected argument '" + s.get<std::string>("role") + "'");
+        s.mesh = "bench-" + protocol::node_id::random().hex().substr(0, 12);
+        s.beacon_port = free_udp_port();
+    }
+    return s;
+}
+
+int run_role(const settings& s) {
+    roles all = pubsub_roles();
+    all.merge(rpc_roles());
+    all.merge(discovery_roles());
+    const auto it = all.find(s.get<std::string>("role"));
+    if (it == all.end()) throw std::invalid_argument("no role '" + s.get<std::string>("role") + "'");
+    return it->second(s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    settings s;
+    try {
+        s = parse(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "zmesh-bench: error: " << e.what() << "\n" << usage << "\n";
+        return 2;
+    }
+    try {
+        const auto command = s.get<std::string>("command");
+        if (command == "_role") return run_role(s);
+        if (command == "pubsub") return run_pubsub(s);
+        if (command == "rpc") return run_rpc(s);
+        if (command == "discovery") return run_discovery(s);
+        if (command == "codec") return run_codec(s);
+        std::cerr << "zmesh-bench: error: no benchmark '" << command << "'\n" << usage << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "zmesh-bench: error: " << e.what() << "\n";
+        return 1;
+    }
+}
