@@ -40,7 +40,12 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flags_case{"node_bad_log_level", "zmesh-node", {"--log-level", "loud"}, 1, "log-level"},
         bad_flags_case{"node_unknown_interface", "zmesh-node", {"--interface", "no-such-if0"}, 1, "no-such-if0"},
         bad_flags_case{"monitor_negative_wait", "zmesh-monitor", {"--wait", "-1"}, 1, "wait"},
-        bad_flags_case{"monitor_unknown_flag", "zmesh-monitor", {"--once", "--nope"}, 2, "nope"}),
+        bad_flags_case{"monitor_unknown_flag", "zmesh-monitor", {"--once", "--nope"}, 2, "nope"},
+        bad_flags_case{"bench_unknown_benchmark", "zmesh-bench", {"nope"}, 2, "nope"},
+        bad_flags_case{"bench_no_benchmark", "zmesh-bench", {}, 2, "pubsub"},
+        bad_flags_case{"bench_zero_runs", "zmesh-bench", {"pubsub", "--runs", "0"}, 2, "runs"},
+        bad_flags_case{"bench_unknown_flag", "zmesh-bench", {"rpc", "--bogus"}, 2, "bogus"},
+        bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"}),
     [](const ::testing::TestParamInfo<bad_flags_case>& info) { return std::string(info.param.label); });
 
 TEST(help, prints_usage_and_exits_zero) {

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     try {
         s = parse(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "zmesh-bench: error: " << e.what() << "\n" << usage << "\n";
+        std::cerr << "zmesh-bench: error: " << e.what() << " (see zmesh-bench --help)\n";
         return 2;
     }
     try {
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
         if (command == "rpc") return run_rpc(s);
         if (command == "discovery") return run_discovery(s);
         if (command == "codec") return run_codec(s);
-        std::cerr << "zmesh-bench: error: no benchmark '" << command << "'\n" << usage << "\n";
+        std::cerr << "zmesh-bench: error: no benchmark '" << command << "' (see zmesh-bench --help)\n";
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "zmesh-bench: error: " << e.what() << "\n";

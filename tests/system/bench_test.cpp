@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MPL-2.0
+// bench: each zmesh-bench subcommand runs at a tiny size and prints one JSON object with both
+// sides of every figure. Smoke only: no timing is asserted here (the figures are for people;
+// see README "Performance").
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace zmesh::test {
+namespace {
+
+// Runs zmesh-bench with `args` and --json --runs 1. Returns: its JSON report.
+nlohmann::json run_bench(std::vector<std::string> args) {
+    args.insert(args.end(), {"--json", "--runs", "1", "--timeout", "60"});
+    process p(tool("zmesh-bench"), args);
+    const auto status = p.wait(std::chrono::seconds(120));
+    EXPECT_EQ(status, std::optional<int>(0)) << p.err();
+    const auto lines = p.out_lines();
+    if (lines.size() != 1) {
+        ADD_FAILURE() << "want one JSON line, got:\n" << p.out() << p.err();
+        return {};
+    }
+    try {
+        return nlohmann::json::parse(lines.front());
+    } catch (const nlohmann::json::exception& e) {
+        ADD_FAILURE() << e.what() << ": " << lines.front();
+        return {};
+    }
+}
+
+// Checks that metric `key` has a positive zmesh figure, one per run, and — unless
+// `zmesh_only` — a positive baseline and their ratio.
+void expect_metric(const nlohmann::json& report, const std::string& key, bool zmesh_only = false) {
+    ASSERT_TRUE(report.contains("metrics") && report["metrics"].contains(key)) << report.dump();
+    const auto& m = report["metrics"][key];
+    EXPECT_GT(m.value("zmesh", 0.0), 0.0) << key << ": " << m.dump();
+    EXPECT_EQ(m["zmesh_runs"].size(), 1u) << key;
+    if (zmesh_only) {
+        EXPECT_FALSE(m.contains("raw")) << key;
+        return;
+    }
+    EXPECT_GT(m.value("raw", 0.0), 0.0) << key << ": " << m.dump();
+    EXPECT_GT(m.value("ratio", 0.0), 0.0) << key;
+    EXPECT_NEAR(m["ratio"].get<double>(), m["zmesh"].get<double>() / m["raw"].get<double>(), 1e-9);
+}
+
+TEST(bench, pubsub_fan_out_reports_rates_for_both_sides_and_nothing_lost) {
+    const auto r = run_bench({"pubsub", "--count", "2000", "--subscribers", "2"});
+    EXPECT_EQ(r.value("bench", ""), "pubsub");
+    EXPECT_EQ(r["params"].value("subscribers", 0), 2);
+    expect_metric(r, "events_per_s");
+    expect_metric(r, "deliveries_per_s");
+    EXPECT_EQ(r["zmesh"].value("lost", 1), 0);
+    EXPECT_EQ(r["raw"].value("lost", 1), 0);
+}
+
+TEST(bench, rpc_reports_latency_percentiles_and_pipelined_rate) {
+    const auto r = run_bench({"rpc", "--count", "300", "--pipelined", "3000", "--window", "10"});
+    EXPECT_EQ(r.value("bench", ""), "rpc");
+    for (const char* key : {"p50_us", "p90_us", "p99_us", "p999_us", "calls_per_s"}) expect_metric(r, key);
+    const auto& m = r["metrics"];
+    EXPECT_LE(m["p50_us"]["zmesh"].get<double>(), m["p99_us"]["zmesh"].get<double>());
+}
+
+TEST(bench, discovery_reports_convergence_kill_and_memory) {
+    const auto r = run_bench({"discovery", "--nodes", "4"});
+    EXPECT_EQ(r.value("bench", ""), "discovery");
+    expect_metric(r, "converge_ms");
+    expect_metric(r, "kill_noticed_ms", true);
+    expect_metric(r, "rss_kib");
+}
+
+TEST(bench, codec_reports_ns_per_operation) {
+    const auto r = run_bench({"codec", "--count", "20000"});
+    EXPECT_EQ(r.value("baseline", ""), "msgpack-cxx");
+    expect_metric(r, "encode_ns");
+    expect_metric(r, "decode_ns");
+}
+
+}  // namespace
+}  // namespace zmesh::test
