@@ -133,6 +133,7 @@ void node::start() {
     detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
                                  counters_, t->workers_endpoint};
     t->reactor_thread = std::jthread([setup = std::move(setup), &ready]() mutable noexcept {
+        detail::name_this_thread("zmesh-reactor");
         std::unique_ptr<detail::reactor> r;
         try {
             r = std::make_unique<detail::reactor>(std::move(setup));
@@ -156,6 +157,7 @@ void node::start() {
     in.connect(t->delivery_endpoint);
     t->delivery_thread = std::jthread(
         [loop = detail::delivery_loop(std::move(in), peer_handler_, counters_)]() mutable {
+            detail::name_this_thread("zmesh-deliver");
             loop.run();
         });
     t->delivery_thread_id = t->delivery_thread.get_id();

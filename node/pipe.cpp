@@ -2,6 +2,8 @@
 // pipe: the shared inproc context and per-thread command sockets.
 #include "pipe.hpp"
 
+#include <pthread.h>
+
 #include <unordered_map>
 
 namespace zmesh::detail {
@@ -15,6 +17,10 @@ zmq::context_t& pipe_context() {
         return c;
     }();
     return *ctx;
+}
+
+void name_this_thread(const char* name) {
+    ::pthread_setname_np(::pthread_self(), name);   // fails only for names over 15 bytes
 }
 
 std::string unique_inproc(const char* what) {

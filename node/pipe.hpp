@@ -18,6 +18,10 @@ namespace zmesh::detail {
 // outside the node may hold pipe sockets until they exit.
 zmq::context_t& pipe_context();
 
+// Names the calling thread (up to 15 bytes shown), so top, perf and gdb tell a node's
+// threads apart.
+void name_this_thread(const char* name);
+
 // Returns: a fresh "inproc://zmesh-<what>-<n>" endpoint, unique in this process.
 std::string unique_inproc(const char* what);
 

@@ -193,8 +193,11 @@ private:
     std::size_t round_robin_ = 0;
     std::map<std::string, std::shared_ptr<const rpc_handler>> services_;
     zmq::socket_t workers_;                                    // ROUTER to handler threads
-    std::vector<zmq::message_t> idle_workers_;                 // their routing ids
-    std::vector<std::string> worker_ids_;                      // every worker seen
+    struct worker_slot {
+        std::string id;                                        // its routing id
+        std::size_t jobs = 0;                                  // handed over, not answered
+    };
+    std::vector<worker_slot> worker_slots_;                    // every worker that said ready
     std::deque<std::unique_ptr<rpc_job>> jobs_;                // waiting for a worker
 
     node_stats stats_;

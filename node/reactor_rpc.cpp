@@ -209,17 +209,21 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::mes
 }
 
 void reactor::dispatch_jobs(clock::time_point now) {
-    while (!jobs_.empty() && !idle_workers_.empty()) {
+    while (!jobs_.empty() && !worker_slots_.empty()) {
+        // The least loaded worker: an idle one when there is one (a slow handler does not
+        // collect work others could do), else one whose short queue has room.
+        auto worker = std::min_element(worker_slots_.begin(), worker_slots_.end(),
+                                       [](const auto& a, const auto& b) { return a.jobs < b.jobs; });
+        if (worker->jobs >= worker_credit) break;
         auto job = std::move(jobs_.front());
         jobs_.pop_front();
         if (job->deadline < now) {
             ++stats_.rpc_expired;   // the caller has given up: its timeout answers it
             continue;
         }
-        auto worker = std::move(idle_workers_.back());
-        idle_workers_.pop_back();
         ++stats_.rpc_served;
-        workers_.send(worker, zmq::send_flags::sndmore);
+        ++worker->jobs;
+        workers_.send(zmq::buffer(worker->id), zmq::send_flags::sndmore);
         send_owned(workers_, std::move(job));
     }
 }
@@ -229,9 +233,15 @@ void reactor::on_workers() {
     for (int i = 0; i < max_batch; ++i) {
         if (!workers_.recv(worker, zmq::recv_flags::dontwait)) break;
         auto done = receive_owned<rpc_done>(workers_, zmq::recv_flags::none);
-        if (done) send_reply(done->caller, done->header, done->body);
-        else worker_ids_.push_back(worker.to_string());   // a new worker says it is ready
-        idle_workers_.push_back(std::move(worker));
+        const auto id = worker.to_string_view();
+        auto slot = std::find_if(worker_slots_.begin(), worker_slots_.end(),
+                                 [&](const auto& w) { return w.id == id; });
+        if (!done) {   // a new worker says it is ready
+            if (slot == worker_slots_.end()) worker_slots_.push_back({std::string(id), 0});
+            continue;
+        }
+        if (slot != worker_slots_.end() && slot->jobs > 0) --slot->jobs;
+        send_reply(done->caller, done->header, done->body);
     }
     dispatch_jobs(clock::now());
 }
@@ -257,17 +267,17 @@ void reactor::stop_workers() {
     // hear "quit": wait for every one of them first. Replies still coming are dropped.
     zmq::message_t worker, msg;
     const auto give_up = clock::now() + std::chrono::seconds(10);
-    while (worker_ids_.size() < opts_.rpc_workers && clock::now() < give_up) {
+    while (worker_slots_.size() < opts_.rpc_workers && clock::now() < give_up) {
         zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
         if (zmq::poll(&item, 1, milliseconds(100)) <= 0) continue;
         if (!workers_.recv(worker, zmq::recv_flags::dontwait)) continue;
         if (!receive_owned<rpc_done>(workers_, zmq::recv_flags::none))
-            worker_ids_.push_back(worker.to_string());
+            worker_slots_.push_back({worker.to_string(), 0});
     }
-    // Busy workers read this after their current job; jobs still queued are dropped (their
-    // callers see this node leave and fail them as peer_lost).
-    for (const auto& id : worker_ids_) {
-        workers_.send(zmq::buffer(id), zmq::send_flags::sndmore);
+    // Busy workers read this after the jobs they hold (worker_credit at most); jobs still
+    // queued here are dropped (their callers see this node leave: peer_lost).
+    for (const auto& w : worker_slots_) {
+        workers_.send(zmq::buffer(w.id), zmq::send_flags::sndmore);
         send_owned(workers_, std::unique_ptr<rpc_job>());
     }
     jobs_.clear();

@@ -51,6 +51,7 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
         s.set(zmq::sockopt::linger, 0);
         s.connect(endpoint);
         threads.emplace_back([s = std::move(s), max_result_size]() mutable noexcept {
+            name_this_thread("zmesh-rpc");
             try {
                 send_owned(s, std::unique_ptr<rpc_done>());   // ready
                 while (true) {

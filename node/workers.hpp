@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // workers: the threads that run RPC handlers, so a slow handler never holds up the reactor.
-// The reactor binds an inproc ROUTER; each worker connects a DEALER and is handed one job
-// at a time (the reactor keeps the queue and knows who is idle: no shared queue, no lock).
+// The reactor binds an inproc ROUTER; each worker connects a DEALER and is handed jobs, at
+// most worker_credit at a time (the reactor keeps the queue and counts each worker's
+// jobs: no shared queue, no lock).
 #pragma once
 
 #include "rpc.hpp"
@@ -15,6 +16,12 @@
 #include <vector>
 
 namespace zmesh::detail {
+
+// Jobs one worker may hold. One would make every job wait for a reactor round trip after
+// the last (a busy server ran at a third of the speed); more lets a worker run its next job
+// at once. Jobs go to an idle worker first, so only a server with every worker busy queues
+// behind a running handler, and never more than this.
+inline constexpr std::size_t worker_credit = 4;
 
 // One request for a worker. The reactor sends it as an owned pointer; a null pointer tells
 // the worker to quit.

@@ -99,7 +99,7 @@ int zmesh_client(const settings& s) {
     return 0;
 }
 
-int raw_server(const settings& s) {
+int raw_server(const settings&) {
     zmq::context_t ctx;
     zmq::socket_t router(ctx, zmq::socket_type::router);
     router.set(zmq::sockopt::linger, 0);
