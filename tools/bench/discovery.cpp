@@ -18,9 +18,10 @@ namespace {
 
 int zmesh_node(const settings& s) {
     const auto expect = s.get<std::size_t>("nodes") - 1;
-    node n(node_options(s, s.get<std::string>("name")));
+    // Declared before the node: its callbacks use them until it is destroyed.
     std::set<node_id> members;   // touched only on the delivery thread
     bool converged = false;
+    node n(node_options(s, s.get<std::string>("name")));
     n.on_peer_event([&](const peer_event& e) {
         if (e.peer.observer) return;
         if (e.kind == peer_event_kind::joined) members.insert(e.peer.id);
@@ -36,6 +37,7 @@ int zmesh_node(const settings& s) {
     n.start();
     if (expect == 0) say("converged " + std::to_string(now_ns()));
     wait_for_stop();
+    n.stop();
     return 0;
 }
 

@@ -92,8 +92,8 @@ int zmesh_sub(const settings& s) {
     o.receive_hwm = hwm_for(count);
     o.receive_queue = std::max<std::size_t>(o.receive_queue, count);
     o.max_event_size = s.get<std::size_t>("size") + 16;
+    receive_log log;   // before the node: its handler uses it until the node is gone
     node n(o);
-    receive_log log;
     n.subscribe(prefix, [&log](const event&) { log.add(); });
     n.start();
     log.wait(count, s.deadline());

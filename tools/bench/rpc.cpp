@@ -96,6 +96,7 @@ int zmesh_client(const settings& s) {
     finished.get_future().wait();
     say("result " + l.to_json(per_second(pipelined, t0), errors).dump());
     wait_for_stop();
+    n.stop();   // before what its callbacks use goes away
     return 0;
 }
 
