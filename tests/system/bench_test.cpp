@@ -52,6 +52,7 @@ TEST(bench, pubsub_fan_out_reports_rates_for_both_sides_and_nothing_lost) {
     expect_metric(r, "events_per_s");
     expect_metric(r, "deliveries_per_s");
     EXPECT_EQ(r["zmesh"].value("lost", 1), 0);
+    EXPECT_EQ(r["zmesh"].value("publisher_suspected", 1), 0);
     EXPECT_EQ(r["raw"].value("lost", 1), 0);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // pubsub: one publisher process, K subscriber processes; events/s from the first send to the
-// last receive, every event required (HWMs raised to the count). The baseline is the same
-// shape in raw libzmq: PUB -> SUB, [topic][payload], the same HWMs.
+// last receive, every event required (HWMs raised to the count), and no subscriber may take
+// the flooding publisher for dead (evasive or left). The baseline is the same shape in raw
+// libzmq: PUB -> SUB, [topic][payload], the same HWMs.
 #include "bench.hpp"
 #include "node/node.hpp"
 
@@ -92,13 +93,19 @@ int zmesh_sub(const settings& s) {
     o.receive_hwm = hwm_for(count);
     o.receive_queue = std::max<std::size_t>(o.receive_queue, count);
     o.max_event_size = s.get<std::size_t>("size") + 16;
-    receive_log log;   // before the node: its handler uses it until the node is gone
+    // Before the node: its callbacks use these until it is gone.
+    receive_log log;
+    std::atomic<std::uint64_t> suspected{0};   // the flooding publisher seen evasive or left
     node n(o);
+    n.on_peer_event([&suspected](const peer_event& e) {
+        if (e.kind == peer_event_kind::evasive || e.kind == peer_event_kind::left) ++suspected;
+    });
     n.subscribe(prefix, [&log](const event&) { log.add(); });
     n.start();
     log.wait(count, s.deadline());
     auto result = log.to_json();
     result["gaps"] = n.stats().events_gaps;
+    result["suspected"] = suspected.load();
     say("result " + result.dump());
     wait_for_stop();
     n.stop();
@@ -173,6 +180,7 @@ struct run_figures {
     double deliveries_per_s = 0;
     std::uint64_t lost = 0;
     std::uint64_t retries = 0;
+    std::uint64_t suspected = 0;   // subscribers that took the busy publisher for dead
 };
 
 // Reads the publisher's and each subscriber's result and stops them all.
@@ -182,10 +190,11 @@ run_figures collect(std::vector<std::unique_ptr<child>>& all, std::uint64_t coun
     const auto subscribers = all.size() - 1;
     const auto pub = expect_result(*all.front(), deadline, "publisher");
     std::int64_t last = 0;
-    std::uint64_t received = 0;
+    std::uint64_t received = 0, suspected = 0;
     for (std::size_t i = 1; i < all.size(); ++i) {
         const auto r = expect_result(*all[i], deadline, "subscriber");
         received += r["received"].get<std::uint64_t>();
+        suspected += r.value("suspected", std::uint64_t{0});
         last = std::max(last, r["last_ns"].get<std::int64_t>());
     }
     stop_all(all, deadline);
@@ -195,6 +204,7 @@ run_figures collect(std::vector<std::unique_ptr<child>>& all, std::uint64_t coun
     f.deliveries_per_s = static_cast<double>(received) / seconds;
     f.lost = count * subscribers - received;
     f.retries = pub["retries"].get<std::uint64_t>();
+    f.suspected = suspected;
     return f;
 }
 
@@ -214,7 +224,7 @@ int run_pubsub(const settings& s) {
     report r("pubsub", {{"size", size}, {"count", count}, {"subscribers", subscribers}});
     auto& rate = r.at("events_per_s", "events/s");
     auto& deliveries = r.at("deliveries_per_s", "deliveries/s (all subs)");
-    std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0;
+    std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0, suspected = 0;
     for (int run = 1; run <= s.runs; ++run) {
         std::vector<std::unique_ptr<child>> all;
         all.push_back(std::make_unique<child>(args_with(s.peer_args("zmesh-pub"), shape)));
@@ -236,11 +246,13 @@ int run_pubsub(const settings& s) {
         lost_zmesh += z.lost;
         lost_raw += raw.lost;
         retries += z.retries;
+        suspected += z.suspected;
         progress("pubsub run " + std::to_string(run) + "/" + std::to_string(s.runs) + ": zmesh " +
                  std::to_string(static_cast<std::uint64_t>(z.events_per_s)) + " events/s, raw " +
                  std::to_string(static_cast<std::uint64_t>(raw.events_per_s)) + " msg/s");
     }
-    r.extra("zmesh") = {{"lost", lost_zmesh}, {"publish_retries", retries}};
+    r.extra("zmesh") = {{"lost", lost_zmesh}, {"publish_retries", retries},
+                        {"publisher_suspected", suspected}};
     r.extra("raw") = {{"lost", lost_raw}};
     r.print(s.json);
     if (lost_zmesh + lost_raw == 0) return 0;
