@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -278,12 +279,18 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
                                     std::to_string(options_.max_event_size) + ")");
     if (threads_) {
         // Two frames, no pointer: the reactor tells a publish from a command by the first
-        // frame's "more" flag. A multipart message is queued whole or not at all.
+        // frame's "more" flag. A multipart message is queued whole or not at all. The second
+        // frame leaves room for the header before the payload: the reactor writes it in
+        // place and sends this very buffer on, with no copy.
+        zmq::message_t body(protocol::event_header_size + payload.size());
+        if (!payload.empty())
+            std::memcpy(body.data<std::uint8_t>() + protocol::event_header_size, payload.data(),
+                        payload.size());
         auto& socket = threads_->commands.socket();
         try {
             if (socket.send(zmq::buffer(topic.data(), topic.size()),
                             zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                socket.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::none);
+                socket.send(body, zmq::send_flags::none);
                 return true;
             }
         } catch (const zmq::error_t&) {

@@ -73,13 +73,12 @@ private:
 
     // Events (reactor_events.cpp)
     bool receiving() const;
-    void on_publish(zmq::message_t& topic, zmq::message_t& payload);
+    void on_publish(zmq::message_t& topic, zmq::message_t& body);
     void on_sub(clock::time_point now);
-    void accept_event(zmq::message_t& topic, zmq::message_t& header, zmq::message_t& payload,
-                      clock::time_point now);
+    void accept_event(zmq::message_t& topic, zmq::message_t& body, clock::time_point now);
     void flush_batch();
     void deliver_local(const std::string& topic, const protocol::event_header& h,
-                       const zmq::message_t& payload);
+                       std::span<const std::uint8_t> payload);
     void send_subs(const node_id& to);
     void send_subs_to_all();
     void on_subs(discovery::peer& p, protocol::subs&& s);

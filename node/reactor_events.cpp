@@ -30,23 +30,24 @@ bool reactor::receiving() const {
            static_cast<std::int64_t>(opts_.receive_queue);
 }
 
-void reactor::on_publish(zmq::message_t& topic, zmq::message_t& payload) {
-    // Checked by node::publish; the pipe is in-process, so a bad frame here is a bug.
+void reactor::on_publish(zmq::message_t& topic, zmq::message_t& body) {
+    // Checked by node::send_event, which left room for the header: a bad frame here is a bug.
+    if (body.size() < protocol::event_header_size) return;
     const std::string topic_str = topic.to_string();
     if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(topic_str))
         topic_seq_.clear();   // subscribers see seq restart at 1: not counted as a gap
     const protocol::event_header h{id_, ++topic_seq_[topic_str], system_now_us()};
-    if (!prefixes_.empty()) deliver_local(topic_str, h, payload);
-    const auto header = protocol::encode_event_header(h);
+    const auto frame = std::span<std::uint8_t>(body.data<std::uint8_t>(), body.size());
+    protocol::write_event_header(h, frame.first<protocol::event_header_size>());
+    if (!prefixes_.empty()) deliver_local(topic_str, h, frame.subspan(protocol::event_header_size));
     // PUB never blocks: past send_hwm for a subscriber, libzmq drops for that subscriber.
     pub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    pub_.send(zmq::buffer(header), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    pub_.send(payload, zmq::send_flags::dontwait);
+    pub_.send(body, zmq::send_flags::dontwait);
     ++stats_.events_out;
 }
 
 void reactor::deliver_local(const std::string& topic, const protocol::event_header& h,
-                            const zmq::message_t& payload) {
+                            std::span<const std::uint8_t> payload) {
     if (std::none_of(prefixes_.begin(), prefixes_.end(),
                      [&](const auto& p) { return topic.starts_with(p.first); }))
         return;
@@ -54,8 +55,7 @@ void reactor::deliver_local(const std::string& topic, const protocol::event_head
         ++stats_.local_dropped;
         return;
     }
-    const auto bytes = bytes_of(payload);
-    auto copy = std::make_shared<std::vector<std::uint8_t>>(bytes.begin(), bytes.end());
+    auto copy = std::make_shared<std::vector<std::uint8_t>>(payload.begin(), payload.end());
     const std::span<const std::uint8_t> view(*copy);
     batch_.emplace_back(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
     ++stats_.events_local;
@@ -71,12 +71,11 @@ void reactor::flush_batch() {
 }
 
 void reactor::on_sub(clock::time_point now) {
-    zmq::message_t topic, header, payload, extra;
+    zmq::message_t topic, body, extra;
     for (int i = 0; i < max_batch && receiving(); ++i) {
         if (!sub_.recv(topic, zmq::recv_flags::dontwait)) break;
-        // [topic][header][payload], nothing more and nothing less.
-        const bool complete = topic.more() && sub_.recv(header) && header.more() &&
-                              sub_.recv(payload) && !payload.more();
+        // [topic][body], nothing more and nothing less.
+        const bool complete = topic.more() && sub_.recv(body) && !body.more();
         bool excess = false;
         while (sub_.get(zmq::sockopt::rcvmore)) {
             (void)sub_.recv(extra);
@@ -86,30 +85,30 @@ void reactor::on_sub(clock::time_point now) {
             ++stats_.events_invalid;
             continue;
         }
-        accept_event(topic, header, payload, now);
+        accept_event(topic, body, now);
     }
     flush_batch();
     if (!receiving()) ++stats_.receive_paused;
 }
 
-void reactor::accept_event(zmq::message_t& topic, zmq::message_t& header,
-                           zmq::message_t& payload, clock::time_point now) {
-    const auto h = protocol::decode_event_header(bytes_of(header));
-    if (!h || protocol::check_topic(topic.to_string_view())) {
-        ++(h || h.error() != protocol::errc::bad_version ? stats_.events_invalid
+void reactor::accept_event(zmq::message_t& topic, zmq::message_t& body, clock::time_point now) {
+    const auto e = protocol::decode_event(bytes_of(body));
+    if (!e || protocol::check_topic(topic.to_string_view())) {
+        ++(e || e.error() != protocol::errc::bad_version ? stats_.events_invalid
                                                           : stats_.frames_bad_version);
         return;
     }
-    const auto it = senders_.find(h->sender);
+    const auto& h = e->header;
+    const auto it = senders_.find(h.sender);
     if (it == senders_.end()) {
         ++stats_.events_unknown_sender;
         return;
     }
-    if (payload.size() > opts_.max_event_size) {
+    if (e->payload.size() > opts_.max_event_size) {
         ++stats_.events_oversized;
         return;
     }
-    if (protocol::check_msgpack(bytes_of(payload))) {
+    if (protocol::check_msgpack(e->payload)) {
         ++stats_.events_invalid;
         return;
     }
@@ -117,27 +116,29 @@ void reactor::accept_event(zmq::message_t& topic, zmq::message_t& header,
     std::string topic_str = topic.to_string();
     if (s.last_seq.size() >= max_topics_tracked && !s.last_seq.count(topic_str))
         s.last_seq.clear();
-    auto [last, first] = s.last_seq.try_emplace(topic_str, h->seq);
+    auto [last, first] = s.last_seq.try_emplace(topic_str, h.seq);
     // The first event seen on a topic sets the baseline: what came before we joined is not
     // a gap. A seq at or below the last one means the sender restarted its count.
     if (!first) {
-        if (h->seq > last->second + 1) {
-            s.gaps += h->seq - last->second - 1;
-            stats_.events_gaps += h->seq - last->second - 1;
+        if (h.seq > last->second + 1) {
+            s.gaps += h.seq - last->second - 1;
+            stats_.events_gaps += h.seq - last->second - 1;
         }
-        last->second = h->seq;
+        last->second = h.seq;
     }
     ++s.events_in;
     ++stats_.events_in;
     // Any traffic is a sign of life: a peer busy publishing is never suspected.
-    if (auto* p = table_.find(h->sender))
+    if (auto* p = table_.find(h.sender))
         apply(table_.on_traffic(*p, now));
     else
-        keep_draining(h->sender, now);
+        keep_draining(h.sender, now);
 
-    auto shared = std::make_shared<zmq::message_t>(std::move(payload));
-    const auto view = bytes_of(*shared);
-    batch_.emplace_back(std::move(topic_str), h->sender, s.name, h->seq, h->sent_us, view,
+    // The handler's view is the payload inside the received frame: no copy.
+    const auto offset = static_cast<std::size_t>(e->payload.data() - body.data<std::uint8_t>());
+    auto shared = std::make_shared<zmq::message_t>(std::move(body));
+    const auto view = bytes_of(*shared).subspan(offset);
+    batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
                         std::move(shared));
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// event: the header codec, hand-rolled because it runs once per event: no object tree,
+// event: the body codec, hand-rolled because it runs once per event: no object tree,
 // no allocation.
 #include "event.hpp"
 
@@ -42,8 +42,7 @@ std::optional<errc> get_uint(std::span<const std::uint8_t> b, std::size_t& at,
 
 }  // namespace
 
-std::array<std::uint8_t, event_header_size> encode_event_header(const event_header& h) {
-    std::array<std::uint8_t, event_header_size> out{};
+void write_event_header(const event_header& h, std::span<std::uint8_t, event_header_size> out) {
     out[0] = version;
     out[1] = event_type;
     out[2] = 0x93;   // fixarray of 3
@@ -52,14 +51,20 @@ std::array<std::uint8_t, event_header_size> encode_event_header(const event_head
     std::memcpy(&out[5], h.sender.bytes().data(), node_id::size);
     put_u64(&out[5 + node_id::size], h.seq);
     put_u64(&out[5 + node_id::size + 9], h.sent_us);
+}
+
+std::array<std::uint8_t, event_header_size> encode_event_header(const event_header& h) {
+    std::array<std::uint8_t, event_header_size> out{};
+    write_event_header(h, out);
     return out;
 }
 
-result<event_header> decode_event_header(std::span<const std::uint8_t> b) {
-    if (b.size() < 2) return errc::truncated;
-    if (b[0] != version) return errc::bad_version;
-    if (b[1] != event_type) return errc::unknown_type;
-    if (b.size() > 1024) return errc::oversized;
+result<event_body> decode_event(std::span<const std::uint8_t> frame) {
+    if (frame.size() < 2) return errc::truncated;
+    if (frame[0] != version) return errc::bad_version;
+    if (frame[1] != event_type) return errc::unknown_type;
+    // Only the header is parsed here: however large the payload, the work is bounded.
+    const auto b = frame.first(std::min(frame.size(), max_event_header_size));
     std::size_t at = 2;
     if (at >= b.size()) return errc::truncated;
     // fixarray, array 16 or array 32 of at least 3 elements
@@ -79,22 +84,26 @@ result<event_header> decode_event_header(std::span<const std::uint8_t> b) {
     if (b[at] != 0xc4 || b[at + 1] != node_id::size) return errc::wrong_type;
     if (b.size() - at < 2 + node_id::size) return errc::truncated;
     at += 2;
-    event_header h;
+    event_body e;
+    auto& h = e.header;
     h.sender = *node_id::from_bytes(b.subspan(at, node_id::size));
     at += node_id::size;
     if (h.sender.empty()) return errc::bad_field;
-    if (auto e = get_uint(b, at, h.seq)) return *e;
-    if (auto e = get_uint(b, at, h.sent_us)) return *e;
+    if (auto err = get_uint(b, at, h.seq)) return *err;
+    if (auto err = get_uint(b, at, h.sent_us)) return *err;
     if (h.seq == 0) return errc::bad_field;
-    // Fields a later revision may add: must be well-formed, are otherwise ignored.
+    // Fields a later revision may add: must be well-formed and end within the header limit,
+    // are otherwise ignored.
     if (count > 3) {
         if (count > 64) return errc::oversized;
-        if (auto e = check_msgpack(b.subspan(at), static_cast<std::size_t>(count - 3), 8))
-            return *e;
-    } else if (at != b.size()) {
-        return errc::bad_msgpack;
+        const auto end = skip_msgpack(b.subspan(at), static_cast<std::size_t>(count - 3), 8);
+        if (!end) return end.error() == errc::truncated && b.size() < frame.size()
+                             ? errc::oversized
+                             : end.error();
+        at += *end;
     }
-    return h;
+    e.payload = frame.subspan(at);
+    return e;
 }
 
 std::optional<errc> check_topic(std::string_view topic) noexcept {

@@ -47,8 +47,8 @@ struct depth_checker : msgpack::null_visitor {
 
 }  // namespace
 
-std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
-                                  std::size_t max_depth) {
+result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
+                                 std::size_t max_depth) {
     const auto* data = reinterpret_cast<const char*>(bytes.data());
     std::size_t offset = 0;
     for (std::size_t i = 0; i < count; ++i) {
@@ -64,7 +64,14 @@ std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size
             return errc::bad_msgpack;
         }
     }
-    if (offset != bytes.size()) return errc::bad_msgpack;
+    return offset;
+}
+
+std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
+                                  std::size_t max_depth) {
+    const auto end = skip_msgpack(bytes, count, max_depth);
+    if (!end) return end.error();
+    if (*end != bytes.size()) return errc::bad_msgpack;
     return std::nullopt;
 }
 

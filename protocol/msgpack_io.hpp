@@ -38,6 +38,11 @@ result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
 std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count = 1,
                                   std::size_t max_depth = 64);
 
+// Returns: the offset just after the first `count` msgpack objects at the start of `bytes`
+// (what follows is not looked at), or the errors of check_msgpack. Never throws.
+result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
+                                 std::size_t max_depth = 64);
+
 // Returns: a ROUTER/DEALER frame: the version byte, `type`, then the msgpack `body`.
 std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// event codec tests: header round trip, every truncation, odd encodings, topics, payloads.
+// event codec tests: body round trip, every truncation, odd encodings, topics, payloads.
 #include "protocol/event.hpp"
 #include "protocol/msgpack_io.hpp"
 #include "wire_builder.hpp"
@@ -31,7 +31,7 @@ bytes header_bytes(const event_header& h) {
 }
 
 errc error_of(const bytes& b) {
-    const auto r = decode_event_header(b);
+    const auto r = decode_event(b);
     return r ? static_cast<errc>(-1) : r.error();
 }
 
@@ -41,28 +41,33 @@ TEST(event_header, round_trips_smallest_and_largest_values) {
     for (const event_header h : {event_header{some_id(), 1, 0},
                                  event_header{some_id(), UINT64_MAX, UINT64_MAX},
                                  event_header{some_id(), 12345, 1700000000000000}}) {
-        const auto b = header_bytes(h);
+        auto b = header_bytes(h);
         ASSERT_EQ(b.size(), event_header_size);
-        const auto r = decode_event_header(b);
+        b.push_back(0x2a);   // the payload follows in the same frame
+        const auto r = decode_event(b);
         ASSERT_TRUE(r) << to_string(r.error());
-        EXPECT_EQ(*r, h);
+        EXPECT_EQ(r->header, h);
+        EXPECT_EQ(bytes(r->payload.begin(), r->payload.end()), bytes{0x2a});
     }
 }
 
 TEST(event_header, accepts_compact_integers_and_extra_fields) {
     // Another implementation may pack seq and time compactly and add fields later.
-    const auto r = decode_event_header(frame(
-        head(), array_field({bin_field(16, 7), uint_field(5), uint_field(300), str_field("new")})));
+    auto b = frame(head(), array_field({bin_field(16, 7), uint_field(5), uint_field(300),
+                                        array_field({str_field("new"), uint_field(1)})}));
+    b.push_back(0xc0);   // payload: nil
+    const auto r = decode_event(b);
     ASSERT_TRUE(r) << to_string(r.error());
-    EXPECT_EQ(r->seq, 5u);
-    EXPECT_EQ(r->sent_us, 300u);
+    EXPECT_EQ(r->header.seq, 5u);
+    EXPECT_EQ(r->header.sent_us, 300u);
+    EXPECT_EQ(bytes(r->payload.begin(), r->payload.end()), bytes{0xc0});   // after the extras
 }
 
 TEST(event_header, every_truncation_is_refused) {
     const auto b = header_bytes({some_id(), 99, 1234});
     for (std::size_t n = 0; n < b.size(); ++n) {
         const bytes cut(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
-        EXPECT_FALSE(decode_event_header(cut)) << n;
+        EXPECT_FALSE(decode_event(cut)) << n;
     }
 }
 
@@ -85,9 +90,25 @@ TEST(event_header, rejects_wrong_version_type_and_shapes) {
               errc::bad_field);                                         // no sender
     EXPECT_EQ(error_of(frame(head(), array_field({bin_field(16), uint_field(0), uint_field(1)}))),
               errc::bad_field);                                         // seq starts at 1
-    b = header_bytes({some_id(), 1, 1});
-    b.push_back(0);
-    EXPECT_EQ(error_of(b), errc::bad_msgpack);                          // trailing byte
+}
+
+TEST(event_header, payload_is_every_byte_after_the_header_and_may_be_empty) {
+    auto b = header_bytes({some_id(), 1, 1});
+    auto r = decode_event(b);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->payload.empty());   // the node then refuses it as not msgpack
+    const bytes payload(100000, 0x5a);   // decoding never walks the payload
+    b.insert(b.end(), payload.begin(), payload.end());
+    r = decode_event(b);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->payload.size(), payload.size());
+}
+
+TEST(event_header, extra_fields_past_the_header_limit_are_refused) {
+    auto b = frame(head(), array_field({bin_field(16, 7), uint_field(1), uint_field(1),
+                                        str_field(std::string(max_event_header_size, 'x'))}));
+    b.push_back(0x01);
+    EXPECT_EQ(error_of(b), errc::oversized);
 }
 
 TEST(event_header, random_bytes_never_throw) {
@@ -97,7 +118,7 @@ TEST(event_header, random_bytes_never_throw) {
         bytes b = head();
         const auto body = test::random_bytes(rng, len(rng));
         b.insert(b.end(), body.begin(), body.end());
-        EXPECT_NO_THROW((void)decode_event_header(b));
+        EXPECT_NO_THROW((void)decode_event(b));
     }
 }
 
