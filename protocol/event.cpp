@@ -59,7 +59,10 @@ std::array<std::uint8_t, event_header_size> encode_event_header(const event_head
     return out;
 }
 
-result<event_body> decode_event(std::span<const std::uint8_t> frame) {
+namespace {
+
+// Fills `e` from `frame`. Returns: nothing, or why it cannot.
+std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_body& e) {
     if (frame.size() < 2) return errc::truncated;
     if (frame[0] != version) return errc::bad_version;
     if (frame[1] != event_type) return errc::unknown_type;
@@ -84,7 +87,6 @@ result<event_body> decode_event(std::span<const std::uint8_t> frame) {
     if (b[at] != 0xc4 || b[at + 1] != node_id::size) return errc::wrong_type;
     if (b.size() - at < 2 + node_id::size) return errc::truncated;
     at += 2;
-    event_body e;
     auto& h = e.header;
     h.sender = *node_id::from_bytes(b.subspan(at, node_id::size));
     at += node_id::size;
@@ -103,7 +105,17 @@ result<event_body> decode_event(std::span<const std::uint8_t> frame) {
         at += *end;
     }
     e.payload = frame.subspan(at);
-    return e;
+    return std::nullopt;
+}
+
+}  // namespace
+
+result<event_body> decode_event(std::span<const std::uint8_t> frame) {
+    // One object, filled in place and returned by NRVO: copying the result cost as much as
+    // decoding it.
+    result<event_body> out{event_body{}};
+    if (const auto error = parse_event(frame, *out)) out = *error;
+    return out;
 }
 
 std::optional<errc> check_topic(std::string_view topic) noexcept {
