@@ -4,6 +4,7 @@
 
 #include "command.hpp"
 #include "delivery.hpp"
+#include "keys.hpp"
 #include "workers.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
@@ -49,6 +50,19 @@ std::string validate(const options& o) {
     if (o.peer_queue < 0) return "peer queue must be >= 0";
     if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
         return "max rpc size must be 1 B..256 MiB";
+    if (o.secret_key.empty()) {
+        if (!o.allowed_keys.empty() || !o.allow_dir.empty())
+            return "allowed keys need a secret key of this node's own";
+    } else {
+        if (!zmq_has("curve")) return "this libzmq has no CURVE support";
+        if (!decode_key(o.secret_key)) return "secret key is not a Z85 CURVE key (40 characters)";
+        for (const auto& k : o.allowed_keys)
+            if (!decode_key(k)) return "allowed key '" + k + "' is not a Z85 CURVE key";
+        if (o.allowed_keys.empty() && o.allow_dir.empty())
+            return "a secured node needs allowed keys or an allow directory";
+        // A seed is only an endpoint: without its key there is nothing to authenticate.
+        if (!o.seeds.empty()) return "seeds are not supported in a secured mesh yet";
+    }
     return {};
 }
 
@@ -105,7 +119,10 @@ struct node::threads {
 
 node::node(options o)
     : options_(std::move(o)),
-      id_(node_id::random()),
+      // A secured node's id is bound to its key: nobody without the secret can claim it.
+      id_(options_.secret_key.empty() || !decode_key(options_.secret_key)
+              ? node_id::random()
+              : id_of_key(*decode_key(public_key_of(options_.secret_key)))),
       counters_(std::make_shared<detail::shared_counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);

@@ -52,6 +52,13 @@ struct options {
     int peer_queue = 100000;           // messages (calls, replies, control) queued to one
                                        // peer; past it a call fails at once as peer_lost
 
+    // Security (node/keys.hpp). No secret key: a plain mesh, for local development. With one,
+    // every connection is CURVE-encrypted, only allowed keys get in, and the node id is the
+    // start of the public key. A secured node and a plain one never talk.
+    std::string secret_key;                  // Z85 CURVE secret key (read_secret_key)
+    std::vector<std::string> allowed_keys;   // Z85 public keys of the members
+    std::string allow_dir;                   // and/or a directory of *.pub, re-read on change
+
     milliseconds stats_poll{0};        // ask members for their counters this often (0: never)
     bool observer = false;             // a passive watcher (the monitor): not a mesh member
 

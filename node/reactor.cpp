@@ -2,10 +2,12 @@
 // reactor: socket setup, the poll loop, commands from the pipe, timers and deliveries.
 #include "reactor.hpp"
 
+#include "keys.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 namespace zmesh::detail {
@@ -20,11 +22,14 @@ std::uint16_t bound_port(zmq::socket_t& s) {
 
 // `sndhwm` is set before bind: a listener copies the socket's options when it binds, and
 // the connections it accepts get that copy.
+// `configure` runs before bind too, for the same reason (CURVE server options).
 zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std::string& host,
-                          std::uint16_t port, const char* what, int sndhwm = 1000) {
+                          std::uint16_t port, const char* what, int sndhwm,
+                          const std::function<void(zmq::socket_t&)>& configure) {
     zmq::socket_t s(ctx, type);
     s.set(zmq::sockopt::linger, 0);
     s.set(zmq::sockopt::sndhwm, sndhwm);
+    configure(s);
     const std::string ep =
         "tcp://" + host + ":" + (port ? std::to_string(port) : std::string("*"));
     try {
@@ -56,10 +61,21 @@ reactor::reactor(setup s)
     workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
     workers_.bind(s.workers_endpoint);
 
+    if (!opts_.secret_key.empty()) {
+        // Before any secured socket exists: libzmq asks the ZAP handler about every
+        // connection, and admits all when there is none.
+        allow_.emplace(opts_.allowed_keys, opts_.allow_dir);
+        secret_key_ = opts_.secret_key;
+        public_key_ = public_key_of(secret_key_);
+        zap_ = zmq::socket_t(net_ctx_, zmq::socket_type::rep);
+        zap_.set(zmq::sockopt::linger, 0);
+        zap_.bind("inproc://zeromq.zap.01");
+    }
+    const auto secure = [this](zmq::socket_t& s) { secure_server(s); };
     pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
-                       opts_.send_hwm);
-    router_ =
-        bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port, "ROUTER");
+                       opts_.send_hwm, secure);
+    router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
+                          "ROUTER", 1000, secure);
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
     // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it sends.
@@ -74,7 +90,10 @@ reactor::reactor(setup s)
     const std::string monitor_ep = unique_inproc("monitor");
     if (zmq_socket_monitor(sub_.handle(), monitor_ep.c_str(),
                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
         throw std::runtime_error("cannot monitor SUB socket");
     sub_monitor_ = zmq::socket_t(net_ctx_, zmq::socket_type::pair);
     sub_monitor_.set(zmq::sockopt::linger, 0);
@@ -149,9 +168,10 @@ void reactor::loop() {
             {sub_.handle(), 0, static_cast<short>(reading ? ZMQ_POLLIN : 0), 0},
             {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0},
             {workers_.handle(), 0, ZMQ_POLLIN, 0},
+            {zap_.handle(), -1, static_cast<short>(secured() ? ZMQ_POLLIN : 0), 0},
             {nullptr, beacon_ ? beacon_->fd() : -1, ZMQ_POLLIN, 0},
         };
-        const int count = beacon_ ? 6 : 5;
+        const int count = beacon_ ? 7 : 6;
         auto now = clock::now();
         const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
                                     next_stats_poll_, next_call_deadline()});
@@ -171,7 +191,8 @@ void reactor::loop() {
         if (items[2].revents & ZMQ_POLLIN) on_sub(now);
         if (items[3].revents & ZMQ_POLLIN) on_monitor(now);
         if (items[4].revents & ZMQ_POLLIN) on_workers();
-        if (count == 6 && (items[5].revents & ZMQ_POLLIN)) on_beacon(now);
+        if (items[5].revents & ZMQ_POLLIN) on_zap();
+        if (count == 7 && (items[6].revents & ZMQ_POLLIN)) on_beacon(now);
         on_timers(clock::now());
     }
 }
@@ -212,6 +233,7 @@ node_stats reactor::current_stats() {
 void reactor::handle(stop_command&) { stopping_ = true; }
 
 void reactor::on_timers(clock::time_point now) {
+    reload_allowlist(now);
     if (now >= next_liveness_) {
         std::vector<discovery::peer> dropped;
         apply(table_.tick(now, &dropped));

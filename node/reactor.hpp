@@ -3,6 +3,7 @@
 // the ROUTER, the SUB, the SUB's monitor and the beacon socket, and runs the timers.
 #pragma once
 
+#include "allowlist.hpp"
 #include "command.hpp"
 #include "workers.hpp"
 #include "discovery/beacon_socket.hpp"
@@ -18,6 +19,7 @@
 #include <map>
 #include <queue>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -198,6 +200,22 @@ private:
     };
     std::vector<worker_slot> worker_slots_;                    // every worker that said ready
     std::deque<std::unique_ptr<rpc_job>> jobs_;                // waiting for a worker
+
+    // Security (reactor_security.cpp): unused in a plain mesh.
+    bool secured() const { return allow_.has_value(); }
+    void secure_server(zmq::socket_t& s);   // before bind
+    // Before connect to `peer`. Returns: false when its key is not allowed (do not connect).
+    bool secure_client(zmq::socket_t& s, const node_id& peer);
+    void on_zap();
+    // Returns: true when the connection `frame` came on holds the key of the id it claims.
+    bool key_matches(const zmq::message_t& routing_id, zmq::message_t& frame);
+    void reload_allowlist(clock::time_point now);
+    void warn_once(const std::string& what, log_level level, const std::string& text);
+    std::optional<allowlist> allow_;
+    std::string public_key_, secret_key_;                      // Z85
+    zmq::socket_t zap_;                                        // libzmq's ZAP requests
+    std::unordered_set<std::string> warned_;                   // each refusal logged once
+    clock::time_point next_allow_reload_{};
 
     node_stats stats_;
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},

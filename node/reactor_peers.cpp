@@ -120,6 +120,7 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
 
     zmq::socket_t dealer(net_ctx_, zmq::socket_type::dealer);
     try {
+        if (!secure_client(dealer, id)) return;
         dealer.set(zmq::sockopt::linger, 0);
         dealer.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
         // Our id is our routing id at the peer's ROUTER: that is how it knows who sent a frame.
@@ -135,7 +136,7 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
             // Still connected: no new handshake event will come, so SUBS goes on join.
             sub_ready_.insert(pub_endpoint);
         }
-        else
+        else if (secure_client(sub_, id))
             sub_.connect(pub_endpoint);
     } catch (const zmq::error_t& e) {
         log(log_level::warn, "cannot dial " + name + " at " + router_endpoint + ": " + e.what());
@@ -192,6 +193,7 @@ void reactor::on_router(clock::time_point now) {
             (void)router_.recv(extra);
             frames = 3;
         }
+        if (frames > 0 && !key_matches(routing_id, frame)) continue;
         const auto head = protocol::peek_header(bytes_of(frame));
         const bool rpc = head && (head->type == protocol::request_type ||
                                   head->type == protocol::reply_type);
@@ -321,6 +323,15 @@ void reactor::on_monitor(clock::time_point now) {
             on_sub_handshake(endpoint);
             continue;
         }
+        if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+            kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            warn_once("handshake " + endpoint, log_level::warn,
+                      "security handshake with " + endpoint + " failed: " +
+                          (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                               ? "our key is not on its allowlist"
+                               : "one side is secured and the other not, or keys differ"));
+            continue;
+        }
         if (kind == ZMQ_EVENT_DISCONNECTED) sub_ready_.erase(endpoint);
         auto* p = table_.find_by_pub_endpoint(endpoint);
         if (!p) continue;
@@ -374,6 +385,7 @@ void reactor::leave_all() {
     sub_.close();
     router_.close();
     pub_.close();
+    zap_.close();   // the context cannot close while any socket of it is open
     net_ctx_.close();
 }
 

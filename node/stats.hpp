@@ -21,6 +21,10 @@ struct node_stats {
     std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
     std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
+    // Security (secured mesh only)
+    std::uint64_t zap_denied = 0;            // connections refused: key not allowed, or plain
+    std::uint64_t peers_not_allowed = 0;     // heard of, not dialled: no allowed key for the id
+    std::uint64_t frames_key_mismatch = 0;   // sender id is not its connection key's: dropped
     // Events
     std::uint64_t events_out = 0;            // published (to the PUB; local delivery aside)
     std::uint64_t events_in = 0;             // received from peers and accepted

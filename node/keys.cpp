@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "keys.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace zmesh {
+
+keypair generate_keypair() {
+    char pub[41] = {}, sec[41] = {};
+    if (!zmq_has("curve") || zmq_curve_keypair(pub, sec) != 0)
+        throw std::runtime_error("this libzmq has no CURVE support");
+    return {pub, sec};
+}
+
+std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85) {
+    std::array<std::uint8_t, 32> key{};
+    if (z85.size() != 40 || !zmq_z85_decode(key.data(), z85.c_str())) return std::nullopt;
+    return key;
+}
+
+std::string public_key_of(const std::string& secret) {
+    char pub[41] = {};
+    if (!decode_key(secret) || zmq_curve_public(pub, secret.c_str()) != 0)
+        throw std::invalid_argument("not a Z85 CURVE secret key (40 characters)");
+    return pub;
+}
+
+protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key) {
+    protocol::node_id::bytes_type b{};
+    std::memcpy(b.data(), key.data(), b.size());
+    return protocol::node_id(b);
+}
+
+namespace {
+
+void write_file(const std::string& path, const std::string& text, mode_t mode) {
+    // O_EXCL: an existing key is never overwritten by accident.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+    const std::string line = text + "\n";
+    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace
+
+void write_keypair(const keypair& pair, const std::string& path) {
+    write_file(path + ".key", pair.secret_key, 0600);
+    write_file(path + ".pub", pair.public_key, 0644);
+}
+
+std::string read_secret_key(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw std::runtime_error("secret key " + path + ": " + std::strerror(errno));
+    if (st.st_mode & (S_IRWXG | S_IRWXO))
+        throw std::runtime_error("secret key " + path +
+                                 " is readable by others: chmod 600 it (or make a new one)");
+    std::ifstream in(path);
+    std::string key;
+    in >> key;
+    if (!decode_key(key)) throw std::runtime_error("secret key " + path + " holds no Z85 key");
+    return key;
+}
+
+}  // namespace zmesh

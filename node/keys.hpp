@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MPL-2.0
+// keys: CURVE keypairs for a secured mesh, and the files they live in.
+//
+// A secured node has its own keypair (options::secret_key); every connection it makes or
+// accepts is encrypted and authenticated with CurveZMQ, and it talks only to nodes whose
+// public key is on its allowlist (options::allowed_keys, options::allow_dir). Its node id is
+// the first 16 bytes of its public key, so no member can pose as another.
+//
+// Files: NAME.key holds the Z85 secret key (40 characters and a newline, mode 0600);
+// NAME.pub holds the Z85 public key. An allow directory holds the members' *.pub files.
+#pragma once
+
+#include "protocol/node_id.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace zmesh {
+
+struct keypair {
+    std::string public_key;   // Z85, 40 characters
+    std::string secret_key;   // Z85, 40 characters
+};
+
+// Returns: a fresh keypair. Throws std::runtime_error when libzmq has no CURVE support.
+keypair generate_keypair();
+
+// Returns: the public key of a Z85 secret key. Throws std::invalid_argument when `secret` is
+// not one.
+std::string public_key_of(const std::string& secret);
+
+// Returns: the 32 key bytes of a Z85 key, or nullopt when `z85` is not a 40-character key.
+std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85);
+
+// Returns: the node id a secured node with public key `key` has: its first 16 bytes.
+protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key);
+
+// Writes `pair` to `path`.key (mode 0600, refused when it exists) and `path`.pub.
+// Throws std::runtime_error with a one-line reason.
+void write_keypair(const keypair& pair, const std::string& path);
+
+// Returns: the Z85 secret key in the file at `path`. Throws std::runtime_error with a
+// one-line reason when it is missing, readable by group or others, or not a key.
+std::string read_secret_key(const std::string& path);
+
+}  // namespace zmesh

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MPL-2.0
+// security: secured nodes with allowed keys talk; a node with a valid but not allowed key,
+// a plain node, and a member posing as another get nothing in and are counted.
+#include "node_fixture.hpp"
+
+#include "node/keys.hpp"
+#include "protocol/control.hpp"
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace zmesh::test {
+namespace {
+
+using names = std::vector<std::string>;
+
+class security : public node_fixture {
+protected:
+    keypair alpha_ = generate_keypair(), beta_ = generate_keypair(), stranger_ = generate_keypair();
+
+    options secured(const std::string& name, const keypair& own, std::vector<std::string> allowed) {
+        auto o = make_options(name);
+        o.secret_key = own.secret_key;
+        o.allowed_keys = std::move(allowed);
+        return o;
+    }
+    node& start_alpha() { return start(secured("alpha", alpha_, {alpha_.public_key, beta_.public_key})); }
+    node& start_beta() { return start(secured("beta", beta_, {alpha_.public_key, beta_.public_key})); }
+
+    static bool joined(const node& n, const std::string& name) {
+        const auto all = joined_names(n);
+        return std::find(all.begin(), all.end(), name) != all.end();
+    }
+};
+
+TEST_F(security, allowed_nodes_exchange_events_and_calls_and_their_id_is_their_key) {
+    auto& a = start_alpha();
+    auto& b = start_beta();
+    EXPECT_EQ(a.id(), id_of_key(*decode_key(alpha_.public_key)));
+    std::atomic<int> got{0};
+    b.subscribe("s.", [&](const event& e) { got += e.as<int>(); });
+    a.serve("add", [](const request& r) -> response { return r.as<int>() + 1; });
+    ASSERT_TRUE(wait_until([&] {
+        for (const auto& p : a.peers())
+            if (p.name == "beta" && p.state == peer_state::joined && !p.subscriptions.empty()) return true;
+        return false;
+    }, 10s));
+    ASSERT_TRUE(wait_until([&] { return joined(b, "alpha"); }, 10s));
+    ASSERT_TRUE(a.publish("s.x", 41));
+    EXPECT_TRUE(wait_until([&] { return got == 41; }, 5s));
+    auto f = b.call("add", 1, 5s);
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(f.get().as<int>(), 2);
+    EXPECT_EQ(a.stats().zap_denied, 0u);
+    b.stop();   // before `got` goes away
+}
+
+TEST_F(security, valid_key_not_on_the_allowlist_gets_nothing_in) {
+    auto& a = start_alpha();
+    auto& b = start_beta();
+    // The stranger trusts alpha and beta; they do not trust it.
+    auto& s = start(secured("stranger", stranger_, {alpha_.public_key, beta_.public_key, stranger_.public_key}));
+    std::atomic<int> leaked{0};
+    s.subscribe("", [&](const event&) { ++leaked; });
+    ASSERT_TRUE(wait_until([&] { return joined(a, "beta") && joined(b, "alpha"); }, 10s));
+    ASSERT_TRUE(wait_until([&] { return a.stats().zap_denied > 0 && b.stats().zap_denied > 0; }, 10s))
+        << "the stranger's connections were not refused";
+    EXPECT_TRUE(wait_until([&] { return a.stats().peers_not_allowed > 0; }, 5s));
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(a.publish("t", i));
+    EXPECT_FALSE(wait_until([&] { return leaked > 0 || joined(a, "stranger") || joined(s, "alpha"); }, 1s));
+    EXPECT_EQ(joined_names(a), names{"beta"});
+    s.stop();
+}
+
+// What a node logged, for the test thread to read.
+class log_lines {
+public:
+    log_sink sink() {
+        return [this](log_level, std::string_view line) {
+            std::lock_guard lock(mutex_);
+            text_ += std::string(line) + "\n";
+        };
+    }
+    bool has(const std::string& part) const {
+        std::lock_guard lock(mutex_);
+        return text_.find(part) != std::string::npos;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::string text_;
+};
+
+TEST_F(security, plain_node_and_secured_node_never_meet_and_both_say_why) {
+    log_lines secured_log, plain_log;
+    auto so = secured("alpha", alpha_, {alpha_.public_key, beta_.public_key});
+    so.log = log_level::info;
+    so.log_to = secured_log.sink();
+    auto& a = start(so);
+    auto po = make_options("plain");
+    po.log = log_level::info;
+    po.log_to = plain_log.sink();
+    auto& plain = start(po);
+    // The secured node will not dial a node without an allowed key; the plain node dials,
+    // and its handshake fails (NULL against CURVE: libzmq refuses before asking ZAP).
+    EXPECT_TRUE(wait_until([&] { return a.stats().peers_not_allowed > 0; }, 10s));
+    EXPECT_TRUE(wait_until([&] { return secured_log.has("no allowed key"); }, 5s));
+    EXPECT_TRUE(wait_until([&] { return plain_log.has("one side is secured and the other not"); }, 10s));
+    EXPECT_FALSE(wait_until([&] { return joined(a, "plain") || joined(plain, "alpha"); }, 1s));
+    for (auto& n : nodes_) n->stop();   // before the logs go away
+}
+
+TEST_F(security, member_claiming_another_members_id_is_dropped) {
+    auto& a = start_alpha();
+    // Beta's key, alpha's id as routing id: the key is allowed, the claim is false.
+    zmq::context_t ctx;
+    zmq::socket_t liar(ctx, zmq::socket_type::dealer);
+    liar.set(zmq::sockopt::linger, 0);
+    liar.set(zmq::sockopt::curve_serverkey, alpha_.public_key);
+    liar.set(zmq::sockopt::curve_publickey, beta_.public_key);
+    liar.set(zmq::sockopt::curve_secretkey, beta_.secret_key);
+    const auto victim = id_of_key(*decode_key(stranger_.public_key));
+    liar.set(zmq::sockopt::routing_id, zmq::buffer(victim.bytes()));
+    liar.connect(a.router_endpoint());
+    const auto hello = protocol::encode_control(
+        protocol::hello{mesh_, victim, "victim", "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", 0, {}});
+    liar.send(zmq::buffer(hello), zmq::send_flags::none);
+    EXPECT_TRUE(wait_until([&] { return a.stats().frames_key_mismatch > 0; }, 5s));
+    EXPECT_EQ(a.stats().zap_denied, 0u);   // the key itself was fine
+    EXPECT_TRUE(a.peers().empty());
+}
+
+TEST_F(security, bad_security_options_are_refused_with_a_reason) {
+    auto o = make_options("x");
+    o.allowed_keys = {alpha_.public_key};
+    EXPECT_THROW(node{o}, std::invalid_argument);   // allowed keys without own key
+    o = secured("x", alpha_, {});
+    EXPECT_THROW(node{o}, std::invalid_argument);   // nobody allowed
+    o = secured("x", alpha_, {"not a key"});
+    EXPECT_THROW(node{o}, std::invalid_argument);
+    o = secured("x", alpha_, {beta_.public_key});
+    o.secret_key = "short";
+    EXPECT_THROW(node{o}, std::invalid_argument);
+}
+
+TEST(keys, files_round_trip_and_an_open_secret_is_refused) {
+    const auto dir = std::filesystem::temp_directory_path() / ("zmesh-keys-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto pair = generate_keypair();
+    const auto base = (dir / "alpha").string();
+    write_keypair(pair, base);
+    EXPECT_EQ(read_secret_key(base + ".key"), pair.secret_key);
+    EXPECT_EQ(public_key_of(pair.secret_key), pair.public_key);
+    std::ifstream pub(base + ".pub");
+    std::string text;
+    pub >> text;
+    EXPECT_EQ(text, pair.public_key);
+    EXPECT_THROW(write_keypair(pair, base), std::runtime_error);   // never overwrites
+    ::chmod((base + ".key").c_str(), 0644);
+    try {
+        (void)read_secret_key(base + ".key");
+        ADD_FAILURE() << "a world-readable secret key was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("chmod 600"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW((void)read_secret_key(base + ".missing"), std::runtime_error);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace zmesh::test
