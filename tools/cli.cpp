@@ -30,6 +30,8 @@ void add_node_flags(po::options_description& desc) {
         ("evasive", po::value<long>()->default_value(d.liveness.evasive.count()), "ms of silence before a peer is evasive")
         ("expire", po::value<long>()->default_value(d.liveness.expired.count()), "ms of silence before a peer has left")
         ("hwm", po::value<int>()->default_value(d.send_hwm), "events queued per peer, each way, before dropping")
+        ("key", po::value<std::string>(), "secret key file (zmesh keygen): a secured mesh, CURVE on every connection")
+        ("allow", po::value<std::string>(), "directory of members' *.pub keys, re-read when it changes (with --key)")
         ("log-level", po::value<std::string>()->default_value("info"), "error, warn, info or debug");
     // clang-format on
 }
@@ -66,6 +68,10 @@ options node_options(const po::variables_map& vm) {
     const auto level = parse_log_level(vm["log-level"].as<std::string>());
     if (!level) throw std::invalid_argument("--log-level must be error, warn, info or debug");
     o.log = *level;
+    if (vm.count("key")) o.secret_key = read_secret_key(vm["key"].as<std::string>());
+    if (vm.count("allow")) o.allow_dir = vm["allow"].as<std::string>();
+    if (o.secret_key.empty() && !o.allow_dir.empty()) throw std::invalid_argument("--allow needs --key");
+    if (!o.secret_key.empty() && o.allow_dir.empty()) throw std::invalid_argument("--key needs --allow DIR");
     if (auto error = validate(o); !error.empty() && !(o.name.empty() && error.starts_with("name")))
         throw std::invalid_argument(error);
     return o;

@@ -215,6 +215,19 @@ int call(int argc, char** argv) {
     }
 }
 
+// keygen --out DIR/NAME: writes NAME.key (secret, 0600) and NAME.pub into DIR.
+int keygen(int argc, char** argv) {
+    cli::po::options_description desc("zmesh keygen options");
+    desc.add_options()("out", cli::po::value<std::string>()->required(),
+                       "DIR/NAME: writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub");
+    const auto vm = cli::parse(argc, argv, desc, "zmesh keygen --out DIR/NAME");
+    const auto path = vm["out"].as<std::string>();
+    const auto pair = generate_keypair();
+    write_keypair(pair, path);
+    std::printf("%s\n", pair.public_key.c_str());   // the public key, to share
+    return 0;
+}
+
 struct command {
     const char* name;
     int (*run)(int, char**);
@@ -224,6 +237,7 @@ const command commands[] = {
     {"pub", pub, "publish JSON as msgpack events"},
     {"sub", sub, "print the events of a topic prefix"},
     {"call", call, "call a method and print its result"},
+    {"keygen", keygen, "write a CURVE keypair for a secured mesh"},
 };
 
 int usage(std::FILE* to) {

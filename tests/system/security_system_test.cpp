@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MPL-2.0
+// Security across real processes: zmesh keygen, a secured zmesh pub -> zmesh sub, a process
+// whose key is not allowed getting nothing, and secret key files refused with one line.
+#include "system_fixture.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace zmesh::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class security_system : public system_fixture {
+protected:
+    fs::path dir_ = fs::temp_directory_path() / ("zmesh-sec-" + mesh_);
+    fs::path allow_ = dir_ / "allow";   // the members' public keys
+    fs::path keys_ = dir_ / "keys";     // everyone's secret keys
+
+    void SetUp() override {
+        fs::create_directories(allow_);
+        fs::create_directories(keys_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    // Runs zmesh keygen for `name`; a member's public key goes into the allow directory.
+    void keygen(const std::string& name, bool member) {
+        process p(tool("zmesh"), {"keygen", "--out", (keys_ / name).string()});
+        ASSERT_EQ(p.wait(10s), std::optional<int>(0)) << p.err();
+        ASSERT_EQ(p.out_lines().size(), 1u);
+        EXPECT_EQ(p.out_lines().front().size(), 40u);   // the Z85 public key
+        if (member) fs::copy_file(keys_ / (name + ".pub"), allow_ / (name + ".pub"));
+    }
+    std::vector<std::string> secured(const std::string& name) const {
+        return {"--key", (keys_ / (name + ".key")).string(), "--allow", allow_.string()};
+    }
+    process& spawn_tool(std::vector<std::string> args) {
+        procs_.push_back(std::make_unique<process>(tool("zmesh"), args));
+        return *procs_.back();
+    }
+    std::vector<std::string> tool_args(const std::string& command, const std::string& name) const {
+        std::vector<std::string> a = {command, "--mesh", mesh_, "--beacon-port",
+                                      std::to_string(beacon_port_), "--name", name};
+        for (const auto& s : secured(name)) a.push_back(s);
+        return a;
+    }
+};
+
+TEST_F(security_system, keygen_writes_a_private_secret_and_a_public_key) {
+    keygen("alpha", false);
+    struct stat st {};
+    ASSERT_EQ(::stat((keys_ / "alpha.key").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    process again(tool("zmesh"), {"keygen", "--out", (keys_ / "alpha").string()});
+    EXPECT_EQ(again.wait(10s), std::optional<int>(1)) << "overwrote a key";
+    EXPECT_NE(again.err().find("alpha.key"), std::string::npos) << again.err();
+}
+
+TEST_F(security_system, secured_sub_gets_events_and_a_stranger_gets_none) {
+    keygen("pub", true);
+    keygen("sub", true);
+    keygen("stranger", false);
+    auto args = tool_args("sub", "sub");
+    for (const char* a : {"orders.", "--count", "100", "--json", "--timeout", "60"}) args.push_back(a);
+    auto& sub = spawn_tool(args);
+    // The stranger trusts the members, but they do not trust it: it never sees a peer.
+    auto stranger_args = tool_args("sub", "stranger");
+    for (const char* a : {"orders.", "--count", "1", "--json", "--timeout", "5"}) stranger_args.push_back(a);
+    auto& stranger = spawn_tool(stranger_args);
+    args = tool_args("pub", "pub");
+    for (const char* a : {"orders.created", R"({"secret": "marker"})", "--count", "100"}) args.push_back(a);
+    auto& pub = spawn_tool(args);
+
+    ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
+    ASSERT_EQ(sub.wait(60s), std::optional<int>(0)) << sub.err();
+    EXPECT_EQ(sub.out_lines().size(), 100u);
+    const auto code = stranger.wait(30s);
+    EXPECT_NE(code, std::optional<int>(0)) << "the stranger got in";
+    EXPECT_TRUE(stranger.out().empty()) << stranger.out();
+}
+
+TEST_F(security_system, open_or_missing_secret_key_stops_a_tool_with_one_line) {
+    keygen("alpha", true);
+    ::chmod((keys_ / "alpha.key").c_str(), 0644);
+    for (const auto& key : {keys_ / "alpha.key", keys_ / "missing.key"}) {
+        process p(tool("zmesh-node"), {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_),
+                                        "--key", key.string(), "--allow", allow_.string()});
+        ASSERT_EQ(p.wait(10s), std::optional<int>(1)) << p.err();
+        const auto err = p.err();
+        EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+        EXPECT_NE(err.find(key.filename().string()), std::string::npos) << err;
+    }
+}
+
+}  // namespace
+}  // namespace zmesh::test
