@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "keys.hpp"
 
+#include "protocol/beacon.hpp"
+
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,18 +62,55 @@ void write_keypair(const keypair& pair, const std::string& path) {
     write_file(path + ".pub", pair.public_key, 0644);
 }
 
-std::string read_secret_key(const std::string& path) {
+namespace {
+
+// Secrets are refused when others could read them: better to stop than to run on a leaked key.
+void check_private(const std::string& path, const char* what) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
-        throw std::runtime_error("secret key " + path + ": " + std::strerror(errno));
+        throw std::runtime_error(std::string(what) + " " + path + ": " + std::strerror(errno));
     if (st.st_mode & (S_IRWXG | S_IRWXO))
-        throw std::runtime_error("secret key " + path +
+        throw std::runtime_error(std::string(what) + " " + path +
                                  " is readable by others: chmod 600 it (or make a new one)");
+}
+
+}  // namespace
+
+std::string read_secret_key(const std::string& path) {
+    check_private(path, "secret key");
     std::ifstream in(path);
     std::string key;
     in >> key;
     if (!decode_key(key)) throw std::runtime_error("secret key " + path + " holds no Z85 key");
     return key;
+}
+
+void write_mesh_secret(const std::string& path) {
+    std::array<std::uint8_t, 32> bytes{};
+    if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+        throw std::runtime_error(std::string("no random bytes: ") + std::strerror(errno));
+    static const char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (const auto b : bytes) {
+        hex += digits[b >> 4];
+        hex += digits[b & 15];
+    }
+    write_file(path, hex, 0600);
+}
+
+std::string read_mesh_secret(const std::string& path) {
+    check_private(path, "mesh secret");
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    const auto first = line.find_first_not_of(" \t\r");
+    const auto last = line.find_last_not_of(" \t\r");
+    const auto secret = first == std::string::npos ? std::string() : line.substr(first, last - first + 1);
+    if (secret.size() < protocol::min_mesh_secret_size)
+        throw std::runtime_error("mesh secret " + path + " is shorter than " +
+                                 std::to_string(protocol::min_mesh_secret_size) +
+                                 " characters (zmesh keygen --mesh-secret FILE makes one)");
+    return secret;
 }
 
 }  // namespace zmesh

@@ -45,4 +45,16 @@ void write_keypair(const keypair& pair, const std::string& path);
 // one-line reason when it is missing, readable by group or others, or not a key.
 std::string read_secret_key(const std::string& path);
 
+// The mesh secret signs beacons (options::mesh_secret): one line of at least 16 characters,
+// shared by every member, in a file of mode 0600.
+//
+// Writes 32 random bytes, hex-encoded, to `path` (mode 0600, refused when it exists).
+// Throws std::runtime_error with a one-line reason.
+void write_mesh_secret(const std::string& path);
+
+// Returns: the mesh secret in the file at `path` (its first line, without surrounding blanks).
+// Throws std::runtime_error with a one-line reason when the file is missing, readable by group
+// or others, or the secret is shorter than 16 characters.
+std::string read_mesh_secret(const std::string& path);
+
 }  // namespace zmesh

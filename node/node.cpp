@@ -7,6 +7,7 @@
 #include "keys.hpp"
 #include "workers.hpp"
 #include "pipe.hpp"
+#include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/event.hpp"
 #include "protocol/msgpack_io.hpp"
@@ -50,6 +51,8 @@ std::string validate(const options& o) {
     if (o.peer_queue < 0) return "peer queue must be >= 0";
     if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
         return "max rpc size must be 1 B..256 MiB";
+    if (!o.mesh_secret.empty() && o.mesh_secret.size() < protocol::min_mesh_secret_size)
+        return "mesh secret must be at least 16 bytes";
     if (o.secret_key.empty()) {
         if (!o.allowed_keys.empty() || !o.allow_dir.empty())
             return "allowed keys need a secret key of this node's own";
@@ -62,6 +65,7 @@ std::string validate(const options& o) {
             return "a secured node needs allowed keys or an allow directory";
         // A seed is only an endpoint: without its key there is nothing to authenticate.
         if (!o.seeds.empty()) return "seeds are not supported in a secured mesh yet";
+        if (o.mesh_secret.empty()) return "a secured mesh needs a mesh secret to sign its beacons";
     }
     return {};
 }

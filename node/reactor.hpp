@@ -9,6 +9,7 @@
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
+#include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
 
@@ -32,6 +33,13 @@ using discovery::clock;
 
 // Batches keep one busy socket from starving the others and the timers.
 inline constexpr int max_batch = 256;
+
+// Returns: the system clock in µs since the Unix epoch (event and beacon timestamps).
+inline std::uint64_t unix_now_us() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
 
 inline std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
     return {static_cast<const std::uint8_t*>(m.data()), m.size()};
@@ -210,6 +218,19 @@ private:
     // Returns: true when the connection `frame` came on holds the key of the id it claims.
     bool key_matches(const zmq::message_t& routing_id, zmq::message_t& frame);
     void reload_allowlist(clock::time_point now);
+    // Returns: true when `b` may be used: no mesh secret, or signed, authentic and fresh.
+    bool beacon_authentic(const protocol::beacon& b, std::span<const std::uint8_t> datagram,
+                          clock::time_point now);
+    // A signed beacon older than this (by the receiver's clock) is a replay.
+    static constexpr milliseconds max_beacon_skew{30000};
+    // The same datagram arrives once per interface it was sent on: a copy is accepted only
+    // this soon after the first, so a captured beacon cannot keep a dead node alive.
+    static constexpr milliseconds beacon_copy_window{1000};
+    struct beacon_time {
+        std::uint64_t sent_us = 0;    // newest signed beacon from this id
+        clock::time_point first_seen;
+    };
+    std::unordered_map<node_id, beacon_time> beacon_times_;
     void warn_once(const std::string& what, log_level level, const std::string& text);
     std::optional<allowlist> allow_;
     std::string public_key_, secret_key_;                      // Z85

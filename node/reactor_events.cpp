@@ -17,12 +17,6 @@ namespace {
 // Bounds per-topic state: past it a sender's table restarts (its next events count no gap).
 constexpr std::size_t max_topics_tracked = 65536;
 
-std::uint64_t system_now_us() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
-
 }  // namespace
 
 bool reactor::receiving() const {
@@ -36,7 +30,7 @@ void reactor::on_publish(zmq::message_t& topic, zmq::message_t& body) {
     const std::string topic_str = topic.to_string();
     if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(topic_str))
         topic_seq_.clear();   // subscribers see seq restart at 1: not counted as a gap
-    const protocol::event_header h{id_, ++topic_seq_[topic_str], system_now_us()};
+    const protocol::event_header h{id_, ++topic_seq_[topic_str], unix_now_us()};
     const auto frame = std::span<std::uint8_t>(body.data<std::uint8_t>(), body.size());
     protocol::write_event_header(h, frame.first<protocol::event_header_size>());
     if (!prefixes_.empty()) deliver_local(topic_str, h, frame.subspan(protocol::event_header_size));

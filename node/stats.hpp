@@ -13,6 +13,8 @@ struct node_stats {
     std::uint64_t beacons_received = 0;      // valid, from others on our mesh
     std::uint64_t beacons_invalid = 0;       // garbage, truncated, oversized, bad version
     std::uint64_t beacons_foreign_mesh = 0;  // valid, other mesh id: ignored
+    std::uint64_t beacons_unauthenticated = 0;   // unsigned or forged, with a mesh secret
+    std::uint64_t beacons_replayed = 0;      // signed but older than the last, or stale
     // Handshake and control frames (ROUTER)
     std::uint64_t hellos_foreign_mesh = 0;   // HELLO from another mesh: ignored
     std::uint64_t frames_invalid = 0;        // malformed control frames

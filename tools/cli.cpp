@@ -32,6 +32,7 @@ void add_node_flags(po::options_description& desc) {
         ("hwm", po::value<int>()->default_value(d.send_hwm), "events queued per peer, each way, before dropping")
         ("key", po::value<std::string>(), "secret key file (zmesh keygen): a secured mesh, CURVE on every connection")
         ("allow", po::value<std::string>(), "directory of members' *.pub keys, re-read when it changes (with --key)")
+        ("mesh-secret", po::value<std::string>(), "file holding the secret shared by members: beacons are signed (needed with --key)")
         ("log-level", po::value<std::string>()->default_value("info"), "error, warn, info or debug");
     // clang-format on
 }
@@ -69,9 +70,11 @@ options node_options(const po::variables_map& vm) {
     if (!level) throw std::invalid_argument("--log-level must be error, warn, info or debug");
     o.log = *level;
     if (vm.count("key")) o.secret_key = read_secret_key(vm["key"].as<std::string>());
+    if (vm.count("mesh-secret")) o.mesh_secret = read_mesh_secret(vm["mesh-secret"].as<std::string>());
     if (vm.count("allow")) o.allow_dir = vm["allow"].as<std::string>();
     if (o.secret_key.empty() && !o.allow_dir.empty()) throw std::invalid_argument("--allow needs --key");
     if (!o.secret_key.empty() && o.allow_dir.empty()) throw std::invalid_argument("--key needs --allow DIR");
+    if (!o.secret_key.empty() && o.mesh_secret.empty()) throw std::invalid_argument("--key needs --mesh-secret FILE");
     if (auto error = validate(o); !error.empty() && !(o.name.empty() && error.starts_with("name")))
         throw std::invalid_argument(error);
     return o;
@@ -136,6 +139,8 @@ nlohmann::json to_json(const node_stats& s) {
             {"beacons_received", s.beacons_received},
             {"beacons_invalid", s.beacons_invalid},
             {"beacons_foreign_mesh", s.beacons_foreign_mesh},
+            {"beacons_unauthenticated", s.beacons_unauthenticated},
+            {"beacons_replayed", s.beacons_replayed},
             {"hellos_foreign_mesh", s.hellos_foreign_mesh},
             {"frames_invalid", s.frames_invalid},
             {"frames_bad_version", s.frames_bad_version},

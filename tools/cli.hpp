@@ -17,12 +17,13 @@ namespace zmesh::cli {
 namespace po = boost::program_options;
 
 // Adds --name --mesh --beacon-port --beacon-interval --interface --advertise --seed --bind
-// --pub-port --router-port --heartbeat --evasive --expire --hwm --key --allow --log-level
-// to `desc`.
+// --pub-port --router-port --heartbeat --evasive --expire --hwm --key --allow --mesh-secret
+// --log-level to `desc`.
 void add_node_flags(po::options_description& desc);
 
 // Returns: options from the parsed flags. Throws std::invalid_argument on a bad value, and
-// std::runtime_error for a secret key file that is missing, open to others or not a key.
+// std::runtime_error for a secret key or mesh secret file that is missing, open to others or
+// not a key.
 options node_options(const po::variables_map& vm);
 
 // Parses argv against `desc` (and `positional`, when given). Returns: the map, or exits:

@@ -215,16 +215,24 @@ int call(int argc, char** argv) {
     }
 }
 
-// keygen --out DIR/NAME: writes NAME.key (secret, 0600) and NAME.pub into DIR.
+// keygen --out DIR/NAME: writes NAME.key (secret, 0600) and NAME.pub into DIR;
+// keygen --mesh-secret FILE: writes a fresh mesh secret (0600). Either or both.
 int keygen(int argc, char** argv) {
     cli::po::options_description desc("zmesh keygen options");
-    desc.add_options()("out", cli::po::value<std::string>()->required(),
-                       "DIR/NAME: writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub");
-    const auto vm = cli::parse(argc, argv, desc, "zmesh keygen --out DIR/NAME");
-    const auto path = vm["out"].as<std::string>();
-    const auto pair = generate_keypair();
-    write_keypair(pair, path);
-    std::printf("%s\n", pair.public_key.c_str());   // the public key, to share
+    desc.add_options()("out", cli::po::value<std::string>(),
+                       "DIR/NAME: writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub")(
+        "mesh-secret", cli::po::value<std::string>(),
+        "FILE: writes a new mesh secret (mode 0600), to share with every member");
+    const auto vm = cli::parse(argc, argv, desc,
+                               "zmesh keygen --out DIR/NAME | --mesh-secret FILE");
+    if (!vm.count("out") && !vm.count("mesh-secret"))
+        throw std::invalid_argument("give --out DIR/NAME, --mesh-secret FILE or both");
+    if (vm.count("mesh-secret")) write_mesh_secret(vm["mesh-secret"].as<std::string>());
+    if (vm.count("out")) {
+        const auto pair = generate_keypair();
+        write_keypair(pair, vm["out"].as<std::string>());
+        std::printf("%s\n", pair.public_key.c_str());   // the public key, to share
+    }
     return 0;
 }
 

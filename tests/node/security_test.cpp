@@ -28,6 +28,7 @@ public:   // wire_of_one_event drives the fixture too
         auto o = make_options(name);
         o.secret_key = own.secret_key;
         o.allowed_keys = std::move(allowed);
+        o.mesh_secret = "secret shared by every member";
         return o;
     }
     using node_fixture::make_options;
@@ -109,10 +110,10 @@ TEST_F(security, plain_node_and_secured_node_never_meet_and_both_say_why) {
     po.log = log_level::info;
     po.log_to = plain_log.sink();
     auto& plain = start(po);
-    // The secured node will not dial a node without an allowed key; the plain node dials,
-    // and its handshake fails (NULL against CURVE: libzmq refuses before asking ZAP).
-    EXPECT_TRUE(wait_until([&] { return a.stats().peers_not_allowed > 0; }, 10s));
-    EXPECT_TRUE(wait_until([&] { return secured_log.has("no allowed key"); }, 5s));
+    // The secured node drops the plain node's unsigned beacons; the plain node dials, and
+    // its handshake fails (NULL against CURVE: libzmq refuses before asking ZAP).
+    EXPECT_TRUE(wait_until([&] { return a.stats().beacons_unauthenticated > 0; }, 10s));
+    EXPECT_TRUE(wait_until([&] { return secured_log.has("unsigned beacon claiming to be plain"); }, 5s));
     EXPECT_TRUE(wait_until([&] { return plain_log.has("one side is secured and the other not"); }, 10s));
     EXPECT_FALSE(wait_until([&] { return joined(a, "plain") || joined(plain, "alpha"); }, 1s));
     for (auto& n : nodes_) n->stop();   // before the logs go away
@@ -190,6 +191,13 @@ TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     o = secured("x", alpha_, {beta_.public_key});
     o.secret_key = "short";
     EXPECT_THROW(node{o}, std::invalid_argument);
+    o = secured("x", alpha_, {beta_.public_key});
+    o.mesh_secret.clear();
+    EXPECT_THROW(node{o}, std::invalid_argument);   // beacons could not be signed
+    o.mesh_secret = "fifteen bytes!!";
+    EXPECT_THROW(node{o}, std::invalid_argument);   // too short to be a secret
+    o.mesh_secret += "?";
+    EXPECT_NO_THROW(node{o});
 }
 
 TEST(keys, files_round_trip_and_an_open_secret_is_refused) {

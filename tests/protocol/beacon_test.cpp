@@ -108,9 +108,9 @@ TEST(beacon_decode, accepts_hand_crafted_baseline) {
     EXPECT_EQ(r->router_port, 5002);
 }
 
-TEST(beacon_decode, ignores_flags) {
+TEST(beacon_decode, ignores_unknown_flags) {
     bytes d = encode_beacon(sample());
-    d[5] = 0xff;
+    d[5] = static_cast<std::uint8_t>(~beacon_flag_signed);
     EXPECT_TRUE(decode_beacon(d));
 }
 

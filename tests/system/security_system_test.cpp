@@ -20,9 +20,13 @@ protected:
     fs::path allow_ = dir_ / "allow";   // the members' public keys
     fs::path keys_ = dir_ / "keys";     // everyone's secret keys
 
+    fs::path mesh_secret_ = keys_ / "mesh.secret";   // shared by every member (and the stranger)
+
     void SetUp() override {
         fs::create_directories(allow_);
         fs::create_directories(keys_);
+        process p(tool("zmesh"), {"keygen", "--mesh-secret", mesh_secret_.string()});
+        ASSERT_EQ(p.wait(10s), std::optional<int>(0)) << p.err();
     }
     void TearDown() override { fs::remove_all(dir_); }
 
@@ -35,7 +39,8 @@ protected:
         if (member) fs::copy_file(keys_ / (name + ".pub"), allow_ / (name + ".pub"));
     }
     std::vector<std::string> secured(const std::string& name) const {
-        return {"--key", (keys_ / (name + ".key")).string(), "--allow", allow_.string()};
+        return {"--key", (keys_ / (name + ".key")).string(), "--allow", allow_.string(),
+                "--mesh-secret", mesh_secret_.string()};
     }
     process& spawn_tool(std::vector<std::string> args) {
         procs_.push_back(std::make_unique<process>(tool("zmesh"), args));
@@ -87,12 +92,38 @@ TEST_F(security_system, open_or_missing_secret_key_stops_a_tool_with_one_line) {
     ::chmod((keys_ / "alpha.key").c_str(), 0644);
     for (const auto& key : {keys_ / "alpha.key", keys_ / "missing.key"}) {
         process p(tool("zmesh-node"), {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_),
-                                        "--key", key.string(), "--allow", allow_.string()});
+                                        "--key", key.string(), "--allow", allow_.string(),
+                                        "--mesh-secret", mesh_secret_.string()});
         ASSERT_EQ(p.wait(10s), std::optional<int>(1)) << p.err();
         const auto err = p.err();
         EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
         EXPECT_NE(err.find(key.filename().string()), std::string::npos) << err;
     }
+}
+
+TEST_F(security_system, mesh_secret_is_private_long_enough_and_required_with_a_key) {
+    struct stat st {};
+    ASSERT_EQ(::stat(mesh_secret_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(fs::file_size(mesh_secret_), 65u);   // 32 random bytes in hex, and a newline
+    keygen("alpha", true);
+    const auto node_with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_),
+                                          "--key", (keys_ / "alpha.key").string(), "--allow", allow_.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        process p(tool("zmesh-node"), args);
+        EXPECT_EQ(p.wait(10s), std::optional<int>(1)) << p.err();
+        const auto err = p.err();
+        EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+        return err;
+    };
+    EXPECT_NE(node_with({}).find("--mesh-secret"), std::string::npos);
+    const auto weak = keys_ / "weak.secret";
+    { std::ofstream(weak) << "too short\n"; }
+    ::chmod(weak.c_str(), 0600);
+    EXPECT_NE(node_with({"--mesh-secret", weak.string()}).find("shorter than 16"), std::string::npos);
+    ::chmod(mesh_secret_.c_str(), 0640);
+    EXPECT_NE(node_with({"--mesh-secret", mesh_secret_.string()}).find("chmod 600"), std::string::npos);
 }
 
 }  // namespace
