@@ -56,6 +56,20 @@ TEST(bench, pubsub_fan_out_reports_rates_for_both_sides_and_nothing_lost) {
     EXPECT_EQ(r["raw"].value("lost", 1), 0);
 }
 
+TEST(bench, pubsub_secure_reports_encrypted_rates_and_their_cost) {
+    const auto r = run_bench({"pubsub", "--count", "2000", "--subscribers", "2", "--secure"});
+    EXPECT_EQ(r["params"].value("secure", false), true);
+    expect_metric(r, "events_per_s");
+    expect_metric(r, "secure_events_per_s");
+    for (const char* side : {"zmesh", "raw"}) {
+        EXPECT_GT(r[side].value("encrypted_vs_plain", 0.0), 0.0) << side << ": " << r.dump();
+        EXPECT_EQ(r[side].value("lost", 1), 0) << side;
+    }
+    // Without --secure there is no encrypted figure.
+    const auto plain = run_bench({"pubsub", "--count", "500"});
+    EXPECT_FALSE(plain["metrics"].contains("secure_events_per_s")) << plain.dump();
+}
+
 TEST(bench, rpc_reports_latency_percentiles_and_pipelined_rate) {
     const auto r = run_bench({"rpc", "--count", "300", "--pipelined", "3000", "--window", "10"});
     EXPECT_EQ(r.value("bench", ""), "rpc");

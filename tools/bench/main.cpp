@@ -4,7 +4,7 @@
 // program again, with a hidden "_role NAME"), runs the libzmq baseline of the same shape
 // right after, and prints both with their ratio — a table, or one JSON object with --json.
 //
-//   zmesh-bench pubsub    [--size 64] [--count 1000000] [--subscribers 1]
+//   zmesh-bench pubsub    [--size 64] [--count 1000000] [--subscribers 1] [--secure]
 //   zmesh-bench rpc       [--size 64] [--count 20000] [--pipelined 200000] [--window 100]
 //   zmesh-bench discovery [--nodes 32]
 //   zmesh-bench codec     [--size 64] [--count 5000000]
@@ -54,6 +54,7 @@ po::options_description flags() {
         ("size", po::value<std::size_t>()->default_value(64), "payload bytes")
         ("count", po::value<std::uint64_t>(), "events (pubsub), sequential calls (rpc), operations (codec)")
         ("subscribers", po::value<std::size_t>()->default_value(1), "pubsub: subscriber processes")
+        ("secure", po::bool_switch(), "pubsub: also run both sides encrypted (zmesh secured, raw CURVE) with throwaway keys")
         ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
         ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes");
@@ -64,6 +65,7 @@ po::options_description flags() {
         ("mesh", po::value<std::string>(), "")
         ("beacon-port", po::value<std::uint16_t>(), "")
         ("endpoint", po::value<std::string>(), "")
+        ("key-dir", po::value<std::string>(), "")
         ("name", po::value<std::string>(), "");
     // clang-format on
     d.add(hidden);

@@ -5,11 +5,13 @@
 // libzmq: PUB -> SUB, [topic][payload], the same HWMs.
 #include "bench.hpp"
 #include "node/node.hpp"
+#include "secure.hpp"
 
 #include <zmq.hpp>
 
 #include <atomic>
 #include <climits>
+#include <optional>
 #include <thread>
 
 namespace zmesh::bench {
@@ -17,6 +19,10 @@ namespace {
 
 const std::string topic = "bench.t";
 const std::string prefix = "bench.";
+
+// A peer of a secured run is given --key-dir and its key's --name (see measure()).
+bool secured(const settings& s) { return s.vm.count("key-dir") > 0; }
+std::string key_dir_of(const settings& s) { return s.get<std::string>("key-dir"); }
 
 // Every event of the run fits in every queue on its way: a lost event is a failure.
 int hwm_for(std::uint64_t count) {
@@ -60,6 +66,7 @@ int zmesh_pub(const settings& s) {
     o.send_hwm = hwm_for(count);
     o.publish_queue = std::max<std::size_t>(o.publish_queue, count);
     o.max_event_size = s.get<std::size_t>("size") + 16;
+    if (secured(s)) secure_node(o, key_dir_of(s), "pub");
     node n(o);
     n.start();
     const auto deadline = s.deadline();
@@ -93,6 +100,7 @@ int zmesh_sub(const settings& s) {
     o.receive_hwm = hwm_for(count);
     o.receive_queue = std::max<std::size_t>(o.receive_queue, count);
     o.max_event_size = s.get<std::size_t>("size") + 16;
+    if (secured(s)) secure_node(o, key_dir_of(s), s.get<std::string>("name"));
     // Before the node: its callbacks use these until it is gone.
     receive_log log;
     std::atomic<std::uint64_t> suspected{0};   // the flooding publisher seen evasive or left
@@ -121,6 +129,7 @@ int raw_pub(const settings& s) {
     pub.set(zmq::sockopt::sndhwm, hwm_for(count));
     pub.set(zmq::sockopt::xpub_verbose, 1);
     pub.set(zmq::sockopt::linger, 0);
+    if (secured(s)) secure_raw_server(pub, key_dir_of(s), "pub");
     pub.bind("tcp://127.0.0.1:*");
     say("ready " + pub.get(zmq::sockopt::last_endpoint));
     const auto deadline = s.deadline();
@@ -152,6 +161,7 @@ int raw_sub(const settings& s) {
     sub.set(zmq::sockopt::rcvhwm, hwm_for(count));
     sub.set(zmq::sockopt::linger, 0);
     sub.set(zmq::sockopt::subscribe, prefix);
+    if (secured(s)) secure_raw_client(sub, key_dir_of(s), s.get<std::string>("name"), "pub");
     sub.connect(s.get<std::string>("endpoint"));
     receive_log log;
     const auto deadline = s.deadline();
@@ -208,6 +218,30 @@ run_figures collect(std::vector<std::unique_ptr<child>>& all, std::uint64_t coun
     return f;
 }
 
+// Runs one publisher and the subscribers of `side` ("zmesh" or "raw") as processes, encrypted
+// with the keys in `keys` when given. Returns: their figures.
+run_figures measure(const settings& s, const std::string& side, const std::vector<std::string>& shape,
+                    const key_dir* keys) {
+    const auto count = s.get<std::uint64_t>("count");
+    const auto key_args = [keys](const std::string& name) {
+        return keys ? std::vector<std::string>{"--key-dir", keys->path(), "--name", name}
+                    : std::vector<std::string>{};
+    };
+    std::vector<std::unique_ptr<child>> all;
+    all.push_back(std::make_unique<child>(args_with(args_with(s.peer_args(side + "-pub"), shape), key_args("pub"))));
+    std::vector<std::string> endpoint;   // raw subscribers are told where the PUB is
+    if (side == "raw") endpoint = {"--endpoint", all.front()->expect("ready", s.deadline(), "raw publisher")};
+    for (std::size_t k = 0; k < s.get<std::size_t>("subscribers"); ++k) {
+        const auto args = args_with(args_with(s.peer_args(side + "-sub"), shape), endpoint);
+        all.push_back(std::make_unique<child>(args_with(args, key_args("sub-" + std::to_string(k)))));
+    }
+    return collect(all, count, s);
+}
+
+std::string rate_text(const run_figures& f) {
+    return std::to_string(static_cast<std::uint64_t>(f.events_per_s));
+}
+
 }  // namespace
 
 roles pubsub_roles() {
@@ -218,27 +252,23 @@ int run_pubsub(const settings& s) {
     const auto count = s.get<std::uint64_t>("count");
     const auto size = s.get<std::size_t>("size");
     const auto subscribers = s.get<std::size_t>("subscribers");
+    const bool secure = s.get<bool>("secure");
     const std::vector<std::string> shape = {"--count", std::to_string(count), "--size",
                                             std::to_string(size), "--subscribers",
                                             std::to_string(subscribers)};
-    report r("pubsub", {{"size", size}, {"count", count}, {"subscribers", subscribers}});
+    std::optional<key_dir> keys;
+    if (secure) {
+        std::vector<std::string> names = {"pub"};
+        for (std::size_t k = 0; k < subscribers; ++k) names.push_back("sub-" + std::to_string(k));
+        keys.emplace(names);
+    }
+    report r("pubsub", {{"size", size}, {"count", count}, {"subscribers", subscribers}, {"secure", secure}});
     auto& rate = r.at("events_per_s", "events/s");
     auto& deliveries = r.at("deliveries_per_s", "deliveries/s (all subs)");
     std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0, suspected = 0;
     for (int run = 1; run <= s.runs; ++run) {
-        std::vector<std::unique_ptr<child>> all;
-        all.push_back(std::make_unique<child>(args_with(s.peer_args("zmesh-pub"), shape)));
-        for (std::size_t k = 0; k < subscribers; ++k)
-            all.push_back(std::make_unique<child>(args_with(s.peer_args("zmesh-sub"), shape)));
-        const auto z = collect(all, count, s);
-
-        all.push_back(std::make_unique<child>(args_with(s.peer_args("raw-pub"), shape)));
-        const auto endpoint = all.front()->expect("ready", s.deadline(), "raw publisher");
-        for (std::size_t k = 0; k < subscribers; ++k)
-            all.push_back(std::make_unique<child>(
-                args_with(s.peer_args("raw-sub"), args_with(shape, {"--endpoint", endpoint}))));
-        const auto raw = collect(all, count, s);
-
+        const auto z = measure(s, "zmesh", shape, nullptr);
+        const auto raw = measure(s, "raw", shape, nullptr);
         rate.zmesh.push_back(z.events_per_s);
         rate.raw.push_back(raw.events_per_s);
         deliveries.zmesh.push_back(z.deliveries_per_s);
@@ -247,13 +277,32 @@ int run_pubsub(const settings& s) {
         lost_raw += raw.lost;
         retries += z.retries;
         suspected += z.suspected;
-        progress("pubsub run " + std::to_string(run) + "/" + std::to_string(s.runs) + ": zmesh " +
-                 std::to_string(static_cast<std::uint64_t>(z.events_per_s)) + " events/s, raw " +
-                 std::to_string(static_cast<std::uint64_t>(raw.events_per_s)) + " msg/s");
+        std::string line = "pubsub run " + std::to_string(run) + "/" + std::to_string(s.runs) +
+                           ": zmesh " + rate_text(z) + " events/s, raw " + rate_text(raw) + " msg/s";
+        if (keys) {
+            // Encrypted: zmesh secured (CURVE, ZAP, signed beacons) against raw CURVE PUB/SUB.
+            const auto zs = measure(s, "zmesh", shape, &*keys);
+            const auto rs = measure(s, "raw", shape, &*keys);
+            auto& secured_rate = r.at("secure_events_per_s", "events/s, encrypted");
+            secured_rate.zmesh.push_back(zs.events_per_s);
+            secured_rate.raw.push_back(rs.events_per_s);
+            lost_zmesh += zs.lost;
+            lost_raw += rs.lost;
+            suspected += zs.suspected;
+            line += "; encrypted: zmesh " + rate_text(zs) + ", raw " + rate_text(rs);
+        }
+        progress(line);
     }
     r.extra("zmesh") = {{"lost", lost_zmesh}, {"publish_retries", retries},
                         {"publisher_suspected", suspected}};
     r.extra("raw") = {{"lost", lost_raw}};
+    if (keys) {
+        // What encryption costs each side: encrypted rate over plain rate, medians.
+        const auto& enc = r.at("secure_events_per_s", "events/s, encrypted");
+        const auto share = [](double a, double b) { return b != 0 ? a / b : 0.0; };
+        r.extra("zmesh")["encrypted_vs_plain"] = share(median(enc.zmesh), median(rate.zmesh));
+        r.extra("raw")["encrypted_vs_plain"] = share(median(enc.raw), median(rate.raw));
+    }
     r.print(s.json);
     if (lost_zmesh + lost_raw == 0) return 0;
     progress("error: events were lost (zmesh " + std::to_string(lost_zmesh) + ", raw " +
