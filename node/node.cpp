@@ -56,6 +56,9 @@ std::string validate(const options& o) {
     if (o.secret_key.empty()) {
         if (!o.allowed_keys.empty() || !o.allow_dir.empty())
             return "allowed keys need a secret key of this node's own";
+        // Without CURVE a HELLO or a PEERS entry would still let anyone in: signed beacons
+        // alone would promise what they cannot keep.
+        if (!o.mesh_secret.empty()) return "a mesh secret needs a secret key (a secured mesh)";
     } else {
         if (!zmq_has("curve")) return "this libzmq has no CURVE support";
         if (!decode_key(o.secret_key)) return "secret key is not a Z85 CURVE key (40 characters)";

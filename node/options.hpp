@@ -60,7 +60,7 @@ struct options {
     std::string allow_dir;                   // and/or a directory of *.pub, re-read on change
     std::string mesh_secret;                 // >= 16 bytes shared by the members: beacons are
                                              // signed with it, and others dropped (required
-                                             // when secured; read_mesh_secret)
+                                             // when secured, refused when not; read_mesh_secret)
 
     milliseconds stats_poll{0};        // ask members for their counters this often (0: never)
     bool observer = false;             // a passive watcher (the monitor): not a mesh member

@@ -75,6 +75,7 @@ options node_options(const po::variables_map& vm) {
     if (o.secret_key.empty() && !o.allow_dir.empty()) throw std::invalid_argument("--allow needs --key");
     if (!o.secret_key.empty() && o.allow_dir.empty()) throw std::invalid_argument("--key needs --allow DIR");
     if (!o.secret_key.empty() && o.mesh_secret.empty()) throw std::invalid_argument("--key needs --mesh-secret FILE");
+    if (o.secret_key.empty() && !o.mesh_secret.empty()) throw std::invalid_argument("--mesh-secret needs --key");
     if (auto error = validate(o); !error.empty() && !(o.name.empty() && error.starts_with("name")))
         throw std::invalid_argument(error);
     return o;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-// beacon authentication: with a mesh secret a node is found only through beacons signed with
-// it; unsigned, forged and replayed beacons are dropped and counted, never dialled.
+// beacon authentication: a secured node is found only through beacons signed with the mesh
+// secret; unsigned, forged and replayed beacons are dropped and counted, never dialled —
+// even when they claim the id of an allowed key.
 #include "node_fixture.hpp"
 
 #include "discovery/beacon_socket.hpp"
+#include "node/keys.hpp"
 #include "protocol/beacon.hpp"
 
 #include <chrono>
@@ -27,16 +29,22 @@ std::uint64_t now_us() {
 
 class beacon_auth : public node_fixture {
 protected:
-    options signed_options(const std::string& name, const std::string& secret = mesh_secret) {
+    // Every key is allowed: only the beacon check stands between a node and being dialled.
+    keypair alpha_ = generate_keypair(), beta_ = generate_keypair(), gamma_ = generate_keypair(),
+            other_ = generate_keypair();
+
+    options secured(const std::string& name, const keypair& own, const std::string& secret = mesh_secret) {
         auto o = make_options(name);
+        o.secret_key = own.secret_key;
+        o.allowed_keys = {alpha_.public_key, beta_.public_key, gamma_.public_key, other_.public_key};
         o.mesh_secret = secret;
         return o;
     }
-    // A beacon from a node that does not exist: a peer named "ghost" appears if it is taken.
-    protocol::beacon ghost() const {
+    // A beacon in the name of `owner` (not running): a peer named "ghost" appears if it is taken.
+    protocol::beacon ghost(const keypair& owner) const {
         protocol::beacon b;
         b.mesh = mesh_;
-        b.id = protocol::node_id::random();
+        b.id = id_of_key(*decode_key(owner.public_key));
         b.name = "ghost";
         b.host = "127.0.0.1";
         b.pub_port = free_port();
@@ -52,23 +60,22 @@ protected:
 };
 
 TEST_F(beacon_auth, members_with_the_secret_meet_and_others_are_not_dialled) {
-    auto& a = start(signed_options("a"));
-    auto& b = start(signed_options("b"));
-    auto& plain = start(make_options("plain"));
-    auto& other = start(signed_options("other", "a different secret, same length"));
+    auto& a = start(secured("a", alpha_));
+    auto& b = start(secured("b", beta_));
+    start(make_options("plain"));
+    // An allowed key, but another mesh secret: neither side takes the other's beacons.
+    auto& other = start(secured("other", other_, "a different secret, same length"));
     ASSERT_TRUE(wait_until([&] { return joined_names(a) == names{"b"} && joined_names(b) == names{"a"}; }, 10s));
-    // The plain node and the one with another secret beacon all along; a drops them all.
     EXPECT_TRUE(wait_until([&] { return a.stats().beacons_unauthenticated >= 2; }, 5s));
-    EXPECT_FALSE(knows(a, "plain"));
+    EXPECT_TRUE(wait_until([&] { return other.stats().beacons_unauthenticated >= 2; }, 5s));
     EXPECT_FALSE(knows(a, "other"));
-    EXPECT_TRUE(wait_until([&] { return plain.stats().beacons_received > 0; }, 5s))
-        << "the plain node does not check: it takes signed beacons too";
-    (void)other;
+    EXPECT_FALSE(knows(a, "plain"));
+    EXPECT_FALSE(knows(other, "a"));
 }
 
 TEST_F(beacon_auth, forged_and_unsigned_beacons_are_counted_and_ignored) {
-    auto& a = start(signed_options("a"));
-    const auto g = ghost();
+    auto& a = start(secured("a", alpha_));
+    const auto g = ghost(beta_);
     auto forged = protocol::encode_signed_beacon(g, now_us(), as_bytes(std::string("a guessed secret!!")));
     auto unsigned_one = protocol::encode_beacon(g);
     auto tampered = protocol::encode_signed_beacon(g, now_us(), as_bytes(mesh_secret));
@@ -84,8 +91,8 @@ TEST_F(beacon_auth, forged_and_unsigned_beacons_are_counted_and_ignored) {
 }
 
 TEST_F(beacon_auth, replayed_beacons_are_counted_and_ignored) {
-    auto& a = start(signed_options("a"));
-    const auto g = ghost();
+    auto& a = start(secured("a", alpha_));
+    const auto g = ghost(beta_);
     const auto t = now_us();
     const auto first = protocol::encode_signed_beacon(g, t, as_bytes(mesh_secret));
     sender_.send(first);
@@ -93,11 +100,11 @@ TEST_F(beacon_auth, replayed_beacons_are_counted_and_ignored) {
     // An older beacon of the same node, captured earlier and sent now.
     sender_.send(protocol::encode_signed_beacon(g, t - 1000, as_bytes(mesh_secret)));
     EXPECT_TRUE(wait_until([&] { return a.stats().beacons_replayed == 1; }, 5s));
-    // A beacon from far in the past (or future) for a node never seen.
-    auto stranger = ghost();
-    stranger.name = "stale";
-    sender_.send(protocol::encode_signed_beacon(stranger, t - 120'000'000, as_bytes(mesh_secret)));
-    sender_.send(protocol::encode_signed_beacon(stranger, t + 120'000'000, as_bytes(mesh_secret)));
+    // Beacons from far in the past and the future, for a node never seen.
+    auto stale = ghost(gamma_);
+    stale.name = "stale";
+    sender_.send(protocol::encode_signed_beacon(stale, t - 120'000'000, as_bytes(mesh_secret)));
+    sender_.send(protocol::encode_signed_beacon(stale, t + 120'000'000, as_bytes(mesh_secret)));
     EXPECT_TRUE(wait_until([&] { return a.stats().beacons_replayed == 3; }, 5s));
     // The newest beacon again, once its copies could no longer be on their way.
     EXPECT_TRUE(wait_until([&] {

@@ -198,6 +198,9 @@ TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     EXPECT_THROW(node{o}, std::invalid_argument);   // too short to be a secret
     o.mesh_secret += "?";
     EXPECT_NO_THROW(node{o});
+    o = make_options("x");
+    o.mesh_secret = "sixteen bytes or more";
+    EXPECT_THROW(node{o}, std::invalid_argument);   // signed beacons alone keep nobody out
 }
 
 TEST(keys, files_round_trip_and_an_open_secret_is_refused) {
