@@ -49,6 +49,7 @@ std::string validate(const options& o) {
     if (o.rpc_workers == 0 || o.rpc_workers > 1024) return "rpc workers must be 1..1024";
     if (o.rpc_queue == 0) return "rpc queue must be >= 1";
     if (o.peer_queue < 0) return "peer queue must be >= 0";
+    if (o.max_peers == 0 || o.max_peers > 65536) return "max peers must be 1..65536";
     if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
         return "max rpc size must be 1 B..256 MiB";
     if (!o.mesh_secret.empty() && o.mesh_secret.size() < protocol::min_mesh_secret_size)

@@ -28,6 +28,8 @@ struct options {
     std::string advertise;             // host peers should dial; "" = as they saw us
     std::vector<std::string> seeds;    // "tcp://host:port" ROUTER endpoints to ask for the mesh
     milliseconds seed_interval{1000};  // how often seeds are (re)contacted
+    std::size_t max_peers = 1024;      // peers (members and observers) in the table at once;
+                                       // past it new ones are not dialled (peers_refused)
 
     // Sockets
     std::string bind = "*";            // host the PUB and ROUTER bind on

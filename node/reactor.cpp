@@ -85,6 +85,11 @@ reactor::reactor(setup s)
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);
     sub_.set(zmq::sockopt::rcvhwm, opts_.receive_hwm);
+    // A frame far over what could be a valid event is refused by libzmq before it is
+    // allocated: it drops that connection (sub_disconnects) and reconnects. Events between
+    // max_event_size and this are read, dropped and counted as events_oversized.
+    sub_.set(zmq::sockopt::maxmsgsize,
+             static_cast<int64_t>(protocol::max_event_header_size + opts_.max_event_size));
     // The SUB connects to every peer's PUB, so its monitor sees every peer's connection drop
     // (kernel FIN/RST) with the endpoint it dialled: one monitor for the whole mesh.
     const std::string monitor_ep = unique_inproc("monitor");
@@ -251,6 +256,7 @@ void reactor::on_timers(clock::time_point now) {
         next_beacon_ = now + std::chrono::hours(1);
     }
     run_pending_disconnects(now);
+    revive_subs(now);
     expire_calls(now);
     if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
         poll_peer_stats();

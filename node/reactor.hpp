@@ -186,6 +186,12 @@ private:
     std::unordered_map<node_id, sender> senders_;                // peers whose events we take
     std::unordered_set<std::string> sub_ready_;                  // pub endpoints handshaken
     std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected
+    // libzmq ends a SUB connection for good after a protocol error (a frame over maxmsgsize)
+    // and retries at once only after a connection error: a drop with no retry this long after
+    // is the former, and the SUB dials that peer again.
+    static constexpr milliseconds sub_revive_after{300};   // well inside disconnect_grace
+    std::unordered_map<std::string, clock::time_point> sub_dropped_;   // pub endpoint -> when
+    void revive_subs(clock::time_point now);
     std::vector<event> batch_;                                   // reused per on_sub
 
     // RPC

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
-// reactor, discovery half: beacons, seeds, the HELLO handshake, heartbeats, the SUB monitor
-// and LEAVE. Every byte read here comes from the network: decode errors are counted, never
+// reactor, discovery half: seeds, the HELLO handshake, heartbeats, the SUB monitor and LEAVE
+// (beacons: reactor_beacons.cpp). Every byte read here comes from the network: decode errors are counted, never
 // thrown, never asserted.
 #include "reactor.hpp"
 
 #include "pipe.hpp"
-#include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
 
@@ -24,129 +23,7 @@ std::uint64_t now_us(clock::time_point t) {
         std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 
-bool is_wildcard(const std::string& host) { return host == "*" || host == "0.0.0.0"; }
-
 }  // namespace
-
-void reactor::open_beacon() {
-    auto choice = discovery::choose_interfaces(discovery::list_ipv4_interfaces(), opts_.interface);
-    if (auto* error = std::get_if<std::string>(&choice)) {
-        if (opts_.beacon_interval.count() > 0 || !opts_.interface.empty())
-            throw std::runtime_error(*error);
-        choice = discovery::interface_choice{{{"lo", "127.0.0.1", true, true, true}}, "fallback"};
-    }
-    const auto& chosen = std::get<discovery::interface_choice>(choice);
-    log(log_level::info, "beacon interfaces: " + chosen.why);
-
-    // The host others dial, in order of authority: what the user said, what we are bound to,
-    // else the LAN address we beacon on (so seeds on other hosts can dial it), else loopback.
-    if (!opts_.advertise.empty())
-        hello_host_ = opts_.advertise;
-    else if (!is_wildcard(opts_.bind))
-        hello_host_ = opts_.bind;
-    else {
-        hello_host_ = chosen.chosen.front().ip;
-        for (const auto& i : chosen.chosen)
-            if (!i.loopback) hello_host_ = i.ip;
-    }
-    // Beacon receivers dial the datagram's source unless we must be dialled elsewhere.
-    beacon_host_ = !opts_.advertise.empty() ? opts_.advertise
-                   : is_wildcard(opts_.bind) ? std::string()
-                                             : opts_.bind;
-
-    if (opts_.beacon_interval.count() <= 0) return;
-    try {
-        beacon_ = std::make_unique<discovery::beacon_socket>(opts_.beacon_port, chosen.chosen);
-    } catch (const std::system_error& e) {
-        throw std::runtime_error(std::string("cannot open beacon: ") + e.what());
-    }
-}
-
-void reactor::send_beacon() {
-    if (opts_.observer) return;   // a watcher listens; it is not a member to be found
-    protocol::beacon b;
-    b.mesh = opts_.mesh;
-    b.id = id_;
-    b.name = opts_.name;
-    b.host = beacon_host_;
-    b.pub_port = protocol::parse_tcp_endpoint(self_pub_)->port;
-    b.router_port = protocol::parse_tcp_endpoint(self_router_)->port;
-    if (!opts_.mesh_secret.empty()) {
-        // Signed anew each time: the timestamp is what makes a replay detectable.
-        const auto secret = std::span(reinterpret_cast<const std::uint8_t*>(opts_.mesh_secret.data()),
-                                      opts_.mesh_secret.size());
-        beacon_bytes_ = protocol::encode_signed_beacon(b, unix_now_us(), secret);
-    } else if (beacon_bytes_.empty()) {
-        beacon_bytes_ = protocol::encode_beacon(b);
-    }
-    const int failures = beacon_->send(beacon_bytes_);
-    ++stats_.beacons_sent;
-    if (failures > 0) {
-        if (stats_.beacon_send_errors == 0)
-            log(log_level::warn, "beacon send failed on " + std::to_string(failures) +
-                                     " interface(s): " + std::strerror(errno));
-        stats_.beacon_send_errors += static_cast<std::uint64_t>(failures);
-    }
-}
-
-void reactor::on_beacon(clock::time_point now) {
-    for (int i = 0; i < max_batch; ++i) {
-        auto d = beacon_->receive(protocol::max_beacon_size);
-        if (!d) return;
-        auto b = protocol::decode_beacon(d->bytes);
-        if (!b) {
-            ++stats_.beacons_invalid;
-            log(log_level::debug, "dropped beacon from " + d->source_ip + ": " +
-                                      std::string(protocol::to_string(b.error())));
-            continue;
-        }
-        if (b->id == id_) continue;
-        if (b->mesh != opts_.mesh) {
-            ++stats_.beacons_foreign_mesh;
-            continue;
-        }
-        if (!beacon_authentic(*b, d->bytes, now)) continue;
-        ++stats_.beacons_received;
-        if (auto* p = table_.find(b->id)) {
-            apply(table_.on_traffic(*p, now));
-            continue;
-        }
-        const std::string host = b->host.empty() ? d->source_ip : b->host;
-        dial(b->id, b->name, "tcp://" + host + ":" + std::to_string(b->pub_port),
-             "tcp://" + host + ":" + std::to_string(b->router_port), now, true);
-    }
-}
-
-bool reactor::beacon_authentic(const protocol::beacon& b, std::span<const std::uint8_t> datagram,
-                               clock::time_point now) {
-    if (opts_.mesh_secret.empty()) return true;
-    const auto secret = std::span(reinterpret_cast<const std::uint8_t*>(opts_.mesh_secret.data()),
-                                  opts_.mesh_secret.size());
-    if (!b.is_signed || !protocol::beacon_mac_ok(datagram, secret)) {
-        ++stats_.beacons_unauthenticated;
-        warn_once("beacon " + b.id.hex(), log_level::warn,
-                  "dropped " + std::string(b.is_signed ? "a forged" : "an unsigned") +
-                      " beacon claiming to be " + b.name + " (" + b.id.short_hex() + ")");
-        return false;
-    }
-    // Replays: a beacon older than the newest seen from that id, a copy of the newest long
-    // after it first came, or one far off our clock.
-    const auto wall_us = unix_now_us();
-    const auto skew_us = static_cast<std::uint64_t>(max_beacon_skew.count()) * 1000;
-    if (beacon_times_.size() >= 4 * protocol::max_peers_per_list) beacon_times_.clear();   // bounded
-    auto [it, first] = beacon_times_.try_emplace(b.id);
-    auto& last = it->second;
-    const bool stale = b.sent_us + skew_us < wall_us || b.sent_us > wall_us + skew_us;
-    const bool older = !first && b.sent_us < last.sent_us;
-    const bool late_copy = !first && b.sent_us == last.sent_us && now - last.first_seen > beacon_copy_window;
-    if (stale || older || late_copy) {
-        if (first) beacon_times_.erase(it);
-        ++stats_.beacons_replayed;
-        return false;
-    }
-    if (first || b.sent_us > last.sent_us) last = {b.sent_us, now};
-    return true;
-}
 
 void reactor::dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
                    const std::string& router_endpoint, clock::time_point now, bool want_reply) {
@@ -155,6 +32,13 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
     if (auto* old = table_.find_by_pub_endpoint(pub_endpoint); old && old->id != id)
         drop_peer(old->id, leave_reason::replaced);
 
+    if (table_.all().size() >= opts_.max_peers) {
+        ++stats_.peers_refused;
+        warn_once("max peers", log_level::warn,
+                  "peer table full (max_peers " + std::to_string(opts_.max_peers) + "): not dialling " +
+                      name + " (" + id.short_hex() + ") nor any other newcomer until one leaves");
+        return;
+    }
     zmq::socket_t dealer(net_ctx_, zmq::socket_type::dealer);
     try {
         if (!secure_client(dealer, id)) return;
@@ -373,12 +257,44 @@ void reactor::on_monitor(clock::time_point now) {
         auto* p = table_.find_by_pub_endpoint(endpoint);
         if (!p) continue;
         if (kind == ZMQ_EVENT_DISCONNECTED) {
+            ++stats_.sub_disconnects;
+            sub_dropped_[endpoint] = now;
             log(log_level::debug, "connection to " + p->name + " dropped");
             apply(table_.on_disconnect(*p, now));
         } else if (kind == ZMQ_EVENT_CONNECTED) {
+            sub_dropped_.erase(endpoint);
             apply(table_.on_reconnect(*p, now));
         } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
+            sub_dropped_.erase(endpoint);
             apply(table_.on_reconnect_failed(*p));
+        }
+    }
+}
+
+void reactor::revive_subs(clock::time_point now) {
+    for (auto it = sub_dropped_.begin(); it != sub_dropped_.end();) {
+        if (now - it->second < sub_revive_after) {
+            ++it;
+            continue;
+        }
+        const std::string endpoint = it->first;
+        it = sub_dropped_.erase(it);
+        const auto* p = table_.find_by_pub_endpoint(endpoint);
+        if (!p) continue;   // gone meanwhile: nothing to revive
+        ++stats_.sub_revived;
+        warn_once("revive " + p->id.hex(), log_level::warn,
+                  "libzmq closed the event connection from " + p->name +
+                      " (a frame over max_event_size?): connecting again");
+        try {
+            // libzmq still lists the dead endpoint, and a SUB ignores a second connect to a
+            // listed one: forget it first.
+            sub_.disconnect(endpoint);
+        } catch (const zmq::error_t&) {
+        }
+        try {
+            if (secure_client(sub_, p->id)) sub_.connect(endpoint);
+        } catch (const zmq::error_t& e) {
+            log(log_level::warn, "cannot reconnect to " + endpoint + ": " + e.what());
         }
     }
 }

@@ -23,6 +23,7 @@ struct node_stats {
     std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
     std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
+    std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
     // Security (secured mesh only)
     std::uint64_t zap_denied = 0;            // connections refused: key not allowed, or plain
     std::uint64_t peers_not_allowed = 0;     // heard of, not dialled: no allowed key for the id
@@ -35,6 +36,9 @@ struct node_stats {
     std::uint64_t events_gaps = 0;           // events missed, by per (sender, topic) seq jumps
     std::uint64_t events_invalid = 0;        // bad frames, header or payload: dropped
     std::uint64_t events_oversized = 0;      // payload over max_event_size: dropped
+    std::uint64_t sub_disconnects = 0;       // a joined publisher's connection dropped: it went
+                                             // away, or sent a frame far over max_event_size
+    std::uint64_t sub_revived = 0;           // of those, reconnected by us: libzmq would not
     std::uint64_t events_unknown_sender = 0; // from no peer we dialled: dropped
     std::uint64_t publish_dropped = 0;       // publish() returned false: queue full or stopped
     std::uint64_t handler_errors = 0;        // a handler threw (decode_error or other)

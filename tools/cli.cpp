@@ -30,6 +30,7 @@ void add_node_flags(po::options_description& desc) {
         ("evasive", po::value<long>()->default_value(d.liveness.evasive.count()), "ms of silence before a peer is evasive")
         ("expire", po::value<long>()->default_value(d.liveness.expired.count()), "ms of silence before a peer has left")
         ("hwm", po::value<int>()->default_value(d.send_hwm), "events queued per peer, each way, before dropping")
+        ("max-peers", po::value<std::size_t>()->default_value(d.max_peers), "peers at once; past it newcomers are not dialled")
         ("key", po::value<std::string>(), "secret key file (zmesh keygen): a secured mesh, CURVE on every connection")
         ("allow", po::value<std::string>(), "directory of members' *.pub keys, re-read when it changes (with --key)")
         ("mesh-secret", po::value<std::string>(), "file holding the secret shared by members: beacons are signed (needed with --key)")
@@ -66,6 +67,8 @@ options node_options(const po::variables_map& vm) {
     o.liveness.handshake = o.liveness.expired;
     o.send_hwm = o.receive_hwm = vm["hwm"].as<int>();
     if (o.send_hwm < 0) throw std::invalid_argument("--hwm must be >= 0 (0: no limit)");
+    o.max_peers = vm["max-peers"].as<std::size_t>();
+    if (o.max_peers < 1 || o.max_peers > 65536) throw std::invalid_argument("--max-peers must be 1..65536");
     const auto level = parse_log_level(vm["log-level"].as<std::string>());
     if (!level) throw std::invalid_argument("--log-level must be error, warn, info or debug");
     o.log = *level;
@@ -152,6 +155,9 @@ nlohmann::json to_json(const node_stats& s) {
             {"zap_denied", s.zap_denied},
             {"peers_not_allowed", s.peers_not_allowed},
             {"frames_key_mismatch", s.frames_key_mismatch},
+            {"peers_refused", s.peers_refused},
+            {"sub_disconnects", s.sub_disconnects},
+            {"sub_revived", s.sub_revived},
             {"events_out", s.events_out},
             {"events_in", s.events_in},
             {"events_local", s.events_local},

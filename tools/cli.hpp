@@ -17,7 +17,7 @@ namespace zmesh::cli {
 namespace po = boost::program_options;
 
 // Adds --name --mesh --beacon-port --beacon-interval --interface --advertise --seed --bind
-// --pub-port --router-port --heartbeat --evasive --expire --hwm --key --allow --mesh-secret
+// --pub-port --router-port --heartbeat --evasive --expire --hwm --max-peers --key --allow --mesh-secret
 // --log-level to `desc`.
 void add_node_flags(po::options_description& desc);
 

@@ -152,6 +152,23 @@ TEST_F(event_input, payload_over_max_event_size_is_dropped_and_counted) {
     EXPECT_EQ(node_->stats().events_gaps, 0u);
 }
 
+TEST_F(event_input, frame_far_over_max_event_size_is_refused_by_libzmq_and_the_node_recovers) {
+    // 64 KiB against a limit of 64 + 1024: libzmq refuses it before allocating, drops the
+    // connection for good; the node counts the drop, connects again, and the fake stays joined.
+    fake_.publish({topic, body(1, bytes(64 * 1024, 0x55))});
+    EXPECT_TRUE(wait_until([&] { return node_->stats().sub_revived == 1; }, 5s));
+    EXPECT_EQ(node_->stats().sub_disconnects, 1u);
+    // The XPUB may or may not pass the new subscription on (the old one's removal races
+    // with it): publish until the new connection delivers.
+    std::uint64_t seq = 1;
+    EXPECT_TRUE(wait_until([&] {
+        fake_.publish({topic, body(++seq)});
+        return !delivered().empty();
+    }, 5s)) << "the node's SUB did not come back";
+    EXPECT_EQ(node_->stats().events_oversized, 0u);   // never read: nothing to count there
+    EXPECT_EQ(joined_names(*node_), names{"fake"});
+}
+
 TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_delivering) {
     const auto stranger = protocol::node_id::random();
     for (std::uint64_t i = 1; i <= 500; ++i) {

@@ -149,5 +149,18 @@ TEST_F(node_fixture, unknown_interface_is_reported_by_start) {
     }
 }
 
+TEST_F(node_fixture, peer_table_is_bounded_by_max_peers_and_the_rest_are_counted) {
+    auto o = make_options("small");
+    o.max_peers = 2;
+    auto& small = start(o);
+    for (const char* name : {"p1", "p2", "p3", "p4"}) start(name);
+    EXPECT_TRUE(wait_until([&] { return small.stats().peers_refused > 0; }, 5s));
+    EXPECT_TRUE(wait_until([&] { return joined_names(small).size() == 2; }, 5s));
+    // Newcomers keep knocking (beacons, HELLOs); the table never grows past the bound.
+    EXPECT_FALSE(wait_until([&] { return small.peers().size() > 2; }, 1500ms));
+    // The others still see each other: one full node does not split the mesh.
+    EXPECT_TRUE(wait_until([&] { return joined_names(*nodes_.back()).size() >= 3; }, 5s));
+}
+
 }  // namespace
 }  // namespace zmesh::test
