@@ -43,6 +43,12 @@ protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key) {
     return protocol::node_id(b);
 }
 
+seed_address split_seed(const std::string& seed) {
+    const auto at = seed.find('@');
+    if (at == std::string::npos) return {"", seed};
+    return {seed.substr(0, at), seed.substr(at + 1)};
+}
+
 namespace {
 
 void write_file(const std::string& path, const std::string& text, mode_t mode) {

@@ -37,6 +37,14 @@ std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85);
 // Returns: the node id a secured node with public key `key` has: its first 16 bytes.
 protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key);
 
+// A seed of a secured mesh names the key it must hold: "KEY@tcp://HOST:PORT".
+struct seed_address {
+    std::string key;        // Z85 public key; empty for a plain seed "tcp://HOST:PORT"
+    std::string endpoint;   // tcp://HOST:PORT
+};
+// Returns: `seed` split at its '@'. Does not check either part.
+seed_address split_seed(const std::string& seed);
+
 // Writes `pair` to `path`.key (mode 0600, refused when it exists) and `path`.pub.
 // Throws std::runtime_error with a one-line reason.
 void write_keypair(const keypair& pair, const std::string& path);

@@ -31,8 +31,15 @@ std::string validate(const options& o) {
     if (o.beacon_port == 0) return "beacon port must be 1..65535";
     if (o.beacon_interval.count() < 0) return "beacon interval must be >= 0";
     if (o.seed_interval.count() <= 0) return "seed interval must be > 0";
-    for (const auto& s : o.seeds)
-        if (!parse_tcp_endpoint(s)) return "seed '" + s + "' is not tcp://HOST:PORT";
+    for (const auto& s : o.seeds) {
+        const auto seed = split_seed(s);
+        if (!parse_tcp_endpoint(seed.endpoint)) return "seed '" + s + "' is not tcp://HOST:PORT";
+        // A secured node must know whom it dials; a plain one cannot check a key.
+        if (o.secret_key.empty() && !seed.key.empty())
+            return "seed '" + s + "' names a key: only a secured node (with a secret key) can use it";
+        if (!o.secret_key.empty() && !decode_key(seed.key))
+            return "seed '" + s + "' needs the seed's public key: KEY@tcp://HOST:PORT";
+    }
     const auto& l = o.liveness;
     if (l.heartbeat.count() <= 0) return "heartbeat must be > 0";
     if (l.evasive <= l.heartbeat) return "evasive timeout must exceed the heartbeat";
@@ -67,8 +74,6 @@ std::string validate(const options& o) {
             if (!decode_key(k)) return "allowed key '" + k + "' is not a Z85 CURVE key";
         if (o.allowed_keys.empty() && o.allow_dir.empty())
             return "a secured node needs allowed keys or an allow directory";
-        // A seed is only an endpoint: without its key there is nothing to authenticate.
-        if (!o.seeds.empty()) return "seeds are not supported in a secured mesh yet";
         if (o.mesh_secret.empty()) return "a secured mesh needs a mesh secret to sign its beacons";
     }
     return {};

@@ -26,7 +26,8 @@ struct options {
     std::string interface;             // "" or "auto": loopback + one LAN NIC; else NAME or IP.
                                        // Env ZMESH_INTERFACE sets the default in the tools.
     std::string advertise;             // host peers should dial; "" = as they saw us
-    std::vector<std::string> seeds;    // "tcp://host:port" ROUTER endpoints to ask for the mesh
+    std::vector<std::string> seeds;    // "tcp://host:port" ROUTER endpoints to ask for the mesh;
+                                       // secured: "KEY@tcp://host:port", KEY the seed's Z85 key
     milliseconds seed_interval{1000};  // how often seeds are (re)contacted
     std::size_t max_peers = 1024;      // peers (members and observers) in the table at once;
                                        // past it new ones are not dialled (peers_refused)

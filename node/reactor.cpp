@@ -110,14 +110,26 @@ reactor::reactor(setup s)
     self_pub_ = "tcp://" + hello_host_ + ":" + pub_port;
     self_router_ = "tcp://" + hello_host_ + ":" + router_port;
 
-    for (const auto& seed : opts_.seeds) {
+    for (const auto& s : opts_.seeds) {
+        const auto seed = split_seed(s);
         zmq::socket_t probe(net_ctx_, zmq::socket_type::dealer);
         probe.set(zmq::sockopt::linger, 0);
+        if (!seed.key.empty()) {
+            // The probe proves the seed holds that key; the seed checks ours (ZAP) and that
+            // the HELLO names our own id. Its routing id is libzmq's: the DEALER we open on
+            // hearing back takes our id there.
+            probe.set(zmq::sockopt::curve_serverkey, seed.key);
+            probe.set(zmq::sockopt::curve_publickey, public_key_);
+            probe.set(zmq::sockopt::curve_secretkey, secret_key_);
+            if (!allow_->allows(*decode_key(seed.key)))
+                log(log_level::warn, "seed " + seed.endpoint +
+                                         ": its key is not on the allowlist, so its answer will be refused");
+        }
         // Without a connection a probe HELLO is dropped, not queued: a seed that comes back
         // later gets one fresh HELLO, not a backlog.
         probe.set(zmq::sockopt::immediate, 1);
         probe.set(zmq::sockopt::sndhwm, 4);
-        probe.connect(seed);
+        probe.connect(seed.endpoint);
         seed_probes_.push_back(std::move(probe));
     }
     log(log_level::info, "node " + id_.short_hex() + " on mesh '" + opts_.mesh + "': pub " +

@@ -222,7 +222,7 @@ private:
     bool secure_client(zmq::socket_t& s, const node_id& peer);
     void on_zap();
     // Returns: true when the connection `frame` came on holds the key of the id it claims.
-    bool key_matches(const zmq::message_t& routing_id, zmq::message_t& frame);
+    bool key_matches(const std::optional<node_id>& claimed, zmq::message_t& frame);
     void reload_allowlist(clock::time_point now);
     // Returns: true when `b` may be used: no mesh secret, or signed, authentic and fresh.
     bool beacon_authentic(const protocol::beacon& b, std::span<const std::uint8_t> datagram,

@@ -114,11 +114,12 @@ void reactor::on_router(clock::time_point now) {
             (void)router_.recv(extra);
             frames = 3;
         }
-        if (frames > 0 && !key_matches(routing_id, frame)) continue;
+        const auto sender = node_id::from_bytes(bytes_of(routing_id));
         const auto head = protocol::peek_header(bytes_of(frame));
         const bool rpc = head && (head->type == protocol::request_type ||
                                   head->type == protocol::reply_type);
         if (frames == 2 && rpc) {
+            if (!key_matches(sender, frame)) continue;
             if (auto* p = known_sender(routing_id, now)) on_rpc(*p, head->type, frame, body, now);
             continue;
         }
@@ -134,6 +135,10 @@ void reactor::on_router(clock::time_point now) {
             log(log_level::debug, "dropped frame: " + std::string(protocol::to_string(msg.error())));
             continue;
         }
+        // A HELLO speaks for the id inside it (a seed probe has no routing id of ours);
+        // everything else for its routing id.
+        const auto* hello = std::get_if<protocol::hello>(&*msg);
+        if (!key_matches(hello ? std::optional(hello->id) : sender, frame)) continue;
         on_control(routing_id, *msg, now);
     }
 }

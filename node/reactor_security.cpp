@@ -86,11 +86,10 @@ void reactor::on_zap() {
     }
 }
 
-bool reactor::key_matches(const zmq::message_t& routing_id, zmq::message_t& frame) {
+bool reactor::key_matches(const std::optional<node_id>& claimed, zmq::message_t& frame) {
     if (!secured()) return true;
     const char* user = zmq_msg_gets(frame.handle(), "User-Id");
     const auto key = user ? decode_key(user) : std::nullopt;
-    const auto claimed = node_id::from_bytes(bytes_of(routing_id));
     if (key && claimed && id_of_key(*key) == *claimed) return true;
     ++stats_.frames_key_mismatch;
     warn_once("mismatch " + std::string(user ? user : ""), log_level::warn,

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 namespace zmesh::cli {
@@ -22,7 +23,8 @@ void add_node_flags(po::options_description& desc) {
         ("interface", po::value<std::string>()->default_value(env_interface ? env_interface : "auto"),
             "beacon interface NAME or IP, or auto (loopback + one LAN NIC); default from $ZMESH_INTERFACE")
         ("advertise", po::value<std::string>(), "host peers should dial (default: as they see us)")
-        ("seed", po::value<std::vector<std::string>>()->composing(), "tcp://HOST:PORT of a node's ROUTER (repeatable)")
+        ("seed", po::value<std::vector<std::string>>()->composing(),
+            "tcp://HOST:PORT of a node's ROUTER (repeatable); with --key, NAME@tcp://... (NAME.pub in --allow) or KEY@tcp://...")
         ("bind", po::value<std::string>()->default_value(d.bind), "host to bind PUB and ROUTER on")
         ("pub-port", po::value<unsigned>()->default_value(0), "PUB port (0: any free)")
         ("router-port", po::value<unsigned>()->default_value(0), "ROUTER port (0: any free; fix it on seed nodes)")
@@ -39,6 +41,18 @@ void add_node_flags(po::options_description& desc) {
 }
 
 namespace {
+// Returns: `seed` with a NAME before '@' replaced by the key in DIR/NAME.pub, so users name
+// seeds as they name members. A Z85 key, or no '@', is left as it is.
+std::string resolve_seed_key(const std::string& seed, const std::string& allow_dir) {
+    const auto parts = split_seed(seed);
+    if (parts.key.empty() || decode_key(parts.key) || allow_dir.empty()) return seed;
+    std::ifstream in(allow_dir + "/" + parts.key + ".pub");
+    std::string key;
+    if (!(in >> key) || !decode_key(key))
+        throw std::invalid_argument("--seed " + seed + ": no key in " + allow_dir + "/" + parts.key + ".pub");
+    return key + "@" + parts.endpoint;
+}
+
 std::uint16_t port_value(const po::variables_map& vm, const char* name, bool allow_zero) {
     const unsigned v = vm[name].as<unsigned>();
     if (v > 65535 || (!allow_zero && v == 0))
@@ -79,6 +93,7 @@ options node_options(const po::variables_map& vm) {
     if (!o.secret_key.empty() && o.allow_dir.empty()) throw std::invalid_argument("--key needs --allow DIR");
     if (!o.secret_key.empty() && o.mesh_secret.empty()) throw std::invalid_argument("--key needs --mesh-secret FILE");
     if (o.secret_key.empty() && !o.mesh_secret.empty()) throw std::invalid_argument("--mesh-secret needs --key");
+    for (auto& seed : o.seeds) seed = resolve_seed_key(seed, o.allow_dir);
     if (auto error = validate(o); !error.empty() && !(o.name.empty() && error.starts_with("name")))
         throw std::invalid_argument(error);
     return o;

@@ -180,6 +180,25 @@ TEST_F(security, member_claiming_another_members_id_is_dropped) {
     EXPECT_TRUE(a.peers().empty());
 }
 
+TEST_F(security, seeds_named_with_their_key_join_a_secured_mesh_without_beacons) {
+    auto so = secured("alpha", alpha_, {alpha_.public_key, beta_.public_key, stranger_.public_key});
+    so.beacon_interval = 0ms;   // no broadcast on this "network"
+    so.router_port = free_port();
+    auto& seed = start(so);
+    auto bo = secured("beta", beta_, {alpha_.public_key, beta_.public_key});
+    bo.beacon_interval = 0ms;
+    bo.seeds = {alpha_.public_key + "@" + seed.router_endpoint()};
+    auto& b = start(bo);
+    EXPECT_TRUE(wait_until([&] { return joined(seed, "beta") && joined(b, "alpha"); }, 10s));
+    EXPECT_EQ(seed.stats().frames_key_mismatch, 0u);
+    // A seed named with the wrong key: the probe's CURVE handshake fails, nobody meets.
+    auto wo = secured("stranger", stranger_, {alpha_.public_key, beta_.public_key, stranger_.public_key});
+    wo.beacon_interval = 0ms;
+    wo.seeds = {beta_.public_key + "@" + seed.router_endpoint()};
+    auto& w = start(wo);
+    EXPECT_FALSE(wait_until([&] { return joined(seed, "stranger") || !w.peers().empty(); }, 1500ms));
+}
+
 TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     auto o = make_options("x");
     o.allowed_keys = {alpha_.public_key};
@@ -198,6 +217,16 @@ TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     EXPECT_THROW(node{o}, std::invalid_argument);   // too short to be a secret
     o.mesh_secret += "?";
     EXPECT_NO_THROW(node{o});
+    o = secured("x", alpha_, {beta_.public_key});
+    o.seeds = {"tcp://127.0.0.1:5000"};
+    EXPECT_THROW(node{o}, std::invalid_argument);   // a secured seed needs its key
+    o.seeds = {"not-a-key@tcp://127.0.0.1:5000"};
+    EXPECT_THROW(node{o}, std::invalid_argument);
+    o.seeds = {beta_.public_key + "@tcp://127.0.0.1:5000"};
+    EXPECT_NO_THROW(node{o});
+    o = make_options("x");
+    o.seeds = {beta_.public_key + "@tcp://127.0.0.1:5000"};
+    EXPECT_THROW(node{o}, std::invalid_argument);   // a plain node cannot check a key
     o = make_options("x");
     o.mesh_secret = "sixteen bytes or more";
     EXPECT_THROW(node{o}, std::invalid_argument);   // signed beacons alone keep nobody out

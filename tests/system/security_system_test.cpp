@@ -87,6 +87,29 @@ TEST_F(security_system, secured_sub_gets_events_and_a_stranger_gets_none) {
     EXPECT_TRUE(stranger.out().empty()) << stranger.out();
 }
 
+TEST_F(security_system, zmesh_call_reaches_a_secured_seed_named_by_its_key_file) {
+    keygen("seed", true);
+    keygen("caller", true);
+    const auto port = std::to_string(free_port());
+    auto seed_args = secured("seed");
+    for (const char* f : {"--beacon-interval", "0", "--serve", "echo"}) seed_args.push_back(f);
+    seed_args.insert(seed_args.end(), {"--router-port", port});
+    auto& seed = spawn_node("seed", seed_args);
+    // No beacons anywhere: only the seed, named as a member (allow/seed.pub), finds the mesh.
+    auto args = tool_args("call", "caller");
+    args.insert(args.end(), {"--beacon-interval", "0", "--seed", "seed@tcp://127.0.0.1:" + port,
+                             "--timeout", "20", "echo", R"("over CURVE")"});
+    auto& call = spawn_tool(args);
+    ASSERT_EQ(call.wait(30s), std::optional<int>(0)) << call.err() << seed.err();
+    EXPECT_EQ(call.out(), "\"over CURVE\"\n");
+    // A seed named by nothing the caller knows is one clear line.
+    args = tool_args("call", "caller");
+    args.insert(args.end(), {"--seed", "nobody@tcp://127.0.0.1:" + port, "echo", "1"});
+    process bad(tool("zmesh"), args);
+    ASSERT_EQ(bad.wait(10s), std::optional<int>(1)) << bad.err();
+    EXPECT_NE(bad.err().find("nobody.pub"), std::string::npos) << bad.err();
+}
+
 TEST_F(security_system, open_or_missing_secret_key_stops_a_tool_with_one_line) {
     keygen("alpha", true);
     ::chmod((keys_ / "alpha.key").c_str(), 0644);
