@@ -44,7 +44,8 @@ protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key) {
 }
 
 seed_address split_seed(const std::string& seed) {
-    const auto at = seed.find('@');
+    // The last '@': Z85 keys may hold '@', a tcp:// endpoint never does.
+    const auto at = seed.rfind('@');
     if (at == std::string::npos) return {"", seed};
     return {seed.substr(0, at), seed.substr(at + 1)};
 }

@@ -42,7 +42,7 @@ struct seed_address {
     std::string key;        // Z85 public key; empty for a plain seed "tcp://HOST:PORT"
     std::string endpoint;   // tcp://HOST:PORT
 };
-// Returns: `seed` split at its '@'. Does not check either part.
+// Returns: `seed` split at its last '@'. Does not check either part.
 seed_address split_seed(const std::string& seed);
 
 // Writes `pair` to `path`.key (mode 0600, refused when it exists) and `path`.pub.

@@ -232,6 +232,16 @@ TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     EXPECT_THROW(node{o}, std::invalid_argument);   // signed beacons alone keep nobody out
 }
 
+TEST(keys, seed_splits_at_the_last_at_sign_because_z85_keys_may_hold_one) {
+    const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";   // Z85, with '@'
+    ASSERT_TRUE(decode_key(key));
+    const auto s = split_seed(key + "@tcp://10.0.0.5:5000");
+    EXPECT_EQ(s.key, key);
+    EXPECT_EQ(s.endpoint, "tcp://10.0.0.5:5000");
+    EXPECT_EQ(split_seed("tcp://h:1").key, "");
+    EXPECT_EQ(split_seed("tcp://h:1").endpoint, "tcp://h:1");
+}
+
 TEST(keys, files_round_trip_and_an_open_secret_is_refused) {
     const auto dir = std::filesystem::temp_directory_path() / ("zmesh-keys-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
