@@ -4,6 +4,7 @@
 #pragma once
 
 #include "interfaces.hpp"
+#include "protocol/limits.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,8 +14,8 @@
 
 namespace zmesh::discovery {
 
-inline constexpr const char* default_beacon_group = "239.255.77.77";
-inline constexpr std::uint16_t default_beacon_port = 5670 + 200;   // 5870: clear of Zyre's 5670
+using protocol::default_beacon_group;
+using protocol::default_beacon_port;
 
 struct datagram {
     std::vector<std::uint8_t> bytes;

@@ -2,7 +2,7 @@
 // peer: what one node knows about one other node, and the liveness timeouts that judge it.
 #pragma once
 
-#include "protocol/node_id.hpp"
+#include "../protocol/node_id.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "payload.hpp"
-#include "protocol/node_id.hpp"
+#include "../protocol/node_id.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -10,7 +10,7 @@
 // NAME.pub holds the Z85 public key. An allow directory holds the members' *.pub files.
 #pragma once
 
-#include "protocol/node_id.hpp"
+#include "../protocol/node_id.hpp"
 
 #include <array>
 #include <cstdint>

@@ -20,11 +20,11 @@
 // Other methods may be called from any thread (each call is a message to the reactor).
 #pragma once
 
-#include "discovery/peer.hpp"
+#include "../discovery/peer.hpp"
 #include "event.hpp"
 #include "options.hpp"
 #include "rpc.hpp"
-#include "protocol/node_id.hpp"
+#include "../protocol/node_id.hpp"
 #include "stats.hpp"
 
 #include <cstdint>

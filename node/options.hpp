@@ -2,10 +2,9 @@
 // options: everything a node can be configured with, and its defaults.
 #pragma once
 
-#include "discovery/beacon_socket.hpp"
-#include "discovery/peer.hpp"
+#include "../discovery/peer.hpp"
 #include "log.hpp"
-#include "protocol/limits.hpp"
+#include "../protocol/limits.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -21,7 +20,7 @@ struct options {
     std::string mesh = "default";      // nodes only talk within one mesh id; 1..64 bytes
 
     // Discovery
-    std::uint16_t beacon_port = discovery::default_beacon_port;
+    std::uint16_t beacon_port = protocol::default_beacon_port;
     milliseconds beacon_interval{1000};   // 0 = no beacons (seeds only)
     std::string interface;             // "" or "auto": loopback + one LAN NIC; else NAME or IP.
                                        // Env ZMESH_INTERFACE sets the default in the tools.

@@ -9,6 +9,10 @@ namespace zmesh::protocol {
 
 inline constexpr std::uint8_t version = 1;           // the only version this build speaks
 
+// Beacons (§5.2): the multicast group and the default UDP port.
+inline constexpr const char* default_beacon_group = "239.255.77.77";
+inline constexpr std::uint16_t default_beacon_port = 5670 + 200;   // 5870: clear of Zyre's 5670
+
 inline constexpr std::size_t max_mesh_len = 64;      // mesh id, UTF-8 bytes
 inline constexpr std::size_t max_name_len = 64;      // node name, UTF-8 bytes
 inline constexpr std::size_t max_host_len = 253;     // DNS name or IP literal

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MPL-2.0
+# What `cmake --install` puts in a prefix: libzmesh.so and libzmesh.a (each the whole library:
+# protocol, discovery and node), the public headers under include/zmesh, the tools, a CMake
+# package (find_package(zmesh CONFIG): zmesh::zmesh shared, zmesh::zmesh_static) and zmesh.pc.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(ZMESH_OBJECTS $<TARGET_OBJECTS:zmesh_protocol> $<TARGET_OBJECTS:zmesh_discovery>
+                  $<TARGET_OBJECTS:zmesh>)
+# The internal libraries stay three, for the layout; the installed ones are one each.
+add_library(zmesh_shared SHARED ${ZMESH_OBJECTS})
+add_library(zmesh_archive STATIC ${ZMESH_OBJECTS})
+set_target_properties(zmesh_shared PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmesh
+                      VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+# Its own directory: the internal static `zmesh` is also named libzmesh.a.
+set_target_properties(zmesh_archive PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmesh_static
+                      ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/install-archive)
+foreach(lib zmesh_shared zmesh_archive)
+  target_include_directories(${lib} INTERFACE
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_definitions(${lib} INTERFACE MSGPACK_NO_BOOST)
+  target_link_libraries(${lib} PUBLIC cppzmq ${ZMESH_MSGPACK} Threads::Threads)
+endforeach()
+target_link_libraries(zmesh_shared PRIVATE PkgConfig::SODIUM)
+target_link_libraries(zmesh_archive INTERFACE sodium)   # by name: consumers need no pkg-config
+
+# Public headers only: what node/node.hpp and node/keys.hpp include, and nothing else.
+install(FILES node/node.hpp node/options.hpp node/event.hpp node/rpc.hpp node/payload.hpp
+              node/stats.hpp node/log.hpp node/keys.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/node)
+install(FILES protocol/node_id.hpp protocol/limits.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/protocol)
+install(FILES discovery/peer.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/discovery)
+install(FILES node/zmesh.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh)
+
+install(TARGETS zmesh_shared zmesh_archive EXPORT zmeshTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS zmesh-node zmesh-monitor zmesh-tool zmesh-bench
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(EXPORT zmeshTargets NAMESPACE zmesh:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zmesh)
+
+configure_package_config_file(cmake/zmeshConfig.cmake.in ${CMAKE_BINARY_DIR}/zmeshConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zmesh)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/zmeshConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/zmeshConfig.cmake ${CMAKE_BINARY_DIR}/zmeshConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zmesh)
+
+# zmesh.pc finds the prefix from its own place (lib/pkgconfig or lib/<multiarch>/pkgconfig).
+file(RELATIVE_PATH ZMESH_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+configure_file(cmake/zmesh.pc.in ${CMAKE_BINARY_DIR}/zmesh.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/zmesh.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
