@@ -30,18 +30,7 @@ protected:
         procs_.push_back(std::make_unique<process>(tool(program), args));
         return *procs_.back();
     }
-    std::unique_ptr<node> client() {
-        options o;
-        o.name = "client";
-        o.mesh = mesh_;
-        o.beacon_port = beacon_port_;
-        o.interface = "lo";
-        o.bind = "127.0.0.1";
-        o.log = log_level::error;
-        auto n = std::make_unique<node>(o);
-        n->start();
-        return n;
-    }
+    std::unique_ptr<node> client() const { return start_client(); }
     static std::size_t providers(const node& n, const std::string& method) {
         std::size_t k = 0;
         for (const auto& p : n.peers())

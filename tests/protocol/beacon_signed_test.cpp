@@ -2,6 +2,7 @@
 // signed beacon tests: the MAC covers every byte, needs the right secret, and a signed
 // datagram decodes like an unsigned one plus its timestamp.
 #include "protocol/beacon.hpp"
+#include "sample_beacon.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,16 +15,7 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-beacon sample() {
-    beacon b;
-    b.mesh = "lab";
-    b.id = node_id::random();
-    b.name = "alpha";
-    b.host = "192.0.2.9";
-    b.pub_port = 5001;
-    b.router_port = 5002;
-    return b;
-}
+beacon sample() { return zmesh::test::sample_beacon(); }
 
 std::span<const std::uint8_t> as_bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

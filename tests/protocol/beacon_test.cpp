@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // beacon tests: round trip, byte layout, and every way a datagram can be refused.
 #include "protocol/beacon.hpp"
+#include "sample_beacon.hpp"
 
 #include "wire_builder.hpp"
 
@@ -15,16 +16,7 @@ using namespace zmesh::test;
 
 namespace {
 
-beacon sample() {
-    beacon b;
-    b.mesh = "lab";
-    b.id = node_id::random();
-    b.name = "alpha";
-    b.host = "192.0.2.9";
-    b.pub_port = 5001;
-    b.router_port = 5002;
-    return b;
-}
+beacon sample() { return zmesh::test::sample_beacon(); }
 
 bytes header(std::uint8_t ver = version, std::uint8_t flags = 0) {
     return {'Z', 'M', 'S', 'H', ver, flags};

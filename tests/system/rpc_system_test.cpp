@@ -33,19 +33,7 @@ protected:
         return p;
     }
 
-    // An in-process client node on this test's mesh.
-    std::unique_ptr<node> client() {
-        options o;
-        o.name = "client";
-        o.mesh = mesh_;
-        o.beacon_port = beacon_port_;
-        o.interface = "lo";
-        o.bind = "127.0.0.1";
-        o.log = log_level::error;
-        auto n = std::make_unique<node>(o);
-        n->start();
-        return n;
-    }
+    std::unique_ptr<node> client() const { return start_client(); }
 
     static bool serves(const node& n, const std::string& name, const std::string& method) {
         for (const auto& p : n.peers())

@@ -3,6 +3,7 @@
 // port and mesh per test, every process killed and reaped when the test ends.
 #pragma once
 
+#include "node/node.hpp"
 #include "support/ports.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
@@ -59,6 +60,20 @@ protected:
             ADD_FAILURE() << "monitor printed no JSON: " << m.out() << m.err();
             return nullptr;
         }
+    }
+
+    // Returns: a started in-process node on this test's mesh (a client of the processes).
+    std::unique_ptr<node> start_client(const std::string& name = "client") const {
+        options o;
+        o.name = name;
+        o.mesh = mesh_;
+        o.beacon_port = beacon_port_;
+        o.interface = "lo";
+        o.bind = "127.0.0.1";
+        o.log = log_level::error;
+        auto n = std::make_unique<node>(o);
+        n->start();
+        return n;
     }
 
     std::vector<std::unique_ptr<process>> procs_;
