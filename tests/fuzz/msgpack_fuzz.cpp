@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MPL-2.0
+// msgpack checks payloads are put through: check_msgpack (exactly one object) and
+// skip_msgpack (the size of the first objects) agree, and neither throws.
+#include "fuzz_check.hpp"
+#include "protocol/msgpack_io.hpp"
+
+using namespace zmesh::protocol;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::span<const std::uint8_t> bytes(data, size);
+    const bool one_object = !check_msgpack(bytes);
+    const auto skipped = skip_msgpack(bytes, 1);
+    if (one_object) FUZZ_CHECK(skipped && *skipped == size);
+    if (skipped && *skipped == size) (void)unpack_exact(bytes);
+    return 0;
+}
