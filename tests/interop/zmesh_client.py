@@ -1,0 +1,860 @@
+"""A small foreign ZMESH/1 client, written only from protocol/PROTOCOL.md.
+
+It is a mesh member (not an observer) that joins through seeds (§7.5) rather than beacons:
+it has no beacon socket, exactly like a node with a beacon interval of 0 (§5.2 item 5).
+
+Everything runs on the caller's thread: ``poll()`` waits on the receiving sockets (ROUTER, SUB
+and the SUB's monitor) and then runs the timers. A single thread is enough because the protocol
+never needs a blocking exchange: every answer (HELLO, PONG, PEERS, STATS, REPLY) is sent through
+our own DEALER and arrives later on our ROUTER (§4.2 rule 2).  RPC handlers run inline in
+``poll()``; ``call()`` keeps polling until its REPLY arrives, so PINGs are still answered.
+
+Uses Debian's python3-zmq (pyzmq) and python3-msgpack.
+"""
+
+import os
+import re
+import struct
+import time
+
+import msgpack
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+VERSION = 0x01
+
+# Message types (§6.2).
+HELLO, PING, PONG, LEAVE, PEERS, SUBS, STATS_QUERY, STATS = range(0x01, 0x09)
+REQUEST, REPLY = 0x10, 0x11
+EVENT = 0x20
+CONTROL_TYPES = {HELLO: 7, PING: 1, PONG: 1, LEAVE: 0, PEERS: 1, SUBS: 1, STATS_QUERY: 0, STATS: 1}
+
+# HELLO flags (§6.3).
+FLAG_OBSERVER = 0x01
+FLAG_WANT_REPLY = 0x02
+
+# Limits (§2.2).
+MAX_CONTROL_SIZE = 262144
+MAX_EVENT_HEADER = 1024
+MAX_RPC_HEADER = 4290
+MAX_EVENT_SIZE = 1 << 20
+MAX_RPC_SIZE = 1 << 20
+MAX_RPC_MESSAGE = 4096
+
+# RPC codes (§10.5).
+NO_METHOD, BAD_REQUEST, HANDLER_FAILED, BUSY = -32601, -32602, -32603, -32000
+
+# Endpoint grammar (§2.3).
+_ENDPOINT = re.compile(r"tcp://([A-Za-z0-9.\-:\[\]_]{1,253}):([0-9]{1,5})\Z")
+
+
+class ProtocolError(Exception):
+    """An input that PROTOCOL.md says to drop."""
+
+
+class RpcError(Exception):
+    """A failed call (code != 0 in the REPLY, §10.5), or a local failure (code None).
+
+    A method handler may raise it to answer with its own code and message."""
+
+    def __init__(self, code, message):
+        super().__init__(f"code {code}: {message}" if code is not None else message)
+        self.code = code
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding and decoding (§2, §6, §9.3, §10.3, §10.4)
+# ---------------------------------------------------------------------------------------------
+
+def _depth(obj):
+    """Nesting depth of arrays and maps (a scalar is 0)."""
+    if isinstance(obj, (list, tuple)):
+        return 1 + max((_depth(x) for x in obj), default=0)
+    if isinstance(obj, dict):
+        return 1 + max((max(_depth(k), _depth(v)) for k, v in obj.items()), default=0)
+    return 0
+
+
+def _unpack_body(data, max_depth=16):
+    """Exactly one msgpack object within the allocation bounds of §2.2, or ProtocolError.
+
+    unpackb raises on trailing bytes, which §2.1 makes invalid."""
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=False, max_array_len=4096,
+                              max_map_len=1024, max_str_len=65536, max_bin_len=16 << 20,
+                              max_ext_len=1024)
+    except Exception as e:  # any decoding failure, invalid UTF-8 included (Appendix B)
+        raise ProtocolError(f"bad msgpack: {e}") from None
+    if _depth(obj) > max_depth:
+        raise ProtocolError("nested too deep")
+    return obj
+
+
+def check_payload(data, limit):
+    """A payload frame (§2.2): exactly one well-formed msgpack object, nested at most 64
+    deep, no larger than limit. Returns the decoded object (strings that are not UTF-8 stay
+    bytes, since §2.1 says receivers do not validate UTF-8)."""
+    if len(data) > limit:
+        raise ProtocolError("payload too large")
+    try:
+        obj = msgpack.unpackb(data, raw=True, strict_map_key=False)
+    except Exception as e:
+        raise ProtocolError(f"payload is not one msgpack object: {e}") from None
+    if _depth(obj) > 64:
+        raise ProtocolError("payload nested too deep")
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception:
+        return obj
+
+
+def _is_uint(x):
+    return type(x) is int and x >= 0  # bool is an int subclass; msgpack true is not a uint
+
+
+def _is_str(x, lo, hi):
+    return type(x) is str and lo <= len(x.encode()) <= hi
+
+
+def _is_id(x):
+    return type(x) is bytes and len(x) == 16 and any(x)  # bin16, not all zero (§2.1)
+
+
+def _is_endpoint(x):
+    if type(x) is not str or len(x.encode()) > 300:
+        return False
+    m = _ENDPOINT.match(x)
+    return bool(m) and 1 <= int(m.group(2)) <= 65535
+
+
+def encode_control(msg_type, fields):
+    """One control frame (§6.1): version, type, then the body array."""
+    return bytes([VERSION, msg_type]) + msgpack.packb(list(fields), use_bin_type=True)
+
+
+def decode_control(frame):
+    """(type, body) of a one-frame control message, checked as §11.1 orders (after the
+    frame-count checks, which the caller makes). Raises ProtocolError."""
+    if len(frame) < 2:
+        raise ProtocolError("frame shorter than 2 bytes")
+    if frame[0] != VERSION:
+        raise ProtocolError("bad version")
+    if frame[1] in (REQUEST, REPLY):
+        raise ProtocolError("RPC type in a single frame")
+    if len(frame) > MAX_CONTROL_SIZE:
+        raise ProtocolError("control frame too large")
+    body = _unpack_body(frame[2:])
+    if type(body) is not list:
+        raise ProtocolError("body is not an array")
+    msg_type = frame[1]
+    if msg_type not in CONTROL_TYPES:
+        raise ProtocolError(f"unknown type {msg_type:#04x}")
+    if len(body) < CONTROL_TYPES[msg_type]:
+        raise ProtocolError("missing fields")  # extra elements are ignored (§11.4)
+    return msg_type, body
+
+
+def check_hello(b):
+    """HELLO fields (§6.3). Returns a dict; services sorted bytewise, deduplicated."""
+    mesh, nid, name, pub, router, flags, services = b[:7]
+    if not (_is_str(mesh, 1, 64) and _is_id(nid) and _is_str(name, 1, 64) and _is_endpoint(pub)
+            and _is_endpoint(router) and _is_uint(flags) and flags <= 255
+            and type(services) is list and len(services) <= 256
+            and all(_is_str(s, 1, 128) for s in services)):
+        raise ProtocolError("bad HELLO field")
+    return dict(mesh=mesh, id=nid, name=name, pub=pub, router=router, flags=flags,
+                services=sorted(set(services), key=lambda s: s.encode()))
+
+
+def check_peers_list(b):
+    """PEERS entries (§6.5); one bad entry invalidates the whole message."""
+    lst = b[0]
+    if type(lst) is not list or len(lst) > 256:
+        raise ProtocolError("bad PEERS list")
+    out = []
+    for e in lst:
+        if not (type(e) is list and len(e) >= 4 and _is_id(e[0]) and _is_str(e[1], 1, 64)
+                and _is_endpoint(e[2]) and _is_endpoint(e[3])):
+            raise ProtocolError("bad PEERS entry")
+        out.append((e[0], e[1], e[2], e[3]))
+    return out
+
+
+def encode_event(sender, topic, seq, sent_us, payload_bytes):
+    """The two frames of an event (§9.2): [topic][header || payload]. The header is the
+    reference's fixed 39-byte form (§9.3): bin 8 id, uint 64 seq and sent_us."""
+    header = (bytes([VERSION, EVENT, 0x93, 0xC4, 0x10]) + sender
+              + b"\xcf" + struct.pack(">Q", seq) + b"\xcf" + struct.pack(">Q", sent_us))
+    return [topic, header + payload_bytes]
+
+
+def _read_uint(buf, pos):
+    """An unsigned msgpack integer with the encodings §9.3 accepts; returns (value, pos)."""
+    t = buf[pos]
+    if t <= 0x7F:
+        return t, pos + 1
+    widths = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}
+    if t not in widths:
+        raise ProtocolError("seq/sent_us not an unsigned integer")
+    n = widths[t]
+    if pos + 1 + n > len(buf):
+        raise ProtocolError("truncated header")
+    return int.from_bytes(buf[pos + 1:pos + 1 + n], "big"), pos + 1 + n
+
+
+def decode_event(frames):
+    """Checks of §9.6 that need no node state. Returns (topic, sender, seq, sent_us,
+    payload_bytes); raises ProtocolError."""
+    if len(frames) != 2:
+        raise ProtocolError("event is not two frames")
+    topic, body = frames
+    if len(body) < 2 or body[0] != VERSION:
+        raise ProtocolError("bad event version")
+    if body[1] != EVENT:
+        raise ProtocolError("header type is not EVENT")
+    if not 1 <= len(topic) <= 255 or b"\x00" in topic:
+        raise ProtocolError("bad topic")
+    try:
+        pos = 2
+        t = body[pos]
+        if 0x90 <= t <= 0x9F:  # fixarray, array 16, array 32 (§9.3)
+            count, pos = t & 0x0F, pos + 1
+        elif t == 0xDC:
+            count, pos = struct.unpack_from(">H", body, pos + 1)[0], pos + 3
+        elif t == 0xDD:
+            count, pos = struct.unpack_from(">I", body, pos + 1)[0], pos + 5
+        else:
+            raise ProtocolError("header is not an array")
+        if not 3 <= count <= 64:
+            raise ProtocolError("header has not 3..64 elements")
+        if body[pos:pos + 2] != b"\xc4\x10":  # sender: bin 8 of length 16 only
+            raise ProtocolError("sender is not bin 8 of 16 bytes")
+        sender = bytes(body[pos + 2:pos + 18])
+        if len(sender) != 16:
+            raise ProtocolError("truncated header")
+        pos += 18
+        seq, pos = _read_uint(body, pos)
+        sent_us, pos = _read_uint(body, pos)
+        if count > 3:  # reserved elements: any well-formed msgpack nested at most 8 deep
+            unpacker = msgpack.Unpacker(raw=True, strict_map_key=False)
+            unpacker.feed(body[pos:MAX_EVENT_HEADER])
+            for _ in range(count - 3):
+                extra = unpacker.unpack()
+                if _depth(extra) > 8:
+                    raise ProtocolError("reserved header element nested too deep")
+            pos += unpacker.tell()
+    except (IndexError, struct.error, msgpack.OutOfData, ValueError) as e:
+        raise ProtocolError(f"bad event header: {e}") from None
+    if pos > MAX_EVENT_HEADER:
+        raise ProtocolError("event header over 1024 bytes")
+    if seq == 0 or not any(sender):
+        raise ProtocolError("seq 0 or all-zero sender")
+    return bytes(topic), sender, seq, sent_us, bytes(body[pos:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Peers and events
+# ---------------------------------------------------------------------------------------------
+
+class Peer:
+    """What we know of one dialled node (§8.3 states: connecting, joined, evasive)."""
+
+    def __init__(self, nid, name, pub, router, dealer, now):
+        self.id, self.name = nid, name
+        self.pub, self.router = pub, router  # as dialled: the SUB/monitor key (§7.1, §8.4)
+        self.adv_pub, self.adv_router = pub, router  # as advertised in its HELLO (§7.4)
+        self.dealer = dealer
+        self.state = "connecting"
+        self.dialled_at = now
+        self.last_seen = now
+        self.observer = False
+        self.services = []
+        self.subscriptions = None      # their SUBS (§6.7), None until received
+        self.disconnected_at = None    # §8.4: set while the SUB connection is down
+        self.retries = 0               # CONNECT_RETRIED since the drop (§8.4 note)
+
+    def __repr__(self):
+        return f"Peer({self.name}, {self.id.hex()}, {self.state})"
+
+
+class Event:
+    def __init__(self, topic, sender, sender_name, seq, sent_us, payload):
+        self.topic, self.sender, self.sender_name = topic, sender, sender_name
+        self.seq, self.sent_us, self.payload = seq, sent_us, payload
+
+    def __repr__(self):
+        return f"Event({self.topic!r} from {self.sender_name} #{self.seq}: {self.payload!r})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------
+
+class Client:
+    def __init__(self, mesh, name, seeds=(), host="127.0.0.1", heartbeat=0.25, evasive=1.0,
+                 expired=3.0, handshake=3.0, grace=1.0, seed_interval=1.0, drain=1.0,
+                 log=None):
+        if not 1 <= len(mesh.encode()) <= 64 or not 1 <= len(name.encode()) <= 64:
+            raise ValueError("mesh and name must be 1..64 bytes")
+        self.mesh, self.name = mesh, name
+        self.log = log or (lambda msg: None)
+        # §1.2: 16 random bytes, never all zero.
+        self.id = bytes(16)
+        while not any(self.id):
+            self.id = os.urandom(16)
+        # Timers (Appendix A defaults).
+        self.heartbeat, self.evasive, self.expired = heartbeat, evasive, expired
+        self.handshake, self.grace, self.seed_interval, self.drain = (
+            handshake, grace, seed_interval, drain)
+
+        self.ctx = zmq.Context()
+        # §4.1: PUB with SNDHWM set before bind; ROUTER with handover. Bound on loopback only,
+        # so the advertised host (§4.3) is the bind host.
+        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub.setsockopt(zmq.LINGER, 0)
+        self.pub.setsockopt(zmq.SNDHWM, 10000)
+        self.pub.bind(f"tcp://{host}:0")
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        self.router.setsockopt(zmq.MAXMSGSIZE, max(MAX_CONTROL_SIZE, MAX_RPC_SIZE) + 4096)
+        self.router.bind(f"tcp://{host}:0")
+        self.pub_endpoint = self.pub.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.router_endpoint = self.router.getsockopt_string(zmq.LAST_ENDPOINT)
+        # §4.1: one SUB, connected to every dialled peer's PUB, with a monitor (§8.4, §9.8).
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.sub.setsockopt(zmq.RCVHWM, 10000)
+        self.sub_monitor = self.sub.get_monitor_socket(
+            zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+            | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        self.sub_endpoints = set()     # pub endpoints the SUB is connected to (§4.2 rule 5)
+        self.sub_up = set()            # ... whose ZMTP handshake has completed (§9.8 rule 1);
+                                       # kept per endpoint, since a drained connection is reused
+        self.draining = {}             # sender id -> (pub endpoint, name, drain end) (§9.9)
+
+        self.poller = zmq.Poller()
+        for s in (self.router, self.sub, self.sub_monitor):
+            self.poller.register(s, zmq.POLLIN)
+
+        self.peers = {}                # id -> Peer
+        self.prefixes = set()          # our SUB's subscriptions
+        self.methods = {}              # name -> handler(args) -> result
+        self.topic_seq = {}            # topic -> last seq published (§9.5)
+        self.last_seq = {}             # (sender, topic) -> last seq accepted (§9.7)
+        self.events = []               # received events, for the application
+        self.peer_events = []          # ("joined"|"left", name, id, reason)
+        self.pending = {}              # call id -> [peer id, reply or None]
+        self.next_call_id = 1
+        self.counters = dict(events_out=0, events_in=0, gaps=0, events_invalid=0,
+                             frames_invalid=0, frames_unknown_sender=0, peers_joined=0,
+                             peers_left=0)
+
+        self.probes = []               # seed probe DEALERs (§4.1, §7.5)
+        for seed in seeds:
+            d = self.ctx.socket(zmq.DEALER)  # no routing id: libzmq picks one
+            d.setsockopt(zmq.IMMEDIATE, 1)
+            d.setsockopt(zmq.SNDHWM, 4)
+            d.setsockopt(zmq.LINGER, 0)
+            d.connect(seed)
+            self.probes.append(d)
+        now = time.monotonic()
+        self._next_heartbeat = now     # first heartbeat at start (§8.1)
+        self._next_probe = now         # probes at start, then every seed interval (§7.5)
+        self.closed = False
+
+    # --- public API ---------------------------------------------------------------------
+
+    def joined_peers(self, include_evasive=False):
+        ok = ("joined", "evasive") if include_evasive else ("joined",)
+        return [p for p in self.peers.values() if p.state in ok]
+
+    def peer_by_name(self, name):
+        for p in self.peers.values():
+            if p.name == name and p.state in ("joined", "evasive"):
+                return p
+        return None
+
+    def subscribe(self, prefix):
+        """§9.8 rule 2: change the SUB first, then tell every peer with SUBS."""
+        prefix = prefix.encode() if isinstance(prefix, str) else prefix
+        if len(prefix) > 255 or b"\x00" in prefix:
+            raise ValueError("a prefix is 0..255 bytes without NUL (§9.4)")
+        prefix.decode()  # SUBS carries it as a msgpack str (§6.7): UTF-8 only here
+        if prefix not in self.prefixes:
+            self.prefixes.add(prefix)
+            self.sub.setsockopt(zmq.SUBSCRIBE, prefix)
+            self._send_subs_to_all()
+
+    def unsubscribe(self, prefix):
+        prefix = prefix.encode() if isinstance(prefix, str) else prefix
+        if prefix in self.prefixes:
+            self.prefixes.discard(prefix)
+            self.sub.setsockopt(zmq.UNSUBSCRIBE, prefix)
+            self._send_subs_to_all()
+
+    def serve(self, method, handler):
+        """Advertise a method; §7.7: a changed list goes to every dialled peer at once."""
+        if not 1 <= len(method.encode()) <= 128:
+            raise ValueError("a method name is 1..128 bytes")
+        self.methods[method] = handler
+        for p in self.peers.values():
+            want = p.state == "connecting"
+            self._send_hello(p.dealer, want_reply=want)
+
+    def publish(self, topic, obj):
+        """Publish one event; seq counts per topic from 1 (§9.5). Returns the seq."""
+        topic = topic.encode() if isinstance(topic, str) else topic
+        if not 1 <= len(topic) <= 255 or b"\x00" in topic:
+            raise ValueError("a topic is 1..255 bytes without NUL (§9.4)")
+        payload = msgpack.packb(obj, use_bin_type=True)
+        if len(payload) > MAX_EVENT_SIZE:
+            raise ValueError("payload over max_event_size")
+        seq = self.topic_seq.get(topic, 0) + 1
+        self.topic_seq[topic] = seq
+        sent_us = time.time_ns() // 1000
+        try:  # §4.2 rule 4: non-blocking; a PUB drops at its HWM anyway
+            self.pub.send_multipart(encode_event(self.id, topic, seq, sent_us, payload),
+                                    flags=zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+        self.counters["events_out"] += 1
+        return seq
+
+    def call(self, method, args=None, peer=None, timeout=2.0):
+        """Call method (§10.6) on a named peer id, or on a joined non-observer provider.
+        Polls until the REPLY, the timeout, or the server leaving; returns the result or
+        raises RpcError."""
+        if peer is None:
+            cands = sorted((p for p in self.peers.values() if p.state == "joined"
+                            and not p.observer and method in p.services), key=lambda p: p.id)
+            if not cands:
+                raise RpcError(None, f"no provider of '{method}'")
+            # Fewest calls outstanding (rule 2); this client has one at a time, so the first.
+            peer = cands[0].id
+        p = self.peers.get(peer)
+        if p is None or p.state not in ("joined", "evasive"):
+            raise RpcError(None, "peer is not joined")
+        call_id = self.next_call_id
+        self.next_call_id += 1
+        header = bytes([VERSION, REQUEST]) + msgpack.packb(
+            [call_id, method, int(timeout * 1000)], use_bin_type=True)
+        body = msgpack.packb(args, use_bin_type=True)
+        self.pending[call_id] = [peer, None]
+        try:
+            p.dealer.send_multipart([header, body], flags=zmq.NOBLOCK)
+        except zmq.Again:
+            del self.pending[call_id]
+            raise RpcError(None, "peer queue full") from None
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self.poll(min(0.05, max(0.0, deadline - time.monotonic())))
+                entry = self.pending[call_id]
+                if entry[1] is not None:
+                    code, message, result = entry[1]
+                    if code != 0:
+                        raise RpcError(code, message)
+                    return result
+                if peer not in self.peers:  # §10.6 rule 3: the server left
+                    raise RpcError(None, "server left")
+            raise RpcError(None, "timed out")
+        finally:
+            self.pending.pop(call_id, None)
+
+    def wait_until(self, predicate, timeout):
+        """Poll until predicate() is true; returns its last value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            v = predicate()
+            if v or time.monotonic() >= deadline:
+                return v
+            self.poll(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def close(self, linger=0.5):
+        """§8.5: LEAVE to every joined or evasive peer, with time for it to go out."""
+        if self.closed:
+            return
+        self.closed = True
+        for p in self.peers.values():
+            if p.state in ("joined", "evasive"):
+                self._send(p, LEAVE, [])
+        for p in self.peers.values():
+            p.dealer.close(linger=int(linger * 1000))
+        for d in self.probes:
+            d.close(0)
+        self.sub_monitor.close(0)
+        self.sub.close(0)
+        self.router.close(0)
+        self.pub.close(linger=int(linger * 1000))
+        self.ctx.term()
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def poll(self, timeout=0.05):
+        """Handle whatever arrives within timeout seconds, then run the timers."""
+        ready = dict(self.poller.poll(int(timeout * 1000)))
+        while self.sub_monitor in ready and self._handle_monitor():
+            pass
+        for _ in range(1000):  # bounded batches so timers still run under load
+            if not self._handle_router():
+                break
+        for _ in range(1000):
+            if not self._handle_sub():
+                break
+        self._timers()
+
+    def _timers(self):
+        now = time.monotonic()
+        if now >= self._next_probe:
+            self._next_probe = now + self.seed_interval
+            for d in self.probes:  # §7.5 item 3: HELLO(want_reply) through each probe, for ever
+                self._send_hello(d, want_reply=True)
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + self.heartbeat
+            for p in list(self.peers.values()):
+                if p.state in ("joined", "evasive"):  # §8.1
+                    self._send(p, PING, [time.monotonic_ns() // 1000])
+                elif p.state == "connecting":         # §7.5 item 1
+                    self._send_hello(p.dealer, want_reply=True)
+        # Timeouts (§7.5 item 2, §8.3, §8.4), checked every poll (<= 50 ms here).
+        for p in list(self.peers.values()):
+            if p.state == "connecting":
+                if now - p.dialled_at > self.handshake:
+                    self.log(f"handshake timeout {p.name}")
+                    self._remove(p, None)
+                continue
+            silent = now - p.last_seen
+            if silent > self.expired:
+                self._remove(p, "expired")
+            elif p.disconnected_at is not None and now - p.disconnected_at > self.grace:
+                self._remove(p, "disconnected")
+            elif p.state == "joined" and silent > self.evasive:
+                p.state = "evasive"
+        for sender, (ep, _, until) in list(self.draining.items()):
+            if now >= until:  # §9.9: drain over, disconnect and forget the sender
+                del self.draining[sender]
+                self._forget_sender(sender)
+                if ep in self.sub_endpoints and not any(q.pub == ep for q in self.peers.values()):
+                    self.sub_endpoints.discard(ep)
+                    self.sub_up.discard(ep)
+                    try:
+                        self.sub.disconnect(ep)
+                    except zmq.ZMQError:
+                        pass
+
+    # --- sending ----------------------------------------------------------------------
+
+    def _send(self, peer, msg_type, fields):
+        """§4.2: everything to a peer goes through our DEALER for it; never block."""
+        try:
+            peer.dealer.send(encode_control(msg_type, fields), flags=zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def _send_hello(self, dealer, want_reply):
+        flags = FLAG_WANT_REPLY if want_reply else 0
+        services = sorted(self.methods, key=lambda s: s.encode())  # §6.3: sorted, unique
+        frame = encode_control(HELLO, [self.mesh, self.id, self.name, self.pub_endpoint,
+                                       self.router_endpoint, flags, services])
+        try:
+            dealer.send(frame, flags=zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def _send_subs(self, p):
+        # §9.8 rule 1: only once the peer is joined/evasive AND our SUB is handshaken to it.
+        if p.state in ("joined", "evasive") and p.pub in self.sub_up:
+            self._send(p, SUBS, [[x.decode() for x in sorted(self.prefixes)]])
+
+    def _send_subs_to_all(self):
+        for p in self.peers.values():
+            self._send_subs(p)
+
+    # --- membership -------------------------------------------------------------------
+
+    def _dial(self, nid, name, pub, router, want_reply):
+        """§7.1."""
+        for other in list(self.peers.values()):  # rule 1: the old process at P is gone
+            if other.id != nid and other.pub == pub:
+                self._remove(other, "replaced" if other.state != "connecting" else None)
+        dealer = self.ctx.socket(zmq.DEALER)
+        dealer.setsockopt(zmq.ROUTING_ID, self.id)  # before connect (§4.1)
+        dealer.setsockopt(zmq.LINGER, 0)
+        dealer.setsockopt(zmq.SNDHWM, 100000)
+        dealer.connect(router)
+        if pub not in self.sub_endpoints:  # rule 2, and §4.2 rule 5: never two connections
+            self.sub.connect(pub)
+            self.sub_endpoints.add(pub)
+        p = Peer(nid, name, pub, router, dealer, time.monotonic())
+        self.peers[nid] = p
+        self._send_hello(dealer, want_reply)
+        return p
+
+    def _join(self, p):
+        """connecting -> joined (§7.2): PEERS (§7.4) and maybe SUBS (§9.8)."""
+        p.state = "joined"
+        p.last_seen = time.monotonic()
+        self.counters["peers_joined"] += 1
+        self.peer_events.append(("joined", p.name, p.id, None))
+        self.log(f"joined {p.name} {p.id.hex()}")
+        others = [[q.id, q.name, q.adv_pub, q.adv_router] for q in self.peers.values()
+                  if q is not p and not q.observer and q.state in ("joined", "evasive")]
+        for i in range(0, len(others), 256):  # an empty list is not sent
+            self._send(p, PEERS, [others[i:i + 256]])
+        self._send_subs(p)
+
+    def _remove(self, p, reason):
+        """left (reason given) or dropped silently while connecting (reason None)."""
+        del self.peers[p.id]
+        p.dealer.close(linger=0)
+        # Pending calls on p fail at once (§8.3): call() sees p gone from self.peers.
+        if reason is not None:
+            self.counters["peers_left"] += 1
+            self.peer_events.append(("left", p.name, p.id, reason))
+            self.log(f"left {p.name} {p.id.hex()} {reason}")
+        # §9.9: keep the SUB connection for a drain, accepting this sender's events.
+        self.draining[p.id] = (p.pub, p.name, time.monotonic() + self.drain)
+
+    def _forget_sender(self, sender):
+        for key in [k for k in self.last_seq if k[0] == sender]:
+            del self.last_seq[key]
+
+    def _alive(self, p):
+        """A sign of life (§8.2)."""
+        p.last_seen = time.monotonic()
+        if p.state == "evasive" and p.disconnected_at is None:
+            p.state = "joined"  # recovered
+
+    # --- receiving on the ROUTER ------------------------------------------------------
+
+    def _handle_router(self):
+        try:
+            frames = self.router.recv_multipart(flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        rid, rest = frames[0], frames[1:]
+        # §11.1: two frames of version 01 and type REQUEST/REPLY are RPC.
+        if len(rest) == 2 and len(rest[0]) >= 2 and rest[0][0] == VERSION and rest[0][1] in (REQUEST, REPLY):
+            p = self._known_sender(rid)
+            if p is None:
+                return True
+            self._alive(p)  # before decoding the header (§8.2)
+            if rest[0][1] == REQUEST:
+                self._on_request(p, rest[0], rest[1])
+            else:
+                self._on_reply(p, rest[0], rest[1])
+            return True
+        if len(rest) != 1:
+            self.counters["frames_invalid"] += 1
+            return True
+        try:
+            msg_type, body = decode_control(rest[0])
+            if msg_type == HELLO:
+                self._on_hello(check_hello(body))
+                return True
+            p = self._known_sender(rid)  # §6.6: every other type needs a joined/evasive id
+            if p is None:
+                return True
+            if msg_type == PING:
+                if not _is_uint(body[0]) or body[0] >= 1 << 64:
+                    raise ProtocolError("bad PING token")
+                self._alive(p)
+                self._send(p, PONG, [body[0]])
+            elif msg_type == PONG:
+                if not _is_uint(body[0]):
+                    raise ProtocolError("bad PONG token")
+                self._alive(p)
+            elif msg_type == LEAVE:
+                self._remove(p, "leave")
+            elif msg_type == PEERS:
+                entries = check_peers_list(body)
+                self._alive(p)
+                for nid, name, pub, router in entries:  # §7.4 item 2
+                    if nid != self.id and nid not in self.peers:
+                        self._dial(nid, name, pub, router, want_reply=True)
+            elif msg_type == SUBS:
+                lst = body[0]
+                if type(lst) is not list or len(lst) > 1000 or not all(  # §6.7 item 3
+                        type(x) is str and len(x.encode()) <= 255 for x in lst):
+                    raise ProtocolError("bad SUBS")
+                self._alive(p)
+                # §9.8 rule 3: make the PUB apply subscriptions already received first.
+                self.pub.getsockopt(zmq.EVENTS)
+                p.subscriptions = sorted(set(lst), key=lambda s: s.encode())
+            elif msg_type == STATS_QUERY:
+                self._alive(p)
+                self._send(p, STATS, [dict(self.counters)])
+            elif msg_type == STATS:
+                if type(body[0]) is not dict:
+                    raise ProtocolError("bad STATS")
+                self._alive(p)
+        except ProtocolError as e:
+            self.counters["frames_invalid"] += 1
+            self.log(f"dropped frame: {e}")
+        return True
+
+    def _known_sender(self, rid):
+        p = self.peers.get(rid) if len(rid) == 16 else None
+        if p is None or p.state not in ("joined", "evasive"):
+            self.counters["frames_unknown_sender"] += 1
+            return None
+        return p
+
+    def _on_hello(self, h):
+        """§7.3."""
+        if h["id"] == self.id or h["mesh"] != self.mesh:
+            return
+        want = bool(h["flags"] & FLAG_WANT_REPLY)
+        p = self.peers.get(h["id"])
+        if p is None:
+            # Rule 3: dial back without want_reply; joined at once.
+            p = self._dial(h["id"], h["name"], h["pub"], h["router"], want_reply=False)
+            self._update(p, h)
+            self._join(p)
+            return
+        if want:  # rule 4: answer once, never with want_reply
+            self._send_hello(p.dealer, want_reply=False)
+        self._update(p, h)
+        if p.state == "connecting":  # rule 5
+            self._join(p)
+        else:
+            self._alive(p)
+
+    def _update(self, p, h):
+        # §7.2: every accepted HELLO replaces what we knew.
+        p.name, p.observer, p.services = h["name"], bool(h["flags"] & FLAG_OBSERVER), h["services"]
+        p.adv_pub, p.adv_router = h["pub"], h["router"]
+
+    def _on_request(self, p, header, args):
+        """§10.7."""
+        try:
+            if len(header) > MAX_RPC_HEADER:
+                raise ProtocolError("request header too large")
+            h = _unpack_body(header[2:])
+            if not (type(h) is list and len(h) >= 3 and _is_uint(h[0])
+                    and _is_str(h[1], 1, 128) and _is_uint(h[2])):
+                raise ProtocolError("bad request header")
+        except ProtocolError:
+            return  # rule 1: no id to answer
+        call_id, method = h[0], h[1]
+        try:
+            arg = check_payload(args, MAX_RPC_SIZE)
+        except ProtocolError as e:
+            return self._reply(p, call_id, BAD_REQUEST, str(e))
+        handler = self.methods.get(method)
+        if handler is None:
+            return self._reply(p, call_id, NO_METHOD, f"no method '{method}'")
+        try:
+            result = msgpack.packb(handler(arg), use_bin_type=True)
+        except RpcError as e:
+            code = e.code if e.code else HANDLER_FAILED  # never an error with code 0
+            return self._reply(p, call_id, code, e.message)
+        except Exception as e:
+            return self._reply(p, call_id, HANDLER_FAILED, f"{type(e).__name__}: {e}")
+        if len(result) > MAX_RPC_SIZE:
+            return self._reply(p, call_id, HANDLER_FAILED, "result too large")
+        self._reply(p, call_id, 0, "", result)
+
+    def _reply(self, p, call_id, code, message, result=b"\xc0"):
+        message = message.encode()[:MAX_RPC_MESSAGE].decode("utf-8", "ignore")
+        header = bytes([VERSION, REPLY]) + msgpack.packb([call_id, code, message], use_bin_type=True)
+        try:  # through our DEALER for the caller (§10.1), not back through the ROUTER
+            p.dealer.send_multipart([header, result], flags=zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def _on_reply(self, p, header, result):
+        """§10.6 rules 4 and 5."""
+        try:
+            if len(header) > MAX_RPC_HEADER:
+                raise ProtocolError("reply header too large")
+            h = _unpack_body(header[2:])
+            if not (type(h) is list and len(h) >= 3 and _is_uint(h[0]) and type(h[1]) is int
+                    and _is_str(h[2], 0, MAX_RPC_MESSAGE)):
+                raise ProtocolError("bad reply header")
+        except ProtocolError:
+            self.counters["frames_invalid"] += 1
+            return
+        entry = self.pending.get(h[0])
+        if entry is None or entry[0] != p.id or entry[1] is not None:
+            return  # stray reply
+        if h[1] != 0:
+            entry[1] = (h[1], h[2], None)
+            return
+        try:
+            entry[1] = (0, "", check_payload(result, MAX_RPC_SIZE))
+        except ProtocolError as e:
+            self.counters["frames_invalid"] += 1
+            entry[1] = (HANDLER_FAILED, f"bad result: {e}", None)
+
+    # --- receiving on the SUB ---------------------------------------------------------
+
+    def _handle_sub(self):
+        try:
+            frames = self.sub.recv_multipart(flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        try:
+            topic, sender, seq, sent_us, payload = decode_event(frames)
+            p = self.peers.get(sender)
+            if p is None and sender not in self.draining:
+                return True  # events_unknown_sender
+            obj = check_payload(payload, MAX_EVENT_SIZE)
+        except ProtocolError as e:
+            self.counters["events_invalid"] += 1
+            self.log(f"dropped event: {e}")
+            return True
+        # §9.7 gaps, per (sender, topic).
+        last = self.last_seq.get((sender, topic))
+        if last is not None and seq > last + 1:
+            self.counters["gaps"] += seq - last - 1
+        self.last_seq[(sender, topic)] = seq
+        self.counters["events_in"] += 1
+        if p is not None:
+            self._alive(p)  # §8.2; during a drain it is not a sign of life
+            name = p.name
+        else:
+            ep, name, until = self.draining[sender]
+            self.draining[sender] = (ep, name, max(until, time.monotonic() + self.drain))
+        # §9.4 rule 5: only to matching local subscriptions.
+        if any(topic.startswith(x) for x in self.prefixes):
+            self.events.append(Event(topic.decode("utf-8", "replace"), sender, name, seq,
+                                     sent_us, obj))
+        return True
+
+    def _handle_monitor(self):
+        try:
+            msg = recv_monitor_message(self.sub_monitor, flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        ep = msg["endpoint"].decode() if isinstance(msg["endpoint"], bytes) else msg["endpoint"]
+        ev = msg["event"]
+        # The monitor names the endpoint string we passed to connect (Appendix B).
+        if ev == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            self.sub_up.add(ep)
+        elif ev == zmq.EVENT_DISCONNECTED:
+            self.sub_up.discard(ep)
+        for p in list(self.peers.values()):
+            if p.pub != ep:
+                continue
+            if ev == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                if p.disconnected_at is not None:  # §8.4: re-established -> recovered
+                    p.disconnected_at, p.retries = None, 0
+                    if p.state == "evasive":
+                        p.state = "joined"
+                self._send_subs(p)  # §9.8 rule 1, again after every new handshake
+            elif p.state == "connecting":
+                pass  # §8.4 item 4: ignored while connecting
+            elif ev == zmq.EVENT_DISCONNECTED:
+                # §8.4 item 1: suspect at once; only a new handshake clears it.
+                p.disconnected_at, p.retries = time.monotonic(), 0
+                p.state = "evasive"
+            elif ev == zmq.EVENT_CONNECT_RETRIED and p.disconnected_at is not None:
+                # §8.4 note: the first RETRIED after the drop only announces the retry; the
+                # second means an attempt failed, so the peer is left (item 2).
+                p.retries += 1
+                if p.retries >= 2:
+                    self._remove(p, "disconnected")
+        return True
