@@ -71,6 +71,33 @@ TEST_F(system_fixture, stopped_process_expires_within_the_expire_timeout) {
     c.signal(SIGCONT);
 }
 
+TEST_F(system_fixture, process_stopped_past_evasive_recovers_on_sigcont_and_comes_back_after_expiry) {
+    const std::vector<std::string> timing = {"--evasive", "500", "--expire", "3000"};
+    auto& a = spawn_node("a", timing);
+    auto& c = spawn_node("c", timing);
+    ASSERT_TRUE(sees_joined(a, {"c"}, 3s));
+    ASSERT_TRUE(sees_joined(c, {"a"}, 3s));
+    // Stopped longer than evasive, shorter than expire: evasive, then recovered, not left.
+    c.signal(SIGSTOP);
+    ASSERT_TRUE(a.wait_for_line("evasive c ", 2s)) << a.out();
+    c.signal(SIGCONT);
+    EXPECT_TRUE(a.wait_for_line("recovered c ", 3s)) << a.out();
+    EXPECT_EQ(a.count_lines("left c "), 0u) << a.out();
+    // Stopped past expire: left; after SIGCONT it is met again as the same node.
+    c.signal(SIGSTOP);
+    ASSERT_TRUE(a.wait_for_line("left c ", 5s)) << a.out();
+    c.signal(SIGCONT);
+    EXPECT_TRUE(wait_until([&] { return a.count_lines("joined c ") == 2; }, 10s)) << a.out();
+    EXPECT_TRUE(wait_until([&] { return c.count_lines("joined a ") >= 1 && a.count_lines("left c ") == 1; }, 5s));
+    // One c in a's table again, joined: the monitor sees both, each once.
+    const auto doc = monitor_once(5.0);
+    ASSERT_TRUE(doc.is_object());
+    std::vector<std::string> names;
+    for (const auto& p : doc["peers"]) names.push_back(p.value("name", ""));
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"a", "c"}));
+}
+
 TEST_F(system_fixture, sigterm_sends_leave_seen_within_half_a_second) {
     auto& a = spawn_node("a");
     auto& b = spawn_node("b");
