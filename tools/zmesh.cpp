@@ -114,7 +114,13 @@ int sub(int argc, char** argv) {
     const bool json = vm.count("json") > 0;
     const auto timeout = seconds_flag(vm, "timeout");
     std::atomic<std::uint64_t> received{0};   // outlives the node, whose thread writes it
+    std::atomic<std::size_t> ever_joined{0};   // members that joined, even if gone again
     node n(job_options(vm, "sub"));
+    // A quick publisher can join, publish and leave between two looks at the peer table:
+    // joins are counted as they happen.
+    n.on_peer_event([&ever_joined](const peer_event& e) {
+        if (e.kind == peer_event_kind::joined && !e.peer.observer) ++ever_joined;
+    });
     // Runs on the node's delivery thread; the main thread only watches the count.
     n.subscribe(vm["prefix"].as<std::string>(), [&](const event& e) {
         if (count && received.load() >= count) return;
@@ -133,7 +139,10 @@ int sub(int argc, char** argv) {
     });
     n.start();
     const auto want = vm["wait-peers"].as<std::size_t>();
-    if (!cli::wait_for_members(n, want, seconds_flag(vm, "wait"), false))
+    const auto joined = cli::wait_for(n, [&](const std::vector<peer_info>&) {
+        return ever_joined.load() >= want || received.load() > 0;
+    }, seconds_flag(vm, "wait"));
+    if (joined != cli::wait_result::ready)
         throw std::runtime_error("fewer than " + std::to_string(want) + " peers joined in time");
 
     const auto start = steady::now();

@@ -16,12 +16,12 @@ using namespace zmesh;
 struct counter {
     std::uint64_t n;
     std::string from;
-    MSGPACK_DEFINE_MAP(n, from);
+    MSGPACK_DEFINE_MAP(n, from)
 };
 struct clock_reading {
     std::uint64_t unix_us;
     std::string node;
-    MSGPACK_DEFINE_MAP(unix_us, node);
+    MSGPACK_DEFINE_MAP(unix_us, node)
 };
 
 // The built-in methods: "echo" returns its arguments, "time" this host's clock, "stats"

@@ -36,7 +36,9 @@ protected:
         for (const auto& e : events) {
             if (e["sender"]["id"] != sender_id) continue;
             const auto seq = e["seq"].get<std::uint64_t>();
-            if (n > 0) EXPECT_EQ(seq, last + 1) << "gap after seq " << last;
+            if (n > 0) {
+                EXPECT_EQ(seq, last + 1) << "gap after seq " << last;
+            }
             last = seq;
             ++n;
         }
