@@ -278,7 +278,11 @@ void reactor::on_timers(clock::time_point now) {
     }
     if (now >= next_seed_) {
         contact_seeds();
-        next_seed_ = now + (seed_probes_.empty() ? milliseconds(3600 * 1000) : opts_.seed_interval);
+        // The first HELLOs often meet a probe still connecting (IMMEDIATE drops them): ask
+        // again soon, then back off to the seed interval.
+        next_seed_ = now + (seed_probes_.empty() ? milliseconds(3600 * 1000)
+                                                 : std::min(seed_retry_, opts_.seed_interval));
+        seed_retry_ = std::min(seed_retry_ * 2, opts_.seed_interval);
     }
 }
 

@@ -245,6 +245,7 @@ private:
     clock::time_point next_allow_reload_{};
 
     node_stats stats_;
+    milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},
         next_stats_poll_{};
     bool stopping_ = false;
