@@ -46,6 +46,17 @@ protected:
         }, timeout);
     }
 
+    // Starts nodes "a" and "c" with an evasive timeout of 500 ms and `expire_ms`. Returns:
+    // both once each sees the other joined; nulls when they do not within 3 s.
+    std::pair<process*, process*> joined_pair(const std::string& expire_ms) {
+        const std::vector<std::string> timing = {"--evasive", "500", "--expire", expire_ms};
+        auto& a = spawn_node("a", timing);
+        auto& c = spawn_node("c", timing);
+        const auto wait = std::chrono::seconds(3);
+        if (!sees_joined(a, {"c"}, wait) || !sees_joined(c, {"a"}, wait)) return {nullptr, nullptr};
+        return {&a, &c};
+    }
+
     // Runs zmesh-monitor --once --json and returns its document (null on failure).
     nlohmann::json monitor_once(double wait_s = 5.0, const std::string& mesh = {}) {
         process m(tool("zmesh-monitor"),

@@ -56,11 +56,10 @@ TEST_F(system_fixture, kill_9_is_noticed_within_one_second) {
 }
 
 TEST_F(system_fixture, stopped_process_expires_within_the_expire_timeout) {
-    const std::vector<std::string> timing = {"--evasive", "500", "--expire", "1500"};
-    auto& a = spawn_node("a", timing);
-    auto& c = spawn_node("c", timing);
-    ASSERT_TRUE(sees_joined(a, {"c"}, 3s));
-    ASSERT_TRUE(sees_joined(c, {"a"}, 3s));
+    auto [a_ptr, c_ptr] = joined_pair("1500");
+    ASSERT_TRUE(a_ptr && c_ptr);
+    auto& a = *a_ptr;
+    auto& c = *c_ptr;
     const auto t0 = steady_clock::now();
     c.signal(SIGSTOP);
     EXPECT_TRUE(a.wait_for_line("evasive c ", 1500ms)) << a.out();
@@ -72,11 +71,10 @@ TEST_F(system_fixture, stopped_process_expires_within_the_expire_timeout) {
 }
 
 TEST_F(system_fixture, process_stopped_past_evasive_recovers_on_sigcont_and_comes_back_after_expiry) {
-    const std::vector<std::string> timing = {"--evasive", "500", "--expire", "3000"};
-    auto& a = spawn_node("a", timing);
-    auto& c = spawn_node("c", timing);
-    ASSERT_TRUE(sees_joined(a, {"c"}, 3s));
-    ASSERT_TRUE(sees_joined(c, {"a"}, 3s));
+    auto [a_ptr, c_ptr] = joined_pair("3000");
+    ASSERT_TRUE(a_ptr && c_ptr);
+    auto& a = *a_ptr;
+    auto& c = *c_ptr;
     // Stopped longer than evasive, shorter than expire: evasive, then recovered, not left.
     c.signal(SIGSTOP);
     ASSERT_TRUE(a.wait_for_line("evasive c ", 2s)) << a.out();
