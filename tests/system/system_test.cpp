@@ -96,6 +96,30 @@ TEST_F(system_fixture, process_stopped_past_evasive_recovers_on_sigcont_and_come
     EXPECT_EQ(names, (std::vector<std::string>{"a", "c"}));
 }
 
+TEST_F(system_fixture, node_killed_mid_handshake_leaves_no_trace_and_the_next_one_joins) {
+    auto& a = spawn_node("a", {"--expire", "1500", "--evasive", "500"});
+    ASSERT_TRUE(a.wait_for_line("started ", 5s)) << a.err();
+    // b is killed the moment it is up: its beacon and HELLO are out, its answers never come.
+    auto& b = spawn_node("b", {"--expire", "1500", "--evasive", "500"});
+    ASSERT_TRUE(b.wait_for_line("started ", 5s)) << b.err();
+    b.signal(SIGKILL);
+    auto& c = spawn_node("c", {"--expire", "1500", "--evasive", "500"});
+    ASSERT_TRUE(sees_joined(a, {"c"}, 3s)) << a.out();
+    // Whether b got as far as joined or not, a ends with c alone: no half-open entry for b.
+    EXPECT_TRUE(wait_until([&] {
+        return a.count_lines("joined b ") == a.count_lines("left b ");
+    }, 5s)) << a.out();
+    // a's counters on exit: every member it took in, b included if it got that far, has
+    // left but c.
+    a.signal(SIGTERM);
+    ASSERT_EQ(a.wait(5s), std::optional<int>(0)) << a.err();
+    nlohmann::json stats;
+    for (const auto& line : a.out_lines())
+        if (line.rfind("stats ", 0) == 0) stats = nlohmann::json::parse(line.substr(6));
+    ASSERT_TRUE(stats.is_object()) << a.out();
+    EXPECT_EQ(stats.value("peers_joined", 0) - stats.value("peers_left", 0), 1) << stats.dump();
+}
+
 TEST_F(system_fixture, sigterm_sends_leave_seen_within_half_a_second) {
     auto& a = spawn_node("a");
     auto& b = spawn_node("b");
