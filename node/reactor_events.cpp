@@ -197,7 +197,11 @@ void reactor::on_stats_query(const node_id& from) {
     m.counters = {{"events_out", s.events_out},   {"events_in", s.events_in},
                   {"gaps", s.events_gaps},        {"events_invalid", s.events_invalid},
                   {"publish_dropped", s.publish_dropped}, {"handler_errors", s.handler_errors},
-                  {"peers_joined", s.peers_joined}, {"peers_left", s.peers_left}};
+                  {"peers_joined", s.peers_joined}, {"peers_left", s.peers_left},
+                  {"rpc_calls", s.rpc_calls},     {"rpc_served", s.rpc_served},
+                  // Calls of ours that failed, and requests we could not serve.
+                  {"rpc_failed", s.rpc_remote_errors + s.rpc_timeouts + s.rpc_peer_lost + s.rpc_no_provider},
+                  {"rpc_refused", s.rpc_unknown_method + s.rpc_bad_requests + s.rpc_busy + s.rpc_expired}};
     send_to(from, m);
 }
 

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: MPL-2.0
 // zmesh-monitor: watches a mesh as a passive observer (it sends no beacons and is never
-// counted as a member). Live mode redraws a table of peers every second; with
-// --once --json it prints one JSON document when the peer set is stable and exits.
+// counted as a member). Live mode redraws a table of peers (rates, RPC, services) and the
+// most recent topics every second, sized to the terminal, until 'q' or Ctrl-C; with --once
+// it prints the mesh once it is stable and exits; with --json (or --watch --json) one JSON
+// document per second, one per line.
 #include "cli.hpp"
+#include "monitor_view.hpp"
+
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,61 +37,62 @@ std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_inf
     return s;
 }
 
-// Returns: a counter the peer reported about itself, or -1 before its first report.
-long long reported(const peer_info& p, std::string_view name) {
-    for (const auto& [key, value] : p.reported)
-        if (key == name) return static_cast<long long>(value);
-    return -1;
-}
-
-// A peer as the monitor shows it: its own counters (events_in, events_out, gaps) included.
-nlohmann::json peer_json(const peer_info& p) {
+// A peer as the monitor shows it: its own counters (events_in, events_out, gaps) included,
+// and their rates when known.
+nlohmann::json peer_json(const peer_info& p, const monitor::peer_rates* rates) {
     auto j = cli::to_json(p);
     for (const char* name : {"events_in", "events_out", "gaps"}) {
-        const auto v = reported(p, name);
+        const auto v = monitor::reported(p, name);
         j[name] = v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v);
     }
+    if (rates) j["rates"] = monitor::to_json(*rates);
     return j;
 }
 
-std::string counter_cell(const peer_info& p, std::string_view name) {
-    const auto v = reported(p, name);
-    return v < 0 ? "-" : std::to_string(v);
-}
-
-nlohmann::json document(const node& n, const std::vector<peer_info>& peers) {
+nlohmann::json document(const node& n, const std::vector<peer_info>& peers,
+                        const std::vector<monitor::peer_rates>* rates = nullptr) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : peers) list.push_back(peer_json(p));
+    for (std::size_t i = 0; i < peers.size(); ++i)
+        list.push_back(peer_json(peers[i], rates ? &(*rates)[i] : nullptr));
     return {{"mesh", n.config().mesh}, {"peers", list}};
 }
 
-void draw(const node& n, const std::vector<peer_info>& peers) {
-    std::string out = "\x1b[H\x1b[2J";   // home + clear: redraw in place
-    char line[512];
-    std::snprintf(line, sizeof line, "zmesh-monitor  mesh %s  %zu peer(s)   (Ctrl-C quits)\n\n",
-                  n.config().mesh.c_str(), peers.size());
-    out += line;
-    std::snprintf(line, sizeof line, "%-16s %-9s %-8s %-24s %-24s %8s %7s %9s %9s %6s  %s\n",
-                  "NAME", "ID", "STATE", "PUB", "ROUTER", "SEEN(ms)", "RTT(us)", "EV_OUT",
-                  "EV_IN", "GAPS", "SERVES | SUBSCRIBED");
-    out += line;
-    for (const auto& p : peers) {
-        // What it offers and wants: "serves m1,m2 | subscribed a.,b."
-        std::string subs;
-        for (const auto& s : p.services) subs += (subs.empty() ? "" : ",") + s;
-        if (!p.subscriptions.empty()) subs += " |";
-        for (const auto& s : p.subscriptions) subs += " " + (s.empty() ? std::string("*") : s);
-        std::snprintf(line, sizeof line, "%-16.16s %-9s %-8s %-24.24s %-24.24s %8lld %7s %9s %9s %6s  %.40s\n",
-                      p.name.c_str(), p.id.short_hex().c_str(),
-                      std::string(to_string(p.state)).c_str(), p.pub_endpoint.c_str(),
-                      p.router_endpoint.c_str(), static_cast<long long>(p.last_seen_ms),
-                      p.rtt_us < 0 ? "-" : std::to_string(p.rtt_us).c_str(),
-                      counter_cell(p, "events_out").c_str(), counter_cell(p, "events_in").c_str(),
-                      counter_cell(p, "gaps").c_str(), subs.c_str());
-        out += line;
+// The terminal while the live view runs: keys without Enter or echo, restored on every exit
+// (the destructor runs on 'q', on SIGINT/SIGTERM and on errors alike).
+class raw_terminal {
+public:
+    raw_terminal() {
+        if (!::isatty(STDIN_FILENO) || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+        termios raw = saved_;
+        raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 0;
+        active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
     }
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
+    ~raw_terminal() {
+        if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    }
+    raw_terminal(const raw_terminal&) = delete;
+    raw_terminal& operator=(const raw_terminal&) = delete;
+    // Returns: true when 'q' was typed (reads what is waiting, never blocks).
+    bool quit_typed() const {
+        if (!active_) return false;
+        char c;
+        while (::read(STDIN_FILENO, &c, 1) == 1)
+            if (c == 'q' || c == 'Q') return true;
+        return false;
+    }
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+// Returns: the terminal's size, or 0 x 0 when stdout is not one.
+std::pair<int, int> terminal_size() {
+    winsize w{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) != 0) return {0, 0};
+    return {w.ws_col, w.ws_row};
 }
 
 }  // namespace
@@ -96,10 +104,11 @@ int main(int argc, char** argv) {
     // clang-format off
     desc.add_options()
         ("once", "print the mesh once and exit (after it is stable or --wait passed)")
-        ("json", "print JSON instead of a table")
+        ("json", "print JSON instead of a table (live: one document per line, every second)")
+        ("watch", "keep printing every second until stopped (the default without --once)")
         ("wait", cli::po::value<double>()->default_value(5.0), "with --once: the most seconds to wait");
     // clang-format on
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once --json --wait S]");
+    const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]");
 
     try {
         auto o = cli::node_options(vm);
@@ -112,6 +121,7 @@ int main(int argc, char** argv) {
         node n(o);
         n.start();
 
+        if (vm.count("once") && vm.count("watch")) throw std::invalid_argument("--once or --watch, not both");
         if (vm.count("once")) {
             // Stable: the same members in the same states for one beacon interval, and no
             // handshake still in flight.
@@ -140,17 +150,33 @@ int main(int argc, char** argv) {
             if (vm.count("json"))
                 std::cout << document(n, peers).dump() << std::endl;
             else
-                draw(n, peers);
+                std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false);
             n.stop();
             return 0;
         }
-        while (true) {
+        // Live. The table also lists recent topics: only then does the monitor take events.
+        const bool json = vm.count("json") > 0;
+        const bool ansi = !json && ::isatty(STDOUT_FILENO);   // a pipe gets plain frames
+        monitor::topic_log topics;   // before the node stops: its handler writes here
+        if (!json) n.subscribe("", [&topics](const event& e) { topics.add(e.topic(), clock_type::now()); });
+        monitor::rate_tracker tracker;
+        raw_terminal keys;
+        bool quit = false;
+        while (!quit) {
             const auto peers = members(n);
-            if (vm.count("json"))
-                std::cout << document(n, peers).dump() << std::endl;
-            else
-                draw(n, peers);
-            if (cli::wait_for_signal(std::chrono::milliseconds(1000))) break;
+            const auto now = clock_type::now();
+            std::vector<monitor::peer_rates> rates;
+            for (const auto& p : peers) rates.push_back(tracker.update(p, now));
+            if (json) {
+                std::cout << document(n, peers, &rates).dump() << std::endl;
+            } else {
+                const auto [cols, rows] = terminal_size();   // asked each frame: resizes just work
+                const auto recent = topics.recent(rows > 0 ? static_cast<std::size_t>(std::max(rows - 6 - static_cast<int>(peers.size()), 1)) : 10);
+                std::cout << monitor::render(n.config().mesh, peers, rates, recent, now, cols, rows, ansi) << std::flush;
+                if (!ansi) std::cout << std::endl;   // frames apart in a log
+            }
+            for (int slice = 0; slice < 10 && !quit; ++slice)   // 1 s, watching keys and signals
+                quit = cli::wait_for_signal(std::chrono::milliseconds(100)) || keys.quit_typed();
         }
         n.stop();
         return 0;

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MPL-2.0
+// monitor_view: what zmesh-monitor shows — per-peer rates from the counters members report
+// (STATS), the most recent topics, and the table drawn to fit a terminal.
+#pragma once
+
+#include "node/node.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace zmesh::monitor {
+
+using clock_type = std::chrono::steady_clock;
+
+// Per second, between the last two reports a peer sent. Negative: not known yet.
+struct peer_rates {
+    double events_in = -1, events_out = -1, rpc_calls = -1, rpc_errors = -1;
+};
+
+// Turns successive snapshots of reported counters into rates.
+class rate_tracker {
+public:
+    // Returns: `p`'s rates; `now` is when `p` was read.
+    peer_rates update(const peer_info& p, clock_type::time_point now);
+
+private:
+    struct sample {
+        std::vector<std::pair<std::string, std::uint64_t>> counters;
+        clock_type::time_point at;
+        peer_rates rates;
+    };
+    std::unordered_map<node_id, sample> last_;
+};
+
+// The topics seen most recently, with counts; bounded. Written by the delivery thread, read
+// by the drawing one.
+class topic_log {
+public:
+    static constexpr std::size_t max_topics = 256;
+    void add(const std::string& topic, clock_type::time_point now);
+    struct entry {
+        std::string topic;
+        std::uint64_t count = 0;
+        clock_type::time_point last;
+    };
+    // Returns: up to `n` topics, the most recent first.
+    std::vector<entry> recent(std::size_t n) const;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, entry> topics_;
+};
+
+// Returns: a counter `p` reported about itself, or -1 before its first report.
+long long reported(const peer_info& p, std::string_view name);
+
+// Returns: the screen: a header, one row per peer, then recent topics, cut to `cols` x
+// `rows` (0: no limit). With `ansi`, it starts with cursor-home and clears what follows each
+// line, so it redraws in place without flicker.
+std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
+                   const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
+                   clock_type::time_point now, int cols, int rows, bool ansi);
+
+// Returns: the rates as JSON (null for unknown).
+nlohmann::json to_json(const peer_rates& r);
+
+}  // namespace zmesh::monitor
