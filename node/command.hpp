@@ -19,6 +19,9 @@ struct shared_counters {
     std::atomic<std::int64_t> pending_events{0};   // handed to the delivery thread, not done
     std::atomic<std::uint64_t> handler_errors{0};
     std::atomic<std::uint64_t> publish_dropped{0};
+    // Set by node::stop(): events still queued for handlers are dropped, not run — a slow
+    // handler with a full queue would otherwise hold stop() for queue x handler time.
+    std::atomic<bool> stopping{false};
 };
 
 struct peers_query {

@@ -35,7 +35,9 @@ void delivery_loop::handle(peer_event& e) {
 }
 
 void delivery_loop::handle(event_batch& b) {
+    const bool stopping = counters_->stopping.load(std::memory_order_relaxed);
     for (const auto& e : b.events) {
+        if (stopping) break;
         for (const auto& s : subscriptions_) {
             if (!e.topic().starts_with(s.prefix)) continue;
             try {

@@ -157,6 +157,7 @@ bool node::running() const noexcept { return threads_ != nullptr; }
 
 void node::start() {
     if (threads_) return;
+    counters_->stopping.store(false, std::memory_order_relaxed);   // a node may start again
     auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue));
 
     std::promise<std::pair<std::string, std::string>> ready;
@@ -334,6 +335,7 @@ void node::stop() {
     if (!threads_) return;
     if (std::this_thread::get_id() == threads_->delivery_thread_id)
         throw std::logic_error("node::stop() called from one of its own callbacks");
+    counters_->stopping.store(true, std::memory_order_relaxed);
     send_command(detail::stop_command{});
     threads_->reactor_thread.join();
     threads_->delivery_thread.join();

@@ -92,7 +92,9 @@ public:
     // with a one-line message when a socket cannot be bound or no interface fits.
     void start();
     // Sends LEAVE to every peer, closes every socket (flushing for up to 500 ms) and joins the
-    // threads. Idempotent. Must not be called from a callback of this node.
+    // threads, after the handler running now returns; events still queued for handlers are
+    // dropped (peer events and call results are still delivered). Idempotent. Must not be
+    // called from a callback of this node.
     void stop();
     bool running() const noexcept;
 

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 namespace {
 using namespace zmesh;
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
         ("subscribe", cli::po::value<std::vector<std::string>>()->composing(), "print events of this topic prefix (repeatable)")
         ("publish", cli::po::value<std::string>(), "publish a counter on this topic")
         ("serve", cli::po::value<std::vector<std::string>>()->composing(), "serve a built-in method: echo, time or stats (repeatable)")
-        ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish");
+        ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish")
+        ("handler-delay", cli::po::value<long>()->default_value(0), "ms each --subscribe handler sleeps: try a slow consumer");
     // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-node [--name NAME] [--mesh MESH] [options]");
 
@@ -72,11 +74,14 @@ int main(int argc, char** argv) {
             std::printf("%s\n", line.c_str());
             std::fflush(stdout);
         });
+        const auto delay = std::chrono::milliseconds(vm["handler-delay"].as<long>());
+        if (delay.count() < 0 || delay.count() > 60000) throw std::invalid_argument("--handler-delay must be 0..60000 ms");
         if (vm.count("subscribe"))
             for (const auto& prefix : vm["subscribe"].as<std::vector<std::string>>())
-                n.subscribe(prefix, [](const event& e) {
+                n.subscribe(prefix, [delay](const event& e) {
                     std::printf("event %s\n", cli::to_json(e).dump().c_str());
                     std::fflush(stdout);
+                    if (delay.count() > 0) std::this_thread::sleep_for(delay);
                 });
         if (vm.count("serve"))
             for (const auto& m : vm["serve"].as<std::vector<std::string>>()) serve_builtin(n, m);

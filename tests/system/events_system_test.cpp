@@ -4,6 +4,8 @@
 #include "system_fixture.hpp"
 
 #include <csignal>
+#include <fstream>
+#include <thread>
 
 namespace zmesh::test {
 namespace {
@@ -148,6 +150,63 @@ TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
         EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
         EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
     }
+}
+
+// Returns: the resident set of process `pid` in KiB (0 if unreadable).
+std::uint64_t rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            std::uint64_t kib = 0;
+            status >> kib;
+            return kib;
+        }
+        status.ignore(4096, '\n');
+    }
+    return 0;
+}
+
+TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_bounded) {
+    // The subscriber takes 20 ms per event (at most 50/s) while the publisher sends 20,000/s.
+    auto& sub = spawn_node("slow", {"--subscribe", "flood.", "--handler-delay", "20"});
+    auto& pub = spawn_node("fast", {"--publish", "flood.x", "--rate", "20000"});
+    ASSERT_TRUE(sees_joined(sub, {"fast"}, 5s));
+    ASSERT_TRUE(sub.wait_for_line("event ", 5s)) << sub.err();
+    std::uint64_t pub_peak = 0, sub_peak = 0, sub_early = 0;
+    const auto end = std::chrono::steady_clock::now() + 6s;
+    for (int tick = 0; std::chrono::steady_clock::now() < end; ++tick) {
+        // Sampling memory on a clock is the point here, not synchronisation.
+        std::this_thread::sleep_for(200ms);
+        pub_peak = std::max(pub_peak, rss_kib(pub.pid()));
+        const auto s = rss_kib(sub.pid());
+        sub_peak = std::max(sub_peak, s);
+        if (tick == 10) sub_early = sub_peak;
+    }
+    EXPECT_EQ(sub.count_lines("left fast "), 0u) << "the flood made the publisher look dead";
+    EXPECT_EQ(sub.count_lines("evasive fast "), 0u);
+    for (auto* p : {&pub, &sub}) p->signal(SIGTERM);
+    ASSERT_EQ(pub.wait(10s), std::optional<int>(0)) << pub.err();
+    // Its queue (thousands of events at 20 ms each) is dropped at stop, not worked off.
+    ASSERT_EQ(sub.wait(10s), std::optional<int>(0)) << sub.err();
+    const auto stats_of = [](const process& p) {
+        for (const auto& line : p.out_lines())
+            if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
+        return nlohmann::json();
+    };
+    const auto ps = stats_of(pub), ss = stats_of(sub);
+    // The publisher kept its pace (it never waited for the slow one)...
+    EXPECT_GT(ps.value("events_out", 0), 50000) << ps.dump();
+    // ...the subscriber took a fraction and counted the rest as dropped (gaps) or paused.
+    EXPECT_LT(ss.value("events_in", 0), ps.value("events_out", 0) / 2) << ss.dump();
+    EXPECT_GT(ss.value("events_gaps", 0) + ss.value("receive_paused", 0), 0) << ss.dump();
+    // Bounded: queues are capped (HWMs, receive_queue), so memory stops growing.
+    EXPECT_LT(pub_peak, 200u * 1024) << "publisher KiB";
+    EXPECT_LT(sub_peak, 200u * 1024) << "subscriber KiB";
+    EXPECT_LT(sub_peak, sub_early + 32u * 1024) << "subscriber still growing: " << sub_early << " -> " << sub_peak;
+    std::printf("slow subscriber: publisher sent %lld, subscriber took %lld; peak RSS pub %llu KiB, sub %llu KiB\n",
+                static_cast<long long>(ps.value("events_out", 0)), static_cast<long long>(ss.value("events_in", 0)),
+                static_cast<unsigned long long>(pub_peak), static_cast<unsigned long long>(sub_peak));
 }
 
 }  // namespace
