@@ -5,8 +5,10 @@
 // descriptors as after the first node, and about as much memory: nothing leaks across node
 // lifetimes.
 #include "node_fixture.hpp"
+#include "support/process.hpp"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -24,20 +26,6 @@ std::size_t open_fds() {
     return n;
 }
 
-std::uint64_t rss_kib() {
-    std::ifstream status("/proc/self/status");
-    std::string key;
-    while (status >> key) {
-        if (key == "VmRSS:") {
-            std::uint64_t kib = 0;
-            status >> kib;
-            return kib;
-        }
-        status.ignore(4096, '\n');
-    }
-    return 0;
-}
-
 std::chrono::seconds churn_time() {
     const char* s = std::getenv("ZMESH_CHURN_SECONDS");
     return std::chrono::seconds(s ? std::max(1, std::atoi(s)) : 10);
@@ -52,7 +40,7 @@ TEST_F(node_fixture, twenty_nodes_churning_agree_on_the_survivors_and_leak_no_de
         warm.start();
     }
     const auto fds_before = open_fds();
-    const auto rss_before = rss_kib();
+    const auto rss_before = rss_kib(::getpid());
     std::vector<std::unique_ptr<node>> mesh(slots);
     std::mt19937 rng(7);
     std::size_t started = 0, stopped = 0;
@@ -105,7 +93,7 @@ TEST_F(node_fixture, twenty_nodes_churning_agree_on_the_survivors_and_leak_no_de
         << open_fds() << " descriptors open, " << fds_before << " before";
     // The allocator keeps some freed memory, so only a real leak (hundreds of KiB per node
     // lifetime) can pass this bound; the figure is printed for RELIABILITY.md.
-    const auto rss_after = rss_kib();
+    const auto rss_after = rss_kib(::getpid());
     std::printf("churn: RSS %llu KiB after the first node, %llu KiB after all\n",
                 static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(rss_after));
     EXPECT_LT(rss_after, rss_before + 48 * 1024) << "KiB";

@@ -126,4 +126,18 @@ bool process::wait_for_line(const std::string& prefix, std::chrono::milliseconds
     return wait_until([&] { return count_lines(prefix) > 0; }, timeout);
 }
 
+std::uint64_t rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            std::uint64_t kib = 0;
+            status >> kib;
+            return kib;
+        }
+        status.ignore(4096, '\n');
+    }
+    return 0;
+}
+
 }  // namespace zmesh::test

@@ -45,4 +45,7 @@ private:
 // Returns: the path of a built tool, e.g. tool("zmesh-node").
 std::string tool(const std::string& name);
 
+// Returns: the resident set of process `pid` in KiB, from /proc (0 when unreadable).
+std::uint64_t rss_kib(pid_t pid);
+
 }  // namespace zmesh::test

@@ -152,21 +152,6 @@ TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
     }
 }
 
-// Returns: the resident set of process `pid` in KiB (0 if unreadable).
-std::uint64_t rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    while (status >> key) {
-        if (key == "VmRSS:") {
-            std::uint64_t kib = 0;
-            status >> kib;
-            return kib;
-        }
-        status.ignore(4096, '\n');
-    }
-    return 0;
-}
-
 TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_bounded) {
     // The subscriber takes 20 ms per event (at most 50/s) while the publisher sends 20,000/s.
     auto& sub = spawn_node("slow", {"--subscribe", "flood.", "--handler-delay", "20"});
