@@ -11,7 +11,8 @@ trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 # Only public headers are installed: no reactor, no codec beyond node ids.
-if find "$work/prefix/include" -name 'reactor*.hpp' -o -name 'beacon*.hpp' | grep -q .; then
+internal=$(find "$work/prefix/include" -name 'reactor*.hpp' -o -name 'beacon*.hpp')
+if [ -n "$internal" ]; then
     echo "internal headers were installed" >&2
     exit 1
 fi
@@ -20,7 +21,13 @@ cmake -S "$source/tests/install/consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="
       -DCMAKE_BUILD_TYPE=Release > "$work/configure.log"
 cmake --build "$work/build" -j2 > "$work/build.log"
 # The shared one must find libzmesh.so in the prefix, not in this build tree.
-LD_LIBRARY_PATH="$work/prefix/lib" ldd "$work/build/consumer_shared" | grep -q "$work/prefix/lib/libzmesh.so"
+# (ldd's output is read whole first: `grep -q` leaving early would SIGPIPE ldd under pipefail.)
+linked=$(LD_LIBRARY_PATH="$work/prefix/lib" ldd "$work/build/consumer_shared")
+if ! grep -q "$work/prefix/lib/libzmesh.so" <<< "$linked"; then
+    echo "consumer_shared is not linked to the installed libzmesh.so:" >&2
+    echo "$linked" >&2
+    exit 1
+fi
 LD_LIBRARY_PATH="$work/prefix/lib" "$work/build/consumer_shared" "shared-$$"
 "$work/build/consumer_static" "static-$$"
 
