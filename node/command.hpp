@@ -22,6 +22,9 @@ struct shared_counters {
     // Set by node::stop(): events still queued for handlers are dropped, not run — a slow
     // handler with a full queue would otherwise hold stop() for queue x handler time.
     std::atomic<bool> stopping{false};
+    // RPC worker threads running: 0 until node::serve starts them for a method served on
+    // run_on::handler_thread. The reactor tells this many to quit when it stops.
+    std::atomic<std::size_t> workers_started{0};
 };
 
 struct peers_query {
@@ -46,11 +49,13 @@ struct call_command {
     std::vector<std::uint8_t> args;
     milliseconds timeout;
     std::variant<std::promise<reply>, call_callback> done;
+    run_on where = run_on::handler_thread;   // of a callback
 };
 // A null handler stops serving the method.
 struct serve_command {
     std::string method;
     std::shared_ptr<const rpc_handler> handler;
+    run_on where = run_on::handler_thread;   // if so, node::serve started the workers first
 };
 
 // Publishes travel apart from these: as two frames [topic][payload] on the same pipe, so a
@@ -76,10 +81,15 @@ struct call_completed {
     call_callback done;
     call_result result;
 };
+// Calls completed in one reactor batch (one message for many: a busy caller's replies come
+// in bursts), in order.
+struct call_batch {
+    std::vector<call_completed> calls;
+};
 // The reactor's last delivery: everything before it has been handed over.
 struct end_of_deliveries {};
 
 using delivery = std::variant<peer_event, event_batch, subscription_added, subscription_removed,
-                              call_completed, end_of_deliveries>;
+                              call_completed, call_batch, end_of_deliveries>;
 
 }  // namespace zmesh::detail

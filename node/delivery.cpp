@@ -60,6 +60,10 @@ void delivery_loop::handle(subscription_removed& s) {
     std::erase_if(subscriptions_, [&](const subscription& x) { return x.id == s.id; });
 }
 
+void delivery_loop::handle(call_batch& b) {
+    for (auto& c : b.calls) handle(c);
+}
+
 void delivery_loop::handle(call_completed& c) {
     try {
         c.done(c.result);

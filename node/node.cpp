@@ -19,6 +19,7 @@
 #include <cstring>
 #include <future>
 #include <stdexcept>
+#include <mutex>
 #include <thread>
 
 namespace zmesh {
@@ -109,10 +110,12 @@ struct node::threads {
     std::string delivery_endpoint = detail::unique_inproc("deliver");
     std::string workers_endpoint = detail::unique_inproc("workers");
     detail::command_sender commands;
-    std::vector<std::jthread> workers;
+    std::vector<std::jthread> workers;   // none until a method is served on them
+    std::once_flag workers_started;
     std::jthread reactor_thread;
     std::jthread delivery_thread;
     std::thread::id delivery_thread_id;
+    detail::reactor* reactor = nullptr;   // compared, never used, off its own thread
 
     template <class Reply, class Query>
     Reply ask() {
@@ -145,6 +148,9 @@ node::~node() { stop(); }
 
 template <class Command>
 void node::send_command(Command c) {
+    // From code this node runs on its reactor: straight to the reactor, no pipe.
+    if (auto* r = detail::reactor::of_this_thread(); r && r == threads_->reactor)
+        return r->post(std::move(c));
     detail::send_owned(threads_->commands.socket(), std::make_unique<detail::command>(std::move(c)));
 }
 
@@ -158,17 +164,20 @@ bool node::running() const noexcept { return threads_ != nullptr; }
 void node::start() {
     if (threads_) return;
     counters_->stopping.store(false, std::memory_order_relaxed);   // a node may start again
+    counters_->workers_started.store(0, std::memory_order_relaxed);
     auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue));
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
     detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
                                  counters_, t->workers_endpoint};
-    t->reactor_thread = std::jthread([setup = std::move(setup), &ready]() mutable noexcept {
+    detail::reactor* reactor_ptr = nullptr;   // written before `ready` is set
+    t->reactor_thread = std::jthread([setup = std::move(setup), &ready, &reactor_ptr]() mutable noexcept {
         detail::name_this_thread("zmesh-reactor");
         std::unique_ptr<detail::reactor> r;
         try {
             r = std::make_unique<detail::reactor>(std::move(setup));
+            reactor_ptr = r.get();
             ready.set_value({r->pub_endpoint(), r->router_endpoint()});
         } catch (...) {
             ready.set_exception(std::current_exception());
@@ -178,6 +187,7 @@ void node::start() {
     });
     try {
         std::tie(pub_endpoint_, router_endpoint_) = ready_future.get();
+        t->reactor = reactor_ptr;
     } catch (...) {
         t->reactor_thread.join();
         throw;
@@ -193,12 +203,8 @@ void node::start() {
             loop.run();
         });
     t->delivery_thread_id = t->delivery_thread.get_id();
-    t->workers = detail::start_workers(t->workers_endpoint, options_.rpc_workers,
-                                       options_.max_rpc_size);
     threads_ = std::move(t);
-    for (auto& [method, handler] : early_services_)
-        send_command(detail::serve_command{
-            std::move(method), std::make_shared<const rpc_handler>(std::move(handler))});
+    for (auto& s : early_services_) serve(std::move(s.method), std::move(s.handler), s.where);
     early_services_.clear();
     // Subscriptions made before start, in the order they were made.
     for (auto& [id, sub] : early_subs_)
@@ -228,22 +234,30 @@ void node::unsubscribe(subscription_id id) {
     send_command(detail::unsubscribe_command{id});
 }
 
-void node::serve(std::string method, rpc_handler handler) {
+void node::serve(std::string method, rpc_handler handler, run_on where) {
     if (method.empty() || method.size() > protocol::max_service_len)
         throw std::invalid_argument("method name must be 1..128 bytes");
     if (!handler) throw std::invalid_argument("rpc handler is empty");
     if (!threads_) {
-        std::erase_if(early_services_, [&](const auto& s) { return s.first == method; });
-        early_services_.emplace_back(std::move(method), std::move(handler));
+        std::erase_if(early_services_, [&](const auto& s) { return s.method == method; });
+        early_services_.push_back({std::move(method), std::move(handler), where});
         return;
     }
-    send_command(detail::serve_command{std::move(method),
-                                       std::make_shared<const rpc_handler>(std::move(handler))});
+    // Worker threads start with the first method that needs them: a node that only calls,
+    // or serves on the reactor, has none. They exist before the reactor hears of the method.
+    if (where == run_on::handler_thread)
+        std::call_once(threads_->workers_started, [this] {
+            threads_->workers = detail::start_workers(threads_->workers_endpoint,
+                                                      options_.rpc_workers, options_.max_rpc_size);
+            counters_->workers_started.store(threads_->workers.size(), std::memory_order_release);
+        });
+    send_command(detail::serve_command{
+        std::move(method), std::make_shared<const rpc_handler>(std::move(handler)), where});
 }
 
 void node::unserve(const std::string& method) {
     if (!threads_) {
-        std::erase_if(early_services_, [&](const auto& s) { return s.first == method; });
+        std::erase_if(early_services_, [&](const auto& s) { return s.method == method; });
         return;
     }
     send_command(detail::serve_command{method, nullptr});
@@ -258,14 +272,15 @@ std::future<reply> node::call_packed(std::optional<node_id> peer, std::string me
 }
 
 void node::call_packed(std::optional<node_id> peer, std::string method,
-                       std::vector<std::uint8_t> args, milliseconds timeout, call_callback done) {
+                       std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
+                       run_on where) {
     if (!done) throw std::invalid_argument("call callback is empty");
-    start_call(peer, std::move(method), std::move(args), timeout, std::move(done));
+    start_call(peer, std::move(method), std::move(args), timeout, std::move(done), where);
 }
 
 void node::start_call(std::optional<node_id> peer, std::string method,
                       std::vector<std::uint8_t> args, milliseconds timeout,
-                      std::variant<std::promise<reply>, call_callback> done) {
+                      std::variant<std::promise<reply>, call_callback> done, run_on where) {
     // Refusals before the reactor are reported like any other failure: through `done`.
     const auto refuse = [&](rpc_errc kind, const std::string& why) {
         if (auto* p = std::get_if<std::promise<reply>>(&done))
@@ -282,7 +297,7 @@ void node::start_call(std::optional<node_id> peer, std::string method,
         return refuse(rpc_errc::invalid, "arguments are not one msgpack object");
     if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
     send_command(detail::call_command{peer, std::move(method), std::move(args), timeout,
-                                      std::move(done)});
+                                      std::move(done), where});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {
@@ -317,6 +332,10 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
         if (!payload.empty())
             std::memcpy(body.data<std::uint8_t>() + protocol::event_header_size, payload.data(),
                         payload.size());
+        if (auto* r = detail::reactor::of_this_thread(); r && r == threads_->reactor) {
+            r->post(zmq::message_t(topic.data(), topic.size()), std::move(body));
+            return true;
+        }
         auto& socket = threads_->commands.socket();
         try {
             if (socket.send(zmq::buffer(topic.data(), topic.size()),
@@ -333,7 +352,8 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
 
 void node::stop() {
     if (!threads_) return;
-    if (std::this_thread::get_id() == threads_->delivery_thread_id)
+    if (std::this_thread::get_id() == threads_->delivery_thread_id ||
+        std::this_thread::get_id() == threads_->reactor_thread.get_id())
         throw std::logic_error("node::stop() called from one of its own callbacks");
     counters_->stopping.store(true, std::memory_order_relaxed);
     send_command(detail::stop_command{});

@@ -71,6 +71,21 @@ struct peer_event {
 };
 
 using event_handler = std::function<void(const event&)>;
+
+// Where the node runs a piece of application code: a served method's handler (serve), a
+// call's callback (call with a callback), an event handler (subscribe).
+enum class run_on {
+    // A thread of the node's for application code: one of options::rpc_workers threads for
+    // a served method (started with the first such method), the delivery thread for
+    // callbacks and event handlers. Any code, slow or blocking included. The default.
+    handler_thread,
+    // The reactor thread itself, at once: no thread hop (on a VM each costs tens of µs, and
+    // as much CPU as the work of a small handler). Only for code that returns within
+    // microseconds and never blocks: while it runs this node reads nothing, sends nothing and
+    // heartbeats nobody. It may publish() and call() with a callback; it must not wait on
+    // this node (peers(), stats() and call().get() would stall until their own timeouts).
+    reactor,
+};
 using subscription_id = std::uint64_t;
 
 namespace detail {
@@ -136,11 +151,13 @@ public:
     // Serves `method` (1..128 bytes): each request runs `handler` on one of the node's
     // options::rpc_workers threads, so slow handlers never delay heartbeats or other calls
     // (up to rpc_workers run at once; up to rpc_queue more wait, then callers get "busy").
+    // With run_on::reactor it runs on the reactor thread instead: two thread hops fewer per
+    // request (fast handlers only: see run_on).
     // The method is advertised to every peer (in HELLO), so call() finds it. Any thread,
     // before or after start(); serving a method again replaces its handler. A handler that
     // throws replies with an error (rpc_error: its code; anything else: -32603).
     // Throws std::invalid_argument for a bad name or an empty handler.
-    void serve(std::string method, rpc_handler handler);
+    void serve(std::string method, rpc_handler handler, run_on where = run_on::handler_thread);
     void unserve(const std::string& method);
 
     // Calls `method` on the joined peer that serves it with the fewest calls outstanding
@@ -157,22 +174,25 @@ public:
                                  milliseconds timeout) {
         return call_packed(peer, std::move(method), pack(args), timeout);
     }
-    // Callback forms: `done` runs once, on the delivery thread (or at once on this thread
-    // when the call is refused before it starts: invalid, stopped).
+    // Callback forms: `done` runs once, on the delivery thread, or with run_on::reactor on
+    // the reactor as the reply arrives (or at once on this thread when the call is refused
+    // before it starts: invalid, stopped).
     template <class T>
-    void call(std::string method, const T& args, milliseconds timeout, call_callback done) {
-        call_packed({}, std::move(method), pack(args), timeout, std::move(done));
+    void call(std::string method, const T& args, milliseconds timeout, call_callback done,
+              run_on where = run_on::handler_thread) {
+        call_packed({}, std::move(method), pack(args), timeout, std::move(done), where);
     }
     template <class T>
     void call_peer(const node_id& peer, std::string method, const T& args, milliseconds timeout,
-                   call_callback done) {
-        call_packed(peer, std::move(method), pack(args), timeout, std::move(done));
+                   call_callback done, run_on where = run_on::handler_thread) {
+        call_packed(peer, std::move(method), pack(args), timeout, std::move(done), where);
     }
     // Arguments already packed as one msgpack object; `peer` empty = any provider.
     std::future<reply> call_packed(std::optional<node_id> peer, std::string method,
                                    std::vector<std::uint8_t> args, milliseconds timeout);
     void call_packed(std::optional<node_id> peer, std::string method,
-                     std::vector<std::uint8_t> args, milliseconds timeout, call_callback done);
+                     std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
+                     run_on where = run_on::handler_thread);
 
     // Returns: every peer this node knows (connecting ones included), from the reactor's
     // table at the time of the call. Empty when not running.
@@ -185,16 +205,27 @@ private:
 
     template <class Command>
     void send_command(Command c);   // defined and used in node.cpp only
+    // msgpack-cxx packs into anything with write(): straight into the vector, one allocation.
+    struct vector_writer {
+        std::vector<std::uint8_t>& out;
+        void write(const char* data, std::size_t size) {
+            out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
+                       reinterpret_cast<const std::uint8_t*>(data) + size);
+        }
+    };
     template <class T>
     static std::vector<std::uint8_t> pack(const T& value) {
-        msgpack::sbuffer buffer;
-        msgpack::pack(buffer, value);
-        return {buffer.data(), buffer.data() + buffer.size()};
+        std::vector<std::uint8_t> bytes;
+        bytes.reserve(64);
+        vector_writer writer{bytes};
+        msgpack::pack(writer, value);
+        return bytes;
     }
     // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
     void start_call(std::optional<node_id> peer, std::string method,
                     std::vector<std::uint8_t> args, milliseconds timeout,
-                    std::variant<std::promise<reply>, call_callback> done);
+                    std::variant<std::promise<reply>, call_callback> done,
+                    run_on where = run_on::handler_thread);
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
 
@@ -203,7 +234,12 @@ private:
     std::string pub_endpoint_, router_endpoint_;
     std::function<void(const peer_event&)> peer_handler_;
     std::vector<std::pair<subscription_id, std::pair<std::string, event_handler>>> early_subs_;
-    std::vector<std::pair<std::string, rpc_handler>> early_services_;
+    struct early_service {
+        std::string method;
+        rpc_handler handler;
+        run_on where;
+    };
+    std::vector<early_service> early_services_;
     std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };

@@ -138,7 +138,14 @@ reactor::reactor(setup s)
 
 reactor::~reactor() = default;
 
+namespace {
+thread_local reactor* this_thread_reactor = nullptr;
+}
+
+reactor* reactor::of_this_thread() noexcept { return this_thread_reactor; }
+
 void reactor::run() noexcept {
+    this_thread_reactor = this;
     try {
         loop();
     } catch (const std::exception& e) {
@@ -155,19 +162,40 @@ void reactor::run() noexcept {
         // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
         // nobody hangs. (Publishes, two frames, are dropped with the rest.)
         zmq::message_t first;
-        while (commands_.recv(first, zmq::recv_flags::dontwait)) {
-            const auto cmd = first.more() ? nullptr : owned_from<command>(first);
-            if (auto* c = cmd ? std::get_if<call_command>(cmd.get()) : nullptr) {
-                if (auto* p = std::get_if<std::promise<reply>>(&c->done))
-                    p->set_exception(std::make_exception_ptr(rpc_error(rpc_errc::stopped, "node stopped")));
-                else
-                    deliver(std::make_unique<delivery>(call_completed{
-                        std::move(std::get<call_callback>(c->done)),
-                        call_result(rpc_error(rpc_errc::stopped, "node stopped"))}));
-            }
+        while (commands_.recv(first, zmq::recv_flags::dontwait))
+            if (const auto cmd = first.more() ? nullptr : owned_from<command>(first))
+                refuse_after_stop(*cmd);
+        while (!posted_.empty()) {
+            if (auto* c = std::get_if<command>(&posted_.front())) refuse_after_stop(*c);
+            posted_.pop_front();
         }
+        flush_deliveries();
         deliver(std::make_unique<delivery>(end_of_deliveries{}));
     } catch (...) {
+    }
+    this_thread_reactor = nullptr;
+}
+
+void reactor::refuse_after_stop(command& cmd) {
+    auto* c = std::get_if<call_command>(&cmd);
+    if (!c) return;
+    const rpc_error stopped(rpc_errc::stopped, "node stopped");
+    if (auto* p = std::get_if<std::promise<reply>>(&c->done))
+        p->set_exception(std::make_exception_ptr(stopped));
+    else   // on the delivery thread even for run_on::reactor: this thread is done with code
+        deliver(std::make_unique<delivery>(
+            call_completed{std::move(std::get<call_callback>(c->done)), call_result(stopped)}));
+}
+
+void reactor::run_posted() {
+    // Only what is here now: code these run may post more, for the next round.
+    for (auto n = posted_.size(); n > 0 && !stopping_; --n) {
+        auto item = std::move(posted_.front());
+        posted_.pop_front();
+        if (auto* e = std::get_if<posted_event>(&item))
+            on_publish(e->topic, e->body);
+        else
+            std::visit([this](auto& c) { handle(c); }, std::get<command>(item));
     }
 }
 
@@ -195,6 +223,7 @@ void reactor::loop() {
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
+        if (!posted_.empty()) wait = 0;
         try {
             zmq::poll(items, count, std::chrono::milliseconds(wait));
         } catch (const zmq::error_t& e) {
@@ -211,6 +240,8 @@ void reactor::loop() {
         if (items[5].revents & ZMQ_POLLIN) on_zap();
         if (count == 7 && (items[6].revents & ZMQ_POLLIN)) on_beacon(now);
         on_timers(clock::now());
+        run_posted();
+        flush_deliveries();   // call outcomes of this round, in one message
     }
 }
 
@@ -226,7 +257,7 @@ void reactor::on_pipe() {
         if (const auto cmd = owned_from<command>(first))
             std::visit([this](auto& c) { handle(c); }, *cmd);
     }
-    flush_batch();   // own events for own subscriptions
+    flush_deliveries();   // own events for own subscriptions
 }
 
 void reactor::handle(peers_query& q) {
@@ -319,7 +350,7 @@ void reactor::emit(const discovery::peer_change& c) {
         "peer " + info.name + " (" + info.id.short_hex() + ") " +
             std::string(to_string(c.kind)) +
             (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
-    flush_batch();   // events that came before this change are handled before it
+    flush_deliveries();   // events that came before this change are handled before it
     deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
     if (c.kind == discovery::change_kind::joined) on_peer_joined(c.snapshot);
     if (c.kind == discovery::change_kind::left)

@@ -67,10 +67,23 @@ public:
     // Polls until a stop_command arrives, then sends LEAVE to every peer. Never throws.
     void run() noexcept;
 
+    // Returns: the reactor whose thread this is, or null on any other thread.
+    static reactor* of_this_thread() noexcept;
+    // Queues what code running on this reactor's thread (run_on::reactor) asks of its own
+    // node: done as soon as that code returns, in order, without the pipe (no allocation
+    // for the message, no self wake-up). Only on the reactor thread.
+    void post(command c) { posted_.emplace_back(std::move(c)); }
+    void post(zmq::message_t topic, zmq::message_t body) {
+        posted_.emplace_back(posted_event{std::move(topic), std::move(body)});
+    }
+
 private:
     // Loop and pipe (reactor.cpp)
     void loop();
     void on_pipe();
+    void run_posted();
+    // Fails a call that came after stop (its caller must not hang); drops anything else.
+    void refuse_after_stop(command& c);
     void handle(peers_query& q);
     void handle(stats_query& q);
     void handle(stop_command&);
@@ -86,7 +99,7 @@ private:
     void on_publish(zmq::message_t& topic, zmq::message_t& body);
     void on_sub(clock::time_point now);
     void accept_event(zmq::message_t& topic, zmq::message_t& body, clock::time_point now);
-    void flush_batch();
+    void flush_deliveries();
     void deliver_local(const std::string& topic, const protocol::event_header& h,
                        std::span<const std::uint8_t> payload);
     void send_subs(const node_id& to);
@@ -111,6 +124,7 @@ private:
     void on_reply(discovery::peer& from, zmq::message_t& header, zmq::message_t& body);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
+    void run_on_reactor(std::unique_ptr<rpc_job> job);
     void send_reply(const node_id& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
     void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
@@ -193,11 +207,13 @@ private:
     std::unordered_map<std::string, clock::time_point> sub_dropped_;   // pub endpoint -> when
     void revive_subs(clock::time_point now);
     std::vector<event> batch_;                                   // reused per on_sub
+    std::vector<call_completed> completions_;                    // before batch_, if both
 
     // RPC
     struct pending_call {
         node_id peer;
         std::variant<std::promise<reply>, call_callback> done;
+        run_on where = run_on::handler_thread;
     };
     using deadline_entry = std::pair<clock::time_point, std::uint64_t>;
     std::unordered_map<std::uint64_t, pending_call> calls_;   // by request id
@@ -206,7 +222,11 @@ private:
     std::unordered_map<node_id, std::size_t> outstanding_;     // calls pending per peer
     std::uint64_t next_call_id_ = 1;
     std::size_t round_robin_ = 0;
-    std::map<std::string, std::shared_ptr<const rpc_handler>> services_;
+    struct service {
+        std::shared_ptr<const rpc_handler> handler;
+        run_on where;
+    };
+    std::map<std::string, service> services_;
     zmq::socket_t workers_;                                    // ROUTER to handler threads
     struct worker_slot {
         std::string id;                                        // its routing id
@@ -243,6 +263,11 @@ private:
     zmq::socket_t zap_;                                        // libzmq's ZAP requests
     std::unordered_set<std::string> warned_;                   // each refusal logged once
     clock::time_point next_allow_reload_{};
+
+    struct posted_event {
+        zmq::message_t topic, body;
+    };
+    std::deque<std::variant<command, posted_event>> posted_;   // see post()
 
     node_stats stats_;
     milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs

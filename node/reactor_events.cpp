@@ -55,7 +55,12 @@ void reactor::deliver_local(const std::string& topic, const protocol::event_head
     ++stats_.events_local;
 }
 
-void reactor::flush_batch() {
+void reactor::flush_deliveries() {
+    if (!completions_.empty()) {
+        auto d = std::make_unique<delivery>(call_batch{std::move(completions_)});
+        completions_ = {};
+        deliver(std::move(d));
+    }
     if (batch_.empty()) return;
     counters_->pending_events.fetch_add(static_cast<std::int64_t>(batch_.size()),
                                         std::memory_order_release);
@@ -81,7 +86,7 @@ void reactor::on_sub(clock::time_point now) {
         }
         accept_event(topic, body, now);
     }
-    flush_batch();
+    flush_deliveries();
     if (!receiving()) ++stats_.receive_paused;
 }
 

@@ -23,7 +23,7 @@ void reactor::handle(call_command& c) {
     ++stats_.rpc_calls;
     const auto id = next_call_id_++;
     const auto now = clock::now();
-    calls_.emplace(id, pending_call{{}, std::move(c.done)});
+    calls_.emplace(id, pending_call{{}, std::move(c.done), c.where});
 
     const discovery::peer* target = nullptr;
     if (c.peer) {
@@ -116,8 +116,17 @@ void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> out
     call_result result = std::holds_alternative<reply>(outcome)
                              ? call_result(std::get<reply>(std::move(outcome)))
                              : call_result(std::get<rpc_error>(std::move(outcome)));
-    flush_batch();
-    deliver(std::make_unique<delivery>(call_completed{std::move(callback), std::move(result)}));
+    if (call.where == run_on::reactor) {
+        try {
+            callback(result);
+        } catch (...) {
+            counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+    }
+    // Events received before this outcome are handled before it.
+    if (!batch_.empty()) flush_deliveries();
+    completions_.push_back({std::move(callback), std::move(result)});
 }
 
 void reactor::fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message) {
@@ -148,10 +157,11 @@ clock::time_point reactor::next_call_deadline() const {
 // ---- requests in ------------------------------------------------------------------------
 
 void reactor::handle(serve_command& c) {
-    if (c.handler)
-        services_[c.method] = std::move(c.handler);
-    else if (!services_.erase(c.method))
+    if (c.handler) {
+        services_[c.method] = {std::move(c.handler), c.where};
+    } else if (!services_.erase(c.method)) {
         return;
+    }
     // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
     // old HELLO: ask it to answer, so the handshake completes with the new list.
     for (auto& [id, p] : table_.all())
@@ -191,7 +201,7 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::mes
         reply_error(from.id, h->id, protocol::rpc_no_such_method, "no method '" + h->method + "'");
         return;
     }
-    if (jobs_.size() >= opts_.rpc_queue) {
+    if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
         ++stats_.rpc_busy;
         reply_error(from.id, h->id, protocol::rpc_busy, "server busy");
         return;
@@ -201,11 +211,19 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::mes
     job->caller_name = from.name;
     job->id = h->id;
     job->method = h->method;
-    job->handler = service->second;
+    job->handler = service->second.handler;
     job->args = std::make_shared<zmq::message_t>(std::move(body));
     job->deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
+    if (service->second.where == run_on::reactor) return run_on_reactor(std::move(job));
     jobs_.push_back(std::move(job));
     dispatch_jobs(now);
+}
+
+void reactor::run_on_reactor(std::unique_ptr<rpc_job> job) {
+    // run_job catches whatever the handler throws: the reactor only loses the time it takes.
+    ++stats_.rpc_served;
+    const auto done = run_job(*job, opts_.max_rpc_size);
+    send_reply(done.caller, done.header, done.body);
 }
 
 void reactor::dispatch_jobs(clock::time_point now) {
@@ -267,7 +285,8 @@ void reactor::stop_workers() {
     // hear "quit": wait for every one of them first. Replies still coming are dropped.
     zmq::message_t worker, msg;
     const auto give_up = clock::now() + std::chrono::seconds(10);
-    while (worker_slots_.size() < opts_.rpc_workers && clock::now() < give_up) {
+    const auto started = counters_->workers_started.load(std::memory_order_acquire);
+    while (worker_slots_.size() < started && clock::now() < give_up) {
         zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
         if (zmq::poll(&item, 1, milliseconds(100)) <= 0) continue;
         if (!workers_.recv(worker, zmq::recv_flags::dontwait)) continue;

@@ -46,6 +46,34 @@ result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_
 // Returns: a ROUTER/DEALER frame: the version byte, `type`, then the msgpack `body`.
 std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
 
+// Reads msgpack values where they lie: no object tree, no allocation. For decoders that run
+// once per message (RPC headers); unpack_exact's zone alone is an 8 KiB allocation. Accepts
+// what msgpack-cxx's object tree would: a non-negative number in a signed format is an
+// unsigned one. Each read returns nothing or the error, and moves past what it read.
+class span_reader {
+public:
+    explicit span_reader(std::span<const std::uint8_t> bytes) : b_(bytes) {}
+
+    // An array header: its element count.
+    std::optional<errc> array(std::uint64_t& count);
+    std::optional<errc> uint(std::uint64_t& out);
+    std::optional<errc> integer(std::int64_t& out);
+    // A str of at most `max_len` bytes (else oversized), viewed in place.
+    std::optional<errc> str(std::string_view& out, std::size_t max_len);
+    // Skips `count` whole objects nested at most `max_depth` deep (see skip_msgpack).
+    std::optional<errc> skip(std::size_t count, std::size_t max_depth);
+    bool at_end() const noexcept { return at_ == b_.size(); }
+
+private:
+    // Reads a big-endian number of `width` bytes.
+    std::optional<errc> big_endian(std::size_t width, std::uint64_t& out);
+    // Reads any msgpack integer: `negative` tells which of out's fields holds it.
+    std::optional<errc> any_integer(std::uint64_t& u, std::int64_t& i, bool& negative);
+
+    std::span<const std::uint8_t> b_;
+    std::size_t at_ = 0;
+};
+
 // Walks the elements of a msgpack array, checking each one's type as it is read.
 // The first failure sticks: later reads return empty values, and error() reports it, so a
 // decoder reads every field and checks once at the end.

@@ -5,20 +5,58 @@
 #include "msgpack_io.hpp"
 
 #include <stdexcept>
+#include <string_view>
 
 namespace zmesh::protocol {
 
 namespace {
 
-using packer = msgpack::packer<msgpack::sbuffer>;
+// Packs straight into the frame after its version and type bytes: one small allocation
+// (an sbuffer starts at 8 KiB, and these run once per call).
+struct frame_writer {
+    std::vector<std::uint8_t> out;
+    void write(const char* data, std::size_t size) {
+        out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
+                   reinterpret_cast<const std::uint8_t*>(data) + size);
+    }
+};
 
-// Returns: the body of a frame of `type`, unpacked, or an errc.
-result<msgpack::object_handle> body_of(std::span<const std::uint8_t> frame, std::uint8_t type) {
+frame_writer start_frame(std::uint8_t type, std::size_t body_hint) {
+    frame_writer w;
+    w.out.reserve(2 + body_hint);
+    w.out.push_back(version);
+    w.out.push_back(type);
+    return w;
+}
+
+// The header fields both messages have before any a later revision adds.
+constexpr std::uint64_t known_fields = 3;
+// What unpacking the body as one object allowed: the array, and nesting below it.
+constexpr std::uint64_t max_fields = 4096;
+constexpr std::size_t max_extra_depth = 15;
+
+// Returns: nothing when `frame` is a frame of `type` whose body is an array of at least
+// known_fields, with `r` at its first field and `extra` the fields after the known ones.
+std::optional<errc> open_body(std::span<const std::uint8_t> frame, std::uint8_t type,
+                              span_reader& r, std::uint64_t& extra) {
     if (frame.size() < 2) return errc::truncated;
     if (frame[0] != version) return errc::bad_version;
     if (frame[1] != type) return errc::unknown_type;
     if (frame.size() > 2 + max_service_len + max_rpc_message_len + 64) return errc::oversized;
-    return unpack_exact(frame.subspan(2));
+    if (frame.size() == 2) return errc::truncated;
+    std::uint64_t count = 0;
+    if (auto e = r.array(count)) return e;
+    if (count > max_fields) return errc::oversized;
+    if (count < known_fields) return errc::wrong_type;
+    extra = count - known_fields;
+    return std::nullopt;
+}
+
+// Returns: nothing when the `extra` fields are well-formed and end the frame exactly.
+std::optional<errc> close_body(span_reader& r, std::uint64_t extra) {
+    if (auto e = r.skip(static_cast<std::size_t>(extra), max_extra_depth)) return e;
+    if (!r.at_end()) return errc::bad_msgpack;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -26,55 +64,52 @@ result<msgpack::object_handle> body_of(std::span<const std::uint8_t> frame, std:
 std::vector<std::uint8_t> encode_request_header(const request_header& h) {
     if (h.method.empty() || h.method.size() > max_service_len)
         throw std::length_error("method must be 1..128 bytes");
-    msgpack::sbuffer body;
-    packer pk(body);
+    auto w = start_frame(request_type, 24 + h.method.size());
+    msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);
     pk.pack(h.id);
     pk.pack(h.method);
     pk.pack(h.timeout_ms);
-    return with_head(request_type, body);
+    return std::move(w.out);
 }
 
 std::vector<std::uint8_t> encode_reply_header(const reply_header& h) {
     if (h.message.size() > max_rpc_message_len) throw std::length_error("reply message too long");
-    msgpack::sbuffer body;
-    packer pk(body);
+    auto w = start_frame(reply_type, 24 + h.message.size());
+    msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);
     pk.pack(h.id);
     pk.pack(h.code);
     pk.pack(h.message);
-    return with_head(reply_type, body);
+    return std::move(w.out);
 }
 
 result<request_header> decode_request_header(std::span<const std::uint8_t> frame) {
-    auto handle = body_of(frame, request_type);
-    if (!handle) return handle.error();
-    field_reader r(handle->get(), 3);
+    span_reader r(frame.size() > 2 ? frame.subspan(2) : std::span<const std::uint8_t>{});
+    std::uint64_t extra = 0;
+    if (auto e = open_body(frame, request_type, r, extra)) return *e;
     request_header h;
-    h.id = r.uint();
-    h.method = r.str(max_service_len, false);
-    h.timeout_ms = r.uint();
-    if (auto e = r.error()) return *e;
+    std::string_view method;
+    if (auto e = r.uint(h.id)) return *e;
+    if (auto e = r.str(method, max_service_len)) return *e;
+    if (method.empty()) return errc::bad_field;
+    if (auto e = r.uint(h.timeout_ms)) return *e;
+    if (auto e = close_body(r, extra)) return *e;
+    h.method = method;
     return h;
 }
 
 result<reply_header> decode_reply_header(std::span<const std::uint8_t> frame) {
-    auto handle = body_of(frame, reply_type);
-    if (!handle) return handle.error();
-    const auto& o = handle->get();
-    field_reader r(o, 3);
+    span_reader r(frame.size() > 2 ? frame.subspan(2) : std::span<const std::uint8_t>{});
+    std::uint64_t extra = 0;
+    if (auto e = open_body(frame, reply_type, r, extra)) return *e;
     reply_header h;
-    h.id = r.uint();
-    // The code is an int: msgpack stores non-negative ones as positive integers.
-    const auto& code = r.object();
-    if (code.type == msgpack::type::POSITIVE_INTEGER && code.via.u64 <= INT64_MAX)
-        h.code = static_cast<std::int64_t>(code.via.u64);
-    else if (code.type == msgpack::type::NEGATIVE_INTEGER)
-        h.code = code.via.i64;
-    else
-        r.fail(errc::wrong_type);
-    h.message = r.str(max_rpc_message_len);
-    if (auto e = r.error()) return *e;
+    std::string_view message;
+    if (auto e = r.uint(h.id)) return *e;
+    if (auto e = r.integer(h.code)) return *e;
+    if (auto e = r.str(message, max_rpc_message_len)) return *e;
+    if (auto e = close_body(r, extra)) return *e;
+    h.message = message;
     return h;
 }
 

@@ -57,6 +57,7 @@ po::options_description flags() {
         ("secure", po::bool_switch(), "pubsub: also run both sides encrypted (zmesh secured, raw CURVE) with throwaway keys")
         ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
         ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
+        ("handler", po::value<std::string>()->default_value("reactor"), "rpc: where zmesh runs the server's handler and the client's callbacks: reactor (run_on::reactor, like raw's loops) or threads (worker and delivery threads)")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes");
     po::options_description hidden;
     hidden.add_options()
@@ -102,6 +103,8 @@ settings parse(int argc, char** argv) {
     if (s.get<std::uint64_t>("count") < 1) throw std::invalid_argument("--count must be at least 1");
     if (s.get<std::size_t>("size") > 16 * 1024 * 1024) throw std::invalid_argument("--size is at most 16 MiB");
     if (s.get<std::uint64_t>("window") < 1) throw std::invalid_argument("--window must be at least 1");
+    if (const auto h = s.get<std::string>("handler"); h != "reactor" && h != "threads")
+        throw std::invalid_argument("--handler is reactor or threads, not '" + h + "'");
     if (s.get<std::size_t>("subscribers") < 1 || s.get<std::size_t>("subscribers") > 64)
         throw std::invalid_argument("--subscribers must be 1..64");
     if (s.get<std::size_t>("nodes") > 256) throw std::invalid_argument("--nodes is at most 256");

@@ -43,6 +43,11 @@ latencies sequential(std::uint64_t count, Call call_one) {
     return l;
 }
 
+// Returns: where --handler says zmesh runs handlers and callbacks.
+run_on where(const settings& s) {
+    return s.get<std::string>("handler") == "threads" ? run_on::handler_thread : run_on::reactor;
+}
+
 double per_second(std::uint64_t count, std::int64_t t0) {
     return static_cast<double>(count) / std::max(1e-9, static_cast<double>(now_ns() - t0) / 1e9);
 }
@@ -51,7 +56,7 @@ int zmesh_server(const settings& s) {
     auto o = node_options(s, "bench-server");
     o.max_rpc_size = s.get<std::size_t>("size") + 64;
     node n(o);
-    n.serve(method, [](const request& r) -> response { return r; });
+    n.serve(method, [](const request& r) -> response { return r; }, where(s));
     n.start();
     wait_for_stop();
     return 0;
@@ -81,15 +86,17 @@ int zmesh_client(const settings& s) {
     const auto timeout = std::chrono::duration_cast<milliseconds>(s.timeout);
     const auto l = sequential(count, [&] { (void)n.call(method, args, timeout).get(); });
 
-    // Each completion starts the next call, from the delivery thread, so `window` stay out.
+    // Each completion starts the next call (on the reactor or the delivery thread), so
+    // `window` stay out.
     std::atomic<std::uint64_t> started{window}, done{0}, errors{0};
     std::promise<void> finished;
+    const auto run_where = where(s);
     std::function<void()> call_next = [&] {
         n.call(method, args, timeout, [&](const call_result& r) {
             if (!r.ok()) ++errors;
             if (started.fetch_add(1) < pipelined) call_next();
             if (done.fetch_add(1) + 1 == pipelined) finished.set_value();
-        });
+        }, run_where);
     };
     const auto t0 = now_ns();
     for (std::uint64_t i = 0; i < window; ++i) call_next();
@@ -171,10 +178,13 @@ int run_rpc(const settings& s) {
     const auto count = s.get<std::uint64_t>("count");
     const auto pipelined = s.get<std::uint64_t>("pipelined");
     const auto window = s.get<std::uint64_t>("window");
-    const std::vector<std::string> shape = {"--size",      std::to_string(size),      "--count",
-                                            std::to_string(count), "--pipelined", std::to_string(pipelined),
-                                            "--window",    std::to_string(window)};
-    report r("rpc", {{"size", size}, {"count", count}, {"pipelined", pipelined}, {"window", window}});
+    const auto handler = s.get<std::string>("handler");
+    const std::vector<std::string> shape = {
+        "--size",      std::to_string(size),      "--count",  std::to_string(count),
+        "--pipelined", std::to_string(pipelined), "--window", std::to_string(window),
+        "--handler",   handler};
+    report r("rpc", {{"size", size}, {"count", count}, {"pipelined", pipelined}, {"window", window},
+                     {"handler", handler}});
     const std::vector<std::pair<std::string, std::string>> figures = {
         {"p50_us", "round trip p50 (us)"},   {"p90_us", "round trip p90 (us)"},
         {"p99_us", "round trip p99 (us)"},   {"p999_us", "round trip p99.9 (us)"}};
