@@ -37,7 +37,8 @@ struct stop_command {};
 struct subscribe_command {
     subscription_id id;
     std::string prefix;
-    event_handler handler;   // passed on to the delivery thread
+    event_handler handler;   // passed on to the delivery thread, or kept by the reactor
+    run_on where = run_on::handler_thread;
 };
 struct unsubscribe_command {
     subscription_id id;

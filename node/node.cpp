@@ -207,28 +207,29 @@ void node::start() {
     for (auto& s : early_services_) serve(std::move(s.method), std::move(s.handler), s.where);
     early_services_.clear();
     // Subscriptions made before start, in the order they were made.
-    for (auto& [id, sub] : early_subs_)
-        send_command(detail::subscribe_command{id, std::move(sub.first), std::move(sub.second)});
+    for (auto& sub : early_subs_)
+        send_command(detail::subscribe_command{sub.id, std::move(sub.prefix),
+                                               std::move(sub.handler), sub.where});
     early_subs_.clear();
 }
 
 
-subscription_id node::subscribe(std::string prefix, event_handler handler) {
+subscription_id node::subscribe(std::string prefix, event_handler handler, run_on where) {
     if (prefix.size() > protocol::max_topic_len || prefix.find('\0') != std::string::npos)
         throw std::invalid_argument("subscription prefix must be 0..255 bytes without NUL");
     if (!handler) throw std::invalid_argument("subscription handler is empty");
     static std::atomic<subscription_id> next_id{1};
     const subscription_id id = next_id++;
     if (!threads_)
-        early_subs_.emplace_back(id, std::make_pair(std::move(prefix), std::move(handler)));
+        early_subs_.push_back({id, std::move(prefix), std::move(handler), where});
     else
-        send_command(detail::subscribe_command{id, std::move(prefix), std::move(handler)});
+        send_command(detail::subscribe_command{id, std::move(prefix), std::move(handler), where});
     return id;
 }
 
 void node::unsubscribe(subscription_id id) {
     if (!threads_) {
-        std::erase_if(early_subs_, [id](const auto& s) { return s.first == id; });
+        std::erase_if(early_subs_, [id](const auto& s) { return s.id == id; });
         return;
     }
     send_command(detail::unsubscribe_command{id});

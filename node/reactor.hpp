@@ -196,7 +196,19 @@ private:
     std::shared_ptr<shared_counters> counters_;
     std::unordered_map<std::string, std::uint64_t> topic_seq_;   // next seq per topic
     std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
-    std::unordered_map<subscription_id, std::string> subscription_prefix_;
+    std::map<std::string, int> thread_prefixes_;                 // of the delivery thread's
+    struct subscription_place {
+        std::string prefix;
+        run_on where;
+    };
+    std::unordered_map<subscription_id, subscription_place> subscription_prefix_;
+    struct reactor_subscription {                                // run_on::reactor
+        subscription_id id;
+        std::string prefix;
+        event_handler handler;
+    };
+    std::vector<reactor_subscription> reactor_subs_;
+    void run_reactor_handlers(const event& e);
     std::unordered_map<node_id, sender> senders_;                // peers whose events we take
     std::unordered_set<std::string> sub_ready_;                  // pub endpoints handshaken
     std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected

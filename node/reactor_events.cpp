@@ -40,19 +40,39 @@ void reactor::on_publish(zmq::message_t& topic, zmq::message_t& body) {
     ++stats_.events_out;
 }
 
+namespace {
+bool any_prefix_of(const std::map<std::string, int>& prefixes, const std::string& topic) {
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](const auto& p) { return topic.starts_with(p.first); });
+}
+}  // namespace
+
 void reactor::deliver_local(const std::string& topic, const protocol::event_header& h,
                             std::span<const std::uint8_t> payload) {
-    if (std::none_of(prefixes_.begin(), prefixes_.end(),
-                     [&](const auto& p) { return topic.starts_with(p.first); }))
-        return;
-    if (!receiving()) {
+    if (!any_prefix_of(prefixes_, topic)) return;
+    const bool to_threads = any_prefix_of(thread_prefixes_, topic);
+    if (to_threads && !receiving()) {
         ++stats_.local_dropped;
-        return;
+        if (reactor_subs_.empty()) return;
     }
     auto copy = std::make_shared<std::vector<std::uint8_t>>(payload.begin(), payload.end());
     const std::span<const std::uint8_t> view(*copy);
-    batch_.emplace_back(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
+    event e(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
+    run_reactor_handlers(e);
+    if (to_threads && receiving()) batch_.push_back(std::move(e));
     ++stats_.events_local;
+}
+
+void reactor::run_reactor_handlers(const event& e) {
+    // Whatever a handler asks of this node is posted, so reactor_subs_ holds still here.
+    for (const auto& s : reactor_subs_) {
+        if (!e.topic().starts_with(s.prefix)) continue;
+        try {
+            s.handler(e);
+        } catch (...) {
+            counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
 }
 
 void reactor::flush_deliveries() {
@@ -66,6 +86,7 @@ void reactor::flush_deliveries() {
                                         std::memory_order_release);
     auto d = std::make_unique<delivery>(event_batch{std::move(batch_)});
     batch_ = {};
+    batch_.reserve(64);   // growing 1, 2, 4... to a full batch cost nine allocations and moves
     deliver(std::move(d));
 }
 
@@ -137,16 +158,28 @@ void reactor::accept_event(zmq::message_t& topic, zmq::message_t& body, clock::t
     const auto offset = static_cast<std::size_t>(e->payload.data() - body.data<std::uint8_t>());
     auto shared = std::make_shared<zmq::message_t>(std::move(body));
     const auto view = bytes_of(*shared).subspan(offset);
-    batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
-                        std::move(shared));
+    if (reactor_subs_.empty()) {   // every event the SUB lets through is for the threads
+        batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
+                            std::move(shared));
+        return;
+    }
+    event ev(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view, std::move(shared));
+    run_reactor_handlers(ev);
+    if (any_prefix_of(thread_prefixes_, ev.topic())) batch_.push_back(std::move(ev));
 }
 
 void reactor::handle(subscribe_command& c) {
-    subscription_prefix_[c.id] = c.prefix;
+    subscription_prefix_[c.id] = {c.prefix, c.where};
     if (prefixes_[c.prefix]++ == 0) {
         sub_.set(zmq::sockopt::subscribe, c.prefix);
         send_subs_to_all();
     }
+    if (c.where == run_on::reactor) {
+        reactor_subs_.push_back({c.id, std::move(c.prefix), std::move(c.handler)});
+        return;
+    }
+    ++thread_prefixes_[c.prefix];
+    flush_deliveries();   // events already read keep going to the handlers of their time
     deliver(std::make_unique<delivery>(
         subscription_added{c.id, std::move(c.prefix), std::move(c.handler)}));
 }
@@ -154,13 +187,19 @@ void reactor::handle(subscribe_command& c) {
 void reactor::handle(unsubscribe_command& c) {
     const auto it = subscription_prefix_.find(c.id);
     if (it == subscription_prefix_.end()) return;
-    const std::string prefix = std::move(it->second);
+    const auto [prefix, where] = std::move(it->second);
     subscription_prefix_.erase(it);
     if (--prefixes_[prefix] == 0) {
         prefixes_.erase(prefix);
         sub_.set(zmq::sockopt::unsubscribe, prefix);
         send_subs_to_all();
     }
+    if (where == run_on::reactor) {
+        std::erase_if(reactor_subs_, [&](const auto& s) { return s.id == c.id; });
+        return;
+    }
+    if (--thread_prefixes_[prefix] == 0) thread_prefixes_.erase(prefix);
+    flush_deliveries();
     deliver(std::make_unique<delivery>(subscription_removed{c.id}));
 }
 

@@ -16,6 +16,10 @@ std::vector<std::string> settings::peer_args(const std::string& role) const {
             "--interface", interface, "--timeout", std::to_string(timeout.count())};
 }
 
+run_on where(const settings& s) {
+    return s.get<std::string>("handler") == "threads" ? run_on::handler_thread : run_on::reactor;
+}
+
 options node_options(const settings& s, const std::string& name) {
     options o;
     o.name = name;

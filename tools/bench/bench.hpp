@@ -5,7 +5,7 @@
 #pragma once
 
 #include "child.hpp"
-#include "node/options.hpp"
+#include "node/node.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -39,6 +39,8 @@ struct settings {
 
 // Returns: options for a node of this invocation: loopback only, its own mesh.
 options node_options(const settings& s, const std::string& name);
+// Returns: where --handler says zmesh runs handlers and callbacks.
+run_on where(const settings& s);
 
 // One figure, measured for zmesh and for the raw libzmq baseline in each run.
 struct metric {

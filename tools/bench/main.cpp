@@ -57,7 +57,7 @@ po::options_description flags() {
         ("secure", po::bool_switch(), "pubsub: also run both sides encrypted (zmesh secured, raw CURVE) with throwaway keys")
         ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
         ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
-        ("handler", po::value<std::string>()->default_value("reactor"), "rpc: where zmesh runs the server's handler and the client's callbacks: reactor (run_on::reactor, like raw's loops) or threads (worker and delivery threads)")
+        ("handler", po::value<std::string>()->default_value("reactor"), "where zmesh runs application code (pubsub: the subscribers' handler; rpc: the server's handler and the client's callbacks): reactor (run_on::reactor, like raw's loops) or threads (delivery and worker threads)")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes");
     po::options_description hidden;
     hidden.add_options()

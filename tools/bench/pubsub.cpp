@@ -108,7 +108,7 @@ int zmesh_sub(const settings& s) {
     n.on_peer_event([&suspected](const peer_event& e) {
         if (e.kind == peer_event_kind::evasive || e.kind == peer_event_kind::left) ++suspected;
     });
-    n.subscribe(prefix, [&log](const event&) { log.add(); });
+    n.subscribe(prefix, [&log](const event&) { log.add(); }, where(s));
     n.start();
     log.wait(count, s.deadline());
     auto result = log.to_json();
@@ -255,14 +255,16 @@ int run_pubsub(const settings& s) {
     const bool secure = s.get<bool>("secure");
     const std::vector<std::string> shape = {"--count", std::to_string(count), "--size",
                                             std::to_string(size), "--subscribers",
-                                            std::to_string(subscribers)};
+                                            std::to_string(subscribers), "--handler",
+                                            s.get<std::string>("handler")};
     std::optional<key_dir> keys;
     if (secure) {
         std::vector<std::string> names = {"pub"};
         for (std::size_t k = 0; k < subscribers; ++k) names.push_back("sub-" + std::to_string(k));
         keys.emplace(names);
     }
-    report r("pubsub", {{"size", size}, {"count", count}, {"subscribers", subscribers}, {"secure", secure}});
+    report r("pubsub", {{"size", size}, {"count", count}, {"subscribers", subscribers}, {"secure", secure},
+                        {"handler", s.get<std::string>("handler")}});
     auto& rate = r.at("events_per_s", "events/s");
     auto& deliveries = r.at("deliveries_per_s", "deliveries/s (all subs)");
     std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0, suspected = 0;

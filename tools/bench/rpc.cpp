@@ -43,11 +43,6 @@ latencies sequential(std::uint64_t count, Call call_one) {
     return l;
 }
 
-// Returns: where --handler says zmesh runs handlers and callbacks.
-run_on where(const settings& s) {
-    return s.get<std::string>("handler") == "threads" ? run_on::handler_thread : run_on::reactor;
-}
-
 double per_second(std::uint64_t count, std::int64_t t0) {
     return static_cast<double>(count) / std::max(1e-9, static_cast<double>(now_ns() - t0) / 1e9);
 }
