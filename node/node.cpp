@@ -325,26 +325,23 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
                                     " bytes is over max_event_size (" +
                                     std::to_string(options_.max_event_size) + ")");
     if (threads_) {
-        // Two frames, no pointer: the reactor tells a publish from a command by the first
-        // frame's "more" flag. A multipart message is queued whole or not at all. The second
-        // frame leaves room for the header before the payload: the reactor writes it in
-        // place and sends this very buffer on, with no copy.
-        zmq::message_t body(protocol::event_header_size + payload.size());
-        if (!payload.empty())
-            std::memcpy(body.data<std::uint8_t>() + protocol::event_header_size, payload.data(),
-                        payload.size());
+        // The event's own wire frame, with room for the header: the reactor writes the header
+        // in place and sends this very buffer on, with no copy. On the pipe it is told from a
+        // command by its size (a command is one pointer; a frame is at least 42 bytes).
+        zmq::message_t frame(protocol::event_frame_size(topic.size(), payload.size()));
+        protocol::lay_out_event_frame(
+            topic, payload, std::span<std::uint8_t>(frame.data<std::uint8_t>(), frame.size()));
         if (auto* r = detail::reactor::of_this_thread(); r && r == threads_->reactor) {
-            r->post(zmq::message_t(topic.data(), topic.size()), std::move(body));
-            return true;
-        }
-        auto& socket = threads_->commands.socket();
-        try {
-            if (socket.send(zmq::buffer(topic.data(), topic.size()),
-                            zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                socket.send(body, zmq::send_flags::none);
+            // The same bound as a thread's pipe: reactor code publishing in a loop fills it.
+            if (r->posted() < options_.publish_queue) {
+                r->post_event(std::move(frame));
                 return true;
             }
-        } catch (const zmq::error_t&) {
+        } else {
+            try {
+                if (threads_->commands.socket().send(frame, zmq::send_flags::dontwait)) return true;
+            } catch (const zmq::error_t&) {
+            }
         }
     }
     counters_->publish_dropped.fetch_add(1, std::memory_order_relaxed);

@@ -160,11 +160,10 @@ void reactor::run() noexcept {
         stop_workers();
         leave_all();
         // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
-        // nobody hangs. (Publishes, two frames, are dropped with the rest.)
-        zmq::message_t first;
-        while (commands_.recv(first, zmq::recv_flags::dontwait))
-            if (const auto cmd = first.more() ? nullptr : owned_from<command>(first))
-                refuse_after_stop(*cmd);
+        // nobody hangs. (Publishes, not one pointer long, are dropped with the rest.)
+        zmq::message_t msg;
+        while (commands_.recv(msg, zmq::recv_flags::dontwait))
+            if (const auto cmd = owned_from<command>(msg)) refuse_after_stop(*cmd);
         while (!posted_.empty()) {
             if (auto* c = std::get_if<command>(&posted_.front())) refuse_after_stop(*c);
             posted_.pop_front();
@@ -192,8 +191,8 @@ void reactor::run_posted() {
     for (auto n = posted_.size(); n > 0 && !stopping_; --n) {
         auto item = std::move(posted_.front());
         posted_.pop_front();
-        if (auto* e = std::get_if<posted_event>(&item))
-            on_publish(e->topic, e->body);
+        if (auto* frame = std::get_if<zmq::message_t>(&item))
+            on_publish(*frame);
         else
             std::visit([this](auto& c) { handle(c); }, std::get<command>(item));
     }
@@ -246,16 +245,13 @@ void reactor::loop() {
 }
 
 void reactor::on_pipe() {
-    zmq::message_t first, payload;
+    zmq::message_t msg;
     for (int i = 0; i < max_batch && !stopping_; ++i) {
-        if (!commands_.recv(first, zmq::recv_flags::dontwait)) break;
-        if (first.more()) {
-            // A publish: [topic][payload] (node::send_event).
-            if (commands_.recv(payload) && !payload.more()) on_publish(first, payload);
-            continue;
-        }
-        if (const auto cmd = owned_from<command>(first))
+        if (!commands_.recv(msg, zmq::recv_flags::dontwait)) break;
+        if (const auto cmd = owned_from<command>(msg))
             std::visit([this](auto& c) { handle(c); }, *cmd);
+        else
+            on_publish(msg);   // not one pointer: an event frame (node::send_event)
     }
     flush_deliveries();   // own events for own subscriptions
 }

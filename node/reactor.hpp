@@ -73,9 +73,8 @@ public:
     // node: done as soon as that code returns, in order, without the pipe (no allocation
     // for the message, no self wake-up). Only on the reactor thread.
     void post(command c) { posted_.emplace_back(std::move(c)); }
-    void post(zmq::message_t topic, zmq::message_t body) {
-        posted_.emplace_back(posted_event{std::move(topic), std::move(body)});
-    }
+    void post_event(zmq::message_t frame) { posted_.emplace_back(std::move(frame)); }
+    std::size_t posted() const noexcept { return posted_.size(); }
 
 private:
     // Loop and pipe (reactor.cpp)
@@ -96,9 +95,10 @@ private:
 
     // Events (reactor_events.cpp)
     bool receiving() const;
-    void on_publish(zmq::message_t& topic, zmq::message_t& body);
+    void on_publish(zmq::message_t& frame);
+    std::uint64_t next_seq(std::string_view topic);
     void on_sub(clock::time_point now);
-    void accept_event(zmq::message_t& topic, zmq::message_t& body, clock::time_point now);
+    void accept_event(zmq::message_t& frame, clock::time_point now);
     void flush_deliveries();
     void deliver_local(const std::string& topic, const protocol::event_header& h,
                        std::span<const std::uint8_t> payload);
@@ -194,7 +194,9 @@ private:
         clock::time_point at;
     };
     std::shared_ptr<shared_counters> counters_;
-    std::unordered_map<std::string, std::uint64_t> topic_seq_;   // next seq per topic
+    std::unordered_map<std::string, std::uint64_t> topic_seq_;   // last seq per topic
+    std::string last_topic_;                                     // next_seq's shortcut
+    std::uint64_t* last_topic_seq_ = nullptr;
     std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
     std::map<std::string, int> thread_prefixes_;                 // of the delivery thread's
     struct subscription_place {
@@ -276,10 +278,7 @@ private:
     std::unordered_set<std::string> warned_;                   // each refusal logged once
     clock::time_point next_allow_reload_{};
 
-    struct posted_event {
-        zmq::message_t topic, body;
-    };
-    std::deque<std::variant<command, posted_event>> posted_;   // see post()
+    std::deque<std::variant<command, zmq::message_t>> posted_;   // see post(): commands, events
 
     node_stats stats_;
     milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs

@@ -24,19 +24,30 @@ bool reactor::receiving() const {
            static_cast<std::int64_t>(opts_.receive_queue);
 }
 
-void reactor::on_publish(zmq::message_t& topic, zmq::message_t& body) {
-    // Checked by node::send_event, which left room for the header: a bad frame here is a bug.
-    if (body.size() < protocol::event_header_size) return;
-    const std::string topic_str = topic.to_string();
-    if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(topic_str))
+std::uint64_t reactor::next_seq(std::string_view topic) {
+    // Publishers mostly repeat a topic: the last one's counter is kept at hand (elements of
+    // an unordered_map stay put when it rehashes).
+    if (last_topic_seq_ && topic == last_topic_) return ++*last_topic_seq_;
+    if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(std::string(topic)))
         topic_seq_.clear();   // subscribers see seq restart at 1: not counted as a gap
-    const protocol::event_header h{id_, ++topic_seq_[topic_str], unix_now_us()};
-    const auto frame = std::span<std::uint8_t>(body.data<std::uint8_t>(), body.size());
-    protocol::write_event_header(h, frame.first<protocol::event_header_size>());
-    if (!prefixes_.empty()) deliver_local(topic_str, h, frame.subspan(protocol::event_header_size));
+    last_topic_ = topic;
+    last_topic_seq_ = &topic_seq_[last_topic_];
+    return ++*last_topic_seq_;
+}
+
+void reactor::on_publish(zmq::message_t& msg) {
+    // Laid out by node::send_event: a frame without a topic or header room here is a bug.
+    const auto frame = std::span<std::uint8_t>(msg.data<std::uint8_t>(), msg.size());
+    const auto topic_size = protocol::event_topic_size(frame);
+    if (!topic_size || frame.size() < protocol::event_frame_size(*topic_size, 0)) return;
+    const std::string_view topic(msg.data<char>(), *topic_size);
+    const protocol::event_header h{id_, next_seq(topic), unix_now_us()};
+    const auto body = frame.subspan(protocol::event_body_offset(*topic_size));
+    protocol::write_event_header(h, body.first<protocol::event_header_size>());
+    if (!prefixes_.empty())
+        deliver_local(std::string(topic), h, body.subspan(protocol::event_header_size));
     // PUB never blocks: past send_hwm for a subscriber, libzmq drops for that subscriber.
-    pub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    pub_.send(body, zmq::send_flags::dontwait);
+    pub_.send(msg, zmq::send_flags::dontwait);
     ++stats_.events_out;
 }
 
@@ -91,31 +102,26 @@ void reactor::flush_deliveries() {
 }
 
 void reactor::on_sub(clock::time_point now) {
-    zmq::message_t topic, body, extra;
+    zmq::message_t frame, extra;
     for (int i = 0; i < max_batch && receiving(); ++i) {
-        if (!sub_.recv(topic, zmq::recv_flags::dontwait)) break;
-        // [topic][body], nothing more and nothing less.
-        const bool complete = topic.more() && sub_.recv(body) && !body.more();
-        bool excess = false;
-        while (sub_.get(zmq::sockopt::rcvmore)) {
-            (void)sub_.recv(extra);
-            excess = true;
-        }
-        if (!complete || excess) {
+        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) break;
+        // One frame, nothing more.
+        if (frame.more()) {
+            while (sub_.get(zmq::sockopt::rcvmore)) (void)sub_.recv(extra);
             ++stats_.events_invalid;
             continue;
         }
-        accept_event(topic, body, now);
+        accept_event(frame, now);
     }
     flush_deliveries();
     if (!receiving()) ++stats_.receive_paused;
 }
 
-void reactor::accept_event(zmq::message_t& topic, zmq::message_t& body, clock::time_point now) {
-    const auto e = protocol::decode_event(bytes_of(body));
-    if (!e || protocol::check_topic(topic.to_string_view())) {
-        ++(e || e.error() != protocol::errc::bad_version ? stats_.events_invalid
-                                                          : stats_.frames_bad_version);
+void reactor::accept_event(zmq::message_t& frame, clock::time_point now) {
+    const auto e = protocol::decode_event_frame(bytes_of(frame));
+    if (!e) {
+        ++(e.error() != protocol::errc::bad_version ? stats_.events_invalid
+                                                     : stats_.frames_bad_version);
         return;
     }
     const auto& h = e->header;
@@ -133,7 +139,7 @@ void reactor::accept_event(zmq::message_t& topic, zmq::message_t& body, clock::t
         return;
     }
     auto& s = it->second;
-    std::string topic_str = topic.to_string();
+    std::string topic_str(e->topic);
     if (s.last_seq.size() >= max_topics_tracked && !s.last_seq.count(topic_str))
         s.last_seq.clear();
     auto [last, first] = s.last_seq.try_emplace(topic_str, h.seq);
@@ -155,8 +161,8 @@ void reactor::accept_event(zmq::message_t& topic, zmq::message_t& body, clock::t
         keep_draining(h.sender, now);
 
     // The handler's view is the payload inside the received frame: no copy.
-    const auto offset = static_cast<std::size_t>(e->payload.data() - body.data<std::uint8_t>());
-    auto shared = std::make_shared<zmq::message_t>(std::move(body));
+    const auto offset = static_cast<std::size_t>(e->payload.data() - frame.data<std::uint8_t>());
+    auto shared = std::make_shared<zmq::message_t>(std::move(frame));
     const auto view = bytes_of(*shared).subspan(offset);
     if (reactor_subs_.empty()) {   // every event the SUB lets through is for the threads
         batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,

@@ -214,7 +214,13 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::mes
     job->handler = service->second.handler;
     job->args = std::make_shared<zmq::message_t>(std::move(body));
     job->deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
-    if (service->second.where == run_on::reactor) return run_on_reactor(std::move(job));
+    if (service->second.where == run_on::reactor) {
+        if (job->deadline < now) {   // a zero timeout: the caller has given up already
+            ++stats_.rpc_expired;
+            return;
+        }
+        return run_on_reactor(std::move(job));
+    }
     jobs_.push_back(std::move(job));
     dispatch_jobs(now);
 }

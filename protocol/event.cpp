@@ -62,7 +62,8 @@ std::array<std::uint8_t, event_header_size> encode_event_header(const event_head
 namespace {
 
 // Fills `e` from `frame`. Returns: nothing, or why it cannot.
-std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_body& e) {
+std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_header& h,
+                                std::span<const std::uint8_t>& payload) {
     if (frame.size() < 2) return errc::truncated;
     if (frame[0] != version) return errc::bad_version;
     if (frame[1] != event_type) return errc::unknown_type;
@@ -87,7 +88,6 @@ std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_body&
     if (b[at] != 0xc4 || b[at + 1] != node_id::size) return errc::wrong_type;
     if (b.size() - at < 2 + node_id::size) return errc::truncated;
     at += 2;
-    auto& h = e.header;
     h.sender = *node_id::from_bytes(b.subspan(at, node_id::size));
     at += node_id::size;
     if (h.sender.empty()) return errc::bad_field;
@@ -104,17 +104,57 @@ std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_body&
                              : end.error();
         at += *end;
     }
-    e.payload = frame.subspan(at);
+    payload = frame.subspan(at);
     return std::nullopt;
 }
 
 }  // namespace
 
-result<event_body> decode_event(std::span<const std::uint8_t> frame) {
+result<event_body> decode_event(std::span<const std::uint8_t> body) {
     // One object, filled in place and returned by NRVO: copying the result cost as much as
     // decoding it.
     result<event_body> out{event_body{}};
-    if (const auto error = parse_event(frame, *out)) out = *error;
+    if (const auto error = parse_event(body, out->header, out->payload)) out = *error;
+    return out;
+}
+
+void lay_out_event_frame(std::string_view topic, std::span<const std::uint8_t> payload,
+                         std::span<std::uint8_t> out) {
+    std::memcpy(out.data(), topic.data(), topic.size());
+    std::memset(out.data() + topic.size(), 0, 1 + event_header_size);
+    if (!payload.empty())
+        std::memcpy(out.data() + topic.size() + 1 + event_header_size, payload.data(),
+                    payload.size());
+}
+
+std::vector<std::uint8_t> encode_event_frame(std::string_view topic, const event_header& h,
+                                             std::span<const std::uint8_t> payload) {
+    std::vector<std::uint8_t> out(event_frame_size(topic.size(), payload.size()));
+    lay_out_event_frame(topic, payload, out);
+    write_event_header(h, std::span(out).subspan(event_body_offset(topic.size())).first<event_header_size>());
+    return out;
+}
+
+result<std::size_t> event_topic_size(std::span<const std::uint8_t> frame) {
+    const auto window = frame.first(std::min(frame.size(), max_topic_len + 1));
+    const auto* end = static_cast<const std::uint8_t*>(std::memchr(window.data(), 0, window.size()));
+    if (!end) return window.size() < frame.size() ? errc::oversized : errc::truncated;
+    if (end == window.data()) return errc::bad_field;
+    return static_cast<std::size_t>(end - window.data());
+}
+
+result<event_frame> decode_event_frame(std::span<const std::uint8_t> frame) {
+    // Filled in place and returned by NRVO, like decode_event.
+    result<event_frame> out{event_frame{}};
+    const auto topic_size = event_topic_size(frame);
+    if (!topic_size) {
+        out = topic_size.error();
+    } else if (const auto error = parse_event(frame.subspan(event_body_offset(*topic_size)),
+                                              out->header, out->payload)) {
+        out = *error;
+    } else {
+        out->topic = {reinterpret_cast<const char*>(frame.data()), *topic_size};
+    }
     return out;
 }
 

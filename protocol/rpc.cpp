@@ -31,7 +31,9 @@ frame_writer start_frame(std::uint8_t type, std::size_t body_hint) {
 
 // The header fields both messages have before any a later revision adds.
 constexpr std::uint64_t known_fields = 3;
-// What unpacking the body as one object allowed: the array, and nesting below it.
+// What unpacking the body as one object allowed: the array's length, and nesting below it.
+// The element counts of nested arrays and maps in extra fields are not limited as the
+// unpacker limited them: the frame limit (4290 bytes) bounds them, and nothing is built.
 constexpr std::uint64_t max_fields = 4096;
 constexpr std::size_t max_extra_depth = 15;
 

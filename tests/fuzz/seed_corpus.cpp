@@ -59,7 +59,9 @@ std::vector<bytes> events() {
         msgpack::sbuffer payload;
         msgpack::pack(payload, std::vector<std::string>{"a", "payload"});
         frame.insert(frame.end(), payload.data(), payload.data() + payload.size());
-        out.push_back(frame);
+        out.push_back(frame);   // a body alone
+        const std::span<const std::uint8_t> p(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+        out.push_back(encode_event_frame("orders.created", {node_id::random(), seq, 1}, p));
     }
     return out;
 }

@@ -170,11 +170,12 @@ def check_peers_list(b):
 
 
 def encode_event(sender, topic, seq, sent_us, payload_bytes):
-    """The two frames of an event (§9.2): [topic][header || payload]. The header is the
-    reference's fixed 39-byte form (§9.3): bin 8 id, uint 64 seq and sent_us."""
+    """An event's frames for send_multipart (§9.2): one frame, topic || 00 || header ||
+    payload. The header is the reference's fixed 39-byte form (§9.3): bin 8 id, uint 64 seq
+    and sent_us."""
     header = (bytes([VERSION, EVENT, 0x93, 0xC4, 0x10]) + sender
               + b"\xcf" + struct.pack(">Q", seq) + b"\xcf" + struct.pack(">Q", sent_us))
-    return [topic, header + payload_bytes]
+    return [topic + b"\x00" + header + payload_bytes]
 
 
 def _read_uint(buf, pos):
@@ -194,15 +195,17 @@ def _read_uint(buf, pos):
 def decode_event(frames):
     """Checks of §9.6 that need no node state. Returns (topic, sender, seq, sent_us,
     payload_bytes); raises ProtocolError."""
-    if len(frames) != 2:
-        raise ProtocolError("event is not two frames")
-    topic, body = frames
+    if len(frames) != 1:
+        raise ProtocolError("event is not one frame")
+    frame = frames[0]
+    end = frame.find(b"\x00", 0, 256)  # the topic's terminator, within 1..255 bytes
+    if end < 1:
+        raise ProtocolError("bad topic")
+    topic, body = frame[:end], frame[end + 1:]
     if len(body) < 2 or body[0] != VERSION:
         raise ProtocolError("bad event version")
     if body[1] != EVENT:
         raise ProtocolError("header type is not EVENT")
-    if not 1 <= len(topic) <= 255 or b"\x00" in topic:
-        raise ProtocolError("bad topic")
     try:
         pos = 2
         t = body[pos]

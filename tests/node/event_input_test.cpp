@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // event input: what a fake peer publishes at a node that subscribed to everything — bad
-// payloads, wrong frame counts, strangers, oversized events, a foreign version, seq jumps —
-// is dropped and counted, or counted as gaps; the node keeps delivering valid events.
+// payloads, wrong frame counts, bad topics, strangers, oversized events, a foreign version,
+// seq jumps — is dropped and counted, or counted as gaps; the node keeps delivering valid
+// events.
 #include "fake_peer.hpp"
 #include "node_fixture.hpp"
 
@@ -54,16 +55,25 @@ protected:
         for (auto& n : nodes_) n->stop();   // before delivered_ goes away
     }
 
-    // Returns: an event's second frame: its header, then `payload`.
-    bytes body(std::uint64_t seq, const bytes& payload, const protocol::node_id& sender) const {
+    // Returns: an event's body: its header, then `payload`.
+    static bytes body(std::uint64_t seq, const bytes& payload, const protocol::node_id& sender) {
         const auto h = protocol::encode_event_header({sender, seq, 1});
-        bytes b(h.size() + payload.size());
-        std::copy(h.begin(), h.end(), b.begin());
-        std::copy(payload.begin(), payload.end(), b.begin() + static_cast<std::ptrdiff_t>(h.size()));
+        bytes b(h.begin(), h.end());
+        b.insert(b.end(), payload.begin(), payload.end());
         return b;
     }
-    bytes body(std::uint64_t seq, const bytes& payload = one) const {
-        return body(seq, payload, fake_.id);
+    // Returns: the event's one frame: `topic`, 00, then `b`.
+    static bytes with_topic(const bytes& b, const bytes& t = topic) {
+        bytes f = t;
+        f.push_back(0x00);
+        f.insert(f.end(), b.begin(), b.end());
+        return f;
+    }
+    bytes frame(std::uint64_t seq, const bytes& payload, const protocol::node_id& sender) const {
+        return with_topic(body(seq, payload, sender));
+    }
+    bytes frame(std::uint64_t seq, const bytes& payload = one) const {
+        return frame(seq, payload, fake_.id);
     }
 
     std::vector<std::uint64_t> delivered() const {
@@ -79,7 +89,7 @@ protected:
     // Publishes a valid event with `seq` and checks it is the next and only new delivery:
     // the node still works, and delivered nothing of what came before.
     void expect_delivered_next(std::uint64_t seq, std::size_t before) {
-        fake_.publish({topic, body(seq)});
+        fake_.publish({frame(seq)});
         ASSERT_TRUE(wait_until([&] { return delivered().size() > before; }, 3s))
             << "a valid event was not delivered";
         EXPECT_FALSE(wait_until([&] { return delivered().size() > before + 1; }, 100ms));
@@ -88,7 +98,7 @@ protected:
 };
 
 TEST_F(event_input, valid_events_arrive_and_a_seq_jump_counts_as_gaps) {
-    for (std::uint64_t seq : {1, 2, 5}) fake_.publish({topic, body(seq)});
+    for (std::uint64_t seq : {1, 2, 5}) fake_.publish({frame(seq)});
     ASSERT_TRUE(wait_until([&] { return delivered().size() == 3; }, 3s)) << delivered().size();
     EXPECT_EQ(delivered(), (std::vector<std::uint64_t>{1, 2, 5}));
     const auto s = node_->stats();
@@ -102,32 +112,44 @@ TEST_F(event_input, valid_events_arrive_and_a_seq_jump_counts_as_gaps) {
 }
 
 TEST_F(event_input, payload_that_is_not_one_msgpack_object_is_dropped_and_counted) {
-    fake_.publish({topic, body(1, {0xc1})});                 // never valid msgpack
-    fake_.publish({topic, body(2, {0x92, 0x01})});           // array of 2, one present
-    fake_.publish({topic, body(3, {0x01, 0x02})});           // two objects
-    fake_.publish({topic, body(4, {})});                     // nothing
+    fake_.publish({frame(1, {0xc1})});                 // never valid msgpack
+    fake_.publish({frame(2, {0x92, 0x01})});           // array of 2, one present
+    fake_.publish({frame(3, {0x01, 0x02})});           // two objects
+    fake_.publish({frame(4, {})});                     // nothing
     EXPECT_TRUE(wait_until([&] { return node_->stats().events_invalid == 4; }, 3s))
         << node_->stats().events_invalid;
     expect_delivered_next(5, 0);
     EXPECT_EQ(node_->stats().events_in, 1u);
 }
 
-TEST_F(event_input, message_of_one_frame_or_three_is_dropped_and_counted) {
-    fake_.publish({topic});
-    fake_.publish({topic, body(1), one});   // revision 2's three frames
-    fake_.publish({topic, body(2), one, one});
+TEST_F(event_input, message_of_two_frames_or_more_is_dropped_and_counted) {
+    fake_.publish({topic, body(1, one, fake_.id)});        // revision 3: [topic][body]
+    fake_.publish({topic, body(2, one, fake_.id), one});   // revision 2: three frames
+    fake_.publish({frame(3), frame(4)});                   // two valid frames in one message
     EXPECT_TRUE(wait_until([&] { return node_->stats().events_invalid == 3; }, 3s))
         << node_->stats().events_invalid;
-    expect_delivered_next(3, 0);
+    expect_delivered_next(5, 0);
+}
+
+TEST_F(event_input, topic_that_is_empty_unterminated_or_too_long_is_dropped_and_counted) {
+    fake_.publish({with_topic(body(1, one, fake_.id), {})});   // empty topic
+    fake_.publish({topic});                                   // no 00: the frame ends first
+    fake_.publish({with_topic(body(2, one, fake_.id), bytes(256, 't'))});   // 256 bytes
+    fake_.publish({with_topic(body(3, one, fake_.id), bytes(255, 't'))});   // 255: fine
+    EXPECT_TRUE(wait_until([&] { return node_->stats().events_invalid == 3; }, 3s))
+        << node_->stats().events_invalid;
+    ASSERT_TRUE(wait_until([&] { return delivered().size() == 1; }, 3s));
+    EXPECT_EQ(delivered().back(), 3u);
+    expect_delivered_next(4, 1);
 }
 
 TEST_F(event_input, header_that_is_garbage_or_another_version_is_dropped_and_counted) {
-    auto foreign = body(1);
+    auto foreign = body(1, one, fake_.id);
     foreign[0] = 2;   // a version we do not speak
-    fake_.publish({topic, foreign});
-    fake_.publish({topic, {0x01, 0x20, 0xc1, 0x01}});
-    fake_.publish({topic, {0x01, 0x21, 0x90, 0x01}});   // not an event type
-    fake_.publish({topic, {}});
+    fake_.publish({with_topic(foreign)});
+    fake_.publish({with_topic({0x01, 0x20, 0xc1, 0x01})});
+    fake_.publish({with_topic({0x01, 0x21, 0x90, 0x01})});   // not an event type
+    fake_.publish({with_topic({})});                         // a topic and nothing else
     EXPECT_TRUE(wait_until([&] {
         const auto s = node_->stats();
         return s.frames_bad_version == 1 && s.events_invalid == 3;
@@ -136,7 +158,7 @@ TEST_F(event_input, header_that_is_garbage_or_another_version_is_dropped_and_cou
 }
 
 TEST_F(event_input, event_claiming_a_sender_the_node_never_met_is_dropped_and_counted) {
-    fake_.publish({topic, body(1, one, protocol::node_id::random())});
+    fake_.publish({frame(1, one, protocol::node_id::random())});
     EXPECT_TRUE(wait_until([&] { return node_->stats().events_unknown_sender == 1; }, 3s));
     expect_delivered_next(1, 0);
 }
@@ -145,7 +167,7 @@ TEST_F(event_input, payload_over_max_event_size_is_dropped_and_counted) {
     bytes big(102, 0x55);   // bin8 of 100 bytes: valid msgpack, over the limit of 64
     big[0] = 0xc4;
     big[1] = 100;
-    fake_.publish({topic, body(1, big)});
+    fake_.publish({frame(1, big)});
     EXPECT_TRUE(wait_until([&] { return node_->stats().events_oversized == 1; }, 3s));
     expect_delivered_next(2, 0);
     // Refused, not missed: seq tracking starts with the first accepted event.
@@ -155,14 +177,14 @@ TEST_F(event_input, payload_over_max_event_size_is_dropped_and_counted) {
 TEST_F(event_input, frame_far_over_max_event_size_is_refused_by_libzmq_and_the_node_recovers) {
     // 64 KiB against a limit of 64 + 1024: libzmq refuses it before allocating, drops the
     // connection for good; the node counts the drop, connects again, and the fake stays joined.
-    fake_.publish({topic, body(1, bytes(64 * 1024, 0x55))});
+    fake_.publish({frame(1, bytes(64 * 1024, 0x55))});
     EXPECT_TRUE(wait_until([&] { return node_->stats().sub_revived == 1; }, 5s));
     EXPECT_EQ(node_->stats().sub_disconnects, 1u);
     // The XPUB may or may not pass the new subscription on (the old one's removal races
     // with it): publish until the new connection delivers.
     std::uint64_t seq = 1;
     EXPECT_TRUE(wait_until([&] {
-        fake_.publish({topic, body(++seq)});
+        fake_.publish({frame(++seq)});
         return !delivered().empty();
     }, 5s)) << "the node's SUB did not come back";
     EXPECT_EQ(node_->stats().events_oversized, 0u);   // never read: nothing to count there
@@ -172,8 +194,8 @@ TEST_F(event_input, frame_far_over_max_event_size_is_refused_by_libzmq_and_the_n
 TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_delivering) {
     const auto stranger = protocol::node_id::random();
     for (std::uint64_t i = 1; i <= 500; ++i) {
-        fake_.publish({topic, body(i, {0xc1})});
-        fake_.publish({topic, body(i, one, stranger)});
+        fake_.publish({frame(i, {0xc1})});
+        fake_.publish({frame(i, one, stranger)});
         fake_.publish({topic});
     }
     EXPECT_TRUE(wait_until([&] {

@@ -149,6 +149,57 @@ TEST(event_payload, deep_nesting_is_refused_without_recursion) {
     EXPECT_FALSE(check_payload(ok, 1 << 20));
 }
 
+// The frame of revision 4: topic, 00, body. Its bytes are those of PROTOCOL.md §13.4.
+TEST(event_frame, lays_out_topic_terminator_header_and_payload) {
+    const bytes payload = {0x81, 0xa2, 'i', 'd', 0x2a};   // {"id": 42}
+    const event_header h{some_id(), 1, 1700000000000000};
+    const auto f = encode_event_frame("orders.created", h, payload);
+    ASSERT_EQ(f.size(), event_frame_size(14, payload.size()));
+    EXPECT_EQ(f.size(), 59u);
+    EXPECT_EQ(bytes(f.begin(), f.begin() + 15), (bytes{'o', 'r', 'd', 'e', 'r', 's', '.', 'c',
+                                                      'r', 'e', 'a', 't', 'e', 'd', 0x00}));
+    EXPECT_EQ(bytes(f.begin() + 15, f.begin() + 15 + event_header_size), header_bytes(h));
+    EXPECT_EQ(bytes(f.end() - 5, f.end()), payload);
+    const auto r = decode_event_frame(f);
+    ASSERT_TRUE(r) << to_string(r.error());
+    EXPECT_EQ(r->topic, "orders.created");
+    EXPECT_EQ(r->header, h);
+    EXPECT_EQ(bytes(r->payload.begin(), r->payload.end()), payload);
+}
+
+TEST(event_frame, topic_must_be_1_to_255_bytes_and_end_with_00) {
+    const bytes body = [] {
+        auto b = header_bytes({some_id(), 1, 1});
+        b.push_back(0x01);
+        return b;
+    }();
+    const auto with_topic = [&](const bytes& t) {
+        bytes f = t;
+        f.push_back(0x00);
+        f.insert(f.end(), body.begin(), body.end());
+        return f;
+    };
+    const auto frame_error = [](const bytes& f) {
+        const auto r = decode_event_frame(f);
+        return r ? static_cast<errc>(-1) : r.error();
+    };
+    EXPECT_TRUE(decode_event_frame(with_topic(bytes(1, 't'))));
+    EXPECT_TRUE(decode_event_frame(with_topic(bytes(255, 't'))));
+    EXPECT_EQ(frame_error(with_topic({})), errc::bad_field);                // empty
+    EXPECT_EQ(frame_error(with_topic(bytes(256, 't'))), errc::oversized);   // no 00 in 256
+    EXPECT_EQ(frame_error(bytes(10, 't')), errc::truncated);               // no 00 at all
+    EXPECT_EQ(frame_error({}), errc::truncated);
+    // After the topic, the body's own errors, the version first (frames_bad_version).
+    auto foreign = with_topic({'t'});
+    foreign[2] = 2;
+    EXPECT_EQ(frame_error(foreign), errc::bad_version);
+    EXPECT_EQ(frame_error(bytes{'t', 0x00}), errc::truncated);
+    // Every truncation of a valid frame is refused, none throws.
+    const auto f = with_topic({'a', 'b'});
+    for (std::size_t n = 0; n < f.size() - 1; ++n)
+        EXPECT_FALSE(decode_event_frame(std::span(f).first(n))) << n;
+}
+
 TEST(check_msgpack, counts_objects) {
     EXPECT_FALSE(check_msgpack(bytes{0x01, 0x02}, 2));
     EXPECT_EQ(check_msgpack(bytes{0x01}, 2), errc::truncated);
