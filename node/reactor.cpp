@@ -188,6 +188,7 @@ void reactor::refuse_after_stop(command& cmd) {
 
 void reactor::run_posted() {
     // Only what is here now: code these run may post more, for the next round.
+    if (!posted_.empty()) round_unix_us_ = unix_now_us();
     for (auto n = posted_.size(); n > 0 && !stopping_; --n) {
         auto item = std::move(posted_.front());
         posted_.pop_front();
@@ -246,6 +247,7 @@ void reactor::loop() {
 
 void reactor::on_pipe() {
     zmq::message_t msg;
+    round_unix_us_ = unix_now_us();
     for (int i = 0; i < max_batch && !stopping_; ++i) {
         if (!commands_.recv(msg, zmq::recv_flags::dontwait)) break;
         if (const auto cmd = owned_from<command>(msg))

@@ -12,6 +12,7 @@
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
+#include "topic_counters.hpp"
 
 #include <zmq.hpp>
 
@@ -33,6 +34,8 @@ using discovery::clock;
 
 // Batches keep one busy socket from starving the others and the timers.
 inline constexpr int max_batch = 256;
+// Bounds per-topic state: past it a table restarts (the next events count no gap).
+inline constexpr std::size_t max_topics_tracked = 65536;
 
 // Returns: the system clock in µs since the Unix epoch (event and beacon timestamps).
 inline std::uint64_t unix_now_us() {
@@ -98,7 +101,15 @@ private:
     void on_publish(zmq::message_t& frame);
     std::uint64_t next_seq(std::string_view topic);
     void on_sub(clock::time_point now);
-    void accept_event(zmq::message_t& frame, clock::time_point now);
+    // The sender of the last event read in this round: consecutive events mostly share one,
+    // so its table entry is looked up once and its liveness renewed once.
+    struct sender;
+    struct sender_run {
+        node_id id;
+        sender* entry = nullptr;
+        bool alive_noted = false;   // table_.on_traffic called for this run
+    };
+    void accept_event(zmq::message_t& frame, clock::time_point now, sender_run& run);
     void flush_deliveries();
     void deliver_local(const std::string& topic, const protocol::event_header& h,
                        std::span<const std::uint8_t> payload);
@@ -183,7 +194,7 @@ private:
     // Events
     struct sender {
         std::string name;
-        std::unordered_map<std::string, std::uint64_t> last_seq;   // by topic
+        topic_counters last_seq{max_topics_tracked};   // by topic
         std::uint64_t events_in = 0, gaps = 0;
     };
     // How long a departed peer's SUB connection stays, to take its last events.
@@ -194,9 +205,10 @@ private:
         clock::time_point at;
     };
     std::shared_ptr<shared_counters> counters_;
-    std::unordered_map<std::string, std::uint64_t> topic_seq_;   // last seq per topic
-    std::string last_topic_;                                     // next_seq's shortcut
-    std::uint64_t* last_topic_seq_ = nullptr;
+    topic_counters topic_seq_{max_topics_tracked};               // last seq published per topic
+    // sent_us of the events published this round: one clock read per round, not per event
+    // (a round of max_batch events takes well under a millisecond).
+    std::uint64_t round_unix_us_ = 0;
     std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
     std::map<std::string, int> thread_prefixes_;                 // of the delivery thread's
     struct subscription_place {

@@ -12,27 +12,16 @@
 
 namespace zmesh::detail {
 
-namespace {
-
-// Bounds per-topic state: past it a sender's table restarts (its next events count no gap).
-constexpr std::size_t max_topics_tracked = 65536;
-
-}  // namespace
-
 bool reactor::receiving() const {
     return counters_->pending_events.load(std::memory_order_acquire) <
            static_cast<std::int64_t>(opts_.receive_queue);
 }
 
 std::uint64_t reactor::next_seq(std::string_view topic) {
-    // Publishers mostly repeat a topic: the last one's counter is kept at hand (elements of
-    // an unordered_map stay put when it rehashes).
-    if (last_topic_seq_ && topic == last_topic_) return ++*last_topic_seq_;
-    if (topic_seq_.size() >= max_topics_tracked && !topic_seq_.count(std::string(topic)))
-        topic_seq_.clear();   // subscribers see seq restart at 1: not counted as a gap
-    last_topic_ = topic;
-    last_topic_seq_ = &topic_seq_[last_topic_];
-    return ++*last_topic_seq_;
+    // Past max_topics_tracked the table restarts: subscribers see seq restart at 1, which
+    // they do not count as a gap.
+    bool added = false;
+    return ++topic_seq_.at(topic, added);
 }
 
 void reactor::on_publish(zmq::message_t& msg) {
@@ -41,7 +30,7 @@ void reactor::on_publish(zmq::message_t& msg) {
     const auto topic_size = protocol::event_topic_size(frame);
     if (!topic_size || frame.size() < protocol::event_frame_size(*topic_size, 0)) return;
     const std::string_view topic(msg.data<char>(), *topic_size);
-    const protocol::event_header h{id_, next_seq(topic), unix_now_us()};
+    const protocol::event_header h{id_, next_seq(topic), round_unix_us_};
     const auto body = frame.subspan(protocol::event_body_offset(*topic_size));
     protocol::write_event_header(h, body.first<protocol::event_header_size>());
     if (!prefixes_.empty())
@@ -103,6 +92,9 @@ void reactor::flush_deliveries() {
 
 void reactor::on_sub(clock::time_point now) {
     zmq::message_t frame, extra;
+    // Nothing in this loop erases senders_ (reactor handlers post what they ask for), so the
+    // run's entry pointer stays good.
+    sender_run run;
     for (int i = 0; i < max_batch && receiving(); ++i) {
         if (!sub_.recv(frame, zmq::recv_flags::dontwait)) break;
         // One frame, nothing more.
@@ -111,13 +103,13 @@ void reactor::on_sub(clock::time_point now) {
             ++stats_.events_invalid;
             continue;
         }
-        accept_event(frame, now);
+        accept_event(frame, now, run);
     }
     flush_deliveries();
     if (!receiving()) ++stats_.receive_paused;
 }
 
-void reactor::accept_event(zmq::message_t& frame, clock::time_point now) {
+void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_run& run) {
     const auto e = protocol::decode_event_frame(bytes_of(frame));
     if (!e) {
         ++(e.error() != protocol::errc::bad_version ? stats_.events_invalid
@@ -125,10 +117,13 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now) {
         return;
     }
     const auto& h = e->header;
-    const auto it = senders_.find(h.sender);
-    if (it == senders_.end()) {
-        ++stats_.events_unknown_sender;
-        return;
+    if (!run.entry || run.id != h.sender) {
+        const auto it = senders_.find(h.sender);
+        if (it == senders_.end()) {
+            ++stats_.events_unknown_sender;
+            return;
+        }
+        run = {h.sender, &it->second, false};
     }
     if (e->payload.size() > opts_.max_event_size) {
         ++stats_.events_oversized;
@@ -138,27 +133,28 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now) {
         ++stats_.events_invalid;
         return;
     }
-    auto& s = it->second;
-    std::string topic_str(e->topic);
-    if (s.last_seq.size() >= max_topics_tracked && !s.last_seq.count(topic_str))
-        s.last_seq.clear();
-    auto [last, first] = s.last_seq.try_emplace(topic_str, h.seq);
+    auto& s = *run.entry;
+    bool first = false;
+    auto& last = s.last_seq.at(e->topic, first);
     // The first event seen on a topic sets the baseline: what came before we joined is not
     // a gap. A seq at or below the last one means the sender restarted its count.
-    if (!first) {
-        if (h.seq > last->second + 1) {
-            s.gaps += h.seq - last->second - 1;
-            stats_.events_gaps += h.seq - last->second - 1;
-        }
-        last->second = h.seq;
+    if (!first && h.seq > last + 1) {
+        s.gaps += h.seq - last - 1;
+        stats_.events_gaps += h.seq - last - 1;
     }
+    last = h.seq;
     ++s.events_in;
     ++stats_.events_in;
-    // Any traffic is a sign of life: a peer busy publishing is never suspected.
-    if (auto* p = table_.find(h.sender))
-        apply(table_.on_traffic(*p, now));
-    else
-        keep_draining(h.sender, now);
+    if (!run.alive_noted) {
+        // Any traffic is a sign of life: a peer busy publishing is never suspected. Once
+        // per run is enough: `now` is the same for the whole round.
+        run.alive_noted = true;
+        if (auto* p = table_.find(h.sender))
+            apply(table_.on_traffic(*p, now));
+        else
+            keep_draining(h.sender, now);
+    }
+    std::string topic_str(e->topic);
 
     // The handler's view is the payload inside the received frame: no copy.
     const auto offset = static_cast<std::size_t>(e->payload.data() - frame.data<std::uint8_t>());

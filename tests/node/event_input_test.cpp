@@ -58,8 +58,9 @@ protected:
     // Returns: an event's body: its header, then `payload`.
     static bytes body(std::uint64_t seq, const bytes& payload, const protocol::node_id& sender) {
         const auto h = protocol::encode_event_header({sender, seq, 1});
-        bytes b(h.begin(), h.end());
-        b.insert(b.end(), payload.begin(), payload.end());
+        bytes b(h.size() + payload.size());
+        std::copy(h.begin(), h.end(), b.begin());
+        std::copy(payload.begin(), payload.end(), b.begin() + static_cast<std::ptrdiff_t>(h.size()));
         return b;
     }
     // Returns: the event's one frame: `topic`, 00, then `b`.
@@ -109,6 +110,31 @@ TEST_F(event_input, valid_events_arrive_and_a_seq_jump_counts_as_gaps) {
     ASSERT_TRUE(p);
     EXPECT_EQ(p->events_in, 3u);
     EXPECT_EQ(p->gaps, 2u);
+}
+
+TEST_F(event_input, gaps_are_counted_per_topic_when_topics_and_strangers_interleave) {
+    // Sent back to back, so most land in one round of the reactor, where the sender's entry
+    // and each topic's counter are looked up once and reused: a stranger or another topic in
+    // between must not borrow them.
+    const bytes a = {'t', '.', 'a'}, b = {'t', '.', 'b'};
+    const auto stranger = protocol::node_id::random();
+    fake_.publish({with_topic(body(1, one, fake_.id), a)});
+    fake_.publish({with_topic(body(1, one, fake_.id), b)});
+    fake_.publish({with_topic(body(9, one, stranger), a)});
+    fake_.publish({with_topic(body(2, one, fake_.id), a)});
+    fake_.publish({with_topic(body(3, one, fake_.id), b)});   // b skipped 2
+    fake_.publish({with_topic(body(5, one, fake_.id), a)});   // a skipped 3 and 4
+    fake_.publish({with_topic(body(4, one, fake_.id), b)});
+    ASSERT_TRUE(wait_until([&] { return delivered().size() == 6; }, 3s)) << delivered().size();
+    EXPECT_EQ(delivered(), (std::vector<std::uint64_t>{1, 1, 2, 3, 5, 4}));
+    const auto s = node_->stats();
+    EXPECT_EQ(s.events_unknown_sender, 1u);
+    EXPECT_EQ(s.events_gaps, 3u);
+    const auto peers = node_->peers();
+    const auto* p = fake_info(peers);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->events_in, 6u);
+    EXPECT_EQ(p->gaps, 3u);
 }
 
 TEST_F(event_input, payload_that_is_not_one_msgpack_object_is_dropped_and_counted) {
