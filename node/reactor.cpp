@@ -5,6 +5,7 @@
 #include "keys.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
+#include "protocol/rpc.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -78,9 +79,11 @@ reactor::reactor(setup s)
                           "ROUTER", 1000, secure);
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
-    // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it sends.
+    // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it
+    // sends. The largest valid frame: a control frame, or an RPC header and its body.
     router_.set(zmq::sockopt::maxmsgsize,
-                static_cast<int64_t>(std::max(protocol::max_control_size, opts_.max_rpc_size) + 4096));
+                static_cast<int64_t>(std::max(protocol::max_control_size,
+                                              protocol::max_rpc_header_size + opts_.max_rpc_size)));
 
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);

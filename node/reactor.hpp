@@ -128,11 +128,10 @@ private:
     // RPC (reactor_rpc.cpp)
     void handle(call_command& c);
     void handle(serve_command& c);
-    void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& header,
-                zmq::message_t& body, clock::time_point now);
-    void on_request(discovery::peer& from, zmq::message_t& header, zmq::message_t& body,
-                    clock::time_point now);
-    void on_reply(discovery::peer& from, zmq::message_t& header, zmq::message_t& body);
+    void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
+                clock::time_point now);
+    void on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now);
+    void on_reply(discovery::peer& from, zmq::message_t& frame);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
     void run_on_reactor(std::unique_ptr<rpc_job> job);

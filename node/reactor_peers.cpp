@@ -101,30 +101,25 @@ void reactor::send_control(zmq::socket_t& dealer, const protocol::control& msg) 
 }
 
 void reactor::on_router(clock::time_point now) {
-    zmq::message_t routing_id, frame, body, extra;
+    zmq::message_t routing_id, frame, extra;
     for (int i = 0; i < max_batch; ++i) {
         if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return;
-        // Control messages are one frame, RPC messages two: [header][body].
+        // Every message is one frame after the routing id: control or RPC, told by its type.
         int frames = 0;
-        if (routing_id.more() && router_.recv(frame)) {
-            frames = 1;
-            if (frame.more() && router_.recv(body)) frames = 2;
-        }
+        if (routing_id.more() && router_.recv(frame)) frames = 1;
         while (router_.get(zmq::sockopt::rcvmore)) {   // drain excess
             (void)router_.recv(extra);
-            frames = 3;
+            frames = 2;
+        }
+        if (frames != 1) {
+            ++stats_.frames_invalid;
+            continue;
         }
         const auto sender = node_id::from_bytes(bytes_of(routing_id));
         const auto head = protocol::peek_header(bytes_of(frame));
-        const bool rpc = head && (head->type == protocol::request_type ||
-                                  head->type == protocol::reply_type);
-        if (frames == 2 && rpc) {
+        if (head && (head->type == protocol::request_type || head->type == protocol::reply_type)) {
             if (!key_matches(sender, frame)) continue;
-            if (auto* p = known_sender(routing_id, now)) on_rpc(*p, head->type, frame, body, now);
-            continue;
-        }
-        if (frames != 1 || rpc) {
-            ++stats_.frames_invalid;
+            if (auto* p = known_sender(routing_id, now)) on_rpc(*p, head->type, frame, now);
             continue;
         }
         auto msg = protocol::decode_control(bytes_of(frame));

@@ -14,6 +14,15 @@ namespace zmesh::detail {
 
 namespace {
 
+// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
+// the message libzmq sends: one allocation, one copy of each part.
+zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
+    zmq::message_t frame(header.size() + body.size());
+    auto* out = frame.data<std::uint8_t>();
+    std::copy(header.begin(), header.end(), out);
+    std::copy(body.begin(), body.end(), out + header.size());
+    return frame;
+}
 
 }  // namespace
 
@@ -54,12 +63,10 @@ void reactor::handle(call_command& c) {
         return;
     }
     const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout.count(), 0));
-    const auto header = protocol::encode_request_header({id, c.method, timeout_ms});
     auto& dealer = dealers_.at(target->id);
-    zmq::message_t body(c.args.data(), c.args.size());
+    auto request = rpc_frame(protocol::encode_request_header({id, c.method, timeout_ms}), c.args);
     // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!dealer.send(zmq::buffer(header), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
-        !dealer.send(body, zmq::send_flags::dontwait)) {
+    if (!dealer.send(request, zmq::send_flags::dontwait)) {
         ++stats_.sends_dropped;
         complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
         return;
@@ -69,12 +76,13 @@ void reactor::handle(call_command& c) {
     call_deadlines_.emplace(now + c.timeout, id);
 }
 
-void reactor::on_reply(discovery::peer& from, zmq::message_t& header, zmq::message_t& body) {
-    const auto h = protocol::decode_reply_header(bytes_of(header));
-    if (!h) {
+void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
+    const auto m = protocol::decode_reply(bytes_of(frame));
+    if (!m) {
         ++stats_.frames_invalid;
         return;
     }
+    const auto* h = &m->header;
     const auto it = calls_.find(h->id);
     if (it == calls_.end() || it->second.peer != from.id) {
         ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
@@ -85,15 +93,17 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& header, zmq::messa
         complete_call(h->id, rpc_error(h->code, h->message));
         return;
     }
-    if (body.size() > opts_.max_rpc_size || protocol::check_msgpack(bytes_of(body))) {
+    if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.frames_invalid;
         complete_call(h->id, rpc_error(rpc_errc::decode, "the result from " + from.name +
                                                              " is not one msgpack object"));
         return;
     }
     ++stats_.rpc_ok;
-    auto shared = std::make_shared<zmq::message_t>(std::move(body));
-    const auto view = bytes_of(*shared);
+    // The caller's view is the result inside the received frame: no copy.
+    const auto offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
+    auto shared = std::make_shared<zmq::message_t>(std::move(frame));
+    const auto view = bytes_of(*shared).subspan(offset);
     complete_call(h->id, reply(from.id, from.name, view, std::move(shared)));
 }
 
@@ -175,22 +185,22 @@ std::vector<std::string> reactor::service_names() const {
     return names;   // a std::map: sorted and unique, as HELLO wants
 }
 
-void reactor::on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& header,
-                     zmq::message_t& body, clock::time_point now) {
+void reactor::on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
+                     clock::time_point now) {
     if (type == protocol::request_type)
-        on_request(from, header, body, now);
+        on_request(from, frame, now);
     else
-        on_reply(from, header, body);
+        on_reply(from, frame);
 }
 
-void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::message_t& body,
-                         clock::time_point now) {
-    const auto h = protocol::decode_request_header(bytes_of(header));
-    if (!h) {
+void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now) {
+    const auto m = protocol::decode_request(bytes_of(frame));
+    if (!m) {
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
         return;
     }
-    if (body.size() > opts_.max_rpc_size || protocol::check_msgpack(bytes_of(body))) {
+    const auto* h = &m->header;
+    if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.rpc_bad_requests;
         reply_error(from.id, h->id, protocol::rpc_bad_request, "arguments are not one msgpack object");
         return;
@@ -212,7 +222,8 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& header, zmq::mes
     job->id = h->id;
     job->method = h->method;
     job->handler = service->second.handler;
-    job->args = std::make_shared<zmq::message_t>(std::move(body));
+    job->args_offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
+    job->args = std::make_shared<zmq::message_t>(std::move(frame));
     job->deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
     if (service->second.where == run_on::reactor) {
         if (job->deadline < now) {   // a zero timeout: the caller has given up already
@@ -273,11 +284,12 @@ void reactor::on_workers() {
 void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header,
                          std::span<const std::uint8_t> body) {
     const auto it = dealers_.find(to);
-    if (it == dealers_.end() ||
-        !it->second.send(zmq::buffer(header.data(), header.size()),
-                         zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
-        !it->second.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::dontwait))
+    if (it == dealers_.end()) {
         ++stats_.rpc_replies_dropped;
+        return;
+    }
+    auto frame = rpc_frame(header, body);
+    if (!it->second.send(frame, zmq::send_flags::dontwait)) ++stats_.rpc_replies_dropped;
 }
 
 void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,

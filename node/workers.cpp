@@ -21,9 +21,9 @@ rpc_done error_reply(const rpc_job& job, std::int64_t code, std::string message)
 }  // namespace
 
 rpc_done run_job(const rpc_job& job, std::size_t max_result_size) {
+    const auto frame = std::span(static_cast<const std::uint8_t*>(job.args->data()), job.args->size());
     const request req(job.method, job.caller, job.caller_name, job.deadline,
-                      {static_cast<const std::uint8_t*>(job.args->data()), job.args->size()},
-                      job.args);
+                      frame.subspan(job.args_offset), job.args);
     try {
         response r = (*job.handler)(req);
         if (const auto& e = r.error()) return error_reply(job, e->code(), e->what());

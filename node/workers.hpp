@@ -31,19 +31,20 @@ struct rpc_job {
     std::uint64_t id = 0;
     std::string method;
     std::shared_ptr<const rpc_handler> handler;
-    std::shared_ptr<zmq::message_t> args;
+    std::shared_ptr<zmq::message_t> args;   // the whole request frame
+    std::size_t args_offset = 0;            // where the arguments start in it
     std::chrono::steady_clock::time_point deadline;
 };
 
-// A worker's answer: the two frames of a REPLY for `caller`. A worker sends a null pointer
-// once at start, meaning "ready".
+// A worker's answer: the header and body of a REPLY for `caller`, sent as one frame. A
+// worker sends a null pointer once at start, meaning "ready".
 struct rpc_done {
     node_id caller;
     std::vector<std::uint8_t> header;
     std::vector<std::uint8_t> body;
 };
 
-// Returns: the reply frames for `job` after running its handler. Never throws.
+// Returns: the reply for `job` after running its handler. Never throws.
 rpc_done run_job(const rpc_job& job, std::size_t max_result_size);
 
 // Starts `count` worker threads connected to `endpoint`. Each runs until told to quit.

@@ -63,6 +63,8 @@ public:
     // Skips `count` whole objects nested at most `max_depth` deep (see skip_msgpack).
     std::optional<errc> skip(std::size_t count, std::size_t max_depth);
     bool at_end() const noexcept { return at_ == b_.size(); }
+    // Returns: how many bytes have been read.
+    std::size_t position() const noexcept { return at_; }
 
 private:
     // Reads a big-endian number of `width` bytes.

@@ -37,14 +37,13 @@ constexpr std::uint64_t known_fields = 3;
 constexpr std::uint64_t max_fields = 4096;
 constexpr std::size_t max_extra_depth = 15;
 
-// Returns: nothing when `frame` is a frame of `type` whose body is an array of at least
+// Returns: nothing when `frame` starts with version, `type` and an array of at least
 // known_fields, with `r` at its first field and `extra` the fields after the known ones.
-std::optional<errc> open_body(std::span<const std::uint8_t> frame, std::uint8_t type,
-                              span_reader& r, std::uint64_t& extra) {
+std::optional<errc> open_header(std::span<const std::uint8_t> frame, std::uint8_t type,
+                                span_reader& r, std::uint64_t& extra) {
     if (frame.size() < 2) return errc::truncated;
     if (frame[0] != version) return errc::bad_version;
     if (frame[1] != type) return errc::unknown_type;
-    if (frame.size() > 2 + max_service_len + max_rpc_message_len + 64) return errc::oversized;
     if (frame.size() == 2) return errc::truncated;
     std::uint64_t count = 0;
     if (auto e = r.array(count)) return e;
@@ -54,11 +53,74 @@ std::optional<errc> open_body(std::span<const std::uint8_t> frame, std::uint8_t 
     return std::nullopt;
 }
 
-// Returns: nothing when the `extra` fields are well-formed and end the frame exactly.
-std::optional<errc> close_body(span_reader& r, std::uint64_t extra) {
-    if (auto e = r.skip(static_cast<std::size_t>(extra), max_extra_depth)) return e;
-    if (!r.at_end()) return errc::bad_msgpack;
-    return std::nullopt;
+// The reader of a header: the first max_rpc_header_size bytes of `frame` after version and
+// type, so however long the body, the work is bounded.
+span_reader header_reader(std::span<const std::uint8_t> frame) {
+    const auto window = frame.first(std::min(frame.size(), max_rpc_header_size));
+    return span_reader(window.size() > 2 ? window.subspan(2) : std::span<const std::uint8_t>{});
+}
+
+// Returns: `e`, or oversized when it is a header cut short by the window, not by the frame.
+errc windowed(errc e, std::span<const std::uint8_t> frame) {
+    return e == errc::truncated && frame.size() > max_rpc_header_size ? errc::oversized : e;
+}
+
+// Reads a request header from `frame` into `h`. Returns: where the header ends, or an errc.
+result<std::size_t> read_request(std::span<const std::uint8_t> frame, request_header& h) {
+    auto r = header_reader(frame);
+    std::uint64_t extra = 0;
+    std::string_view method;
+    auto e = open_header(frame, request_type, r, extra);
+    if (!e) e = r.uint(h.id);
+    if (!e) e = r.str(method, max_service_len);
+    if (!e && method.empty()) e = errc::bad_field;
+    if (!e) e = r.uint(h.timeout_ms);
+    if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_depth);
+    if (e) return windowed(*e, frame);
+    h.method = method;
+    return 2 + r.position();
+}
+
+result<std::size_t> read_reply(std::span<const std::uint8_t> frame, reply_header& h) {
+    auto r = header_reader(frame);
+    std::uint64_t extra = 0;
+    std::string_view message;
+    auto e = open_header(frame, reply_type, r, extra);
+    if (!e) e = r.uint(h.id);
+    if (!e) e = r.integer(h.code);
+    if (!e) e = r.str(message, max_rpc_message_len);
+    if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_depth);
+    if (e) return windowed(*e, frame);
+    h.message = message;
+    return 2 + r.position();
+}
+
+// Returns: the header that must be the whole of `bytes`, read by `read`.
+template <class Header, class Read>
+result<Header> header_only(std::span<const std::uint8_t> bytes, Read read) {
+    Header h;
+    const auto end = read(bytes, h);
+    if (!end) return end.error();
+    if (*end != bytes.size())
+        return bytes.size() > max_rpc_header_size ? errc::oversized : errc::bad_msgpack;
+    return h;
+}
+
+// Returns: the header and body of `frame`, read by `read`.
+template <class Header, class Read>
+result<rpc_message<Header>> whole(std::span<const std::uint8_t> frame, Read read) {
+    result<rpc_message<Header>> out{rpc_message<Header>{}};
+    const auto end = read(frame, out->header);
+    if (!end)
+        out = end.error();
+    else
+        out->body = frame.subspan(*end);
+    return out;
+}
+
+std::vector<std::uint8_t> with_body(std::vector<std::uint8_t> head, std::span<const std::uint8_t> body) {
+    head.insert(head.end(), body.begin(), body.end());
+    return head;
 }
 
 }  // namespace
@@ -86,33 +148,28 @@ std::vector<std::uint8_t> encode_reply_header(const reply_header& h) {
     return std::move(w.out);
 }
 
-result<request_header> decode_request_header(std::span<const std::uint8_t> frame) {
-    span_reader r(frame.size() > 2 ? frame.subspan(2) : std::span<const std::uint8_t>{});
-    std::uint64_t extra = 0;
-    if (auto e = open_body(frame, request_type, r, extra)) return *e;
-    request_header h;
-    std::string_view method;
-    if (auto e = r.uint(h.id)) return *e;
-    if (auto e = r.str(method, max_service_len)) return *e;
-    if (method.empty()) return errc::bad_field;
-    if (auto e = r.uint(h.timeout_ms)) return *e;
-    if (auto e = close_body(r, extra)) return *e;
-    h.method = method;
-    return h;
+std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body) {
+    return with_body(encode_request_header(h), body);
 }
 
-result<reply_header> decode_reply_header(std::span<const std::uint8_t> frame) {
-    span_reader r(frame.size() > 2 ? frame.subspan(2) : std::span<const std::uint8_t>{});
-    std::uint64_t extra = 0;
-    if (auto e = open_body(frame, reply_type, r, extra)) return *e;
-    reply_header h;
-    std::string_view message;
-    if (auto e = r.uint(h.id)) return *e;
-    if (auto e = r.integer(h.code)) return *e;
-    if (auto e = r.str(message, max_rpc_message_len)) return *e;
-    if (auto e = close_body(r, extra)) return *e;
-    h.message = message;
-    return h;
+std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body) {
+    return with_body(encode_reply_header(h), body);
+}
+
+result<request_header> decode_request_header(std::span<const std::uint8_t> bytes) {
+    return header_only<request_header>(bytes, read_request);
+}
+
+result<reply_header> decode_reply_header(std::span<const std::uint8_t> bytes) {
+    return header_only<reply_header>(bytes, read_reply);
+}
+
+result<request_message> decode_request(std::span<const std::uint8_t> frame) {
+    return whole<request_header>(frame, read_request);
+}
+
+result<reply_message> decode_reply(std::span<const std::uint8_t> frame) {
+    return whole<reply_header>(frame, read_reply);
 }
 
 }  // namespace zmesh::protocol

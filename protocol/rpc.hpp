@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MPL-2.0
 // rpc: the two messages of a call, caller DEALER -> server ROUTER and back server DEALER ->
-// caller ROUTER. Each is two frames:
+// caller ROUTER. Each is one frame, the header and then the body:
 //
-//  frame 0  offset  size  field
-//           0       1     version (1)
-//           1       1     type (request 0x10, reply 0x11)
-//           2       n     msgpack array, trailing extra elements ignored:
-//                           request [id uint, method str 1..128, timeout_ms uint]
-//                           reply   [id uint, code int (0 = ok), message str]
-//  frame 1  the arguments (request) or the result (reply; nil on error): one msgpack object
+//  offset  size  field
+//  0       1     version (1)
+//  1       1     type (request 0x10, reply 0x11)
+//  2       n     header: msgpack array, trailing extra elements ignored:
+//                  request [id uint, method str 1..128, timeout_ms uint]
+//                  reply   [id uint, code int (0 = ok), message str]
+//  2+n     rest  body: the arguments (request) or the result (reply; nil on error), exactly
+//                one msgpack object
+//
+// One frame, not [header][body]: like an event's, each frame costs a send, a receive and a
+// pass of libzmq's encoder and decoder on both sides, most of the work for a small call.
 #pragma once
 
 #include "limits.hpp"
@@ -47,13 +51,37 @@ struct reply_header {
     bool operator==(const reply_header&) const = default;
 };
 
-// Returns: the first frame. Throws std::length_error for a method over max_service_len or
-// a message over max_rpc_message_len.
+// A header is at most this long (the longest method or error message, and room for extra
+// fields); only this much of a frame is read to find the body.
+inline constexpr std::size_t max_rpc_header_size = 2 + max_service_len + max_rpc_message_len + 64;
+
+// Returns: version, type and header: the start of a frame, to which the body is appended.
+// Throws std::length_error for a method over max_service_len or a message over
+// max_rpc_message_len.
 std::vector<std::uint8_t> encode_request_header(const request_header& h);
 std::vector<std::uint8_t> encode_reply_header(const reply_header& h);
+// Returns: a whole frame, the header then `body` (not checked here). Throws as above.
+std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body);
+std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body);
 
-// Returns: the header in `frame`, or an errc. Never throws.
-result<request_header> decode_request_header(std::span<const std::uint8_t> frame);
-result<reply_header> decode_reply_header(std::span<const std::uint8_t> frame);
+// Returns: the header that is the whole of `bytes` (no body after it), or an errc. Never
+// throws.
+result<request_header> decode_request_header(std::span<const std::uint8_t> bytes);
+result<reply_header> decode_reply_header(std::span<const std::uint8_t> bytes);
+
+// A decoded frame: its header, and the body after it (a view into the frame, not checked:
+// the receiver checks it is one msgpack object within its own size limit).
+template <class Header>
+struct rpc_message {
+    Header header;
+    std::span<const std::uint8_t> body;
+};
+using request_message = rpc_message<request_header>;
+using reply_message = rpc_message<reply_header>;
+
+// Returns: the frame's header and body, or an errc (oversized when no header ends within
+// max_rpc_header_size bytes). Never throws.
+result<request_message> decode_request(std::span<const std::uint8_t> frame);
+result<reply_message> decode_reply(std::span<const std::uint8_t> frame);
 
 }  // namespace zmesh::protocol

@@ -70,7 +70,9 @@ std::vector<bytes> rpcs() {
     return {encode_request_header({1, "inventory.reserve", 500}),
             encode_request_header({1ull << 50, "echo", 0}),
             encode_reply_header({1, rpc_ok, ""}),
-            encode_reply_header({7, -32601, "no such method"})};
+            encode_reply_header({7, -32601, "no such method"}),
+            encode_request({2, "echo", 250}, std::vector<std::uint8_t>{0x92, 0x01, 0xa1, 'z'}),
+            encode_reply({2, rpc_ok, ""}, std::vector<std::uint8_t>{0x92, 0x01, 0xa1, 'z'})};
 }
 
 std::vector<bytes> msgpacks() {

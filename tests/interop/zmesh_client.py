@@ -208,12 +208,11 @@ class Client:
             raise RpcError(None, "peer is not joined")
         call_id = self.next_call_id
         self.next_call_id += 1
-        header = bytes([VERSION, REQUEST]) + msgpack.packb(
-            [call_id, method, int(timeout * 1000)], use_bin_type=True)
-        body = msgpack.packb(args, use_bin_type=True)
+        frame = encode_rpc(REQUEST, [call_id, method, int(timeout * 1000)],
+                           msgpack.packb(args, use_bin_type=True))
         self.pending[call_id] = [peer, None]
         try:
-            p.dealer.send_multipart([header, body], flags=zmq.NOBLOCK)
+            p.dealer.send(frame, flags=zmq.NOBLOCK)
         except zmq.Again:
             del self.pending[call_id]
             raise RpcError(None, "peer queue full") from None
@@ -405,16 +404,16 @@ class Client:
         except zmq.Again:
             return False
         rid, rest = frames[0], frames[1:]
-        # §11.1: two frames of version 01 and type REQUEST/REPLY are RPC.
-        if len(rest) == 2 and len(rest[0]) >= 2 and rest[0][0] == VERSION and rest[0][1] in (REQUEST, REPLY):
+        # §11.1: one frame of version 01 and type REQUEST/REPLY is RPC.
+        if len(rest) == 1 and len(rest[0]) >= 2 and rest[0][0] == VERSION and rest[0][1] in (REQUEST, REPLY):
             p = self._known_sender(rid)
             if p is None:
                 return True
             self._alive(p)  # before decoding the header (§8.2)
             if rest[0][1] == REQUEST:
-                self._on_request(p, rest[0], rest[1])
+                self._on_request(p, rest[0])
             else:
-                self._on_reply(p, rest[0], rest[1])
+                self._on_reply(p, rest[0])
             return True
         if len(rest) != 1:
             self.counters["frames_invalid"] += 1
@@ -497,12 +496,10 @@ class Client:
         p.name, p.observer, p.services = h["name"], bool(h["flags"] & FLAG_OBSERVER), h["services"]
         p.adv_pub, p.adv_router = h["pub"], h["router"]
 
-    def _on_request(self, p, header, args):
+    def _on_request(self, p, frame):
         """§10.7."""
         try:
-            if len(header) > MAX_RPC_HEADER:
-                raise ProtocolError("request header too large")
-            h = _unpack_body(header[2:])
+            h, args = split_rpc(frame)
             if not (type(h) is list and len(h) >= 3 and _is_uint(h[0])
                     and _is_str(h[1], 1, 128) and _is_uint(h[2])):
                 raise ProtocolError("bad request header")
@@ -529,18 +526,16 @@ class Client:
 
     def _reply(self, p, call_id, code, message, result=b"\xc0"):
         message = message.encode()[:MAX_RPC_MESSAGE].decode("utf-8", "ignore")
-        header = bytes([VERSION, REPLY]) + msgpack.packb([call_id, code, message], use_bin_type=True)
+        frame = encode_rpc(REPLY, [call_id, code, message], result)
         try:  # through our DEALER for the caller (§10.1), not back through the ROUTER
-            p.dealer.send_multipart([header, result], flags=zmq.NOBLOCK)
+            p.dealer.send(frame, flags=zmq.NOBLOCK)
         except zmq.Again:
             pass
 
-    def _on_reply(self, p, header, result):
+    def _on_reply(self, p, frame):
         """§10.6 rules 4 and 5."""
         try:
-            if len(header) > MAX_RPC_HEADER:
-                raise ProtocolError("reply header too large")
-            h = _unpack_body(header[2:])
+            h, result = split_rpc(frame)
             if not (type(h) is list and len(h) >= 3 and _is_uint(h[0]) and type(h[1]) is int
                     and _is_str(h[2], 0, MAX_RPC_MESSAGE)):
                 raise ProtocolError("bad reply header")

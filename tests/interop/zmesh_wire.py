@@ -79,6 +79,31 @@ def _unpack_body(data, max_depth=16):
     return obj
 
 
+def split_rpc(frame):
+    """An RPC frame (§10.2): version, type, the header array, then the body. Returns the
+    decoded header and the body's bytes; raises ProtocolError. Only the first MAX_RPC_HEADER
+    bytes are read for the header (§2.2)."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_array_len=4096,
+                                max_map_len=1024, max_str_len=65536, max_bin_len=16 << 20,
+                                max_ext_len=1024)
+    unpacker.feed(frame[2:MAX_RPC_HEADER])
+    try:
+        header = unpacker.unpack()
+    except msgpack.OutOfData:
+        raise ProtocolError("RPC header too large" if len(frame) > MAX_RPC_HEADER
+                            else "truncated RPC header") from None
+    except Exception as e:  # any decoding failure, invalid UTF-8 included (Appendix B)
+        raise ProtocolError(f"bad msgpack: {e}") from None
+    if _depth(header) > 16:
+        raise ProtocolError("nested too deep")
+    return header, frame[2 + unpacker.tell():]
+
+
+def encode_rpc(msg_type, fields, body):
+    """An RPC frame (§10.2): version, type, the header array, then the body's bytes."""
+    return bytes([VERSION, msg_type]) + msgpack.packb(fields, use_bin_type=True) + body
+
+
 def check_payload(data, limit):
     """A payload frame (§2.2): exactly one well-formed msgpack object, nested at most 64
     deep, no larger than limit. Returns the decoded object (strings that are not UTF-8 stay

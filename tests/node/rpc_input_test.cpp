@@ -33,6 +33,14 @@ struct raw_reply {
 bytes header(std::uint64_t id, const std::string& method) {
     return protocol::encode_request_header({id, method, 5000});
 }
+// Returns: a request frame, the header then `body`.
+bytes request_frame(std::uint64_t id, const std::string& method, const bytes& body) {
+    return protocol::encode_request({id, method, 5000}, body);
+}
+bytes concat(bytes a, const bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
 
 class rpc_input : public node_fixture {
 protected:
@@ -71,16 +79,28 @@ protected:
         return fake_.next_from_node(count, timeout);
     }
 
+    // Returns: the next one-frame message of `type` from the server (others skipped), or
+    // nothing after `timeout`.
+    std::optional<bytes> next_of_type(std::uint8_t type, milliseconds timeout) {
+        const auto deadline = steady_clock::now() + timeout;
+        while (steady_clock::now() < deadline) {
+            auto frames = next_from_server(1, std::chrono::duration_cast<milliseconds>(
+                                                  deadline - steady_clock::now()));
+            if (frames.empty()) break;
+            if (frames[0].size() >= 2 && frames[0][1] == type) return std::move(frames[0]);
+        }
+        return std::nullopt;
+    }
     // Returns: the next REPLY from the server (control messages skipped), or nullopt.
     std::optional<raw_reply> next_reply(milliseconds timeout = 3s) {
-        const auto frames = next_from_server(2, timeout);
-        if (frames.empty()) return std::nullopt;
-        const auto h = protocol::decode_reply_header(frames[0]);
-        if (!h) {
-            ADD_FAILURE() << "the server sent a malformed reply header";
+        const auto frame = next_of_type(protocol::reply_type, timeout);
+        if (!frame) return std::nullopt;
+        const auto m = protocol::decode_reply(*frame);
+        if (!m) {
+            ADD_FAILURE() << "the server sent a malformed reply";
             return std::nullopt;
         }
-        return raw_reply{*h, frames[1]};
+        return raw_reply{m->header, bytes(m->body.begin(), m->body.end())};
     }
     // Returns: the next HELLO from the server, or nullopt.
     std::optional<protocol::hello> next_hello(milliseconds timeout = 3s) {
@@ -100,7 +120,7 @@ protected:
     // the server still serves, and answered none of what came before unless the test read it.
     void expect_echo_answered_next() {
         const auto id = next_id_++;
-        send({header(id, "echo"), echo_body});
+        send({request_frame(id, "echo", echo_body)});
         const auto r = next_reply();
         ASSERT_TRUE(r) << "no reply to a valid echo";
         EXPECT_EQ(r->header.id, id);
@@ -110,14 +130,18 @@ protected:
 };
 
 TEST_F(rpc_input, arguments_that_are_not_msgpack_get_a_bad_request_reply) {
-    send({header(1, "echo"), {0xc1}});
-    const auto r = next_reply();
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->header.id, 1u);
-    EXPECT_EQ(r->header.code, protocol::rpc_bad_request);
-    EXPECT_EQ(r->body, nil);
+    send({request_frame(1, "echo", {0xc1})});          // never valid msgpack
+    send({header(2, "echo")});                   // nothing after the header
+    send({request_frame(3, "echo", {0x01, 0x02})});    // two objects, not one
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        const auto r = next_reply();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->header.id, id);
+        EXPECT_EQ(r->header.code, protocol::rpc_bad_request);
+        EXPECT_EQ(r->body, nil);
+    }
     const auto s = server_->stats();
-    EXPECT_EQ(s.rpc_bad_requests, 1u);
+    EXPECT_EQ(s.rpc_bad_requests, 3u);
     EXPECT_EQ(s.rpc_served, 0u);
     expect_echo_answered_next();
 }
@@ -142,8 +166,9 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
         headers.push_back(h);
     }
     for (std::size_t i = 0; i < headers.size(); ++i) {
-        ASSERT_FALSE(protocol::decode_request_header(headers[i])) << "input " << i << " decodes";
-        send({headers[i], {0x90}});
+        const auto frame = concat(headers[i], {0x90});   // a valid body after it
+        ASSERT_FALSE(protocol::decode_request(frame)) << "input " << i << " decodes";
+        send({frame});
     }
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_bad_requests == headers.size(); }, 3s))
         << server_->stats().rpc_bad_requests;
@@ -152,7 +177,7 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
 }
 
 TEST_F(rpc_input, unknown_method_gets_a_no_such_method_reply) {
-    send({header(2, "no.such.method"), nil});
+    send({request_frame(2, "no.such.method", nil)});
     const auto r = next_reply();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header.id, 2u);
@@ -163,10 +188,10 @@ TEST_F(rpc_input, unknown_method_gets_a_no_such_method_reply) {
     expect_echo_answered_next();
 }
 
-TEST_F(rpc_input, request_of_one_frame_or_three_is_counted_invalid) {
-    send({header(3, "echo")});
-    send({header(4, "echo"), echo_body, echo_body});
-    send({header(5, "echo"), echo_body, echo_body, echo_body});
+TEST_F(rpc_input, request_of_two_frames_or_more_is_counted_invalid) {
+    send({header(3, "echo"), echo_body});   // revision 4's [header][body]
+    send({request_frame(4, "echo", echo_body), echo_body});
+    send({request_frame(5, "echo", echo_body), echo_body, echo_body});
     EXPECT_TRUE(wait_until([&] { return server_->stats().frames_invalid == 3; }, 3s))
         << server_->stats().frames_invalid;
     expect_echo_answered_next();
@@ -177,11 +202,11 @@ TEST_F(rpc_input, request_of_one_frame_or_three_is_counted_invalid) {
 
 TEST_F(rpc_input, request_from_a_dealer_that_never_said_hello_is_refused) {
     auto stranger = fake_.dealer_at(*server_, protocol::node_id::random());
-    fake_peer::send_frames(stranger, {header(6, "echo"), echo_body});
+    fake_peer::send_frames(stranger, {request_frame(6, "echo", echo_body)});
     zmq::socket_t anonymous(fake_.context(), zmq::socket_type::dealer);   // libzmq's 5-byte routing id
     anonymous.set(zmq::sockopt::linger, 0);
     anonymous.connect(server_->router_endpoint());
-    fake_peer::send_frames(anonymous, {header(7, "echo"), echo_body});
+    fake_peer::send_frames(anonymous, {request_frame(7, "echo", echo_body)});
     EXPECT_TRUE(wait_until([&] { return server_->stats().frames_unknown_sender == 2; }, 3s))
         << server_->stats().frames_unknown_sender;
     expect_echo_answered_next();
@@ -192,7 +217,7 @@ TEST_F(rpc_input, request_from_a_dealer_that_never_said_hello_is_refused) {
 }
 
 TEST_F(rpc_input, reply_for_no_pending_call_is_counted_stray) {
-    send({protocol::encode_reply_header({77, 0, {}}), nil});
+    send({protocol::encode_reply({77, 0, {}}, nil)});
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_stray_replies == 1; }, 3s));
     expect_echo_answered_next();
 }
@@ -200,11 +225,11 @@ TEST_F(rpc_input, reply_for_no_pending_call_is_counted_stray) {
 TEST_F(rpc_input, server_keeps_serving_real_callers_after_a_burst_of_bad_requests) {
     auto stranger = fake_.dealer_at(*server_, protocol::node_id::random());
     for (std::uint64_t i = 0; i < 200; ++i) {
-        send({header(i, "echo"), {0xc1}});
-        send({{0x01, 0x10, 0xc1}, nil});
-        send({header(i, "missing"), nil});
-        send({header(i, "echo")});
-        fake_peer::send_frames(stranger, {header(i, "echo"), nil});
+        send({request_frame(i, "echo", {0xc1})});
+        send({{0x01, 0x10, 0xc1, 0xc0}});
+        send({request_frame(i, "missing", nil)});
+        send({request_frame(i, "echo", nil), nil});
+        fake_peer::send_frames(stranger, {request_frame(i, "echo", nil)});
     }
     EXPECT_TRUE(wait_until([&] {
         const auto s = server_->stats();
@@ -233,13 +258,14 @@ TEST_F(rpc_input, server_keeps_serving_real_callers_after_a_burst_of_bad_request
 TEST_F(rpc_input, call_fails_as_peer_lost_at_once_when_its_peer_leaves) {
     // Here the node calls the fake, which never answers but says LEAVE.
     auto f = server_->call_peer(fake_id_, "slow", 1, 10s);
-    const auto request = next_from_server(2);
-    ASSERT_FALSE(request.empty()) << "the request never reached the fake";
-    const auto h = protocol::decode_request_header(request[0]);
-    ASSERT_TRUE(h);
-    EXPECT_EQ(h->method, "slow");
-    EXPECT_GT(h->timeout_ms, 5000u);
-    EXPECT_LE(h->timeout_ms, 10000u);
+    const auto frame = next_of_type(protocol::request_type, 3s);
+    ASSERT_TRUE(frame) << "the request never reached the fake";
+    const auto m = protocol::decode_request(*frame);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->header.method, "slow");
+    EXPECT_GT(m->header.timeout_ms, 5000u);
+    EXPECT_LE(m->header.timeout_ms, 10000u);
+    EXPECT_EQ(bytes(m->body.begin(), m->body.end()), bytes{0x01});
 
     const auto t0 = steady_clock::now();
     send({protocol::encode_control(protocol::leave{})});

@@ -282,3 +282,78 @@ TEST(rpc_decode, mutated_frames_decode_as_the_object_tree_decoder_decodes_them) 
     }
     EXPECT_GT(accepted, 100);   // the comparison saw both outcomes
 }
+
+// ---- whole frames: the header, then the body -------------------------------------------
+
+TEST(rpc_message, the_body_is_what_follows_the_header_viewed_in_place) {
+    const bytes args = {0x92, 0x01, 0xa1, 'z'};
+    const auto frame = encode_request({9, "echo", 100}, args);
+    const auto header = encode_request_header({9, "echo", 100});
+    ASSERT_EQ(frame.size(), header.size() + args.size());
+    const auto m = decode_request(frame);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->header, (request_header{9, "echo", 100}));
+    EXPECT_EQ(bytes(m->body.begin(), m->body.end()), args);
+    EXPECT_EQ(m->body.data(), frame.data() + header.size());
+
+    const auto reply = encode_reply({9, -5, "nope"}, bytes{0xc0});
+    const auto r = decode_reply(reply);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header, (reply_header{9, -5, "nope"}));
+    EXPECT_EQ(bytes(r->body.begin(), r->body.end()), bytes{0xc0});
+    // Nothing after the header is a message with an empty body: the receiver refuses it.
+    const auto bare = decode_request(header);
+    ASSERT_TRUE(bare);
+    EXPECT_TRUE(bare->body.empty());
+}
+
+TEST(rpc_message, extra_header_fields_are_skipped_and_the_body_starts_after_them) {
+    auto fields = good_request();
+    fields.push_back(array_field({map_field(), bin_field(3)}));
+    auto frame = request_frame(fields);
+    const auto header_size = frame.size();
+    frame.push_back(0x2a);
+    const auto m = decode_request(frame);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->header, (request_header{7, "echo", 250}));
+    EXPECT_EQ(m->body.data(), frame.data() + header_size);
+    EXPECT_EQ(m->body.size(), 1u);
+}
+
+TEST(rpc_message, a_body_of_any_size_is_read_but_a_header_past_the_limit_is_oversized) {
+    const bytes big(4 * 1024 * 1024, 0x00);   // the size of the body does not matter here
+    const auto m = decode_reply(encode_reply({1, 0, ""}, big));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->body.size(), big.size());
+    // A header padded with an ignored bin to exactly the limit still ends within it; one
+    // byte more and it does not, however much body follows.
+    const auto padded = [&](std::size_t total) {
+        auto fields = good_reply();
+        const std::size_t base = reply_frame(fields).size() + 3;   // + bin16 header
+        fields.push_back(bin_field(total - base));
+        auto frame = reply_frame(fields);
+        frame.insert(frame.end(), big.begin(), big.begin() + 100);
+        return frame;
+    };
+    const auto at_limit = decode_reply(padded(max_rpc_header_size));
+    ASSERT_TRUE(at_limit);
+    EXPECT_EQ(at_limit->body.size(), 100u);
+    EXPECT_EQ(failure(decode_reply(padded(max_rpc_header_size + 1))), errc::oversized);
+}
+
+TEST(rpc_message, a_bad_header_fails_as_the_header_decoder_fails_it) {
+    const std::vector<bytes> bad = {
+        {0x02, 0x10, 0x93, 0x01, 0xa1, 'm', 0x01},           // another version
+        {0x01, 0x11, 0x93, 0x01, 0xa1, 'm', 0x01},           // a reply's type
+        request_frame({uint_field(1), str_field(""), uint_field(1)}),
+        request_frame({uint_field(1), str_field("m")}),
+        request_frame({str_field("1"), str_field("m"), uint_field(1)}),
+    };
+    for (const auto& header : bad) {
+        auto frame = header;
+        frame.push_back(0xc0);
+        EXPECT_EQ(failure(decode_request(frame)), failure(decode_request_header(header)))
+            << ::testing::PrintToString(header);
+        EXPECT_TRUE(failure(decode_request(frame)));
+    }
+}

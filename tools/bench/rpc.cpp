@@ -43,6 +43,34 @@ latencies sequential(std::uint64_t count, Call call_one) {
     return l;
 }
 
+// Times `count` calls made one at a time, each started by the previous one's callback on
+// the reactor: raw's shape (one thread sends, waits, reads) with no hop to or from an
+// application thread. Returns: each round trip in µs; failures counted in `errors`.
+latencies chained(node& n, std::uint64_t count, const std::vector<std::uint8_t>& args,
+                  milliseconds timeout, std::atomic<std::uint64_t>& errors) {
+    latencies l;
+    l.us.reserve(count);
+    std::promise<void> finished;
+    std::uint64_t done = 0;   // these three are touched on the reactor only
+    std::int64_t t0 = 0;
+    std::function<void()> next;
+    next = [&] {
+        t0 = now_ns();
+        n.call(method, args, timeout, [&](const call_result& r) {
+            const auto t = now_ns();
+            if (!r.ok()) ++errors;
+            if (done++ >= warmup) l.us.push_back(static_cast<double>(t - t0) / 1e3);
+            if (done == warmup + count)
+                finished.set_value();
+            else
+                next();
+        }, run_on::reactor);
+    };
+    next();
+    finished.get_future().wait();
+    return l;
+}
+
 double per_second(std::uint64_t count, std::int64_t t0) {
     return static_cast<double>(count) / std::max(1e-9, static_cast<double>(now_ns() - t0) / 1e9);
 }
@@ -79,13 +107,17 @@ int zmesh_client(const settings& s) {
     }
     const std::vector<std::uint8_t> args(s.get<std::size_t>("size"), 0x5a);
     const auto timeout = std::chrono::duration_cast<milliseconds>(s.timeout);
-    const auto l = sequential(count, [&] { (void)n.call(method, args, timeout).get(); });
+    // --handler threads: the blocking future of an application thread, two thread hops more.
+    const auto run_where = where(s);
+    std::atomic<std::uint64_t> errors{0};
+    const auto l = run_where == run_on::reactor
+                       ? chained(n, count, args, timeout, errors)
+                       : sequential(count, [&] { (void)n.call(method, args, timeout).get(); });
 
     // Each completion starts the next call (on the reactor or the delivery thread), so
     // `window` stay out.
-    std::atomic<std::uint64_t> started{window}, done{0}, errors{0};
+    std::atomic<std::uint64_t> started{window}, done{0};
     std::promise<void> finished;
-    const auto run_where = where(s);
     std::function<void()> call_next = [&] {
         n.call(method, args, timeout, [&](const call_result& r) {
             if (!r.ok()) ++errors;
