@@ -239,6 +239,7 @@ private:
         node_id peer;
         std::variant<std::promise<reply>, call_callback> done;
         run_on where = run_on::handler_thread;
+        clock::time_point deadline;
     };
     using deadline_entry = std::pair<clock::time_point, std::uint64_t>;
     std::unordered_map<std::uint64_t, pending_call> calls_;   // by request id
@@ -247,6 +248,9 @@ private:
     std::unordered_map<node_id, std::size_t> outstanding_;     // calls pending per peer
     std::uint64_t next_call_id_ = 1;
     std::size_t round_robin_ = 0;
+    // Reused per call: each was an allocation per call.
+    std::vector<const discovery::peer*> providers_;
+    std::vector<std::uint8_t> rpc_header_;
     struct service {
         std::shared_ptr<const rpc_handler> handler;
         run_on where;

@@ -32,7 +32,7 @@ void reactor::handle(call_command& c) {
     ++stats_.rpc_calls;
     const auto id = next_call_id_++;
     const auto now = clock::now();
-    calls_.emplace(id, pending_call{{}, std::move(c.done), c.where});
+    calls_.emplace(id, pending_call{{}, std::move(c.done), c.where, now + c.timeout});
 
     const discovery::peer* target = nullptr;
     if (c.peer) {
@@ -40,7 +40,8 @@ void reactor::handle(call_command& c) {
         if (target && target->state == peer_state::connecting) target = nullptr;
     } else {
         // Least outstanding calls first; among equals, the next in turn.
-        std::vector<const discovery::peer*> providers;
+        auto& providers = providers_;
+        providers.clear();
         for (const auto& [pid, p] : table_.all())
             if (p.state == peer_state::joined && !p.observer &&
                 std::binary_search(p.services.begin(), p.services.end(), c.method))
@@ -64,7 +65,9 @@ void reactor::handle(call_command& c) {
     }
     const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout.count(), 0));
     auto& dealer = dealers_.at(target->id);
-    auto request = rpc_frame(protocol::encode_request_header({id, c.method, timeout_ms}), c.args);
+    rpc_header_.clear();
+    protocol::append_request_header({id, c.method, timeout_ms}, rpc_header_);
+    auto request = rpc_frame(rpc_header_, c.args);
     // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
     if (!dealer.send(request, zmq::send_flags::dontwait)) {
         ++stats_.sends_dropped;
@@ -74,6 +77,15 @@ void reactor::handle(call_command& c) {
     calls_.at(id).peer = target->id;
     ++outstanding_[target->id];
     call_deadlines_.emplace(now + c.timeout, id);
+    // Answered calls leave their entry behind until its time comes: at thousands of calls a
+    // second with long timeouts that grows without end. Past twice the calls pending, the
+    // heap is rebuilt from them (linear, so amortized a constant per call).
+    if (call_deadlines_.size() > 2 * calls_.size() + 1024) {
+        std::vector<deadline_entry> live;
+        live.reserve(calls_.size());
+        for (const auto& [call_id, call] : calls_) live.emplace_back(call.deadline, call_id);
+        call_deadlines_ = decltype(call_deadlines_)(std::greater<>(), std::move(live));
+    }
 }
 
 void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
@@ -295,7 +307,9 @@ void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header
 void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
                           const std::string& message) {
     static const std::uint8_t nil[] = {0xc0};
-    send_reply(to, protocol::encode_reply_header({id, code, message}), nil);
+    rpc_header_.clear();
+    protocol::append_reply_header({id, code, message}, rpc_header_);
+    send_reply(to, rpc_header_, nil);
 }
 
 void reactor::stop_workers() {

@@ -11,22 +11,21 @@ namespace zmesh::protocol {
 
 namespace {
 
-// Packs straight into the frame after its version and type bytes: one small allocation
-// (an sbuffer starts at 8 KiB, and these run once per call).
+// Packs straight into the caller's buffer after the version and type bytes: no allocation
+// once a reused buffer has grown (an sbuffer starts at 8 KiB, and these run once per call).
 struct frame_writer {
-    std::vector<std::uint8_t> out;
+    std::vector<std::uint8_t>& out;
     void write(const char* data, std::size_t size) {
         out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
                    reinterpret_cast<const std::uint8_t*>(data) + size);
     }
 };
 
-frame_writer start_frame(std::uint8_t type, std::size_t body_hint) {
-    frame_writer w;
-    w.out.reserve(2 + body_hint);
-    w.out.push_back(version);
-    w.out.push_back(type);
-    return w;
+frame_writer start_frame(std::vector<std::uint8_t>& out, std::uint8_t type, std::size_t body_hint) {
+    out.reserve(out.size() + 2 + body_hint);
+    out.push_back(version);
+    out.push_back(type);
+    return frame_writer{out};
 }
 
 // The header fields both messages have before any a later revision adds.
@@ -125,27 +124,37 @@ std::vector<std::uint8_t> with_body(std::vector<std::uint8_t> head, std::span<co
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_request_header(const request_header& h) {
+void append_request_header(const request_header& h, std::vector<std::uint8_t>& out) {
     if (h.method.empty() || h.method.size() > max_service_len)
         throw std::length_error("method must be 1..128 bytes");
-    auto w = start_frame(request_type, 24 + h.method.size());
+    auto w = start_frame(out, request_type, 24 + h.method.size());
     msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);
     pk.pack(h.id);
     pk.pack(h.method);
     pk.pack(h.timeout_ms);
-    return std::move(w.out);
 }
 
-std::vector<std::uint8_t> encode_reply_header(const reply_header& h) {
+void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out) {
     if (h.message.size() > max_rpc_message_len) throw std::length_error("reply message too long");
-    auto w = start_frame(reply_type, 24 + h.message.size());
+    auto w = start_frame(out, reply_type, 24 + h.message.size());
     msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);
     pk.pack(h.id);
     pk.pack(h.code);
     pk.pack(h.message);
-    return std::move(w.out);
+}
+
+std::vector<std::uint8_t> encode_request_header(const request_header& h) {
+    std::vector<std::uint8_t> out;
+    append_request_header(h, out);
+    return out;
+}
+
+std::vector<std::uint8_t> encode_reply_header(const reply_header& h) {
+    std::vector<std::uint8_t> out;
+    append_reply_header(h, out);
+    return out;
 }
 
 std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body) {

@@ -60,6 +60,9 @@ inline constexpr std::size_t max_rpc_header_size = 2 + max_service_len + max_rpc
 // max_rpc_message_len.
 std::vector<std::uint8_t> encode_request_header(const request_header& h);
 std::vector<std::uint8_t> encode_reply_header(const reply_header& h);
+// The same, appended to `out`: a buffer reused call after call allocates nothing.
+void append_request_header(const request_header& h, std::vector<std::uint8_t>& out);
+void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out);
 // Returns: a whole frame, the header then `body` (not checked here). Throws as above.
 std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body);
 std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body);
