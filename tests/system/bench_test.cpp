@@ -84,6 +84,11 @@ TEST(bench, discovery_reports_convergence_kill_and_memory) {
     expect_metric(r, "converge_ms");
     expect_metric(r, "kill_noticed_ms", true);
     expect_metric(r, "rss_kib");
+    expect_metric(r, "private_kib");
+    const auto& m = r["metrics"];
+    // Private memory is part of the resident set, never more.
+    EXPECT_GT(m["private_kib"]["zmesh"].get<double>(), 0);
+    EXPECT_LE(m["private_kib"]["zmesh"].get<double>(), m["rss_kib"]["zmesh"].get<double>());
 }
 
 TEST(bench, codec_reports_ns_per_operation) {

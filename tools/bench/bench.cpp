@@ -129,8 +129,10 @@ void stop_all(std::vector<std::unique_ptr<child>>& children, clock::time_point d
     std::string failed;
     for (auto& c : children) {
         const int status = c->wait(deadline);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed += " " + std::to_string(c->pid());
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failed += ' ';   // not " " + ...: GCC 12 warns (-Wrestrict) wrongly
+            failed += std::to_string(c->pid());
+        }
     }
     children.clear();
     if (!failed.empty()) throw std::runtime_error("peer process(es) failed:" + failed);

@@ -62,5 +62,8 @@ void say(const std::string& line);
 
 // Returns: the resident set size of process `pid` in KiB from /proc, or 0 if unreadable.
 std::uint64_t rss_kib(pid_t pid);
+// Returns: the memory only process `pid` holds, in KiB (smaps_rollup Private_Clean +
+// Private_Dirty: RSS without the library pages it shares with every other process), or 0.
+std::uint64_t private_kib(pid_t pid);
 
 }  // namespace zmesh::bench

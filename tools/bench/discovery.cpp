@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // discovery: N node processes started at once on this host. Measured: the time from the
 // first start until every node sees all the others joined; the idle resident memory of
-// each; after one is killed with SIGKILL, the time until every survivor saw it leave.
+// each, and the part of it no other process shares (libraries' pages are counted in every
+// process's RSS but held once); after one is killed with SIGKILL, the time until every
+// survivor saw it leave.
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
@@ -57,6 +59,7 @@ struct figures {
     double converge_ms = 0;
     double rss_kib_median = 0;
     double rss_kib_max = 0;
+    double private_kib_median = 0;
     double kill_noticed_ms = -1;
 };
 
@@ -76,9 +79,13 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     figures f;
     f.converge_ms = static_cast<double>(last - t0) / 1e6;
 
-    std::vector<double> rss;
-    for (auto& c : all) rss.push_back(static_cast<double>(rss_kib(c->pid())));
+    std::vector<double> rss, own;
+    for (auto& c : all) {
+        rss.push_back(static_cast<double>(rss_kib(c->pid())));
+        own.push_back(static_cast<double>(private_kib(c->pid())));
+    }
     f.rss_kib_median = median(rss);
+    f.private_kib_median = median(own);
     f.rss_kib_max = *std::max_element(rss.begin(), rss.end());
 
     if (kill_one && nodes > 1) {
@@ -114,6 +121,7 @@ int run_discovery(const settings& s) {
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);
     auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
     auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
+    auto& own = r.at("private_kib", "idle private mem (KiB)", false);
     for (int run = 1; run <= s.runs; ++run) {
         const auto z = measure(s, "zmesh-node", nodes, true);
         const auto raw = measure(s, "raw-node", nodes, false);
@@ -124,6 +132,8 @@ int run_discovery(const settings& s) {
         rss.raw.push_back(raw.rss_kib_median);
         rss_max.zmesh.push_back(z.rss_kib_max);
         rss_max.raw.push_back(raw.rss_kib_max);
+        own.zmesh.push_back(z.private_kib_median);
+        own.raw.push_back(raw.private_kib_median);
         progress("discovery run " + std::to_string(run) + "/" + std::to_string(s.runs) + ": " +
                  std::to_string(nodes) + " nodes converged in " +
                  std::to_string(static_cast<int>(z.converge_ms)) + " ms (processes alone " +
