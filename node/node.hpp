@@ -209,19 +209,11 @@ private:
 
     template <class Command>
     void send_command(Command c);   // defined and used in node.cpp only
-    // msgpack-cxx packs into anything with write(): straight into the vector, one allocation.
-    struct vector_writer {
-        std::vector<std::uint8_t>& out;
-        void write(const char* data, std::size_t size) {
-            out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
-                       reinterpret_cast<const std::uint8_t*>(data) + size);
-        }
-    };
     template <class T>
     static std::vector<std::uint8_t> pack(const T& value) {
         std::vector<std::uint8_t> bytes;
         bytes.reserve(64);
-        vector_writer writer{bytes};
+        detail::vector_writer writer{bytes};
         msgpack::pack(writer, value);
         return bytes;
     }

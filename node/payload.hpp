@@ -11,8 +11,21 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace zmesh {
+
+namespace detail {
+// msgpack-cxx packs into anything with write(): straight into a vector, which grows from a
+// few dozen bytes, where an sbuffer starts with an 8 KiB allocation.
+struct vector_writer {
+    std::vector<std::uint8_t>& out;
+    void write(const char* data, std::size_t size) {
+        out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
+                   reinterpret_cast<const std::uint8_t*>(data) + size);
+    }
+};
+}  // namespace detail
 
 // The bytes are valid msgpack (the node checked) but not of the type asked for.
 struct decode_error : std::runtime_error {

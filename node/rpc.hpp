@@ -104,9 +104,9 @@ public:
                                                 !std::is_same_v<std::decay_t<T>, rpc_error> &&
                                                 !std::is_same_v<std::decay_t<T>, response>>>
     response(const T& value) {   // NOLINT: implicit, so a handler can `return value;`
-        msgpack::sbuffer buffer;
-        msgpack::pack(buffer, value);
-        bytes_.assign(buffer.data(), buffer.data() + buffer.size());
+        bytes_.reserve(64);
+        detail::vector_writer writer{bytes_};
+        msgpack::pack(writer, value);
     }
     response(const payload& p) : bytes_(p.bytes().begin(), p.bytes().end()) {}   // NOLINT
     response(rpc_error e) : error_(std::move(e)) {}                              // NOLINT
