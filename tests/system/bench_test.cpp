@@ -5,14 +5,15 @@
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace zmesh::test {
 namespace {
 
-// Runs zmesh-bench with `args` and --json --runs 1. Returns: its JSON report.
-nlohmann::json run_bench(std::vector<std::string> args) {
-    args.insert(args.end(), {"--json", "--runs", "1", "--timeout", "60"});
+// Runs zmesh-bench with `args` and --json --runs `runs`. Returns: its JSON report.
+nlohmann::json run_bench(std::vector<std::string> args, int runs = 1) {
+    args.insert(args.end(), {"--json", "--runs", std::to_string(runs), "--timeout", "60"});
     process p(tool("zmesh-bench"), args);
     const auto status = p.wait(std::chrono::seconds(120));
     EXPECT_EQ(status, std::optional<int>(0)) << p.err();
@@ -30,19 +31,28 @@ nlohmann::json run_bench(std::vector<std::string> args) {
 }
 
 // Checks that metric `key` has a positive zmesh figure, one per run, and — unless
-// `zmesh_only` — a positive baseline and their ratio.
-void expect_metric(const nlohmann::json& report, const std::string& key, bool zmesh_only = false) {
+// `zmesh_only` — a positive baseline, each run's ratio, and their median as the ratio.
+void expect_metric(const nlohmann::json& report, const std::string& key, bool zmesh_only = false,
+                   std::size_t runs = 1) {
     ASSERT_TRUE(report.contains("metrics") && report["metrics"].contains(key)) << report.dump();
     const auto& m = report["metrics"][key];
     EXPECT_GT(m.value("zmesh", 0.0), 0.0) << key << ": " << m.dump();
-    EXPECT_EQ(m["zmesh_runs"].size(), 1u) << key;
+    EXPECT_EQ(m["zmesh_runs"].size(), runs) << key;
     if (zmesh_only) {
         EXPECT_FALSE(m.contains("raw")) << key;
         return;
     }
     EXPECT_GT(m.value("raw", 0.0), 0.0) << key << ": " << m.dump();
+    ASSERT_EQ(m["raw_runs"].size(), runs) << key;
+    ASSERT_EQ(m["ratio_runs"].size(), runs) << key;
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < runs; ++i) {
+        ratios.push_back(m["ratio_runs"][i].get<double>());
+        EXPECT_NEAR(ratios.back(), m["zmesh_runs"][i].get<double>() / m["raw_runs"][i].get<double>(), 1e-9);
+    }
+    std::sort(ratios.begin(), ratios.end());
     EXPECT_GT(m.value("ratio", 0.0), 0.0) << key;
-    EXPECT_NEAR(m["ratio"].get<double>(), m["zmesh"].get<double>() / m["raw"].get<double>(), 1e-9);
+    EXPECT_NEAR(m["ratio"].get<double>(), ratios[runs / 2], 1e-9) << key << ": " << m.dump();
 }
 
 TEST(bench, pubsub_fan_out_reports_rates_for_both_sides_and_nothing_lost) {
@@ -89,6 +99,12 @@ TEST(bench, discovery_reports_convergence_kill_and_memory) {
     // Private memory is part of the resident set, never more.
     EXPECT_GT(m["private_kib"]["zmesh"].get<double>(), 0);
     EXPECT_LE(m["private_kib"]["zmesh"].get<double>(), m["rss_kib"]["zmesh"].get<double>());
+}
+
+TEST(bench, ratio_is_the_median_of_each_runs_own_ratio) {
+    const auto r = run_bench({"codec", "--count", "20000"}, 3);
+    expect_metric(r, "encode_ns", false, 3);
+    expect_metric(r, "decode_ns", false, 3);
 }
 
 TEST(bench, codec_reports_ns_per_operation) {
