@@ -35,8 +35,23 @@ struct decode_error : std::runtime_error {
 class payload {
 public:
     payload() = default;
+    // `storage` keeps `bytes` alive and is shared by copies. Without it the bytes are only
+    // borrowed (the node lends a handler the frame it is reading): a copy then takes a copy
+    // of the bytes of its own, so whatever a handler keeps stays valid.
     payload(std::span<const std::uint8_t> bytes, std::shared_ptr<const void> storage)
         : bytes_(bytes), storage_(std::move(storage)) {}
+    payload(const payload& other) : bytes_(other.bytes_), storage_(other.storage_) { own_if_borrowed(); }
+    payload& operator=(const payload& other) {
+        if (this != &other) {
+            bytes_ = other.bytes_;
+            storage_ = other.storage_;
+            own_if_borrowed();
+        }
+        return *this;
+    }
+    payload(payload&&) noexcept = default;
+    payload& operator=(payload&&) noexcept = default;
+    ~payload() = default;
 
     // The raw bytes: exactly one msgpack object (empty for a default-constructed payload).
     std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
@@ -72,8 +87,15 @@ public:
     }
 
 private:
+    void own_if_borrowed() {
+        if (storage_ || bytes_.empty()) return;
+        auto copy = std::make_shared<const std::vector<std::uint8_t>>(bytes_.begin(), bytes_.end());
+        bytes_ = std::span<const std::uint8_t>(*copy);
+        storage_ = std::move(copy);
+    }
+
     std::span<const std::uint8_t> bytes_;
-    std::shared_ptr<const void> storage_;   // keeps bytes_ alive
+    std::shared_ptr<const void> storage_;   // keeps bytes_ alive; null: borrowed
 };
 
 }  // namespace zmesh

@@ -156,7 +156,13 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
     }
     std::string topic_str(e->topic);
 
-    // The handler's view is the payload inside the received frame: no copy.
+    // Handlers on the reactor are lent the payload inside the frame, which outlives them (a
+    // copy of the event takes its own bytes); handler threads share the frame itself.
+    if (!reactor_subs_.empty() && !any_prefix_of(thread_prefixes_, topic_str)) {
+        const event lent(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, e->payload, nullptr);
+        run_reactor_handlers(lent);
+        return;
+    }
     const auto offset = static_cast<std::size_t>(e->payload.data() - frame.data<std::uint8_t>());
     auto shared = std::make_shared<zmq::message_t>(std::move(frame));
     const auto view = bytes_of(*shared).subspan(offset);
@@ -167,7 +173,7 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
     }
     event ev(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view, std::move(shared));
     run_reactor_handlers(ev);
-    if (any_prefix_of(thread_prefixes_, ev.topic())) batch_.push_back(std::move(ev));
+    batch_.push_back(std::move(ev));
 }
 
 void reactor::handle(subscribe_command& c) {

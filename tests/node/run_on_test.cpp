@@ -233,6 +233,36 @@ TEST_F(run_on_reactor, events_published_by_a_reactor_handler_arrive_in_order) {
     EXPECT_EQ(server.stats().events_out, static_cast<std::uint64_t>(events));
 }
 
+TEST_F(run_on_reactor, events_a_reactor_handler_copies_keep_their_payload_after_it_returns) {
+    // A reactor handler is lent the payload inside the frame being read, which is reused for
+    // the next one: a copy of the event must carry bytes of its own.
+    auto& publisher = start("publisher");
+    auto& subscriber = start("subscriber");
+    auto kept = std::make_shared<std::pair<std::mutex, std::vector<event>>>();
+    subscriber.subscribe("keep.", [kept](const event& e) {
+        std::lock_guard lock(kept->first);
+        kept->second.push_back(e);
+    }, run_on::reactor);
+    ASSERT_TRUE(wait_until([&] {
+        for (const auto& p : publisher.peers())
+            if (p.id == subscriber.id() && p.subscriptions_known) return true;
+        return false;
+    }, 5s));
+    constexpr int events = 500;
+    const auto text = [](int i) { return std::string(200, static_cast<char>('a' + i % 26)) + std::to_string(i); };
+    for (int i = 0; i < events; ++i) ASSERT_TRUE(publisher.publish("keep.n", text(i)));
+    ASSERT_TRUE(wait_until([&] {
+        std::lock_guard lock(kept->first);
+        return kept->second.size() >= events;
+    }, 5s));
+    std::lock_guard lock(kept->first);
+    ASSERT_EQ(kept->second.size(), static_cast<std::size_t>(events));
+    for (int i = 0; i < events; ++i) {
+        EXPECT_EQ(kept->second[i].as<std::string>(), text(i)) << "event " << i;
+        EXPECT_EQ(kept->second[i].seq(), static_cast<std::uint64_t>(i + 1));
+    }
+}
+
 TEST_F(run_on_reactor, reactor_code_that_throws_is_answered_and_the_node_goes_on) {
     auto& server = start_server("server", {
         {"explode", [](const request&) -> response { throw std::runtime_error("boom"); },
