@@ -134,7 +134,6 @@ private:
     void on_reply(discovery::peer& from, zmq::message_t& frame);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
-    void run_on_reactor(std::unique_ptr<rpc_job> job);
     void send_reply(const node_id& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
     void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,

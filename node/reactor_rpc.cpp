@@ -112,6 +112,12 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
         return;
     }
     ++stats_.rpc_ok;
+    if (it->second.where == run_on::reactor && std::holds_alternative<call_callback>(it->second.done)) {
+        // Run right here, inside complete_call: lent the result inside the frame (a copy of
+        // the reply takes its own bytes).
+        complete_call(h->id, reply(from.id, from.name, m->body, nullptr));
+        return;
+    }
     // The caller's view is the result inside the received frame: no copy.
     const auto offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
     auto shared = std::make_shared<zmq::message_t>(std::move(frame));
@@ -228,6 +234,21 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         reply_error(from.id, h->id, protocol::rpc_busy, "server busy");
         return;
     }
+    const auto deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
+    if (service->second.where == run_on::reactor) {
+        if (deadline < now) {   // a zero timeout: the caller has given up already
+            ++stats_.rpc_expired;
+            return;
+        }
+        // The handler is lent the arguments inside the frame, which outlives it (a copy of
+        // the request takes its own bytes). run_handler catches whatever the handler throws:
+        // the reactor only loses the time it takes.
+        ++stats_.rpc_served;
+        const request lent(h->method, from.id, from.name, deadline, m->body, nullptr);
+        const auto done = run_handler(*service->second.handler, lent, h->id, opts_.max_rpc_size);
+        send_reply(done.caller, done.header, done.body);
+        return;
+    }
     auto job = std::make_unique<rpc_job>();
     job->caller = from.id;
     job->caller_name = from.name;
@@ -236,23 +257,9 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
     job->handler = service->second.handler;
     job->args_offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
     job->args = std::make_shared<zmq::message_t>(std::move(frame));
-    job->deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
-    if (service->second.where == run_on::reactor) {
-        if (job->deadline < now) {   // a zero timeout: the caller has given up already
-            ++stats_.rpc_expired;
-            return;
-        }
-        return run_on_reactor(std::move(job));
-    }
+    job->deadline = deadline;
     jobs_.push_back(std::move(job));
     dispatch_jobs(now);
-}
-
-void reactor::run_on_reactor(std::unique_ptr<rpc_job> job) {
-    // run_job catches whatever the handler throws: the reactor only loses the time it takes.
-    ++stats_.rpc_served;
-    const auto done = run_job(*job, opts_.max_rpc_size);
-    send_reply(done.caller, done.header, done.body);
 }
 
 void reactor::dispatch_jobs(clock::time_point now) {

@@ -11,36 +11,40 @@ namespace {
 
 const std::vector<std::uint8_t> packed_nil = {0xc0};
 
-rpc_done error_reply(const rpc_job& job, std::int64_t code, std::string message) {
+rpc_done error_reply(const request& req, std::uint64_t id, std::int64_t code, std::string message) {
     if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
     if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
-    return {job.caller, protocol::encode_reply_header({job.id, code, std::move(message)}),
-            packed_nil};
+    return {req.caller(), protocol::encode_reply_header({id, code, std::move(message)}), packed_nil};
 }
 
 }  // namespace
+
+rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+                     std::size_t max_result_size) {
+    try {
+        response r = handler(req);
+        if (const auto& e = r.error()) return error_reply(req, id, e->code(), e->what());
+        if (r.bytes().size() > max_result_size)
+            return error_reply(req, id, protocol::rpc_handler_failed,
+                               "result of " + std::to_string(r.bytes().size()) +
+                                   " bytes is over the size limit");
+        return {req.caller(), protocol::encode_reply_header({id, protocol::rpc_ok, {}}),
+                std::move(r).release()};
+    } catch (const rpc_error& e) {
+        return error_reply(req, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
+                           e.what());
+    } catch (const std::exception& e) {
+        return error_reply(req, id, protocol::rpc_handler_failed, e.what());
+    } catch (...) {
+        return error_reply(req, id, protocol::rpc_handler_failed, "handler threw a non-exception");
+    }
+}
 
 rpc_done run_job(const rpc_job& job, std::size_t max_result_size) {
     const auto frame = std::span(static_cast<const std::uint8_t*>(job.args->data()), job.args->size());
     const request req(job.method, job.caller, job.caller_name, job.deadline,
                       frame.subspan(job.args_offset), job.args);
-    try {
-        response r = (*job.handler)(req);
-        if (const auto& e = r.error()) return error_reply(job, e->code(), e->what());
-        if (r.bytes().size() > max_result_size)
-            return error_reply(job, protocol::rpc_handler_failed,
-                               "result of " + std::to_string(r.bytes().size()) +
-                                   " bytes is over the size limit");
-        return {job.caller, protocol::encode_reply_header({job.id, protocol::rpc_ok, {}}),
-                std::move(r).release()};
-    } catch (const rpc_error& e) {
-        return error_reply(job, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
-                           e.what());
-    } catch (const std::exception& e) {
-        return error_reply(job, protocol::rpc_handler_failed, e.what());
-    } catch (...) {
-        return error_reply(job, protocol::rpc_handler_failed, "handler threw a non-exception");
-    }
+    return run_handler(*job.handler, req, job.id, max_result_size);
 }
 
 std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,

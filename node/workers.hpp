@@ -44,6 +44,9 @@ struct rpc_done {
     std::vector<std::uint8_t> body;
 };
 
+// Returns: the reply to request `id` after running `handler` on `req`. Never throws.
+rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+                     std::size_t max_result_size);
 // Returns: the reply for `job` after running its handler. Never throws.
 rpc_done run_job(const rpc_job& job, std::size_t max_result_size);
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <tuple>
 
 namespace zmesh::test {
@@ -261,6 +262,41 @@ TEST_F(run_on_reactor, events_a_reactor_handler_copies_keep_their_payload_after_
         EXPECT_EQ(kept->second[i].as<std::string>(), text(i)) << "event " << i;
         EXPECT_EQ(kept->second[i].seq(), static_cast<std::uint64_t>(i + 1));
     }
+}
+
+TEST_F(run_on_reactor, requests_and_replies_reactor_code_copies_keep_their_bytes) {
+    // Reactor handlers and callbacks are lent the bytes inside the frame being read: what
+    // they copy must carry bytes of its own once the frame is reused.
+    auto kept_requests = std::make_shared<std::pair<std::mutex, std::vector<request>>>();
+    auto& server = start_server("server", {{"keep", [kept_requests](const request& r) -> response {
+        std::lock_guard lock(kept_requests->first);
+        kept_requests->second.push_back(r);
+        return r;   // echo
+    }, run_on::reactor}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "keep"));
+    constexpr int calls = 300;
+    const auto text = [](int i) { return std::string(150, static_cast<char>('A' + i % 26)) + std::to_string(i); };
+    auto kept_replies = std::make_shared<std::pair<std::mutex, std::vector<std::pair<int, call_result>>>>();
+    for (int i = 0; i < calls; ++i)
+        client.call("keep", text(i), 5s, [kept_replies, i](const call_result& r) {
+            std::lock_guard lock(kept_replies->first);
+            kept_replies->second.emplace_back(i, r);
+        }, run_on::reactor);
+    ASSERT_TRUE(wait_until([&] {
+        std::lock_guard lock(kept_replies->first);
+        return kept_replies->second.size() >= calls;
+    }, 10s));
+    std::lock_guard replies_lock(kept_replies->first);
+    for (const auto& [i, r] : kept_replies->second) {
+        ASSERT_TRUE(r.ok()) << r.error().what();
+        EXPECT_EQ(r.value().as<std::string>(), text(i)) << "reply " << i;
+    }
+    std::lock_guard requests_lock(kept_requests->first);
+    ASSERT_EQ(kept_requests->second.size(), static_cast<std::size_t>(calls));
+    std::set<std::string> seen;
+    for (const auto& r : kept_requests->second) seen.insert(r.as<std::string>());
+    for (int i = 0; i < calls; ++i) EXPECT_EQ(seen.count(text(i)), 1u) << "request " << i;
 }
 
 TEST_F(run_on_reactor, reactor_code_that_throws_is_answered_and_the_node_goes_on) {
