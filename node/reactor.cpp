@@ -7,9 +7,13 @@
 #include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 
 namespace zmesh::detail {
 
@@ -202,46 +206,70 @@ void reactor::run_posted() {
     }
 }
 
+unsigned reactor::readable_now(unsigned sockets) {
+    unsigned out = 0;
+    const std::pair<unsigned, zmq::socket_t*> all[] = {
+        {polled_commands, &commands_}, {polled_router, &router_},   {polled_sub, &sub_},
+        {polled_monitor, &sub_monitor_}, {polled_workers, &workers_}, {polled_zap, &zap_}};
+    for (const auto& [bit, socket] : all)
+        if ((sockets & bit) && socket->handle() &&
+            (socket->get(zmq::sockopt::events) & ZMQ_POLLIN))
+            out |= bit;
+    return out;
+}
+
 void reactor::loop() {
     const auto now0 = clock::now();
     // At once, not after a period.
     next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = next_stats_poll_ = now0;
+    // Waited on as plain descriptors (see dirty_); the ZAP socket exists only when secured.
+    const auto fd_of = [](zmq::socket_t& s) { return s.handle() ? s.get(zmq::sockopt::fd) : -1; };
+    const int fds[] = {fd_of(commands_),    fd_of(router_),  fd_of(sub_),
+                       fd_of(sub_monitor_), fd_of(workers_), fd_of(zap_),
+                       beacon_ ? beacon_->fd() : -1};
+    const unsigned bits[] = {polled_commands, polled_router,  polled_sub,
+                             polled_monitor,  polled_workers, polled_zap};
+    unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
+        ready |= readable_now(dirty_);
+        dirty_ = 0;
         // While handlers are behind, the SUB is left unread (its peers drop, never block) and
         // the loop wakes every millisecond to see whether they caught up.
         const bool reading = receiving();
-        zmq_pollitem_t items[] = {
-            {commands_.handle(), 0, ZMQ_POLLIN, 0},
-            {router_.handle(), 0, ZMQ_POLLIN, 0},
-            {sub_.handle(), 0, static_cast<short>(reading ? ZMQ_POLLIN : 0), 0},
-            {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0},
-            {workers_.handle(), 0, ZMQ_POLLIN, 0},
-            {zap_.handle(), -1, static_cast<short>(secured() ? ZMQ_POLLIN : 0), 0},
-            {nullptr, beacon_ ? beacon_->fd() : -1, ZMQ_POLLIN, 0},
-        };
-        const int count = beacon_ ? 7 : 6;
         auto now = clock::now();
         const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
                                     next_stats_poll_, next_call_deadline()});
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
-        if (!posted_.empty()) wait = 0;
-        try {
-            zmq::poll(items, count, std::chrono::milliseconds(wait));
-        } catch (const zmq::error_t& e) {
-            if (e.num() == EINTR) continue;
-            throw;
+        if (!posted_.empty() || (ready & (reading ? polled_all : polled_all & ~polled_sub))) wait = 0;
+        pollfd items[7];
+        for (int i = 0; i < 7; ++i) items[i] = {fds[i], POLLIN, 0};
+        if (::poll(items, 7, static_cast<int>(wait)) < 0) {
+            if (errno == EINTR) continue;
+            throw std::system_error(errno, std::generic_category(), "poll");
         }
+        unsigned signalled = 0;
+        for (int i = 0; i < 6; ++i)
+            if (items[i].revents & POLLIN) signalled |= bits[i];
+        ready |= readable_now(signalled);
         now = clock::now();
-        if (items[0].revents & ZMQ_POLLIN) on_pipe();
+        // Each handler below reads its socket until empty or a batch is full: it is checked
+        // again before the next wait.
+        const auto run = [&](unsigned bit, auto&& handler) {
+            if (!(ready & bit)) return;
+            ready &= ~bit;
+            touched(bit);
+            handler();
+        };
+        run(polled_commands, [&] { on_pipe(); });
         if (stopping_) break;
-        if (items[1].revents & ZMQ_POLLIN) on_router(now);
-        if (items[2].revents & ZMQ_POLLIN) on_sub(now);
-        if (items[3].revents & ZMQ_POLLIN) on_monitor(now);
-        if (items[4].revents & ZMQ_POLLIN) on_workers();
-        if (items[5].revents & ZMQ_POLLIN) on_zap();
-        if (count == 7 && (items[6].revents & ZMQ_POLLIN)) on_beacon(now);
+        run(polled_router, [&] { on_router(now); });
+        if (receiving()) run(polled_sub, [&] { on_sub(now); });
+        run(polled_monitor, [&] { on_monitor(now); });
+        run(polled_workers, [&] { on_workers(); });
+        run(polled_zap, [&] { on_zap(); });
+        if (items[6].revents & POLLIN) on_beacon(now);
         on_timers(clock::now());
         run_posted();
         flush_deliveries();   // call outcomes of this round, in one message

@@ -82,6 +82,20 @@ public:
 private:
     // Loop and pipe (reactor.cpp)
     void loop();
+    // The zmq sockets the loop waits on, one bit each.
+    enum polled : unsigned {
+        polled_commands = 1u << 0,
+        polled_router = 1u << 1,
+        polled_sub = 1u << 2,
+        polled_monitor = 1u << 3,
+        polled_workers = 1u << 4,
+        polled_zap = 1u << 5,
+        polled_all = (1u << 6) - 1,
+    };
+    // Marks sockets to check before the next wait (see dirty_).
+    void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
+    // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
+    unsigned readable_now(unsigned sockets);
     void on_pipe();
     void run_posted();
     // Fails a call that came after stop (its caller must not hang); drops anything else.
@@ -299,6 +313,12 @@ private:
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},
         next_stats_poll_{};
     bool stopping_ = false;
+    // A socket's ZMQ_FD turns readable only when commands reach it (libzmq's "something
+    // changed"), and any operation on the socket may consume that signal while messages stay
+    // queued. So a socket used since its last ZMQ_EVENTS check is dirty: checked before the
+    // loop waits, and only then trusted to its fd. zmq_poll checks every socket before and
+    // after every wait instead: a dozen syscalls a round, most of an RPC round trip's cost.
+    unsigned dirty_ = polled_all;
 };
 
 }  // namespace zmesh::detail

@@ -179,6 +179,7 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
 void reactor::handle(subscribe_command& c) {
     subscription_prefix_[c.id] = {c.prefix, c.where};
     if (prefixes_[c.prefix]++ == 0) {
+        touched(polled_sub);
         sub_.set(zmq::sockopt::subscribe, c.prefix);
         send_subs_to_all();
     }
@@ -199,6 +200,7 @@ void reactor::handle(unsubscribe_command& c) {
     subscription_prefix_.erase(it);
     if (--prefixes_[prefix] == 0) {
         prefixes_.erase(prefix);
+        touched(polled_sub);
         sub_.set(zmq::sockopt::unsubscribe, prefix);
         send_subs_to_all();
     }
@@ -282,6 +284,7 @@ void reactor::run_pending_disconnects(clock::time_point now) {
     std::erase_if(pending_disconnects_, [&](const pending_disconnect& d) {
         if (now < d.at) return false;
         if (!table_.find(d.id)) senders_.erase(d.id);
+        touched(polled_sub);
         try {
             sub_.disconnect(d.pub_endpoint);
         } catch (const zmq::error_t&) {

@@ -57,8 +57,10 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
             // Still connected: no new handshake event will come, so SUBS goes on join.
             sub_ready_.insert(pub_endpoint);
         }
-        else if (secure_client(sub_, id))
+        else if (secure_client(sub_, id)) {
+            touched(polled_sub);
             sub_.connect(pub_endpoint);
+        }
     } catch (const zmq::error_t& e) {
         log(log_level::warn, "cannot dial " + name + " at " + router_endpoint + ": " + e.what());
         return;
@@ -285,6 +287,7 @@ void reactor::revive_subs(clock::time_point now) {
         warn_once("revive " + p->id.hex(), log_level::warn,
                   "libzmq closed the event connection from " + p->name +
                       " (a frame over max_event_size?): connecting again");
+        touched(polled_sub);
         try {
             // libzmq still lists the dead endpoint, and a SUB ignores a second connect to a
             // listed one: forget it first.

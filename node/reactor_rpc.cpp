@@ -277,6 +277,7 @@ void reactor::dispatch_jobs(clock::time_point now) {
         }
         ++stats_.rpc_served;
         ++worker->jobs;
+        touched(polled_workers);
         workers_.send(zmq::buffer(worker->id), zmq::send_flags::sndmore);
         send_owned(workers_, std::move(job));
     }
