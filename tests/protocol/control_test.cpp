@@ -14,13 +14,6 @@ using namespace zmesh::test;
 
 namespace {
 
-// Returns: the error of `r`, or nullopt when it holds a value (never asserts).
-template <class T>
-std::optional<errc> failure(const result<T>& r) {
-    if (r) return std::nullopt;
-    return r.error();
-}
-
 node_id id_of(std::uint8_t fill) {
     node_id::bytes_type b;
     b.fill(fill);

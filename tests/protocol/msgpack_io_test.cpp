@@ -14,13 +14,6 @@ using namespace zmesh::test;
 
 namespace {
 
-// Returns: the error of `r`, or nullopt when it holds a value (never asserts).
-template <class T>
-std::optional<errc> failure(const result<T>& r) {
-    if (r) return std::nullopt;
-    return r.error();
-}
-
 // Returns: `depth` arrays, each holding the next, the innermost holding the integer 1.
 bytes nested_arrays(std::size_t depth) {
     bytes b(depth, 0x91);   // fixarray of one element

@@ -18,11 +18,6 @@ using namespace zmesh::test;
 namespace {
 
 template <class T>
-std::optional<errc> failure(const result<T>& r) {
-    if (r) return std::nullopt;
-    return r.error();
-}
-template <class T>
 std::optional<T> ok_or_nullopt(const result<T>& r) {
     if (!r) return std::nullopt;
     return *r;

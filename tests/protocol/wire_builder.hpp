@@ -3,15 +3,25 @@
 // encoders would never produce.
 #pragma once
 
+#include "protocol/result.hpp"
+
 #include <msgpack.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace zmesh::test {
+
+// Returns: the error of `r`, or nullopt when it holds a value (never asserts).
+template <class T>
+std::optional<protocol::errc> failure(const protocol::result<T>& r) {
+    if (r) return std::nullopt;
+    return r.error();
+}
 
 using bytes = std::vector<std::uint8_t>;
 using packer = msgpack::packer<msgpack::sbuffer>;
