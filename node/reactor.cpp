@@ -171,10 +171,9 @@ void reactor::run() noexcept {
         zmq::message_t msg;
         while (commands_.recv(msg, zmq::recv_flags::dontwait))
             if (const auto cmd = owned_from<command>(msg)) refuse_after_stop(*cmd);
-        while (!posted_.empty()) {
-            if (auto* c = std::get_if<command>(&posted_.front())) refuse_after_stop(*c);
-            posted_.pop_front();
-        }
+        for (auto& item : posted_)
+            if (auto* c = std::get_if<command>(&item)) refuse_after_stop(*c);
+        posted_.clear();
         flush_deliveries();
         deliver(std::make_unique<delivery>(end_of_deliveries{}));
     } catch (...) {
@@ -194,16 +193,20 @@ void reactor::refuse_after_stop(command& cmd) {
 }
 
 void reactor::run_posted() {
+    if (posted_.empty()) return;
     // Only what is here now: code these run may post more, for the next round.
-    if (!posted_.empty()) round_unix_us_ = unix_now_us();
-    for (auto n = posted_.size(); n > 0 && !stopping_; --n) {
-        auto item = std::move(posted_.front());
-        posted_.pop_front();
-        if (auto* frame = std::get_if<zmq::message_t>(&item))
+    round_unix_us_ = unix_now_us();
+    std::swap(posted_, running_);
+    auto it = running_.begin();
+    for (; it != running_.end() && !stopping_; ++it) {
+        if (auto* frame = std::get_if<zmq::message_t>(&*it))
             on_publish(*frame);
         else
-            std::visit([this](auto& c) { handle(c); }, std::get<command>(item));
+            std::visit([this](auto& c) { handle(c); }, std::get<command>(*it));
     }
+    // Stopped midway: what is left is refused with the rest (see run()), in order.
+    posted_.insert(posted_.begin(), std::make_move_iterator(it), std::make_move_iterator(running_.end()));
+    running_.clear();
 }
 
 unsigned reactor::readable_now(unsigned sockets) {

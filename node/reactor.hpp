@@ -306,7 +306,11 @@ private:
     std::unordered_set<std::string> warned_;                   // each refusal logged once
     clock::time_point next_allow_reload_{};
 
-    std::deque<std::variant<command, zmq::message_t>> posted_;   // see post(): commands, events
+    // See post(): commands and events from reactor code, run at the end of the round. Two
+    // vectors swapped each round keep their capacity: a deque of such large elements
+    // allocated a block every few posts.
+    using posted_item = std::variant<command, zmq::message_t>;
+    std::vector<posted_item> posted_, running_;
 
     node_stats stats_;
     milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs

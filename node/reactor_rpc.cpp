@@ -32,7 +32,7 @@ void reactor::handle(call_command& c) {
     ++stats_.rpc_calls;
     const auto id = next_call_id_++;
     const auto now = clock::now();
-    calls_.emplace(id, pending_call{{}, std::move(c.done), c.where, now + c.timeout});
+    const auto call = calls_.emplace(id, pending_call{{}, std::move(c.done), c.where, now + c.timeout}).first;
 
     const discovery::peer* target = nullptr;
     if (c.peer) {
@@ -56,7 +56,8 @@ void reactor::handle(call_command& c) {
             }
         }
     }
-    if (!target || !dealers_.count(target->id)) {
+    const auto dealer = target ? dealers_.find(target->id) : dealers_.end();
+    if (dealer == dealers_.end()) {
         ++stats_.rpc_no_provider;
         complete_call(id, rpc_error(rpc_errc::no_provider,
                                     c.peer ? "peer " + c.peer->short_hex() + " is not joined"
@@ -64,17 +65,16 @@ void reactor::handle(call_command& c) {
         return;
     }
     const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout.count(), 0));
-    auto& dealer = dealers_.at(target->id);
     rpc_header_.clear();
     protocol::append_request_header({id, c.method, timeout_ms}, rpc_header_);
     auto request = rpc_frame(rpc_header_, c.args);
     // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!dealer.send(request, zmq::send_flags::dontwait)) {
+    if (!dealer->second.send(request, zmq::send_flags::dontwait)) {
         ++stats_.sends_dropped;
         complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
         return;
     }
-    calls_.at(id).peer = target->id;
+    call->second.peer = target->id;   // nothing above erased it: the iterator holds
     ++outstanding_[target->id];
     call_deadlines_.emplace(now + c.timeout, id);
     // Answered calls leave their entry behind until its time comes: at thousands of calls a
