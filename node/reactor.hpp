@@ -148,6 +148,10 @@ private:
     void on_reply(discovery::peer& from, zmq::message_t& frame);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
+    // Reads one message of a worker thread. Returns: false when none is waiting.
+    bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
+    // Sends an RPC frame to `to` through its DEALER, or counts it dropped.
+    void send_frame(const node_id& to, zmq::message_t& frame);
     void send_reply(const node_id& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
     void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,

@@ -12,20 +12,6 @@
 
 namespace zmesh::detail {
 
-namespace {
-
-// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
-// the message libzmq sends: one allocation, one copy of each part.
-zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
-    zmq::message_t frame(header.size() + body.size());
-    auto* out = frame.data<std::uint8_t>();
-    std::copy(header.begin(), header.end(), out);
-    std::copy(body.begin(), body.end(), out + header.size());
-    return frame;
-}
-
-}  // namespace
-
 // ---- calls out --------------------------------------------------------------------------
 
 void reactor::handle(call_command& c) {
@@ -283,33 +269,43 @@ void reactor::dispatch_jobs(clock::time_point now) {
     }
 }
 
+bool reactor::read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame) {
+    if (!workers_.recv(worker, zmq::recv_flags::dontwait)) return false;
+    // Both of our threads' messages come whole: [worker][empty] or [worker][caller][frame].
+    caller.rebuild();
+    frame.rebuild();
+    if (worker.more()) (void)workers_.recv(caller);
+    if (caller.more()) (void)workers_.recv(frame);
+    return true;
+}
+
 void reactor::on_workers() {
-    zmq::message_t worker;
+    zmq::message_t worker, caller, frame;
     for (int i = 0; i < max_batch; ++i) {
-        if (!workers_.recv(worker, zmq::recv_flags::dontwait)) break;
-        auto done = receive_owned<rpc_done>(workers_, zmq::recv_flags::none);
+        if (!read_worker(worker, caller, frame)) break;
         const auto id = worker.to_string_view();
         auto slot = std::find_if(worker_slots_.begin(), worker_slots_.end(),
                                  [&](const auto& w) { return w.id == id; });
-        if (!done) {   // a new worker says it is ready
+        if (caller.size() == 0) {   // a new worker says it is ready
             if (slot == worker_slots_.end()) worker_slots_.push_back({std::string(id), 0});
             continue;
         }
         if (slot != worker_slots_.end() && slot->jobs > 0) --slot->jobs;
-        send_reply(done->caller, done->header, done->body);
+        if (const auto to = node_id::from_bytes(bytes_of(caller))) send_frame(*to, frame);
     }
     dispatch_jobs(clock::now());
 }
 
 void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header,
                          std::span<const std::uint8_t> body) {
-    const auto it = dealers_.find(to);
-    if (it == dealers_.end()) {
-        ++stats_.rpc_replies_dropped;
-        return;
-    }
     auto frame = rpc_frame(header, body);
-    if (!it->second.send(frame, zmq::send_flags::dontwait)) ++stats_.rpc_replies_dropped;
+    send_frame(to, frame);
+}
+
+void reactor::send_frame(const node_id& to, zmq::message_t& frame) {
+    const auto it = dealers_.find(to);
+    if (it == dealers_.end() || !it->second.send(frame, zmq::send_flags::dontwait))
+        ++stats_.rpc_replies_dropped;
 }
 
 void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
@@ -323,14 +319,13 @@ void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code
 void reactor::stop_workers() {
     // A worker that has not said "ready" yet (a node stopped right after start) would never
     // hear "quit": wait for every one of them first. Replies still coming are dropped.
-    zmq::message_t worker, msg;
+    zmq::message_t worker, caller, frame;
     const auto give_up = clock::now() + std::chrono::seconds(10);
     const auto started = counters_->workers_started.load(std::memory_order_acquire);
     while (worker_slots_.size() < started && clock::now() < give_up) {
         zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
         if (zmq::poll(&item, 1, milliseconds(100)) <= 0) continue;
-        if (!workers_.recv(worker, zmq::recv_flags::dontwait)) continue;
-        if (!receive_owned<rpc_done>(workers_, zmq::recv_flags::none))
+        if (read_worker(worker, caller, frame) && caller.size() == 0)
             worker_slots_.push_back({worker.to_string(), 0});
     }
     // Busy workers read this after the jobs they hold (worker_credit at most); jobs still

@@ -19,6 +19,14 @@ rpc_done error_reply(const request& req, std::uint64_t id, std::int64_t code, st
 
 }  // namespace
 
+zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
+    zmq::message_t frame(header.size() + body.size());
+    auto* out = frame.data<std::uint8_t>();
+    std::copy(header.begin(), header.end(), out);
+    std::copy(body.begin(), body.end(), out + header.size());
+    return frame;
+}
+
 rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
                      std::size_t max_result_size) {
     try {
@@ -57,14 +65,19 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
         threads.emplace_back([s = std::move(s), max_result_size]() mutable noexcept {
             name_this_thread("zmesh-rpc");
             try {
-                send_owned(s, std::unique_ptr<rpc_done>());   // ready
+                s.send(zmq::message_t(), zmq::send_flags::none);   // ready
                 while (true) {
                     auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
                     if (!job) return;   // quit, or the reactor is gone
+                    const auto done = run_job(*job, max_result_size);
+                    auto frame = rpc_frame(done.header, done.body);
                     // Never blocks: one reply in flight at most, and once the reactor is gone
-                    // (node stopping) the reply is dropped so "quit" can still be read.
-                    send_owned(s, std::make_unique<rpc_done>(run_job(*job, max_result_size)),
-                               zmq::send_flags::dontwait);
+                    // (node stopping) the reply is dropped so "quit" can still be read. The
+                    // second part always follows a first that was taken.
+                    const auto& caller = done.caller.bytes();
+                    if (s.send(zmq::buffer(caller.data(), caller.size()),
+                               zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+                        s.send(frame, zmq::send_flags::dontwait);
                 }
             } catch (...) {
                 // The pipe context outlives every node: only ETERM-like failures land here.

@@ -36,13 +36,19 @@ struct rpc_job {
     std::chrono::steady_clock::time_point deadline;
 };
 
-// A worker's answer: the header and body of a REPLY for `caller`, sent as one frame. A
-// worker sends a null pointer once at start, meaning "ready".
+// The answer to a request: the header and body of a REPLY for `caller`, sent as one frame.
+// A worker passes it to the reactor as two frames, [caller id][the REPLY frame]: bytes, not
+// a pointer, so a reply the reactor no longer reads (node stopping) is freed with its pipe.
+// A worker's first message is one empty frame, meaning "ready".
 struct rpc_done {
     node_id caller;
     std::vector<std::uint8_t> header;
     std::vector<std::uint8_t> body;
 };
+
+// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
+// the message libzmq sends: one allocation, one copy of each part.
+zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
 
 // Returns: the reply to request `id` after running `handler` on `req`. Never throws.
 rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,

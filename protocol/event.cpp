@@ -136,6 +136,7 @@ std::vector<std::uint8_t> encode_event_frame(std::string_view topic, const event
 }
 
 result<std::size_t> event_topic_size(std::span<const std::uint8_t> frame) {
+    if (frame.empty()) return errc::truncated;   // memchr of a null pointer is undefined
     const auto window = frame.first(std::min(frame.size(), max_topic_len + 1));
     const auto* end = static_cast<const std::uint8_t*>(std::memchr(window.data(), 0, window.size()));
     if (!end) return window.size() < frame.size() ? errc::oversized : errc::truncated;

@@ -96,7 +96,12 @@ TEST_F(node_fixture, twenty_nodes_churning_agree_on_the_survivors_and_leak_no_de
     const auto rss_after = rss_kib(::getpid());
     std::printf("churn: RSS %llu KiB after the first node, %llu KiB after all\n",
                 static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(rss_after));
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan holds freed memory in quarantine (256 MiB): RSS says nothing about leaks there;
+    // its own leak check at exit does.
+#else
     EXPECT_LT(rss_after, rss_before + 48 * 1024) << "KiB";
+#endif
 }
 
 }  // namespace
