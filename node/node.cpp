@@ -117,6 +117,13 @@ struct node::threads {
     std::thread::id delivery_thread_id;
     detail::reactor* reactor = nullptr;   // compared, never used, off its own thread
 
+    // Returns: this node's reactor when the caller is code it runs (run_on::reactor), which
+    // hands it work directly instead of through the pipe; else null.
+    detail::reactor* reactor_of_this_thread() const noexcept {
+        auto* r = detail::reactor::of_this_thread();
+        return r == reactor ? r : nullptr;
+    }
+
     template <class Reply, class Query>
     Reply ask() {
         auto q = std::make_unique<detail::command>(Query{});
@@ -149,8 +156,7 @@ node::~node() { stop(); }
 template <class Command>
 void node::send_command(Command c) {
     // From code this node runs on its reactor: straight to the reactor, no pipe.
-    if (auto* r = detail::reactor::of_this_thread(); r && r == threads_->reactor)
-        return r->post(std::move(c));
+    if (auto* r = threads_->reactor_of_this_thread()) return r->post(std::move(c));
     detail::send_owned(threads_->commands.socket(), std::make_unique<detail::command>(std::move(c)));
 }
 
@@ -331,7 +337,7 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
         zmq::message_t frame(protocol::event_frame_size(topic.size(), payload.size()));
         protocol::lay_out_event_frame(
             topic, payload, std::span<std::uint8_t>(frame.data<std::uint8_t>(), frame.size()));
-        if (auto* r = detail::reactor::of_this_thread(); r && r == threads_->reactor) {
+        if (auto* r = threads_->reactor_of_this_thread()) {
             // The same bound as a thread's pipe: reactor code publishing in a loop fills it.
             if (r->posted() < options_.publish_queue) {
                 r->post_event(std::move(frame));

@@ -10,9 +10,30 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace zmesh::detail {
+
+// Returns: the bytes of a message.
+inline std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
+    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
+
+// A part of a received frame (an event's payload, a call's arguments or result), kept alive
+// by a shared owner of the frame, for code that runs after the reactor has moved on.
+struct shared_part {
+    std::shared_ptr<zmq::message_t> frame;
+    std::span<const std::uint8_t> bytes;
+};
+// Returns: `part` (a view into `frame`) and its new owner; `frame` is left empty. The offset
+// is taken before the move: a small message keeps its bytes inside zmq::message_t itself.
+inline shared_part share_part(zmq::message_t& frame, std::span<const std::uint8_t> part) {
+    const auto offset = static_cast<std::size_t>(part.data() - frame.data<std::uint8_t>());
+    auto owner = std::make_shared<zmq::message_t>(std::move(frame));
+    const auto bytes = bytes_of(*owner).subspan(offset, part.size());
+    return {std::move(owner), bytes};
+}
 
 // The process-wide context that every inproc pipe lives in. Never destroyed: threads
 // outside the node may hold pipe sockets until they exit.

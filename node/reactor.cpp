@@ -211,10 +211,7 @@ void reactor::run_posted() {
 
 unsigned reactor::readable_now(unsigned sockets) {
     unsigned out = 0;
-    const std::pair<unsigned, zmq::socket_t*> all[] = {
-        {polled_commands, &commands_}, {polled_router, &router_},   {polled_sub, &sub_},
-        {polled_monitor, &sub_monitor_}, {polled_workers, &workers_}, {polled_zap, &zap_}};
-    for (const auto& [bit, socket] : all)
+    for (const auto& [bit, socket] : polled_sockets())
         if ((sockets & bit) && socket->handle() &&
             (socket->get(zmq::sockopt::events) & ZMQ_POLLIN))
             out |= bit;
@@ -225,13 +222,14 @@ void reactor::loop() {
     const auto now0 = clock::now();
     // At once, not after a period.
     next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = next_stats_poll_ = now0;
-    // Waited on as plain descriptors (see dirty_); the ZAP socket exists only when secured.
-    const auto fd_of = [](zmq::socket_t& s) { return s.handle() ? s.get(zmq::sockopt::fd) : -1; };
-    const int fds[] = {fd_of(commands_),    fd_of(router_),  fd_of(sub_),
-                       fd_of(sub_monitor_), fd_of(workers_), fd_of(zap_),
-                       beacon_ ? beacon_->fd() : -1};
-    const unsigned bits[] = {polled_commands, polled_router,  polled_sub,
-                             polled_monitor,  polled_workers, polled_zap};
+    // Waited on as plain descriptors (see dirty_), then the beacon's; the ZAP socket exists
+    // only when secured.
+    const auto sockets = polled_sockets();
+    constexpr std::size_t beacon_item = std::tuple_size_v<decltype(sockets)>;
+    std::array<int, beacon_item + 1> fds{};
+    for (std::size_t i = 0; i < beacon_item; ++i)
+        fds[i] = sockets[i].second->handle() ? sockets[i].second->get(zmq::sockopt::fd) : -1;
+    fds[beacon_item] = beacon_ ? beacon_->fd() : -1;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
         ready |= readable_now(dirty_);
@@ -246,15 +244,15 @@ void reactor::loop() {
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
         if (!posted_.empty() || (ready & (reading ? polled_all : polled_all & ~polled_sub))) wait = 0;
-        pollfd items[7];
-        for (int i = 0; i < 7; ++i) items[i] = {fds[i], POLLIN, 0};
-        if (::poll(items, 7, static_cast<int>(wait)) < 0) {
+        std::array<pollfd, beacon_item + 1> items{};
+        for (std::size_t i = 0; i < fds.size(); ++i) items[i] = {fds[i], POLLIN, 0};
+        if (::poll(items.data(), items.size(), static_cast<int>(wait)) < 0) {
             if (errno == EINTR) continue;
             throw std::system_error(errno, std::generic_category(), "poll");
         }
         unsigned signalled = 0;
-        for (int i = 0; i < 6; ++i)
-            if (items[i].revents & POLLIN) signalled |= bits[i];
+        for (std::size_t i = 0; i < beacon_item; ++i)
+            if (items[i].revents & POLLIN) signalled |= sockets[i].first;
         ready |= readable_now(signalled);
         now = clock::now();
         // Each handler below reads its socket until empty or a batch is full: it is checked
@@ -272,7 +270,7 @@ void reactor::loop() {
         run(polled_monitor, [&] { on_monitor(now); });
         run(polled_workers, [&] { on_workers(); });
         run(polled_zap, [&] { on_zap(); });
-        if (items[6].revents & POLLIN) on_beacon(now);
+        if (items[beacon_item].revents & POLLIN) on_beacon(now);
         on_timers(clock::now());
         run_posted();
         flush_deliveries();   // call outcomes of this round, in one message

@@ -16,6 +16,7 @@
 
 #include <zmq.hpp>
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <map>
@@ -42,10 +43,6 @@ inline std::uint64_t unix_now_us() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-}
-
-inline std::span<const std::uint8_t> bytes_of(const zmq::message_t& m) {
-    return {static_cast<const std::uint8_t*>(m.data()), m.size()};
 }
 
 class reactor {
@@ -94,6 +91,12 @@ private:
     };
     // Marks sockets to check before the next wait (see dirty_).
     void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
+    // Returns: each waited-on socket with its bit, in the loop's order.
+    std::array<std::pair<unsigned, zmq::socket_t*>, 6> polled_sockets() noexcept {
+        return {{{polled_commands, &commands_}, {polled_router, &router_},
+                 {polled_sub, &sub_},           {polled_monitor, &sub_monitor_},
+                 {polled_workers, &workers_},   {polled_zap, &zap_}}};
+    }
     // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
     unsigned readable_now(unsigned sockets);
     void on_pipe();

@@ -163,9 +163,7 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
         run_reactor_handlers(lent);
         return;
     }
-    const auto offset = static_cast<std::size_t>(e->payload.data() - frame.data<std::uint8_t>());
-    auto shared = std::make_shared<zmq::message_t>(std::move(frame));
-    const auto view = bytes_of(*shared).subspan(offset);
+    auto [shared, view] = share_part(frame, e->payload);
     if (reactor_subs_.empty()) {   // every event the SUB lets through is for the threads
         batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
                             std::move(shared));

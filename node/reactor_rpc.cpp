@@ -80,20 +80,20 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
         ++stats_.frames_invalid;
         return;
     }
-    const auto* h = &m->header;
-    const auto it = calls_.find(h->id);
+    const auto& h = m->header;
+    const auto it = calls_.find(h.id);
     if (it == calls_.end() || it->second.peer != from.id) {
         ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
         return;
     }
-    if (h->code != protocol::rpc_ok) {
+    if (h.code != protocol::rpc_ok) {
         ++stats_.rpc_remote_errors;
-        complete_call(h->id, rpc_error(h->code, h->message));
+        complete_call(h.id, rpc_error(h.code, h.message));
         return;
     }
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.frames_invalid;
-        complete_call(h->id, rpc_error(rpc_errc::decode, "the result from " + from.name +
+        complete_call(h.id, rpc_error(rpc_errc::decode, "the result from " + from.name +
                                                              " is not one msgpack object"));
         return;
     }
@@ -101,14 +101,12 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
     if (it->second.where == run_on::reactor && std::holds_alternative<call_callback>(it->second.done)) {
         // Run right here, inside complete_call: lent the result inside the frame (a copy of
         // the reply takes its own bytes).
-        complete_call(h->id, reply(from.id, from.name, m->body, nullptr));
+        complete_call(h.id, reply(from.id, from.name, m->body, nullptr));
         return;
     }
     // The caller's view is the result inside the received frame: no copy.
-    const auto offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
-    auto shared = std::make_shared<zmq::message_t>(std::move(frame));
-    const auto view = bytes_of(*shared).subspan(offset);
-    complete_call(h->id, reply(from.id, from.name, view, std::move(shared)));
+    auto [shared, view] = share_part(frame, m->body);
+    complete_call(h.id, reply(from.id, from.name, view, std::move(shared)));
 }
 
 void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome) {
@@ -203,24 +201,24 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
         return;
     }
-    const auto* h = &m->header;
+    const auto& h = m->header;
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.rpc_bad_requests;
-        reply_error(from.id, h->id, protocol::rpc_bad_request, "arguments are not one msgpack object");
+        reply_error(from.id, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
         return;
     }
-    const auto service = services_.find(h->method);
+    const auto service = services_.find(h.method);
     if (service == services_.end()) {
         ++stats_.rpc_unknown_method;
-        reply_error(from.id, h->id, protocol::rpc_no_such_method, "no method '" + h->method + "'");
+        reply_error(from.id, h.id, protocol::rpc_no_such_method, "no method '" + h.method + "'");
         return;
     }
     if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
         ++stats_.rpc_busy;
-        reply_error(from.id, h->id, protocol::rpc_busy, "server busy");
+        reply_error(from.id, h.id, protocol::rpc_busy, "server busy");
         return;
     }
-    const auto deadline = now + milliseconds(std::min<std::uint64_t>(h->timeout_ms, 24ull * 3600 * 1000));
+    const auto deadline = now + milliseconds(std::min<std::uint64_t>(h.timeout_ms, 24ull * 3600 * 1000));
     if (service->second.where == run_on::reactor) {
         if (deadline < now) {   // a zero timeout: the caller has given up already
             ++stats_.rpc_expired;
@@ -230,19 +228,18 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         // the request takes its own bytes). run_handler catches whatever the handler throws:
         // the reactor only loses the time it takes.
         ++stats_.rpc_served;
-        const request lent(h->method, from.id, from.name, deadline, m->body, nullptr);
-        const auto done = run_handler(*service->second.handler, lent, h->id, opts_.max_rpc_size);
+        const request lent(h.method, from.id, from.name, deadline, m->body, nullptr);
+        const auto done = run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size);
         send_reply(done.caller, done.header, done.body);
         return;
     }
     auto job = std::make_unique<rpc_job>();
     job->caller = from.id;
     job->caller_name = from.name;
-    job->id = h->id;
-    job->method = h->method;
+    job->id = h.id;
+    job->method = h.method;
     job->handler = service->second.handler;
-    job->args_offset = static_cast<std::size_t>(m->body.data() - frame.data<std::uint8_t>());
-    job->args = std::make_shared<zmq::message_t>(std::move(frame));
+    job->args = share_part(frame, m->body);
     job->deadline = deadline;
     jobs_.push_back(std::move(job));
     dispatch_jobs(now);

@@ -49,9 +49,8 @@ rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64
 }
 
 rpc_done run_job(const rpc_job& job, std::size_t max_result_size) {
-    const auto frame = std::span(static_cast<const std::uint8_t*>(job.args->data()), job.args->size());
-    const request req(job.method, job.caller, job.caller_name, job.deadline,
-                      frame.subspan(job.args_offset), job.args);
+    const request req(job.method, job.caller, job.caller_name, job.deadline, job.args.bytes,
+                      job.args.frame);
     return run_handler(*job.handler, req, job.id, max_result_size);
 }
 

@@ -5,6 +5,7 @@
 // jobs: no shared queue, no lock).
 #pragma once
 
+#include "pipe.hpp"
 #include "rpc.hpp"
 
 #include <zmq.hpp>
@@ -31,8 +32,7 @@ struct rpc_job {
     std::uint64_t id = 0;
     std::string method;
     std::shared_ptr<const rpc_handler> handler;
-    std::shared_ptr<zmq::message_t> args;   // the whole request frame
-    std::size_t args_offset = 0;            // where the arguments start in it
+    shared_part args;   // inside the request frame
     std::chrono::steady_clock::time_point deadline;
 };
 
