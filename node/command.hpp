@@ -25,6 +25,17 @@ struct shared_counters {
     // RPC worker threads running: 0 until node::serve starts them for a method served on
     // run_on::handler_thread. The reactor tells this many to quit when it stops.
     std::atomic<std::size_t> workers_started{0};
+
+    // Runs application code (a handler or callback): whatever it throws is counted in
+    // handler_errors, never propagated. An application bug must not take the node down.
+    template <class Code>
+    void run_guarded(Code&& code) noexcept {
+        try {
+            code();
+        } catch (...) {
+            handler_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
 };
 
 struct peers_query {

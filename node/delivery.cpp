@@ -26,12 +26,7 @@ void delivery_loop::run() noexcept {
 
 void delivery_loop::handle(peer_event& e) {
     if (!peer_handler_) return;
-    try {
-        peer_handler_(e);
-    } catch (...) {
-        // An application bug must not take the node down with it.
-        counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
-    }
+    counters_->run_guarded([&] { peer_handler_(e); });
 }
 
 void delivery_loop::handle(event_batch& b) {
@@ -39,12 +34,8 @@ void delivery_loop::handle(event_batch& b) {
     for (const auto& e : b.events) {
         if (stopping) break;
         for (const auto& s : subscriptions_) {
-            if (!e.topic().starts_with(s.prefix)) continue;
-            try {
-                s.handler(e);
-            } catch (...) {
-                counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
-            }
+            if (e.topic().starts_with(s.prefix))
+                counters_->run_guarded([&] { s.handler(e); });
         }
     }
     // Only now is there room again: the reactor resumes reading when this falls.
@@ -65,11 +56,7 @@ void delivery_loop::handle(call_batch& b) {
 }
 
 void delivery_loop::handle(call_completed& c) {
-    try {
-        c.done(c.result);
-    } catch (...) {
-        counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
-    }
+    counters_->run_guarded([&] { c.done(c.result); });
 }
 
 }  // namespace zmesh::detail

@@ -66,12 +66,7 @@ void reactor::deliver_local(const std::string& topic, const protocol::event_head
 void reactor::run_reactor_handlers(const event& e) {
     // Whatever a handler asks of this node is posted, so reactor_subs_ holds still here.
     for (const auto& s : reactor_subs_) {
-        if (!e.topic().starts_with(s.prefix)) continue;
-        try {
-            s.handler(e);
-        } catch (...) {
-            counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
-        }
+        if (e.topic().starts_with(s.prefix)) counters_->run_guarded([&] { s.handler(e); });
     }
 }
 

@@ -129,11 +129,7 @@ void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> out
                              ? call_result(std::get<reply>(std::move(outcome)))
                              : call_result(std::get<rpc_error>(std::move(outcome)));
     if (call.where == run_on::reactor) {
-        try {
-            callback(result);
-        } catch (...) {
-            counters_->handler_errors.fetch_add(1, std::memory_order_relaxed);
-        }
+        counters_->run_guarded([&] { callback(result); });
         return;
     }
     // Events received before this outcome are handled before it.
