@@ -92,6 +92,7 @@ TEST(bench, discovery_reports_convergence_kill_and_memory) {
     const auto r = run_bench({"discovery", "--nodes", "4"});
     EXPECT_EQ(r.value("bench", ""), "discovery");
     expect_metric(r, "converge_ms");
+    expect_metric(r, "cpu_ms");
     expect_metric(r, "kill_noticed_ms", true);
     expect_metric(r, "rss_kib");
     expect_metric(r, "private_kib");
@@ -99,6 +100,8 @@ TEST(bench, discovery_reports_convergence_kill_and_memory) {
     // Private memory is part of the resident set, never more.
     EXPECT_GT(m["private_kib"]["zmesh"].get<double>(), 0);
     EXPECT_LE(m["private_kib"]["zmesh"].get<double>(), m["rss_kib"]["zmesh"].get<double>());
+    // A process that started, joined and is still running has used some CPU.
+    EXPECT_GT(m["cpu_ms"]["zmesh"].get<double>(), 0);
 }
 
 TEST(bench, ratio_is_the_median_of_each_runs_own_ratio) {

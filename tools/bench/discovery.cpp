@@ -10,6 +10,7 @@
 #include "node/node.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <zmq.hpp>
 
@@ -17,6 +18,15 @@
 
 namespace zmesh::bench {
 namespace {
+
+// "converged <monotonic ns> <CPU µs this process has used so far, all threads>": discovery
+// on one host is CPU-bound, so what a node spends to join is the figure that explains the time.
+std::string converged_line() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    const auto us = [](const timeval& t) { return std::int64_t{t.tv_sec} * 1000000 + t.tv_usec; };
+    return "converged " + std::to_string(now_ns()) + " " + std::to_string(us(u.ru_utime) + us(u.ru_stime));
+}
 
 int zmesh_node(const settings& s) {
     const auto expect = s.get<std::size_t>("nodes") - 1;
@@ -33,11 +43,11 @@ int zmesh_node(const settings& s) {
         }
         if (!converged && members.size() == expect) {
             converged = true;
-            say("converged " + std::to_string(now_ns()));
+            say(converged_line());
         }
     });
     n.start();
-    if (expect == 0) say("converged " + std::to_string(now_ns()));
+    if (expect == 0) say(converged_line());
     wait_for_stop();
     n.stop();
     return 0;
@@ -50,7 +60,7 @@ int raw_node(const settings&) {
         sock->set(zmq::sockopt::linger, 0);
         sock->bind("tcp://127.0.0.1:*");
     }
-    say("converged " + std::to_string(now_ns()));
+    say(converged_line());
     wait_for_stop();
     return 0;
 }
@@ -60,6 +70,7 @@ struct figures {
     double rss_kib_median = 0;
     double rss_kib_max = 0;
     double private_kib_median = 0;
+    double cpu_ms_median = 0;
     double kill_noticed_ms = -1;
 };
 
@@ -74,10 +85,16 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
             {"--nodes", std::to_string(nodes), "--name", "bench-node-" + std::to_string(i)})));
     const auto deadline = s.deadline();
     std::int64_t last = t0;
-    for (auto& c : all)
-        last = std::max<std::int64_t>(last, std::stoll(c->expect("converged", deadline, role + " convergence")));
+    std::vector<double> cpu_ms;
+    for (auto& c : all) {
+        const auto line = c->expect("converged", deadline, role + " convergence");
+        std::size_t end = 0;
+        last = std::max<std::int64_t>(last, std::stoll(line, &end));
+        cpu_ms.push_back(static_cast<double>(std::stoll(line.substr(end))) / 1e3);
+    }
     figures f;
     f.converge_ms = static_cast<double>(last - t0) / 1e6;
+    f.cpu_ms_median = median(cpu_ms);
 
     std::vector<double> rss, own;
     for (auto& c : all) {
@@ -118,6 +135,7 @@ int run_discovery(const settings& s) {
     if (nodes < 2) throw std::invalid_argument("--nodes must be at least 2");
     report r("discovery", {{"nodes", nodes}});
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
+    auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);
     auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
     auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
@@ -127,6 +145,8 @@ int run_discovery(const settings& s) {
         const auto raw = measure(s, "raw-node", nodes, false);
         converge.zmesh.push_back(z.converge_ms);
         converge.raw.push_back(raw.converge_ms);
+        cpu.zmesh.push_back(z.cpu_ms_median);
+        cpu.raw.push_back(raw.cpu_ms_median);
         killed.zmesh.push_back(z.kill_noticed_ms);
         rss.zmesh.push_back(z.rss_kib_median);
         rss.raw.push_back(raw.rss_kib_median);
