@@ -274,20 +274,34 @@ std::future<reply> node::call_packed(std::optional<node_id> peer, std::string me
                                      std::vector<std::uint8_t> args, milliseconds timeout) {
     std::promise<reply> promise;
     auto future = promise.get_future();
-    start_call(peer, std::move(method), std::move(args), timeout, std::move(promise));
+    start_call(peer, std::move(method), false, std::move(args), timeout, std::move(promise));
+    return future;
+}
+
+std::future<reply> node::call_packed(std::optional<node_id> peer, std::string method,
+                                     packed_args args, milliseconds timeout) {
+    std::promise<reply> promise;
+    auto future = promise.get_future();
+    start_call(peer, std::move(method), true, std::move(args.bytes), timeout, std::move(promise));
     return future;
 }
 
 void node::call_packed(std::optional<node_id> peer, std::string method,
                        std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                        run_on where) {
-    if (!done) throw std::invalid_argument("call callback is empty");
-    start_call(peer, std::move(method), std::move(args), timeout, std::move(done), where);
+    start_call(peer, std::move(method), false, std::move(args), timeout, std::move(done), where);
 }
 
-void node::start_call(std::optional<node_id> peer, std::string method,
+void node::call_packed(std::optional<node_id> peer, std::string method, packed_args args,
+                       milliseconds timeout, call_callback done, run_on where) {
+    start_call(peer, std::move(method), true, std::move(args.bytes), timeout, std::move(done), where);
+}
+
+void node::start_call(std::optional<node_id> peer, std::string method, bool args_checked,
                       std::vector<std::uint8_t> args, milliseconds timeout,
                       std::variant<std::promise<reply>, call_callback> done, run_on where) {
+    if (const auto* callback = std::get_if<call_callback>(&done); callback && !*callback)
+        throw std::invalid_argument("call callback is empty");
     // Refusals before the reactor are reported like any other failure: through `done`.
     const auto refuse = [&](rpc_errc kind, const std::string& why) {
         if (auto* p = std::get_if<std::promise<reply>>(&done))
@@ -300,7 +314,7 @@ void node::start_call(std::optional<node_id> peer, std::string method,
     if (args.size() > options_.max_rpc_size)
         return refuse(rpc_errc::invalid, "arguments of " + std::to_string(args.size()) +
                                              " bytes are over max_rpc_size");
-    if (protocol::check_msgpack(args))
+    if (!args_checked && protocol::check_msgpack(args))
         return refuse(rpc_errc::invalid, "arguments are not one msgpack object");
     if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
     send_command(detail::call_command{peer, std::move(method), std::move(args), timeout,

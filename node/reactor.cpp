@@ -162,7 +162,7 @@ void reactor::run() noexcept {
     try {
         // Nothing pending may hang: every open call fails now.
         std::vector<std::uint64_t> ids;
-        for (const auto& [id, call] : calls_) ids.push_back(id);
+        calls_.for_each([&](std::uint64_t id, const auto&) { ids.push_back(id); });
         for (const auto id : ids) complete_call(id, rpc_error(rpc_errc::stopped, "node stopped"));
         stop_workers();
         leave_all();

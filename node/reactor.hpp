@@ -9,6 +9,7 @@
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
+#include "pending_calls.hpp"
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
@@ -262,11 +263,12 @@ private:
         clock::time_point deadline;
     };
     using deadline_entry = std::pair<clock::time_point, std::uint64_t>;
-    std::unordered_map<std::uint64_t, pending_call> calls_;   // by request id
+    pending_calls<pending_call> calls_;                        // by request id
     std::priority_queue<deadline_entry, std::vector<deadline_entry>, std::greater<>>
         call_deadlines_;                                       // stale entries skipped
-    std::unordered_map<node_id, std::size_t> outstanding_;     // calls pending per peer
-    std::uint64_t next_call_id_ = 1;
+    // Calls pending per peer. An entry stays at 0 (a sequential caller would otherwise add and
+    // drop it every call) until its peer leaves.
+    std::unordered_map<node_id, std::size_t> outstanding_;
     std::size_t round_robin_ = 0;
     // Reused per call: each was an allocation per call.
     std::vector<const discovery::peer*> providers_;

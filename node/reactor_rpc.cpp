@@ -16,9 +16,8 @@ namespace zmesh::detail {
 
 void reactor::handle(call_command& c) {
     ++stats_.rpc_calls;
-    const auto id = next_call_id_++;
     const auto now = clock::now();
-    const auto call = calls_.emplace(id, pending_call{{}, std::move(c.done), c.where, now + c.timeout}).first;
+    const auto id = calls_.add(pending_call{{}, std::move(c.done), c.where, now + c.timeout});
 
     const discovery::peer* target = nullptr;
     if (c.peer) {
@@ -60,7 +59,7 @@ void reactor::handle(call_command& c) {
         complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
         return;
     }
-    call->second.peer = target->id;   // nothing above erased it: the iterator holds
+    calls_.find(id)->peer = target->id;   // nothing above took it
     ++outstanding_[target->id];
     call_deadlines_.emplace(now + c.timeout, id);
     // Answered calls leave their entry behind until its time comes: at thousands of calls a
@@ -69,7 +68,9 @@ void reactor::handle(call_command& c) {
     if (call_deadlines_.size() > 2 * calls_.size() + 1024) {
         std::vector<deadline_entry> live;
         live.reserve(calls_.size());
-        for (const auto& [call_id, call] : calls_) live.emplace_back(call.deadline, call_id);
+        calls_.for_each([&](std::uint64_t call_id, const pending_call& call) {
+            live.emplace_back(call.deadline, call_id);
+        });
         call_deadlines_ = decltype(call_deadlines_)(std::greater<>(), std::move(live));
     }
 }
@@ -81,8 +82,8 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
         return;
     }
     const auto& h = m->header;
-    const auto it = calls_.find(h.id);
-    if (it == calls_.end() || it->second.peer != from.id) {
+    const auto* call = calls_.find(h.id);
+    if (!call || call->peer != from.id) {
         ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
         return;
     }
@@ -98,7 +99,7 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
         return;
     }
     ++stats_.rpc_ok;
-    if (it->second.where == run_on::reactor && std::holds_alternative<call_callback>(it->second.done)) {
+    if (call->where == run_on::reactor && std::holds_alternative<call_callback>(call->done)) {
         // Run right here, inside complete_call: lent the result inside the frame (a copy of
         // the reply takes its own bytes).
         complete_call(h.id, reply(from.id, from.name, m->body, nullptr));
@@ -110,12 +111,11 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
 }
 
 void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome) {
-    const auto it = calls_.find(id);
-    if (it == calls_.end()) return;
-    auto call = std::move(it->second);
-    calls_.erase(it);
+    auto taken = calls_.take(id);
+    if (!taken) return;
+    auto& call = *taken;
     if (const auto o = outstanding_.find(call.peer); o != outstanding_.end() && o->second > 0)
-        if (--o->second == 0) outstanding_.erase(o);
+        --o->second;
     if (auto* promise = std::get_if<std::promise<reply>>(&call.done)) {
         // Setting a promise runs no application code: done here, without a thread hop.
         if (auto* r = std::get_if<reply>(&outcome))
@@ -138,10 +138,15 @@ void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> out
 }
 
 void reactor::fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message) {
-    if (!outstanding_.count(peer)) return;
+    const auto o = outstanding_.find(peer);
+    if (o == outstanding_.end()) return;
+    const bool any = o->second > 0;
+    outstanding_.erase(o);   // the peer is gone: so is its entry
+    if (!any) return;
     std::vector<std::uint64_t> ids;
-    for (const auto& [id, call] : calls_)
+    calls_.for_each([&](std::uint64_t id, const pending_call& call) {
         if (call.peer == peer) ids.push_back(id);
+    });
     for (const auto id : ids) {
         if (why == rpc_errc::peer_lost) ++stats_.rpc_peer_lost;
         complete_call(id, rpc_error(why, message));
@@ -152,7 +157,7 @@ void reactor::expire_calls(clock::time_point now) {
     while (!call_deadlines_.empty() && call_deadlines_.top().first <= now) {
         const auto id = call_deadlines_.top().second;
         call_deadlines_.pop();
-        if (!calls_.count(id)) continue;   // answered already
+        if (!calls_.find(id)) continue;   // answered already
         ++stats_.rpc_timeouts;
         complete_call(id, rpc_error(rpc_errc::timeout, "no reply in time"));
     }

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MPL-2.0
+// pending_calls: the calls awaiting a reply, by request id. A hash map of them cost a node
+// allocation and two hashes per call, a tenth of the caller's reactor time in pipelined
+// calls; here a call lives in a reused slot and its id says which.
+//
+// An id is the slot's index in its low 32 bits and the slot's use count above them, so the
+// id of a call that is over (timed out, failed, answered) finds nothing, even once its slot
+// holds another call: a late or forged reply is a stray, never another call's answer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace zmesh::detail {
+
+template <class Call>
+class pending_calls {
+public:
+    // Returns: the new call's id, never 0.
+    std::uint64_t add(Call call) {
+        std::uint32_t index;
+        if (!free_.empty()) {
+            index = free_.back();
+            free_.pop_back();
+        } else {
+            index = static_cast<std::uint32_t>(slots_.size());
+            slots_.emplace_back();
+        }
+        auto& s = slots_[index];
+        if (++s.uses == 0) s.uses = 1;   // no id is 0
+        s.call.emplace(std::move(call));
+        ++size_;
+        return id_of(index, s.uses);
+    }
+
+    // Returns: the pending call of `id`, or null when there is none (over, or never was).
+    Call* find(std::uint64_t id) {
+        const auto index = static_cast<std::uint32_t>(id);
+        if (index >= slots_.size()) return nullptr;
+        auto& s = slots_[index];
+        return s.call && s.uses == (id >> 32) ? &*s.call : nullptr;
+    }
+
+    // Removes the call of `id` and returns it; nullopt when there is none.
+    std::optional<Call> take(std::uint64_t id) {
+        auto* call = find(id);
+        if (!call) return std::nullopt;
+        std::optional<Call> out(std::move(*call));
+        const auto index = static_cast<std::uint32_t>(id);
+        slots_[index].call.reset();
+        free_.push_back(index);
+        --size_;
+        return out;
+    }
+
+    std::size_t size() const noexcept { return size_; }
+
+    // Calls f(id, call) for every pending call. f must not add or take.
+    template <class F>
+    void for_each(F&& f) const {
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            if (slots_[i].call) f(id_of(static_cast<std::uint32_t>(i), slots_[i].uses), *slots_[i].call);
+    }
+
+private:
+    struct slot {
+        std::uint32_t uses = 0;   // wraps after 4 billion calls in one slot
+        std::optional<Call> call;
+    };
+    static std::uint64_t id_of(std::uint32_t index, std::uint32_t uses) {
+        return (std::uint64_t{uses} << 32) | index;
+    }
+    // Never shrunk: a slot's use count must outlive every id it gave. They stay at the most
+    // calls ever pending at once.
+    std::vector<slot> slots_;
+    std::vector<std::uint32_t> free_;   // last freed first: its memory is warm
+    std::size_t size_ = 0;
+};
+
+}  // namespace zmesh::detail

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MPL-2.0
+// pending_calls: ids find their own call only, and an id that is over never finds another
+// call, even once its slot holds one.
+#include "node/pending_calls.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace zmesh::detail {
+namespace {
+
+TEST(pending_calls, an_id_finds_its_call_until_it_is_taken) {
+    pending_calls<std::string> calls;
+    const auto a = calls.add("a");
+    const auto b = calls.add("b");
+    EXPECT_NE(a, 0u);
+    EXPECT_NE(b, 0u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(calls.size(), 2u);
+    ASSERT_NE(calls.find(a), nullptr);
+    EXPECT_EQ(*calls.find(a), "a");
+    EXPECT_EQ(*calls.find(b), "b");
+
+    const auto taken = calls.take(a);
+    ASSERT_TRUE(taken);
+    EXPECT_EQ(*taken, "a");
+    EXPECT_EQ(calls.find(a), nullptr);
+    EXPECT_FALSE(calls.take(a));   // twice: nothing the second time
+    EXPECT_EQ(calls.size(), 1u);
+    EXPECT_EQ(*calls.find(b), "b");
+}
+
+TEST(pending_calls, an_id_that_is_over_does_not_find_the_call_now_in_its_slot) {
+    pending_calls<std::string> calls;
+    const auto old_id = calls.add("timed out");
+    ASSERT_TRUE(calls.take(old_id));
+    const auto new_id = calls.add("new");   // reuses the slot
+    EXPECT_NE(new_id, old_id);
+    EXPECT_EQ(static_cast<std::uint32_t>(new_id), static_cast<std::uint32_t>(old_id));
+    EXPECT_EQ(calls.find(old_id), nullptr);   // a late reply to the old call is a stray
+    EXPECT_FALSE(calls.take(old_id));
+    EXPECT_EQ(*calls.find(new_id), "new");
+}
+
+TEST(pending_calls, ids_never_issued_find_nothing) {
+    pending_calls<int> calls;
+    EXPECT_EQ(calls.find(0), nullptr);
+    EXPECT_EQ(calls.find(12345), nullptr);
+    const auto id = calls.add(7);
+    EXPECT_EQ(calls.find(id + 1), nullptr);                      // a slot never used
+    EXPECT_EQ(calls.find(id + (std::uint64_t{1} << 32)), nullptr);   // a use not yet made
+    EXPECT_EQ(calls.find(~std::uint64_t{0}), nullptr);
+}
+
+TEST(pending_calls, for_each_visits_exactly_the_pending_calls) {
+    pending_calls<int> calls;
+    std::map<std::uint64_t, int> expected;
+    for (int i = 0; i < 100; ++i) expected[calls.add(i)] = i;
+    for (auto it = expected.begin(); it != expected.end();) {   // take every third
+        if (it->second % 3 == 0) {
+            ASSERT_TRUE(calls.take(it->first));
+            it = expected.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (int i = 100; i < 120; ++i) expected[calls.add(i)] = i;   // some reuse freed slots
+    std::map<std::uint64_t, int> seen;
+    calls.for_each([&](std::uint64_t id, int v) { seen[id] = v; });
+    EXPECT_EQ(seen, expected);
+    EXPECT_EQ(calls.size(), expected.size());
+}
+
+}  // namespace
+}  // namespace zmesh::detail
