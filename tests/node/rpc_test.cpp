@@ -386,6 +386,9 @@ TEST_F(rpc, empty_method_or_oversized_arguments_are_refused_as_invalid) {
               rpc_errc::invalid);   // over max_rpc_size
     EXPECT_EQ(failure_of(client.call_packed({}, "echo", {0xc1}, 1s), 0ms).kind(),
               rpc_errc::invalid);   // not msgpack
+    // A callback that cannot be called is the caller's bug: thrown at once, in every form.
+    EXPECT_THROW(client.call("echo", 1, 1s, call_callback{}), std::invalid_argument);
+    EXPECT_THROW(client.call_packed({}, "echo", {0x01}, 1s, call_callback{}), std::invalid_argument);
     EXPECT_EQ(client.stats().rpc_calls, 0u);   // never reached the reactor
 }
 
