@@ -9,6 +9,7 @@
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
+#include "part_blocks.hpp"
 #include "pending_calls.hpp"
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
@@ -253,6 +254,7 @@ private:
     std::unordered_map<std::string, clock::time_point> sub_dropped_;   // pub endpoint -> when
     void revive_subs(clock::time_point now);
     std::vector<event> batch_;                                   // reused per on_sub
+    part_blocks payload_blocks_;                                 // small payloads of batch_
     std::vector<call_completed> completions_;                    // before batch_, if both
 
     // RPC

@@ -158,7 +158,17 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
         run_reactor_handlers(lent);
         return;
     }
-    auto [shared, view] = share_part(frame, e->payload);
+    // A small payload is copied into a shared block (node/part_blocks.hpp); a larger one
+    // keeps its frame.
+    std::shared_ptr<const void> shared;
+    std::span<const std::uint8_t> view;
+    if (e->payload.size() <= part_blocks::max_part) {
+        std::tie(shared, view) = payload_blocks_.copy(e->payload);
+    } else {
+        auto part = share_part(frame, e->payload);
+        shared = std::move(part.frame);
+        view = part.bytes;
+    }
     if (reactor_subs_.empty()) {   // every event the SUB lets through is for the threads
         batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
                             std::move(shared));
