@@ -177,6 +177,7 @@ private:
                     clock::time_point now);
     // Returns: the joined peer behind `routing_id`, marked alive; null (counted) otherwise.
     discovery::peer* known_sender(const zmq::message_t& routing_id, clock::time_point now);
+    void on_leave(const zmq::message_t& routing_id);
     void on_hello(const protocol::hello& h, clock::time_point now);
     void on_monitor(clock::time_point now);
     void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,

@@ -157,6 +157,10 @@ void reactor::on_control(const zmq::message_t& routing_id, protocol::control& ms
         on_hello(*h, now);
         return;
     }
+    if (std::holds_alternative<protocol::leave>(msg)) {
+        on_leave(routing_id);
+        return;
+    }
     // Every other message must come from a peer we have completed a handshake with.
     auto* p = known_sender(routing_id, now);
     if (!p) return;
@@ -166,8 +170,6 @@ void reactor::on_control(const zmq::message_t& routing_id, protocol::control& ms
     } else if (const auto* pong = std::get_if<protocol::pong>(&msg)) {
         const auto sent = pong->token, received = now_us(now);
         if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
-    } else if (std::holds_alternative<protocol::leave>(msg)) {
-        drop_peer(id, leave_reason::leave);
     } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
         for (const auto& e : list->list)
             if (e.id != id_ && !table_.find(e.id))
@@ -302,6 +304,14 @@ void reactor::revive_subs(clock::time_point now) {
     }
 }
 
+void reactor::on_leave(const zmq::message_t& routing_id) {
+    // From a peer in any state: one still in handshake with us is gone as well (it sends
+    // LEAVE to every peer it dialled), and dropping it stops us dialling it.
+    const auto id = node_id::from_bytes(bytes_of(routing_id));
+    if (id && table_.find(*id)) drop_peer(*id, leave_reason::leave);
+    else ++stats_.frames_unknown_sender;
+}
+
 void reactor::drop_peer(const node_id& id, leave_reason why) {
     const auto* p = table_.find(id);
     if (!p) return;
@@ -328,8 +338,9 @@ void reactor::apply(std::vector<discovery::peer_change> changes) {
 }
 
 void reactor::leave_all() {
-    for (auto& [id, p] : table_.all())
-        if (p.state != peer_state::connecting) send_to(id, protocol::leave{});
+    // Peers still in handshake too: our HELLO may have made one count us as joined before
+    // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
+    for (auto& [id, dealer] : dealers_) send_control(dealer, protocol::leave{});
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     for (auto& [id, dealer] : dealers_) dealer.set(zmq::sockopt::linger, 500);
     zmq_socket_monitor(sub_.handle(), nullptr, 0);

@@ -68,10 +68,12 @@ protected:
         o.liveness.handshake = 60s;
         auto n = std::make_unique<node>(o);
         n->serve("echo", [](const request& r) -> response { return r; });
+        auto log = std::make_shared<event_log>();
+        n->on_peer_event([log](const peer_event& e) { (*log)(e); });
         n->start();
         server_ = n.get();
         nodes_.push_back(std::move(n));
-        logs_.push_back(std::make_shared<event_log>());
+        logs_.push_back(log);
         fake_.connect(*server_);
     }
     void send(const std::vector<bytes>& frames) { fake_.send(frames); }
@@ -307,6 +309,24 @@ TEST_F(rpc_handshake, method_served_before_the_peer_answers_hello_reaches_that_p
     while (auto h = next_hello(1s)) latest = h;
     ASSERT_TRUE(latest) << "no HELLO after serve(): the fake still thinks only echo is served";
     EXPECT_EQ(latest->services, (names{"echo", "late"}));
+}
+
+TEST_F(rpc_handshake, node_that_stops_mid_handshake_still_sends_leave) {
+    // The fake may already count the server as joined (it has the server's HELLO): only a
+    // LEAVE tells it at once that the server is gone.
+    server_->stop();
+    EXPECT_TRUE(fake_.wait_control(protocol::msg_type::leave, 3s));
+}
+
+TEST_F(rpc_handshake, leave_from_a_peer_mid_handshake_ends_that_handshake) {
+    ASSERT_EQ(server_->peers().size(), 1u);
+    const auto unknown_before = server_->stats().frames_unknown_sender;
+    send({protocol::encode_control(protocol::leave{})});
+    EXPECT_TRUE(wait_until([&] { return server_->peers().empty(); }, 3s))
+        << "the server still dials a peer that said it is leaving";
+    EXPECT_EQ(server_->stats().frames_unknown_sender, unknown_before);
+    EXPECT_EQ(events(*server_).count(peer_event_kind::left, "fake"), 0u)
+        << "a peer that never joined cannot leave";
 }
 
 }  // namespace
