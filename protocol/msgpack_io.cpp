@@ -4,6 +4,9 @@
 
 #include "limits.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace zmesh::protocol {
 
 result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
@@ -28,43 +31,95 @@ result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
 
 namespace {
 
-// Visits without building anything; only tracks nesting so a hostile payload cannot make
-// the parser's stack grow without bound.
-struct depth_checker : msgpack::null_visitor {
-    std::size_t depth = 0, max_depth;
-    bool too_deep = false, truncated = false;
-    explicit depth_checker(std::size_t max) : max_depth(max) {}
-    bool enter() {
-        if (++depth > max_depth) too_deep = true;
-        return !too_deep;
-    }
-    bool start_array(std::uint32_t) { return enter(); }
-    bool end_array() { --depth; return true; }
-    bool start_map(std::uint32_t) { return enter(); }
-    bool end_map() { --depth; return true; }
-    void insufficient_bytes(std::size_t, std::size_t) { truncated = true; }
+// What follows a tag that is not a container: `fixed` bytes, or a big-endian length of
+// `length_width` bytes and then that many (and one type byte more for ext 8/16/32).
+struct tag_shape {
+    std::uint8_t fixed = 0;
+    std::uint8_t length_width = 0;
+    bool ext = false;
 };
+
+tag_shape shape_of(std::uint8_t tag) {
+    if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) return {};
+    if (tag >= 0xa0 && tag <= 0xbf) return {static_cast<std::uint8_t>(tag & 0x1f), 0, false};
+    switch (tag) {
+    case 0xc4: case 0xd9: return {0, 1, false};   // bin 8, str 8
+    case 0xc5: case 0xda: return {0, 2, false};
+    case 0xc6: case 0xdb: return {0, 4, false};
+    case 0xc7: return {0, 1, true};   // ext 8/16/32: length, type byte, data
+    case 0xc8: return {0, 2, true};
+    case 0xc9: return {0, 4, true};
+    case 0xca: return {4, 0, false};   // float 32
+    case 0xcb: return {8, 0, false};   // float 64
+    case 0xcc: case 0xd0: return {1, 0, false};
+    case 0xcd: case 0xd1: return {2, 0, false};
+    case 0xce: case 0xd2: return {4, 0, false};
+    case 0xcf: case 0xd3: return {8, 0, false};
+    case 0xd4: return {2, 0, false};   // fixext 1/2/4/8/16: type byte and data
+    case 0xd5: return {3, 0, false};
+    case 0xd6: return {5, 0, false};
+    case 0xd7: return {9, 0, false};
+    case 0xd8: return {17, 0, false};
+    default: return {};
+    }
+}
+
+std::uint64_t read_big_endian(const std::uint8_t* p, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | p[i];
+    return v;
+}
 
 }  // namespace
 
 result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
                                  std::size_t max_depth) {
-    const auto* data = reinterpret_cast<const char*>(bytes.data());
-    std::size_t offset = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (offset >= bytes.size()) return errc::truncated;
-        depth_checker v(max_depth);
-        try {
-            const auto r = msgpack::detail::parse_imp(data, bytes.size(), offset, v);
-            if (r == msgpack::PARSE_CONTINUE || v.truncated) return errc::truncated;
-            if (v.too_deep) return errc::oversized;
-            if (r != msgpack::PARSE_SUCCESS && r != msgpack::PARSE_EXTRA_BYTES)
-                return errc::bad_msgpack;
-        } catch (...) {
-            return errc::bad_msgpack;
+    // A hand-written walk, not msgpack-cxx's parser: that one reserves its container stack
+    // on the heap at every call, an allocation per event and per RPC message. Here the
+    // stack is the objects still owed at each open depth, on this frame. It takes at most
+    // one step per byte: every object, even an empty container, is at least one.
+    max_depth = std::min(max_depth, max_skip_depth);
+    std::array<std::uint64_t, max_skip_depth + 1> owed;
+    std::size_t depth = 0;
+    owed[0] = count;
+    std::size_t at = 0;
+    const std::size_t size = bytes.size();
+    for (;;) {
+        while (owed[depth] == 0) {
+            if (depth == 0) return at;
+            --depth;
         }
+        --owed[depth];
+        if (at >= size) return errc::truncated;
+        const std::uint8_t tag = bytes[at++];
+        std::uint64_t elements = 0;
+        if ((tag & 0xf0) == 0x90) {
+            elements = tag & 0x0f;
+        } else if ((tag & 0xf0) == 0x80) {
+            elements = 2 * static_cast<std::uint64_t>(tag & 0x0f);   // a key and a value each
+        } else if (tag >= 0xdc && tag <= 0xdf) {   // array 16/32, map 16/32
+            const std::size_t width = (tag == 0xdc || tag == 0xde) ? 2 : 4;
+            if (size - at < width) return errc::truncated;
+            elements = read_big_endian(&bytes[at], width) * (tag >= 0xde ? 2 : 1);
+            at += width;
+        } else if (tag == 0xc1) {
+            return errc::bad_msgpack;   // the one byte msgpack never uses
+        } else {
+            const auto s = shape_of(tag);
+            std::uint64_t skip = s.fixed;
+            if (s.length_width) {
+                if (size - at < s.length_width) return errc::truncated;
+                skip = read_big_endian(&bytes[at], s.length_width) + (s.ext ? 1 : 0);
+                at += s.length_width;
+            }
+            if (size - at < skip) return errc::truncated;
+            at += static_cast<std::size_t>(skip);
+            continue;
+        }
+        // Entering a container counts toward the depth even when it is empty.
+        if (depth + 1 > max_depth) return errc::oversized;
+        if (elements > 0) owed[++depth] = elements;
     }
-    return offset;
 }
 
 std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,

@@ -32,16 +32,20 @@ struct unpack_limits {
 result<msgpack::object_handle> unpack_exact(std::span<const std::uint8_t> bytes,
                                             const unpack_limits& limits = {});
 
+// The deepest nesting the checks below can be asked to allow; a larger max_depth is this.
+inline constexpr std::size_t max_skip_depth = 64;
+
 // Returns: nothing when `bytes` holds exactly `count` msgpack objects back to back, nested
 // at most `max_depth` deep; else truncated, oversized (too deep) or bad_msgpack. Builds no
 // object tree and never throws: cheap enough to run on every event payload.
 std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count = 1,
-                                  std::size_t max_depth = 64);
+                                  std::size_t max_depth = max_skip_depth);
 
 // Returns: the offset just after the first `count` msgpack objects at the start of `bytes`
-// (what follows is not looked at), or the errors of check_msgpack. Never throws.
+// (what follows is not looked at), or the errors of check_msgpack. Never throws, never
+// allocates.
 result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
-                                 std::size_t max_depth = 64);
+                                 std::size_t max_depth = max_skip_depth);
 
 // Returns: a ROUTER/DEALER frame: the version byte, `type`, then the msgpack `body`.
 std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
