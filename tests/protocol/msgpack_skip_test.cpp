@@ -3,6 +3,7 @@
 // reference below, what skip_msgpack used to be) on every tag, on nesting at the depth
 // limits, and on many thousands of random and damaged inputs; and it never allocates.
 // Its own binary: it counts every operator new of this process.
+#include "msgpack_reference.hpp"
 #include "protocol/msgpack_io.hpp"
 
 #include <gtest/gtest.h>
@@ -30,44 +31,10 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 using namespace zmesh::protocol;
+using zmesh::test::reference_skip;
 using bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-// msgpack-cxx's parser with a visitor that builds nothing and only tracks depth.
-struct depth_checker : msgpack::null_visitor {
-    std::size_t depth = 0, max_depth;
-    bool too_deep = false, truncated = false;
-    explicit depth_checker(std::size_t max) : max_depth(max) {}
-    bool enter() {
-        if (++depth > max_depth) too_deep = true;
-        return !too_deep;
-    }
-    bool start_array(std::uint32_t) { return enter(); }
-    bool end_array() { --depth; return true; }
-    bool start_map(std::uint32_t) { return enter(); }
-    bool end_map() { --depth; return true; }
-    void insufficient_bytes(std::size_t, std::size_t) { truncated = true; }
-};
-
-result<std::size_t> reference_skip(const bytes& b, std::size_t count, std::size_t max_depth) {
-    const auto* data = reinterpret_cast<const char*>(b.data());
-    std::size_t offset = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (offset >= b.size()) return errc::truncated;
-        depth_checker v(max_depth);
-        try {
-            const auto r = msgpack::detail::parse_imp(data, b.size(), offset, v);
-            if (r == msgpack::PARSE_CONTINUE || v.truncated) return errc::truncated;
-            if (v.too_deep) return errc::oversized;
-            if (r != msgpack::PARSE_SUCCESS && r != msgpack::PARSE_EXTRA_BYTES)
-                return errc::bad_msgpack;
-        } catch (...) {
-            return errc::bad_msgpack;
-        }
-    }
-    return offset;
-}
 
 std::string describe(const result<std::size_t>& r) {
     return r ? "offset " + std::to_string(*r) : std::string(to_string(r.error()));
