@@ -276,6 +276,7 @@ private:
     // Reused per call: each was an allocation per call.
     std::vector<const discovery::peer*> providers_;
     std::vector<std::uint8_t> rpc_header_;
+    rpc_done done_;   // the reply of a handler run on the reactor
     struct service {
         std::shared_ptr<const rpc_handler> handler;
         run_on where;

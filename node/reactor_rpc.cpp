@@ -230,8 +230,8 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         // the reactor only loses the time it takes.
         ++stats_.rpc_served;
         const request lent(h.method, from.id, from.name, deadline, m->body, nullptr);
-        const auto done = run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size);
-        send_reply(done.caller, done.header, done.body);
+        run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size, done_);
+        send_reply(done_.caller, done_.header, done_.body);
         return;
     }
     auto job = std::make_unique<rpc_job>();

@@ -9,12 +9,21 @@ namespace zmesh::detail {
 
 namespace {
 
-const std::vector<std::uint8_t> packed_nil = {0xc0};
+const std::uint8_t packed_nil = 0xc0;
 
-rpc_done error_reply(const request& req, std::uint64_t id, std::int64_t code, std::string message) {
+void set_reply(rpc_done& out, const request& req, const protocol::reply_header& h,
+               std::vector<std::uint8_t> body) {
+    out.caller = req.caller();
+    out.header.clear();
+    protocol::append_reply_header(h, out.header);
+    out.body = std::move(body);
+}
+
+void set_error(rpc_done& out, const request& req, std::uint64_t id, std::int64_t code,
+               std::string message) {
     if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
     if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
-    return {req.caller(), protocol::encode_reply_header({id, code, std::move(message)}), packed_nil};
+    set_reply(out, req, {id, code, std::move(message)}, {packed_nil});
 }
 
 }  // namespace
@@ -27,31 +36,30 @@ zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const s
     return frame;
 }
 
-rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
-                     std::size_t max_result_size) {
+void run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+                 std::size_t max_result_size, rpc_done& out) {
     try {
         response r = handler(req);
-        if (const auto& e = r.error()) return error_reply(req, id, e->code(), e->what());
+        if (const auto& e = r.error()) return set_error(out, req, id, e->code(), e->what());
         if (r.bytes().size() > max_result_size)
-            return error_reply(req, id, protocol::rpc_handler_failed,
-                               "result of " + std::to_string(r.bytes().size()) +
-                                   " bytes is over the size limit");
-        return {req.caller(), protocol::encode_reply_header({id, protocol::rpc_ok, {}}),
-                std::move(r).release()};
+            return set_error(out, req, id, protocol::rpc_handler_failed,
+                             "result of " + std::to_string(r.bytes().size()) +
+                                 " bytes is over the size limit");
+        set_reply(out, req, {id, protocol::rpc_ok, {}}, std::move(r).release());
     } catch (const rpc_error& e) {
-        return error_reply(req, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
-                           e.what());
+        set_error(out, req, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
+                  e.what());
     } catch (const std::exception& e) {
-        return error_reply(req, id, protocol::rpc_handler_failed, e.what());
+        set_error(out, req, id, protocol::rpc_handler_failed, e.what());
     } catch (...) {
-        return error_reply(req, id, protocol::rpc_handler_failed, "handler threw a non-exception");
+        set_error(out, req, id, protocol::rpc_handler_failed, "handler threw a non-exception");
     }
 }
 
-rpc_done run_job(const rpc_job& job, std::size_t max_result_size) {
+void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out) {
     const request req(job.method, job.caller, job.caller_name, job.deadline, job.args.bytes,
                       job.args.frame);
-    return run_handler(*job.handler, req, job.id, max_result_size);
+    run_handler(*job.handler, req, job.id, max_result_size, out);
 }
 
 std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
@@ -65,10 +73,11 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
             name_this_thread("zmesh-rpc");
             try {
                 s.send(zmq::message_t(), zmq::send_flags::none);   // ready
+                rpc_done done;
                 while (true) {
                     auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
                     if (!job) return;   // quit, or the reactor is gone
-                    const auto done = run_job(*job, max_result_size);
+                    run_job(*job, max_result_size, done);
                     auto frame = rpc_frame(done.header, done.body);
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The

@@ -50,11 +50,13 @@ struct rpc_done {
 // the message libzmq sends: one allocation, one copy of each part.
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
 
-// Returns: the reply to request `id` after running `handler` on `req`. Never throws.
-rpc_done run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
-                     std::size_t max_result_size);
-// Returns: the reply for `job` after running its handler. Never throws.
-rpc_done run_job(const rpc_job& job, std::size_t max_result_size);
+// Sets `out` to the reply to request `id` after running `handler` on `req`. Never throws.
+// `out` is meant to be reused: its header keeps its capacity, so a warm one allocates
+// nothing for it.
+void run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+                 std::size_t max_result_size, rpc_done& out);
+// Sets `out` to the reply for `job` after running its handler. Never throws.
+void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out);
 
 // Starts `count` worker threads connected to `endpoint`. Each runs until told to quit.
 std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
