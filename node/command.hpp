@@ -5,6 +5,8 @@
 
 #include "node.hpp"
 
+#include <zmq.hpp>
+
 #include <atomic>
 #include <future>
 #include <memory>
@@ -58,7 +60,7 @@ struct unsubscribe_command {
 struct call_command {
     std::optional<node_id> peer;   // empty: any provider of `method`
     std::string method;
-    std::vector<std::uint8_t> args;
+    zmq::message_t request;   // the whole REQUEST frame, but for its id (the reactor's)
     milliseconds timeout;
     std::variant<std::promise<reply>, call_callback> done;
     run_on where = run_on::handler_thread;   // of a callback

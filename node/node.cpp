@@ -12,6 +12,7 @@
 #include "protocol/event.hpp"
 #include "protocol/msgpack_io.hpp"
 #include "protocol/limits.hpp"
+#include "protocol/rpc.hpp"
 #include "reactor.hpp"
 
 #include <unistd.h>
@@ -274,7 +275,7 @@ std::future<reply> node::call_packed(std::optional<node_id> peer, std::string me
                                      std::vector<std::uint8_t> args, milliseconds timeout) {
     std::promise<reply> promise;
     auto future = promise.get_future();
-    start_call(peer, std::move(method), false, std::move(args), timeout, std::move(promise));
+    start_call(peer, std::move(method), false, args, timeout, std::move(promise));
     return future;
 }
 
@@ -282,23 +283,23 @@ std::future<reply> node::call_packed(std::optional<node_id> peer, std::string me
                                      packed_args args, milliseconds timeout) {
     std::promise<reply> promise;
     auto future = promise.get_future();
-    start_call(peer, std::move(method), true, std::move(args.bytes), timeout, std::move(promise));
+    start_call(peer, std::move(method), true, args.bytes, timeout, std::move(promise));
     return future;
 }
 
 void node::call_packed(std::optional<node_id> peer, std::string method,
                        std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                        run_on where) {
-    start_call(peer, std::move(method), false, std::move(args), timeout, std::move(done), where);
+    start_call(peer, std::move(method), false, args, timeout, std::move(done), where);
 }
 
 void node::call_packed(std::optional<node_id> peer, std::string method, packed_args args,
                        milliseconds timeout, call_callback done, run_on where) {
-    start_call(peer, std::move(method), true, std::move(args.bytes), timeout, std::move(done), where);
+    start_call(peer, std::move(method), true, args.bytes, timeout, std::move(done), where);
 }
 
 void node::start_call(std::optional<node_id> peer, std::string method, bool args_checked,
-                      std::vector<std::uint8_t> args, milliseconds timeout,
+                      std::span<const std::uint8_t> args, milliseconds timeout,
                       std::variant<std::promise<reply>, call_callback> done, run_on where) {
     if (const auto* callback = std::get_if<call_callback>(&done); callback && !*callback)
         throw std::invalid_argument("call callback is empty");
@@ -317,8 +318,14 @@ void node::start_call(std::optional<node_id> peer, std::string method, bool args
     if (!args_checked && protocol::check_msgpack(args))
         return refuse(rpc_errc::invalid, "arguments are not one msgpack object");
     if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
-    send_command(detail::call_command{peer, std::move(method), std::move(args), timeout,
-                                      std::move(done), where});
+    // The whole REQUEST frame is built here, in the message libzmq will send; the reactor
+    // only writes the call's id into it.
+    static thread_local std::vector<std::uint8_t> header;
+    header.clear();
+    protocol::append_request_header_open_id(
+        method, static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0)), header);
+    send_command(detail::call_command{peer, std::move(method), detail::rpc_frame(header, args),
+                                      timeout, std::move(done), where});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {

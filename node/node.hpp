@@ -213,19 +213,18 @@ private:
     // checked again (the check was a twentieth of a caller's reactor time). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
     struct packed_args {
-        std::vector<std::uint8_t> bytes;
+        std::span<const std::uint8_t> bytes;   // this thread's pack buffer: until the next pack
     };
     template <class T>
     static packed_args pack(const T& value) {
-        // Packed into this thread's reused buffer, then copied out at its exact size: a fresh
-        // vector grown while packing reallocated even a 64-byte argument.
+        // Packed into this thread's reused buffer, which start_call copies into the request
+        // frame at once: a vector of their own cost the arguments an allocation and a copy.
         static thread_local std::vector<std::uint8_t> scratch;
+        if (scratch.capacity() > 64 * 1024) scratch = {};   // a big argument's room is not kept
         scratch.clear();
         detail::vector_writer writer{scratch};
         msgpack::pack(writer, value);
-        packed_args out{{scratch.begin(), scratch.end()}};
-        if (scratch.capacity() > 64 * 1024) scratch = {};   // a big argument's room is not kept
-        return out;
+        return {scratch};
     }
     std::future<reply> call_packed(std::optional<node_id> peer, std::string method, packed_args args,
                                    milliseconds timeout);
@@ -233,7 +232,7 @@ private:
                      milliseconds timeout, call_callback done, run_on where);
     // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
     void start_call(std::optional<node_id> peer, std::string method, bool args_checked,
-                    std::vector<std::uint8_t> args, milliseconds timeout,
+                    std::span<const std::uint8_t> args, milliseconds timeout,
                     std::variant<std::promise<reply>, call_callback> done,
                     run_on where = run_on::handler_thread);
     // Checks the topic and the size, then hands both to the reactor.

@@ -49,12 +49,9 @@ void reactor::handle(call_command& c) {
                                            : "no joined peer serves '" + c.method + "'"));
         return;
     }
-    const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout.count(), 0));
-    rpc_header_.clear();
-    protocol::append_request_header({id, c.method, timeout_ms}, rpc_header_);
-    auto request = rpc_frame(rpc_header_, c.args);
+    protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
     // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!dealer->second.send(request, zmq::send_flags::dontwait)) {
+    if (!dealer->second.send(c.request, zmq::send_flags::dontwait)) {
         ++stats_.sends_dropped;
         complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
         return;

@@ -135,6 +135,24 @@ void append_request_header(const request_header& h, std::vector<std::uint8_t>& o
     pk.pack(h.timeout_ms);
 }
 
+void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
+                                   std::vector<std::uint8_t>& out) {
+    if (method.empty() || method.size() > max_service_len)
+        throw std::length_error("method must be 1..128 bytes");
+    auto w = start_frame(out, request_type, 24 + method.size());
+    msgpack::packer<frame_writer> pk(w);
+    pk.pack_array(3);
+    pk.pack_fix_uint64(0);   // fixed width whatever the id: set_request_id writes it
+    pk.pack_str(static_cast<std::uint32_t>(method.size()));
+    pk.pack_str_body(method.data(), static_cast<std::uint32_t>(method.size()));
+    pk.pack(timeout_ms);
+}
+
+void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
+    for (std::size_t i = 0; i < 8; ++i)
+        frame[request_id_offset + i] = static_cast<std::uint8_t>(id >> (8 * (7 - i)));
+}
+
 void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out) {
     if (h.message.size() > max_rpc_message_len) throw std::length_error("reply message too long");
     auto w = start_frame(out, reply_type, 24 + h.message.size());

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zmesh::protocol {
@@ -63,6 +64,15 @@ std::vector<std::uint8_t> encode_reply_header(const reply_header& h);
 // The same, appended to `out`: a buffer reused call after call allocates nothing.
 void append_request_header(const request_header& h, std::vector<std::uint8_t>& out);
 void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out);
+// A request header whose id is filled in last, so a caller can build the whole frame before
+// the id exists (the reactor gives it) and then write it in place: the id is packed as a
+// uint 64 (0xcf and 8 big-endian bytes, valid msgpack for any value), its 8 bytes at
+// request_id_offset. Appends to `out`; throws as above.
+inline constexpr std::size_t request_id_offset = 4;   // version, type, array of 3, 0xcf
+void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
+                                   std::vector<std::uint8_t>& out);
+// Writes `id` into a frame that starts with append_request_header_open_id's header.
+void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
 // Returns: a whole frame, the header then `body` (not checked here). Throws as above.
 std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body);
 std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body);

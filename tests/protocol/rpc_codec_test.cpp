@@ -79,6 +79,27 @@ TEST(rpc_codec, request_round_trips_edge_ids_methods_and_timeouts) {
             }
 }
 
+TEST(rpc_codec, request_with_the_id_set_last_decodes_like_any_other) {
+    for (std::uint64_t id : edge_ids)
+        for (const auto& method : {std::string("m"), std::string(max_service_len, 'm')}) {
+            std::vector<std::uint8_t> f;
+            append_request_header_open_id(method, 1500, f);
+            const std::vector<std::uint8_t> body = {0x92, 0x01, 0xc0};
+            f.insert(f.end(), body.begin(), body.end());
+            set_request_id(f, id);
+            const auto m = decode_request(f);
+            ASSERT_TRUE(m) << id << ": " << to_string(m.error());
+            EXPECT_EQ(m->header, (request_header{id, method, 1500}));
+            EXPECT_EQ(std::vector<std::uint8_t>(m->body.begin(), m->body.end()), body);
+            EXPECT_EQ(tree_request(std::vector<std::uint8_t>(f.begin(), f.end() - 3)),
+                      (request_header{id, method, 1500}));   // as msgpack-cxx reads it too
+        }
+    std::vector<std::uint8_t> f;
+    EXPECT_THROW(append_request_header_open_id("", 0, f), std::length_error);
+    EXPECT_THROW(append_request_header_open_id(std::string(max_service_len + 1, 'm'), 0, f),
+                 std::length_error);
+}
+
 TEST(rpc_codec, reply_round_trips_edge_codes_and_messages) {
     for (std::uint64_t id : edge_ids)
         for (std::int64_t code : {std::int64_t{0}, std::int64_t{-32601}, std::int64_t{409},
