@@ -100,6 +100,18 @@ TEST(rpc_codec, request_with_the_id_set_last_decodes_like_any_other) {
                  std::length_error);
 }
 
+// The REQUEST of PROTOCOL.md §13.5, byte for byte, as a caller builds it.
+TEST(rpc_codec, request_with_the_id_set_last_is_the_one_of_the_protocol_example) {
+    std::vector<std::uint8_t> f;
+    append_request_header_open_id("echo", 500, f);
+    f.insert(f.end(), {0xa2, 'h', 'i'});
+    set_request_id(f, 7);
+    const std::vector<std::uint8_t> expected = {
+        0x01, 0x10, 0x93, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x07, 0xa4, 'e', 'c', 'h', 'o',
+        0xcd, 0x01, 0xf4, 0xa2, 'h', 'i'};
+    EXPECT_EQ(f, expected);
+}
+
 TEST(rpc_codec, reply_round_trips_edge_codes_and_messages) {
     for (std::uint64_t id : edge_ids)
         for (std::int64_t code : {std::int64_t{0}, std::int64_t{-32601}, std::int64_t{409},
