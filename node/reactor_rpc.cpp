@@ -229,6 +229,7 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         const request lent(h.method, from.id, from.name, deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size, done_);
         send_reply(done_.caller, done_.header, done_.body);
+        done_.body = {};   // sent: a big result is not kept until the next handler runs
         return;
     }
     auto job = std::make_unique<rpc_job>();

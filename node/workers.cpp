@@ -79,6 +79,7 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                     if (!job) return;   // quit, or the reactor is gone
                     run_job(*job, max_result_size, done);
                     auto frame = rpc_frame(done.header, done.body);
+                    done.body = {};   // the result is in the frame: not kept until the next job
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The
                     // second part always follows a first that was taken.
