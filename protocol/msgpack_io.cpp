@@ -141,8 +141,8 @@ std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& b
 
 std::optional<errc> span_reader::big_endian(std::size_t width, std::uint64_t& out) {
     if (b_.size() - at_ < width) return errc::truncated;
-    out = 0;
-    for (std::size_t i = 0; i < width; ++i) out = (out << 8) | b_[at_++];
+    out = read_big_endian(&b_[at_], width);
+    at_ += width;
     return std::nullopt;
 }
 

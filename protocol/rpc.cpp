@@ -124,28 +124,33 @@ std::vector<std::uint8_t> with_body(std::vector<std::uint8_t> head, std::span<co
 
 }  // namespace
 
-void append_request_header(const request_header& h, std::vector<std::uint8_t>& out) {
-    if (h.method.empty() || h.method.size() > max_service_len)
-        throw std::length_error("method must be 1..128 bytes");
-    auto w = start_frame(out, request_type, 24 + h.method.size());
-    msgpack::packer<frame_writer> pk(w);
-    pk.pack_array(3);
-    pk.pack(h.id);
-    pk.pack(h.method);
-    pk.pack(h.timeout_ms);
-}
+namespace {
 
-void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
-                                   std::vector<std::uint8_t>& out) {
+// A REQUEST header whose id `pack_id` packs: the one encoding of both forms below.
+template <class PackId>
+void append_request(std::string_view method, std::uint64_t timeout_ms,
+                    std::vector<std::uint8_t>& out, PackId pack_id) {
     if (method.empty() || method.size() > max_service_len)
         throw std::length_error("method must be 1..128 bytes");
     auto w = start_frame(out, request_type, 24 + method.size());
     msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);
-    pk.pack_fix_uint64(0);   // fixed width whatever the id: set_request_id writes it
+    pack_id(pk);
     pk.pack_str(static_cast<std::uint32_t>(method.size()));
     pk.pack_str_body(method.data(), static_cast<std::uint32_t>(method.size()));
     pk.pack(timeout_ms);
+}
+
+}  // namespace
+
+void append_request_header(const request_header& h, std::vector<std::uint8_t>& out) {
+    append_request(h.method, h.timeout_ms, out, [&](auto& pk) { pk.pack(h.id); });
+}
+
+void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
+                                   std::vector<std::uint8_t>& out) {
+    // Fixed width whatever the id: set_request_id writes it.
+    append_request(method, timeout_ms, out, [](auto& pk) { pk.pack_fix_uint64(0); });
 }
 
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
