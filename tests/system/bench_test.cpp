@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace zmesh::test {
@@ -89,8 +90,13 @@ TEST(bench, rpc_reports_latency_percentiles_and_pipelined_rate) {
 }
 
 TEST(bench, discovery_reports_convergence_kill_and_memory) {
-    const auto r = run_bench({"discovery", "--nodes", "4"});
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_bench({"discovery", "--nodes", "4", "--settle", "1"});
     EXPECT_EQ(r.value("bench", ""), "discovery");
+    // Memory is read after the nodes idled --settle seconds, on each side (a lower bound:
+    // sleeping never takes less).
+    EXPECT_EQ(r["params"].value("settle_s", -1), 1);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
     expect_metric(r, "converge_ms");
     expect_metric(r, "cpu_ms");
     expect_metric(r, "kill_noticed_ms", true);

@@ -45,6 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flags_case{"bench_no_benchmark", "zmesh-bench", {}, 2, "pubsub"},
         bad_flags_case{"bench_zero_runs", "zmesh-bench", {"pubsub", "--runs", "0"}, 2, "runs"},
         bad_flags_case{"bench_unknown_flag", "zmesh-bench", {"rpc", "--bogus"}, 2, "bogus"},
+        bad_flags_case{"bench_negative_settle", "zmesh-bench", {"discovery", "--settle", "-1"}, 2, "settle"},
         bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"}),
     [](const ::testing::TestParamInfo<bad_flags_case>& info) { return std::string(info.param.label); });
 

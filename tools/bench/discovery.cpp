@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // discovery: N node processes started at once on this host. Measured: the time from the
 // first start until every node sees all the others joined; the idle resident memory of
-// each, and the part of it no other process shares (libraries' pages are counted in every
+// each (read --settle seconds later), and the part of it no other process shares (libraries' pages are counted in every
 // process's RSS but held once); after one is killed with SIGKILL, the time until every
 // survivor saw it leave.
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include <set>
+#include <thread>
 
 namespace zmesh::bench {
 namespace {
@@ -96,6 +97,9 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     f.converge_ms = static_cast<double>(last - t0) / 1e6;
     f.cpu_ms_median = median(cpu_ms);
 
+    // Idle means idle for a while: heartbeats cycle each link's libzmq queue through its
+    // chunks, so a node's memory grows for about a minute after it has converged.
+    std::this_thread::sleep_for(std::chrono::seconds(s.get<int>("settle")));
     std::vector<double> rss, own;
     for (auto& c : all) {
         rss.push_back(static_cast<double>(rss_kib(c->pid())));
@@ -106,13 +110,14 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     f.rss_kib_max = *std::max_element(rss.begin(), rss.end());
 
     if (kill_one && nodes > 1) {
+        const auto kill_deadline = s.deadline();   // a step of its own, after any settling
         const auto killed_at = now_ns();
         all.front()->kill(SIGKILL);
-        (void)all.front()->wait(deadline);
+        (void)all.front()->wait(kill_deadline);
         std::int64_t noticed = killed_at;
         for (std::size_t i = 1; i < all.size(); ++i)
             for (;;) {
-                const auto line = all[i]->expect("left", deadline, "survivor");
+                const auto line = all[i]->expect("left", kill_deadline, "survivor");
                 if (line.rfind("bench-node-0 ", 0) != 0) continue;
                 noticed = std::max<std::int64_t>(noticed, std::stoll(line.substr(line.find(' ') + 1)));
                 break;
@@ -120,7 +125,7 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
         f.kill_noticed_ms = static_cast<double>(noticed - killed_at) / 1e6;
         all.erase(all.begin());
     }
-    stop_all(all, deadline);
+    stop_all(all, s.deadline());
     return f;
 }
 
@@ -133,7 +138,7 @@ roles discovery_roles() {
 int run_discovery(const settings& s) {
     const auto nodes = s.get<std::size_t>("nodes");
     if (nodes < 2) throw std::invalid_argument("--nodes must be at least 2");
-    report r("discovery", {{"nodes", nodes}});
+    report r("discovery", {{"nodes", nodes}, {"settle_s", s.get<int>("settle")}});
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
     auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);

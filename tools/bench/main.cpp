@@ -58,7 +58,8 @@ po::options_description flags() {
         ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
         ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
         ("handler", po::value<std::string>()->default_value("reactor"), "where zmesh runs application code (pubsub: the subscribers' handler; rpc: the server's handler and the client's callbacks): reactor (run_on::reactor, like raw's loops) or threads (delivery and worker threads)")
-        ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes");
+        ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes")
+        ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read (libzmq's queues of a link that carries heartbeats grow for about a minute)");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value<std::string>(), "")
@@ -107,6 +108,8 @@ settings parse(int argc, char** argv) {
         throw std::invalid_argument("--handler is reactor or threads, not '" + h + "'");
     if (s.get<std::size_t>("subscribers") < 1 || s.get<std::size_t>("subscribers") > 64)
         throw std::invalid_argument("--subscribers must be 1..64");
+    if (s.get<int>("settle") < 0 || s.get<int>("settle") > 3600)
+        throw std::invalid_argument("--settle must be 0..3600 seconds");
     if (s.get<std::size_t>("nodes") > 256) throw std::invalid_argument("--nodes is at most 256");
     if (command == "_role") {
         if (!s.vm.count("role") || !s.vm.count("mesh") || !s.vm.count("beacon-port"))
