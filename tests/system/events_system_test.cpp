@@ -171,15 +171,23 @@ TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_b
         if (tick == 10) sub_early = sub_peak;
     }
     for (auto* p : {&pub, &sub}) p->signal(SIGTERM);
-    ASSERT_EQ(pub.wait(10s), std::optional<int>(0)) << pub.err();
+    const auto pub_status = pub.wait(10s);
     // Its queue (thousands of events at 20 ms each) is dropped at stop, not worked off.
-    ASSERT_EQ(sub.wait(10s), std::optional<int>(0)) << sub.err();
+    const auto sub_status = sub.wait(10s);
+    ASSERT_EQ(pub_status, std::optional<int>(0)) << pub.err();
+    ASSERT_EQ(sub_status, std::optional<int>(0)) << sub.err();
     const auto stats_of = [](const process& p) {
         for (const auto& line : p.out_lines())
             if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
         return nlohmann::json();
     };
     const auto ps = stats_of(pub), ss = stats_of(sub);
+    // Printed first, so that a failure below comes with every figure of the run.
+    std::printf("slow subscriber: publisher sent %lld, subscriber took %lld; RSS pub peak %llu KiB, "
+                "sub %llu KiB at 2 s, peak %llu KiB\npublisher stats %s\nsubscriber stats %s\n",
+                static_cast<long long>(ps.value("events_out", 0)), static_cast<long long>(ss.value("events_in", 0)),
+                static_cast<unsigned long long>(pub_peak), static_cast<unsigned long long>(sub_early),
+                static_cast<unsigned long long>(sub_peak), ps.dump().c_str(), ss.dump().c_str());
     // Its own table never lost the flooding publisher (its printed lines lag the backlog).
     EXPECT_EQ(ss.value("peers_left", 1), 0) << "the flood made the publisher look dead: " << ss.dump();
     // The publisher kept its pace (it never waited for the slow one)...
@@ -191,9 +199,6 @@ TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_b
     EXPECT_LT(pub_peak, 200u * 1024) << "publisher KiB";
     EXPECT_LT(sub_peak, 200u * 1024) << "subscriber KiB";
     EXPECT_LT(sub_peak, sub_early + 32u * 1024) << "subscriber still growing: " << sub_early << " -> " << sub_peak;
-    std::printf("slow subscriber: publisher sent %lld, subscriber took %lld; peak RSS pub %llu KiB, sub %llu KiB\n",
-                static_cast<long long>(ps.value("events_out", 0)), static_cast<long long>(ss.value("events_in", 0)),
-                static_cast<unsigned long long>(pub_peak), static_cast<unsigned long long>(sub_peak));
 }
 
 }  // namespace
