@@ -177,7 +177,21 @@ void node::start() {
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
     detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
-                                 counters_, t->workers_endpoint};
+                                 counters_, t->workers_endpoint, {}};
+    // Methods and subscriptions made before start are the reactor's first commands, handled
+    // before it polls: sent through the pipe after start, a peer's beacon could come first
+    // and our first HELLO would lack them.
+    bool early_workers = false;
+    for (auto& s : early_services_) {
+        early_workers |= s.where == run_on::handler_thread;
+        setup.first.emplace_back(detail::serve_command{
+            std::move(s.method), std::make_shared<const rpc_handler>(std::move(s.handler)), s.where});
+    }
+    for (auto& sub : early_subs_)
+        setup.first.emplace_back(detail::subscribe_command{sub.id, std::move(sub.prefix),
+                                                           std::move(sub.handler), sub.where});
+    early_services_.clear();
+    early_subs_.clear();
     detail::reactor* reactor_ptr = nullptr;   // written before `ready` is set
     t->reactor_thread = std::jthread([setup = std::move(setup), &ready, &reactor_ptr]() mutable noexcept {
         detail::name_this_thread("zmesh-reactor");
@@ -211,13 +225,7 @@ void node::start() {
         });
     t->delivery_thread_id = t->delivery_thread.get_id();
     threads_ = std::move(t);
-    for (auto& s : early_services_) serve(std::move(s.method), std::move(s.handler), s.where);
-    early_services_.clear();
-    // Subscriptions made before start, in the order they were made.
-    for (auto& sub : early_subs_)
-        send_command(detail::subscribe_command{sub.id, std::move(sub.prefix),
-                                               std::move(sub.handler), sub.where});
-    early_subs_.clear();
+    if (early_workers) start_workers_once();
 }
 
 
@@ -242,6 +250,14 @@ void node::unsubscribe(subscription_id id) {
     send_command(detail::unsubscribe_command{id});
 }
 
+void node::start_workers_once() {
+    std::call_once(threads_->workers_started, [this] {
+        threads_->workers = detail::start_workers(threads_->workers_endpoint,
+                                                  options_.rpc_workers, options_.max_rpc_size);
+        counters_->workers_started.store(threads_->workers.size(), std::memory_order_release);
+    });
+}
+
 void node::serve(std::string method, rpc_handler handler, run_on where) {
     if (method.empty() || method.size() > protocol::max_service_len)
         throw std::invalid_argument("method name must be 1..128 bytes");
@@ -253,12 +269,7 @@ void node::serve(std::string method, rpc_handler handler, run_on where) {
     }
     // Worker threads start with the first method that needs them: a node that only calls,
     // or serves on the reactor, has none. They exist before the reactor hears of the method.
-    if (where == run_on::handler_thread)
-        std::call_once(threads_->workers_started, [this] {
-            threads_->workers = detail::start_workers(threads_->workers_endpoint,
-                                                      options_.rpc_workers, options_.max_rpc_size);
-            counters_->workers_started.store(threads_->workers.size(), std::memory_order_release);
-        });
+    if (where == run_on::handler_thread) start_workers_once();
     send_command(detail::serve_command{
         std::move(method), std::make_shared<const rpc_handler>(std::move(handler)), where});
 }

@@ -255,6 +255,8 @@ private:
         run_on where;
     };
     std::vector<early_service> early_services_;
+    // Starts the RPC worker threads, the first time a method is served on them.
+    void start_workers_once();
     std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };

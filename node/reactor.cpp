@@ -65,6 +65,7 @@ reactor::reactor(setup s)
     workers_ = zmq::socket_t(pipe_context(), zmq::socket_type::router);
     workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
     workers_.bind(s.workers_endpoint);
+    for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
     if (!opts_.secret_key.empty()) {
         // Before any secured socket exists: libzmq asks the ZAP handler about every
@@ -154,6 +155,7 @@ reactor* reactor::of_this_thread() noexcept { return this_thread_reactor; }
 void reactor::run() noexcept {
     this_thread_reactor = this;
     try {
+        run_posted();   // setup.first
         loop();
     } catch (const std::exception& e) {
         // Only setup-time bugs or ETERM get here: network input never throws.
@@ -257,19 +259,28 @@ void reactor::loop() {
         now = clock::now();
         // Each handler below reads its socket until empty or a batch is full: it is checked
         // again before the next wait.
+        // A handler returns true when it read until libzmq said EAGAIN and did nothing else
+        // with the socket: that read processed the socket's commands, so its descriptor
+        // will signal the next message and there is nothing to check before the wait (a
+        // ZMQ_EVENTS check costs two syscalls, a good part of a round trip's).
         const auto run = [&](unsigned bit, auto&& handler) {
             if (!(ready & bit)) return;
             ready &= ~bit;
-            touched(bit);
-            handler();
+            if (!handler()) touched(bit);
         };
-        run(polled_commands, [&] { on_pipe(); });
+        const auto unsure = [](auto&& handler) {
+            return [handler] {
+                handler();
+                return false;
+            };
+        };
+        run(polled_commands, unsure([&] { on_pipe(); }));
         if (stopping_) break;
-        run(polled_router, [&] { on_router(now); });
-        if (receiving()) run(polled_sub, [&] { on_sub(now); });
-        run(polled_monitor, [&] { on_monitor(now); });
-        run(polled_workers, [&] { on_workers(); });
-        run(polled_zap, [&] { on_zap(); });
+        run(polled_router, [&] { return on_router(now); });
+        if (receiving()) run(polled_sub, [&] { return on_sub(now); });
+        run(polled_monitor, unsure([&] { on_monitor(now); }));
+        run(polled_workers, unsure([&] { on_workers(); }));
+        run(polled_zap, unsure([&] { on_zap(); }));
         if (items[beacon_item].revents & POLLIN) on_beacon(now);
         on_timers(clock::now());
         run_posted();

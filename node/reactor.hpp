@@ -56,6 +56,9 @@ public:
         std::string delivery_endpoint;   // bound PAIR: peer events out
         std::shared_ptr<shared_counters> counters;
         std::string workers_endpoint;    // bound ROUTER: RPC handler threads
+        // What the node was asked before it started (serve, subscribe), in order: handled
+        // before the first poll, so the first HELLO and SUBS already carry it.
+        std::vector<command> first;
     };
 
     // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
@@ -119,7 +122,8 @@ private:
     bool receiving() const;
     void on_publish(zmq::message_t& frame);
     std::uint64_t next_seq(std::string_view topic);
-    void on_sub(clock::time_point now);
+    // Returns: true when the SUB was read until empty (see loop()).
+    bool on_sub(clock::time_point now);
     // The sender of the last event read in this round: consecutive events mostly share one,
     // so its table entry is looked up once and its liveness renewed once.
     struct sender;
@@ -172,7 +176,8 @@ private:
     void open_beacon();
     void send_beacon();
     void on_beacon(clock::time_point now);
-    void on_router(clock::time_point now);
+    // Returns: true when the ROUTER was read until empty (see loop()).
+    bool on_router(clock::time_point now);
     void on_control(const zmq::message_t& routing_id, protocol::control& msg,
                     clock::time_point now);
     // Returns: the joined peer behind `routing_id`, marked alive; null (counted) otherwise.

@@ -85,13 +85,17 @@ void reactor::flush_deliveries() {
     deliver(std::move(d));
 }
 
-void reactor::on_sub(clock::time_point now) {
+bool reactor::on_sub(clock::time_point now) {
     zmq::message_t frame, extra;
     // Nothing in this loop erases senders_ (reactor handlers post what they ask for), so the
     // run's entry pointer stays good.
     sender_run run;
+    bool drained = false;
     for (int i = 0; i < max_batch && receiving(); ++i) {
-        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) break;
+        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) {
+            drained = true;
+            break;
+        }
         // One frame, nothing more.
         if (frame.more()) {
             while (sub_.get(zmq::sockopt::rcvmore)) (void)sub_.recv(extra);
@@ -102,6 +106,7 @@ void reactor::on_sub(clock::time_point now) {
     }
     flush_deliveries();
     if (!receiving()) ++stats_.receive_paused;
+    return drained;
 }
 
 void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_run& run) {

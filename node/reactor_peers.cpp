@@ -102,10 +102,10 @@ void reactor::send_control(zmq::socket_t& dealer, const protocol::control& msg) 
     if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
 }
 
-void reactor::on_router(clock::time_point now) {
+bool reactor::on_router(clock::time_point now) {
     zmq::message_t routing_id, frame, extra;
     for (int i = 0; i < max_batch; ++i) {
-        if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return;
+        if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return true;
         // Every message is one frame after the routing id: control or RPC, told by its type.
         int frames = 0;
         if (routing_id.more() && router_.recv(frame)) frames = 1;
@@ -138,6 +138,7 @@ void reactor::on_router(clock::time_point now) {
         if (!key_matches(hello ? std::optional(hello->id) : sender, frame)) continue;
         on_control(routing_id, *msg, now);
     }
+    return false;   // a full batch: more may be waiting
 }
 
 discovery::peer* reactor::known_sender(const zmq::message_t& routing_id, clock::time_point now) {
