@@ -14,7 +14,15 @@
 # and zmesh_program_options targets below. Each resolves, for the program being linked, to
 # the archives when that program has the property ZMESH_STATIC_RUNTIME, else to the
 # shared library — so the archives come after every user of their symbols on the link line.
-option(ZMESH_STATIC_TOOLS "Link the tools against static libzmq, libsodium and libstdc++" ON)
+# Off by default under the sanitizers: their runtime intercepts libstdc++'s functions (new,
+# __cxa_throw), which a program holding its own copy would call directly.
+if(ZMESH_SANITIZE OR ZMESH_FUZZ)
+  set(zmesh_static_default OFF)
+else()
+  set(zmesh_static_default ON)
+endif()
+option(ZMESH_STATIC_TOOLS "Link the tools against static libzmq, libsodium and libstdc++"
+       ${zmesh_static_default})
 
 add_library(zmesh_static_runtime INTERFACE)
 if(ZMESH_STATIC_TOOLS)
