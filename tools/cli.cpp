@@ -3,6 +3,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -19,7 +20,7 @@ void add_node_flags(po::options_description& desc) {
         ("name", po::value<std::string>(), "node name (default: HOST-PID)")
         ("mesh", po::value<std::string>()->default_value(d.mesh), "mesh id; nodes only see their own mesh")
         ("beacon-port", po::value<unsigned>()->default_value(d.beacon_port), "UDP beacon port")
-        ("beacon-interval", po::value<long>()->default_value(d.beacon_interval.count()), "ms between beacons (0: no beacons)")
+        ("beacon-interval", po::value<std::string>()->default_value(std::to_string(d.beacon_interval.count())), "ms between beacons, or with a unit (2s) (0: no beacons)")
         ("interface", po::value<std::string>()->default_value(env_interface ? env_interface : "auto"),
             "beacon interface NAME or IP, or auto (loopback + one LAN NIC); default from $ZMESH_INTERFACE")
         ("advertise", po::value<std::string>(), "host peers should dial (default: as they see us)")
@@ -28,9 +29,9 @@ void add_node_flags(po::options_description& desc) {
         ("bind", po::value<std::string>()->default_value(d.bind), "host to bind PUB and ROUTER on")
         ("pub-port", po::value<unsigned>()->default_value(0), "PUB port (0: any free)")
         ("router-port", po::value<unsigned>()->default_value(0), "ROUTER port (0: any free; fix it on seed nodes)")
-        ("heartbeat", po::value<long>()->default_value(d.liveness.heartbeat.count()), "ms between heartbeats")
-        ("evasive", po::value<long>()->default_value(d.liveness.evasive.count()), "ms of silence before a peer is evasive")
-        ("expire", po::value<long>()->default_value(d.liveness.expired.count()), "ms of silence before a peer has left")
+        ("heartbeat", po::value<std::string>()->default_value(std::to_string(d.liveness.heartbeat.count())), "ms between heartbeats, or with a unit (0.5s)")
+        ("evasive", po::value<std::string>()->default_value(std::to_string(d.liveness.evasive.count())), "ms of silence before a peer is evasive, or with a unit (1s)")
+        ("expire", po::value<std::string>()->default_value(std::to_string(d.liveness.expired.count())), "ms of silence before a peer has left, or with a unit (3s)")
         ("hwm", po::value<int>()->default_value(d.send_hwm), "events queued per peer, each way, before dropping")
         ("max-peers", po::value<std::size_t>()->default_value(d.max_peers), "peers at once; past it newcomers are not dialled")
         ("key", po::value<std::string>(), "secret key file (zmesh keygen): a secured mesh, CURVE on every connection")
@@ -62,21 +63,44 @@ std::uint16_t port_value(const po::variables_map& vm, const char* name, bool all
 }
 }  // namespace
 
+milliseconds duration_flag(const po::variables_map& vm, const char* name, milliseconds unit) {
+    const auto text = vm[name].as<std::string>();
+    const char* const first = text.data();
+    const char* const last = first + text.size();
+    double number = 0;
+    const auto [end, error] = std::from_chars(first, last, number);
+    const std::string_view suffix(end, static_cast<std::size_t>(last - end));
+    double ms = -1;
+    if (error == std::errc() && end != first) {
+        if (suffix.empty())
+            ms = number * static_cast<double>(unit.count());
+        else if (suffix == "ms")
+            ms = number;
+        else if (suffix == "s")
+            ms = number * 1000;
+    }
+    // At most a year: past it a typo, and the cast below would overflow.
+    if (!(ms >= 0 && ms <= 365.0 * 24 * 3600 * 1000))
+        throw std::invalid_argument("--" + std::string(name) + " '" + text + "' is not a duration: a number of " +
+                                    (unit.count() == 1 ? "ms" : "seconds") + " >= 0, or one with a unit (250ms, 2s)");
+    return milliseconds(static_cast<std::int64_t>(ms));
+}
+
 options node_options(const po::variables_map& vm) {
     options o;
     if (vm.count("name")) o.name = vm["name"].as<std::string>();
     o.mesh = vm["mesh"].as<std::string>();
     o.beacon_port = port_value(vm, "beacon-port", false);
-    o.beacon_interval = milliseconds(vm["beacon-interval"].as<long>());
+    o.beacon_interval = duration_flag(vm, "beacon-interval", milliseconds(1));
     o.interface = vm["interface"].as<std::string>();
     if (vm.count("advertise")) o.advertise = vm["advertise"].as<std::string>();
     if (vm.count("seed")) o.seeds = vm["seed"].as<std::vector<std::string>>();
     o.bind = vm["bind"].as<std::string>();
     o.pub_port = port_value(vm, "pub-port", true);
     o.router_port = port_value(vm, "router-port", true);
-    o.liveness.heartbeat = milliseconds(vm["heartbeat"].as<long>());
-    o.liveness.evasive = milliseconds(vm["evasive"].as<long>());
-    o.liveness.expired = milliseconds(vm["expire"].as<long>());
+    o.liveness.heartbeat = duration_flag(vm, "heartbeat", milliseconds(1));
+    o.liveness.evasive = duration_flag(vm, "evasive", milliseconds(1));
+    o.liveness.expired = duration_flag(vm, "expire", milliseconds(1));
     // A dialled peer gets as long to answer as a silent one gets to be declared gone.
     o.liveness.handshake = o.liveness.expired;
     o.send_hwm = o.receive_hwm = vm["hwm"].as<int>();

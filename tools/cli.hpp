@@ -31,6 +31,12 @@ options node_options(const po::variables_map& vm);
 po::variables_map parse(int argc, char** argv, const po::options_description& desc,
                         const char* usage, const po::positional_options_description* positional = nullptr);
 
+// Returns: duration flag `name` (declared as a string): a bare number counts in `unit`, the
+// flag's own, as its help says; "250ms", "2s" or "1.5s" say their unit, which every duration
+// flag of zmesh, zmesh-node and zmesh-monitor accepts. Throws std::invalid_argument when it is not one, or negative.
+std::chrono::milliseconds duration_flag(const po::variables_map& vm, const char* name,
+                                        std::chrono::milliseconds unit);
+
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts afterwards: call it
 // first in main, then wait_for_signal() is the only place they arrive.
 void block_signals();

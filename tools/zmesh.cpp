@@ -28,14 +28,12 @@ void add_job_flags(cli::po::options_description& desc) {
     // clang-format off
     desc.add_options()
         ("wait-peers", cli::po::value<std::size_t>()->default_value(1), "members to wait for before starting")
-        ("wait", cli::po::value<double>()->default_value(10.0), "the most seconds to wait for them");
+        ("wait", cli::po::value<std::string>()->default_value("10"), "the most seconds to wait for them, or with a unit (500ms)");
     // clang-format on
 }
 
 milliseconds seconds_flag(const cli::po::variables_map& vm, const char* name) {
-    const double s = vm[name].as<double>();
-    if (!(s >= 0)) throw std::invalid_argument(std::string("--") + name + " must be >= 0");
-    return milliseconds(static_cast<long>(s * 1000));
+    return cli::duration_flag(vm, name, milliseconds(1000));
 }
 
 options job_options(const cli::po::variables_map& vm, const char* role) {
@@ -103,7 +101,7 @@ int sub(int argc, char** argv) {
     desc.add_options()
         ("prefix", cli::po::value<std::string>()->default_value(""), "topic prefix (default: every topic)")
         ("count", cli::po::value<std::uint64_t>()->default_value(0), "exit after this many events (0: never)")
-        ("timeout", cli::po::value<double>()->default_value(0), "give up after this many seconds (0: never)")
+        ("timeout", cli::po::value<std::string>()->default_value("0"), "give up after this many seconds, or with a unit (500ms) (0: never)")
         ("json", "print each event as one JSON line");
     // clang-format on
     cli::po::positional_options_description pos;
@@ -177,8 +175,8 @@ int call(int argc, char** argv) {
         ("method", cli::po::value<std::string>()->required(), "method to call")
         ("json", cli::po::value<std::string>()->default_value("null"), "arguments, as JSON")
         ("peer", cli::po::value<std::string>(), "call this peer (by name) rather than any provider")
-        ("timeout", cli::po::value<long>()->default_value(5000), "ms to wait for the reply")
-        ("wait", cli::po::value<double>()->default_value(10.0), "the most seconds to wait for a provider");
+        ("timeout", cli::po::value<std::string>()->default_value("5000"), "ms to wait for the reply, or with a unit (2s)")
+        ("wait", cli::po::value<std::string>()->default_value("10"), "the most seconds to wait for a provider, or with a unit (500ms)");
     // clang-format on
     cli::po::positional_options_description pos;
     pos.add("method", 1).add("json", 1);
@@ -186,7 +184,7 @@ int call(int argc, char** argv) {
                                "zmesh call --mesh M [--peer NAME] METHOD JSON [--timeout MS]", &pos);
     const auto method = vm["method"].as<std::string>();
     const auto args = cli::json_to_msgpack(vm["json"].as<std::string>());
-    const auto timeout = milliseconds(vm["timeout"].as<long>());
+    const auto timeout = cli::duration_flag(vm, "timeout", milliseconds(1));
     if (timeout.count() <= 0) throw std::invalid_argument("--timeout must be > 0");
     const std::string peer_name = vm.count("peer") ? vm["peer"].as<std::string>() : "";
 

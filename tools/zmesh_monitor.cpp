@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         ("once", "print the mesh once and exit (after it is stable or --wait passed)")
         ("json", "print JSON instead of a table (live: one document per line, every second)")
         ("watch", "keep printing every second until stopped (the default without --once)")
-        ("wait", cli::po::value<double>()->default_value(5.0), "with --once: the most seconds to wait");
+        ("wait", cli::po::value<std::string>()->default_value("5"), "with --once: the most seconds to wait, or with a unit (500ms)");
     // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]");
 
@@ -116,8 +116,7 @@ int main(int argc, char** argv) {
         o.stats_poll = std::chrono::milliseconds(1000);   // members report their counters
         if (!vm.count("name")) o.name = "monitor";
         if (vm["log-level"].defaulted()) o.log = log_level::warn;   // keep the table clean
-        const double wait_s = vm["wait"].as<double>();
-        if (wait_s < 0) throw std::invalid_argument("--wait must be >= 0");
+        const auto wait = cli::duration_flag(vm, "wait", std::chrono::milliseconds(1000));
         node n(o);
         n.start();
 
@@ -127,7 +126,7 @@ int main(int argc, char** argv) {
             // handshake still in flight.
             const auto settle = std::max(o.beacon_interval, std::chrono::milliseconds(500));
             const auto deadline =
-                clock_type::now() + std::chrono::milliseconds(static_cast<long>(wait_s * 1000));
+                clock_type::now() + wait;
             auto last = signature(members(n));
             auto stable_since = clock_type::now();
             while (clock_type::now() < deadline) {

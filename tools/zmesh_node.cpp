@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
         ("publish", cli::po::value<std::string>(), "publish a counter on this topic")
         ("serve", cli::po::value<std::vector<std::string>>()->composing(), "serve a built-in method: echo, time or stats (repeatable)")
         ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish")
-        ("handler-delay", cli::po::value<long>()->default_value(0), "ms each --subscribe handler sleeps: try a slow consumer");
+        ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer");
     // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-node [--name NAME] [--mesh MESH] [options]");
 
@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
             std::printf("%s\n", line.c_str());
             std::fflush(stdout);
         });
-        const auto delay = std::chrono::milliseconds(vm["handler-delay"].as<long>());
-        if (delay.count() < 0 || delay.count() > 60000) throw std::invalid_argument("--handler-delay must be 0..60000 ms");
+        const auto delay = cli::duration_flag(vm, "handler-delay", std::chrono::milliseconds(1));
+        if (delay.count() > 60000) throw std::invalid_argument("--handler-delay is at most 60 s");
         if (vm.count("subscribe"))
             for (const auto& prefix : vm["subscribe"].as<std::vector<std::string>>())
                 n.subscribe(prefix, [delay](const event& e) {

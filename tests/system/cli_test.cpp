@@ -40,6 +40,11 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flags_case{"node_bad_log_level", "zmesh-node", {"--log-level", "loud"}, 1, "log-level"},
         bad_flags_case{"node_unknown_interface", "zmesh-node", {"--interface", "no-such-if0"}, 1, "no-such-if0"},
         bad_flags_case{"monitor_negative_wait", "zmesh-monitor", {"--wait", "-1"}, 1, "wait"},
+        // Durations: a number in the flag's unit, or one with ms or s; nothing else.
+        bad_flags_case{"monitor_wait_unknown_unit", "zmesh-monitor", {"--wait", "5h"}, 1, "wait"},
+        bad_flags_case{"node_heartbeat_not_a_duration", "zmesh-node", {"--heartbeat", "fast"}, 1, "heartbeat"},
+        bad_flags_case{"node_expire_over_a_year", "zmesh-node", {"--expire", "1e12s"}, 1, "expire"},
+        bad_flags_case{"call_timeout_unit_only", "zmesh", {"call", "echo", "1", "--timeout", "ms"}, 1, "timeout"},
         bad_flags_case{"monitor_unknown_flag", "zmesh-monitor", {"--once", "--nope"}, 2, "nope"},
         bad_flags_case{"bench_unknown_benchmark", "zmesh-bench", {"nope"}, 2, "nope"},
         bad_flags_case{"bench_no_benchmark", "zmesh-bench", {}, 2, "pubsub"},

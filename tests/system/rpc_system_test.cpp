@@ -60,7 +60,7 @@ TEST_F(rpc_system, zmesh_call_reports_each_failure_kind_and_exits_non_zero) {
     auto p = call({"--peer", "srv", "no.such.method", "1"});
     EXPECT_EQ(p->wait(0ms), std::optional<int>(1));
     EXPECT_NE(p->err().find("remote: code -32601"), std::string::npos) << p->err();
-    p = call({"nobody.serves.this", "1", "--wait", "0.5"});
+    p = call({"nobody.serves.this", "1", "--wait", "500ms"});   // a unit of its own
     EXPECT_EQ(p->wait(0ms), std::optional<int>(1));
     EXPECT_NE(p->err().find("no_provider"), std::string::npos) << p->err();
     p = call({"echo", "{bad json"});

@@ -98,7 +98,7 @@ TEST_F(security_system, zmesh_call_reaches_a_secured_seed_named_by_its_key_file)
     // No beacons anywhere: only the seed, named as a member (allow/seed.pub), finds the mesh.
     auto args = tool_args("call", "caller");
     args.insert(args.end(), {"--beacon-interval", "0", "--seed", "seed@tcp://127.0.0.1:" + port,
-                             "--timeout", "20000", "echo", R"("over CURVE")"});
+                             "--timeout", "20s", "echo", R"("over CURVE")"});
     auto& call = spawn_tool(args);
     ASSERT_EQ(call.wait(30s), std::optional<int>(0)) << call.err() << seed.err();
     EXPECT_EQ(call.out(), "\"over CURVE\"\n");

@@ -97,7 +97,8 @@ TEST_F(system_fixture, process_stopped_past_evasive_recovers_on_sigcont_and_come
 }
 
 TEST_F(system_fixture, node_killed_mid_handshake_leaves_no_trace_and_the_next_one_joins) {
-    auto& a = spawn_node("a", {"--expire", "1500", "--evasive", "500"});
+    // The same timings with units (read as 1500 and 500 ms, b expires from a's table in time).
+    auto& a = spawn_node("a", {"--expire", "1.5s", "--evasive", "500ms"});
     ASSERT_TRUE(a.wait_for_line("started ", 5s)) << a.err();
     // b is killed the moment it is up: its beacon and HELLO are out, its answers never come.
     auto& b = spawn_node("b", {"--expire", "1500", "--evasive", "500"});
