@@ -14,6 +14,7 @@
 # and zmesh_program_options targets below. Each resolves, for the program being linked, to
 # the archives when that program has the property ZMESH_STATIC_RUNTIME, else to the
 # shared library — so the archives come after every user of their symbols on the link line.
+#
 # Off by default under the sanitizers: their runtime intercepts libstdc++'s functions (new,
 # __cxa_throw), which a program holding its own copy would call directly.
 if(ZMESH_SANITIZE OR ZMESH_FUZZ)

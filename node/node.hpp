@@ -237,6 +237,8 @@ private:
                     run_on where = run_on::handler_thread);
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
+    // Starts the RPC worker threads, the first time a method is served on them.
+    void start_workers_once();
 
     options options_;
     node_id id_;
@@ -255,8 +257,6 @@ private:
         run_on where;
     };
     std::vector<early_service> early_services_;
-    // Starts the RPC worker threads, the first time a method is served on them.
-    void start_workers_once();
     std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };

@@ -257,12 +257,12 @@ void reactor::loop() {
             if (items[i].revents & POLLIN) signalled |= sockets[i].first;
         ready |= readable_now(signalled);
         now = clock::now();
-        // Each handler below reads its socket until empty or a batch is full: it is checked
-        // again before the next wait.
-        // A handler returns true when it read until libzmq said EAGAIN and did nothing else
-        // with the socket: that read processed the socket's commands, so its descriptor
-        // will signal the next message and there is nothing to check before the wait (a
-        // ZMQ_EVENTS check costs two syscalls, a good part of a round trip's).
+        // Each handler below reads its socket until empty or a batch is full, and the socket
+        // is checked again before the next wait, unless the handler returns true: it read
+        // until libzmq said EAGAIN and did nothing else with the socket, so that read
+        // processed the socket's commands and its descriptor will signal the next message
+        // (a ZMQ_EVENTS check costs two syscalls, a good part of a round trip's). Handlers
+        // that cannot tell are `unsure`.
         const auto run = [&](unsigned bit, auto&& handler) {
             if (!(ready & bit)) return;
             ready &= ~bit;

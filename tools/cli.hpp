@@ -33,7 +33,8 @@ po::variables_map parse(int argc, char** argv, const po::options_description& de
 
 // Returns: duration flag `name` (declared as a string): a bare number counts in `unit`, the
 // flag's own, as its help says; "250ms", "2s" or "1.5s" say their unit, which every duration
-// flag of zmesh, zmesh-node and zmesh-monitor accepts. Throws std::invalid_argument when it is not one, or negative.
+// flag of zmesh, zmesh-node and zmesh-monitor accepts. Throws std::invalid_argument when it
+// is not one, is negative, or is over a year.
 std::chrono::milliseconds duration_flag(const po::variables_map& vm, const char* name,
                                         std::chrono::milliseconds unit);
 

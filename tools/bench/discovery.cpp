@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // discovery: N node processes started at once on this host. Measured: the time from the
 // first start until every node sees all the others joined; the idle resident memory of
-// each (read --settle seconds later), and the part of it no other process shares (libraries' pages are counted in every
-// process's RSS but held once); after one is killed with SIGKILL, the time until every
-// survivor saw it leave.
+// each (read --settle seconds later), and the part of it no other process shares
+// (libraries' pages are counted in every process's RSS but held once); after one is killed
+// with SIGKILL, the time until every survivor saw it leave.
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
