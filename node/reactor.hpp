@@ -75,8 +75,9 @@ public:
     // Returns: the reactor whose thread this is, or null on any other thread.
     static reactor* of_this_thread() noexcept;
     // Queues what code running on this reactor's thread (run_on::reactor) asks of its own
-    // node: done as soon as that code returns, in order, without the pipe (no allocation
-    // for the message, no self wake-up). Only on the reactor thread.
+    // node: done after that code returns (before the ROUTER's next message, or at the end
+    // of the round), in order, without the pipe (no allocation for the message, no self
+    // wake-up). Only on the reactor thread.
     void post(command c) { posted_.emplace_back(std::move(c)); }
     void post_event(zmq::message_t frame) { posted_.emplace_back(std::move(frame)); }
     std::size_t posted() const noexcept { return posted_.size(); }
@@ -234,7 +235,8 @@ private:
     std::shared_ptr<shared_counters> counters_;
     topic_counters topic_seq_{max_topics_tracked};               // last seq published per topic
     // sent_us of the events published this round: one clock read per round, not per event
-    // (a round of max_batch events takes well under a millisecond).
+    // (a round of max_batch events takes well under a millisecond). 0: not read yet, so a
+    // round without events (a pipelined caller's, one call each) reads no clock.
     std::uint64_t round_unix_us_ = 0;
     std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
     std::map<std::string, int> thread_prefixes_;                 // of the delivery thread's

@@ -30,6 +30,7 @@ void reactor::on_publish(zmq::message_t& msg) {
     const auto topic_size = protocol::event_topic_size(frame);
     if (!topic_size || frame.size() < protocol::event_frame_size(*topic_size, 0)) return;
     const std::string_view topic(msg.data<char>(), *topic_size);
+    if (round_unix_us_ == 0) round_unix_us_ = unix_now_us();
     const protocol::event_header h{id_, next_seq(topic), round_unix_us_};
     const auto body = frame.subspan(protocol::event_body_offset(*topic_size));
     protocol::write_event_header(h, body.first<protocol::event_header_size>());
