@@ -82,6 +82,16 @@ protected:
             return false;
         }, 5s);
     }
+
+    // Returns: a client that sees a server answering "plus.one" (n + 1) on its reactor, or
+    // null when it never does.
+    node* plus_one_client() {
+        auto& server = start_server("server", {{"plus.one", [](const request& r) -> response {
+            return r.as<int>() + 1;
+        }, run_on::reactor}});
+        auto& client = start("client");
+        return sees_method(client, server, "plus.one") ? &client : nullptr;
+    }
 };
 
 TEST_F(run_on_reactor, handlers_run_on_the_reactor_or_on_a_worker_as_served) {
@@ -184,11 +194,9 @@ void call_next(node& client, std::shared_ptr<chain> c, int i, int last) {
 }
 
 TEST_F(run_on_reactor, calls_chained_from_reactor_callbacks_all_complete_in_order) {
-    auto& server = start_server("server", {{"plus.one", [](const request& r) -> response {
-        return r.as<int>() + 1;
-    }, run_on::reactor}});
-    auto& client = start("client");
-    ASSERT_TRUE(sees_method(client, server, "plus.one"));
+    auto* joined = plus_one_client();
+    ASSERT_NE(joined, nullptr) << "the client never saw plus.one";
+    auto& client = *joined;
 
     constexpr int calls = 1000;
     auto c = std::make_shared<chain>();
@@ -205,11 +213,9 @@ TEST_F(run_on_reactor, calls_chained_from_reactor_callbacks_all_complete_in_orde
 TEST_F(run_on_reactor, calls_pipelined_from_reactor_callbacks_each_get_their_own_answer) {
     // A callback's next call is sent before the reactor reads the next reply: with many
     // outstanding, calls and replies interleave within one batch of the ROUTER.
-    auto& server = start_server("server", {{"plus.one", [](const request& r) -> response {
-        return r.as<int>() + 1;
-    }, run_on::reactor}});
-    auto& client = start("client");
-    ASSERT_TRUE(sees_method(client, server, "plus.one"));
+    auto* joined = plus_one_client();
+    ASSERT_NE(joined, nullptr) << "the client never saw plus.one";
+    auto& client = *joined;
 
     constexpr int window = 64, calls = 5000;
     struct state {   // touched on the client's reactor only, read after `finished`
