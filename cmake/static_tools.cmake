@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MPL-2.0
-# The command-line programs (tools/) link libzmq, libsodium, Boost.Program_options and
-# libstdc++ from their static archives, when the Debian -dev packages ship them
-# (libzmq3-dev pulls in every one it needs).
+# The command-line programs (tools/) are linked fully static (a static PIE): libzmq,
+# libsodium, Boost.Program_options, libstdc++ and glibc from their archives, when the Debian
+# -dev packages ship them (libzmq3-dev and libc6-dev pull in every one it needs).
 #
-# Why: a mesh is many small processes on one host. Each process that maps 20 shared
-# libraries pays their relocations at start and holds their touched pages; linked static,
-# only the code it uses is there. Measured on a 32-node mesh (zmesh-bench discovery):
-# idle RSS 11.2 -> 9.4 MiB per node, CPU to converge 23 -> 19 ms per node.
+# Why: a mesh is many small processes on one host. Each process that maps shared libraries
+# pays the dynamic loader and their relocations at start and holds their touched pages;
+# linked static, only the code it uses is there. Measured on a 32-node mesh (zmesh-bench
+# discovery): all shared: idle RSS 11.2 MiB per node, CPU to converge 23 ms per node;
+# static but for glibc and Kerberos (nine shared libraries): 9.6 MiB, 15-18 ms; no shared
+# library at all: 7.6 MiB, 14 ms.
 # Everything else (the tests, the examples, the installed libraries) links them shared: a
 # service that embeds zmesh chooses its own linking.
 #
@@ -14,6 +16,8 @@
 # and zmesh_program_options targets below. Each resolves, for the program being linked, to
 # the archives when that program has the property ZMESH_STATIC_RUNTIME, else to the
 # shared library — so the archives come after every user of their symbols on the link line.
+# The linker warns that glibc's name lookups (getaddrinfo, getpwuid, ...) in a static
+# program need glibc's NSS modules at run time: see the -static-pie comment below.
 #
 # Off by default under the sanitizers: their runtime intercepts libstdc++'s functions (new,
 # __cxa_throw), which a program holding its own copy would call directly.
@@ -27,7 +31,6 @@ option(ZMESH_STATIC_TOOLS "Link the tools against static libzmq, libsodium and l
 
 add_library(zmesh_static_runtime INTERFACE)
 if(ZMESH_STATIC_TOOLS)
-  # libgssapi_krb5 has no archive in Debian: libzmq's GSSAPI mechanism keeps it shared.
   set(zmesh_missing "")
   set(zmesh_archive_paths "")
   foreach(name zmq sodium pgm norm protokit bsd md boost_program_options)
@@ -38,23 +41,37 @@ if(ZMESH_STATIC_TOOLS)
       list(APPEND zmesh_missing lib${name}.a)
     endif()
   endforeach()
-  find_library(ZMESH_GSSAPI NAMES gssapi_krb5)
-  if(NOT ZMESH_GSSAPI)
-    list(APPEND zmesh_missing libgssapi_krb5.so)
+  # glibc's own (libc6-dev): the compiler driver adds it, and libstdc++'s, under -static-pie.
+  find_library(ZMESH_STATIC_c NAMES libc.a)
+  if(NOT ZMESH_STATIC_c)
+    list(APPEND zmesh_missing libc.a)
+  endif()
+  # Kerberos has no archive in Debian: libzmq's GSSAPI entry points are answered by
+  # tools/static/gssapi_unavailable.cpp instead (zmesh never uses GSSAPI), which needs
+  # only the header (libkrb5-dev, which libzmq3-dev pulls in).
+  include(CheckIncludeFileCXX)
+  check_include_file_cxx(gssapi/gssapi.h ZMESH_HAVE_GSSAPI_H)
+  if(NOT ZMESH_HAVE_GSSAPI_H)
+    list(APPEND zmesh_missing gssapi/gssapi.h)
   endif()
   if(zmesh_missing)
     message(STATUS "zmesh: tools linked shared (not found: ${zmesh_missing})")
     set(ZMESH_STATIC_TOOLS OFF)
   else()
-    target_link_libraries(zmesh_static_runtime INTERFACE ${zmesh_archive_paths} ${ZMESH_GSSAPI}
-                          Threads::Threads)
+    add_library(zmesh_gssapi_unavailable STATIC
+                ${PROJECT_SOURCE_DIR}/tools/static/gssapi_unavailable.cpp)
+    target_link_libraries(zmesh_static_runtime INTERFACE ${zmesh_archive_paths}
+                          zmesh_gssapi_unavailable Threads::Threads)
     # Each function and object in a section of its own, and the linker drops those no tool
     # reaches: text a process maps is resident in every node, and the kernel maps the pages
     # around each one touched too (zmesh-node text 3.9 -> 3.2 MB, RSS about -0.2 MiB a node).
     add_compile_options(-ffunction-sections -fdata-sections)
-    target_link_options(zmesh_static_runtime INTERFACE -static-libstdc++ -static-libgcc
-                        -Wl,--gc-sections)
-    message(STATUS "zmesh: tools linked against static libzmq, libsodium and libstdc++")
+    # A static PIE: no dynamic loader and no shared library at all, still placed at a
+    # random address. glibc's name lookup (getaddrinfo, for host names in --seed and
+    # --advertise) handles /etc/hosts and DNS itself; other NSS modules it would load
+    # from the glibc it was built with, which for a tool built on its host is the one there.
+    target_link_options(zmesh_static_runtime INTERFACE -static-pie -Wl,--gc-sections)
+    message(STATUS "zmesh: tools linked static (libzmq, libsodium, libstdc++, glibc)")
   endif()
 endif()
 
