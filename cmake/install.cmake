@@ -25,9 +25,9 @@ endforeach()
 target_link_libraries(zmesh_shared PRIVATE PkgConfig::SODIUM)
 target_link_libraries(zmesh_archive INTERFACE sodium)   # by name: consumers need no pkg-config
 
-# Public headers only: what node/node.hpp and node/keys.hpp include, and nothing else.
+# Public headers only: what node/zmesh.hpp includes, and nothing else.
 install(FILES node/node.hpp node/options.hpp node/event.hpp node/rpc.hpp node/payload.hpp
-              node/stats.hpp node/log.hpp node/keys.hpp
+              node/stats.hpp node/log.hpp node/keys.hpp node/tuning.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/node)
 install(FILES protocol/node_id.hpp protocol/limits.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/protocol)

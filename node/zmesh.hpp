@@ -6,3 +6,4 @@
 
 #include "node/keys.hpp"
 #include "node/node.hpp"
+#include "node/tuning.hpp"

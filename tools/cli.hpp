@@ -4,6 +4,7 @@
 
 #include "node/keys.hpp"
 #include "node/node.hpp"
+#include "node/tuning.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

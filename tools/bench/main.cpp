@@ -10,6 +10,7 @@
 //   zmesh-bench codec     [--size 64] [--count 5000000]
 //   common: [--runs 3] [--json] [--timeout 60] [--interface lo]
 #include "bench.hpp"
+#include "node/tuning.hpp"
 #include "protocol/node_id.hpp"
 
 #include <arpa/inet.h>
@@ -136,6 +137,9 @@ int run_role(const settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Both sides of every benchmark run in processes started from here, raw libzmq's too:
+    // the setting is zmesh's advice to every application (see node/tuning.hpp).
+    zmesh::tune_malloc();
     settings s;
     try {
         s = parse(argc, argv);
