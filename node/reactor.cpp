@@ -161,6 +161,7 @@ void reactor::run() noexcept {
         // Only setup-time bugs or ETERM get here: network input never throws.
         log(log_level::error, std::string("reactor stopped: ") + e.what());
     }
+    stopping_ = true;   // also after a throw: reactor code calling now is refused, not sent
     try {
         // Nothing pending may hang: every open call fails now.
         std::vector<std::uint64_t> ids;
@@ -203,6 +204,8 @@ void reactor::run_posted() {
     for (; it != running_.end() && !stopping_; ++it) {
         if (auto* frame = std::get_if<zmq::message_t>(&*it))
             on_publish(*frame);
+        else if (auto* failed = std::get_if<failed_call>(&*it))
+            complete_call(failed->id, std::move(failed->why));
         else
             std::visit([this](auto& c) { handle(c); }, std::get<command>(*it));
     }

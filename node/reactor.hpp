@@ -79,6 +79,11 @@ public:
     // of the round), in order, without the pipe (no allocation for the message, no self
     // wake-up). Only on the reactor thread.
     void post(command c) { posted_.emplace_back(std::move(c)); }
+    // A call, though, goes out at once (no queueing it as a command and taking it out again:
+    // a tenth of a pipelined caller's work). Only a call that fails at once (no provider,
+    // queue full) waits for the end of the round to say so: its callback would otherwise run
+    // inside the code that made the call, and a callback that calls again, inside itself.
+    void post(call_command&& c);
     void post_event(zmq::message_t frame) { posted_.emplace_back(std::move(frame)); }
     std::size_t posted() const noexcept { return posted_.size(); }
 
@@ -150,7 +155,11 @@ private:
     node_stats current_stats();
 
     // RPC (reactor_rpc.cpp)
-    void handle(call_command& c);
+    void handle(call_command& c) { start_call(c, false); }
+    // Sends the call; one that fails at once is completed now, or when `defer_failure`, by
+    // run_posted (see post(call_command&&)).
+    void start_call(call_command& c, bool defer_failure);
+    void fail_call(std::uint64_t id, rpc_error why, bool defer);
     void handle(serve_command& c);
     void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
                 clock::time_point now);
@@ -329,7 +338,12 @@ private:
     // See post(): commands and events from reactor code, run at the end of the round. Two
     // vectors swapped each round keep their capacity: a deque of such large elements
     // allocated a block every few posts.
-    using posted_item = std::variant<command, zmq::message_t>;
+    // A call that failed as it was made from reactor code, for run_posted to complete.
+    struct failed_call {
+        std::uint64_t id;
+        rpc_error why;
+    };
+    using posted_item = std::variant<command, zmq::message_t, failed_call>;
     std::vector<posted_item> posted_, running_;
 
     node_stats stats_;

@@ -14,7 +14,22 @@ namespace zmesh::detail {
 
 // ---- calls out --------------------------------------------------------------------------
 
-void reactor::handle(call_command& c) {
+void reactor::post(call_command&& c) {
+    if (stopping_) {
+        posted_.emplace_back(command(std::move(c)));   // refused with the rest (see run())
+        return;
+    }
+    start_call(c, true);
+}
+
+void reactor::fail_call(std::uint64_t id, rpc_error why, bool defer) {
+    if (defer)
+        posted_.emplace_back(failed_call{id, std::move(why)});
+    else
+        complete_call(id, std::move(why));
+}
+
+void reactor::start_call(call_command& c, bool defer_failure) {
     ++stats_.rpc_calls;
     const auto now = clock::now();
     const auto id = calls_.add(pending_call{{}, std::move(c.done), c.where, now + c.timeout});
@@ -44,16 +59,19 @@ void reactor::handle(call_command& c) {
     const auto dealer = target ? dealers_.find(target->id) : dealers_.end();
     if (dealer == dealers_.end()) {
         ++stats_.rpc_no_provider;
-        complete_call(id, rpc_error(rpc_errc::no_provider,
-                                    c.peer ? "peer " + c.peer->short_hex() + " is not joined"
-                                           : "no joined peer serves '" + c.method + "'"));
+        fail_call(id,
+                  rpc_error(rpc_errc::no_provider,
+                            c.peer ? "peer " + c.peer->short_hex() + " is not joined"
+                                   : "no joined peer serves '" + c.method + "'"),
+                  defer_failure);
         return;
     }
     protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
     // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
     if (!dealer->second.send(c.request, zmq::send_flags::dontwait)) {
         ++stats_.sends_dropped;
-        complete_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"));
+        fail_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"),
+                  defer_failure);
         return;
     }
     calls_.find(id)->peer = target->id;   // nothing above took it

@@ -245,6 +245,36 @@ TEST_F(run_on_reactor, calls_pipelined_from_reactor_callbacks_each_get_their_own
     EXPECT_EQ(client.stats().rpc_stray_replies, 0u);
 }
 
+TEST_F(run_on_reactor, a_reactor_callback_retrying_a_failed_call_never_runs_inside_itself) {
+    // A call from reactor code is sent at once; one that fails at once (no provider) reports
+    // it after the code that made it returns, or a callback that retries would nest deeper
+    // with every retry until the stack ran out.
+    auto& client = start("client");
+    constexpr int retries = 20000;
+    struct state {   // touched on the client's reactor only, read after `finished`
+        int depth = 0, deepest = 0, failures = 0, other = 0;
+        std::promise<void> finished;
+    };
+    auto s = std::make_shared<state>();
+    std::function<void(const call_result&)> retry = [&client, s, &retry](const call_result& r) {
+        s->deepest = std::max(s->deepest, ++s->depth);
+        if (!r.ok() && r.error().kind() == rpc_errc::no_provider)
+            ++s->failures;
+        else
+            ++s->other;
+        if (s->failures + s->other < retries)
+            client.call("nobody.serves.this", 1, 5s, retry, run_on::reactor);
+        else
+            s->finished.set_value();
+        --s->depth;
+    };
+    client.call("nobody.serves.this", 1, 5s, retry, run_on::reactor);
+    ASSERT_EQ(s->finished.get_future().wait_for(20s), std::future_status::ready);
+    EXPECT_EQ(s->deepest, 1);
+    EXPECT_EQ(s->failures, retries);
+    EXPECT_EQ(s->other, 0);
+}
+
 TEST_F(run_on_reactor, events_published_by_a_reactor_handler_arrive_in_order) {
     auto& server = start("server");
     auto& client = start("client");
