@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string>
+#include <vector>
+
 namespace zmesh::test {
 namespace {
 
@@ -14,6 +18,12 @@ struct bad_flags_case {
     int status;
     const char* mentions;   // a word the error line must contain
 };
+
+// What ctest and a failure show of a case: the command line, not the struct's bytes.
+void PrintTo(const bad_flags_case& c, std::ostream* os) {
+    *os << c.tool;
+    for (const auto& a : c.args) *os << ' ' << a;
+}
 
 class bad_flags : public ::testing::TestWithParam<bad_flags_case> {};
 
