@@ -233,7 +233,16 @@ private:
         std::string name;
         topic_counters last_seq{max_topics_tracked};   // by topic
         std::uint64_t events_in = 0, gaps = 0;
+        // Our SUB may reach a peer's PUB before its HELLO reaches us: what it publishes
+        // meanwhile waits here, so the application sees it join before its first event.
+        bool joined = false;
+        std::vector<zmq::message_t> early;
+        std::size_t early_bytes = 0;
     };
+    // Per sender; past either, dropped (events_early_dropped).
+    static constexpr std::size_t max_early_events = 4096, max_early_bytes = 4u << 20;
+    // Delivers what `id` published before it joined (after the `joined` event went out).
+    void release_early_events(const node_id& id, clock::time_point now);
     // How long a departed peer's SUB connection stays, to take its last events.
     static constexpr milliseconds leave_drain{1000};
     struct pending_disconnect {

@@ -130,6 +130,15 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
         ++stats_.events_oversized;
         return;
     }
+    if (auto& s = *run.entry; !s.joined) {   // in handshake still: checked once it has joined
+        if (s.early.size() < max_early_events && s.early_bytes + frame.size() <= max_early_bytes) {
+            s.early_bytes += frame.size();
+            s.early.push_back(std::move(frame));
+        } else {
+            ++stats_.events_early_dropped;
+        }
+        return;
+    }
     if (protocol::check_msgpack(e->payload)) {
         ++stats_.events_invalid;
         return;
@@ -233,6 +242,18 @@ void reactor::send_subs_to_all() {
     // Only to peers whose PUB our SUB reached: the filters travel on that connection first.
     for (const auto& [id, p] : table_.all())
         if (p.state != peer_state::connecting && sub_ready_.count(p.pub_endpoint)) send_subs(id);
+}
+
+void reactor::release_early_events(const node_id& id, clock::time_point now) {
+    const auto it = senders_.find(id);
+    if (it == senders_.end()) return;
+    it->second.joined = true;
+    auto early = std::move(it->second.early);
+    it->second.early.clear();   // moved from: valid, and now surely empty
+    it->second.early_bytes = 0;
+    sender_run run;
+    for (auto& frame : early) accept_event(frame, now, run);
+    flush_deliveries();
 }
 
 void reactor::on_peer_joined(const discovery::peer& p) {

@@ -66,7 +66,9 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
         return;
     }
     table_.add(id, name, pub_endpoint, router_endpoint, now);
-    senders_[id].name = name;
+    auto& sender = senders_[id];
+    sender.name = name;
+    sender.joined = false;   // until its HELLO: see sender::early
     send_hello(dealer, want_reply);
     dealers_.insert_or_assign(id, std::move(dealer));
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
@@ -209,6 +211,7 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
     apply(std::move(change));
+    if (joined) release_early_events(h.id, now);
     if (joined && !opts_.observer) send_peer_list(h.id);
 }
 
@@ -329,6 +332,11 @@ void reactor::drop_peer(const node_id& id, leave_reason why) {
 
 void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
     dealers_.erase(id);
+    if (auto s = senders_.find(id); s != senders_.end()) {   // it never joined: nobody knew it
+        stats_.events_early_dropped += s->second.early.size();
+        s->second.early.clear();
+        s->second.early_bytes = 0;
+    }
     forget_sender_later(id, pub_endpoint);
 }
 

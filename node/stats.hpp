@@ -40,6 +40,9 @@ struct node_stats {
                                              // away, or sent a frame far over max_event_size
     std::uint64_t sub_revived = 0;           // of those, reconnected by us: libzmq would not
     std::uint64_t events_unknown_sender = 0; // from no peer we dialled: dropped
+    std::uint64_t events_early_dropped = 0;  // from a peer still in handshake: held until it
+                                             // joins; past 4096 or 4 MiB, or if it never
+                                             // joins, dropped
     std::uint64_t publish_dropped = 0;       // publish() returned false: queue full or stopped
     std::uint64_t handler_errors = 0;        // a handler threw (decode_error or other)
     std::uint64_t receive_paused = 0;        // times the SUB paused for slow handlers

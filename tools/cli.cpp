@@ -205,6 +205,7 @@ nlohmann::json to_json(const node_stats& s) {
             {"events_invalid", s.events_invalid},
             {"events_oversized", s.events_oversized},
             {"events_unknown_sender", s.events_unknown_sender},
+            {"events_early_dropped", s.events_early_dropped},
             {"publish_dropped", s.publish_dropped},
             {"handler_errors", s.handler_errors},
             {"receive_paused", s.receive_paused},

@@ -233,5 +233,82 @@ TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_de
     EXPECT_EQ(node_->stats().handler_errors, 0u);
 }
 
+// A node that records, in the order its application sees them, the joins of two fake peers
+// and the seq of every event; `intro` joins it, then lists `late`, which it dials.
+class early_events : public event_input {
+protected:
+    fake_peer intro_, late_;
+    node* watcher_ = nullptr;
+    std::mutex seen_mutex_;
+    std::vector<std::string> seen_;   // "joined intro|late" and "event SEQ"
+
+    void start_watcher(milliseconds handshake) {
+        auto o = make_options("watcher");
+        o.liveness.heartbeat = 2s;   // the fakes never answer PINGs
+        o.liveness.evasive = 20s;
+        o.liveness.expired = 60s;
+        o.liveness.handshake = handshake;
+        auto w = std::make_unique<node>(o);
+        w->on_peer_event([this](const peer_event& e) {
+            if (e.kind != peer_event_kind::joined || (e.peer.id != intro_.id && e.peer.id != late_.id))
+                return;   // the fixture's own node joins too, by beacon
+            std::lock_guard lock(seen_mutex_);
+            seen_.push_back(e.peer.id == intro_.id ? "joined intro" : "joined late");
+        });
+        w->subscribe("", [this](const event& e) {
+            std::lock_guard lock(seen_mutex_);
+            seen_.push_back("event " + std::to_string(e.seq()));
+        });
+        w->start();
+        watcher_ = w.get();
+        nodes_.push_back(std::move(w));
+        intro_.connect(*watcher_);
+        intro_.say_hello(mesh_);
+        ASSERT_TRUE(intro_.wait_subscribed("", 5s));
+        intro_.send({protocol::encode_control(protocol::peers{
+            {{late_.id, "late", late_.pub_endpoint(), late_.router_endpoint()}}})});
+        ASSERT_TRUE(late_.wait_subscribed("", 5s)) << "the watcher never dialled late";
+    }
+
+    // Publishes late's events 1..3 and then intro's event 100 on intro's connection (an event
+    // is its header's sender's, whichever connection brought it). Returns once intro's was
+    // delivered: late's have been read by then.
+    void publish_for_late_then_intro() {
+        for (std::uint64_t seq : {1, 2, 3}) intro_.publish({frame(seq, one, late_.id)});
+        intro_.publish({frame(100, one, intro_.id)});
+        ASSERT_TRUE(wait_until([&] { return seen().size() >= 2; }, 5s));
+    }
+
+    std::vector<std::string> seen() {
+        std::lock_guard lock(seen_mutex_);
+        return seen_;
+    }
+};
+
+TEST_F(early_events, of_a_peer_still_in_handshake_reach_the_application_after_it_joined) {
+    // Our SUB subscribes at a dialled peer's PUB before the peer's HELLO arrives, so its first
+    // events can come first. The application must still see the peer join before any of them.
+    start_watcher(5s);
+    publish_for_late_then_intro();
+    EXPECT_EQ(seen(), (std::vector<std::string>{"joined intro", "event 100"}));
+
+    late_.connect(*watcher_);
+    late_.say_hello(mesh_);
+    ASSERT_TRUE(wait_until([&] { return seen().size() >= 6; }, 5s)) << seen().size();
+    EXPECT_EQ(seen(), (std::vector<std::string>{"joined intro", "event 100", "joined late",
+                                                "event 1", "event 2", "event 3"}));
+    EXPECT_EQ(watcher_->stats().events_in, 4u);
+    EXPECT_EQ(watcher_->stats().events_early_dropped, 0u);
+}
+
+TEST_F(early_events, of_a_peer_that_never_joins_are_dropped_and_counted) {
+    start_watcher(300ms);   // late never says HELLO: dropped after this
+    publish_for_late_then_intro();
+    ASSERT_TRUE(wait_until([&] { return watcher_->stats().events_early_dropped == 3; }, 5s))
+        << watcher_->stats().events_early_dropped;
+    EXPECT_EQ(seen(), (std::vector<std::string>{"joined intro", "event 100"}));
+    EXPECT_EQ(watcher_->stats().events_in, 1u);
+}
+
 }  // namespace
 }  // namespace zmesh::test
