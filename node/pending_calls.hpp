@@ -6,8 +6,13 @@
 // An id is the slot's index in its low 32 bits and the slot's use count above them, so the
 // id of a call that is over (timed out, failed, answered) finds nothing, even once its slot
 // holds another call: a late or forged reply is a stray, never another call's answer.
+//
+// The slots stay at the most calls ever pending at once, but for a burst: past
+// `keep_slots`, they are all freed once no call is pending, and slots made after that start
+// their use counts above every count given before, so no old id finds a new call either.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -26,7 +31,7 @@ public:
             free_.pop_back();
         } else {
             index = static_cast<std::uint32_t>(slots_.size());
-            slots_.emplace_back();
+            slots_.emplace_back().uses = uses_floor_;
         }
         auto& s = slots_[index];
         if (++s.uses == 0) s.uses = 1;   // no id is 0
@@ -51,11 +56,17 @@ public:
         const auto index = static_cast<std::uint32_t>(id);
         slots_[index].call.reset();
         free_.push_back(index);
-        --size_;
+        if (--size_ == 0 && slots_.size() > keep_slots) release_slots();
         return out;
     }
 
     std::size_t size() const noexcept { return size_; }
+    // Returns: the slots held, pending or free.
+    std::size_t slots() const noexcept { return slots_.size(); }
+
+    // More slots than this are freed once no call is pending (the memory of a burst of
+    // calls is given back; a steady caller's slots are kept warm).
+    static constexpr std::size_t keep_slots = 1024;
 
     // Calls f(id, call) for every pending call. f must not add or take.
     template <class F>
@@ -72,11 +83,17 @@ private:
     static std::uint64_t id_of(std::uint32_t index, std::uint32_t uses) {
         return (std::uint64_t{uses} << 32) | index;
     }
-    // Never shrunk: a slot's use count must outlive every id it gave. They stay at the most
-    // calls ever pending at once.
+    void release_slots() {
+        for (const auto& s : slots_) uses_floor_ = std::max(uses_floor_, s.uses);
+        std::vector<slot>().swap(slots_);   // and their memory: clear() would keep it
+        std::vector<std::uint32_t>().swap(free_);
+    }
+
     std::vector<slot> slots_;
     std::vector<std::uint32_t> free_;   // last freed first: its memory is warm
     std::size_t size_ = 0;
+    // Above every use count any released slot gave: where a new slot's count starts.
+    std::uint32_t uses_floor_ = 0;
 };
 
 }  // namespace zmesh::detail

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace zmesh::detail {
 namespace {
@@ -71,6 +72,34 @@ TEST(pending_calls, for_each_visits_exactly_the_pending_calls) {
     calls.for_each([&](std::uint64_t id, int v) { seen[id] = v; });
     EXPECT_EQ(seen, expected);
     EXPECT_EQ(calls.size(), expected.size());
+}
+
+TEST(pending_calls, slots_of_a_burst_are_released_once_none_is_pending_and_old_ids_stay_over) {
+    pending_calls<int> calls;
+    const std::size_t burst = pending_calls<int>::keep_slots * 4;
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 0; i < burst; ++i) ids.push_back(calls.add(static_cast<int>(i)));
+    EXPECT_EQ(calls.slots(), burst);
+    for (std::size_t i = 0; i + 1 < burst; ++i) ASSERT_TRUE(calls.take(ids[i]));
+    EXPECT_EQ(calls.slots(), burst);   // one still pending: nothing released yet
+    ASSERT_TRUE(calls.take(ids.back()));
+    EXPECT_EQ(calls.slots(), 0u);
+
+    // New calls take the old indexes again, and no old id finds one of them.
+    std::vector<std::uint64_t> fresh;
+    for (std::size_t i = 0; i < burst; ++i) fresh.push_back(calls.add(-1));
+    for (const auto id : ids) EXPECT_EQ(calls.find(id), nullptr) << id;
+    for (const auto id : fresh) EXPECT_NE(calls.find(id), nullptr) << id;
+}
+
+TEST(pending_calls, a_steady_callers_slots_are_kept) {
+    pending_calls<int> calls;
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::uint64_t> ids;
+        for (int i = 0; i < 100; ++i) ids.push_back(calls.add(i));
+        for (const auto id : ids) ASSERT_TRUE(calls.take(id));
+        EXPECT_EQ(calls.slots(), 100u);
+    }
 }
 
 }  // namespace
