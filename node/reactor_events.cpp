@@ -221,6 +221,12 @@ void reactor::handle(unsubscribe_command& c) {
         touched(polled_sub);
         sub_.set(zmq::sockopt::unsubscribe, prefix);
         send_subs_to_all();
+        // What is published on those topics from now on is not wanted, not missed: the
+        // first event after a new subscription sets a new baseline, it is no gap.
+        const auto unwanted = [&](std::string_view topic) {
+            return topic.starts_with(prefix) && !any_prefix_of(prefixes_, std::string(topic));
+        };
+        for (auto& [id, s] : senders_) s.last_seq.forget_if(unwanted);
     }
     if (where == run_on::reactor) {
         std::erase_if(reactor_subs_, [&](const auto& s) { return s.id == c.id; });

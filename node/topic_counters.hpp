@@ -34,6 +34,13 @@ public:
 
     std::size_t size() const { return counts_.size(); }
 
+    // Forgets the counter of every topic for which `pred(topic)` holds.
+    template <class Pred>
+    void forget_if(Pred pred) {
+        std::erase_if(counts_, [&](const auto& kv) { return pred(std::string_view(kv.first)); });
+        last_count_ = nullptr;   // it may have pointed into what went
+    }
+
 private:
     std::size_t limit_;
     std::unordered_map<std::string, std::uint64_t> counts_;

@@ -233,6 +233,44 @@ TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_de
     EXPECT_EQ(node_->stats().handler_errors, 0u);
 }
 
+TEST_F(event_input, events_published_while_unsubscribed_are_not_gaps_after_resubscribing) {
+    auto o = make_options("resubscriber");
+    o.liveness.heartbeat = 2s;   // the fake never answers PINGs
+    o.liveness.evasive = 20s;
+    o.liveness.expired = 60s;
+    auto owned = std::make_unique<node>(o);
+    auto& n = *owned;
+    nodes_.push_back(std::move(owned));
+    std::mutex m;
+    std::vector<std::uint64_t> got;
+    const auto handler = [&](const event& e) {
+        std::lock_guard lock(m);
+        got.push_back(e.seq());
+    };
+    const auto received = [&] {
+        std::lock_guard lock(m);
+        return got;
+    };
+    auto sub = n.subscribe("t.", handler);
+    n.start();
+    fake_peer pub;
+    pub.connect(n);
+    pub.say_hello(mesh_);
+    ASSERT_TRUE(pub.wait_subscribed("t.", 5s));
+    for (std::uint64_t seq : {1, 2}) pub.publish({frame(seq, one, pub.id)});
+    ASSERT_TRUE(wait_until([&] { return received().size() == 2; }, 5s));
+
+    n.unsubscribe(sub);
+    ASSERT_TRUE(pub.wait_unsubscribed("t.", 5s));
+    for (std::uint64_t seq : {3, 4}) pub.publish({frame(seq, one, pub.id)});   // filtered out
+    sub = n.subscribe("t.", handler);
+    ASSERT_TRUE(pub.wait_subscribed("t.", 5s));
+    pub.publish({frame(5, one, pub.id)});
+    ASSERT_TRUE(wait_until([&] { return received().size() == 3; }, 5s));
+    EXPECT_EQ(received(), (std::vector<std::uint64_t>{1, 2, 5}));
+    EXPECT_EQ(n.stats().events_gaps, 0u);   // 3 and 4 were not wanted, not missed
+}
+
 // A node that records, in the order its application sees them, the joins of two fake peers
 // and the seq of every event; `intro` joins it, then lists `late`, which it dials.
 class early_events : public event_input {

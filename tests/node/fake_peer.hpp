@@ -72,7 +72,14 @@ public:
     // Returns: true once a SUB subscribed `prefix` at the XPUB; after that the XPUB delivers
     // matching messages to it (XPUB applies a filter before handing it to the test).
     bool wait_subscribed(const std::string& prefix, std::chrono::milliseconds timeout) {
-        const auto want = '\x01' + prefix;
+        return wait_filter('\x01' + prefix, timeout);
+    }
+    // Returns: true once a SUB unsubscribed `prefix` at the XPUB.
+    bool wait_unsubscribed(const std::string& prefix, std::chrono::milliseconds timeout) {
+        return wait_filter('\x00' + prefix, timeout);
+    }
+    // Returns: true once the XPUB passed on the filter message `want`.
+    bool wait_filter(const std::string& want, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
             zmq::message_t m;

@@ -65,5 +65,19 @@ TEST(topic_counters, past_the_limit_the_table_starts_again_and_forgets_the_short
     EXPECT_TRUE(added);
 }
 
+TEST(topic_counters, forget_if_drops_the_matching_topics_and_the_shortcut_to_them) {
+    topic_counters c(10);
+    bool added = false;
+    c.at("t.a", added) = 1;
+    c.at("u.b", added) = 2;
+    c.at("t.c", added) = 3;   // the shortcut now points at t.c
+    c.forget_if([](std::string_view t) { return t.starts_with("t."); });
+    EXPECT_EQ(c.size(), 1u);
+    EXPECT_EQ(c.at("t.c", added), 0u);   // not the forgotten 3 through the shortcut
+    EXPECT_TRUE(added);
+    EXPECT_EQ(c.at("u.b", added), 2u);
+    EXPECT_FALSE(added);
+}
+
 }  // namespace
 }  // namespace zmesh::detail
