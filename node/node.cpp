@@ -20,7 +20,9 @@
 #include <cstring>
 #include <future>
 #include <stdexcept>
+#include <map>
 #include <mutex>
+#include <unordered_map>
 #include <thread>
 
 namespace zmesh {
@@ -141,12 +143,19 @@ struct node::threads {
     }
 };
 
+struct node::prefix_counts {
+    std::mutex mutex;
+    std::map<std::string, int> subscriptions;          // by prefix
+    std::unordered_map<subscription_id, std::string> prefix_of;
+};
+
 node::node(options o)
     : options_(std::move(o)),
       // A secured node's id is bound to its key: nobody without the secret can claim it.
       id_(options_.secret_key.empty() || !decode_key(options_.secret_key)
               ? node_id::random()
               : id_of_key(*decode_key(public_key_of(options_.secret_key)))),
+      prefix_counts_(std::make_unique<prefix_counts>()),
       counters_(std::make_shared<detail::shared_counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
@@ -235,6 +244,16 @@ subscription_id node::subscribe(std::string prefix, event_handler handler, run_o
     if (!handler) throw std::invalid_argument("subscription handler is empty");
     static std::atomic<subscription_id> next_id{1};
     const subscription_id id = next_id++;
+    {
+        std::lock_guard lock(prefix_counts_->mutex);
+        auto& counts = prefix_counts_->subscriptions;
+        if (!counts.count(prefix) && counts.size() >= protocol::max_subscriptions)
+            throw std::length_error("a node subscribes to at most " +
+                                    std::to_string(protocol::max_subscriptions) +
+                                    " distinct prefixes");
+        ++counts[prefix];
+        prefix_counts_->prefix_of.emplace(id, prefix);
+    }
     if (!threads_)
         early_subs_.push_back({id, std::move(prefix), std::move(handler), where});
     else
@@ -243,6 +262,14 @@ subscription_id node::subscribe(std::string prefix, event_handler handler, run_o
 }
 
 void node::unsubscribe(subscription_id id) {
+    {
+        std::lock_guard lock(prefix_counts_->mutex);
+        const auto it = prefix_counts_->prefix_of.find(id);
+        if (it == prefix_counts_->prefix_of.end()) return;   // not ours, or gone already
+        if (auto c = prefix_counts_->subscriptions.find(it->second); --c->second == 0)
+            prefix_counts_->subscriptions.erase(c);
+        prefix_counts_->prefix_of.erase(it);
+    }
     if (!threads_) {
         std::erase_if(early_subs_, [id](const auto& s) { return s.id == id; });
         return;

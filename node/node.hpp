@@ -127,7 +127,9 @@ public:
     // hop and no queue (options::receive_queue does not apply), for handlers that take
     // microseconds (see run_on).
     // Returns: an id for unsubscribe(). Throws std::invalid_argument for a prefix over 255
-    // bytes or containing NUL. An exception from the handler is counted, never propagated.
+    // bytes or containing NUL, and std::length_error for a 1001st distinct prefix (a node
+    // tells its peers all of its prefixes in one message; any number of subscriptions may
+    // share one). An exception from the handler is counted, never propagated.
     subscription_id subscribe(std::string prefix, event_handler handler,
                               run_on where = run_on::handler_thread);
     // Stops the handler. Events already queued for it may still reach it. Any thread.
@@ -257,6 +259,10 @@ private:
         run_on where;
     };
     std::vector<early_service> early_services_;
+    // The distinct prefixes subscribed, for the limit: subscribe() and unsubscribe() may
+    // be called from any thread.
+    struct prefix_counts;
+    std::unique_ptr<prefix_counts> prefix_counts_;
     std::shared_ptr<detail::shared_counters> counters_;
     std::unique_ptr<threads> threads_;
 };

@@ -169,5 +169,28 @@ TEST_F(node_fixture, publish_refuses_bad_topics_and_payloads_and_counts_early_ca
     EXPECT_EQ(n.stats().publish_dropped, 1u);   // the call before start
 }
 
+TEST_F(node_fixture, subscribe_refuses_a_1001st_distinct_prefix_and_peers_see_all_1000) {
+    // A node tells its peers every prefix in one SUBS message, of at most 1000.
+    auto o = make_options("many");
+    node n(o);
+    const auto nothing = [](const event&) {};
+    std::vector<subscription_id> ids;
+    for (int i = 0; i < 1000; ++i) ids.push_back(n.subscribe("p." + std::to_string(i), nothing));
+    EXPECT_THROW(n.subscribe("p.new", nothing), std::length_error);
+    (void)n.subscribe("p.7", nothing);   // a prefix it has already: any number may share it
+    n.unsubscribe(ids[0]);                // "p.0" is gone: room for one more
+    (void)n.subscribe("p.new", nothing);
+    EXPECT_THROW(n.subscribe("p.0", nothing), std::length_error);
+    n.start();
+
+    auto& peer = start("peer");
+    ASSERT_TRUE(wait_until([&] {
+        for (const auto& p : peer.peers())
+            if (p.id == n.id()) return p.subscriptions.size() == 1000;
+        return false;
+    }, 10s)) << "the peer never saw the 1000 prefixes";
+    n.stop();
+}
+
 }  // namespace
 }  // namespace zmesh::test
