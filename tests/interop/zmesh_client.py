@@ -9,16 +9,17 @@ never needs a blocking exchange: every answer (HELLO, PONG, PEERS, STATS, REPLY)
 our own DEALER and arrives later on our ROUTER (§4.2 rule 2).  RPC handlers run inline in
 ``poll()``; ``call()`` keeps polling until its REPLY arrives, so PINGs are still answered.
 
-Uses Debian's python3-zmq (pyzmq) and python3-msgpack.
+Events (§9) are in zmesh_events.py and RPC (§10) in zmesh_rpc.py, as mixins of Client; the
+wire format is in zmesh_wire.py. Uses Debian's python3-zmq (pyzmq) and python3-msgpack.
 """
 
 import os
 import time
 
-import msgpack
 import zmq
-from zmq.utils.monitor import recv_monitor_message
 
+from zmesh_events import Event, Events  # noqa: F401  Event re-exported
+from zmesh_rpc import Rpc
 from zmesh_wire import *  # noqa: F401,F403  constants, errors and codecs, re-exported
 from zmesh_wire import _is_str, _is_uint, _unpack_body  # noqa: F401
 
@@ -48,20 +49,13 @@ class Peer:
         return f"Peer({self.name}, {self.id.hex()}, {self.state})"
 
 
-class Event:
-    def __init__(self, topic, sender, sender_name, seq, sent_us, payload):
-        self.topic, self.sender, self.sender_name = topic, sender, sender_name
-        self.seq, self.sent_us, self.payload = seq, sent_us, payload
-
-    def __repr__(self):
-        return f"Event({self.topic!r} from {self.sender_name} #{self.seq}: {self.payload!r})"
 
 
 # ---------------------------------------------------------------------------------------------
 # The client
 # ---------------------------------------------------------------------------------------------
 
-class Client:
+class Client(Events, Rpc):
     def __init__(self, mesh, name, seeds=(), host="127.0.0.1", heartbeat=0.25, evasive=1.0,
                  expired=3.0, handshake=3.0, grace=1.0, seed_interval=1.0, drain=1.0,
                  log=None):
@@ -145,92 +139,6 @@ class Client:
             if p.name == name and p.state in ("joined", "evasive"):
                 return p
         return None
-
-    def subscribe(self, prefix):
-        """§9.8 rule 2: change the SUB first, then tell every peer with SUBS."""
-        prefix = prefix.encode() if isinstance(prefix, str) else prefix
-        if len(prefix) > 255 or b"\x00" in prefix:
-            raise ValueError("a prefix is 0..255 bytes without NUL (§9.4)")
-        prefix.decode()  # SUBS carries it as a msgpack str (§6.7): UTF-8 only here
-        if prefix not in self.prefixes:
-            self.prefixes.add(prefix)
-            self.sub.setsockopt(zmq.SUBSCRIBE, prefix)
-            self._send_subs_to_all()
-
-    def unsubscribe(self, prefix):
-        prefix = prefix.encode() if isinstance(prefix, str) else prefix
-        if prefix in self.prefixes:
-            self.prefixes.discard(prefix)
-            self.sub.setsockopt(zmq.UNSUBSCRIBE, prefix)
-            self._send_subs_to_all()
-
-    def serve(self, method, handler):
-        """Advertise a method; §7.7: a changed list goes to every dialled peer at once."""
-        if not 1 <= len(method.encode()) <= 128:
-            raise ValueError("a method name is 1..128 bytes")
-        self.methods[method] = handler
-        for p in self.peers.values():
-            want = p.state == "connecting"
-            self._send_hello(p.dealer, want_reply=want)
-
-    def publish(self, topic, obj):
-        """Publish one event; seq counts per topic from 1 (§9.5). Returns the seq."""
-        topic = topic.encode() if isinstance(topic, str) else topic
-        if not 1 <= len(topic) <= 255 or b"\x00" in topic:
-            raise ValueError("a topic is 1..255 bytes without NUL (§9.4)")
-        payload = msgpack.packb(obj, use_bin_type=True)
-        if len(payload) > MAX_EVENT_SIZE:
-            raise ValueError("payload over max_event_size")
-        seq = self.topic_seq.get(topic, 0) + 1
-        self.topic_seq[topic] = seq
-        sent_us = time.time_ns() // 1000
-        try:  # §4.2 rule 4: non-blocking; a PUB drops at its HWM anyway
-            self.pub.send_multipart(encode_event(self.id, topic, seq, sent_us, payload),
-                                    flags=zmq.NOBLOCK)
-        except zmq.Again:
-            pass
-        self.counters["events_out"] += 1
-        return seq
-
-    def call(self, method, args=None, peer=None, timeout=2.0):
-        """Call method (§10.6) on a named peer id, or on a joined non-observer provider.
-        Polls until the REPLY, the timeout, or the server leaving; returns the result or
-        raises RpcError."""
-        if peer is None:
-            cands = sorted((p for p in self.peers.values() if p.state == "joined"
-                            and not p.observer and method in p.services), key=lambda p: p.id)
-            if not cands:
-                raise RpcError(None, f"no provider of '{method}'")
-            # Fewest calls outstanding (rule 2); this client has one at a time, so the first.
-            peer = cands[0].id
-        p = self.peers.get(peer)
-        if p is None or p.state not in ("joined", "evasive"):
-            raise RpcError(None, "peer is not joined")
-        call_id = self.next_call_id
-        self.next_call_id += 1
-        frame = encode_rpc(REQUEST, [call_id, method, int(timeout * 1000)],
-                           msgpack.packb(args, use_bin_type=True))
-        self.pending[call_id] = [peer, None]
-        try:
-            p.dealer.send(frame, flags=zmq.NOBLOCK)
-        except zmq.Again:
-            del self.pending[call_id]
-            raise RpcError(None, "peer queue full") from None
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                self.poll(min(0.05, max(0.0, deadline - time.monotonic())))
-                entry = self.pending[call_id]
-                if entry[1] is not None:
-                    code, message, result = entry[1]
-                    if code != 0:
-                        raise RpcError(code, message)
-                    return result
-                if peer not in self.peers:  # §10.6 rule 3: the server left
-                    raise RpcError(None, "server left")
-            raise RpcError(None, "timed out")
-        finally:
-            self.pending.pop(call_id, None)
 
     def wait_until(self, predicate, timeout):
         """Poll until predicate() is true; returns its last value."""
@@ -331,15 +239,6 @@ class Client:
             dealer.send(frame, flags=zmq.NOBLOCK)
         except zmq.Again:
             pass
-
-    def _send_subs(self, p):
-        # §9.8 rule 1: only once the peer is joined/evasive AND our SUB is handshaken to it.
-        if p.state in ("joined", "evasive") and p.pub in self.sub_up:
-            self._send(p, SUBS, [[x.decode() for x in sorted(self.prefixes)]])
-
-    def _send_subs_to_all(self):
-        for p in self.peers.values():
-            self._send_subs(p)
 
     # --- membership -------------------------------------------------------------------
 
@@ -495,131 +394,3 @@ class Client:
         # §7.2: every accepted HELLO replaces what we knew.
         p.name, p.observer, p.services = h["name"], bool(h["flags"] & FLAG_OBSERVER), h["services"]
         p.adv_pub, p.adv_router = h["pub"], h["router"]
-
-    def _on_request(self, p, frame):
-        """§10.7."""
-        try:
-            h, args = split_rpc(frame)
-            if not (type(h) is list and len(h) >= 3 and _is_uint(h[0])
-                    and _is_str(h[1], 1, 128) and _is_uint(h[2])):
-                raise ProtocolError("bad request header")
-        except ProtocolError:
-            return  # rule 1: no id to answer
-        call_id, method = h[0], h[1]
-        try:
-            arg = check_payload(args, MAX_RPC_SIZE)
-        except ProtocolError as e:
-            return self._reply(p, call_id, BAD_REQUEST, str(e))
-        handler = self.methods.get(method)
-        if handler is None:
-            return self._reply(p, call_id, NO_METHOD, f"no method '{method}'")
-        try:
-            result = msgpack.packb(handler(arg), use_bin_type=True)
-        except RpcError as e:
-            code = e.code if e.code else HANDLER_FAILED  # never an error with code 0
-            return self._reply(p, call_id, code, e.message)
-        except Exception as e:
-            return self._reply(p, call_id, HANDLER_FAILED, f"{type(e).__name__}: {e}")
-        if len(result) > MAX_RPC_SIZE:
-            return self._reply(p, call_id, HANDLER_FAILED, "result too large")
-        self._reply(p, call_id, 0, "", result)
-
-    def _reply(self, p, call_id, code, message, result=b"\xc0"):
-        message = message.encode()[:MAX_RPC_MESSAGE].decode("utf-8", "ignore")
-        frame = encode_rpc(REPLY, [call_id, code, message], result)
-        try:  # through our DEALER for the caller (§10.1), not back through the ROUTER
-            p.dealer.send(frame, flags=zmq.NOBLOCK)
-        except zmq.Again:
-            pass
-
-    def _on_reply(self, p, frame):
-        """§10.6 rules 4 and 5."""
-        try:
-            h, result = split_rpc(frame)
-            if not (type(h) is list and len(h) >= 3 and _is_uint(h[0]) and type(h[1]) is int
-                    and _is_str(h[2], 0, MAX_RPC_MESSAGE)):
-                raise ProtocolError("bad reply header")
-        except ProtocolError:
-            self.counters["frames_invalid"] += 1
-            return
-        entry = self.pending.get(h[0])
-        if entry is None or entry[0] != p.id or entry[1] is not None:
-            return  # stray reply
-        if h[1] != 0:
-            entry[1] = (h[1], h[2], None)
-            return
-        try:
-            entry[1] = (0, "", check_payload(result, MAX_RPC_SIZE))
-        except ProtocolError as e:
-            self.counters["frames_invalid"] += 1
-            entry[1] = (HANDLER_FAILED, f"bad result: {e}", None)
-
-    # --- receiving on the SUB ---------------------------------------------------------
-
-    def _handle_sub(self):
-        try:
-            frames = self.sub.recv_multipart(flags=zmq.NOBLOCK)
-        except zmq.Again:
-            return False
-        try:
-            topic, sender, seq, sent_us, payload = decode_event(frames)
-            p = self.peers.get(sender)
-            if p is None and sender not in self.draining:
-                return True  # events_unknown_sender
-            obj = check_payload(payload, MAX_EVENT_SIZE)
-        except ProtocolError as e:
-            self.counters["events_invalid"] += 1
-            self.log(f"dropped event: {e}")
-            return True
-        # §9.7 gaps, per (sender, topic).
-        last = self.last_seq.get((sender, topic))
-        if last is not None and seq > last + 1:
-            self.counters["gaps"] += seq - last - 1
-        self.last_seq[(sender, topic)] = seq
-        self.counters["events_in"] += 1
-        if p is not None:
-            self._alive(p)  # §8.2; during a drain it is not a sign of life
-            name = p.name
-        else:
-            ep, name, until = self.draining[sender]
-            self.draining[sender] = (ep, name, max(until, time.monotonic() + self.drain))
-        # §9.4 rule 5: only to matching local subscriptions.
-        if any(topic.startswith(x) for x in self.prefixes):
-            self.events.append(Event(topic.decode("utf-8", "replace"), sender, name, seq,
-                                     sent_us, obj))
-        return True
-
-    def _handle_monitor(self):
-        try:
-            msg = recv_monitor_message(self.sub_monitor, flags=zmq.NOBLOCK)
-        except zmq.Again:
-            return False
-        ep = msg["endpoint"].decode() if isinstance(msg["endpoint"], bytes) else msg["endpoint"]
-        ev = msg["event"]
-        # The monitor names the endpoint string we passed to connect (Appendix B).
-        if ev == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-            self.sub_up.add(ep)
-        elif ev == zmq.EVENT_DISCONNECTED:
-            self.sub_up.discard(ep)
-        for p in list(self.peers.values()):
-            if p.pub != ep:
-                continue
-            if ev == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                if p.disconnected_at is not None:  # §8.4: re-established -> recovered
-                    p.disconnected_at, p.retries = None, 0
-                    if p.state == "evasive":
-                        p.state = "joined"
-                self._send_subs(p)  # §9.8 rule 1, again after every new handshake
-            elif p.state == "connecting":
-                pass  # §8.4 item 4: ignored while connecting
-            elif ev == zmq.EVENT_DISCONNECTED:
-                # §8.4 item 1: suspect at once; only a new handshake clears it.
-                p.disconnected_at, p.retries = time.monotonic(), 0
-                p.state = "evasive"
-            elif ev == zmq.EVENT_CONNECT_RETRIED and p.disconnected_at is not None:
-                # §8.4 note: the first RETRIED after the drop only announces the retry; the
-                # second means an attempt failed, so the peer is left (item 2).
-                p.retries += 1
-                if p.retries >= 2:
-                    self._remove(p, "disconnected")
-        return True
