@@ -26,7 +26,7 @@ if(ZMESH_SANITIZE OR ZMESH_FUZZ)
 else()
   set(zmesh_static_default ON)
 endif()
-option(ZMESH_STATIC_TOOLS "Link the tools against static libzmq, libsodium and libstdc++"
+option(ZMESH_STATIC_TOOLS "Link the tools fully static (libzmq, libsodium, libstdc++, glibc)"
        ${zmesh_static_default})
 
 add_library(zmesh_static_runtime INTERFACE)

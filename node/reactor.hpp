@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <unordered_set>
 #include <vector>
 
@@ -238,6 +239,11 @@ private:
         bool joined = false;
         std::vector<zmq::message_t> early;
         std::size_t early_bytes = 0;
+        // Returns: the events held, which this sender then holds no more.
+        std::vector<zmq::message_t> take_early() {
+            early_bytes = 0;
+            return std::exchange(early, {});
+        }
     };
     // Per sender; past either, dropped (events_early_dropped).
     static constexpr std::size_t max_early_events = 4096, max_early_bytes = 4u << 20;

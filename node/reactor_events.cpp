@@ -254,11 +254,8 @@ void reactor::release_early_events(const node_id& id, clock::time_point now) {
     const auto it = senders_.find(id);
     if (it == senders_.end()) return;
     it->second.joined = true;
-    auto early = std::move(it->second.early);
-    it->second.early.clear();   // moved from: valid, and now surely empty
-    it->second.early_bytes = 0;
     sender_run run;
-    for (auto& frame : early) accept_event(frame, now, run);
+    for (auto& frame : it->second.take_early()) accept_event(frame, now, run);
     flush_deliveries();
 }
 

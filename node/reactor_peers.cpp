@@ -332,11 +332,8 @@ void reactor::drop_peer(const node_id& id, leave_reason why) {
 
 void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
     dealers_.erase(id);
-    if (auto s = senders_.find(id); s != senders_.end()) {   // it never joined: nobody knew it
-        stats_.events_early_dropped += s->second.early.size();
-        s->second.early.clear();
-        s->second.early_bytes = 0;
-    }
+    if (auto s = senders_.find(id); s != senders_.end())   // it never joined: nobody knew it
+        stats_.events_early_dropped += s->second.take_early().size();
     forget_sender_later(id, pub_endpoint);
 }
 
