@@ -27,12 +27,8 @@ protected:
     std::vector<std::uint64_t> delivered_;   // seq of each event the handler saw
 
     void SetUp() override {
-        auto o = make_options("subscriber");
+        auto o = options_with_fakes("subscriber");
         o.max_event_size = 64;
-        // The fake never answers PINGs: keep it joined all the same.
-        o.liveness.heartbeat = 2s;
-        o.liveness.evasive = 20s;
-        o.liveness.expired = 60s;
         auto n = std::make_unique<node>(o);
         n->subscribe("", [this](const event& e) {
             std::lock_guard lock(mutex_);
@@ -234,11 +230,7 @@ TEST_F(event_input, a_storm_of_bad_events_leaves_the_peer_joined_and_the_node_de
 }
 
 TEST_F(event_input, events_published_while_unsubscribed_are_not_gaps_after_resubscribing) {
-    auto o = make_options("resubscriber");
-    o.liveness.heartbeat = 2s;   // the fake never answers PINGs
-    o.liveness.evasive = 20s;
-    o.liveness.expired = 60s;
-    auto owned = std::make_unique<node>(o);
+    auto owned = std::make_unique<node>(options_with_fakes("resubscriber"));
     auto& n = *owned;
     nodes_.push_back(std::move(owned));
     std::mutex m;
@@ -281,10 +273,7 @@ protected:
     std::vector<std::string> seen_;   // "joined intro|late" and "event SEQ"
 
     void start_watcher(milliseconds handshake) {
-        auto o = make_options("watcher");
-        o.liveness.heartbeat = 2s;   // the fakes never answer PINGs
-        o.liveness.evasive = 20s;
-        o.liveness.expired = 60s;
+        auto o = options_with_fakes("watcher");
         o.liveness.handshake = handshake;
         auto w = std::make_unique<node>(o);
         w->on_peer_event([this](const peer_event& e) {

@@ -64,6 +64,15 @@ protected:
         o.log = log_level::error;
         return o;
     }
+    // make_options for a node whose peers are fakes (fake_peer.hpp), which never answer
+    // PINGs: they stay joined all the same for the length of a test.
+    options options_with_fakes(const std::string& name) const {
+        auto o = make_options(name);
+        o.liveness.heartbeat = 2s;
+        o.liveness.evasive = 20s;
+        o.liveness.expired = 60s;
+        return o;
+    }
 
     // Starts a node named `name`, recording its peer events in events(name).
     node& start(const std::string& name) { return start(make_options(name)); }

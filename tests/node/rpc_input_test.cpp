@@ -60,12 +60,8 @@ protected:
     }
 
     void start_server_and_fake() {
-        auto o = make_options("server");
-        // The fake never answers PINGs: keep it joined, and its handshake open, all the same.
-        o.liveness.heartbeat = 2s;
-        o.liveness.evasive = 20s;
-        o.liveness.expired = 60s;
-        o.liveness.handshake = 60s;
+        auto o = options_with_fakes("server");
+        o.liveness.handshake = 60s;   // and its handshake open
         auto n = std::make_unique<node>(o);
         n->serve("echo", [](const request& r) -> response { return r; });
         auto log = std::make_shared<event_log>();
