@@ -33,7 +33,7 @@ add_library(zmesh_static_runtime INTERFACE)
 if(ZMESH_STATIC_TOOLS)
   set(zmesh_missing "")
   set(zmesh_archive_paths "")
-  foreach(name zmq sodium pgm norm protokit bsd md boost_program_options)
+  foreach(name zmq sodium bsd md boost_program_options)
     find_library(ZMESH_STATIC_${name} NAMES lib${name}.a)
     if(ZMESH_STATIC_${name})
       list(APPEND zmesh_archive_paths ${ZMESH_STATIC_${name}})
@@ -54,14 +54,25 @@ if(ZMESH_STATIC_TOOLS)
   if(NOT ZMESH_HAVE_GSSAPI_H)
     list(APPEND zmesh_missing gssapi/gssapi.h)
   endif()
+  # Nor are its multicast transports (OpenPGM, NORM) linked in: zmesh speaks tcp:// only,
+  # and tools/static/multicast_unavailable.cpp answers their entry points (-0.7 MB of code
+  # each node maps). Their headers come with libzmq3-dev (libpgm-dev, libnorm-dev).
+  find_path(ZMESH_PGM_INCLUDE pgm/pgm.h PATH_SUFFIXES pgm-5.3)
+  find_path(ZMESH_NORM_INCLUDE normApi.h)
+  if(NOT ZMESH_PGM_INCLUDE OR NOT ZMESH_NORM_INCLUDE)
+    list(APPEND zmesh_missing pgm/pgm.h normApi.h)
+  endif()
   if(zmesh_missing)
     message(STATUS "zmesh: tools linked shared (not found: ${zmesh_missing})")
     set(ZMESH_STATIC_TOOLS OFF)
   else()
-    add_library(zmesh_gssapi_unavailable STATIC
-                ${PROJECT_SOURCE_DIR}/tools/static/gssapi_unavailable.cpp)
+    add_library(zmesh_unavailable_transports STATIC
+                ${PROJECT_SOURCE_DIR}/tools/static/gssapi_unavailable.cpp
+                ${PROJECT_SOURCE_DIR}/tools/static/multicast_unavailable.cpp)
+    target_include_directories(zmesh_unavailable_transports PRIVATE
+                               ${ZMESH_PGM_INCLUDE} ${ZMESH_NORM_INCLUDE})
     target_link_libraries(zmesh_static_runtime INTERFACE ${zmesh_archive_paths}
-                          zmesh_gssapi_unavailable Threads::Threads)
+                          zmesh_unavailable_transports Threads::Threads)
     # Each function and object in a section of its own, and the linker drops those no tool
     # reaches: text a process maps is resident in every node, and the kernel maps the pages
     # around each one touched too (zmesh-node text 3.9 -> 3.2 MB, RSS about -0.2 MiB a node).
