@@ -46,6 +46,22 @@ zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std:
     return s;
 }
 
+// Returns: a PAIR receiving `s`'s connection events (connected, dropped, retried, security
+// handshake failed) and `extra`.
+zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, int extra) {
+    const std::string endpoint = unique_inproc("monitor");
+    if (zmq_socket_monitor(s.handle(), endpoint.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | extra) != 0)
+        throw std::runtime_error(std::string("cannot monitor the ") + what + " socket");
+    zmq::socket_t pair(ctx, zmq::socket_type::pair);
+    pair.set(zmq::sockopt::linger, 0);
+    pair.connect(endpoint);
+    return pair;
+}
+
 }  // namespace
 
 reactor::reactor(setup s)
@@ -98,19 +114,21 @@ reactor::reactor(setup s)
     // max_event_size and this are read, dropped and counted as events_oversized.
     sub_.set(zmq::sockopt::maxmsgsize,
              static_cast<int64_t>(protocol::max_event_header_size + opts_.max_event_size));
-    // The SUB connects to every peer's PUB, so its monitor sees every peer's connection drop
-    // (kernel FIN/RST) with the endpoint it dialled: one monitor for the whole mesh.
-    const std::string monitor_ep = unique_inproc("monitor");
-    if (zmq_socket_monitor(sub_.handle(), monitor_ep.c_str(),
-                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
-        throw std::runtime_error("cannot monitor SUB socket");
-    sub_monitor_ = zmq::socket_t(net_ctx_, zmq::socket_type::pair);
-    sub_monitor_.set(zmq::sockopt::linger, 0);
-    sub_monitor_.connect(monitor_ep);
+    // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
+    // when libzmq ended an event connection (to dial it again).
+    sub_monitor_ = monitor(net_ctx_, sub_, "SUB", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+
+    // The dialler: see links_. Send-only; a message for a peer waits in its connection's
+    // queue (up to peer_queue) until connected, as a DEALER's would.
+    dialer_ = zmq::socket_t(net_ctx_, zmq::socket_type::router);
+    dialer_.set(zmq::sockopt::linger, 0);
+    dialer_.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
+    // Our id is our routing id at each peer's ROUTER: that is how it knows who sent a frame.
+    dialer_.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
+    // A full queue or an ended connection is an error to the sender, not a silent drop.
+    dialer_.set(zmq::sockopt::router_mandatory, 1);
+    // Its monitor sees every peer's link drop (kernel FIN/RST), with the endpoint dialled.
+    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", 0);
 
     open_beacon();
     const auto pub_port = std::to_string(bound_port(pub_));
@@ -124,7 +142,7 @@ reactor::reactor(setup s)
         probe.set(zmq::sockopt::linger, 0);
         if (!seed.key.empty()) {
             // The probe proves the seed holds that key; the seed checks ours (ZAP) and that
-            // the HELLO names our own id. Its routing id is libzmq's: the DEALER we open on
+            // the HELLO names our own id. Its routing id is libzmq's: the link we open on
             // hearing back takes our id there.
             probe.set(zmq::sockopt::curve_serverkey, seed.key);
             probe.set(zmq::sockopt::curve_publickey, public_key_);
@@ -282,7 +300,8 @@ void reactor::loop() {
         if (stopping_) break;
         run(polled_router, [&] { return on_router(now); });
         if (receiving()) run(polled_sub, [&] { return on_sub(now); });
-        run(polled_monitor, unsure([&] { on_monitor(now); }));
+        run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
+        run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
         run(polled_workers, unsure([&] { on_workers(); }));
         run(polled_zap, unsure([&] { on_zap(); }));
         if (items[beacon_item].revents & POLLIN) on_beacon(now);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // reactor: the one thread of a node that owns all its sockets. It polls the command pipe,
-// the ROUTER, the SUB, the SUB's monitor and the beacon socket, and runs the timers.
+// the ROUTER, the SUB, the monitors of the SUB and of the dialler, and the beacon socket,
+// and runs the timers.
 #pragma once
 
 #include "allowlist.hpp"
@@ -96,18 +97,23 @@ private:
         polled_commands = 1u << 0,
         polled_router = 1u << 1,
         polled_sub = 1u << 2,
-        polled_monitor = 1u << 3,
+        polled_sub_monitor = 1u << 3,
         polled_workers = 1u << 4,
         polled_zap = 1u << 5,
-        polled_all = (1u << 6) - 1,
+        polled_dialer_monitor = 1u << 6,
+        polled_all = (1u << 7) - 1,
     };
     // Marks sockets to check before the next wait (see dirty_).
     void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
     // Returns: each waited-on socket with its bit, in the loop's order.
-    std::array<std::pair<unsigned, zmq::socket_t*>, 6> polled_sockets() noexcept {
-        return {{{polled_commands, &commands_}, {polled_router, &router_},
-                 {polled_sub, &sub_},           {polled_monitor, &sub_monitor_},
-                 {polled_workers, &workers_},   {polled_zap, &zap_}}};
+    std::array<std::pair<unsigned, zmq::socket_t*>, 7> polled_sockets() noexcept {
+        return {{{polled_commands, &commands_},
+                 {polled_router, &router_},
+                 {polled_sub, &sub_},
+                 {polled_sub_monitor, &sub_monitor_},
+                 {polled_workers, &workers_},
+                 {polled_zap, &zap_},
+                 {polled_dialer_monitor, &dialer_monitor_}}};
     }
     // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
     unsigned readable_now(unsigned sockets);
@@ -149,6 +155,10 @@ private:
     void on_stats_query(const node_id& from);
     void poll_peer_stats();
     void on_peer_joined(const discovery::peer& p);
+    // Our SUB connects to a peer's PUB only while we subscribe to something (see sub_links_).
+    bool wants_events() const noexcept { return !prefixes_.empty(); }
+    void connect_sub(const node_id& id, const std::string& pub_endpoint);
+    void connect_sub_to_all();
     void on_sub_handshake(const std::string& pub_endpoint);
     void forget_sender_later(const node_id& id, const std::string& pub_endpoint);
     void keep_draining(const node_id& id, clock::time_point now);
@@ -170,7 +180,7 @@ private:
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
     bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
-    // Sends an RPC frame to `to` through its DEALER, or counts it dropped.
+    // Sends an RPC frame to `to` through its link, or counts it dropped.
     void send_frame(const node_id& to, zmq::message_t& frame);
     void send_reply(const node_id& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
@@ -195,14 +205,40 @@ private:
     discovery::peer* known_sender(const zmq::message_t& routing_id, clock::time_point now);
     void on_leave(const zmq::message_t& routing_id);
     void on_hello(const protocol::hello& h, clock::time_point now);
-    void on_monitor(clock::time_point now);
     void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
               const std::string& router_endpoint, clock::time_point now, bool want_reply);
     void drop_peer(const node_id& id, leave_reason why);
     void close_links(const node_id& id, const std::string& pub_endpoint);
     void send_to(const node_id& id, const protocol::control& msg);
-    void send_control(zmq::socket_t& dealer, const protocol::control& msg);
-    void send_hello(zmq::socket_t& dealer, bool want_reply);
+
+    // Links to peers (reactor_links.cpp). One ROUTER, the dialler, connects to every peer's
+    // ROUTER: what we send a peer goes that way, and what it sends us comes to our ROUTER
+    // through its own dialler. One socket, so one monitor sees each link drop (a killed
+    // peer's kernel closes it at once) whether or not our SUB is connected to that peer.
+    struct link {
+        // The connection's routing id in dialer_: the peer's id and a generation. A connect
+        // must not reuse one that the disconnect before it has not yet freed (libzmq aborts).
+        std::string routing;
+        std::string router_endpoint;   // as connected: the monitor's events name it
+    };
+    // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended
+    // that connection for good, as after a failed security handshake).
+    bool send_on(const link& l, zmq::message_t& frame);
+    bool send_on(const link& l, zmq::const_buffer frame);
+    // Returns: `msg` encoded; nothing (logged, counted) if it cannot be, which is a bug.
+    std::optional<std::vector<std::uint8_t>> encoded(const protocol::control& msg);
+    void send_control(const link& l, const protocol::control& msg);
+    protocol::hello hello_message(bool want_reply) const;
+    void send_hello(const link& l, bool want_reply);
+    // Connects the dialler to a peer. Returns: false (logged) when it could not.
+    bool open_link(const node_id& id, const std::string& router_endpoint);
+    void close_link(const node_id& id);
+    void on_dialer_monitor(clock::time_point now);
+    void on_sub_monitor(clock::time_point now);
+    // Reads one event of a monitor. Returns: false when none is waiting.
+    bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint);
+    // Logs a failed security handshake with `endpoint` (once per endpoint).
+    void warn_handshake_failed(std::uint16_t kind, const std::string& endpoint);
     void send_peer_list(const node_id& to);
     void send_heartbeats(clock::time_point now);
     void contact_seeds();
@@ -221,12 +257,13 @@ private:
     zmq::context_t net_ctx_;               // network sockets only; terminated on exit so
                                            // LEAVE is flushed before the thread ends
     zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
-    zmq::socket_t pub_, router_, sub_, sub_monitor_;
+    zmq::socket_t pub_, router_, sub_, sub_monitor_, dialer_, dialer_monitor_;
     std::unique_ptr<discovery::beacon_socket> beacon_;
     std::vector<std::uint8_t> beacon_bytes_;
 
     discovery::peer_table table_;
-    std::unordered_map<node_id, zmq::socket_t> dealers_;   // one per dialled peer
+    std::unordered_map<node_id, link> links_;               // one per dialled peer
+    std::uint32_t link_generation_ = 0;
     std::vector<zmq::socket_t> seed_probes_;               // one per --seed
 
     // Events
@@ -277,7 +314,11 @@ private:
     std::vector<reactor_subscription> reactor_subs_;
     void run_reactor_handlers(const event& e);
     std::unordered_map<node_id, sender> senders_;                // peers whose events we take
-    std::unordered_set<std::string> sub_ready_;                  // pub endpoints handshaken
+    // Pub endpoints our SUB is connected to: every peer's while we subscribe to anything,
+    // none before (a node that only calls and serves pays for no event connections, two
+    // of the four per pair of nodes). Once connected, a link stays until its peer leaves.
+    std::unordered_set<std::string> sub_links_;
+    std::unordered_set<std::string> sub_ready_;                  // of those, handshaken
     std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected
     // libzmq ends a SUB connection for good after a protocol error (a frame over maxmsgsize)
     // and retries at once only after a connection error: a drop with no retry this long after

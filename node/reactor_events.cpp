@@ -200,6 +200,7 @@ void reactor::handle(subscribe_command& c) {
         touched(polled_sub);
         sub_.set(zmq::sockopt::subscribe, c.prefix);
         send_subs_to_all();
+        connect_sub_to_all();   // the first subscription: now events are wanted
     }
     if (c.where == run_on::reactor) {
         reactor_subs_.push_back({c.id, std::move(c.prefix), std::move(c.handler)});
@@ -260,7 +261,9 @@ void reactor::release_early_events(const node_id& id, clock::time_point now) {
 }
 
 void reactor::on_peer_joined(const discovery::peer& p) {
-    if (sub_ready_.count(p.pub_endpoint)) send_subs(p.id);
+    // With no SUB connection to it we want nothing: that needs no filter to travel first.
+    if (sub_ready_.count(p.pub_endpoint) || (!sub_links_.count(p.pub_endpoint) && !wants_events()))
+        send_subs(p.id);
 }
 
 void reactor::on_sub_handshake(const std::string& pub_endpoint) {
@@ -317,6 +320,7 @@ void reactor::run_pending_disconnects(clock::time_point now) {
     std::erase_if(pending_disconnects_, [&](const pending_disconnect& d) {
         if (now < d.at) return false;
         if (!table_.find(d.id)) senders_.erase(d.id);
+        if (!sub_links_.erase(d.pub_endpoint)) return true;
         touched(polled_sub);
         try {
             sub_.disconnect(d.pub_endpoint);

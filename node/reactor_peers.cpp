@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// reactor, discovery half: seeds, the HELLO handshake, heartbeats, the SUB monitor and LEAVE
+// reactor, discovery half: seeds, the HELLO handshake, heartbeats and LEAVE
 // (beacons: reactor_beacons.cpp). Every byte read here comes from the network: decode errors are counted, never
 // thrown, never asserted.
 #include "reactor.hpp"
@@ -31,6 +31,10 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
     // is gone (restarted): retire it now rather than after its expiry.
     if (auto* old = table_.find_by_pub_endpoint(pub_endpoint); old && old->id != id)
         drop_peer(old->id, leave_reason::replaced);
+    const auto same_router = std::find_if(links_.begin(), links_.end(), [&](const auto& l) {
+        return l.first != id && l.second.router_endpoint == router_endpoint;
+    });
+    if (same_router != links_.end()) drop_peer(node_id(same_router->first), leave_reason::replaced);
 
     if (table_.all().size() >= opts_.max_peers) {
         ++stats_.peers_refused;
@@ -39,42 +43,27 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
                       name + " (" + id.short_hex() + ") nor any other newcomer until one leaves");
         return;
     }
-    zmq::socket_t dealer(net_ctx_, zmq::socket_type::dealer);
-    try {
-        if (!secure_client(dealer, id)) return;
-        dealer.set(zmq::sockopt::linger, 0);
-        dealer.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
-        // Our id is our routing id at the peer's ROUTER: that is how it knows who sent a frame.
-        dealer.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
-        dealer.connect(router_endpoint);
-        // Still connected from a peer that just left (draining)? Keep that connection: a
-        // second one to the same endpoint would deliver every event twice.
-        const auto draining = std::find_if(
-            pending_disconnects_.begin(), pending_disconnects_.end(),
-            [&](const pending_disconnect& d) { return d.pub_endpoint == pub_endpoint; });
-        if (draining != pending_disconnects_.end()) {
-            pending_disconnects_.erase(draining);
-            // Still connected: no new handshake event will come, so SUBS goes on join.
-            sub_ready_.insert(pub_endpoint);
-        }
-        else if (secure_client(sub_, id)) {
-            touched(polled_sub);
-            sub_.connect(pub_endpoint);
-        }
-    } catch (const zmq::error_t& e) {
-        log(log_level::warn, "cannot dial " + name + " at " + router_endpoint + ": " + e.what());
-        return;
-    }
+    if (!open_link(id, router_endpoint)) return;
     table_.add(id, name, pub_endpoint, router_endpoint, now);
     auto& sender = senders_[id];
     sender.name = name;
     sender.joined = false;   // until its HELLO: see sender::early
-    send_hello(dealer, want_reply);
-    dealers_.insert_or_assign(id, std::move(dealer));
+    // Still connected from a peer that just left (draining)? Keep that connection: a second
+    // one to the same endpoint would deliver every event twice.
+    const auto draining = std::find_if(
+        pending_disconnects_.begin(), pending_disconnects_.end(),
+        [&](const pending_disconnect& d) { return d.pub_endpoint == pub_endpoint; });
+    if (draining != pending_disconnects_.end()) {
+        pending_disconnects_.erase(draining);
+        // Still connected: no new handshake event will come, so SUBS goes on join.
+        if (sub_links_.count(pub_endpoint)) sub_ready_.insert(pub_endpoint);
+    }
+    if (wants_events()) connect_sub(id, pub_endpoint);
+    send_hello(links_.at(id), want_reply);
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
 }
 
-void reactor::send_hello(zmq::socket_t& dealer, bool want_reply) {
+protocol::hello reactor::hello_message(bool want_reply) const {
     protocol::hello h;
     h.mesh = opts_.mesh;
     h.id = id_;
@@ -84,24 +73,11 @@ void reactor::send_hello(zmq::socket_t& dealer, bool want_reply) {
     h.services = service_names();
     h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
                                         (want_reply ? protocol::hello_flag_want_reply : 0));
-    send_control(dealer, h);
+    return h;
 }
 
 void reactor::send_to(const node_id& id, const protocol::control& msg) {
-    if (const auto it = dealers_.find(id); it != dealers_.end()) send_control(it->second, msg);
-}
-
-void reactor::send_control(zmq::socket_t& dealer, const protocol::control& msg) {
-    std::vector<std::uint8_t> frame;
-    try {
-        frame = protocol::encode_control(msg);
-    } catch (const std::length_error& e) {
-        // Our own fields are validated at start, so this is a bug: report it, keep running.
-        ++stats_.sends_dropped;
-        log(log_level::error, std::string("cannot encode control message: ") + e.what());
-        return;
-    }
-    if (!dealer.send(zmq::buffer(frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
+    if (const auto it = links_.find(id); it != links_.end()) send_control(it->second, msg);
 }
 
 bool reactor::on_router(clock::time_point now) {
@@ -205,7 +181,7 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false);
         if (!(p = table_.find(h.id))) return;
     } else if (h.flags & protocol::hello_flag_want_reply) {
-        if (auto it = dealers_.find(h.id); it != dealers_.end()) send_hello(it->second, false);
+        if (auto it = links_.find(h.id); it != links_.end()) send_hello(it->second, false);
     }
     senders_[h.id].name = h.name;
     auto change = table_.on_hello(*p, h, now);
@@ -232,7 +208,7 @@ void reactor::send_heartbeats(clock::time_point now) {
     for (auto& [id, p] : table_.all()) {
         if (p.state == peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
-            if (auto it = dealers_.find(id); it != dealers_.end()) send_hello(it->second, true);
+            if (auto it = links_.find(id); it != links_.end()) send_hello(it->second, true);
         } else {
             send_to(id, protocol::ping{now_us(now)});
         }
@@ -242,75 +218,10 @@ void reactor::send_heartbeats(clock::time_point now) {
 void reactor::contact_seeds() {
     // Seeds are asked again and again: a restarted seed, or one across a healed partition,
     // learns of us from the next probe.
-    for (auto& probe : seed_probes_) send_hello(probe, true);
-}
-
-void reactor::on_monitor(clock::time_point now) {
-    zmq::message_t event, address;
-    for (int i = 0; i < max_batch; ++i) {
-        if (!sub_monitor_.recv(event, zmq::recv_flags::dontwait)) return;
-        if (!event.more() || !sub_monitor_.recv(address) || event.size() < 2) continue;
-        std::uint16_t kind;
-        std::memcpy(&kind, event.data(), sizeof kind);
-        const std::string endpoint = address.to_string();
-        if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            on_sub_handshake(endpoint);
-            continue;
-        }
-        if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-            kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            warn_once("handshake " + endpoint, log_level::warn,
-                      "security handshake with " + endpoint + " failed: " +
-                          (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                               ? "our key is not on its allowlist"
-                               : "one side is secured and the other not, or keys differ"));
-            continue;
-        }
-        if (kind == ZMQ_EVENT_DISCONNECTED) sub_ready_.erase(endpoint);
-        auto* p = table_.find_by_pub_endpoint(endpoint);
-        if (!p) continue;
-        if (kind == ZMQ_EVENT_DISCONNECTED) {
-            ++stats_.sub_disconnects;
-            sub_dropped_[endpoint] = now;
-            log(log_level::debug, "connection to " + p->name + " dropped");
-            apply(table_.on_disconnect(*p, now));
-        } else if (kind == ZMQ_EVENT_CONNECTED) {
-            sub_dropped_.erase(endpoint);
-            apply(table_.on_reconnect(*p, now));
-        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
-            sub_dropped_.erase(endpoint);
-            apply(table_.on_reconnect_failed(*p));
-        }
-    }
-}
-
-void reactor::revive_subs(clock::time_point now) {
-    for (auto it = sub_dropped_.begin(); it != sub_dropped_.end();) {
-        if (now - it->second < sub_revive_after) {
-            ++it;
-            continue;
-        }
-        const std::string endpoint = it->first;
-        it = sub_dropped_.erase(it);
-        const auto* p = table_.find_by_pub_endpoint(endpoint);
-        if (!p) continue;   // gone meanwhile: nothing to revive
-        ++stats_.sub_revived;
-        warn_once("revive " + p->id.hex(), log_level::warn,
-                  "libzmq closed the event connection from " + p->name +
-                      " (a frame over max_event_size?): connecting again");
-        touched(polled_sub);
-        try {
-            // libzmq still lists the dead endpoint, and a SUB ignores a second connect to a
-            // listed one: forget it first.
-            sub_.disconnect(endpoint);
-        } catch (const zmq::error_t&) {
-        }
-        try {
-            if (secure_client(sub_, p->id)) sub_.connect(endpoint);
-        } catch (const zmq::error_t& e) {
-            log(log_level::warn, "cannot reconnect to " + endpoint + ": " + e.what());
-        }
-    }
+    const auto frame = encoded(hello_message(true));
+    if (!frame) return;
+    for (auto& probe : seed_probes_)
+        if (!probe.send(zmq::buffer(*frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
 }
 
 void reactor::on_leave(const zmq::message_t& routing_id) {
@@ -331,7 +242,7 @@ void reactor::drop_peer(const node_id& id, leave_reason why) {
 }
 
 void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
-    dealers_.erase(id);
+    close_link(id);
     if (auto s = senders_.find(id); s != senders_.end())   // it never joined: nobody knew it
         stats_.events_early_dropped += s->second.take_early().size();
     forget_sender_later(id, pub_endpoint);
@@ -351,13 +262,16 @@ void reactor::apply(std::vector<discovery::peer_change> changes) {
 void reactor::leave_all() {
     // Peers still in handshake too: our HELLO may have made one count us as joined before
     // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (auto& [id, dealer] : dealers_) send_control(dealer, protocol::leave{});
+    for (const auto& [id, l] : links_) send_control(l, protocol::leave{});
     // Give LEAVE time to reach every peer; closing the context below waits for it.
-    for (auto& [id, dealer] : dealers_) dealer.set(zmq::sockopt::linger, 500);
+    dialer_.set(zmq::sockopt::linger, 500);
     zmq_socket_monitor(sub_.handle(), nullptr, 0);
+    zmq_socket_monitor(dialer_.handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
-    dealers_.clear();
+    links_.clear();
+    dialer_monitor_.close();
+    dialer_.close();
     seed_probes_.clear();
     sub_monitor_.close();
     sub_.close();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // reactor, RPC half: calls out (provider choice, correlation by request id, deadlines,
 // failing calls at once when their peer goes) and requests in (queued for the worker
-// threads, replies sent back on our DEALER to the caller's ROUTER).
+// threads, replies sent back on our link to the caller's ROUTER).
 #include "reactor.hpp"
 
 #include "pipe.hpp"
@@ -56,8 +56,8 @@ void reactor::start_call(call_command& c, bool defer_failure) {
             }
         }
     }
-    const auto dealer = target ? dealers_.find(target->id) : dealers_.end();
-    if (dealer == dealers_.end()) {
+    const auto link = target ? links_.find(target->id) : links_.end();
+    if (link == links_.end()) {
         ++stats_.rpc_no_provider;
         fail_call(id,
                   rpc_error(rpc_errc::no_provider,
@@ -67,10 +67,12 @@ void reactor::start_call(call_command& c, bool defer_failure) {
         return;
     }
     protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
-    // A DEALER queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!dealer->second.send(c.request, zmq::send_flags::dontwait)) {
+    // A link queues up to its HWM; past it the call fails now rather than waits unseen.
+    if (!send_on(link->second, c.request)) {
         ++stats_.sends_dropped;
-        fail_call(id, rpc_error(rpc_errc::peer_lost, "send queue to " + target->name + " is full"),
+        fail_call(id,
+                  rpc_error(rpc_errc::peer_lost,
+                            "send queue to " + target->name + " is full, or its connection ended"),
                   defer_failure);
         return;
     }
@@ -193,7 +195,7 @@ void reactor::handle(serve_command& c) {
     // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
     // old HELLO: ask it to answer, so the handshake completes with the new list.
     for (auto& [id, p] : table_.all())
-        if (auto it = dealers_.find(id); it != dealers_.end())
+        if (auto it = links_.find(id); it != links_.end())
             send_hello(it->second, p.state == peer_state::connecting);
 }
 
@@ -317,8 +319,8 @@ void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header
 }
 
 void reactor::send_frame(const node_id& to, zmq::message_t& frame) {
-    const auto it = dealers_.find(to);
-    if (it == dealers_.end() || !it->second.send(frame, zmq::send_flags::dontwait))
+    const auto it = links_.find(to);
+    if (it == links_.end() || !send_on(it->second, frame))
         ++stats_.rpc_replies_dropped;
 }
 

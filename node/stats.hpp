@@ -21,7 +21,10 @@ struct node_stats {
     std::uint64_t frames_bad_version = 0;    // a protocol version we do not speak
     std::uint64_t frames_unknown_type = 0;   // our version, a message type we do not know
     std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
-    std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN)
+    std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN), or libzmq
+                                             // ended its link (failed security handshake)
+    std::uint64_t link_disconnects = 0;      // a peer's link dropped: it went away (or the
+                                             // network between us did)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
     std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
     // Security (secured mesh only)
@@ -36,7 +39,7 @@ struct node_stats {
     std::uint64_t events_gaps = 0;           // events missed, by per (sender, topic) seq jumps
     std::uint64_t events_invalid = 0;        // bad frames, header or payload: dropped
     std::uint64_t events_oversized = 0;      // payload over max_event_size: dropped
-    std::uint64_t sub_disconnects = 0;       // a joined publisher's connection dropped: it went
+    std::uint64_t sub_disconnects = 0;       // a publisher's event connection dropped: it went
                                              // away, or sent a frame far over max_event_size
     std::uint64_t sub_revived = 0;           // of those, reconnected by us: libzmq would not
     std::uint64_t events_unknown_sender = 0; // from no peer we dialled: dropped

@@ -195,6 +195,7 @@ nlohmann::json to_json(const node_stats& s) {
             {"peers_not_allowed", s.peers_not_allowed},
             {"frames_key_mismatch", s.frames_key_mismatch},
             {"peers_refused", s.peers_refused},
+            {"link_disconnects", s.link_disconnects},
             {"sub_disconnects", s.sub_disconnects},
             {"sub_revived", s.sub_revived},
             {"events_out", s.events_out},

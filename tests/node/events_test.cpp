@@ -89,6 +89,31 @@ TEST_F(node_fixture, each_event_reaches_exactly_the_matching_subscribers_once) {
     for (auto* n : nodes) n->stop();   // before the inboxes their handlers write go away
 }
 
+// A node subscribed to nothing opens no event connection (two of the four between each pair
+// of nodes), and its peers know that it wants nothing. Its first subscription connects it to
+// every publisher; once they know the prefix, what they publish on it arrives.
+TEST_F(node_fixture, a_first_subscription_after_joining_connects_to_every_publisher) {
+    auto& a = start("a");
+    auto& b = start("b");
+    auto& c = start("c");
+    const auto knows = [](const node& n, const std::string& name, const std::vector<std::string>& subs) {
+        for (const auto& p : n.peers())
+            if (p.name == name)
+                return p.state == peer_state::joined && p.subscriptions_known && p.subscriptions == subs;
+        return false;
+    };
+    ASSERT_TRUE(wait_until([&] { return ready(a, 2) && knows(b, "a", {}) && knows(c, "a", {}); }, 10s));
+    inbox box;
+    a.subscribe("news.", [&box](const event& e) { box.add(e); });
+    ASSERT_TRUE(wait_until([&] { return knows(b, "a", {"news."}) && knows(c, "a", {"news."}); }, 10s));
+    ASSERT_TRUE(b.publish("news.b", 1));
+    ASSERT_TRUE(c.publish("news.c", 2));
+    ASSERT_TRUE(wait_until([&] { return box.total() == 2; }, 5s)) << box.total();
+    EXPECT_EQ(box.seen(), (std::map<std::tuple<std::string, std::string, int>, int>{
+                              {{"b", "news.b", 1}, 1}, {{"c", "news.c", 2}, 1}}));
+    a.stop();   // before the inbox its handler writes goes away
+}
+
 // Handlers run on the delivery thread, not the reactor: one blocked for longer than the
 // evasive timeout while its publisher floods it delays nothing else. Heartbeats go on, so
 // neither side suspects the other; the SUB pauses at receive_queue, so the backlog in this

@@ -39,9 +39,11 @@ TEST_F(system_fixture, three_nodes_join_within_two_seconds_and_monitor_lists_the
     }
 }
 
+// Noticed from the dropped connection, with or without events from the killed node: a
+// subscribes to nothing, so it has no event connection at all, only its link to c.
 TEST_F(system_fixture, kill_9_is_noticed_within_one_second) {
     auto& a = spawn_node("a");
-    auto& b = spawn_node("b");
+    auto& b = spawn_node("b", {"--subscribe", "x."});
     auto& c = spawn_node("c");
     ASSERT_TRUE(sees_joined(a, {"b", "c"}, 3s));
     ASSERT_TRUE(sees_joined(b, {"a", "c"}, 3s));
@@ -53,6 +55,19 @@ TEST_F(system_fixture, kill_9_is_noticed_within_one_second) {
     std::cout << "kill -9 noticed by both in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count()
               << " ms\n";
+    for (auto* p : {&a, &b}) {
+        p->signal(SIGTERM);
+        ASSERT_EQ(p->wait(5s), std::optional<int>(0)) << p->err();
+    }
+    const auto stats_of = [](const process& p) {
+        for (const auto& line : p.out_lines())
+            if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
+        return nlohmann::json();
+    };
+    const auto as = stats_of(a), bs = stats_of(b);
+    EXPECT_GE(as.value("link_disconnects", 0), 1) << as.dump();
+    EXPECT_EQ(as.value("sub_disconnects", -1), 0) << "a has event connections: " << as.dump();
+    EXPECT_GE(bs.value("link_disconnects", 0), 1) << bs.dump();
 }
 
 TEST_F(system_fixture, stopped_process_expires_within_the_expire_timeout) {

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor, links half: the dialler's connection to each peer's ROUTER (what we send it), our
+// SUB's connections to their PUBs (what they publish, only while we subscribe), and the two
+// monitors that watch them. A dropped link is how a killed peer is noticed within
+// milliseconds; a dropped event connection is dialled again.
+#include "reactor.hpp"
+
+#include <cstring>
+
+namespace zmesh::detail {
+
+bool reactor::open_link(const node_id& id, const std::string& router_endpoint) {
+    link l;
+    // A first byte of 0 is libzmq's own routing ids: ours start with another.
+    l.routing = "L";
+    const auto generation = ++link_generation_;
+    l.routing.append(reinterpret_cast<const char*>(&generation), sizeof generation);
+    l.routing.append(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+    l.router_endpoint = router_endpoint;
+    try {
+        if (!secure_client(dialer_, id)) return false;
+        dialer_.set(zmq::sockopt::connect_routing_id, zmq::buffer(l.routing));
+        dialer_.connect(router_endpoint);
+    } catch (const zmq::error_t& e) {
+        log(log_level::warn, "cannot dial " + id.short_hex() + " at " + router_endpoint + ": " + e.what());
+        return false;
+    }
+    links_.insert_or_assign(id, std::move(l));
+    return true;
+}
+
+void reactor::close_link(const node_id& id) {
+    const auto it = links_.find(id);
+    if (it == links_.end()) return;
+    try {
+        // Queued messages go with it (linger 0), as they went with a closed socket.
+        dialer_.disconnect(it->second.router_endpoint);
+    } catch (const zmq::error_t&) {
+        // ENOENT: libzmq ended it already (a failed security handshake).
+    }
+    links_.erase(it);
+}
+
+bool reactor::send_on(const link& l, zmq::message_t& frame) {
+    try {
+        // ROUTER_MANDATORY: a full queue is EAGAIN (false), an ended connection throws.
+        // Once the routing id is taken the frame after it always is: the queue counts
+        // whole messages.
+        return dialer_.send(zmq::buffer(l.routing), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+               dialer_.send(frame, zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+        return false;
+    }
+}
+
+bool reactor::send_on(const link& l, zmq::const_buffer frame) {
+    zmq::message_t msg(frame.data(), frame.size());
+    return send_on(l, msg);
+}
+
+std::optional<std::vector<std::uint8_t>> reactor::encoded(const protocol::control& msg) {
+    try {
+        return protocol::encode_control(msg);
+    } catch (const std::length_error& e) {
+        // Our own fields are validated at start, so this is a bug: report it, keep running.
+        ++stats_.sends_dropped;
+        log(log_level::error, std::string("cannot encode control message: ") + e.what());
+        return std::nullopt;
+    }
+}
+
+void reactor::send_control(const link& l, const protocol::control& msg) {
+    if (const auto frame = encoded(msg); frame && !send_on(l, zmq::buffer(*frame))) ++stats_.sends_dropped;
+}
+
+void reactor::send_hello(const link& l, bool want_reply) { send_control(l, hello_message(want_reply)); }
+
+void reactor::connect_sub(const node_id& id, const std::string& pub_endpoint) {
+    if (sub_links_.count(pub_endpoint)) return;
+    try {
+        if (!secure_client(sub_, id)) return;
+        touched(polled_sub);
+        sub_.connect(pub_endpoint);
+        sub_links_.insert(pub_endpoint);
+    } catch (const zmq::error_t& e) {
+        log(log_level::warn, "cannot connect to the events of " + id.short_hex() + " at " + pub_endpoint +
+                                 ": " + e.what());
+    }
+}
+
+void reactor::connect_sub_to_all() {
+    // Joined peers were told we want nothing; the SUBS that follows each handshake corrects
+    // that, once our filters are at their PUB.
+    for (const auto& [id, p] : table_.all()) connect_sub(id, p.pub_endpoint);
+}
+
+bool reactor::read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint) {
+    zmq::message_t event, address;
+    for (;;) {
+        if (!monitor.recv(event, zmq::recv_flags::dontwait)) return false;
+        if (!event.more() || !monitor.recv(address) || event.size() < 2) continue;
+        std::memcpy(&kind, event.data(), sizeof kind);
+        endpoint = address.to_string();
+        return true;
+    }
+}
+
+void reactor::warn_handshake_failed(std::uint16_t kind, const std::string& endpoint) {
+    warn_once("handshake " + endpoint, log_level::warn,
+              "security handshake with " + endpoint + " failed: " +
+                  (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                       ? "our key is not on its allowlist"
+                       : "one side is secured and the other not, or keys differ"));
+}
+
+namespace {
+bool handshake_failed(std::uint16_t kind) {
+    return kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+           kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+}
+}  // namespace
+
+void reactor::on_dialer_monitor(clock::time_point now) {
+    std::uint16_t kind = 0;
+    std::string endpoint;
+    for (int i = 0; i < max_batch && read_monitor_event(dialer_monitor_, kind, endpoint); ++i) {
+        if (handshake_failed(kind)) {
+            warn_handshake_failed(kind, endpoint);
+            continue;
+        }
+        const auto l = std::find_if(links_.begin(), links_.end(),
+                                    [&](const auto& e) { return e.second.router_endpoint == endpoint; });
+        auto* p = l == links_.end() ? nullptr : table_.find(l->first);
+        if (!p) continue;   // closed meanwhile
+        if (kind == ZMQ_EVENT_DISCONNECTED) {
+            ++stats_.link_disconnects;
+            log(log_level::debug, "connection to " + p->name + " dropped");
+            apply(table_.on_disconnect(*p, now));
+        } else if (kind == ZMQ_EVENT_CONNECTED) {
+            apply(table_.on_reconnect(*p, now));
+        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
+            apply(table_.on_reconnect_failed(*p));
+        }
+    }
+}
+
+void reactor::on_sub_monitor(clock::time_point now) {
+    std::uint16_t kind = 0;
+    std::string endpoint;
+    for (int i = 0; i < max_batch && read_monitor_event(sub_monitor_, kind, endpoint); ++i) {
+        if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            on_sub_handshake(endpoint);
+        } else if (handshake_failed(kind)) {
+            warn_handshake_failed(kind, endpoint);
+        } else if (kind == ZMQ_EVENT_DISCONNECTED) {
+            sub_ready_.erase(endpoint);
+            if (!table_.find_by_pub_endpoint(endpoint)) continue;
+            ++stats_.sub_disconnects;
+            sub_dropped_[endpoint] = now;
+        } else {   // connected again, or libzmq retries by itself
+            sub_dropped_.erase(endpoint);
+        }
+    }
+}
+
+void reactor::revive_subs(clock::time_point now) {
+    for (auto it = sub_dropped_.begin(); it != sub_dropped_.end();) {
+        if (now - it->second < sub_revive_after) {
+            ++it;
+            continue;
+        }
+        const std::string endpoint = it->first;
+        it = sub_dropped_.erase(it);
+        const auto* p = table_.find_by_pub_endpoint(endpoint);
+        if (!p || !sub_links_.count(endpoint)) continue;   // gone meanwhile: nothing to revive
+        ++stats_.sub_revived;
+        warn_once("revive " + p->id.hex(), log_level::warn,
+                  "libzmq closed the event connection from " + p->name +
+                      " (a frame over max_event_size?): connecting again");
+        touched(polled_sub);
+        try {
+            // libzmq still lists the dead endpoint, and a SUB ignores a second connect to a
+            // listed one: forget it first.
+            sub_.disconnect(endpoint);
+        } catch (const zmq::error_t&) {
+        }
+        try {
+            if (secure_client(sub_, p->id)) sub_.connect(endpoint);
+        } catch (const zmq::error_t& e) {
+            log(log_level::warn, "cannot reconnect to " + endpoint + ": " + e.what());
+        }
+    }
+}
+
+}  // namespace zmesh::detail
