@@ -229,9 +229,10 @@ private:
     std::optional<std::vector<std::uint8_t>> encoded(const protocol::control& msg);
     void send_control(const link& l, const protocol::control& msg);
     protocol::hello hello_message(bool want_reply) const;
-    void send_hello(const link& l, bool want_reply);
     // Connects the dialler to a peer. Returns: false (logged) when it could not.
     bool open_link(const node_id& id, const std::string& router_endpoint);
+    // Returns: the peer whose link is connected to `router_endpoint`, or null.
+    const node_id* linked_at(const std::string& router_endpoint) const;
     void close_link(const node_id& id);
     void on_dialer_monitor(clock::time_point now);
     void on_sub_monitor(clock::time_point now);

@@ -29,6 +29,12 @@ bool reactor::open_link(const node_id& id, const std::string& router_endpoint) {
     return true;
 }
 
+const node_id* reactor::linked_at(const std::string& router_endpoint) const {
+    for (const auto& [id, l] : links_)
+        if (l.router_endpoint == router_endpoint) return &id;
+    return nullptr;
+}
+
 void reactor::close_link(const node_id& id) {
     const auto it = links_.find(id);
     if (it == links_.end()) return;
@@ -73,7 +79,6 @@ void reactor::send_control(const link& l, const protocol::control& msg) {
     if (const auto frame = encoded(msg); frame && !send_on(l, zmq::buffer(*frame))) ++stats_.sends_dropped;
 }
 
-void reactor::send_hello(const link& l, bool want_reply) { send_control(l, hello_message(want_reply)); }
 
 void reactor::connect_sub(const node_id& id, const std::string& pub_endpoint) {
     if (sub_links_.count(pub_endpoint)) return;
@@ -128,9 +133,8 @@ void reactor::on_dialer_monitor(clock::time_point now) {
             warn_handshake_failed(kind, endpoint);
             continue;
         }
-        const auto l = std::find_if(links_.begin(), links_.end(),
-                                    [&](const auto& e) { return e.second.router_endpoint == endpoint; });
-        auto* p = l == links_.end() ? nullptr : table_.find(l->first);
+        const auto* id = linked_at(endpoint);
+        auto* p = id ? table_.find(*id) : nullptr;
         if (!p) continue;   // closed meanwhile
         if (kind == ZMQ_EVENT_DISCONNECTED) {
             ++stats_.link_disconnects;

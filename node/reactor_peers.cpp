@@ -9,7 +9,6 @@
 #include "protocol/rpc.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include <system_error>
 
@@ -31,10 +30,8 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
     // is gone (restarted): retire it now rather than after its expiry.
     if (auto* old = table_.find_by_pub_endpoint(pub_endpoint); old && old->id != id)
         drop_peer(old->id, leave_reason::replaced);
-    const auto same_router = std::find_if(links_.begin(), links_.end(), [&](const auto& l) {
-        return l.first != id && l.second.router_endpoint == router_endpoint;
-    });
-    if (same_router != links_.end()) drop_peer(node_id(same_router->first), leave_reason::replaced);
+    if (const auto* old = linked_at(router_endpoint); old && *old != id)
+        drop_peer(node_id(*old), leave_reason::replaced);   // a copy: the link goes with it
 
     if (table_.all().size() >= opts_.max_peers) {
         ++stats_.peers_refused;
@@ -59,7 +56,7 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
         if (sub_links_.count(pub_endpoint)) sub_ready_.insert(pub_endpoint);
     }
     if (wants_events()) connect_sub(id, pub_endpoint);
-    send_hello(links_.at(id), want_reply);
+    send_to(id, hello_message(want_reply));
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
 }
 
@@ -181,7 +178,7 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false);
         if (!(p = table_.find(h.id))) return;
     } else if (h.flags & protocol::hello_flag_want_reply) {
-        if (auto it = links_.find(h.id); it != links_.end()) send_hello(it->second, false);
+        send_to(h.id, hello_message(false));
     }
     senders_[h.id].name = h.name;
     auto change = table_.on_hello(*p, h, now);
@@ -208,7 +205,7 @@ void reactor::send_heartbeats(clock::time_point now) {
     for (auto& [id, p] : table_.all()) {
         if (p.state == peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
-            if (auto it = links_.find(id); it != links_.end()) send_hello(it->second, true);
+            send_to(id, hello_message(true));
         } else {
             send_to(id, protocol::ping{now_us(now)});
         }

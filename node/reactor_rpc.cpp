@@ -194,9 +194,8 @@ void reactor::handle(serve_command& c) {
     }
     // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
     // old HELLO: ask it to answer, so the handshake completes with the new list.
-    for (auto& [id, p] : table_.all())
-        if (auto it = links_.find(id); it != links_.end())
-            send_hello(it->second, p.state == peer_state::connecting);
+    for (const auto& [id, p] : table_.all())
+        send_to(id, hello_message(p.state == peer_state::connecting));
 }
 
 std::vector<std::string> reactor::service_names() const {
