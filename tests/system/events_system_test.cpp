@@ -179,12 +179,7 @@ TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_b
     const auto pub_status = pub.wait(10s);
     ASSERT_EQ(pub_status, std::optional<int>(0)) << pub.err();
     ASSERT_EQ(sub_status, std::optional<int>(0)) << sub.err();
-    const auto stats_of = [](const process& p) {
-        for (const auto& line : p.out_lines())
-            if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
-        return nlohmann::json();
-    };
-    const auto ps = stats_of(pub), ss = stats_of(sub);
+    const auto ps = exit_stats(pub), ss = exit_stats(sub);
     // Printed first, so that a failure below comes with every figure of the run.
     std::printf("slow subscriber: publisher sent %lld, subscriber took %lld; RSS pub peak %llu KiB, "
                 "sub %llu KiB at 2 s, peak %llu KiB\npublisher stats %s\nsubscriber stats %s\n",

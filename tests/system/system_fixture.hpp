@@ -36,6 +36,14 @@ protected:
         return *procs_.back();
     }
 
+    // Returns: the counters zmesh-node `p` printed on exit (its "stats {JSON}" line), or
+    // null when it printed none.
+    static nlohmann::json exit_stats(const process& p) {
+        for (const auto& line : p.out_lines())
+            if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
+        return nullptr;
+    }
+
     // Returns: true when `p` printed "joined NAME" for each of `names` within `timeout`.
     static bool sees_joined(const process& p, const std::vector<std::string>& names,
                             std::chrono::milliseconds timeout) {

@@ -59,12 +59,7 @@ TEST_F(system_fixture, kill_9_is_noticed_within_one_second) {
         p->signal(SIGTERM);
         ASSERT_EQ(p->wait(5s), std::optional<int>(0)) << p->err();
     }
-    const auto stats_of = [](const process& p) {
-        for (const auto& line : p.out_lines())
-            if (line.starts_with("stats ")) return nlohmann::json::parse(line.substr(6));
-        return nlohmann::json();
-    };
-    const auto as = stats_of(a), bs = stats_of(b);
+    const auto as = exit_stats(a), bs = exit_stats(b);
     EXPECT_GE(as.value("link_disconnects", 0), 1) << as.dump();
     EXPECT_EQ(as.value("sub_disconnects", -1), 0) << "a has event connections: " << as.dump();
     EXPECT_GE(bs.value("link_disconnects", 0), 1) << bs.dump();
@@ -129,9 +124,7 @@ TEST_F(system_fixture, node_killed_mid_handshake_leaves_no_trace_and_the_next_on
     // left but c.
     a.signal(SIGTERM);
     ASSERT_EQ(a.wait(5s), std::optional<int>(0)) << a.err();
-    nlohmann::json stats;
-    for (const auto& line : a.out_lines())
-        if (line.rfind("stats ", 0) == 0) stats = nlohmann::json::parse(line.substr(6));
+    const auto stats = exit_stats(a);
     ASSERT_TRUE(stats.is_object()) << a.out();
     EXPECT_EQ(stats.value("peers_joined", 0) - stats.value("peers_left", 0), 1) << stats.dump();
 }
@@ -196,10 +189,8 @@ TEST_F(system_fixture, garbage_datagrams_are_counted_and_nodes_keep_working) {
     EXPECT_TRUE(sees_joined(c, {"a", "b"}, 3s));
     a.signal(SIGTERM);
     ASSERT_EQ(a.wait(5s), std::optional<int>(0));
-    const auto out = a.out();
-    const auto at = out.find("stats ");
-    ASSERT_NE(at, std::string::npos) << out;
-    const auto stats = nlohmann::json::parse(out.substr(at + 6));
+    const auto stats = exit_stats(a);
+    ASSERT_TRUE(stats.is_object()) << a.out();
     EXPECT_GE(stats["beacons_invalid"].get<int>(), 40);
     EXPECT_TRUE(b.running());
 }
