@@ -4,6 +4,7 @@
 
 #include "../protocol/node_id.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -49,11 +50,18 @@ constexpr std::string_view to_string(leave_reason r) noexcept {
 }
 
 struct liveness_config {
-    milliseconds heartbeat{250};          // PING period
+    milliseconds heartbeat{250};          // link heartbeat (ZMTP PING) period
     milliseconds evasive{1000};           // silence before a peer is suspected
     milliseconds expired{3000};           // silence before a peer is declared left
     milliseconds handshake{3000};         // a dialled peer must answer HELLO within this
     milliseconds disconnect_grace{1000};  // after a dropped connection, time to come back
+
+    // Returns: how long a dropped link may stay down before its peer has left. A link is
+    // dropped for silence only after `evasive` of it, so the rest of `expired` is left to
+    // come back; a dropped connection gets at least the grace.
+    milliseconds down_allowed() const noexcept {
+        return std::max(disconnect_grace, expired - evasive);
+    }
 };
 
 struct peer {
@@ -68,6 +76,9 @@ struct peer {
     peer_state state = peer_state::connecting;
     clock::time_point created{};
     clock::time_point last_seen{};
+    // Our link to it finished its ZMTP handshake and has not dropped since. libzmq heartbeats
+    // the link and drops it after `evasive` of silence, so while it is up the peer is alive.
+    bool link_up = false;
     std::optional<clock::time_point> disconnected_at;   // set while its connection is down
     int refused_reconnects = 0;                          // since disconnected_at
     std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown

@@ -53,6 +53,7 @@ std::optional<peer_change> peer_table::on_traffic(peer& p, clock::time_point now
 }
 
 std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point now) {
+    p.link_up = false;
     if (p.state == peer_state::connecting) return std::nullopt;
     if (!p.disconnected_at) {
         p.disconnected_at = now;
@@ -65,9 +66,10 @@ std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point 
     return std::nullopt;
 }
 
-std::optional<peer_change> peer_table::on_reconnect(peer& p, clock::time_point now) {
-    if (!p.disconnected_at) return std::nullopt;
+std::optional<peer_change> peer_table::on_link_up(peer& p, clock::time_point now) {
+    p.link_up = true;
     p.disconnected_at.reset();
+    if (p.state == peer_state::connecting) return std::nullopt;   // its HELLO makes it joined
     return on_traffic(p, now);
 }
 
@@ -95,8 +97,9 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
             if (now - p.created > cfg_.handshake) gone.emplace_back(id, leave_reason::expired);
             continue;
         }
+        if (p.link_up) p.last_seen = now;
         const auto silent = now - p.last_seen;
-        if (p.disconnected_at && now - *p.disconnected_at > cfg_.disconnect_grace)
+        if (p.disconnected_at && now - *p.disconnected_at > cfg_.down_allowed())
             gone.emplace_back(id, leave_reason::disconnected);
         else if (silent > cfg_.expired)
             gone.emplace_back(id, leave_reason::expired);

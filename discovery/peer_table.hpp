@@ -3,8 +3,9 @@
 // time comes in as an argument, so every transition is unit-testable.
 //
 //   connecting --HELLO--> joined --silence > evasive--> evasive --silence > expired--> left
-//        |                  ^  \--disconnect--------------^   |  \--refused / grace--> left
-//        |                  \--traffic (or reconnect)-------------/
+//        |                  ^  \--link down---------------^   |  \--refused / down too long--> left
+//        |                  \--traffic (or link up again)---------/
+//   (Silence counts only while our link to the peer is not up: an up link is heartbeated.)
 //        \--no HELLO within handshake timeout--> dropped silently (never joined)
 #pragma once
 
@@ -36,10 +37,12 @@ public:
     std::optional<peer_change> on_hello(peer& p, const protocol::hello& h, clock::time_point now);
     // Any traffic from it is a sign of life.
     std::optional<peer_change> on_traffic(peer& p, clock::time_point now);
-    // Its TCP connection dropped (socket monitor): suspect at once.
+    // Our link to it dropped (socket monitor): its connection ended, or libzmq's heartbeat
+    // found it silent. Suspect at once.
     std::optional<peer_change> on_disconnect(peer& p, clock::time_point now);
-    // The dropped connection is back (socket monitor): no longer suspect.
-    std::optional<peer_change> on_reconnect(peer& p, clock::time_point now);
+    // Our link to it finished a ZMTP handshake (socket monitor): the first connection, or a
+    // dropped one back. Not a mere TCP connect: the kernel accepts one for a stopped process.
+    std::optional<peer_change> on_link_up(peer& p, clock::time_point now);
     // The socket monitor reported a reconnect retry for a peer whose connection dropped.
     // libzmq reports one when it schedules the first retry (right after the drop), then one
     // per refused attempt; so the second report means the port refused us: the process is
@@ -50,7 +53,8 @@ public:
     // still connecting (it never counted as a member).
     std::optional<peer_change> remove(const protocol::node_id& id, leave_reason why);
 
-    // Applies the timeouts. Returns: the changes, in order; peers that left are erased.
+    // Applies the timeouts; a peer whose link is up is alive now. Returns: the changes, in
+    // order; peers that left are erased.
     // Connecting peers that never answered are erased too, counted in handshake_timeouts()
     // and appended to `dropped` (when given) so the caller can close their sockets.
     std::vector<peer_change> tick(clock::time_point now, std::vector<peer>* dropped = nullptr);

@@ -62,6 +62,18 @@ zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, i
     return pair;
 }
 
+// Makes libzmq heartbeat each connection of `s` every `l.heartbeat`, asking the peer to drop
+// it after `l.expired` without one; with `drop_silent`, we drop it after `l.evasive` without
+// any traffic from the peer.
+void set_heartbeats(zmq::socket_t& s, const discovery::liveness_config& l, bool drop_silent) {
+    const auto ms = [](milliseconds d) {
+        return static_cast<int>(std::clamp<std::int64_t>(d.count(), 1, 6'553'500));   // TTL's limit
+    };
+    s.set(zmq::sockopt::heartbeat_ivl, ms(l.heartbeat));
+    s.set(zmq::sockopt::heartbeat_ttl, ms(l.expired));
+    if (drop_silent) s.set(zmq::sockopt::heartbeat_timeout, ms(l.evasive));
+}
+
 }  // namespace
 
 reactor::reactor(setup s)
@@ -117,6 +129,9 @@ reactor::reactor(setup s)
     // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
     // when libzmq ended an event connection (to dial it again).
     sub_monitor_ = monitor(net_ctx_, sub_, "SUB", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    // Heartbeats with a TTL but no timeout: a publisher drops our event connection once we
+    // are gone without a FIN; we learn of a gone publisher from its link.
+    set_heartbeats(sub_, opts_.liveness, false);
 
     // The dialler: see links_. Send-only; a message for a peer waits in its connection's
     // queue (up to peer_queue) until connected, as a DEALER's would.
@@ -127,8 +142,15 @@ reactor::reactor(setup s)
     dialer_.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
     // A full queue or an ended connection is an error to the sender, not a silent drop.
     dialer_.set(zmq::sockopt::router_mandatory, 1);
-    // Its monitor sees every peer's link drop (kernel FIN/RST), with the endpoint dialled.
-    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", 0);
+    // libzmq heartbeats every link (ZMTP PING, answered inside the peer's libzmq) and drops
+    // one silent for `evasive`: idle links carry no message of ours, so their queues stay
+    // small (an application PING every heartbeat cycled a 16 KiB block of libzmq's queue on
+    // each link, 1.7 MiB a node in a mesh of 32). The TTL lets the peer drop our end of a
+    // link we stopped heartbeating (a process frozen or a network gone).
+    set_heartbeats(dialer_, opts_.liveness, true);
+    // Its monitor sees every peer's link drop (kernel FIN/RST, or heartbeats unanswered) and
+    // come back (a finished handshake), with the endpoint dialled.
+    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     open_beacon();
     const auto pub_port = std::to_string(bound_port(pub_));

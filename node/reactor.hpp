@@ -220,14 +220,17 @@ private:
         // must not reuse one that the disconnect before it has not yet freed (libzmq aborts).
         std::string routing;
         std::string router_endpoint;   // as connected: the monitor's events name it
+        // Something besides PING and PONG went out since our last PING: its round trip is
+        // measured again (see send_heartbeats). True at first, to measure it on joining.
+        bool used = true;
     };
     // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended
     // that connection for good, as after a failed security handshake).
-    bool send_on(const link& l, zmq::message_t& frame);
-    bool send_on(const link& l, zmq::const_buffer frame);
+    bool send_on(link& l, zmq::message_t& frame);
+    bool send_on(link& l, zmq::const_buffer frame);
     // Returns: `msg` encoded; nothing (logged, counted) if it cannot be, which is a bug.
     std::optional<std::vector<std::uint8_t>> encoded(const protocol::control& msg);
-    void send_control(const link& l, const protocol::control& msg);
+    void send_control(link& l, const protocol::control& msg);
     protocol::hello hello_message(bool want_reply) const;
     // Connects the dialler to a peer. Returns: false (logged) when it could not.
     bool open_link(const node_id& id, const std::string& router_endpoint);

@@ -47,7 +47,8 @@ void reactor::close_link(const node_id& id) {
     links_.erase(it);
 }
 
-bool reactor::send_on(const link& l, zmq::message_t& frame) {
+bool reactor::send_on(link& l, zmq::message_t& frame) {
+    l.used = true;
     try {
         // ROUTER_MANDATORY: a full queue is EAGAIN (false), an ended connection throws.
         // Once the routing id is taken the frame after it always is: the queue counts
@@ -59,7 +60,7 @@ bool reactor::send_on(const link& l, zmq::message_t& frame) {
     }
 }
 
-bool reactor::send_on(const link& l, zmq::const_buffer frame) {
+bool reactor::send_on(link& l, zmq::const_buffer frame) {
     zmq::message_t msg(frame.data(), frame.size());
     return send_on(l, msg);
 }
@@ -75,8 +76,13 @@ std::optional<std::vector<std::uint8_t>> reactor::encoded(const protocol::contro
     }
 }
 
-void reactor::send_control(const link& l, const protocol::control& msg) {
+void reactor::send_control(link& l, const protocol::control& msg) {
+    // PING and PONG do not make a link used: else two idle peers would measure each other's
+    // round trip forever, each PONG asking for the next PING.
+    const bool used = l.used;
     if (const auto frame = encoded(msg); frame && !send_on(l, zmq::buffer(*frame))) ++stats_.sends_dropped;
+    if (std::holds_alternative<protocol::ping>(msg) || std::holds_alternative<protocol::pong>(msg))
+        l.used = used;
 }
 
 
@@ -140,8 +146,9 @@ void reactor::on_dialer_monitor(clock::time_point now) {
             ++stats_.link_disconnects;
             log(log_level::debug, "connection to " + p->name + " dropped");
             apply(table_.on_disconnect(*p, now));
-        } else if (kind == ZMQ_EVENT_CONNECTED) {
-            apply(table_.on_reconnect(*p, now));
+        } else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            // Not CONNECTED: the kernel completes a TCP connect to a stopped process.
+            apply(table_.on_link_up(*p, now));
         } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
             apply(table_.on_reconnect_failed(*p));
         }

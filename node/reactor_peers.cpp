@@ -203,11 +203,18 @@ void reactor::send_peer_list(const node_id& to) {
 
 void reactor::send_heartbeats(clock::time_point now) {
     for (auto& [id, p] : table_.all()) {
+        const auto l = links_.find(id);
+        if (l == links_.end()) continue;
         if (p.state == peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
-            send_to(id, hello_message(true));
-        } else {
-            send_to(id, protocol::ping{now_us(now)});
+            send_control(l->second, hello_message(true));
+        } else if (l->second.used || p.rtt_us < 0) {
+            // Liveness is libzmq's heartbeat (see set_heartbeats); this PING measures the
+            // round trip, and only of a link in use: on an idle one, each message we queue
+            // is memory (see set_heartbeats).
+            send_control(l->second, protocol::ping{now_us(now)});
+            l->second.used = false;
+            ++stats_.pings_sent;
         }
     }
 }
@@ -259,7 +266,7 @@ void reactor::apply(std::vector<discovery::peer_change> changes) {
 void reactor::leave_all() {
     // Peers still in handshake too: our HELLO may have made one count us as joined before
     // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (const auto& [id, l] : links_) send_control(l, protocol::leave{});
+    for (auto& [id, l] : links_) send_control(l, protocol::leave{});
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     dialer_.set(zmq::sockopt::linger, 500);
     zmq_socket_monitor(sub_.handle(), nullptr, 0);

@@ -26,6 +26,8 @@ struct node_stats {
     std::uint64_t link_disconnects = 0;      // a peer's link dropped: it went away (or the
                                              // network between us did)
     std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
+    std::uint64_t pings_sent = 0;            // round-trip probes: to peers whose link is in
+                                             // use, or whose round trip is not known yet
     std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
     // Security (secured mesh only)
     std::uint64_t zap_denied = 0;            // connections refused: key not allowed, or plain

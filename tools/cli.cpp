@@ -191,6 +191,7 @@ nlohmann::json to_json(const node_stats& s) {
             {"frames_unknown_sender", s.frames_unknown_sender},
             {"sends_dropped", s.sends_dropped},
             {"handshake_timeouts", s.handshake_timeouts},
+            {"pings_sent", s.pings_sent},
             {"zap_denied", s.zap_denied},
             {"peers_not_allowed", s.peers_not_allowed},
             {"frames_key_mismatch", s.frames_key_mismatch},

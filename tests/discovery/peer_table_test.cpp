@@ -210,10 +210,10 @@ TEST_F(peer_table_liveness, traffic_while_disconnected_does_not_recover) {
     EXPECT_EQ(p.state, peer_state::evasive);
 }
 
-TEST_F(peer_table_liveness, reconnect_recovers_disconnected_peer) {
+TEST_F(peer_table_liveness, link_up_again_recovers_disconnected_peer) {
     peer& p = joined_a();
     ASSERT_TRUE(table.on_disconnect(p, at(10)));
-    const auto c = table.on_reconnect(p, at(200));
+    const auto c = table.on_link_up(p, at(200));
     ASSERT_TRUE(c);
     EXPECT_EQ(c->kind, change_kind::recovered);
     EXPECT_EQ(p.state, peer_state::joined);
@@ -222,10 +222,56 @@ TEST_F(peer_table_liveness, reconnect_recovers_disconnected_peer) {
     EXPECT_TRUE(table.tick(at(1000)).empty());   // grace no longer applies
 }
 
-TEST_F(peer_table_liveness, reconnect_without_disconnect_changes_nothing) {
+TEST_F(peer_table_liveness, link_up_without_disconnect_changes_nothing) {
     peer& p = joined_a();
-    EXPECT_FALSE(table.on_reconnect(p, at(10)));
+    EXPECT_FALSE(table.on_link_up(p, at(10)));
     EXPECT_EQ(p.state, peer_state::joined);
+}
+
+TEST_F(peer_table_liveness, peer_with_its_link_up_never_goes_silent) {
+    peer& p = joined_a();
+    EXPECT_FALSE(table.on_link_up(p, at(5)));
+    // No message from it at all: libzmq's heartbeat keeps the link, and that is life.
+    for (int t = 100; t <= 10000; t += 100) ASSERT_TRUE(table.tick(at(t)).empty()) << t;
+    EXPECT_EQ(p.state, peer_state::joined);
+    EXPECT_EQ(p.last_seen, at(10000));
+}
+
+TEST_F(peer_table_liveness, link_up_of_connecting_peer_does_not_join_it) {
+    peer& p = add_a();
+    EXPECT_FALSE(table.on_link_up(p, at(5)));
+    EXPECT_EQ(p.state, peer_state::connecting);
+    EXPECT_TRUE(p.link_up);
+    // Its HELLO never comes: the link being up does not keep it past the handshake timeout.
+    table.tick(at(2001));
+    EXPECT_EQ(table.find(a), nullptr);
+    EXPECT_EQ(table.handshake_timeouts(), 1u);
+}
+
+TEST_F(peer_table_liveness, silence_counts_again_once_the_link_drops) {
+    peer& p = joined_a();
+    ASSERT_FALSE(table.on_link_up(p, at(5)));
+    ASSERT_TRUE(table.tick(at(5000)).empty());
+    ASSERT_TRUE(table.on_disconnect(p, at(5000)));   // libzmq found it silent: evasive
+    EXPECT_FALSE(p.link_up);
+    // A link dropped for silence was silent for `evasive` already: the rest of `expired`
+    // (2000 ms, more than the 500 ms grace) is left for it to come back.
+    EXPECT_TRUE(table.tick(at(6999)).empty());
+    ASSERT_NE(table.find(a), nullptr);
+    const auto changes = table.tick(at(7001));
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].kind, change_kind::left);
+    EXPECT_EQ(changes[0].reason, leave_reason::disconnected);
+}
+
+TEST(peer_table_config, a_dropped_link_gets_the_longer_of_grace_and_expired_past_evasive) {
+    liveness_config c;
+    c.evasive = milliseconds(1000);
+    c.expired = milliseconds(3000);
+    c.disconnect_grace = milliseconds(500);
+    EXPECT_EQ(c.down_allowed(), milliseconds(2000));
+    c.expired = milliseconds(1200);
+    EXPECT_EQ(c.down_allowed(), milliseconds(500));
 }
 
 TEST_F(peer_table_liveness, reconnect_failed_leaves_as_disconnected) {
@@ -246,7 +292,7 @@ TEST_F(peer_table_liveness, refusal_count_restarts_with_each_disconnect) {
     peer& p = joined_a();
     ASSERT_TRUE(table.on_disconnect(p, at(10)));
     ASSERT_FALSE(table.on_reconnect_failed(p));
-    ASSERT_TRUE(table.on_reconnect(p, at(20)));       // came back: recovered
+    ASSERT_TRUE(table.on_link_up(p, at(20)));       // came back: recovered
     ASSERT_TRUE(table.on_disconnect(p, at(30)));      // dropped again: evasive
     EXPECT_FALSE(table.on_reconnect_failed(p));       // first report after the new drop
     EXPECT_TRUE(table.on_reconnect_failed(p));
@@ -263,6 +309,11 @@ TEST_F(peer_table_liveness, reconnect_failed_ignores_connected_or_connecting_pee
 }
 
 TEST_F(peer_table_liveness, disconnect_grace_expiry_leaves_as_disconnected) {
+    table = peer_table([] {
+        auto c = test_config();
+        c.expired = milliseconds(1200);   // expired - evasive below the grace: the grace counts
+        return c;
+    }());
     peer& p = joined_a();
     ASSERT_TRUE(table.on_disconnect(p, at(100)));
     ASSERT_FALSE(table.on_traffic(p, at(550)));   // keeps it from expiring by silence
