@@ -35,6 +35,37 @@ TEST_F(node_fixture, peers_report_endpoints_and_round_trip_time) {
     EXPECT_LT(p.rtt_us, 1'000'000);
 }
 
+TEST_F(node_fixture, idle_links_carry_no_ping_yet_stay_joined_and_a_used_link_is_measured) {
+    // Short timings: libzmq's heartbeats must keep an idle pair joined for many times its
+    // evasive timeout, with no PING of ours (each message queued on a link is memory).
+    auto fast = [&](const std::string& name) {
+        auto o = make_options(name);
+        o.liveness.heartbeat = 50ms;
+        o.liveness.evasive = 200ms;
+        o.liveness.expired = 600ms;
+        return o;
+    };
+    auto& a = start(fast("a"));
+    auto& b = start(fast("b"));
+    b.serve("echo", [](const request& r) -> response { return r; }, run_on::reactor);
+    ASSERT_TRUE(wait_until([&] {
+        const auto peers = a.peers();
+        return peers.size() == 1 && peers[0].rtt_us >= 0 && peers[0].services.size() == 1;
+    }, 3s));
+    const auto pings = a.stats().pings_sent;
+    EXPECT_GE(pings, 1u);   // the round trip was measured once, on joining
+    // 1.5 s: thirty heartbeats, seven evasive timeouts.
+    EXPECT_FALSE(wait_until([&] { return a.stats().pings_sent > pings; }, 1500ms))
+        << "an idle link was pinged";
+    EXPECT_EQ(events(a).count(peer_event_kind::evasive, "b"), 0u);
+    EXPECT_EQ(events(b).count(peer_event_kind::evasive, "a"), 0u);
+    EXPECT_EQ(joined_names(a), names{"b"});
+    EXPECT_EQ(joined_names(b), names{"a"});
+    // A call uses the link: the next heartbeat measures its round trip again.
+    ASSERT_NO_THROW(a.call("echo", 1, 2s).get());
+    EXPECT_TRUE(wait_until([&] { return a.stats().pings_sent > pings; }, 1s));
+}
+
 TEST_F(node_fixture, stop_sends_leave_that_peers_see_at_once) {
     auto& a = start("a");
     auto& b = start("b");
