@@ -110,6 +110,14 @@ TEST(bench, discovery_reports_convergence_kill_and_memory) {
     EXPECT_GT(m["cpu_ms"]["zmesh"].get<double>(), 0);
 }
 
+TEST(bench, discovery_of_subscribing_nodes_reports_the_same_figures) {
+    const auto r = run_bench({"discovery", "--nodes", "3", "--subscribe"});
+    EXPECT_EQ(r["params"].value("subscribe", false), true);
+    expect_metric(r, "converge_ms");
+    expect_metric(r, "kill_noticed_ms", true);
+    expect_metric(r, "rss_kib");
+}
+
 TEST(bench, ratio_is_the_median_of_each_runs_own_ratio) {
     const auto r = run_bench({"codec", "--count", "20000"}, 3);
     expect_metric(r, "encode_ns", false, 3);

@@ -3,7 +3,8 @@
 // first start until every node sees all the others joined; the idle resident memory of
 // each (read --settle seconds later), and the part of it no other process shares
 // (libraries' pages are counted in every process's RSS but held once); after one is killed
-// with SIGKILL, the time until every survivor saw it leave.
+// with SIGKILL, the time until every survivor saw it leave. With --subscribe every node
+// subscribes (so it connects its SUB to every peer's PUB) before it starts.
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
@@ -35,6 +36,7 @@ int zmesh_node(const settings& s) {
     std::set<node_id> members;   // touched only on the delivery thread
     bool converged = false;
     node n(node_options(s, s.get<std::string>("name")));
+    if (s.get<bool>("subscribe")) n.subscribe("bench.", [](const event&) {});   // nothing is published
     n.on_peer_event([&](const peer_event& e) {
         if (e.peer.observer) return;
         if (e.kind == peer_event_kind::joined) members.insert(e.peer.id);
@@ -80,10 +82,12 @@ struct figures {
 figures measure(const settings& s, const std::string& role, std::size_t nodes, bool kill_one) {
     std::vector<std::unique_ptr<child>> all;
     const auto t0 = now_ns();
-    for (std::size_t i = 0; i < nodes; ++i)
-        all.push_back(std::make_unique<child>(args_with(
-            s.peer_args(role),
-            {"--nodes", std::to_string(nodes), "--name", "bench-node-" + std::to_string(i)})));
+    for (std::size_t i = 0; i < nodes; ++i) {
+        std::vector<std::string> extra = {"--nodes", std::to_string(nodes), "--name",
+                                          "bench-node-" + std::to_string(i)};
+        if (s.get<bool>("subscribe")) extra.push_back("--subscribe");
+        all.push_back(std::make_unique<child>(args_with(s.peer_args(role), extra)));
+    }
     const auto deadline = s.deadline();
     std::int64_t last = t0;
     std::vector<double> cpu_ms;
@@ -97,8 +101,8 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     f.converge_ms = static_cast<double>(last - t0) / 1e6;
     f.cpu_ms_median = median(cpu_ms);
 
-    // Idle means idle for a while: heartbeats cycle each link's libzmq queue through its
-    // chunks, so a node's memory grows for about a minute after it has converged.
+    // Idle means idle for a while: anything a link carries cycles its libzmq queue through
+    // 16 KiB chunks, so memory read at once would miss growth from periodic traffic.
     std::this_thread::sleep_for(std::chrono::seconds(s.get<int>("settle")));
     std::vector<double> rss, own;
     for (auto& c : all) {
@@ -138,7 +142,8 @@ roles discovery_roles() {
 int run_discovery(const settings& s) {
     const auto nodes = s.get<std::size_t>("nodes");
     if (nodes < 2) throw std::invalid_argument("--nodes must be at least 2");
-    report r("discovery", {{"nodes", nodes}, {"settle_s", s.get<int>("settle")}});
+    report r("discovery", {{"nodes", nodes}, {"settle_s", s.get<int>("settle")},
+                           {"subscribe", s.get<bool>("subscribe")}});
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
     auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);

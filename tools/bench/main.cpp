@@ -60,7 +60,8 @@ po::options_description flags() {
         ("window", po::value<std::uint64_t>()->default_value(100), "rpc: calls outstanding in the pipelined phase")
         ("handler", po::value<std::string>()->default_value("reactor"), "where zmesh runs application code (pubsub: the subscribers' handler; rpc: the server's handler and the client's callbacks): reactor (run_on::reactor, like raw's loops) or threads (delivery and worker threads)")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes")
-        ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read (libzmq's queues of a link that carries heartbeats grow for about a minute)");
+        ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read")
+        ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value<std::string>(), "")
