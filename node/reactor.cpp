@@ -62,16 +62,21 @@ zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, i
     return pair;
 }
 
-// Makes libzmq heartbeat each connection of `s` every `l.heartbeat`, asking the peer to drop
-// it after `l.expired` without one; with `drop_silent`, we drop it after `l.evasive` without
-// any traffic from the peer.
-void set_heartbeats(zmq::socket_t& s, const discovery::liveness_config& l, bool drop_silent) {
+// Makes libzmq heartbeat each connection of `s` every `l.heartbeat`, drop one after
+// `l.evasive` without any traffic from the peer, and ask the peer to drop its end after
+// `l.expired` without a heartbeat from us.
+//
+// Only on a socket whose receive queues never fill: libzmq 4.3 aborts (issue 3937) when a
+// heartbeat ends a connection whose input it had stopped for a full queue and the
+// reconnected one is then told the queue has room. Hence none on the SUB, which pauses
+// reading while handlers are behind.
+void set_heartbeats(zmq::socket_t& s, const discovery::liveness_config& l) {
     const auto ms = [](milliseconds d) {
         return static_cast<int>(std::clamp<std::int64_t>(d.count(), 1, 6'553'500));   // TTL's limit
     };
     s.set(zmq::sockopt::heartbeat_ivl, ms(l.heartbeat));
     s.set(zmq::sockopt::heartbeat_ttl, ms(l.expired));
-    if (drop_silent) s.set(zmq::sockopt::heartbeat_timeout, ms(l.evasive));
+    s.set(zmq::sockopt::heartbeat_timeout, ms(l.evasive));
 }
 
 }  // namespace
@@ -109,9 +114,11 @@ reactor::reactor(setup s)
     pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
                        opts_.send_hwm, secure);
     router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
-                          "ROUTER", 1000, secure);
+                          "ROUTER", opts_.peer_queue, secure);
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
+    // It sends only REPLYs, each back on its caller's link: one that cannot go is counted.
+    router_.set(zmq::sockopt::router_mandatory, 1);
     // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it
     // sends. The largest valid frame: a control frame, or an RPC header and its body.
     router_.set(zmq::sockopt::maxmsgsize,
@@ -129,9 +136,6 @@ reactor::reactor(setup s)
     // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
     // when libzmq ended an event connection (to dial it again).
     sub_monitor_ = monitor(net_ctx_, sub_, "SUB", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
-    // Heartbeats with a TTL but no timeout: a publisher drops our event connection once we
-    // are gone without a FIN; we learn of a gone publisher from its link.
-    set_heartbeats(sub_, opts_.liveness, false);
 
     // The dialler: see links_. Send-only; a message for a peer waits in its connection's
     // queue (up to peer_queue) until connected, as a DEALER's would.
@@ -147,7 +151,13 @@ reactor::reactor(setup s)
     // small (an application PING every heartbeat cycled a 16 KiB block of libzmq's queue on
     // each link, 1.7 MiB a node in a mesh of 32). The TTL lets the peer drop our end of a
     // link we stopped heartbeating (a process frozen or a network gone).
-    set_heartbeats(dialer_, opts_.liveness, true);
+    set_heartbeats(dialer_, opts_.liveness);
+    // What comes back on a link is a peer's REPLY to our REQUEST, one per call. The reactor
+    // reads them at once; no limit on how many wait, so that libzmq never stops reading a
+    // link (see set_heartbeats). Each is at most a REPLY's size.
+    dialer_.set(zmq::sockopt::rcvhwm, 0);
+    dialer_.set(zmq::sockopt::maxmsgsize,
+                static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
     // Its monitor sees every peer's link drop (kernel FIN/RST, or heartbeats unanswered) and
     // come back (a finished handshake), with the endpoint dialled.
     dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
@@ -307,10 +317,15 @@ void reactor::loop() {
         // processed the socket's commands and its descriptor will signal the next message
         // (a ZMQ_EVENTS check costs two syscalls, a good part of a round trip's). Handlers
         // that cannot tell are `unsure`.
+        // A handler that ends on EAGAIN also settles sends made earlier in the round (its
+        // last operation on the socket processed them): no ZMQ_EVENTS check for those.
         const auto run = [&](unsigned bit, auto&& handler) {
             if (!(ready & bit)) return;
             ready &= ~bit;
-            if (!handler()) touched(bit);
+            if (handler())
+                dirty_ &= ~bit;
+            else
+                touched(bit);
         };
         const auto unsure = [](auto&& handler) {
             return [handler] {
@@ -321,6 +336,7 @@ void reactor::loop() {
         run(polled_commands, unsure([&] { on_pipe(); }));
         if (stopping_) break;
         run(polled_router, [&] { return on_router(now); });
+        run(polled_dialer, [&] { return on_dialer(now); });
         if (receiving()) run(polled_sub, [&] { return on_sub(now); });
         run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));

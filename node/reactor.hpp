@@ -101,19 +101,21 @@ private:
         polled_workers = 1u << 4,
         polled_zap = 1u << 5,
         polled_dialer_monitor = 1u << 6,
-        polled_all = (1u << 7) - 1,
+        polled_dialer = 1u << 7,
+        polled_all = (1u << 8) - 1,
     };
     // Marks sockets to check before the next wait (see dirty_).
     void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
     // Returns: each waited-on socket with its bit, in the loop's order.
-    std::array<std::pair<unsigned, zmq::socket_t*>, 7> polled_sockets() noexcept {
+    std::array<std::pair<unsigned, zmq::socket_t*>, 8> polled_sockets() noexcept {
         return {{{polled_commands, &commands_},
                  {polled_router, &router_},
                  {polled_sub, &sub_},
                  {polled_sub_monitor, &sub_monitor_},
                  {polled_workers, &workers_},
                  {polled_zap, &zap_},
-                 {polled_dialer_monitor, &dialer_monitor_}}};
+                 {polled_dialer_monitor, &dialer_monitor_},
+                 {polled_dialer, &dialer_}}};
     }
     // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
     unsigned readable_now(unsigned sockets);
@@ -213,7 +215,8 @@ private:
 
     // Links to peers (reactor_links.cpp). One ROUTER, the dialler, connects to every peer's
     // ROUTER: what we send a peer goes that way, and what it sends us comes to our ROUTER
-    // through its own dialler. One socket, so one monitor sees each link drop (a killed
+    // through its own dialler, except the REPLY to a REQUEST: that comes back on the
+    // connection the REQUEST came by (one connection, as a raw DEALER-ROUTER round trip). One socket, so one monitor sees each link drop (a killed
     // peer's kernel closes it at once) whether or not our SUB is connected to that peer.
     struct link {
         // The connection's routing id in dialer_: the peer's id and a generation. A connect
@@ -238,6 +241,8 @@ private:
     const node_id* linked_at(const std::string& router_endpoint) const;
     void close_link(const node_id& id);
     void on_dialer_monitor(clock::time_point now);
+    // Returns: true when the dialler was read until empty (see loop()).
+    bool on_dialer(clock::time_point now);
     void on_sub_monitor(clock::time_point now);
     // Reads one event of a monitor. Returns: false when none is waiting.
     bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
-// reactor, links half: the dialler's connection to each peer's ROUTER (what we send it), our
+// reactor, links half: the dialler's connection to each peer's ROUTER (what we send it, and
+// the REPLY to each REQUEST we sent on it), our
 // SUB's connections to their PUBs (what they publish, only while we subscribe), and the two
 // monitors that watch them. A dropped link is how a killed peer is noticed within
 // milliseconds; a dropped event connection is dialled again.
 #include "reactor.hpp"
+
+#include "protocol/control.hpp"
+#include "protocol/rpc.hpp"
 
 #include <cstring>
 
@@ -49,6 +53,7 @@ void reactor::close_link(const node_id& id) {
 
 bool reactor::send_on(link& l, zmq::message_t& frame) {
     l.used = true;
+    touched(polled_dialer);   // a send may take the signal of a reply waiting to be read
     try {
         // ROUTER_MANDATORY: a full queue is EAGAIN (false), an ended connection throws.
         // Once the routing id is taken the frame after it always is: the queue counts
@@ -153,6 +158,45 @@ void reactor::on_dialer_monitor(clock::time_point now) {
             apply(table_.on_reconnect_failed(*p));
         }
     }
+}
+
+bool reactor::on_dialer(clock::time_point now) {
+    zmq::message_t routing, frame, extra;
+    for (int i = 0; i < max_batch; ++i) {
+        run_posted();   // the last reply's callback's next call goes out first (see on_router)
+        if (stopping_) return false;
+        if (!dialer_.recv(routing, zmq::recv_flags::dontwait)) return true;
+        // [our routing id of the link][REPLY]: nothing else may come back on a link.
+        int frames = 0;
+        if (routing.more() && dialer_.recv(frame)) frames = 1;
+        for (bool more = frames == 1 && frame.more(); more; more = extra.more()) {
+            (void)dialer_.recv(extra);
+            frames = 2;
+        }
+        if (frames != 1 || routing.size() <= 1 + sizeof link_generation_) {
+            ++stats_.frames_invalid;
+            continue;
+        }
+        // The routing id is 'L', a generation, then the peer's id (open_link). Only the
+        // current link of a known peer counts: one closed since may still hand over a reply.
+        // Its sender needs no key check: the link's handshake proved the key we dialled.
+        const auto id = node_id::from_bytes(bytes_of(routing).subspan(1 + sizeof link_generation_));
+        const auto l = id ? links_.find(*id) : links_.end();
+        auto* p = l != links_.end() && l->second.routing == routing.to_string_view() ? table_.find(*id)
+                                                                                      : nullptr;
+        if (!p || p->state == peer_state::connecting) {
+            ++stats_.frames_unknown_sender;
+            continue;
+        }
+        const auto head = protocol::peek_header(bytes_of(frame));
+        if (!head || head->type != protocol::reply_type) {
+            ++stats_.frames_invalid;
+            continue;
+        }
+        apply(table_.on_traffic(*p, now));
+        on_reply(*p, frame);
+    }
+    return false;
 }
 
 void reactor::on_sub_monitor(clock::time_point now) {

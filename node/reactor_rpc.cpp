@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // reactor, RPC half: calls out (provider choice, correlation by request id, deadlines,
 // failing calls at once when their peer goes) and requests in (queued for the worker
-// threads, replies sent back on our link to the caller's ROUTER).
+// threads, replies sent back through our ROUTER on the caller's link).
 #include "reactor.hpp"
 
 #include "pipe.hpp"
@@ -318,9 +318,18 @@ void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header
 }
 
 void reactor::send_frame(const node_id& to, zmq::message_t& frame) {
-    const auto it = links_.find(to);
-    if (it == links_.end() || !send_on(it->second, frame))
-        ++stats_.rpc_replies_dropped;
+    // Back on the caller's link, where its request came from: its routing id at our ROUTER
+    // is its node id. A reply there keeps that link alive under load (any frame answers
+    // libzmq's heartbeat), and the round trip uses one TCP connection, not two.
+    // ROUTER_MANDATORY: a caller no longer connected, or a full queue, is a counted drop.
+    touched(polled_router);   // a send may take the signal of a request waiting to be read
+    try {
+        if (router_.send(zmq::buffer(to.bytes()), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+            router_.send(frame, zmq::send_flags::dontwait))
+            return;
+    } catch (const zmq::error_t&) {
+    }
+    ++stats_.rpc_replies_dropped;
 }
 
 void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,

@@ -82,6 +82,7 @@ class Client(Events, Rpc):
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
         self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a REPLY to a caller gone raises
         self.router.setsockopt(zmq.MAXMSGSIZE, max(MAX_CONTROL_SIZE, MAX_RPC_SIZE) + 4096)
         self.router.bind(f"tcp://{host}:0")
         self.pub_endpoint = self.pub.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -180,6 +181,10 @@ class Client(Events, Rpc):
         for _ in range(1000):
             if not self._handle_sub():
                 break
+        for p in list(self.peers.values()):  # §10.1: REPLYs come back on the link
+            if p.dealer in ready:
+                while p.id in self.peers and self._handle_link(p):
+                    pass
         self._timers()
 
     def _timers(self):
@@ -251,7 +256,13 @@ class Client(Events, Rpc):
         dealer.setsockopt(zmq.ROUTING_ID, self.id)  # before connect (§4.1)
         dealer.setsockopt(zmq.LINGER, 0)
         dealer.setsockopt(zmq.SNDHWM, 100000)
+        # §8.1: ZMTP heartbeats on the link. This client still judges liveness by silence
+        # and PINGs every heartbeat, which the spec allows (its PONGs are our traffic).
+        dealer.setsockopt(zmq.HEARTBEAT_IVL, int(self.heartbeat * 1000))
+        dealer.setsockopt(zmq.HEARTBEAT_TTL, int(self.expired * 1000))
+        dealer.setsockopt(zmq.MAXMSGSIZE, MAX_RPC_SIZE + 4096)  # only REPLYs come back
         dealer.connect(router)
+        self.poller.register(dealer, zmq.POLLIN)
         if pub not in self.sub_endpoints:  # rule 2, and §4.2 rule 5: never two connections
             self.sub.connect(pub)
             self.sub_endpoints.add(pub)
@@ -276,6 +287,7 @@ class Client(Events, Rpc):
     def _remove(self, p, reason):
         """left (reason given) or dropped silently while connecting (reason None)."""
         del self.peers[p.id]
+        self.poller.unregister(p.dealer)
         p.dealer.close(linger=0)
         # Pending calls on p fail at once (§8.3): call() sees p gone from self.peers.
         if reason is not None:
@@ -294,6 +306,20 @@ class Client(Events, Rpc):
         p.last_seen = time.monotonic()
         if p.state == "evasive" and p.disconnected_at is None:
             p.state = "joined"  # recovered
+
+    def _handle_link(self, p):
+        """§10.1: what comes back on our DEALER for p must be one REPLY frame."""
+        try:
+            frames = p.dealer.recv_multipart(flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        if len(frames) != 1 or len(frames[0]) < 2 or frames[0][0] != VERSION or frames[0][1] != REPLY:
+            self.counters["frames_invalid"] += 1
+            return True
+        if p.state in ("joined", "evasive"):
+            self._alive(p)
+            self._on_reply(p, frames[0])
+        return True
 
     # --- receiving on the ROUTER ------------------------------------------------------
 

@@ -96,9 +96,9 @@ class Rpc:
     def _reply(self, p, call_id, code, message, result=b"\xc0"):
         message = message.encode()[:MAX_RPC_MESSAGE].decode("utf-8", "ignore")
         frame = encode_rpc(REPLY, [call_id, code, message], result)
-        try:  # through our DEALER for the caller (§10.1), not back through the ROUTER
-            p.dealer.send(frame, flags=zmq.NOBLOCK)
-        except zmq.Again:
+        try:  # back on the caller's link, through our ROUTER (§10.1)
+            self.router.send_multipart([p.id, frame], flags=zmq.NOBLOCK)
+        except zmq.ZMQError:  # its queue is full, or it is no longer connected
             pass
 
     def _on_reply(self, p, frame):

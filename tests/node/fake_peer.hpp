@@ -111,6 +111,29 @@ public:
         }
     }
 
+    // Returns: the next message the connected node sent back on our DEALER (a REPLY to a
+    // REQUEST of ours comes back on the connection it went by), frame by frame; empty after
+    // `timeout`.
+    std::vector<bytes> next_on_dealer(std::chrono::milliseconds timeout) {
+        std::vector<bytes> frames;
+        zmq::message_t m;
+        if (!receive(dealer_, m, std::chrono::steady_clock::now() + timeout)) return frames;
+        for (;;) {
+            const auto* b = static_cast<const std::uint8_t*>(m.data());
+            frames.emplace_back(b, b + m.size());
+            if (!m.more()) break;
+            (void)dealer_.recv(m);
+        }
+        return frames;
+    }
+
+    // Sends one multipart message back on the connected node's link to our ROUTER (where a
+    // REPLY to its REQUEST goes).
+    void send_on_its_link(const std::vector<bytes>& frames) {
+        router_.send(zmq::buffer(target_.bytes()), zmq::send_flags::sndmore);
+        send_frames(router_, frames);
+    }
+
     // Returns: true when the next message of `type` the node sent arrived before `timeout`.
     bool wait_control(protocol::msg_type type, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -89,11 +89,16 @@ protected:
         }
         return std::nullopt;
     }
-    // Returns: the next REPLY from the server (control messages skipped), or nullopt.
+    // Returns: the next REPLY from the server, which comes back on the fake's DEALER, where
+    // its REQUEST went; nullopt if none comes, or if something else does.
     std::optional<raw_reply> next_reply(milliseconds timeout = 3s) {
-        const auto frame = next_of_type(protocol::reply_type, timeout);
-        if (!frame) return std::nullopt;
-        const auto m = protocol::decode_reply(*frame);
+        const auto frames = fake_.next_on_dealer(timeout);
+        if (frames.empty()) return std::nullopt;
+        if (frames.size() != 1 || frames[0].size() < 2 || frames[0][1] != protocol::reply_type) {
+            ADD_FAILURE() << "the server sent the fake's DEALER something besides one REPLY frame";
+            return std::nullopt;
+        }
+        const auto m = protocol::decode_reply(frames[0]);
         if (!m) {
             ADD_FAILURE() << "the server sent a malformed reply";
             return std::nullopt;
@@ -251,6 +256,44 @@ TEST_F(rpc_input, server_keeps_serving_real_callers_after_a_burst_of_bad_request
     auto f = client.call("echo", std::string("still here"), 2s);
     ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
     EXPECT_EQ(f.get().as<std::string>(), "still here");
+}
+
+TEST_F(rpc_input, reply_on_the_link_completes_the_call_and_one_on_the_router_still_does) {
+    // The fake answers two calls: on the link the request came by (this protocol), and
+    // through its own DEALER to the node's ROUTER (how an earlier draft answered).
+    for (const bool on_link : {true, false}) {
+        auto f = server_->call_peer(fake_id_, "answer", 1, 5s);
+        const auto frame = next_of_type(protocol::request_type, 3s);
+        ASSERT_TRUE(frame) << "the request never reached the fake";
+        const auto m = protocol::decode_request(*frame);
+        ASSERT_TRUE(m);
+        const auto reply = protocol::encode_reply({m->header.id, 0, {}}, bytes{0x2a});
+        if (on_link)
+            fake_.send_on_its_link({reply});
+        else
+            send({reply});
+        ASSERT_EQ(f.wait_for(3s), std::future_status::ready) << "on_link " << on_link;
+        EXPECT_EQ(f.get().as<int>(), 42);
+    }
+    EXPECT_EQ(server_->stats().rpc_ok, 2u);
+}
+
+TEST_F(rpc_input, anything_but_one_reply_frame_on_a_link_is_dropped_and_counted) {
+    // The server's HELLO arrives on its link: the link is connected, so what follows is
+    // not dropped by the fake's ROUTER for want of a connection.
+    ASSERT_TRUE(next_hello()) << "the server never dialled the fake";
+    const auto before = server_->stats();
+    fake_.send_on_its_link({protocol::encode_control(protocol::ping{1})});   // control: not here
+    fake_.send_on_its_link({request_frame(1, "echo", echo_body)});          // a request: neither
+    fake_.send_on_its_link({protocol::encode_reply({9, 0, {}}, nil), nil}); // two frames
+    fake_.send_on_its_link({protocol::encode_reply({77, 0, {}}, nil)});     // for no call
+    EXPECT_TRUE(wait_until([&] {
+        const auto s = server_->stats();
+        return s.frames_invalid == before.frames_invalid + 3 &&
+               s.rpc_stray_replies == before.rpc_stray_replies + 1;
+    }, 3s)) << server_->stats().frames_invalid << " " << server_->stats().rpc_stray_replies;
+    EXPECT_EQ(server_->stats().rpc_served, before.rpc_served);
+    expect_echo_answered_next();
 }
 
 TEST_F(rpc_input, call_fails_as_peer_lost_at_once_when_its_peer_leaves) {
