@@ -5,8 +5,9 @@
 //   connecting --HELLO--> joined --silence > evasive--> evasive --silence > expired--> left
 //        |                  ^  \--link down---------------^   |  \--refused / down too long--> left
 //        |                  \--traffic (or link up again)---------/
-//   (Silence counts only while our link to the peer is not up: an up link is heartbeated.)
 //        \--no HELLO within handshake timeout--> dropped silently (never joined)
+//
+// Silence counts only while our link to the peer is not up: an up link is heartbeated.
 #pragma once
 
 #include "peer.hpp"

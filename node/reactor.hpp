@@ -182,7 +182,8 @@ private:
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
     bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
-    // Sends an RPC frame to `to` through its link, or counts it dropped.
+    // Sends a REPLY frame to `to` back on its link (through our ROUTER), or counts it
+    // dropped.
     void send_frame(const node_id& to, zmq::message_t& frame);
     void send_reply(const node_id& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
@@ -243,6 +244,11 @@ private:
     void on_dialer_monitor(clock::time_point now);
     // Returns: true when the dialler was read until empty (see loop()).
     bool on_dialer(clock::time_point now);
+    // Reads one message of a ROUTER: its routing id, and in `frame` the frame after it, any
+    // further frames drained. Returns: false when none is waiting; `one_frame` tells whether
+    // exactly one frame followed the routing id.
+    static bool recv_routed(zmq::socket_t& s, zmq::message_t& routing, zmq::message_t& frame,
+                            bool& one_frame);
     void on_sub_monitor(clock::time_point now);
     // Reads one event of a monitor. Returns: false when none is waiting.
     bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint);

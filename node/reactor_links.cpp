@@ -160,20 +160,29 @@ void reactor::on_dialer_monitor(clock::time_point now) {
     }
 }
 
+bool reactor::recv_routed(zmq::socket_t& s, zmq::message_t& routing, zmq::message_t& frame,
+                          bool& one_frame) {
+    if (!s.recv(routing, zmq::recv_flags::dontwait)) return false;
+    // The rest of a message is already here: libzmq queues whole messages.
+    const bool got_frame = routing.more() && s.recv(frame);
+    one_frame = got_frame && !frame.more();
+    for (bool more = got_frame && frame.more(); more;) {   // drain the excess
+        zmq::message_t extra;
+        (void)s.recv(extra);
+        more = extra.more();
+    }
+    return true;
+}
+
 bool reactor::on_dialer(clock::time_point now) {
-    zmq::message_t routing, frame, extra;
+    zmq::message_t routing, frame;
     for (int i = 0; i < max_batch; ++i) {
         run_posted();   // the last reply's callback's next call goes out first (see on_router)
         if (stopping_) return false;
-        if (!dialer_.recv(routing, zmq::recv_flags::dontwait)) return true;
+        bool one_frame = false;
+        if (!recv_routed(dialer_, routing, frame, one_frame)) return true;
         // [our routing id of the link][REPLY]: nothing else may come back on a link.
-        int frames = 0;
-        if (routing.more() && dialer_.recv(frame)) frames = 1;
-        for (bool more = frames == 1 && frame.more(); more; more = extra.more()) {
-            (void)dialer_.recv(extra);
-            frames = 2;
-        }
-        if (frames != 1 || routing.size() <= 1 + sizeof link_generation_) {
+        if (!one_frame || routing.size() <= 1 + sizeof link_generation_) {
             ++stats_.frames_invalid;
             continue;
         }

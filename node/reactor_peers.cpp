@@ -78,22 +78,17 @@ void reactor::send_to(const node_id& id, const protocol::control& msg) {
 }
 
 bool reactor::on_router(clock::time_point now) {
-    zmq::message_t routing_id, frame, extra;
+    zmq::message_t routing_id, frame;
     for (int i = 0; i < max_batch; ++i) {
         // What the last message's callback asked for (a pipelined caller's next call) goes
         // out before the next message is read, not at the end of the round: libzmq's I/O
         // thread sends it while this loop goes on (pipelined calls/s +10%).
         run_posted();
         if (stopping_) return false;
-        if (!router_.recv(routing_id, zmq::recv_flags::dontwait)) return true;
+        bool one_frame = false;
+        if (!recv_routed(router_, routing_id, frame, one_frame)) return true;
         // Every message is one frame after the routing id: control or RPC, told by its type.
-        int frames = 0;
-        if (routing_id.more() && router_.recv(frame)) frames = 1;
-        for (bool more = frames == 1 && frame.more(); more; more = extra.more()) {   // drain excess
-            (void)router_.recv(extra);
-            frames = 2;
-        }
-        if (frames != 1) {
+        if (!one_frame) {
             ++stats_.frames_invalid;
             continue;
         }
@@ -211,7 +206,7 @@ void reactor::send_heartbeats(clock::time_point now) {
         } else if (l->second.used || p.rtt_us < 0) {
             // Liveness is libzmq's heartbeat (see set_heartbeats); this PING measures the
             // round trip, and only of a link in use: on an idle one, each message we queue
-            // is memory (see set_heartbeats).
+            // is memory (see the dialler's set-up in reactor.cpp).
             send_control(l->second, protocol::ping{now_us(now)});
             l->second.used = false;
             ++stats_.pings_sent;
