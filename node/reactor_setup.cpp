@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MPL-2.0
+// reactor, setup half: the sockets a node binds and dials with, their options and monitors,
+// the beacon and the seed probes. The loop that uses them is in reactor.cpp.
+#include "reactor.hpp"
+
+#include "keys.hpp"
+#include "pipe.hpp"
+#include "protocol/endpoint.hpp"
+#include "protocol/rpc.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+
+namespace zmesh::detail {
+
+namespace {
+
+std::uint16_t bound_port(zmq::socket_t& s) {
+    const auto ep = protocol::parse_tcp_endpoint(s.get(zmq::sockopt::last_endpoint));
+    return ep ? ep->port : 0;
+}
+
+// `sndhwm` is set before bind: a listener copies the socket's options when it binds, and
+// the connections it accepts get that copy.
+// `configure` runs before bind too, for the same reason (CURVE server options).
+zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std::string& host,
+                          std::uint16_t port, const char* what, int sndhwm,
+                          const std::function<void(zmq::socket_t&)>& configure) {
+    zmq::socket_t s(ctx, type);
+    s.set(zmq::sockopt::linger, 0);
+    s.set(zmq::sockopt::sndhwm, sndhwm);
+    configure(s);
+    const std::string ep =
+        "tcp://" + host + ":" + (port ? std::to_string(port) : std::string("*"));
+    try {
+        s.bind(ep);
+    } catch (const zmq::error_t& e) {
+        throw std::runtime_error(std::string("cannot bind ") + what + " to " + ep + ": " +
+                                 e.what());
+    }
+    return s;
+}
+
+// Returns: a PAIR receiving `s`'s connection events (connected, dropped, retried, security
+// handshake failed) and `extra`.
+zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, int extra) {
+    const std::string endpoint = unique_inproc("monitor");
+    if (zmq_socket_monitor(s.handle(), endpoint.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | extra) != 0)
+        throw std::runtime_error(std::string("cannot monitor the ") + what + " socket");
+    zmq::socket_t pair(ctx, zmq::socket_type::pair);
+    pair.set(zmq::sockopt::linger, 0);
+    pair.connect(endpoint);
+    return pair;
+}
+
+// Makes libzmq heartbeat each connection of `s` every `l.heartbeat`, drop one after
+// `l.evasive` without any traffic from the peer, and ask the peer to drop its end after
+// `l.expired` without a heartbeat from us.
+//
+// Only on a socket whose receive queues never fill: libzmq 4.3 aborts (issue 3937) when a
+// heartbeat ends a connection whose input it had stopped for a full queue and the
+// reconnected one is then told the queue has room. Hence none on the SUB, which pauses
+// reading while handlers are behind.
+void set_heartbeats(zmq::socket_t& s, const discovery::liveness_config& l) {
+    const auto ms = [](milliseconds d) {
+        return static_cast<int>(std::clamp<std::int64_t>(d.count(), 1, 6'553'500));   // TTL's limit
+    };
+    s.set(zmq::sockopt::heartbeat_ivl, ms(l.heartbeat));
+    s.set(zmq::sockopt::heartbeat_ttl, ms(l.expired));
+    s.set(zmq::sockopt::heartbeat_timeout, ms(l.evasive));
+}
+
+}  // namespace
+
+reactor::reactor(setup s)
+    : opts_(std::move(s.opts)),
+      id_(s.id),
+      log_(opts_.name, opts_.log, opts_.log_to),
+      net_ctx_(1),
+      commands_(pipe_context(), zmq::socket_type::pull),
+      deliveries_(pipe_context(), zmq::socket_type::pair),
+      table_(opts_.liveness),
+      counters_(std::move(s.counters)) {
+    commands_.set(zmq::sockopt::linger, 0);
+    commands_.bind(s.command_endpoint);
+    deliveries_.set(zmq::sockopt::linger, -1);
+    deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
+    deliveries_.bind(s.delivery_endpoint);
+    workers_ = zmq::socket_t(pipe_context(), zmq::socket_type::router);
+    workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
+    workers_.bind(s.workers_endpoint);
+    for (auto& c : s.first) posted_.emplace_back(std::move(c));
+
+    if (!opts_.secret_key.empty()) {
+        // Before any secured socket exists: libzmq asks the ZAP handler about every
+        // connection, and admits all when there is none.
+        allow_.emplace(opts_.allowed_keys, opts_.allow_dir);
+        secret_key_ = opts_.secret_key;
+        public_key_ = public_key_of(secret_key_);
+        zap_ = zmq::socket_t(net_ctx_, zmq::socket_type::rep);
+        zap_.set(zmq::sockopt::linger, 0);
+        zap_.bind("inproc://zeromq.zap.01");
+    }
+    const auto secure = [this](zmq::socket_t& s) { secure_server(s); };
+    pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
+                       opts_.send_hwm, secure);
+    router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
+                          "ROUTER", opts_.peer_queue, secure);
+    // A peer that reconnects (same id) replaces its stale connection instead of being refused.
+    router_.set(zmq::sockopt::router_handover, 1);
+    // It sends only REPLYs, each back on its caller's link: one that cannot go is counted.
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it
+    // sends. The largest valid frame: a control frame, or an RPC header and its body.
+    router_.set(zmq::sockopt::maxmsgsize,
+                static_cast<int64_t>(std::max(protocol::max_control_size,
+                                              protocol::max_rpc_header_size + opts_.max_rpc_size)));
+
+    sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
+    sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::rcvhwm, opts_.receive_hwm);
+    // A frame far over what could be a valid event is refused by libzmq before it is
+    // allocated: it drops that connection (sub_disconnects) and reconnects. Events between
+    // max_event_size and this are read, dropped and counted as events_oversized.
+    sub_.set(zmq::sockopt::maxmsgsize,
+             static_cast<int64_t>(protocol::max_event_header_size + opts_.max_event_size));
+    // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
+    // when libzmq ended an event connection (to dial it again).
+    sub_monitor_ = monitor(net_ctx_, sub_, "SUB", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+
+    // The dialler: see links_. Send-only; a message for a peer waits in its connection's
+    // queue (up to peer_queue) until connected, as a DEALER's would.
+    dialer_ = zmq::socket_t(net_ctx_, zmq::socket_type::router);
+    dialer_.set(zmq::sockopt::linger, 0);
+    dialer_.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
+    // Our id is our routing id at each peer's ROUTER: that is how it knows who sent a frame.
+    dialer_.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
+    // A full queue or an ended connection is an error to the sender, not a silent drop.
+    dialer_.set(zmq::sockopt::router_mandatory, 1);
+    // libzmq heartbeats every link (ZMTP PING, answered inside the peer's libzmq) and drops
+    // one silent for `evasive`: idle links carry no message of ours, so their queues stay
+    // small (an application PING every heartbeat cycled a 16 KiB block of libzmq's queue on
+    // each link, 1.7 MiB a node in a mesh of 32). The TTL lets the peer drop our end of a
+    // link we stopped heartbeating (a process frozen or a network gone).
+    set_heartbeats(dialer_, opts_.liveness);
+    // What comes back on a link is a peer's REPLY to our REQUEST, one per call. The reactor
+    // reads them at once; no limit on how many wait, so that libzmq never stops reading a
+    // link (see set_heartbeats). Each is at most a REPLY's size.
+    dialer_.set(zmq::sockopt::rcvhwm, 0);
+    dialer_.set(zmq::sockopt::maxmsgsize,
+                static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
+    // Its monitor sees every peer's link drop (kernel FIN/RST, or heartbeats unanswered) and
+    // come back (a finished handshake), with the endpoint dialled.
+    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+
+    open_beacon();
+    const auto pub_port = std::to_string(bound_port(pub_));
+    const auto router_port = std::to_string(bound_port(router_));
+    self_pub_ = "tcp://" + hello_host_ + ":" + pub_port;
+    self_router_ = "tcp://" + hello_host_ + ":" + router_port;
+
+    for (const auto& s : opts_.seeds) {
+        const auto seed = split_seed(s);
+        zmq::socket_t probe(net_ctx_, zmq::socket_type::dealer);
+        probe.set(zmq::sockopt::linger, 0);
+        if (!seed.key.empty()) {
+            // The probe proves the seed holds that key; the seed checks ours (ZAP) and that
+            // the HELLO names our own id. Its routing id is libzmq's: the link we open on
+            // hearing back takes our id there.
+            probe.set(zmq::sockopt::curve_serverkey, seed.key);
+            probe.set(zmq::sockopt::curve_publickey, public_key_);
+            probe.set(zmq::sockopt::curve_secretkey, secret_key_);
+            if (!allow_->allows(*decode_key(seed.key)))
+                log(log_level::warn, "seed " + seed.endpoint +
+                                         ": its key is not on the allowlist, so its answer will be refused");
+        }
+        // Without a connection a probe HELLO is dropped, not queued: a seed that comes back
+        // later gets one fresh HELLO, not a backlog.
+        probe.set(zmq::sockopt::immediate, 1);
+        probe.set(zmq::sockopt::sndhwm, 4);
+        probe.connect(seed.endpoint);
+        seed_probes_.push_back(std::move(probe));
+    }
+    log(log_level::info, "node " + id_.short_hex() + " on mesh '" + opts_.mesh + "': pub " +
+                             self_pub_ + ", router " + self_router_);
+}
+
+reactor::~reactor() = default;
+
+}  // namespace zmesh::detail
