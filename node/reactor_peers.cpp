@@ -206,7 +206,7 @@ void reactor::send_heartbeats(clock::time_point now) {
         } else if (l->second.used || p.rtt_us < 0) {
             // Liveness is libzmq's heartbeat (see set_heartbeats); this PING measures the
             // round trip, and only of a link in use: on an idle one, each message we queue
-            // is memory (see the dialler's set-up in reactor.cpp).
+            // is memory (see the dialler's set-up in reactor_setup.cpp).
             send_control(l->second, protocol::ping{now_us(now)});
             l->second.used = false;
             ++stats_.pings_sent;
