@@ -29,8 +29,8 @@
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <utility>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace zmesh::detail {
@@ -217,8 +217,9 @@ private:
     // Links to peers (reactor_links.cpp). One ROUTER, the dialler, connects to every peer's
     // ROUTER: what we send a peer goes that way, and what it sends us comes to our ROUTER
     // through its own dialler, except the REPLY to a REQUEST: that comes back on the
-    // connection the REQUEST came by (one connection, as a raw DEALER-ROUTER round trip). One socket, so one monitor sees each link drop (a killed
-    // peer's kernel closes it at once) whether or not our SUB is connected to that peer.
+    // connection the REQUEST came by (one connection, as a raw DEALER-ROUTER round trip).
+    // One socket, so one monitor sees each link drop (a killed peer's kernel closes it at
+    // once) whether or not our SUB is connected to that peer.
     struct link {
         // The connection's routing id in dialer_: the peer's id and a generation. A connect
         // must not reuse one that the disconnect before it has not yet freed (libzmq aborts).

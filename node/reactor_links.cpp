@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // reactor, links half: the dialler's connection to each peer's ROUTER (what we send it, and
-// the REPLY to each REQUEST we sent on it), our
-// SUB's connections to their PUBs (what they publish, only while we subscribe), and the two
-// monitors that watch them. A dropped link is how a killed peer is noticed within
-// milliseconds; a dropped event connection is dialled again.
+// the REPLY to each REQUEST we sent on it), our SUB's connections to their PUBs (what they
+// publish, only while we subscribe), and the two monitors that watch them. A dropped link
+// is how a killed peer is noticed within milliseconds; a dropped event connection is
+// dialled again.
 #include "reactor.hpp"
 
 #include "protocol/control.hpp"
@@ -89,7 +89,6 @@ void reactor::send_control(link& l, const protocol::control& msg) {
     if (std::holds_alternative<protocol::ping>(msg) || std::holds_alternative<protocol::pong>(msg))
         l.used = used;
 }
-
 
 void reactor::connect_sub(const node_id& id, const std::string& pub_endpoint) {
     if (sub_links_.count(pub_endpoint)) return;
