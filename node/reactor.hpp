@@ -369,7 +369,7 @@ private:
         std::shared_ptr<const rpc_handler> handler;
         run_on where;
     };
-    std::map<std::string, service> services_;
+    std::map<std::string, service, std::less<>> services_;   // found by a string_view
     zmq::socket_t workers_;                                    // ROUTER to handler threads
     struct worker_slot {
         std::string id;                                        // its routing id

@@ -93,7 +93,7 @@ void reactor::start_call(call_command& c, bool defer_failure) {
 }
 
 void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
-    const auto m = protocol::decode_reply(bytes_of(frame));
+    const auto m = protocol::read_reply(bytes_of(frame));
     if (!m) {
         ++stats_.frames_invalid;
         return;
@@ -106,7 +106,7 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
     }
     if (h.code != protocol::rpc_ok) {
         ++stats_.rpc_remote_errors;
-        complete_call(h.id, rpc_error(h.code, h.message));
+        complete_call(h.id, rpc_error(h.code, std::string(h.message)));
         return;
     }
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
@@ -213,7 +213,7 @@ void reactor::on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& f
 }
 
 void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now) {
-    const auto m = protocol::decode_request(bytes_of(frame));
+    const auto m = protocol::read_request(bytes_of(frame));
     if (!m) {
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
         return;
@@ -227,7 +227,8 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
     const auto service = services_.find(h.method);
     if (service == services_.end()) {
         ++stats_.rpc_unknown_method;
-        reply_error(from.id, h.id, protocol::rpc_no_such_method, "no method '" + h.method + "'");
+        reply_error(from.id, h.id, protocol::rpc_no_such_method,
+                    "no method '" + std::string(h.method) + "'");
         return;
     }
     if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
@@ -245,7 +246,7 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         // the request takes its own bytes). run_handler catches whatever the handler throws:
         // the reactor only loses the time it takes.
         ++stats_.rpc_served;
-        const request lent(h.method, from.id, from.name, deadline, m->body, nullptr);
+        const request lent(service->first, from.id, from.name, deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size, done_);
         send_reply(done_.caller, done_.header, done_.body);
         done_.body = {};   // sent: a big result is not kept until the next handler runs
@@ -255,7 +256,7 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
     job->caller = from.id;
     job->caller_name = from.name;
     job->id = h.id;
-    job->method = h.method;
+    job->method = service->first;
     job->handler = service->second.handler;
     job->args = share_part(frame, m->body);
     job->deadline = deadline;

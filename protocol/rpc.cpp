@@ -4,6 +4,7 @@
 
 #include "msgpack_io.hpp"
 
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -64,57 +65,127 @@ errc windowed(errc e, std::span<const std::uint8_t> frame) {
     return e == errc::truncated && frame.size() > max_rpc_header_size ? errc::oversized : e;
 }
 
+// Our own encoders' form of a header, read without the general reader (a node reads one per
+// call it makes or serves): version, type, a fixarray of 3 and the id as a uint 64, then
+// (request) a fixstr method and a uint timeout of at most 32 bits, or (reply) a positive
+// fixint code and a fixstr message. Each returns where the header ends, or nothing when
+// `f` is not in that form; the general reader then decides, so both accept the same.
+constexpr std::size_t canonical_id_end = 12;   // version, type, 0x93, 0xcf, 8 bytes of id
+
+bool canonical_start(std::span<const std::uint8_t> f, std::uint8_t type) {
+    return f.size() > canonical_id_end + 1 && f[0] == version && f[1] == type && f[2] == 0x93 &&
+           f[3] == 0xcf;
+}
+
+std::uint64_t big_endian_at(std::span<const std::uint8_t> f, std::size_t at, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | f[at + i];
+    return v;
+}
+
+// Returns: the length of the fixstr at f[at], or nothing when that is not one.
+std::optional<std::size_t> fixstr_at(std::span<const std::uint8_t> f, std::size_t at) {
+    if ((f[at] & 0xe0) != 0xa0) return std::nullopt;
+    const std::size_t len = f[at] & 0x1f;
+    if (f.size() < at + 1 + len) return std::nullopt;
+    return len;
+}
+
+std::string_view view_at(std::span<const std::uint8_t> f, std::size_t at, std::size_t len) {
+    return {reinterpret_cast<const char*>(f.data() + at), len};
+}
+
+std::optional<std::size_t> canonical_request(std::span<const std::uint8_t> f, request_view& h) {
+    if (!canonical_start(f, request_type)) return std::nullopt;
+    const auto len = fixstr_at(f, canonical_id_end);
+    const auto at = canonical_id_end + 1 + len.value_or(0);
+    if (!len || *len == 0 || f.size() <= at) return std::nullopt;
+    std::size_t width = 0;
+    switch (f[at]) {
+        case 0xcc: width = 1; break;
+        case 0xcd: width = 2; break;
+        case 0xce: width = 4; break;
+        default:
+            if (f[at] >= 0x80) return std::nullopt;
+    }
+    if (f.size() < at + 1 + width) return std::nullopt;
+    h.id = big_endian_at(f, 4, 8);
+    h.method = view_at(f, canonical_id_end + 1, *len);
+    h.timeout_ms = width ? big_endian_at(f, at + 1, width) : f[at];
+    return at + 1 + width;
+}
+
+std::optional<std::size_t> canonical_reply(std::span<const std::uint8_t> f, reply_view& h) {
+    if (!canonical_start(f, reply_type) || f[canonical_id_end] >= 0x80 ||
+        f.size() < canonical_id_end + 2)
+        return std::nullopt;
+    const auto len = fixstr_at(f, canonical_id_end + 1);
+    if (!len) return std::nullopt;
+    h.id = big_endian_at(f, 4, 8);
+    h.code = f[canonical_id_end];
+    h.message = view_at(f, canonical_id_end + 2, *len);
+    return canonical_id_end + 2 + *len;
+}
+
 // Reads a request header from `frame` into `h`. Returns: where the header ends, or an errc.
-result<std::size_t> read_request(std::span<const std::uint8_t> frame, request_header& h) {
+result<std::size_t> request_fields(std::span<const std::uint8_t> frame, request_view& h) {
+    if (const auto end = canonical_request(frame, h)) return *end;
     auto r = header_reader(frame);
     std::uint64_t extra = 0;
-    std::string_view method;
     auto e = open_header(frame, request_type, r, extra);
     if (!e) e = r.uint(h.id);
-    if (!e) e = r.str(method, max_service_len);
-    if (!e && method.empty()) e = errc::bad_field;
+    if (!e) e = r.str(h.method, max_service_len);
+    if (!e && h.method.empty()) e = errc::bad_field;
     if (!e) e = r.uint(h.timeout_ms);
     if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_depth);
     if (e) return windowed(*e, frame);
-    h.method = method;
     return 2 + r.position();
 }
 
-result<std::size_t> read_reply(std::span<const std::uint8_t> frame, reply_header& h) {
+result<std::size_t> reply_fields(std::span<const std::uint8_t> frame, reply_view& h) {
+    if (const auto end = canonical_reply(frame, h)) return *end;
     auto r = header_reader(frame);
     std::uint64_t extra = 0;
-    std::string_view message;
     auto e = open_header(frame, reply_type, r, extra);
     if (!e) e = r.uint(h.id);
     if (!e) e = r.integer(h.code);
-    if (!e) e = r.str(message, max_rpc_message_len);
+    if (!e) e = r.str(h.message, max_rpc_message_len);
     if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_depth);
     if (e) return windowed(*e, frame);
-    h.message = message;
     return 2 + r.position();
 }
 
+request_header owned(const request_view& v) { return {v.id, std::string(v.method), v.timeout_ms}; }
+reply_header owned(const reply_view& v) { return {v.id, v.code, std::string(v.message)}; }
+
 // Returns: the header that must be the whole of `bytes`, read by `read`.
-template <class Header, class Read>
-result<Header> header_only(std::span<const std::uint8_t> bytes, Read read) {
-    Header h;
+template <class View, class Read>
+auto header_only(std::span<const std::uint8_t> bytes, Read read) -> result<decltype(owned(View{}))> {
+    View h;
     const auto end = read(bytes, h);
     if (!end) return end.error();
     if (*end != bytes.size())
         return bytes.size() > max_rpc_header_size ? errc::oversized : errc::bad_msgpack;
-    return h;
+    return owned(h);
 }
 
 // Returns: the header and body of `frame`, read by `read`.
-template <class Header, class Read>
-result<rpc_message<Header>> whole(std::span<const std::uint8_t> frame, Read read) {
-    result<rpc_message<Header>> out{rpc_message<Header>{}};
+template <class View, class Read>
+result<rpc_message<View>> whole(std::span<const std::uint8_t> frame, Read read) {
+    result<rpc_message<View>> out{rpc_message<View>{}};
     const auto end = read(frame, out->header);
     if (!end)
         out = end.error();
     else
         out->body = frame.subspan(*end);
     return out;
+}
+
+// Returns: `m` with its header's strings copied out of the frame.
+template <class View>
+auto owned(const result<rpc_message<View>>& m) -> result<rpc_message<decltype(owned(View{}))>> {
+    if (!m) return m.error();
+    return rpc_message<decltype(owned(View{}))>{owned(m->header), m->body};
 }
 
 std::vector<std::uint8_t> with_body(std::vector<std::uint8_t> head, std::span<const std::uint8_t> body) {
@@ -189,19 +260,27 @@ std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const st
 }
 
 result<request_header> decode_request_header(std::span<const std::uint8_t> bytes) {
-    return header_only<request_header>(bytes, read_request);
+    return header_only<request_view>(bytes, request_fields);
 }
 
 result<reply_header> decode_reply_header(std::span<const std::uint8_t> bytes) {
-    return header_only<reply_header>(bytes, read_reply);
+    return header_only<reply_view>(bytes, reply_fields);
+}
+
+result<rpc_message<request_view>> read_request(std::span<const std::uint8_t> frame) {
+    return whole<request_view>(frame, request_fields);
+}
+
+result<rpc_message<reply_view>> read_reply(std::span<const std::uint8_t> frame) {
+    return whole<reply_view>(frame, reply_fields);
 }
 
 result<request_message> decode_request(std::span<const std::uint8_t> frame) {
-    return whole<request_header>(frame, read_request);
+    return owned(read_request(frame));
 }
 
 result<reply_message> decode_reply(std::span<const std::uint8_t> frame) {
-    return whole<reply_header>(frame, read_reply);
+    return owned(read_reply(frame));
 }
 
 }  // namespace zmesh::protocol

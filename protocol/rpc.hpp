@@ -82,6 +82,19 @@ std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const st
 result<request_header> decode_request_header(std::span<const std::uint8_t> bytes);
 result<reply_header> decode_reply_header(std::span<const std::uint8_t> bytes);
 
+// A header read in place: its strings view the frame they were read from, so reading one
+// copies nothing (a node reads one per call it makes or serves).
+struct request_view {
+    std::uint64_t id = 0;
+    std::string_view method;
+    std::uint64_t timeout_ms = 0;
+};
+struct reply_view {
+    std::uint64_t id = 0;
+    std::int64_t code = rpc_ok;
+    std::string_view message;
+};
+
 // A decoded frame: its header, and the body after it (a view into the frame, not checked:
 // the receiver checks it is one msgpack object within its own size limit).
 template <class Header>
@@ -96,5 +109,8 @@ using reply_message = rpc_message<reply_header>;
 // max_rpc_header_size bytes). Never throws.
 result<request_message> decode_request(std::span<const std::uint8_t> frame);
 result<reply_message> decode_reply(std::span<const std::uint8_t> frame);
+// The same, the header viewed in `frame`: accepts and refuses exactly what the two above do.
+result<rpc_message<request_view>> read_request(std::span<const std::uint8_t> frame);
+result<rpc_message<reply_view>> read_reply(std::span<const std::uint8_t> frame);
 
 }  // namespace zmesh::protocol
