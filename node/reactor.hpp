@@ -202,11 +202,12 @@ private:
     void on_beacon(clock::time_point now);
     // Returns: true when the ROUTER was read until empty (see loop()).
     bool on_router(clock::time_point now);
-    void on_control(const zmq::message_t& routing_id, protocol::control& msg,
+    // `sender` is the id a message's routing id holds (none: not an id).
+    void on_control(const std::optional<node_id>& sender, protocol::control& msg,
                     clock::time_point now);
-    // Returns: the joined peer behind `routing_id`, marked alive; null (counted) otherwise.
-    discovery::peer* known_sender(const zmq::message_t& routing_id, clock::time_point now);
-    void on_leave(const zmq::message_t& routing_id);
+    // Returns: the joined peer `sender`, marked alive; null (counted) otherwise.
+    discovery::peer* known_sender(const std::optional<node_id>& sender, clock::time_point now);
+    void on_leave(const std::optional<node_id>& sender);
     void on_hello(const protocol::hello& h, clock::time_point now);
     void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
               const std::string& router_endpoint, clock::time_point now, bool want_reply);

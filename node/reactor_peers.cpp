@@ -96,7 +96,7 @@ bool reactor::on_router(clock::time_point now) {
         const auto head = protocol::peek_header(bytes_of(frame));
         if (head && (head->type == protocol::request_type || head->type == protocol::reply_type)) {
             if (!key_matches(sender, frame)) continue;
-            if (auto* p = known_sender(routing_id, now)) on_rpc(*p, head->type, frame, now);
+            if (auto* p = known_sender(sender, now)) on_rpc(*p, head->type, frame, now);
             continue;
         }
         auto msg = protocol::decode_control(bytes_of(frame));
@@ -111,13 +111,12 @@ bool reactor::on_router(clock::time_point now) {
         // everything else for its routing id.
         const auto* hello = std::get_if<protocol::hello>(&*msg);
         if (!key_matches(hello ? std::optional(hello->id) : sender, frame)) continue;
-        on_control(routing_id, *msg, now);
+        on_control(sender, *msg, now);
     }
     return false;   // a full batch: more may be waiting
 }
 
-discovery::peer* reactor::known_sender(const zmq::message_t& routing_id, clock::time_point now) {
-    const auto id = node_id::from_bytes(bytes_of(routing_id));
+discovery::peer* reactor::known_sender(const std::optional<node_id>& id, clock::time_point now) {
     auto* p = id ? table_.find(*id) : nullptr;
     if (!p || p->state == peer_state::connecting) {
         ++stats_.frames_unknown_sender;
@@ -127,18 +126,18 @@ discovery::peer* reactor::known_sender(const zmq::message_t& routing_id, clock::
     return p;
 }
 
-void reactor::on_control(const zmq::message_t& routing_id, protocol::control& msg,
+void reactor::on_control(const std::optional<node_id>& sender, protocol::control& msg,
                          clock::time_point now) {
     if (const auto* h = std::get_if<protocol::hello>(&msg)) {
         on_hello(*h, now);
         return;
     }
     if (std::holds_alternative<protocol::leave>(msg)) {
-        on_leave(routing_id);
+        on_leave(sender);
         return;
     }
     // Every other message must come from a peer we have completed a handshake with.
-    auto* p = known_sender(routing_id, now);
+    auto* p = known_sender(sender, now);
     if (!p) return;
     const node_id id = p->id;
     if (const auto* ping = std::get_if<protocol::ping>(&msg)) {
@@ -223,10 +222,9 @@ void reactor::contact_seeds() {
         if (!probe.send(zmq::buffer(*frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
 }
 
-void reactor::on_leave(const zmq::message_t& routing_id) {
+void reactor::on_leave(const std::optional<node_id>& id) {
     // From a peer in any state: one still in handshake with us is gone as well (it sends
     // LEAVE to every peer it dialled), and dropping it stops us dialling it.
-    const auto id = node_id::from_bytes(bytes_of(routing_id));
     if (id && table_.find(*id)) drop_peer(*id, leave_reason::leave);
     else ++stats_.frames_unknown_sender;
 }
