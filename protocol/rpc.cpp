@@ -4,6 +4,7 @@
 
 #include "msgpack_io.hpp"
 
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -197,6 +198,45 @@ std::vector<std::uint8_t> with_body(std::vector<std::uint8_t> head, std::span<co
 
 namespace {
 
+// The forms canonical_request and canonical_reply read, written byte by byte: the bytes
+// msgpack-cxx's packer writes for these values, without its write per piece into the
+// vector (half the cost of a small call's header). Each returns false, writing nothing,
+// for values outside that form; the packer writes those.
+std::size_t put_big_endian(std::uint8_t* at, std::uint64_t v, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * (width - 1 - i)));
+    return width;
+}
+
+bool append_canonical_request(std::string_view method, std::uint64_t timeout_ms,
+                              std::vector<std::uint8_t>& out) {
+    if (method.empty() || method.size() >= 32 || timeout_ms >> 32) return false;
+    std::uint8_t b[canonical_id_end + 1 + 31 + 5] = {version, request_type, 0x93, 0xcf};   // id 0
+    std::size_t at = canonical_id_end;
+    b[at++] = static_cast<std::uint8_t>(0xa0 | method.size());
+    std::memcpy(b + at, method.data(), method.size());
+    at += method.size();
+    if (timeout_ms < 0x80) {
+        b[at++] = static_cast<std::uint8_t>(timeout_ms);
+    } else {
+        const std::size_t width = timeout_ms < 0x100 ? 1 : timeout_ms < 0x10000 ? 2 : 4;
+        b[at++] = width == 1 ? 0xcc : width == 2 ? 0xcd : 0xce;
+        at += put_big_endian(b + at, timeout_ms, width);
+    }
+    out.insert(out.end(), b, b + at);
+    return true;
+}
+
+bool append_canonical_reply(const reply_header& h, std::vector<std::uint8_t>& out) {
+    if (!(h.id >> 32) || h.code < 0 || h.code >= 0x80 || h.message.size() >= 32) return false;
+    std::uint8_t b[canonical_id_end + 2 + 31] = {version, reply_type, 0x93, 0xcf};
+    put_big_endian(b + 4, h.id, 8);
+    b[canonical_id_end] = static_cast<std::uint8_t>(h.code);
+    b[canonical_id_end + 1] = static_cast<std::uint8_t>(0xa0 | h.message.size());
+    std::memcpy(b + canonical_id_end + 2, h.message.data(), h.message.size());
+    out.insert(out.end(), b, b + canonical_id_end + 2 + h.message.size());
+    return true;
+}
+
 // A REQUEST header whose id `pack_id` packs: the one encoding of both forms below.
 template <class PackId>
 void append_request(std::string_view method, std::uint64_t timeout_ms,
@@ -221,6 +261,7 @@ void append_request_header(const request_header& h, std::vector<std::uint8_t>& o
 void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
                                    std::vector<std::uint8_t>& out) {
     // Fixed width whatever the id: set_request_id writes it.
+    if (append_canonical_request(method, timeout_ms, out)) return;
     append_request(method, timeout_ms, out, [](auto& pk) { pk.pack_fix_uint64(0); });
 }
 
@@ -231,6 +272,7 @@ void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
 
 void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out) {
     if (h.message.size() > max_rpc_message_len) throw std::length_error("reply message too long");
+    if (append_canonical_reply(h, out)) return;
     auto w = start_frame(out, reply_type, 24 + h.message.size());
     msgpack::packer<frame_writer> pk(w);
     pk.pack_array(3);

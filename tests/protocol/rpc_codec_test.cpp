@@ -380,6 +380,44 @@ TEST(rpc_decode, canonical_frames_mutated_decode_as_the_object_tree_decoder_deco
     }
 }
 
+TEST(rpc_encode, headers_are_the_bytes_msgpack_cxx_packs) {
+    // Short headers are written byte by byte, the rest by msgpack-cxx's packer: every value
+    // around each boundary of that choice is the packer's bytes.
+    const auto packed = [](std::uint8_t type, auto pack_fields) {
+        msgpack::sbuffer sb;
+        msgpack::packer<msgpack::sbuffer> pk(sb);
+        pk.pack_array(3);
+        pack_fields(pk);
+        bytes f = {version, type};
+        f.insert(f.end(), sb.data(), sb.data() + sb.size());
+        return f;
+    };
+    const std::uint64_t numbers[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
+                                     0xffffffff, 0x100000000, UINT64_MAX};
+    for (const std::size_t len : {1, 31, 32, 128})
+        for (const auto timeout : numbers) {
+            const std::string method(len, 'm');
+            bytes got;
+            append_request_header_open_id(method, timeout, got);
+            EXPECT_EQ(got, packed(request_type, [&](auto& pk) {
+                          pk.pack_fix_uint64(0);
+                          pk.pack(method);
+                          pk.pack(timeout);
+                      })) << len << " " << timeout;
+        }
+    const std::int64_t codes[] = {INT64_MIN, -32601, -1, 0, 1, 0x7f, 0x80, INT64_MAX};
+    for (const auto id : numbers)
+        for (const auto code : codes)
+            for (const std::size_t len : {0, 31, 32}) {
+                const reply_header h{id, code, std::string(len, 'e')};
+                EXPECT_EQ(encode_reply_header(h), packed(reply_type, [&](auto& pk) {
+                              pk.pack(h.id);
+                              pk.pack(h.code);
+                              pk.pack(h.message);
+                          })) << id << " " << code << " " << len;
+            }
+}
+
 TEST(rpc_decode, views_read_what_the_owning_decoders_read) {
     bytes request;
     append_request_header_open_id("echo", 250, request);
