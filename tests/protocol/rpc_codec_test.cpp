@@ -4,6 +4,7 @@
 #include "protocol/rpc.hpp"
 
 #include "protocol/msgpack_io.hpp"
+#include "rpc_reference.hpp"
 #include "wire_builder.hpp"
 
 #include <gtest/gtest.h>
@@ -32,44 +33,6 @@ bytes reply_frame(std::vector<field> fields) {
 
 std::vector<field> good_request() { return {uint_field(7), str_field("echo"), uint_field(250)}; }
 std::vector<field> good_reply() { return {uint_field(7), int_field(409), str_field("taken")}; }
-
-// The decoder before span_reader, kept as the reference: msgpack-cxx's object tree and
-// field_reader. Returns: the header it read, or nullopt where it refused the frame.
-std::optional<request_header> tree_request(std::span<const std::uint8_t> f) {
-    if (f.size() < 2 || f[0] != version || f[1] != request_type ||
-        f.size() > 2 + max_service_len + max_rpc_message_len + 64)
-        return std::nullopt;
-    auto handle = unpack_exact(f.subspan(2));
-    if (!handle) return std::nullopt;
-    field_reader r(handle->get(), 3);
-    request_header h{r.uint(), r.str(max_service_len, false), r.uint()};
-    if (r.error()) return std::nullopt;
-    return h;
-}
-
-std::optional<reply_header> tree_reply(std::span<const std::uint8_t> f) {
-    if (f.size() < 2 || f[0] != version || f[1] != reply_type ||
-        f.size() > 2 + max_service_len + max_rpc_message_len + 64)
-        return std::nullopt;
-    auto handle = unpack_exact(f.subspan(2));
-    if (!handle) return std::nullopt;
-    const auto& a = handle->get();
-    if (a.type != msgpack::type::ARRAY || a.via.array.size < 3) return std::nullopt;
-    const auto& code = a.via.array.ptr[1];
-    std::int64_t c = 0;
-    if (code.type == msgpack::type::POSITIVE_INTEGER && code.via.u64 <= INT64_MAX)
-        c = static_cast<std::int64_t>(code.via.u64);
-    else if (code.type == msgpack::type::NEGATIVE_INTEGER)
-        c = code.via.i64;
-    else
-        return std::nullopt;
-    field_reader r(a, 3);
-    const auto id = r.uint();
-    (void)r.object();   // the code, read above
-    reply_header h{id, c, r.str(max_rpc_message_len)};
-    if (r.error()) return std::nullopt;
-    return h;
-}
 
 // Returns: a frame of `type` whose body is `body`, written byte by byte.
 bytes raw(std::uint8_t type, std::initializer_list<int> body) {
@@ -336,110 +299,6 @@ TEST(rpc_decode, mutated_frames_decode_as_the_object_tree_decoder_decodes_them) 
         EXPECT_EQ(ok_or_nullopt(decode_request_header(encode_request_header(*want))), want);
     }
     EXPECT_GT(accepted, 100);   // the comparison saw both outcomes
-}
-
-TEST(rpc_decode, canonical_frames_mutated_decode_as_the_object_tree_decoder_decodes_them) {
-    // The frames nodes send (a fixarray of 3, the id as a uint 64, a fixstr, small numbers)
-    // are read by a short path; a mutation leaves that form or stays in it, and either way
-    // the outcome must be the reference's.
-    std::mt19937 rng(20261124);
-    bytes request;
-    append_request_header_open_id("stock.reserve", 70000, request);
-    set_request_id(request, (std::uint64_t{9} << 32) | 4);
-    const auto reply = encode_reply_header({(std::uint64_t{9} << 32) | 4, 0, "fine"});
-    std::uniform_int_distribution<int> byte(0, 255), op(0, 2);
-    for (const auto& base : {request, reply}) {
-        int accepted = 0;
-        for (int i = 0; i < 20000; ++i) {
-            bytes f = base;
-            for (int k = 1 + i % 2; k > 0; --k) {
-                const auto p = std::uniform_int_distribution<std::size_t>(2, f.size() - 1)(rng);
-                if (const int o = op(rng); o == 0) f[p] = static_cast<std::uint8_t>(byte(rng));
-                else if (o == 1) f.insert(f.begin() + long(p), static_cast<std::uint8_t>(byte(rng)));
-                else if (f.size() > 3) f.erase(f.begin() + long(p));
-            }
-            if (base[1] == request_type) {
-                std::optional<result<request_header>> r;
-                ASSERT_NO_THROW(r.emplace(decode_request_header(f)));
-                const auto want = tree_request(f);
-                ASSERT_EQ(r->ok(), want.has_value()) << "request mutation " << i;
-                if (!want) continue;
-                ++accepted;
-                EXPECT_EQ(r->value(), *want) << "request mutation " << i;
-            } else {
-                std::optional<result<reply_header>> r;
-                ASSERT_NO_THROW(r.emplace(decode_reply_header(f)));
-                const auto want = tree_reply(f);
-                ASSERT_EQ(r->ok(), want.has_value()) << "reply mutation " << i;
-                if (!want) continue;
-                ++accepted;
-                EXPECT_EQ(r->value(), *want) << "reply mutation " << i;
-            }
-        }
-        EXPECT_GT(accepted, 100);   // the comparison saw both outcomes
-    }
-}
-
-TEST(rpc_encode, headers_are_the_bytes_msgpack_cxx_packs) {
-    // Short headers are written byte by byte, the rest by msgpack-cxx's packer: every value
-    // around each boundary of that choice is the packer's bytes.
-    const auto packed = [](std::uint8_t type, auto pack_fields) {
-        msgpack::sbuffer sb;
-        msgpack::packer<msgpack::sbuffer> pk(sb);
-        pk.pack_array(3);
-        pack_fields(pk);
-        bytes f = {version, type};
-        f.insert(f.end(), sb.data(), sb.data() + sb.size());
-        return f;
-    };
-    const std::uint64_t numbers[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
-                                     0xffffffff, 0x100000000, UINT64_MAX};
-    for (const std::size_t len : {1, 31, 32, 128})
-        for (const auto timeout : numbers) {
-            const std::string method(len, 'm');
-            bytes got;
-            append_request_header_open_id(method, timeout, got);
-            EXPECT_EQ(got, packed(request_type, [&](auto& pk) {
-                          pk.pack_fix_uint64(0);
-                          pk.pack(method);
-                          pk.pack(timeout);
-                      })) << len << " " << timeout;
-        }
-    const std::int64_t codes[] = {INT64_MIN, -32601, -1, 0, 1, 0x7f, 0x80, INT64_MAX};
-    for (const auto id : numbers)
-        for (const auto code : codes)
-            for (const std::size_t len : {0, 31, 32}) {
-                const reply_header h{id, code, std::string(len, 'e')};
-                EXPECT_EQ(encode_reply_header(h), packed(reply_type, [&](auto& pk) {
-                              pk.pack(h.id);
-                              pk.pack(h.code);
-                              pk.pack(h.message);
-                          })) << id << " " << code << " " << len;
-            }
-}
-
-TEST(rpc_decode, views_read_what_the_owning_decoders_read) {
-    bytes request;
-    append_request_header_open_id("echo", 250, request);
-    set_request_id(request, 77);
-    request.push_back(0xc3);   // body: true
-    const auto r = read_request(request);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->header.id, 77u);
-    EXPECT_EQ(r->header.method, "echo");
-    EXPECT_EQ(r->header.timeout_ms, 250u);
-    EXPECT_EQ(r->header.method.data(), reinterpret_cast<const char*>(request.data()) + 13);
-    EXPECT_EQ(r->body.size(), 1u);
-    for (const auto& h : {reply_header{1, 0, ""}, reply_header{std::uint64_t{1} << 40, 127, "x"},
-                          reply_header{3, -32601, "no method"}, reply_header{4, 128, "y"}}) {
-        auto frame = encode_reply(h, bytes{0xc0});
-        const auto v = read_reply(frame);
-        ASSERT_TRUE(v);
-        EXPECT_EQ(v->header.id, h.id);
-        EXPECT_EQ(v->header.code, h.code);
-        EXPECT_EQ(v->header.message, h.message);
-        EXPECT_EQ(v->body.size(), 1u);
-    }
 }
 
 // ---- whole frames: the header, then the body -------------------------------------------
