@@ -13,7 +13,7 @@ namespace {
 
 void put_u64(std::uint8_t* out, std::uint64_t v) {
     out[0] = 0xcf;   // msgpack uint 64
-    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+    write_big_endian(out + 1, v, 8);
 }
 
 // Reads a msgpack unsigned integer of any width at `at`. Returns: nothing, or truncated /

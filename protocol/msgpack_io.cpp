@@ -64,12 +64,6 @@ tag_shape shape_of(std::uint8_t tag) {
     }
 }
 
-std::uint64_t read_big_endian(const std::uint8_t* p, std::size_t width) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | p[i];
-    return v;
-}
-
 }  // namespace
 
 result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,

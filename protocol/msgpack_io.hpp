@@ -47,6 +47,18 @@ std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size
 result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
                                  std::size_t max_depth = max_skip_depth);
 
+// The `width` bytes at `p` as a big-endian number (msgpack's byte order), and back.
+// Precondition: `width` bytes at `p`, width <= 8. Inline: RPC headers and event envelopes
+// use them once per message.
+inline std::uint64_t read_big_endian(const std::uint8_t* p, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | p[i];
+    return v;
+}
+inline void write_big_endian(std::uint8_t* p, std::uint64_t v, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * (width - 1 - i)));
+}
+
 // Returns: a ROUTER/DEALER frame: the version byte, `type`, then the msgpack `body`.
 std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
 
