@@ -23,11 +23,13 @@ peer& peer_table::add(const protocol::node_id& id, std::string name, std::string
     p.pub_endpoint = std::move(pub_endpoint);
     p.router_endpoint = std::move(router_endpoint);
     p.created = p.last_seen = now;
+    ++version_;
     return peers_.emplace(id, std::move(p)).first->second;
 }
 
 std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& h,
                                                 clock::time_point now) {
+    ++version_;
     p.name = h.name;
     p.advertised_pub = h.pub_endpoint;
     p.advertised_router = h.router_endpoint;
@@ -46,6 +48,7 @@ std::optional<peer_change> peer_table::on_traffic(peer& p, clock::time_point now
     // While its connection is down, stale messages still queued on our side must not clear
     // the suspicion: only a reconnect does.
     if (p.state == peer_state::evasive && !p.disconnected_at) {
+        ++version_;
         p.state = peer_state::joined;
         return peer_change{change_kind::recovered, leave_reason::none, p};
     }
@@ -60,6 +63,7 @@ std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point 
         p.refused_reconnects = 0;
     }
     if (p.state == peer_state::joined) {
+        ++version_;
         p.state = peer_state::evasive;
         return peer_change{change_kind::evasive, leave_reason::none, p};
     }
@@ -82,6 +86,7 @@ std::optional<peer_change> peer_table::on_reconnect_failed(peer& p) {
 std::optional<peer_change> peer_table::remove(const protocol::node_id& id, leave_reason why) {
     auto it = peers_.find(id);
     if (it == peers_.end()) return std::nullopt;
+    ++version_;
     peer p = std::move(it->second);
     peers_.erase(it);
     if (p.state == peer_state::connecting) return std::nullopt;
@@ -104,6 +109,7 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
         else if (silent > cfg_.expired)
             gone.emplace_back(id, leave_reason::expired);
         else if (p.state == peer_state::joined && silent > cfg_.evasive) {
+            ++version_;
             p.state = peer_state::evasive;
             changes.push_back({change_kind::evasive, leave_reason::none, p});
         }
@@ -114,6 +120,7 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
             ++handshake_timeouts_;
             if (dropped) dropped->push_back(std::move(it->second));
             peers_.erase(it);
+            ++version_;
         } else if (auto c = remove(id, why)) {
             changes.push_back(std::move(*c));
         }

@@ -62,11 +62,16 @@ public:
 
     std::size_t handshake_timeouts() const noexcept { return handshake_timeouts_; }
     const std::unordered_map<protocol::node_id, peer>& all() const noexcept { return peers_; }
+    // Returns: a number that changes whenever a peer is added or removed, changes state, or
+    // declares its services again (HELLO), and only then: what is derived from the table
+    // (the providers of a method) stays valid while it holds.
+    std::uint64_t version() const noexcept { return version_; }
 
 private:
     liveness_config cfg_;
     std::unordered_map<protocol::node_id, peer> peers_;
     std::size_t handshake_timeouts_ = 0;
+    std::uint64_t version_ = 1;
 };
 
 }  // namespace zmesh::discovery

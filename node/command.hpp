@@ -58,9 +58,11 @@ struct unsubscribe_command {
 };
 
 struct call_command {
-    std::optional<node_id> peer;   // empty: any provider of `method`
-    std::string method;
-    zmq::message_t request;   // the whole REQUEST frame, but for its id (the reactor's)
+    std::optional<node_id> peer;   // empty: any provider of the method
+    // The whole REQUEST frame, but for its id (the reactor's). The method is read from it
+    // (protocol::open_request_method): carried beside it as a string as well, it was moved
+    // at every layer of every call.
+    zmq::message_t request;
     milliseconds timeout;
     std::variant<std::promise<reply>, call_callback> done;
     run_on where = run_on::handler_thread;   // of a callback

@@ -109,10 +109,11 @@ node::node(options o)
 node::~node() { stop(); }
 
 template <class Command>
-void node::send_command(Command c) {
+void node::send_command(Command&& c) {
     // From code this node runs on its reactor: straight to the reactor, no pipe.
-    if (auto* r = threads_->reactor_of_this_thread()) return r->post(std::move(c));
-    detail::send_owned(threads_->commands.socket(), std::make_unique<detail::command>(std::move(c)));
+    if (auto* r = threads_->reactor_of_this_thread()) return r->post(std::forward<Command>(c));
+    detail::send_owned(threads_->commands.socket(),
+                       std::make_unique<detail::command>(std::forward<Command>(c)));
 }
 
 void node::on_peer_event(std::function<void(const peer_event&)> handler) {
@@ -254,36 +255,36 @@ void node::unserve(const std::string& method) {
     send_command(detail::serve_command{method, nullptr});
 }
 
-std::future<reply> node::call_packed(std::optional<node_id> peer, std::string method,
+std::future<reply> node::call_packed(std::optional<node_id> peer, std::string_view method,
                                      std::vector<std::uint8_t> args, milliseconds timeout) {
-    std::promise<reply> promise;
-    auto future = promise.get_future();
-    start_call(peer, std::move(method), false, args, timeout, std::move(promise));
+    std::variant<std::promise<reply>, call_callback> done;
+    auto future = done.emplace<std::promise<reply>>().get_future();
+    start_call(peer, method, false, args, timeout, std::move(done));
     return future;
 }
 
-std::future<reply> node::call_packed(std::optional<node_id> peer, std::string method,
+std::future<reply> node::call_packed(std::optional<node_id> peer, std::string_view method,
                                      packed_args args, milliseconds timeout) {
-    std::promise<reply> promise;
-    auto future = promise.get_future();
-    start_call(peer, std::move(method), true, args.bytes, timeout, std::move(promise));
+    std::variant<std::promise<reply>, call_callback> done;
+    auto future = done.emplace<std::promise<reply>>().get_future();
+    start_call(peer, method, true, args.bytes, timeout, std::move(done));
     return future;
 }
 
-void node::call_packed(std::optional<node_id> peer, std::string method,
+void node::call_packed(std::optional<node_id> peer, std::string_view method,
                        std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                        run_on where) {
-    start_call(peer, std::move(method), false, args, timeout, std::move(done), where);
+    start_call(peer, method, false, args, timeout, std::move(done), where);
 }
 
-void node::call_packed(std::optional<node_id> peer, std::string method, packed_args args,
+void node::call_packed(std::optional<node_id> peer, std::string_view method, packed_args args,
                        milliseconds timeout, call_callback done, run_on where) {
-    start_call(peer, std::move(method), true, args.bytes, timeout, std::move(done), where);
+    start_call(peer, method, true, args.bytes, timeout, std::move(done), where);
 }
 
-void node::start_call(std::optional<node_id> peer, std::string method, bool args_checked,
+void node::start_call(const std::optional<node_id>& peer, std::string_view method, bool args_checked,
                       std::span<const std::uint8_t> args, milliseconds timeout,
-                      std::variant<std::promise<reply>, call_callback> done, run_on where) {
+                      std::variant<std::promise<reply>, call_callback>&& done, run_on where) {
     if (const auto* callback = std::get_if<call_callback>(&done); callback && !*callback)
         throw std::invalid_argument("call callback is empty");
     // Refusals before the reactor are reported like any other failure: through `done`.
@@ -307,8 +308,8 @@ void node::start_call(std::optional<node_id> peer, std::string method, bool args
     header.clear();
     protocol::append_request_header_open_id(
         method, static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0)), header);
-    send_command(detail::call_command{peer, std::move(method), detail::rpc_frame(header, args),
-                                      timeout, std::move(done), where});
+    send_command(detail::call_command{peer, detail::rpc_frame(header, args), timeout,
+                                      std::move(done), where});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {

@@ -171,32 +171,32 @@ public:
     // no_provider at once when nobody serves it, peer_lost at once when the peer leaves,
     // timeout after `timeout`, remote when the handler failed, stopped, invalid.
     template <class T>
-    std::future<reply> call(std::string method, const T& args, milliseconds timeout) {
-        return call_packed({}, std::move(method), pack(args), timeout);
+    std::future<reply> call(std::string_view method, const T& args, milliseconds timeout) {
+        return call_packed({}, method, pack(args), timeout);
     }
     // The same, on one peer (by id; see peers()), whether or not it advertises the method.
     template <class T>
-    std::future<reply> call_peer(const node_id& peer, std::string method, const T& args,
+    std::future<reply> call_peer(const node_id& peer, std::string_view method, const T& args,
                                  milliseconds timeout) {
-        return call_packed(peer, std::move(method), pack(args), timeout);
+        return call_packed(peer, method, pack(args), timeout);
     }
     // Callback forms: `done` runs once, on the delivery thread, or with run_on::reactor on
     // the reactor as the reply arrives (or at once on this thread when the call is refused
     // before it starts: invalid, stopped).
     template <class T>
-    void call(std::string method, const T& args, milliseconds timeout, call_callback done,
+    void call(std::string_view method, const T& args, milliseconds timeout, call_callback done,
               run_on where = run_on::handler_thread) {
-        call_packed({}, std::move(method), pack(args), timeout, std::move(done), where);
+        call_packed({}, method, pack(args), timeout, std::move(done), where);
     }
     template <class T>
-    void call_peer(const node_id& peer, std::string method, const T& args, milliseconds timeout,
+    void call_peer(const node_id& peer, std::string_view method, const T& args, milliseconds timeout,
                    call_callback done, run_on where = run_on::handler_thread) {
-        call_packed(peer, std::move(method), pack(args), timeout, std::move(done), where);
+        call_packed(peer, method, pack(args), timeout, std::move(done), where);
     }
     // Arguments already packed as one msgpack object; `peer` empty = any provider.
-    std::future<reply> call_packed(std::optional<node_id> peer, std::string method,
+    std::future<reply> call_packed(std::optional<node_id> peer, std::string_view method,
                                    std::vector<std::uint8_t> args, milliseconds timeout);
-    void call_packed(std::optional<node_id> peer, std::string method,
+    void call_packed(std::optional<node_id> peer, std::string_view method,
                      std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                      run_on where = run_on::handler_thread);
 
@@ -210,7 +210,7 @@ private:
     struct threads;
 
     template <class Command>
-    void send_command(Command c);   // defined and used in node.cpp only
+    void send_command(Command&& c);   // defined and used in node.cpp only
     // Arguments the typed call() packed: one msgpack object by construction, so they are not
     // checked again (the check was a twentieth of a caller's reactor time). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
@@ -228,14 +228,14 @@ private:
         msgpack::pack(writer, value);
         return {scratch};
     }
-    std::future<reply> call_packed(std::optional<node_id> peer, std::string method, packed_args args,
-                                   milliseconds timeout);
-    void call_packed(std::optional<node_id> peer, std::string method, packed_args args,
+    std::future<reply> call_packed(std::optional<node_id> peer, std::string_view method,
+                                   packed_args args, milliseconds timeout);
+    void call_packed(std::optional<node_id> peer, std::string_view method, packed_args args,
                      milliseconds timeout, call_callback done, run_on where);
     // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
-    void start_call(std::optional<node_id> peer, std::string method, bool args_checked,
+    void start_call(const std::optional<node_id>& peer, std::string_view method, bool args_checked,
                     std::span<const std::uint8_t> args, milliseconds timeout,
-                    std::variant<std::promise<reply>, call_callback> done,
+                    std::variant<std::promise<reply>, call_callback>&& done,
                     run_on where = run_on::handler_thread);
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);

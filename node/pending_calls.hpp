@@ -23,8 +23,9 @@ namespace zmesh::detail {
 template <class Call>
 class pending_calls {
 public:
-    // Returns: the new call's id, never 0.
-    std::uint64_t add(Call call) {
+    // Makes a call of `args` in place. Returns: the new call's id, never 0.
+    template <class... Args>
+    std::uint64_t add(Args&&... args) {
         std::uint32_t index;
         if (!free_.empty()) {
             index = free_.back();
@@ -35,7 +36,7 @@ public:
         }
         auto& s = slots_[index];
         if (++s.uses == 0) s.uses = 1;   // no id is 0
-        s.call.emplace(std::move(call));
+        s.call.emplace(std::forward<Args>(args)...);
         ++size_;
         return id_of(index, s.uses);
     }

@@ -174,10 +174,18 @@ private:
     void start_call(call_command& c, bool defer_failure);
     void fail_call(std::uint64_t id, rpc_error why, bool defer);
     void handle(serve_command& c);
+    struct link;
+    using link_entry = std::pair<const node_id, link>;   // of links_: its address is stable
+    // Returns: the link of `peer` if it has joined, else null.
+    link_entry* joined_link(const node_id& peer);
+    // Returns: the link of the joined provider of `method` with the fewest calls pending
+    // (ties: round robin), or null when none serves it.
+    link_entry* choose_provider(std::string_view method);
     void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
                 clock::time_point now);
     void on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now);
-    void on_reply(discovery::peer& from, zmq::message_t& frame);
+    // `via`: the link it came back on, when known (saves finding it again).
+    void on_reply(discovery::peer& from, zmq::message_t& frame, link* via = nullptr);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
@@ -189,7 +197,11 @@ private:
                     std::span<const std::uint8_t> body);
     void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
                      const std::string& message);
+    struct pending_call;
+    // Takes the call `id` from the pending ones and from its link's count (`via`, or found).
+    std::optional<pending_call> take_call(std::uint64_t id, link* via = nullptr);
     void complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome);
+    void finish_call(pending_call& call, std::variant<reply, rpc_error>&& outcome);
     void fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message);
     void expire_calls(clock::time_point now);
     clock::time_point next_call_deadline() const;
@@ -229,6 +241,7 @@ private:
         // Something besides PING and PONG went out since our last PING: its round trip is
         // measured again (see send_heartbeats). True at first, to measure it on joining.
         bool used = true;
+        std::size_t calls_pending = 0;   // sent on it, not over: see choose_provider
     };
     // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended
     // that connection for good, as after a failed security handshake).
@@ -358,13 +371,14 @@ private:
     pending_calls<pending_call> calls_;                        // by request id
     std::priority_queue<deadline_entry, std::vector<deadline_entry>, std::greater<>>
         call_deadlines_;                                       // stale entries skipped
-    // Calls pending per peer. An entry stays at 0 (a sequential caller would otherwise add and
-    // drop it every call) until its peer leaves.
-    std::unordered_map<node_id, std::size_t> outstanding_;
+    // The joined providers of each method called, by id, while the peer table stays as it
+    // was (its version): scanning every peer's services was a tenth of a call's cost, more
+    // with more peers. Emptied when the table changes, or past max_methods_cached.
+    std::map<std::string, std::vector<link_entry*>, std::less<>> providers_;
+    std::uint64_t providers_version_ = 0;
+    static constexpr std::size_t max_methods_cached = 256;
     std::size_t round_robin_ = 0;
-    // Reused per call: each was an allocation per call.
-    std::vector<const discovery::peer*> providers_;
-    std::vector<std::uint8_t> rpc_header_;
+    std::vector<std::uint8_t> rpc_header_;   // reused per error reply
     rpc_done done_;   // the reply of a handler run on the reactor
     struct service {
         std::shared_ptr<const rpc_handler> handler;

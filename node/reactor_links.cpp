@@ -202,7 +202,7 @@ bool reactor::on_dialer(clock::time_point now) {
             continue;
         }
         apply(table_.on_traffic(*p, now));
-        on_reply(*p, frame);
+        on_reply(*p, frame, &l->second);
     }
     return false;
 }

@@ -29,55 +29,69 @@ void reactor::fail_call(std::uint64_t id, rpc_error why, bool defer) {
         complete_call(id, std::move(why));
 }
 
+reactor::link_entry* reactor::joined_link(const node_id& peer) {
+    const auto* p = table_.find(peer);
+    if (!p || p->state == peer_state::connecting) return nullptr;
+    const auto l = links_.find(peer);
+    return l == links_.end() ? nullptr : &*l;
+}
+
+reactor::link_entry* reactor::choose_provider(std::string_view method) {
+    if (providers_version_ != table_.version()) {
+        providers_.clear();   // links in it may be gone
+        providers_version_ = table_.version();
+    }
+    auto known = providers_.find(method);
+    if (known == providers_.end()) {
+        if (providers_.size() >= max_methods_cached) providers_.clear();
+        std::vector<link_entry*> found;
+        for (const auto& [id, p] : table_.all())
+            if (p.state == peer_state::joined && !p.observer &&
+                std::binary_search(p.services.begin(), p.services.end(), method))
+                if (const auto l = links_.find(id); l != links_.end()) found.push_back(&*l);
+        std::sort(found.begin(), found.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+        known = providers_.emplace(std::string(method), std::move(found)).first;
+    }
+    const auto& providers = known->second;
+    if (providers.size() <= 1) return providers.empty() ? nullptr : providers.front();
+    // Least calls pending first; among equals, the next in turn.
+    link_entry* target = nullptr;
+    const auto start = round_robin_++ % providers.size();
+    for (std::size_t i = 0; i < providers.size(); ++i) {
+        auto* p = providers[(start + i) % providers.size()];
+        if (!target || p->second.calls_pending < target->second.calls_pending) target = p;
+    }
+    return target;
+}
+
 void reactor::start_call(call_command& c, bool defer_failure) {
     ++stats_.rpc_calls;
     const auto now = clock::now();
-    const auto id = calls_.add(pending_call{{}, std::move(c.done), c.where, now + c.timeout});
-
-    const discovery::peer* target = nullptr;
-    if (c.peer) {
-        target = table_.find(*c.peer);
-        if (target && target->state == peer_state::connecting) target = nullptr;
-    } else {
-        // Least outstanding calls first; among equals, the next in turn.
-        auto& providers = providers_;
-        providers.clear();
-        for (const auto& [pid, p] : table_.all())
-            if (p.state == peer_state::joined && !p.observer &&
-                std::binary_search(p.services.begin(), p.services.end(), c.method))
-                providers.push_back(&p);
-        if (!providers.empty()) {
-            std::sort(providers.begin(), providers.end(),
-                      [](const auto* a, const auto* b) { return a->id < b->id; });
-            const auto start = round_robin_++ % providers.size();
-            for (std::size_t i = 0; i < providers.size(); ++i) {
-                const auto* p = providers[(start + i) % providers.size()];
-                if (!target || outstanding_[p->id] < outstanding_[target->id]) target = p;
-            }
-        }
-    }
-    const auto link = target ? links_.find(target->id) : links_.end();
-    if (link == links_.end()) {
+    const auto method = protocol::open_request_method(bytes_of(c.request));
+    auto* target = c.peer ? joined_link(*c.peer) : choose_provider(method);
+    const auto id = calls_.add(target ? target->first : node_id(), std::move(c.done), c.where,
+                               now + c.timeout);
+    if (!target) {
         ++stats_.rpc_no_provider;
         fail_call(id,
                   rpc_error(rpc_errc::no_provider,
                             c.peer ? "peer " + c.peer->short_hex() + " is not joined"
-                                   : "no joined peer serves '" + c.method + "'"),
+                                   : "no joined peer serves '" + std::string(method) + "'"),
                   defer_failure);
         return;
     }
     protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
     // A link queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!send_on(link->second, c.request)) {
+    if (!send_on(target->second, c.request)) {
         ++stats_.sends_dropped;
+        const auto* p = table_.find(target->first);
         fail_call(id,
-                  rpc_error(rpc_errc::peer_lost,
-                            "send queue to " + target->name + " is full, or its connection ended"),
+                  rpc_error(rpc_errc::peer_lost, "send queue to " + (p ? p->name : target->first.short_hex()) +
+                                                     " is full, or its connection ended"),
                   defer_failure);
         return;
     }
-    calls_.find(id)->peer = target->id;   // nothing above took it
-    ++outstanding_[target->id];
+    ++target->second.calls_pending;
     call_deadlines_.emplace(now + c.timeout, id);
     // Answered calls leave their entry behind until its time comes: at thousands of calls a
     // second with long timeouts that grows without end. Past twice the calls pending, the
@@ -92,7 +106,7 @@ void reactor::start_call(call_command& c, bool defer_failure) {
     }
 }
 
-void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
+void reactor::on_reply(discovery::peer& from, zmq::message_t& frame, link* via) {
     const auto m = protocol::read_reply(bytes_of(frame));
     if (!m) {
         ++stats_.frames_invalid;
@@ -104,35 +118,47 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame) {
         ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
         return;
     }
+    auto taken = take_call(h.id, via);
     if (h.code != protocol::rpc_ok) {
         ++stats_.rpc_remote_errors;
-        complete_call(h.id, rpc_error(h.code, std::string(h.message)));
+        finish_call(*taken, rpc_error(h.code, std::string(h.message)));
         return;
     }
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.frames_invalid;
-        complete_call(h.id, rpc_error(rpc_errc::decode, "the result from " + from.name +
+        finish_call(*taken, rpc_error(rpc_errc::decode, "the result from " + from.name +
                                                              " is not one msgpack object"));
         return;
     }
     ++stats_.rpc_ok;
-    if (call->where == run_on::reactor && std::holds_alternative<call_callback>(call->done)) {
-        // Run right here, inside complete_call: lent the result inside the frame (a copy of
-        // the reply takes its own bytes).
-        complete_call(h.id, reply(from.id, from.name, m->body, nullptr));
+    if (auto* callback = std::get_if<call_callback>(&taken->done); callback && taken->where == run_on::reactor) {
+        // Run right here: lent the result inside the frame (a copy of the reply takes its
+        // own bytes), and no outcome built to be taken apart again.
+        const call_result result(reply(from.id, from.name, m->body, nullptr));
+        counters_->run_guarded([&] { (*callback)(result); });
         return;
     }
     // The caller's view is the result inside the received frame: no copy.
     auto [shared, view] = share_part(frame, m->body);
-    complete_call(h.id, reply(from.id, from.name, view, std::move(shared)));
+    finish_call(*taken, reply(from.id, from.name, view, std::move(shared)));
+}
+
+std::optional<reactor::pending_call> reactor::take_call(std::uint64_t id, link* via) {
+    auto taken = calls_.take(id);
+    if (!taken) return taken;
+    if (!via) {
+        const auto l = links_.find(taken->peer);
+        via = l == links_.end() ? nullptr : &l->second;
+    }
+    if (via && via->calls_pending > 0) --via->calls_pending;
+    return taken;
 }
 
 void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome) {
-    auto taken = calls_.take(id);
-    if (!taken) return;
-    auto& call = *taken;
-    if (const auto o = outstanding_.find(call.peer); o != outstanding_.end() && o->second > 0)
-        --o->second;
+    if (auto call = take_call(id)) finish_call(*call, std::move(outcome));
+}
+
+void reactor::finish_call(pending_call& call, std::variant<reply, rpc_error>&& outcome) {
     if (auto* promise = std::get_if<std::promise<reply>>(&call.done)) {
         // Setting a promise runs no application code: done here, without a thread hop.
         if (auto* r = std::get_if<reply>(&outcome))
@@ -155,11 +181,6 @@ void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> out
 }
 
 void reactor::fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message) {
-    const auto o = outstanding_.find(peer);
-    if (o == outstanding_.end()) return;
-    const bool any = o->second > 0;
-    outstanding_.erase(o);   // the peer is gone: so is its entry
-    if (!any) return;
     std::vector<std::uint64_t> ids;
     calls_.for_each([&](std::uint64_t id, const pending_call& call) {
         if (call.peer == peer) ids.push_back(id);

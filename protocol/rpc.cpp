@@ -258,6 +258,17 @@ void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
     write_big_endian(&frame[request_id_offset], id, 8);
 }
 
+std::string_view open_request_method(std::span<const std::uint8_t> frame) {
+    // After the id: a fixstr, or a str 8 for 32 bytes and more (a method is at most 128).
+    constexpr std::size_t at = request_id_offset + 8;
+    if (frame.size() <= at + 1) return {};
+    const bool fix = (frame[at] & 0xe0) == 0xa0;
+    const std::size_t start = fix ? at + 1 : at + 2;
+    const std::size_t length = fix ? frame[at] & 0x1f : frame[at + 1];
+    if ((!fix && frame[at] != 0xd9) || frame.size() < start + length) return {};
+    return {reinterpret_cast<const char*>(frame.data() + start), length};
+}
+
 void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out) {
     if (h.message.size() > max_rpc_message_len) throw std::length_error("reply message too long");
     if (append_canonical_reply(h, out)) return;

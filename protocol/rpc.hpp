@@ -73,6 +73,9 @@ void append_request_header_open_id(std::string_view method, std::uint64_t timeou
                                    std::vector<std::uint8_t>& out);
 // Writes `id` into a frame that starts with append_request_header_open_id's header.
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
+// Returns: the method in such a frame (a view into it), read at the fixed place that header
+// puts it, so a frame built for sending need not carry its method beside it as well.
+std::string_view open_request_method(std::span<const std::uint8_t> frame);
 // Returns: a whole frame, the header then `body` (not checked here). Throws as above.
 std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body);
 std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body);

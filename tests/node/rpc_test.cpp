@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-// rpc: calls between in-process nodes: results, remote errors, provider choice, timeouts,
-// lost peers and local refusals.
-#include "node_fixture.hpp"
+// rpc: calls between in-process nodes: results, remote errors, timeouts, lost peers and
+// local refusals (which provider a call goes to: rpc_providers_test.cpp).
+#include "rpc_fixture.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -20,109 +20,6 @@ struct order {
     std::map<std::string, std::string> notes;
     MSGPACK_DEFINE(sku, quantity, prices, notes)
     bool operator==(const order&) const = default;
-};
-
-// Where a handler waits until the test lets it go: blocking without sleeping.
-class gate {
-public:
-    void pass() {
-        std::unique_lock lock(mutex_);
-        ++entered_;
-        ++inside_;
-        changed_.wait(lock, [&] { return open_; });
-        --inside_;
-    }
-    void open() {
-        std::lock_guard lock(mutex_);
-        open_ = true;
-        changed_.notify_all();
-    }
-    int entered() const { std::lock_guard lock(mutex_); return entered_; }
-    int inside() const { std::lock_guard lock(mutex_); return inside_; }
-
-private:
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;
-    int entered_ = 0, inside_ = 0;
-    bool open_ = false;
-};
-
-// Throws (failing the test) when `f` is still pending after `within`.
-void await(std::future<reply>& f, milliseconds within) {
-    if (f.wait_for(within) != std::future_status::ready)
-        throw std::runtime_error("call pending after " + std::to_string(within.count()) + " ms");
-}
-
-// Returns: the result of `f` as a T. Throws (failing the test) when it failed or hangs.
-template <class T>
-T result_of(std::future<reply> f, milliseconds within = 5s) {
-    await(f, within);
-    return f.get().as<T>();
-}
-
-// Returns: the error `f` failed with. Throws (failing the test) when it succeeded or hangs.
-rpc_error failure_of(std::future<reply> f, milliseconds within = 5s) {
-    await(f, within);
-    try {
-        f.get();
-    } catch (const rpc_error& e) {
-        return e;
-    }
-    throw std::runtime_error("call succeeded where it should have failed");
-}
-
-class rpc : public node_fixture {
-protected:
-    using methods = std::vector<std::pair<std::string, rpc_handler>>;
-
-    gate gate_;   // a member: blocked handlers may outlive a test body's locals
-
-    // Tests let every handler finish before they end: a handler still running when its node
-    // stops hangs stop() (see call_fails_as_peer_lost_at_once_when_its_server_stops).
-    void TearDown() override {
-        gate_.open();
-        EXPECT_TRUE(wait_until([&] { return gate_.inside() == 0; }, 5s));
-        for (auto& n : nodes_) n->stop();
-    }
-
-    // Starts a node that serves `served` from the start (serve() before start()).
-    node& start_server(options o, methods served) {
-        auto log = std::make_shared<event_log>();
-        auto n = std::make_unique<node>(o);
-        n->on_peer_event([log](const peer_event& e) { (*log)(e); });
-        for (auto& [method, handler] : served) n->serve(method, std::move(handler));
-        n->start();
-        logs_.push_back(log);
-        nodes_.push_back(std::move(n));
-        return *nodes_.back();
-    }
-    node& start_server(const std::string& name, methods served) {
-        return start_server(make_options(name), std::move(served));
-    }
-
-    // Returns: true once `client` sees `server` joined with `method` in its services (or,
-    // with present = false, joined without it).
-    static bool sees_method(const node& client, const node& server, const std::string& method,
-                            bool present = true) {
-        return wait_until([&] {
-            for (const auto& p : client.peers())
-                if (p.id == server.id() && p.state == peer_state::joined)
-                    return (std::find(p.services.begin(), p.services.end(), method) !=
-                            p.services.end()) == present;
-            return false;
-        }, 5s);
-    }
-
-    // A handler that waits at gate_, then answers 0.
-    rpc_handler blocked() {
-        return [this](const request&) -> response {
-            gate_.pass();
-            return 0;
-        };
-    }
-    static rpc_handler doubler() {
-        return [](const request& r) -> response { return r.as<int>() * 2; };
-    }
 };
 
 TEST_F(rpc, echo_returns_the_arguments_and_both_ends_know_who_is_who) {
@@ -243,48 +140,6 @@ TEST_F(rpc, call_fails_as_peer_lost_at_once_when_its_server_stops) {
     EXPECT_LT(waited, 2s);
     EXPECT_EQ(failure_of(std::move(f)).kind(), rpc_errc::peer_lost);
     EXPECT_EQ(client.stats().rpc_peer_lost, 1u);
-}
-
-TEST_F(rpc, calls_are_spread_over_every_provider) {
-    std::atomic<int> on_a{0}, on_b{0};
-    auto& a = start_server("a", {{"work", [&](const request&) -> response { return ++on_a; }}});
-    auto& b = start_server("b", {{"work", [&](const request&) -> response { return ++on_b; }}});
-    auto& client = start("client");
-    ASSERT_TRUE(sees_method(client, a, "work"));
-    ASSERT_TRUE(sees_method(client, b, "work"));
-
-    constexpr int calls = 200;
-    for (int i = 0; i < calls; ++i) result_of<int>(client.call("work", i, 5s));
-    EXPECT_EQ(on_a + on_b, calls);
-    EXPECT_GE(on_a, calls * 3 / 10) << on_a << " on a, " << on_b << " on b";
-    EXPECT_GE(on_b, calls * 3 / 10) << on_a << " on a, " << on_b << " on b";
-}
-
-TEST_F(rpc, new_calls_go_to_the_provider_with_fewer_calls_outstanding) {
-    std::atomic<int> on_b{0};
-    auto& a = start_server("a", {{"work", blocked()}});
-    auto& b = start_server("b", {{"work", [&](const request&) -> response { return ++on_b; }}});
-    auto& client = start("client");
-    ASSERT_TRUE(sees_method(client, a, "work"));
-    ASSERT_TRUE(sees_method(client, b, "work"));
-
-    auto stuck = client.call_peer(a.id(), "work", 0, 30s);
-    ASSERT_TRUE(wait_until([&] { return gate_.entered() == 1; }, 5s));
-    for (int i = 0; i < 20; ++i)   // b's count: every call reached b
-        EXPECT_EQ(result_of<int>(client.call("work", i, 2s)), i + 1);
-    EXPECT_EQ(gate_.entered(), 1);   // a got nothing more
-    gate_.open();
-    EXPECT_EQ(result_of<int>(std::move(stuck)), 0);
-}
-
-TEST_F(rpc, method_nobody_serves_fails_as_no_provider_at_once) {
-    auto& other = start_server("other", {{"echo", [](const request& r) -> response { return r; }}});
-    auto& client = start("client");
-    ASSERT_TRUE(sees_method(client, other, "echo"));
-    auto f = client.call("nobody.serves.this", 1, 5s);
-    ASSERT_EQ(f.wait_for(100ms), std::future_status::ready);
-    EXPECT_EQ(failure_of(std::move(f)).kind(), rpc_errc::no_provider);
-    EXPECT_EQ(client.stats().rpc_no_provider, 1u);
 }
 
 TEST_F(rpc, slow_handler_times_the_call_out_and_its_late_reply_is_counted_stray) {

@@ -67,12 +67,16 @@ TEST(rpc_codec, request_round_trips_edge_ids_methods_and_timeouts) {
 
 TEST(rpc_codec, request_with_the_id_set_last_decodes_like_any_other) {
     for (std::uint64_t id : edge_ids)
-        for (const auto& method : {std::string("m"), std::string(max_service_len, 'm')}) {
+        for (const std::size_t length : {std::size_t{1}, std::size_t{31}, std::size_t{32}, max_service_len}) {
+            const std::string method(length, 'm');
             std::vector<std::uint8_t> f;
             append_request_header_open_id(method, 1500, f);
             const std::vector<std::uint8_t> body = {0x92, 0x01, 0xc0};
             f.insert(f.end(), body.begin(), body.end());
             set_request_id(f, id);
+            EXPECT_EQ(open_request_method(f), method);   // what the reactor reads to route it
+            // Cut inside the method: nothing, never a read past the end.
+            EXPECT_EQ(open_request_method(std::span(f).first(request_id_offset + 8 + length)), "");
             const auto m = decode_request(f);
             ASSERT_TRUE(m) << id << ": " << to_string(m.error());
             EXPECT_EQ(m->header, (request_header{id, method, 1500}));
