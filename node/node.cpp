@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -304,10 +305,16 @@ void node::start_call(const std::optional<node_id>& peer, std::string_view metho
     if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
     // The whole REQUEST frame is built here, in the message libzmq will send; the reactor
     // only writes the call's id into it.
-    static thread_local std::vector<std::uint8_t> header;
-    header.clear();
-    protocol::append_request_header_open_id(
-        method, static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0)), header);
+    const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0));
+    std::array<std::uint8_t, protocol::max_short_request_header> short_header;
+    auto size = protocol::put_request_header_open_id(method, timeout_ms, short_header);
+    std::span<const std::uint8_t> header(short_header.data(), size);
+    static thread_local std::vector<std::uint8_t> long_header;
+    if (size == 0) {
+        long_header.clear();
+        protocol::append_request_header_open_id(method, timeout_ms, long_header);
+        header = long_header;
+    }
     send_command(detail::call_command{peer, detail::rpc_frame(header, args), timeout,
                                       std::move(done), where});
 }

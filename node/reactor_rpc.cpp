@@ -134,7 +134,7 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame, link* via) 
     if (auto* callback = std::get_if<call_callback>(&taken->done); callback && taken->where == run_on::reactor) {
         // Run right here: lent the result inside the frame (a copy of the reply takes its
         // own bytes), and no outcome built to be taken apart again.
-        const call_result result(reply(from.id, from.name, m->body, nullptr));
+        const call_result result(reply(from.id, detail::lent_string::lend(from.name), m->body, nullptr));
         counters_->run_guarded([&] { (*callback)(result); });
         return;
     }
@@ -267,7 +267,8 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         // the request takes its own bytes). run_handler catches whatever the handler throws:
         // the reactor only loses the time it takes.
         ++stats_.rpc_served;
-        const request lent(service->first, from.id, from.name, deadline, m->body, nullptr);
+        const request lent(lent_string::lend(service->first), from.id, lent_string::lend(from.name),
+                           deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size, done_);
         send_reply(done_.caller, done_.header, done_.body);
         done_.body = {};   // sent: a big result is not kept until the next handler runs

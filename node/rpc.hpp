@@ -60,39 +60,76 @@ private:
     std::int64_t code_;
 };
 
+namespace detail {
+// A string the node may lend, as it lends a payload's bytes: one it keeps alive while the
+// reply or request that refers to it is in use (a callback or handler runs), so that one call
+// copies no name. A copy takes a string of its own; a move keeps what it had, as payload's.
+class lent_string {
+public:
+    lent_string() = default;
+    lent_string(std::string own) : own_(std::move(own)) {}   // NOLINT: implicit
+    lent_string(const char* own) : own_(own) {}              // NOLINT: implicit
+    static lent_string lend(const std::string& s) {
+        lent_string l;
+        l.lent_ = &s;
+        return l;
+    }
+    lent_string(const lent_string& other) : own_(other.get()) {}
+    lent_string& operator=(const lent_string& other) {
+        if (this != &other) {
+            own_ = other.get();
+            lent_ = nullptr;
+        }
+        return *this;
+    }
+    lent_string(lent_string&&) noexcept = default;
+    lent_string& operator=(lent_string&&) noexcept = default;
+    ~lent_string() = default;
+    const std::string& get() const noexcept { return lent_ ? *lent_ : own_; }
+
+private:
+    std::string own_;
+    const std::string* lent_ = nullptr;
+};
+}  // namespace detail
+
 // A successful call's result.
 class reply : public payload {
 public:
     reply() = default;
-    reply(node_id from, std::string from_name, std::span<const std::uint8_t> bytes,
+    // `from_name` is the node's own, lent, when it runs a callback with the reply (see
+    // detail::lent_string); an application passes a std::string.
+    reply(node_id from, detail::lent_string from_name, std::span<const std::uint8_t> bytes,
           std::shared_ptr<const void> storage)
         : payload(bytes, std::move(storage)), from_(from), from_name_(std::move(from_name)) {}
     const node_id& from() const noexcept { return from_; }
-    const std::string& from_name() const noexcept { return from_name_; }
+    const std::string& from_name() const noexcept { return from_name_.get(); }
 
 private:
     node_id from_;
-    std::string from_name_;
+    detail::lent_string from_name_;
 };
 
 // What a handler receives: the arguments (as<T>(), object(), bytes()) and who asked.
 class request : public payload {
 public:
-    request(std::string method, node_id caller, std::string caller_name,
+    // The strings are the node's own, lent, when it runs a handler (see detail::lent_string);
+    // an application passes std::strings.
+    request(detail::lent_string method, node_id caller, detail::lent_string caller_name,
             std::chrono::steady_clock::time_point deadline, std::span<const std::uint8_t> bytes,
             std::shared_ptr<const void> storage)
         : payload(bytes, std::move(storage)), method_(std::move(method)), caller_(caller),
           caller_name_(std::move(caller_name)), deadline_(deadline) {}
-    const std::string& method() const noexcept { return method_; }
+    const std::string& method() const noexcept { return method_.get(); }
     const node_id& caller() const noexcept { return caller_; }
-    const std::string& caller_name() const noexcept { return caller_name_; }
+    const std::string& caller_name() const noexcept { return caller_name_.get(); }
     // After this the caller has given up: a handler may stop early.
     std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
 private:
-    std::string method_;
+    detail::lent_string method_;
     node_id caller_;
-    std::string caller_name_;
+    detail::lent_string caller_name_;
     std::chrono::steady_clock::time_point deadline_;
 };
 

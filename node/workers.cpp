@@ -57,8 +57,9 @@ void run_handler(const rpc_handler& handler, const request& req, std::uint64_t i
 }
 
 void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out) {
-    const request req(job.method, job.caller, job.caller_name, job.deadline, job.args.bytes,
-                      job.args.frame);
+    // The job outlives the handler: its strings are lent, not copied.
+    const request req(lent_string::lend(job.method), job.caller, lent_string::lend(job.caller_name),
+                      job.deadline, job.args.bytes, job.args.frame);
     run_handler(*job.handler, req, job.id, max_result_size, out);
 }
 

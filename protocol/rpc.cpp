@@ -4,6 +4,7 @@
 
 #include "msgpack_io.hpp"
 
+#include <array>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -197,22 +198,10 @@ namespace {
 // that form; the packer writes those.
 bool append_canonical_request(std::string_view method, std::uint64_t timeout_ms,
                               std::vector<std::uint8_t>& out) {
-    if (method.empty() || method.size() >= 32 || timeout_ms >> 32) return false;
-    std::uint8_t b[canonical_id_end + 1 + 31 + 5] = {version, request_type, 0x93, 0xcf};   // id 0
-    std::size_t at = canonical_id_end;
-    b[at++] = static_cast<std::uint8_t>(0xa0 | method.size());
-    std::memcpy(b + at, method.data(), method.size());
-    at += method.size();
-    if (timeout_ms < 0x80) {
-        b[at++] = static_cast<std::uint8_t>(timeout_ms);
-    } else {
-        const std::size_t width = timeout_ms < 0x100 ? 1 : timeout_ms < 0x10000 ? 2 : 4;
-        b[at++] = width == 1 ? 0xcc : width == 2 ? 0xcd : 0xce;
-        write_big_endian(b + at, timeout_ms, width);
-        at += width;
-    }
-    out.insert(out.end(), b, b + at);
-    return true;
+    std::array<std::uint8_t, max_short_request_header> b;
+    const auto size = put_request_header_open_id(method, timeout_ms, b);
+    out.insert(out.end(), b.begin(), b.begin() + size);
+    return size != 0;
 }
 
 bool append_canonical_reply(const reply_header& h, std::vector<std::uint8_t>& out) {
@@ -252,6 +241,30 @@ void append_request_header_open_id(std::string_view method, std::uint64_t timeou
     // Fixed width whatever the id: set_request_id writes it.
     if (append_canonical_request(method, timeout_ms, out)) return;
     append_request(method, timeout_ms, out, [](auto& pk) { pk.pack_fix_uint64(0); });
+}
+
+std::size_t put_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
+                                       std::span<std::uint8_t, max_short_request_header> out) {
+    if (method.empty() || method.size() >= 32 || timeout_ms >> 32) return 0;
+    auto* b = out.data();
+    b[0] = version;
+    b[1] = request_type;
+    b[2] = 0x93;
+    b[3] = 0xcf;   // the id: 8 bytes, 0 until set_request_id writes it
+    write_big_endian(b + request_id_offset, 0, 8);
+    std::size_t at = canonical_id_end;
+    b[at++] = static_cast<std::uint8_t>(0xa0 | method.size());
+    std::memcpy(b + at, method.data(), method.size());
+    at += method.size();
+    if (timeout_ms < 0x80) {
+        b[at++] = static_cast<std::uint8_t>(timeout_ms);
+    } else {
+        const std::size_t width = timeout_ms < 0x100 ? 1 : timeout_ms < 0x10000 ? 2 : 4;
+        b[at++] = width == 1 ? 0xcc : width == 2 ? 0xcd : 0xce;
+        write_big_endian(b + at, timeout_ms, width);
+        at += width;
+    }
+    return at;
 }
 
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {

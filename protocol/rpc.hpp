@@ -71,6 +71,12 @@ void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out);
 inline constexpr std::size_t request_id_offset = 4;   // version, type, array of 3, 0xcf
 void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
                                    std::vector<std::uint8_t>& out);
+// The same header, written to `out` when it has the short form nodes send (a method under 32
+// bytes, a timeout under 2^32 ms), with no vector to grow. Returns: its size, or 0 when it
+// has not (use append_request_header_open_id).
+inline constexpr std::size_t max_short_request_header = 12 + 1 + 31 + 5;
+std::size_t put_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
+                                       std::span<std::uint8_t, max_short_request_header> out);
 // Writes `id` into a frame that starts with append_request_header_open_id's header.
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
 // Returns: the method in such a frame (a view into it), read at the fixed place that header

@@ -90,5 +90,18 @@ TEST_F(rpc, calls_follow_providers_as_they_leave_and_join) {
     EXPECT_EQ(failure_of(client.call("work", 1, 5s), 1s).kind(), rpc_errc::no_provider);
 }
 
+// Calls read their method back from the request frame: every length of it (a str 8 from 32
+// bytes), and timeouts past 2^32 ms (the header's longer form).
+TEST_F(rpc, methods_of_every_length_find_their_provider) {
+    const std::string longest(protocol::max_service_len, 'm'), str8(32, 's'), fix(31, 'f');
+    auto& server = start_server("server", {{longest, doubler()}, {str8, doubler()}, {fix, doubler()}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, longest));
+    for (const auto* method : {&longest, &str8, &fix}) {
+        EXPECT_EQ(result_of<int>(client.call(*method, 21, 2s)), 42) << method->size();
+        EXPECT_EQ(result_of<int>(client.call(*method, 4, std::chrono::hours(24 * 60))), 8);
+    }
+}
+
 }  // namespace
 }  // namespace zmesh::test
