@@ -104,10 +104,12 @@ void reactor::loop() {
     for (std::size_t i = 0; i < beacon_item; ++i)
         fds[i] = sockets[i].second->handle() ? sockets[i].second->get(zmq::sockopt::fd) : -1;
     fds[beacon_item] = beacon_ ? beacon_->fd() : -1;
+    std::vector<pollfd> items;   // those, then the call links'
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
         ready |= readable_now(dirty_);
         dirty_ = 0;
+        const bool calls_ready = call_links_readable();
         // While handlers are behind, the SUB is left unread (its peers drop, never block) and
         // the loop wakes every millisecond to see whether they caught up.
         const bool reading = receiving();
@@ -117,9 +119,11 @@ void reactor::loop() {
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
-        if (!posted_.empty() || (ready & (reading ? polled_all : polled_all & ~polled_sub))) wait = 0;
-        std::array<pollfd, beacon_item + 1> items{};
-        for (std::size_t i = 0; i < fds.size(); ++i) items[i] = {fds[i], POLLIN, 0};
+        if (!posted_.empty() || calls_ready || (ready & (reading ? polled_all : polled_all & ~polled_sub)))
+            wait = 0;
+        items.clear();
+        for (const auto fd : fds) items.push_back({fd, POLLIN, 0});
+        for (const auto& id : call_links_) items.push_back({links_.at(id).calls_fd, POLLIN, 0});
         if (::poll(items.data(), items.size(), static_cast<int>(wait)) < 0) {
             if (errno == EINTR) continue;
             throw std::system_error(errno, std::generic_category(), "poll");
@@ -129,6 +133,8 @@ void reactor::loop() {
         // costs one EAGAIN, what the check costs every time.
         for (std::size_t i = 0; i < beacon_item; ++i)
             if (items[i].revents & POLLIN) ready |= sockets[i].first;
+        for (std::size_t i = 0; i < call_links_.size(); ++i)
+            if (items[fds.size() + i].revents & POLLIN) links_.at(call_links_[i]).calls_ready = true;
         now = clock::now();
         // Each handler below reads its socket until empty or a batch is full, and the socket
         // is checked again before the next wait, unless the handler returns true: it read
@@ -156,6 +162,7 @@ void reactor::loop() {
         if (stopping_) break;
         run(polled_router, [&] { return on_router(now); });
         run(polled_dialer, [&] { return on_dialer(now); });
+        run_call_links(now);
         if (receiving()) run(polled_sub, [&] { return on_sub(now); });
         run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));

@@ -15,6 +15,7 @@
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
+#include "protocol/rpc.hpp"
 #include "topic_counters.hpp"
 
 #include <zmq.hpp>
@@ -181,21 +182,23 @@ private:
     // Returns: the link of the joined provider of `method` with the fewest calls pending
     // (ties: round robin), or null when none serves it.
     link_entry* choose_provider(std::string_view method);
-    void on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
-                clock::time_point now);
-    void on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now);
+    // `route`: the connection it came on (a call link's REQUEST is answered on it).
+    void on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
+                zmq::message_t& frame, clock::time_point now);
+    void on_request(discovery::peer& from, const protocol::sender_route& route,
+                    zmq::message_t& frame, clock::time_point now);
     // `via`: the link it came back on, when known (saves finding it again).
     void on_reply(discovery::peer& from, zmq::message_t& frame, link* via = nullptr);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
     bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
-    // Sends a REPLY frame to `to` back on its link (through our ROUTER), or counts it
-    // dropped.
-    void send_frame(const node_id& to, zmq::message_t& frame);
-    void send_reply(const node_id& to, std::span<const std::uint8_t> header,
+    // Sends a REPLY frame to `to` back on the connection its REQUEST came by (through our
+    // ROUTER), or counts it dropped.
+    void send_frame(const protocol::sender_route& to, zmq::message_t& frame);
+    void send_reply(const protocol::sender_route& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
-    void reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
+    void reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
                      const std::string& message);
     struct pending_call;
     // Takes the call `id` from the pending ones and from its link's count (`via`, or found).
@@ -242,7 +245,29 @@ private:
         // measured again (see send_heartbeats). True at first, to measure it on joining.
         bool used = true;
         std::size_t calls_pending = 0;   // sent on it, not over: see choose_provider
+        // Our call link to the peer, once we call it (if its HELLO says it takes one): a
+        // DEALER of its own, so a REQUEST and its REPLY are one frame each way, where through
+        // the dialler each costs a routing frame and a routing check more (a fifth of a
+        // pipelined caller's work). Polled as the sockets of the loop are (see dirty_).
+        bool takes_call_links = false;   // its HELLO said so
+        std::unique_ptr<zmq::socket_t> calls;
+        int calls_fd = -1;
+        bool calls_dirty = false, calls_ready = false;
     };
+    // Sends `frame` on the call link `calls` of `l`. Returns: whether it was queued.
+    static bool send_call(link& l, zmq::socket_t& calls, zmq::message_t& frame);
+    // Checks the call links used since the last wait (see dirty_). Returns: true when one
+    // holds a message.
+    bool call_links_readable();
+    // Reads each call link the last wait found readable.
+    void run_call_links(clock::time_point now);
+    // Returns: the call link of `l` to `id`, opened now if need be; null (logged) if it
+    // cannot be.
+    zmq::socket_t* call_link(const node_id& id, link& l);
+    // Reads the REPLYs on the call link to `id`. Returns: true when read until empty.
+    bool on_call_link(const node_id& id, clock::time_point now);
+    std::vector<node_id> call_links_;          // the peers we have a call link to
+    std::vector<node_id> call_links_round_;    // of those, the ones read this round
     // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended
     // that connection for good, as after a failed security handshake).
     bool send_on(link& l, zmq::message_t& frame);

@@ -69,7 +69,8 @@ protocol::hello reactor::hello_message(bool want_reply) const {
     h.router_endpoint = self_router_;
     h.services = service_names();
     h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
-                                        (want_reply ? protocol::hello_flag_want_reply : 0));
+                                        (want_reply ? protocol::hello_flag_want_reply : 0) |
+                                        protocol::hello_flag_call_links);
     return h;
 }
 
@@ -92,11 +93,17 @@ bool reactor::on_router(clock::time_point now) {
             ++stats_.frames_invalid;
             continue;
         }
-        const auto sender = node_id::from_bytes(bytes_of(routing_id));
+        const auto route = protocol::read_routing_id(bytes_of(routing_id));
+        const auto sender = route ? std::optional(route->id) : std::nullopt;
         const auto head = protocol::peek_header(bytes_of(frame));
-        if (head && (head->type == protocol::request_type || head->type == protocol::reply_type)) {
+        const bool rpc = head && (head->type == protocol::request_type || head->type == protocol::reply_type);
+        if (route && route->call_link && !(rpc && head->type == protocol::request_type)) {
+            ++stats_.frames_invalid;   // a call link carries REQUESTs, nothing else
+            continue;
+        }
+        if (rpc) {
             if (!key_matches(sender, frame)) continue;
-            if (auto* p = known_sender(sender, now)) on_rpc(*p, head->type, frame, now);
+            if (auto* p = known_sender(sender, now)) on_rpc(*p, *route, head->type, frame, now);
             continue;
         }
         auto msg = protocol::decode_control(bytes_of(frame));
@@ -175,6 +182,8 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         send_to(h.id, hello_message(false));
     }
     senders_[h.id].name = h.name;
+    if (const auto l = links_.find(h.id); l != links_.end())
+        l->second.takes_call_links = (h.flags & protocol::hello_flag_call_links) != 0;
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
     apply(std::move(change));
@@ -266,7 +275,8 @@ void reactor::leave_all() {
     zmq_socket_monitor(dialer_.handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
-    links_.clear();
+    call_links_.clear();
+    links_.clear();   // and their call links
     dialer_monitor_.close();
     dialer_.close();
     seed_probes_.clear();

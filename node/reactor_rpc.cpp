@@ -82,7 +82,9 @@ void reactor::start_call(call_command& c, bool defer_failure) {
     }
     protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
     // A link queues up to its HWM; past it the call fails now rather than waits unseen.
-    if (!send_on(target->second, c.request)) {
+    auto& l = target->second;
+    auto* calls = l.takes_call_links ? call_link(target->first, l) : nullptr;
+    if (!(calls ? send_call(l, *calls, c.request) : send_on(l, c.request))) {
         ++stats_.sends_dropped;
         const auto* p = table_.find(target->first);
         fail_call(id,
@@ -91,7 +93,7 @@ void reactor::start_call(call_command& c, bool defer_failure) {
                   defer_failure);
         return;
     }
-    ++target->second.calls_pending;
+    ++l.calls_pending;
     call_deadlines_.emplace(now + c.timeout, id);
     // Answered calls leave their entry behind until its time comes: at thousands of calls a
     // second with long timeouts that grows without end. Past twice the calls pending, the
@@ -225,15 +227,16 @@ std::vector<std::string> reactor::service_names() const {
     return names;   // a std::map: sorted and unique, as HELLO wants
 }
 
-void reactor::on_rpc(discovery::peer& from, std::uint8_t type, zmq::message_t& frame,
-                     clock::time_point now) {
+void reactor::on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
+                     zmq::message_t& frame, clock::time_point now) {
     if (type == protocol::request_type)
-        on_request(from, frame, now);
+        on_request(from, route, frame, now);
     else
         on_reply(from, frame);
 }
 
-void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::time_point now) {
+void reactor::on_request(discovery::peer& from, const protocol::sender_route& route,
+                         zmq::message_t& frame, clock::time_point now) {
     const auto m = protocol::read_request(bytes_of(frame));
     if (!m) {
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
@@ -242,19 +245,19 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
     const auto& h = m->header;
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.rpc_bad_requests;
-        reply_error(from.id, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
+        reply_error(route, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
         return;
     }
     const auto service = services_.find(h.method);
     if (service == services_.end()) {
         ++stats_.rpc_unknown_method;
-        reply_error(from.id, h.id, protocol::rpc_no_such_method,
+        reply_error(route, h.id, protocol::rpc_no_such_method,
                     "no method '" + std::string(h.method) + "'");
         return;
     }
     if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
         ++stats_.rpc_busy;
-        reply_error(from.id, h.id, protocol::rpc_busy, "server busy");
+        reply_error(route, h.id, protocol::rpc_busy, "server busy");
         return;
     }
     const auto deadline = now + milliseconds(std::min<std::uint64_t>(h.timeout_ms, 24ull * 3600 * 1000));
@@ -269,13 +272,13 @@ void reactor::on_request(discovery::peer& from, zmq::message_t& frame, clock::ti
         ++stats_.rpc_served;
         const request lent(lent_string::lend(service->first), from.id, lent_string::lend(from.name),
                            deadline, m->body, nullptr);
-        run_handler(*service->second.handler, lent, h.id, opts_.max_rpc_size, done_);
+        run_handler(*service->second.handler, lent, route, h.id, opts_.max_rpc_size, done_);
         send_reply(done_.caller, done_.header, done_.body);
         done_.body = {};   // sent: a big result is not kept until the next handler runs
         return;
     }
     auto job = std::make_unique<rpc_job>();
-    job->caller = from.id;
+    job->caller = route;
     job->caller_name = from.name;
     job->id = h.id;
     job->method = service->first;
@@ -329,25 +332,28 @@ void reactor::on_workers() {
             continue;
         }
         if (slot != worker_slots_.end() && slot->jobs > 0) --slot->jobs;
-        if (const auto to = node_id::from_bytes(bytes_of(caller))) send_frame(*to, frame);
+        if (const auto to = protocol::read_routing_id(bytes_of(caller))) send_frame(*to, frame);
     }
     dispatch_jobs(clock::now());
 }
 
-void reactor::send_reply(const node_id& to, std::span<const std::uint8_t> header,
+void reactor::send_reply(const protocol::sender_route& to, std::span<const std::uint8_t> header,
                          std::span<const std::uint8_t> body) {
     auto frame = rpc_frame(header, body);
     send_frame(to, frame);
 }
 
-void reactor::send_frame(const node_id& to, zmq::message_t& frame) {
-    // Back on the caller's link, where its request came from: its routing id at our ROUTER
-    // is its node id. A reply there keeps that link alive under load (any frame answers
-    // libzmq's heartbeat), and the round trip uses one TCP connection, not two.
+void reactor::send_frame(const protocol::sender_route& to, zmq::message_t& frame) {
+    // Back on the connection the request came by, the caller's link or its call link: its
+    // routing id at our ROUTER names it. A reply there keeps it alive under load (any frame
+    // answers libzmq's heartbeat), and the round trip uses one TCP connection, not two.
     // ROUTER_MANDATORY: a caller no longer connected, or a full queue, is a counted drop.
     touched(polled_router);   // a send may take the signal of a request waiting to be read
+    std::array<std::uint8_t, node_id::size + 1> routing;
+    const auto routing_id = protocol::routing_id_of(to, routing);
     try {
-        if (router_.send(zmq::buffer(to.bytes()), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+        if (router_.send(zmq::buffer(routing_id.data(), routing_id.size()),
+                         zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
             router_.send(frame, zmq::send_flags::dontwait))
             return;
     } catch (const zmq::error_t&) {
@@ -355,7 +361,7 @@ void reactor::send_frame(const node_id& to, zmq::message_t& frame) {
     ++stats_.rpc_replies_dropped;
 }
 
-void reactor::reply_error(const node_id& to, std::uint64_t id, std::int64_t code,
+void reactor::reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
                           const std::string& message) {
     static const std::uint8_t nil[] = {0xc0};
     rpc_header_.clear();

@@ -11,19 +11,19 @@ namespace {
 
 const std::uint8_t packed_nil = 0xc0;
 
-void set_reply(rpc_done& out, const request& req, const protocol::reply_header& h,
-               std::vector<std::uint8_t> body) {
-    out.caller = req.caller();
+void set_reply(rpc_done& out, const protocol::sender_route& reply_to,
+               const protocol::reply_header& h, std::vector<std::uint8_t> body) {
+    out.caller = reply_to;
     out.header.clear();
     protocol::append_reply_header(h, out.header);
     out.body = std::move(body);
 }
 
-void set_error(rpc_done& out, const request& req, std::uint64_t id, std::int64_t code,
-               std::string message) {
+void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id,
+               std::int64_t code, std::string message) {
     if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
     if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
-    set_reply(out, req, {id, code, std::move(message)}, {packed_nil});
+    set_reply(out, reply_to, {id, code, std::move(message)}, {packed_nil});
 }
 
 }  // namespace
@@ -36,31 +36,32 @@ zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const s
     return frame;
 }
 
-void run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+void run_handler(const rpc_handler& handler, const request& req,
+                 const protocol::sender_route& reply_to, std::uint64_t id,
                  std::size_t max_result_size, rpc_done& out) {
     try {
         response r = handler(req);
-        if (const auto& e = r.error()) return set_error(out, req, id, e->code(), e->what());
+        if (const auto& e = r.error()) return set_error(out, reply_to, id, e->code(), e->what());
         if (r.bytes().size() > max_result_size)
-            return set_error(out, req, id, protocol::rpc_handler_failed,
+            return set_error(out, reply_to, id, protocol::rpc_handler_failed,
                              "result of " + std::to_string(r.bytes().size()) +
                                  " bytes is over the size limit");
-        set_reply(out, req, {id, protocol::rpc_ok, {}}, std::move(r).release());
+        set_reply(out, reply_to, {id, protocol::rpc_ok, {}}, std::move(r).release());
     } catch (const rpc_error& e) {
-        set_error(out, req, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
+        set_error(out, reply_to, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
                   e.what());
     } catch (const std::exception& e) {
-        set_error(out, req, id, protocol::rpc_handler_failed, e.what());
+        set_error(out, reply_to, id, protocol::rpc_handler_failed, e.what());
     } catch (...) {
-        set_error(out, req, id, protocol::rpc_handler_failed, "handler threw a non-exception");
+        set_error(out, reply_to, id, protocol::rpc_handler_failed, "handler threw a non-exception");
     }
 }
 
 void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out) {
     // The job outlives the handler: its strings are lent, not copied.
-    const request req(lent_string::lend(job.method), job.caller, lent_string::lend(job.caller_name),
+    const request req(lent_string::lend(job.method), job.caller.id, lent_string::lend(job.caller_name),
                       job.deadline, job.args.bytes, job.args.frame);
-    run_handler(*job.handler, req, job.id, max_result_size, out);
+    run_handler(*job.handler, req, job.caller, job.id, max_result_size, out);
 }
 
 std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
@@ -84,7 +85,8 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The
                     // second part always follows a first that was taken.
-                    const auto& caller = done.caller.bytes();
+                    std::array<std::uint8_t, node_id::size + 1> routing;
+                    const auto caller = protocol::routing_id_of(done.caller, routing);
                     if (s.send(zmq::buffer(caller.data(), caller.size()),
                                zmq::send_flags::sndmore | zmq::send_flags::dontwait))
                         s.send(frame, zmq::send_flags::dontwait);

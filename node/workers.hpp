@@ -7,6 +7,7 @@
 
 #include "pipe.hpp"
 #include "rpc.hpp"
+#include "protocol/rpc.hpp"
 
 #include <zmq.hpp>
 
@@ -27,7 +28,7 @@ inline constexpr std::size_t worker_credit = 4;
 // One request for a worker. The reactor sends it as an owned pointer; a null pointer tells
 // the worker to quit.
 struct rpc_job {
-    node_id caller;
+    protocol::sender_route caller;   // and the connection to answer on
     std::string caller_name;
     std::uint64_t id = 0;
     std::string method;
@@ -37,11 +38,11 @@ struct rpc_job {
 };
 
 // The answer to a request: the header and body of a REPLY for `caller`, sent as one frame.
-// A worker passes it to the reactor as two frames, [caller id][the REPLY frame]: bytes, not
-// a pointer, so a reply the reactor no longer reads (node stopping) is freed with its pipe.
-// A worker's first message is one empty frame, meaning "ready".
+// A worker passes it to the reactor as two frames, [caller's routing id][the REPLY frame]:
+// bytes, not a pointer, so a reply the reactor no longer reads (node stopping) is freed with
+// its pipe. A worker's first message is one empty frame, meaning "ready".
 struct rpc_done {
-    node_id caller;
+    protocol::sender_route caller;
     std::vector<std::uint8_t> header;
     std::vector<std::uint8_t> body;
 };
@@ -50,10 +51,11 @@ struct rpc_done {
 // the message libzmq sends: one allocation, one copy of each part.
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
 
-// Sets `out` to the reply to request `id` after running `handler` on `req`. Never throws.
-// `out` is meant to be reused: its header keeps its capacity, so a warm one allocates
-// nothing for it.
-void run_handler(const rpc_handler& handler, const request& req, std::uint64_t id,
+// Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
+// Never throws. `out` is meant to be reused: its header keeps its capacity, so a warm one
+// allocates nothing for it.
+void run_handler(const rpc_handler& handler, const request& req,
+                 const protocol::sender_route& reply_to, std::uint64_t id,
                  std::size_t max_result_size, rpc_done& out);
 // Sets `out` to the reply for `job` after running its handler. Never throws.
 void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out);

@@ -35,6 +35,7 @@ enum class msg_type : std::uint8_t {
 
 inline constexpr std::uint8_t hello_flag_observer = 0x01;   // passive: never listed as a member
 inline constexpr std::uint8_t hello_flag_want_reply = 0x02; // "I have not seen your HELLO yet"
+inline constexpr std::uint8_t hello_flag_call_links = 0x04; // takes REQUESTs on call links (rpc.hpp)
 
 struct hello {
     std::string mesh;

@@ -271,6 +271,20 @@ void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
     write_big_endian(&frame[request_id_offset], id, 8);
 }
 
+std::optional<sender_route> read_routing_id(std::span<const std::uint8_t> routing_id) {
+    const bool call_link = routing_id.size() == node_id::size + 1 && routing_id.back() == call_link_mark;
+    const auto id = node_id::from_bytes(call_link ? routing_id.first(node_id::size) : routing_id);
+    if (!id) return std::nullopt;
+    return sender_route{*id, call_link};
+}
+
+std::span<const std::uint8_t> routing_id_of(const sender_route& to,
+                                            std::array<std::uint8_t, node_id::size + 1>& out) {
+    std::memcpy(out.data(), to.id.bytes().data(), node_id::size);
+    out[node_id::size] = call_link_mark;
+    return std::span<const std::uint8_t>(out).first(to.call_link ? node_id::size + 1 : node_id::size);
+}
+
 std::string_view open_request_method(std::span<const std::uint8_t> frame) {
     // After the id: a fixstr, or a str 8 for 32 bytes and more (a method is at most 128).
     constexpr std::size_t at = request_id_offset + 8;

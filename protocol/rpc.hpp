@@ -16,9 +16,12 @@
 #pragma once
 
 #include "limits.hpp"
+#include "node_id.hpp"
 #include "result.hpp"
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -113,6 +116,20 @@ struct rpc_message {
 };
 using request_message = rpc_message<request_header>;
 using reply_message = rpc_message<reply_header>;
+
+// Who sent a message to a ROUTER, from its routing id: a node's id (its link, the dialler's
+// connection), or a node's id then 'C' (one of its call links: a DEALER of its own per peer
+// it calls, §4.2, on which only REQUESTs come and REPLYs go back).
+inline constexpr std::uint8_t call_link_mark = 'C';
+struct sender_route {
+    node_id id;
+    bool call_link = false;
+};
+// Returns: the sender, or nullopt for any other routing id (libzmq's own, a seed probe's).
+std::optional<sender_route> read_routing_id(std::span<const std::uint8_t> routing_id);
+// Returns: the routing id of `to` (call_link: of its call link), written into `out`.
+std::span<const std::uint8_t> routing_id_of(const sender_route& to,
+                                            std::array<std::uint8_t, node_id::size + 1>& out);
 
 // Returns: the frame's header and body, or an errc (oversized when no header ends within
 // max_rpc_header_size bytes). Never throws.
