@@ -52,9 +52,10 @@ public:
         return s;
     }
 
-    void say_hello(const std::string& mesh, const std::vector<std::string>& services = {}) {
+    void say_hello(const std::string& mesh, const std::vector<std::string>& services = {},
+                   std::uint8_t flags = 0) {
         send({protocol::encode_control(
-            protocol::hello{mesh, id, "fake", pub_endpoint(), router_endpoint(), 0, services})});
+            protocol::hello{mesh, id, "fake", pub_endpoint(), router_endpoint(), flags, services})});
     }
 
     // Sends one multipart message to the connected node's ROUTER.
@@ -125,6 +126,26 @@ public:
             (void)dealer_.recv(m);
         }
         return frames;
+    }
+
+    // Returns: the next message at our ROUTER from anyone, its routing id first; empty after
+    // `timeout`.
+    std::vector<bytes> next_at_router(std::chrono::milliseconds timeout) {
+        std::vector<bytes> frames;
+        zmq::message_t m;
+        if (!receive(router_, m, std::chrono::steady_clock::now() + timeout)) return frames;
+        for (;;) {
+            const auto* b = static_cast<const std::uint8_t*>(m.data());
+            frames.emplace_back(b, b + m.size());
+            if (!m.more()) break;
+            (void)router_.recv(m);
+        }
+        return frames;
+    }
+    // Sends one multipart message from our ROUTER to the connection of `routing_id`.
+    void send_at_router(const bytes& routing_id, const std::vector<bytes>& frames) {
+        router_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+        send_frames(router_, frames);
     }
 
     // Sends one multipart message back on the connected node's link to our ROUTER (where a

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MPL-2.0
+// call links: a caller sends its REQUESTs on a DEALER of its own to each peer whose HELLO
+// says it takes them (routing id: the caller's id, then 'C'), and gets the REPLYs back on
+// it; to a peer without the flag (an older node) they go through the dialler as before. As
+// a server, a node answers on the call link a REQUEST came by and drops anything else
+// that comes on one.
+#include "fake_peer.hpp"
+#include "node_fixture.hpp"
+
+#include "protocol/control.hpp"
+#include "protocol/rpc.hpp"
+
+#include <optional>
+#include <utility>
+
+namespace zmesh::test {
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+using std::chrono::steady_clock;
+
+const bytes nil = {0xc0};
+const bytes echo_body = {0x92, 0x01, 0xa1, 'z'};   // [1, "z"]
+
+bytes call_link_routing(const protocol::node_id& id) {
+    bytes r(id.bytes().begin(), id.bytes().end());
+    r.push_back(protocol::call_link_mark);
+    return r;
+}
+
+class call_links : public node_fixture {
+protected:
+    fake_peer fake_;
+    node* node_ = nullptr;
+
+    // Starts the node (serving "echo" on its workers) and joins the fake to it, its HELLO
+    // with `flags`.
+    void join(std::uint8_t flags) {
+        node_ = &start(options_with_fakes("node"));
+        node_->serve("echo", [](const request& r) -> response { return r; });
+        fake_.connect(*node_);
+        fake_.say_hello(mesh_, {"fake.work"}, flags);
+        ASSERT_TRUE(wait_until([&] { return joined_names(*node_) == std::vector<std::string>{"fake"}; }, 5s));
+    }
+
+    // Returns: the routing id and the frame of the next REQUEST the node sent the fake;
+    // nothing within 3 s.
+    std::optional<std::pair<bytes, bytes>> next_request() {
+        const auto deadline = steady_clock::now() + 3s;
+        while (steady_clock::now() < deadline) {
+            auto frames = fake_.next_at_router(
+                std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
+            if (frames.size() == 2 && frames[1].size() >= 2 && frames[1][1] == protocol::request_type)
+                return std::pair(std::move(frames[0]), std::move(frames[1]));
+        }
+        return std::nullopt;
+    }
+
+    // Calls the fake, which answers on the connection the REQUEST came by. Returns: that
+    // connection's routing id.
+    bytes call_the_fake_and_answer() {
+        auto f = node_->call_peer(fake_.id, "fake.work", 1, 5s);
+        const auto request = next_request();
+        if (!request) throw std::runtime_error("the request never reached the fake");
+        const auto m = protocol::decode_request(request->second);
+        if (!m) throw std::runtime_error("the node sent a malformed request");
+        fake_.send_at_router(request->first, {protocol::encode_reply({m->header.id, 0, {}}, bytes{0x2a})});
+        if (f.wait_for(3s) != std::future_status::ready) throw std::runtime_error("no reply in 3 s");
+        EXPECT_EQ(f.get().as<int>(), 42);
+        return request->first;
+    }
+
+    // Returns: a DEALER at the node's ROUTER with the routing id `routing`.
+    zmq::socket_t dealer_as(const bytes& routing) {
+        zmq::socket_t s(fake_.context(), zmq::socket_type::dealer);
+        s.set(zmq::sockopt::linger, 0);
+        s.set(zmq::sockopt::routing_id, zmq::buffer(routing));
+        s.connect(node_->router_endpoint());
+        return s;
+    }
+};
+
+// Returns: the frames of the next message on `s`; empty after 3 s.
+std::vector<bytes> next_on(zmq::socket_t& s) {
+    std::vector<bytes> frames;
+    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, 3s) <= 0) return frames;
+    zmq::message_t m;
+    do {
+        (void)s.recv(m);
+        frames.emplace_back(m.data<std::uint8_t>(), m.data<std::uint8_t>() + m.size());
+    } while (m.more());
+    return frames;
+}
+
+TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
+    join(protocol::hello_flag_call_links);
+    EXPECT_EQ(call_the_fake_and_answer(), call_link_routing(node_->id()));
+    EXPECT_EQ(call_the_fake_and_answer(), call_link_routing(node_->id())) << "one link, kept";
+
+    // Only one REPLY frame comes on a call link: the rest is dropped, counted.
+    const auto routing = call_link_routing(node_->id());
+    const auto before = node_->stats();
+    fake_.send_at_router(routing, {protocol::encode_control(protocol::ping{1})});
+    fake_.send_at_router(routing, {protocol::encode_request({5, "x", 100}, nil)});
+    fake_.send_at_router(routing, {protocol::encode_reply({9, 0, {}}, nil), nil});
+    fake_.send_at_router(routing, {protocol::encode_reply({77, 0, {}}, nil)});   // for no call
+    EXPECT_TRUE(wait_until([&] {
+        const auto s = node_->stats();
+        return s.frames_invalid == before.frames_invalid + 3 &&
+               s.rpc_stray_replies == before.rpc_stray_replies + 1;
+    }, 3s)) << node_->stats().frames_invalid << " " << node_->stats().rpc_stray_replies;
+    EXPECT_EQ(call_the_fake_and_answer(), routing) << "and the link still works";
+    EXPECT_EQ(node_->stats().rpc_ok, 3u);
+}
+
+TEST_F(call_links, a_caller_calls_a_peer_without_the_flag_through_its_link_as_before) {
+    join(0);
+    const auto& id = node_->id().bytes();
+    EXPECT_EQ(call_the_fake_and_answer(), bytes(id.begin(), id.end()));
+}
+
+TEST_F(call_links, a_server_answers_on_the_call_link_a_request_came_by) {
+    join(0);
+    auto link = dealer_as(call_link_routing(fake_.id));
+    for (std::uint64_t id : {7u, 8u}) {   // served on a worker: the routing id goes there and back
+        fake_peer::send_frames(link, {protocol::encode_request({id, "echo", 5000}, echo_body)});
+        const auto frames = next_on(link);
+        ASSERT_EQ(frames.size(), 1u) << "no reply on the call link, or more than one frame";
+        const auto m = protocol::decode_reply(frames[0]);
+        ASSERT_TRUE(m);
+        EXPECT_EQ(m->header.id, id);
+        EXPECT_EQ(m->header.code, protocol::rpc_ok);
+        EXPECT_EQ(bytes(m->body.begin(), m->body.end()), echo_body);
+    }
+    // An error reply goes the same way.
+    fake_peer::send_frames(link, {protocol::encode_request({9, "nobody.serves", 5000}, nil)});
+    const auto frames = next_on(link);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(protocol::decode_reply(frames[0])->header.code, protocol::rpc_no_such_method);
+}
+
+TEST_F(call_links, a_server_drops_anything_but_requests_on_a_call_link_and_strangers_calls) {
+    join(0);
+    auto link = dealer_as(call_link_routing(fake_.id));
+    auto stranger = dealer_as(call_link_routing(protocol::node_id::random()));
+    const auto before = node_->stats();
+    fake_peer::send_frames(link, {protocol::encode_control(protocol::ping{1})});
+    fake_peer::send_frames(link, {protocol::encode_reply({3, 0, {}}, nil)});
+    fake_peer::send_frames(link, {protocol::encode_request({4, "echo", 5000}, nil), nil});
+    fake_peer::send_frames(stranger, {protocol::encode_request({5, "echo", 5000}, echo_body)});
+    EXPECT_TRUE(wait_until([&] {
+        const auto s = node_->stats();
+        return s.frames_invalid == before.frames_invalid + 3 &&
+               s.frames_unknown_sender == before.frames_unknown_sender + 1;
+    }, 3s)) << node_->stats().frames_invalid << " " << node_->stats().frames_unknown_sender;
+    EXPECT_EQ(node_->stats().rpc_served, before.rpc_served) << "none of it was served";
+
+    fake_peer::send_frames(link, {protocol::encode_request({6, "echo", 5000}, echo_body)});
+    const auto frames = next_on(link);
+    ASSERT_EQ(frames.size(), 1u) << "the call link went on working";
+    EXPECT_EQ(protocol::decode_reply(frames[0])->header.id, 6u);
+}
+
+}  // namespace
+}  // namespace zmesh::test
