@@ -132,21 +132,30 @@ void reactor::run_call_links(clock::time_point now) {
 
 bool reactor::on_call_link(const node_id& id, clock::time_point now) {
     zmq::message_t frame;
+    // The link and the peer are found again only when the table changed: a callback run
+    // below may have dropped the peer, and with it the link (see peer_table::version).
+    link* l = nullptr;
+    discovery::peer* p = nullptr;
+    std::uint64_t found_at = 0;
     for (int i = 0; i < max_batch; ++i) {
         run_posted();   // the last reply's callback's next call goes out first (see on_router)
         if (stopping_) return false;
-        const auto l = links_.find(id);
-        if (l == links_.end() || !l->second.calls) return true;   // closed by a callback
-        if (!l->second.calls->recv(frame, zmq::recv_flags::dontwait)) return true;
+        if (!l || found_at != table_.version()) {
+            const auto it = links_.find(id);
+            if (it == links_.end() || !it->second.calls) return true;   // closed meanwhile
+            l = &it->second;
+            p = table_.find(id);
+            found_at = table_.version();
+        }
+        if (!l->calls->recv(frame, zmq::recv_flags::dontwait)) return true;
         if (frame.more()) {   // a REPLY is one frame
             for (zmq::message_t extra; frame.more();) {
-                (void)l->second.calls->recv(extra);
+                (void)l->calls->recv(extra);
                 frame.swap(extra);
             }
             ++stats_.frames_invalid;
             continue;
         }
-        auto* p = table_.find(id);
         const auto head = protocol::peek_header(bytes_of(frame));
         if (!p || p->state == peer_state::connecting) {
             ++stats_.frames_unknown_sender;
@@ -154,7 +163,7 @@ bool reactor::on_call_link(const node_id& id, clock::time_point now) {
             ++stats_.frames_invalid;
         } else {
             apply(table_.on_traffic(*p, now));
-            on_reply(*p, frame, &l->second);
+            on_reply(*p, frame, l);
         }
     }
     return false;
