@@ -80,18 +80,7 @@ protected:
     }
 };
 
-// Returns: the frames of the next message on `s`; empty after 3 s.
-std::vector<bytes> next_on(zmq::socket_t& s) {
-    std::vector<bytes> frames;
-    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, 3s) <= 0) return frames;
-    zmq::message_t m;
-    do {
-        (void)s.recv(m);
-        frames.emplace_back(m.data<std::uint8_t>(), m.data<std::uint8_t>() + m.size());
-    } while (m.more());
-    return frames;
-}
+std::vector<bytes> next_on(zmq::socket_t& s) { return fake_peer::next_message(s, 3s); }
 
 TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
     join(protocol::hello_flag_call_links);

@@ -112,35 +112,28 @@ public:
         }
     }
 
-    // Returns: the next message the connected node sent back on our DEALER (a REPLY to a
-    // REQUEST of ours comes back on the connection it went by), frame by frame; empty after
-    // `timeout`.
-    std::vector<bytes> next_on_dealer(std::chrono::milliseconds timeout) {
+    // Returns: the next message on `s`, frame by frame; empty after `timeout`.
+    static std::vector<bytes> next_message(zmq::socket_t& s, std::chrono::milliseconds timeout) {
         std::vector<bytes> frames;
         zmq::message_t m;
-        if (!receive(dealer_, m, std::chrono::steady_clock::now() + timeout)) return frames;
+        if (!receive(s, m, std::chrono::steady_clock::now() + timeout)) return frames;
         for (;;) {
             const auto* b = static_cast<const std::uint8_t*>(m.data());
             frames.emplace_back(b, b + m.size());
             if (!m.more()) break;
-            (void)dealer_.recv(m);
+            (void)s.recv(m);
         }
         return frames;
     }
-
+    // Returns: the next message the connected node sent back on our DEALER (a REPLY to a
+    // REQUEST of ours comes back on the connection it went by); empty after `timeout`.
+    std::vector<bytes> next_on_dealer(std::chrono::milliseconds timeout) {
+        return next_message(dealer_, timeout);
+    }
     // Returns: the next message at our ROUTER from anyone, its routing id first; empty after
     // `timeout`.
     std::vector<bytes> next_at_router(std::chrono::milliseconds timeout) {
-        std::vector<bytes> frames;
-        zmq::message_t m;
-        if (!receive(router_, m, std::chrono::steady_clock::now() + timeout)) return frames;
-        for (;;) {
-            const auto* b = static_cast<const std::uint8_t*>(m.data());
-            frames.emplace_back(b, b + m.size());
-            if (!m.more()) break;
-            (void)router_.recv(m);
-        }
-        return frames;
+        return next_message(router_, timeout);
     }
     // Sends one multipart message from our ROUTER to the connection of `routing_id`.
     void send_at_router(const bytes& routing_id, const std::vector<bytes>& frames) {
