@@ -73,7 +73,6 @@ struct peer {
     std::string advertised_router;
     std::vector<std::string> services;
     bool observer = false;
-    bool call_links = false;   // takes our REQUESTs on a call link of their own (HELLO flag)
     peer_state state = peer_state::connecting;
     clock::time_point created{};
     clock::time_point last_seen{};

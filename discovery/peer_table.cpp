@@ -35,7 +35,6 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
     p.advertised_router = h.router_endpoint;
     p.services = h.services;
     p.observer = (h.flags & protocol::hello_flag_observer) != 0;
-    p.call_links = (h.flags & protocol::hello_flag_call_links) != 0;
     if (p.state == peer_state::connecting) {
         p.state = peer_state::joined;
         p.last_seen = now;

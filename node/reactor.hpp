@@ -266,6 +266,9 @@ private:
     zmq::socket_t* call_link(const node_id& id, link& l);
     // Reads the REPLYs on the call link to `id`. Returns: true when read until empty.
     bool on_call_link(const node_id& id, clock::time_point now);
+    // Takes `frame`, which came back on `l` (a link or its call link), as a REPLY from
+    // `from`: counted and dropped when `from` has not joined or it is not a REPLY.
+    void accept_reply(discovery::peer* from, zmq::message_t& frame, link& l, clock::time_point now);
     std::vector<node_id> call_links_;          // the peers we have a call link to
     std::vector<node_id> call_links_round_;    // of those, the ones read this round
     // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended

@@ -156,17 +156,24 @@ bool reactor::on_call_link(const node_id& id, clock::time_point now) {
             ++stats_.frames_invalid;
             continue;
         }
-        const auto head = protocol::peek_header(bytes_of(frame));
-        if (!p || p->state == peer_state::connecting) {
-            ++stats_.frames_unknown_sender;
-        } else if (!head || head->type != protocol::reply_type) {
-            ++stats_.frames_invalid;
-        } else {
-            apply(table_.on_traffic(*p, now));
-            on_reply(*p, frame, l);
-        }
+        accept_reply(p, frame, *l, now);
     }
     return false;
+}
+
+void reactor::accept_reply(discovery::peer* from, zmq::message_t& frame, link& l,
+                           clock::time_point now) {
+    if (!from || from->state == peer_state::connecting) {
+        ++stats_.frames_unknown_sender;
+        return;
+    }
+    const auto head = protocol::peek_header(bytes_of(frame));
+    if (!head || head->type != protocol::reply_type) {
+        ++stats_.frames_invalid;
+        return;
+    }
+    apply(table_.on_traffic(*from, now));
+    on_reply(*from, frame, &l);
 }
 
 bool reactor::send_on(link& l, zmq::const_buffer frame) {
@@ -294,19 +301,11 @@ bool reactor::on_dialer(clock::time_point now) {
         // Its sender needs no key check: the link's handshake proved the key we dialled.
         const auto id = node_id::from_bytes(bytes_of(routing).subspan(1 + sizeof link_generation_));
         const auto l = id ? links_.find(*id) : links_.end();
-        auto* p = l != links_.end() && l->second.routing == routing.to_string_view() ? table_.find(*id)
-                                                                                      : nullptr;
-        if (!p || p->state == peer_state::connecting) {
+        if (l == links_.end() || l->second.routing != routing.to_string_view()) {
             ++stats_.frames_unknown_sender;
             continue;
         }
-        const auto head = protocol::peek_header(bytes_of(frame));
-        if (!head || head->type != protocol::reply_type) {
-            ++stats_.frames_invalid;
-            continue;
-        }
-        apply(table_.on_traffic(*p, now));
-        on_reply(*p, frame, &l->second);
+        accept_reply(table_.find(*id), frame, l->second, now);
     }
     return false;
 }
