@@ -32,6 +32,8 @@ struct decode_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+class response;
+
 class payload {
 public:
     payload() = default;
@@ -87,6 +89,8 @@ public:
     }
 
 private:
+    friend class response;   // passes a payload on unchanged when it may (see rpc.hpp)
+
     void own_if_borrowed() {
         if (storage_ || bytes_.empty()) return;
         auto copy = std::make_shared<const std::vector<std::uint8_t>>(bytes_.begin(), bytes_.end());

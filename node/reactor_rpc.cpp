@@ -273,8 +273,8 @@ void reactor::on_request(discovery::peer& from, const protocol::sender_route& ro
         const request lent(lent_string::lend(service->first), from.id, lent_string::lend(from.name),
                            deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, route, h.id, opts_.max_rpc_size, done_);
-        send_reply(done_.caller, done_.header, done_.body);
-        done_.body = {};   // sent: a big result is not kept until the next handler runs
+        send_reply(done_.caller, done_.header, done_.body());   // while the frame lent lives
+        done_.result.reset();   // sent: a big result is not kept until the next handler runs
         return;
     }
     auto job = std::make_unique<rpc_job>();

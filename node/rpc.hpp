@@ -134,27 +134,35 @@ private:
 };
 
 // What a handler returns: any value msgpack-cxx packs, a payload passed on as it is (an
-// echo), or an rpc_error.
+// echo, or part of the arguments), or an rpc_error.
 class response {
 public:
     template <class T, class = std::enable_if_t<!std::is_base_of_v<payload, std::decay_t<T>> &&
                                                 !std::is_same_v<std::decay_t<T>, rpc_error> &&
                                                 !std::is_same_v<std::decay_t<T>, response>>>
     response(const T& value) {   // NOLINT: implicit, so a handler can `return value;`
-        bytes_.reserve(64);
-        detail::vector_writer writer{bytes_};
+        own_.reserve(64);
+        detail::vector_writer writer{own_};
         msgpack::pack(writer, value);
     }
-    response(const payload& p) : bytes_(p.bytes().begin(), p.bytes().end()) {}   // NOLINT
-    response(rpc_error e) : error_(std::move(e)) {}                              // NOLINT
+    // Passed on without a copy when the payload shares its storage, or when its bytes lie in
+    // the arguments the node lends the handler now running (the node sends the reply before
+    // it lets them go); copied otherwise, as a payload's copy is. A copy of the response
+    // takes bytes of its own; a move keeps what it had.
+    response(const payload& p);                           // NOLINT: implicit
+    response(rpc_error e) : error_(std::move(e)) {}       // NOLINT
 
     bool ok() const noexcept { return !error_; }
-    const std::vector<std::uint8_t>& bytes() const noexcept { return bytes_; }
-    std::vector<std::uint8_t> release() && { return std::move(bytes_); }
+    // The result: one msgpack object (empty for an error).
+    std::span<const std::uint8_t> bytes() const noexcept {
+        return passed_on_ ? passed_.bytes() : std::span<const std::uint8_t>(own_);
+    }
     const std::optional<rpc_error>& error() const noexcept { return error_; }
 
 private:
-    std::vector<std::uint8_t> bytes_;
+    std::vector<std::uint8_t> own_;   // a packed value, or a copy
+    payload passed_;                  // a payload passed on, shared or lent
+    bool passed_on_ = false;
     std::optional<rpc_error> error_;
 };
 

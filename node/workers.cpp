@@ -11,22 +11,50 @@ namespace {
 
 const std::uint8_t packed_nil = 0xc0;
 
-void set_reply(rpc_done& out, const protocol::sender_route& reply_to,
-               const protocol::reply_header& h, std::vector<std::uint8_t> body) {
+// The bytes lent to the handler running on this thread, if any (see response).
+thread_local std::span<const std::uint8_t> lent_to_handler;
+
+// Marks `bytes` lent to the handler about to run on this thread, until it returns.
+class lent_scope {
+public:
+    explicit lent_scope(std::span<const std::uint8_t> bytes) : before_(lent_to_handler) {
+        lent_to_handler = bytes;
+    }
+    lent_scope(const lent_scope&) = delete;
+    lent_scope& operator=(const lent_scope&) = delete;
+    ~lent_scope() { lent_to_handler = before_; }
+
+private:
+    std::span<const std::uint8_t> before_;
+};
+
+bool lent_now(std::span<const std::uint8_t> bytes) {
+    const auto lent = lent_to_handler;
+    // Compared as addresses: the bytes may belong to another object entirely.
+    const auto begin = reinterpret_cast<std::uintptr_t>(bytes.data());
+    const auto lent_begin = reinterpret_cast<std::uintptr_t>(lent.data());
+    return !lent.empty() && begin >= lent_begin && begin + bytes.size() <= lent_begin + lent.size();
+}
+
+void set_header(rpc_done& out, const protocol::sender_route& reply_to, const protocol::reply_header& h) {
     out.caller = reply_to;
     out.header.clear();
     protocol::append_reply_header(h, out.header);
-    out.body = std::move(body);
 }
 
 void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id,
                std::int64_t code, std::string message) {
     if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
     if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
-    set_reply(out, reply_to, {id, code, std::move(message)}, {packed_nil});
+    set_header(out, reply_to, {id, code, std::move(message)});
+    out.result.reset();
 }
 
 }  // namespace
+
+std::span<const std::uint8_t> rpc_done::body() const noexcept {
+    return result ? result->bytes() : std::span<const std::uint8_t>(&packed_nil, 1);
+}
 
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
     zmq::message_t frame(header.size() + body.size());
@@ -40,13 +68,15 @@ void run_handler(const rpc_handler& handler, const request& req,
                  const protocol::sender_route& reply_to, std::uint64_t id,
                  std::size_t max_result_size, rpc_done& out) {
     try {
+        const lent_scope lent(req.bytes());
         response r = handler(req);
         if (const auto& e = r.error()) return set_error(out, reply_to, id, e->code(), e->what());
         if (r.bytes().size() > max_result_size)
             return set_error(out, reply_to, id, protocol::rpc_handler_failed,
                              "result of " + std::to_string(r.bytes().size()) +
                                  " bytes is over the size limit");
-        set_reply(out, reply_to, {id, protocol::rpc_ok, {}}, std::move(r).release());
+        set_header(out, reply_to, {id, protocol::rpc_ok, {}});
+        out.result.emplace(std::move(r));
     } catch (const rpc_error& e) {
         set_error(out, reply_to, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
                   e.what());
@@ -80,8 +110,8 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                     auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
                     if (!job) return;   // quit, or the reactor is gone
                     run_job(*job, max_result_size, done);
-                    auto frame = rpc_frame(done.header, done.body);
-                    done.body = {};   // the result is in the frame: not kept until the next job
+                    auto frame = rpc_frame(done.header, done.body());
+                    done.result.reset();   // it is in the frame: not kept until the next job
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The
                     // second part always follows a first that was taken.
@@ -100,3 +130,16 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
 }
 
 }  // namespace zmesh::detail
+
+namespace zmesh {
+
+response::response(const payload& p) {
+    if (p.storage_ || detail::lent_now(p.bytes())) {
+        passed_ = payload(p.bytes(), p.storage_);   // shared, or still lent: no copy
+        passed_on_ = true;
+    } else {
+        own_.assign(p.bytes().begin(), p.bytes().end());
+    }
+}
+
+}  // namespace zmesh

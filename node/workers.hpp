@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +46,10 @@ struct rpc_job {
 struct rpc_done {
     protocol::sender_route caller;
     std::vector<std::uint8_t> header;
-    std::vector<std::uint8_t> body;
+    std::optional<response> result;   // what the handler returned; none for an error
+
+    // Returns: the REPLY's body: the result's bytes, or nil for an error.
+    std::span<const std::uint8_t> body() const noexcept;
 };
 
 // Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
@@ -52,7 +57,8 @@ struct rpc_done {
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
 
 // Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
-// Never throws. `out` is meant to be reused: its header keeps its capacity, so a warm one
+// The handler is lent `req`'s bytes: `out` may refer to them (see response), so they must
+// outlive its use. Never throws. `out` is meant to be reused: its header keeps its capacity, so a warm one
 // allocates nothing for it.
 void run_handler(const rpc_handler& handler, const request& req,
                  const protocol::sender_route& reply_to, std::uint64_t id,
