@@ -182,13 +182,15 @@ private:
     // Returns: the link of the joined provider of `method` with the fewest calls pending
     // (ties: round robin), or null when none serves it.
     link_entry* choose_provider(std::string_view method);
-    // `route`: the connection it came on (a call link's REQUEST is answered on it).
+    // `route`: the connection it came on (a call link's REQUEST is answered on it). `bytes`:
+    // those of `frame`, which libzmq is asked for once per message (a call each time).
     void on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
-                zmq::message_t& frame, clock::time_point now);
-    void on_request(discovery::peer& from, const protocol::sender_route& route,
-                    zmq::message_t& frame, clock::time_point now);
+                zmq::message_t& frame, std::span<const std::uint8_t> bytes, clock::time_point now);
+    void on_request(discovery::peer& from, const protocol::sender_route& route, zmq::message_t& frame,
+                    std::span<const std::uint8_t> bytes, clock::time_point now);
     // `via`: the link it came back on, when known (saves finding it again).
-    void on_reply(discovery::peer& from, zmq::message_t& frame, link* via = nullptr);
+    void on_reply(discovery::peer& from, zmq::message_t& frame, std::span<const std::uint8_t> bytes,
+                  link* via = nullptr);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.

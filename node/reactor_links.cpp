@@ -167,13 +167,14 @@ void reactor::accept_reply(discovery::peer* from, zmq::message_t& frame, link& l
         ++stats_.frames_unknown_sender;
         return;
     }
-    const auto head = protocol::peek_header(bytes_of(frame));
+    const auto bytes = bytes_of(frame);
+    const auto head = protocol::peek_header(bytes);
     if (!head || head->type != protocol::reply_type) {
         ++stats_.frames_invalid;
         return;
     }
     apply(table_.on_traffic(*from, now));
-    on_reply(*from, frame, &l);
+    on_reply(*from, frame, bytes, &l);
 }
 
 bool reactor::send_on(link& l, zmq::const_buffer frame) {

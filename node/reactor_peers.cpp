@@ -95,7 +95,8 @@ bool reactor::on_router(clock::time_point now) {
         }
         const auto route = protocol::read_routing_id(bytes_of(routing_id));
         const auto sender = route ? std::optional(route->id) : std::nullopt;
-        const auto head = protocol::peek_header(bytes_of(frame));
+        const auto bytes = bytes_of(frame);
+        const auto head = protocol::peek_header(bytes);
         const bool rpc = head && (head->type == protocol::request_type || head->type == protocol::reply_type);
         if (route && route->call_link && !(rpc && head->type == protocol::request_type)) {
             ++stats_.frames_invalid;   // a call link carries REQUESTs, nothing else
@@ -103,10 +104,10 @@ bool reactor::on_router(clock::time_point now) {
         }
         if (rpc) {
             if (!key_matches(sender, frame)) continue;
-            if (auto* p = known_sender(sender, now)) on_rpc(*p, *route, head->type, frame, now);
+            if (auto* p = known_sender(sender, now)) on_rpc(*p, *route, head->type, frame, bytes, now);
             continue;
         }
-        auto msg = protocol::decode_control(bytes_of(frame));
+        auto msg = protocol::decode_control(bytes);
         if (!msg) {
             ++(msg.error() == protocol::errc::bad_version    ? stats_.frames_bad_version
                : msg.error() == protocol::errc::unknown_type ? stats_.frames_unknown_type

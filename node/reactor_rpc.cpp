@@ -67,7 +67,8 @@ reactor::link_entry* reactor::choose_provider(std::string_view method) {
 void reactor::start_call(call_command& c, bool defer_failure) {
     ++stats_.rpc_calls;
     const auto now = clock::now();
-    const auto method = protocol::open_request_method(bytes_of(c.request));
+    const std::span<std::uint8_t> request(c.request.data<std::uint8_t>(), c.request.size());
+    const auto method = protocol::open_request_method(request);
     auto* target = c.peer ? joined_link(*c.peer) : choose_provider(method);
     const auto id = calls_.add(target ? target->first : node_id(), std::move(c.done), c.where,
                                now + c.timeout);
@@ -80,7 +81,7 @@ void reactor::start_call(call_command& c, bool defer_failure) {
                   defer_failure);
         return;
     }
-    protocol::set_request_id({c.request.data<std::uint8_t>(), c.request.size()}, id);
+    protocol::set_request_id(request, id);
     // A link queues up to its HWM; past it the call fails now rather than waits unseen.
     auto& l = target->second;
     auto* calls = l.takes_call_links ? call_link(target->first, l) : nullptr;
@@ -108,8 +109,9 @@ void reactor::start_call(call_command& c, bool defer_failure) {
     }
 }
 
-void reactor::on_reply(discovery::peer& from, zmq::message_t& frame, link* via) {
-    const auto m = protocol::read_reply(bytes_of(frame));
+void reactor::on_reply(discovery::peer& from, zmq::message_t& frame, std::span<const std::uint8_t> bytes,
+                       link* via) {
+    const auto m = protocol::read_reply(bytes);
     if (!m) {
         ++stats_.frames_invalid;
         return;
@@ -228,16 +230,16 @@ std::vector<std::string> reactor::service_names() const {
 }
 
 void reactor::on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
-                     zmq::message_t& frame, clock::time_point now) {
+                     zmq::message_t& frame, std::span<const std::uint8_t> bytes, clock::time_point now) {
     if (type == protocol::request_type)
-        on_request(from, route, frame, now);
+        on_request(from, route, frame, bytes, now);
     else
-        on_reply(from, frame);
+        on_reply(from, frame, bytes);
 }
 
-void reactor::on_request(discovery::peer& from, const protocol::sender_route& route,
-                         zmq::message_t& frame, clock::time_point now) {
-    const auto m = protocol::read_request(bytes_of(frame));
+void reactor::on_request(discovery::peer& from, const protocol::sender_route& route, zmq::message_t& frame,
+                         std::span<const std::uint8_t> bytes, clock::time_point now) {
+    const auto m = protocol::read_request(bytes);
     if (!m) {
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
         return;

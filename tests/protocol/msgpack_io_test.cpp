@@ -268,3 +268,27 @@ TEST(field_reader, bin_over_max_is_oversized) {
         EXPECT_EQ(r.error(), errc::oversized);
     });
 }
+
+namespace zmesh::protocol {
+namespace {
+
+TEST(big_endian, every_width_reads_and_writes_msgpacks_byte_order) {
+    const std::uint64_t samples[] = {0, 1, 0x7f, 0x80, 0xff, 0x1234, 0xfedc, 0x12345678, 0xfedcba98,
+                                     0x0123456789abcdefull, ~0ull};
+    for (std::size_t width = 1; width <= 8; ++width) {
+        for (const auto sample : samples) {
+            const auto v = width == 8 ? sample : sample & ((1ull << (8 * width)) - 1);
+            std::uint8_t written[10] = {0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee};
+            write_big_endian(written + 1, v, width);
+            for (std::size_t i = 0; i < width; ++i)   // most significant byte first
+                EXPECT_EQ(written[1 + i], static_cast<std::uint8_t>(v >> (8 * (width - 1 - i))))
+                    << "width " << width << " value " << v;
+            EXPECT_EQ(written[0], 0xee);   // nothing around it touched
+            EXPECT_EQ(written[1 + width], 0xee);
+            EXPECT_EQ(read_big_endian(written + 1, width), v) << "width " << width;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace zmesh::protocol
