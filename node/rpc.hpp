@@ -82,8 +82,16 @@ public:
         }
         return *this;
     }
-    lent_string(lent_string&&) noexcept = default;
-    lent_string& operator=(lent_string&&) noexcept = default;
+    // A lent one moves as its pointer alone: a std::string's move is a call and a copy of
+    // its inline buffer, three of them per call the node runs a callback for.
+    lent_string(lent_string&& other) noexcept : lent_(other.lent_) {
+        if (!lent_) own_ = std::move(other.own_);
+    }
+    lent_string& operator=(lent_string&& other) noexcept {
+        lent_ = other.lent_;
+        if (!lent_) own_ = std::move(other.own_);
+        return *this;
+    }
     ~lent_string() = default;
     const std::string& get() const noexcept { return lent_ ? *lent_ : own_; }
 

@@ -24,6 +24,25 @@ TEST(lent_string, a_lent_string_reads_the_original_and_a_copy_owns_its_own) {
     EXPECT_EQ(assigned.get(), "bench-server");
 }
 
+TEST(lent_string, a_move_keeps_what_it_had_lent_or_owned) {
+    std::string original = "bench-server";
+    lent_string lent = lent_string::lend(original);
+    const lent_string moved_lent(std::move(lent));
+    EXPECT_EQ(&moved_lent.get(), &original);   // still lent, no copy made
+
+    lent_string owned(std::string(40, 'o'));   // past the small-string buffer
+    const auto* bytes = owned.get().data();
+    lent_string moved_owned(std::move(owned));
+    EXPECT_EQ(moved_owned.get(), std::string(40, 'o'));
+    EXPECT_EQ(moved_owned.get().data(), bytes);   // the string moved, not copied
+
+    lent_string assigned("x");
+    assigned = lent_string::lend(original);
+    EXPECT_EQ(&assigned.get(), &original);
+    assigned = std::move(moved_owned);
+    EXPECT_EQ(assigned.get(), std::string(40, 'o'));
+}
+
 TEST(lent_string, replies_and_requests_copied_from_lent_ones_keep_their_names) {
     std::string peer_name = "caller-1", method = "stock.reserve";
     const std::uint8_t nil[] = {0xc0};
