@@ -64,10 +64,31 @@ tag_shape shape_of(std::uint8_t tag) {
     }
 }
 
+bool is_container(std::uint8_t tag) {
+    return (tag & 0xe0) == 0x80 || (tag >= 0xdc && tag <= 0xdf);   // fixmap, fixarray, 16/32
+}
+
+// Returns: the offset after the object that is not a container whose tag is bytes[at - 1].
+result<std::size_t> skip_scalar(std::span<const std::uint8_t> bytes, std::size_t at, std::uint8_t tag) {
+    if (tag == 0xc1) return errc::bad_msgpack;   // the one byte msgpack never uses
+    const std::size_t size = bytes.size();
+    const auto s = shape_of(tag);
+    std::uint64_t skip = s.fixed;
+    if (s.length_width) {
+        if (size - at < s.length_width) return errc::truncated;
+        skip = read_big_endian(&bytes[at], s.length_width) + (s.ext ? 1 : 0);
+        at += s.length_width;
+    }
+    if (size - at < skip) return errc::truncated;
+    return at + static_cast<std::size_t>(skip);
+}
+
 }  // namespace
 
 result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
                                  std::size_t max_depth) {
+    // One number, string or bin (most payloads): no walk.
+    if (count == 1 && !bytes.empty() && !is_container(bytes[0])) return skip_scalar(bytes, 1, bytes[0]);
     // A hand-written walk, not msgpack-cxx's parser: that one reserves its container stack
     // on the heap at every call, an allocation per event and per RPC message. Here the
     // stack is the objects still owed at each open depth, on this frame. It takes at most
@@ -96,18 +117,10 @@ result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_
             if (size - at < width) return errc::truncated;
             elements = read_big_endian(&bytes[at], width) * (tag >= 0xde ? 2 : 1);
             at += width;
-        } else if (tag == 0xc1) {
-            return errc::bad_msgpack;   // the one byte msgpack never uses
         } else {
-            const auto s = shape_of(tag);
-            std::uint64_t skip = s.fixed;
-            if (s.length_width) {
-                if (size - at < s.length_width) return errc::truncated;
-                skip = read_big_endian(&bytes[at], s.length_width) + (s.ext ? 1 : 0);
-                at += s.length_width;
-            }
-            if (size - at < skip) return errc::truncated;
-            at += static_cast<std::size_t>(skip);
+            const auto end = skip_scalar(bytes, at, tag);
+            if (!end) return end;
+            at = *end;
             continue;
         }
         // Entering a container counts toward the depth even when it is empty.
