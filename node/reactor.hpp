@@ -5,6 +5,7 @@
 #pragma once
 
 #include "allowlist.hpp"
+#include "by_name.hpp"
 #include "command.hpp"
 #include "workers.hpp"
 #include "discovery/beacon_socket.hpp"
@@ -404,7 +405,7 @@ private:
     // The joined providers of each method called, by id, while the peer table stays as it
     // was (its version): scanning every peer's services was a tenth of a call's cost, more
     // with more peers. Emptied when the table changes, or past max_methods_cached.
-    std::map<std::string, std::vector<link_entry*>, std::less<>> providers_;
+    by_name<std::vector<link_entry*>> providers_;
     std::uint64_t providers_version_ = 0;
     static constexpr std::size_t max_methods_cached = 256;
     std::size_t round_robin_ = 0;
@@ -414,7 +415,7 @@ private:
         std::shared_ptr<const rpc_handler> handler;
         run_on where;
     };
-    std::map<std::string, service, std::less<>> services_;   // found by a string_view
+    by_name<service> services_;                                // found by a string_view
     zmq::socket_t workers_;                                    // ROUTER to handler threads
     struct worker_slot {
         std::string id;                                        // its routing id
