@@ -183,13 +183,17 @@ private:
     // Returns: the link of the joined provider of `method` with the fewest calls pending
     // (ties: round robin), or null when none serves it.
     link_entry* choose_provider(std::string_view method);
-    // `route`: the connection it came on (a call link's REQUEST is answered on it). `bytes`:
-    // those of `frame`, which libzmq is asked for once per message (a call each time).
-    void on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
-                zmq::message_t& frame, std::span<const std::uint8_t> bytes, clock::time_point now);
-    void on_request(discovery::peer& from, const protocol::sender_route& route, zmq::message_t& frame,
-                    std::span<const std::uint8_t> bytes, clock::time_point now);
-    // `via`: the link it came back on, when known (saves finding it again).
+    // An RPC frame read from our ROUTER.
+    struct routed_frame {
+        protocol::sender_route route;         // its sender, and the connection it came on
+        zmq::message_t& routing;              // that connection's routing id: a reply goes with it
+        zmq::message_t& frame;
+        std::span<const std::uint8_t> bytes;  // frame's: libzmq is asked once (a call each time)
+    };
+    void on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now);
+    void on_request(discovery::peer& from, routed_frame& in, clock::time_point now);
+    // `bytes`: those of `frame`. `via`: the link it came back on, when known (saves finding
+    // it again).
     void on_reply(discovery::peer& from, zmq::message_t& frame, std::span<const std::uint8_t> bytes,
                   link* via = nullptr);
     void on_workers();
@@ -199,6 +203,8 @@ private:
     // Sends a REPLY frame to `to` back on the connection its REQUEST came by (through our
     // ROUTER), or counts it dropped.
     void send_frame(const protocol::sender_route& to, zmq::message_t& frame);
+    // As send_frame, to the connection of routing id `routing` (a valid one, taken).
+    void send_routed(zmq::message_t& routing, zmq::message_t& frame);
     void send_reply(const protocol::sender_route& to, std::span<const std::uint8_t> header,
                     std::span<const std::uint8_t> body);
     void reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
@@ -225,6 +231,13 @@ private:
                     clock::time_point now);
     // Returns: the joined peer `sender`, marked alive; null (counted) otherwise.
     discovery::peer* known_sender(const std::optional<node_id>& sender, clock::time_point now);
+    // The last sender known_sender found, while the table is as it was then (see
+    // peer_table::version): a pipelined caller's requests come one after another.
+    struct {
+        node_id id;
+        discovery::peer* peer = nullptr;
+        std::uint64_t version = 0;
+    } last_sender_;
     void on_leave(const std::optional<node_id>& sender);
     void on_hello(const protocol::hello& h, clock::time_point now);
     void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,

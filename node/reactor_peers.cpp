@@ -104,7 +104,8 @@ bool reactor::on_router(clock::time_point now) {
         }
         if (rpc) {
             if (!key_matches(sender, frame)) continue;
-            if (auto* p = known_sender(sender, now)) on_rpc(*p, *route, head->type, frame, bytes, now);
+            routed_frame in{*route, routing_id, frame, bytes};
+            if (auto* p = known_sender(sender, now)) on_rpc(*p, in, head->type, now);
             continue;
         }
         auto msg = protocol::decode_control(bytes);
@@ -125,7 +126,12 @@ bool reactor::on_router(clock::time_point now) {
 }
 
 discovery::peer* reactor::known_sender(const std::optional<node_id>& id, clock::time_point now) {
-    auto* p = id ? table_.find(*id) : nullptr;
+    discovery::peer* p = nullptr;
+    if (id && last_sender_.version == table_.version() && last_sender_.id == *id) {
+        p = last_sender_.peer;
+    } else if (id && (p = table_.find(*id))) {
+        last_sender_ = {*id, p, table_.version()};
+    }
     if (!p || p->state == peer_state::connecting) {
         ++stats_.frames_unknown_sender;
         return nullptr;

@@ -229,17 +229,16 @@ std::vector<std::string> reactor::service_names() const {
     return names;   // a std::map: sorted and unique, as HELLO wants
 }
 
-void reactor::on_rpc(discovery::peer& from, const protocol::sender_route& route, std::uint8_t type,
-                     zmq::message_t& frame, std::span<const std::uint8_t> bytes, clock::time_point now) {
+void reactor::on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now) {
     if (type == protocol::request_type)
-        on_request(from, route, frame, bytes, now);
+        on_request(from, in, now);
     else
-        on_reply(from, frame, bytes);
+        on_reply(from, in.frame, in.bytes);
 }
 
-void reactor::on_request(discovery::peer& from, const protocol::sender_route& route, zmq::message_t& frame,
-                         std::span<const std::uint8_t> bytes, clock::time_point now) {
-    const auto m = protocol::read_request(bytes);
+void reactor::on_request(discovery::peer& from, routed_frame& in, clock::time_point now) {
+    const auto& route = in.route;
+    const auto m = protocol::read_request(in.bytes);
     if (!m) {
         ++stats_.rpc_bad_requests;   // no id to answer to: dropped
         return;
@@ -275,8 +274,9 @@ void reactor::on_request(discovery::peer& from, const protocol::sender_route& ro
         const request lent(lent_string::lend(service->first), from.id, lent_string::lend(from.name),
                            deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, route, h.id, opts_.max_rpc_size, done_);
-        send_reply(done_.caller, done_.header, done_.body());   // while the frame lent lives
+        auto answer = rpc_frame(done_.header, done_.body());   // while the frame lent lives
         done_.result.reset();   // sent: a big result is not kept until the next handler runs
+        send_routed(in.routing, answer);
         return;
     }
     auto job = std::make_unique<rpc_job>();
@@ -285,7 +285,7 @@ void reactor::on_request(discovery::peer& from, const protocol::sender_route& ro
     job->id = h.id;
     job->method = service->first;
     job->handler = service->second.handler;
-    job->args = share_part(frame, m->body);
+    job->args = share_part(in.frame, m->body);
     job->deadline = deadline;
     jobs_.push_back(std::move(job));
     dispatch_jobs(now);
@@ -334,7 +334,7 @@ void reactor::on_workers() {
             continue;
         }
         if (slot != worker_slots_.end() && slot->jobs > 0) --slot->jobs;
-        if (const auto to = protocol::read_routing_id(bytes_of(caller))) send_frame(*to, frame);
+        if (protocol::read_routing_id(bytes_of(caller))) send_routed(caller, frame);
     }
     dispatch_jobs(clock::now());
 }
@@ -346,16 +346,20 @@ void reactor::send_reply(const protocol::sender_route& to, std::span<const std::
 }
 
 void reactor::send_frame(const protocol::sender_route& to, zmq::message_t& frame) {
+    std::array<std::uint8_t, node_id::size + 1> routing;
+    const auto routing_id = protocol::routing_id_of(to, routing);
+    zmq::message_t routing_msg(routing_id.data(), routing_id.size());
+    send_routed(routing_msg, frame);
+}
+
+void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
     // Back on the connection the request came by, the caller's link or its call link: its
     // routing id at our ROUTER names it. A reply there keeps it alive under load (any frame
     // answers libzmq's heartbeat), and the round trip uses one TCP connection, not two.
     // ROUTER_MANDATORY: a caller no longer connected, or a full queue, is a counted drop.
     touched(polled_router);   // a send may take the signal of a request waiting to be read
-    std::array<std::uint8_t, node_id::size + 1> routing;
-    const auto routing_id = protocol::routing_id_of(to, routing);
     try {
-        if (router_.send(zmq::buffer(routing_id.data(), routing_id.size()),
-                         zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+        if (router_.send(routing, zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
             router_.send(frame, zmq::send_flags::dontwait))
             return;
     } catch (const zmq::error_t&) {
