@@ -5,8 +5,6 @@
 
 #include "pipe.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <functional>
@@ -99,12 +97,11 @@ void reactor::loop() {
     // Waited on as plain descriptors (see dirty_), then the beacon's; the ZAP socket exists
     // only when secured.
     const auto sockets = polled_sockets();
-    constexpr std::size_t beacon_item = std::tuple_size_v<decltype(sockets)>;
-    std::array<int, beacon_item + 1> fds{};
-    for (std::size_t i = 0; i < beacon_item; ++i)
-        fds[i] = sockets[i].second->handle() ? sockets[i].second->get(zmq::sockopt::fd) : -1;
-    fds[beacon_item] = beacon_ ? beacon_->fd() : -1;
-    std::vector<pollfd> items;   // those, then the call links'
+    constexpr std::uint64_t beacon_tag = std::tuple_size_v<decltype(sockets)>;
+    for (std::uint64_t i = 0; i < beacon_tag; ++i)
+        if (sockets[i].second->handle()) waits_.add(sockets[i].second->get(zmq::sockopt::fd), i);
+    if (beacon_) waits_.add(beacon_->fd(), beacon_tag);
+    std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
         ready |= readable_now(dirty_);
@@ -121,20 +118,18 @@ void reactor::loop() {
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
         if (!posted_.empty() || calls_ready || (ready & (reading ? polled_all : polled_all & ~polled_sub)))
             wait = 0;
-        items.clear();
-        for (const auto fd : fds) items.push_back({fd, POLLIN, 0});
-        for (const auto& id : call_links_) items.push_back({links_.at(id).calls_fd, POLLIN, 0});
-        if (::poll(items.data(), items.size(), static_cast<int>(wait)) < 0) {
-            if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "poll");
-        }
         // A signalled socket is read, not asked first: its handler's first receive processes
         // the commands behind the signal as a ZMQ_EVENTS check would, and a false alarm
         // costs one EAGAIN, what the check costs every time.
-        for (std::size_t i = 0; i < beacon_item; ++i)
-            if (items[i].revents & POLLIN) ready |= sockets[i].first;
-        for (std::size_t i = 0; i < call_links_.size(); ++i)
-            if (items[fds.size() + i].revents & POLLIN) links_.at(call_links_[i]).calls_ready = true;
+        bool beacon_ready = false;
+        for (const auto tag : waits_.wait(signalled, static_cast<int>(wait))) {
+            if (tag < beacon_tag)
+                ready |= sockets[tag].first;
+            else if (tag == beacon_tag)
+                beacon_ready = true;
+            else
+                call_link_signalled(static_cast<int>(tag - call_link_tag));
+        }
         now = clock::now();
         // Each handler below reads its socket until empty or a batch is full, and the socket
         // is checked again before the next wait, unless the handler returns true: it read
@@ -168,7 +163,7 @@ void reactor::loop() {
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
         run(polled_workers, unsure([&] { on_workers(); }));
         run(polled_zap, unsure([&] { on_zap(); }));
-        if (items[beacon_item].revents & POLLIN) on_beacon(now);
+        if (beacon_ready) on_beacon(now);
         on_timers(clock::now());
         run_posted();
         flush_deliveries();   // call outcomes of this round, in one message

@@ -6,6 +6,7 @@
 
 #include "allowlist.hpp"
 #include "by_name.hpp"
+#include "wait_set.hpp"
 #include "command.hpp"
 #include "workers.hpp"
 #include "discovery/beacon_socket.hpp"
@@ -488,6 +489,12 @@ private:
     // loop waits, and only then trusted to its fd. zmq_poll checks every socket before and
     // after every wait instead: a dozen syscalls a round, most of an RPC round trip's cost.
     unsigned dirty_ = polled_all;
+    // What the loop sleeps on: the sockets above by index, the beacon's socket, and each
+    // call link's as call_link_tag | its descriptor.
+    wait_set waits_;
+    static constexpr std::uint64_t call_link_tag = std::uint64_t{1} << 32;
+    // Marks the call link whose descriptor is `fd` readable.
+    void call_link_signalled(int fd);
 };
 
 }  // namespace zmesh::detail

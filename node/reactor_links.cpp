@@ -42,7 +42,10 @@ const node_id* reactor::linked_at(const std::string& router_endpoint) const {
 void reactor::close_link(const node_id& id) {
     const auto it = links_.find(id);
     if (it == links_.end()) return;
-    if (it->second.calls) std::erase(call_links_, id);   // closed with the link (linger 0)
+    if (it->second.calls) {   // closed with the link (linger 0)
+        waits_.remove(it->second.calls_fd);
+        std::erase(call_links_, id);
+    }
     try {
         // Queued messages go with it (linger 0), as they went with a closed socket.
         dialer_.disconnect(it->second.router_endpoint);
@@ -84,9 +87,11 @@ zmq::socket_t* reactor::call_link(const node_id& id, link& l) {
         // No monitor: the link beside it tells when the peer goes, and its leaving fails
         // the calls pending on both.
         s->connect(l.router_endpoint);
-        l.calls_fd = s->get(zmq::sockopt::fd);
+        const int fd = s->get(zmq::sockopt::fd);
+        waits_.add(fd, call_link_tag + static_cast<std::uint64_t>(fd));
+        l.calls_fd = fd;
         l.calls = std::move(s);
-    } catch (const zmq::error_t& e) {
+    } catch (const std::exception& e) {   // zmq's errors, or the kernel's (watching it)
         log(log_level::warn, "cannot open a call link to " + id.short_hex() + ": " + e.what());
         return nullptr;
     }
@@ -103,6 +108,14 @@ bool reactor::send_call(link& l, zmq::socket_t& calls, zmq::message_t& frame) {
     } catch (const zmq::error_t&) {
         return false;
     }
+}
+
+void reactor::call_link_signalled(int fd) {
+    for (const auto& id : call_links_)
+        if (auto& l = links_.at(id); l.calls_fd == fd) {
+            l.calls_ready = true;
+            return;
+        }
 }
 
 bool reactor::call_links_readable() {

@@ -282,6 +282,7 @@ void reactor::leave_all() {
     zmq_socket_monitor(dialer_.handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
+    for (const auto& id : call_links_) waits_.remove(links_.at(id).calls_fd);
     call_links_.clear();
     links_.clear();   // and their call links
     dialer_monitor_.close();
