@@ -221,12 +221,11 @@ private:
     static packed_args pack(const T& value) {
         // Packed into this thread's reused buffer, which start_call copies into the request
         // frame at once: a vector of their own cost the arguments an allocation and a copy.
-        static thread_local std::vector<std::uint8_t> scratch;
-        if (scratch.capacity() > 64 * 1024) scratch = {};   // a big argument's room is not kept
+        static thread_local detail::pack_buffer scratch;
+        if (scratch.capacity() > 64 * 1024) scratch.release();   // a big argument's room is not kept
         scratch.clear();
-        detail::vector_writer writer{scratch};
-        msgpack::pack(writer, value);
-        return {scratch};
+        msgpack::pack(scratch, value);
+        return {scratch.bytes()};
     }
     std::future<reply> call_packed(std::optional<node_id> peer, std::string_view method,
                                    packed_args args, milliseconds timeout);
