@@ -5,6 +5,8 @@
 #include "pipe.hpp"
 #include "protocol/rpc.hpp"
 
+#include <array>
+
 namespace zmesh::detail {
 
 namespace {
@@ -36,10 +38,9 @@ bool lent_now(std::span<const std::uint8_t> bytes) {
     return !lent.empty() && begin >= lent_begin && begin + bytes.size() <= lent_begin + lent.size();
 }
 
-void set_header(rpc_done& out, const protocol::sender_route& reply_to, const protocol::reply_header& h) {
+void set_header(rpc_done& out, const protocol::sender_route& reply_to, protocol::reply_header h) {
     out.caller = reply_to;
-    out.header.clear();
-    protocol::append_reply_header(h, out.header);
+    out.header = std::move(h);
 }
 
 void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id,
@@ -54,6 +55,15 @@ void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint6
 
 std::span<const std::uint8_t> rpc_done::body() const noexcept {
     return result ? result->bytes() : std::span<const std::uint8_t>(&packed_nil, 1);
+}
+
+zmq::message_t rpc_done::frame() const {
+    std::array<std::uint8_t, protocol::max_short_reply_header> short_header;
+    if (const auto size = protocol::put_reply_header(header, short_header))
+        return rpc_frame({short_header.data(), size}, body());
+    std::vector<std::uint8_t> long_header;   // an error's long message: rare
+    protocol::append_reply_header(header, long_header);
+    return rpc_frame(long_header, body());
 }
 
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
@@ -110,7 +120,7 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                     auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
                     if (!job) return;   // quit, or the reactor is gone
                     run_job(*job, max_result_size, done);
-                    auto frame = rpc_frame(done.header, done.body());
+                    auto frame = done.frame();
                     done.result.reset();   // it is in the frame: not kept until the next job
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The

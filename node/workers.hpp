@@ -45,11 +45,14 @@ struct rpc_job {
 // its pipe. A worker's first message is one empty frame, meaning "ready".
 struct rpc_done {
     protocol::sender_route caller;
-    std::vector<std::uint8_t> header;
+    protocol::reply_header header;
     std::optional<response> result;   // what the handler returned; none for an error
 
     // Returns: the REPLY's body: the result's bytes, or nil for an error.
     std::span<const std::uint8_t> body() const noexcept;
+    // Returns: the REPLY frame, the header written straight into it (for the short form
+    // every success has), then the body.
+    zmq::message_t frame() const;
 };
 
 // Returns: one RPC frame, `header` (version, type and header array) then `body`, built in

@@ -205,14 +205,10 @@ bool append_canonical_request(std::string_view method, std::uint64_t timeout_ms,
 }
 
 bool append_canonical_reply(const reply_header& h, std::vector<std::uint8_t>& out) {
-    if (!(h.id >> 32) || h.code < 0 || h.code >= 0x80 || h.message.size() >= 32) return false;
-    std::uint8_t b[canonical_id_end + 2 + 31] = {version, reply_type, 0x93, 0xcf};
-    write_big_endian(b + 4, h.id, 8);
-    b[canonical_id_end] = static_cast<std::uint8_t>(h.code);
-    b[canonical_id_end + 1] = static_cast<std::uint8_t>(0xa0 | h.message.size());
-    std::memcpy(b + canonical_id_end + 2, h.message.data(), h.message.size());
-    out.insert(out.end(), b, b + canonical_id_end + 2 + h.message.size());
-    return true;
+    std::array<std::uint8_t, max_short_reply_header> b;
+    const auto size = put_reply_header(h, b);
+    out.insert(out.end(), b.begin(), b.begin() + size);
+    return size != 0;
 }
 
 // A REQUEST header whose id `pack_id` packs: the one encoding of both forms below.
@@ -265,6 +261,20 @@ std::size_t put_request_header_open_id(std::string_view method, std::uint64_t ti
         at += width;
     }
     return at;
+}
+
+std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out) {
+    if (!(h.id >> 32) || h.code < 0 || h.code >= 0x80 || h.message.size() >= 32) return 0;
+    auto* b = out.data();
+    b[0] = version;
+    b[1] = reply_type;
+    b[2] = 0x93;
+    b[3] = 0xcf;
+    write_big_endian(b + 4, h.id, 8);
+    b[canonical_id_end] = static_cast<std::uint8_t>(h.code);
+    b[canonical_id_end + 1] = static_cast<std::uint8_t>(0xa0 | h.message.size());
+    if (!h.message.empty()) std::memcpy(b + canonical_id_end + 2, h.message.data(), h.message.size());
+    return canonical_id_end + 2 + h.message.size();
 }
 
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {

@@ -80,6 +80,11 @@ void append_request_header_open_id(std::string_view method, std::uint64_t timeou
 inline constexpr std::size_t max_short_request_header = 12 + 1 + 31 + 5;
 std::size_t put_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
                                        std::span<std::uint8_t, max_short_request_header> out);
+// A reply header written to `out` when it has the short form nodes send (an id of 2^32 or
+// more, a code 0..127, a message under 32 bytes: every successful reply). Returns: its size,
+// or 0 when it has not (use append_reply_header).
+inline constexpr std::size_t max_short_reply_header = 12 + 2 + 31;
+std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out);
 // Writes `id` into a frame that starts with append_request_header_open_id's header.
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
 // Returns: the method in such a frame (a view into it), read at the fixed place that header

@@ -3,6 +3,7 @@
 // to the handler now running (an echo) or when it shares its storage; anything else, and any
 // copy of a response, holds bytes of its own, so nothing a handler keeps dangles.
 #include "node/workers.hpp"
+#include "protocol/rpc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,11 +15,12 @@ namespace {
 
 using detail::lent_string;
 
-// Runs `handler` as the node does, on `args` lent to it. Returns: the reply built.
-detail::rpc_done run(const rpc_handler& handler, std::span<const std::uint8_t> args) {
+// Runs `handler` as the node does, on `args` lent to it, for request `id`. Returns: the
+// reply built.
+detail::rpc_done run(const rpc_handler& handler, std::span<const std::uint8_t> args, std::uint64_t id = 7) {
     const request lent(lent_string::lend("m"), node_id(), lent_string::lend("caller"), {}, args, nullptr);
     detail::rpc_done out;
-    detail::run_handler(handler, lent, {node_id(), false}, 7, 1024, out);
+    detail::run_handler(handler, lent, {node_id(), false}, id, 1024, out);
     return out;
 }
 
@@ -94,6 +96,27 @@ TEST(response, outside_a_handler_a_borrowed_payload_is_copied) {
     const response r = payload(bytes, nullptr);
     bytes.assign(bytes.size(), 0xff);
     EXPECT_EQ(std::vector<std::uint8_t>(r.bytes().begin(), r.bytes().end()), bin3);
+}
+
+TEST(response, the_reply_frame_reads_back_as_the_reply_in_either_header_form) {
+    std::vector<std::uint8_t> frame = bin3;
+    // Ids from 2^32 (a node's: slot and use count) take the short form written in place;
+    // smaller ones, and long error messages, the packer's.
+    for (const std::uint64_t id : {std::uint64_t{7}, (std::uint64_t{3} << 32) | 5}) {
+        const auto ok = run([](const request& r) -> response { return r; }, frame, id).frame();
+        const auto m = protocol::read_reply({ok.data<std::uint8_t>(), ok.size()});
+        ASSERT_TRUE(m) << id;
+        EXPECT_EQ(m->header.id, id);
+        EXPECT_EQ(m->header.code, protocol::rpc_ok);
+        EXPECT_EQ(std::vector<std::uint8_t>(m->body.begin(), m->body.end()), bin3);
+        const std::string why(200, 'w');
+        const auto failed = run([&](const request&) -> response { return rpc_error(409, why); }, frame, id).frame();
+        const auto e = protocol::read_reply({failed.data<std::uint8_t>(), failed.size()});
+        ASSERT_TRUE(e) << id;
+        EXPECT_EQ(e->header.code, 409);
+        EXPECT_EQ(e->header.message, why);
+        EXPECT_EQ(std::vector<std::uint8_t>(e->body.begin(), e->body.end()), std::vector<std::uint8_t>{0xc0});
+    }
 }
 
 TEST(response, a_handler_error_has_a_nil_body) {
