@@ -104,8 +104,11 @@ bool reactor::on_router(clock::time_point now) {
         }
         if (rpc) {
             if (!key_matches(sender, frame)) continue;
-            routed_frame in{*route, routing_id, frame, bytes};
-            if (auto* p = known_sender(sender, now)) on_rpc(*p, in, head->type, now);
+            // A known sender means a route: only a routing id that is a node's id names one.
+            if (auto* p = known_sender(sender, now)) {
+                routed_frame in{*route, routing_id, frame, bytes};
+                on_rpc(*p, in, head->type, now);
+            }
             continue;
         }
         auto msg = protocol::decode_control(bytes);
