@@ -206,8 +206,6 @@ private:
     void send_frame(const protocol::sender_route& to, zmq::message_t& frame);
     // As send_frame, to the connection of routing id `routing` (a valid one, taken).
     void send_routed(zmq::message_t& routing, zmq::message_t& frame);
-    void send_reply(const protocol::sender_route& to, std::span<const std::uint8_t> header,
-                    std::span<const std::uint8_t> body);
     void reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
                      const std::string& message);
     struct pending_call;
@@ -423,7 +421,6 @@ private:
     std::uint64_t providers_version_ = 0;
     static constexpr std::size_t max_methods_cached = 256;
     std::size_t round_robin_ = 0;
-    std::vector<std::uint8_t> rpc_header_;   // reused per error reply
     rpc_done done_;   // the reply of a handler run on the reactor
     struct service {
         std::shared_ptr<const rpc_handler> handler;

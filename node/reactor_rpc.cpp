@@ -339,12 +339,6 @@ void reactor::on_workers() {
     dispatch_jobs(clock::now());
 }
 
-void reactor::send_reply(const protocol::sender_route& to, std::span<const std::uint8_t> header,
-                         std::span<const std::uint8_t> body) {
-    auto frame = rpc_frame(header, body);
-    send_frame(to, frame);
-}
-
 void reactor::send_frame(const protocol::sender_route& to, zmq::message_t& frame) {
     std::array<std::uint8_t, node_id::size + 1> routing;
     const auto routing_id = protocol::routing_id_of(to, routing);
@@ -369,10 +363,8 @@ void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
 
 void reactor::reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
                           const std::string& message) {
-    static const std::uint8_t nil[] = {0xc0};
-    rpc_header_.clear();
-    protocol::append_reply_header({id, code, message}, rpc_header_);
-    send_reply(to, rpc_header_, nil);
+    auto frame = reply_frame({id, code, message}, packed_nil);
+    send_frame(to, frame);
 }
 
 void reactor::stop_workers() {

@@ -11,8 +11,6 @@ namespace zmesh::detail {
 
 namespace {
 
-const std::uint8_t packed_nil = 0xc0;
-
 // The bytes lent to the handler running on this thread, if any (see response).
 thread_local std::span<const std::uint8_t> lent_to_handler;
 
@@ -54,16 +52,16 @@ void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint6
 }  // namespace
 
 std::span<const std::uint8_t> rpc_done::body() const noexcept {
-    return result ? result->bytes() : std::span<const std::uint8_t>(&packed_nil, 1);
+    return result ? result->bytes() : std::span<const std::uint8_t>(packed_nil);
 }
 
-zmq::message_t rpc_done::frame() const {
+zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std::uint8_t> body) {
     std::array<std::uint8_t, protocol::max_short_reply_header> short_header;
-    if (const auto size = protocol::put_reply_header(header, short_header))
-        return rpc_frame({short_header.data(), size}, body());
+    if (const auto size = protocol::put_reply_header(h, short_header))
+        return rpc_frame({short_header.data(), size}, body);
     std::vector<std::uint8_t> long_header;   // an error's long message: rare
-    protocol::append_reply_header(header, long_header);
-    return rpc_frame(long_header, body());
+    protocol::append_reply_header(h, long_header);
+    return rpc_frame(long_header, body);
 }
 
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {

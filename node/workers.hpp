@@ -39,6 +39,15 @@ struct rpc_job {
     std::chrono::steady_clock::time_point deadline;
 };
 
+// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
+// the message libzmq sends: one allocation, one copy of each part.
+zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
+// Returns: the REPLY frame of `h` and `body`, the header written straight into it when it
+// has the short form every success has (else packed first).
+zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std::uint8_t> body);
+// An error REPLY's body: nil.
+inline constexpr std::uint8_t packed_nil[] = {0xc0};
+
 // The answer to a request: the header and body of a REPLY for `caller`, sent as one frame.
 // A worker passes it to the reactor as two frames, [caller's routing id][the REPLY frame]:
 // bytes, not a pointer, so a reply the reactor no longer reads (node stopping) is freed with
@@ -50,19 +59,13 @@ struct rpc_done {
 
     // Returns: the REPLY's body: the result's bytes, or nil for an error.
     std::span<const std::uint8_t> body() const noexcept;
-    // Returns: the REPLY frame, the header written straight into it (for the short form
-    // every success has), then the body.
-    zmq::message_t frame() const;
+    // Returns: the REPLY frame (reply_frame).
+    zmq::message_t frame() const { return reply_frame(header, body()); }
 };
-
-// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
-// the message libzmq sends: one allocation, one copy of each part.
-zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
 
 // Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
 // The handler is lent `req`'s bytes: `out` may refer to them (see response), so they must
-// outlive its use. Never throws. `out` is meant to be reused: its header keeps its capacity, so a warm one
-// allocates nothing for it.
+// outlive its use. Never throws.
 void run_handler(const rpc_handler& handler, const request& req,
                  const protocol::sender_route& reply_to, std::uint64_t id,
                  std::size_t max_result_size, rpc_done& out);
