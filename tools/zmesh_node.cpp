@@ -26,10 +26,11 @@ struct clock_reading {
 };
 
 // The built-in methods: "echo" returns its arguments, "time" this host's clock, "stats"
-// this node's counters.
+// this node's counters. An echo never blocks: it runs on the reactor, which sends it back in
+// the frame it came in (PROTOCOL.md §10.4); "stats" waits on the node, so a worker runs it.
 void serve_builtin(node& n, const std::string& method) {
     if (method == "echo") {
-        n.serve("echo", [](const request& r) -> response { return r; });
+        n.serve("echo", [](const request& r) -> response { return r; }, run_on::reactor);
     } else if (method == "time") {
         n.serve("time", [name = n.name()](const request&) -> response {
             const auto now = std::chrono::system_clock::now().time_since_epoch();

@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <climits>
+#include <utility>
 
 using namespace zmesh::protocol;
 using namespace zmesh::test;
@@ -31,6 +33,45 @@ TEST(rpc_decode, canonical_frames_mutated_decode_as_the_object_tree_decoder_deco
                   reply, 2, 20261125, [](const bytes& f) { return decode_reply_header(f); },
                   tree_reply, nothing_more),
               100);
+    // A reply stretched by a filler (a server answering in its request's frame): a nil, and
+    // a bin 8 over bytes the request left there.
+    for (const std::size_t filler : {1, 12}) {
+        bytes padded(14 + filler, 0x5a);
+        ASSERT_TRUE(put_reply_header_padded({(std::uint64_t{9} << 32) | 4, 0, ""}, padded));
+        EXPECT_GT(expect_mutations_as_reference(
+                      padded, 2, 20261126 + filler, [](const bytes& f) { return decode_reply_header(f); },
+                      tree_reply, nothing_more),
+                  100)
+            << filler;
+    }
+}
+
+TEST(rpc_encode, a_padded_reply_header_reads_as_the_header_it_stretches) {
+    const reply_header h{(std::uint64_t{3} << 32) | 5, 0, ""};
+    std::array<std::uint8_t, max_short_reply_header> plain;
+    const auto size = put_reply_header(h, plain);
+    ASSERT_EQ(size, 14u);
+    for (std::size_t filler = 1; filler <= max_reply_filler; ++filler) {
+        bytes frame(size + filler, 0x5a);   // what the request had there
+        ASSERT_TRUE(put_reply_header_padded(h, frame)) << filler;
+        EXPECT_EQ(decode_reply_header(frame).value(), h) << filler;
+        frame.push_back(0xc3);   // the result, where it lay
+        const auto m = read_reply(frame);
+        ASSERT_TRUE(m) << filler;
+        EXPECT_EQ(m->header.id, h.id);
+        EXPECT_EQ(m->header.code, 0);
+        ASSERT_EQ(m->body.size(), 1u) << filler;
+        EXPECT_EQ(m->body.data(), frame.data() + size + filler);
+    }
+    // No room for a filler, one too many bytes for a bin 8's, or a header with no short form:
+    // refused, and nothing written.
+    for (const auto& [header, room] : {std::pair{h, size}, std::pair{h, size + max_reply_filler + 1},
+                                       std::pair{reply_header{5, 0, ""}, std::size_t{20}},
+                                       std::pair{reply_header{h.id, -1, "no"}, std::size_t{40}}}) {
+        bytes frame(room, 0x5a);
+        EXPECT_FALSE(put_reply_header_padded(header, frame)) << room;
+        EXPECT_EQ(frame, bytes(room, 0x5a));
+    }
 }
 
 TEST(rpc_encode, headers_are_the_bytes_msgpack_cxx_packs) {
