@@ -189,7 +189,9 @@ private:
         protocol::sender_route route;         // its sender, and the connection it came on
         zmq::message_t& routing;              // that connection's routing id: a reply goes with it
         zmq::message_t& frame;
-        std::span<const std::uint8_t> bytes;  // frame's: libzmq is asked once (a call each time)
+        // frame's: libzmq is asked once (a call each time). Writable: the reactor owns the
+        // frame and may answer in it (reply_in_place).
+        std::span<std::uint8_t> bytes;
     };
     void on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now);
     void on_request(discovery::peer& from, routed_frame& in, clock::time_point now);

@@ -95,7 +95,7 @@ bool reactor::on_router(clock::time_point now) {
         }
         const auto route = protocol::read_routing_id(bytes_of(routing_id));
         const auto sender = route ? std::optional(route->id) : std::nullopt;
-        const auto bytes = bytes_of(frame);
+        const std::span bytes(frame.data<std::uint8_t>(), frame.size());
         const auto head = protocol::peek_header(bytes);
         const bool rpc = head && (head->type == protocol::request_type || head->type == protocol::reply_type);
         if (route && route->call_link && !(rpc && head->type == protocol::request_type)) {

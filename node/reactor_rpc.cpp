@@ -275,7 +275,7 @@ void reactor::on_request(discovery::peer& from, routed_frame& in, clock::time_po
                            deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, route, h.id, opts_.max_rpc_size, done_);
         // An echo goes back in the frame it came in (its header, read above, overwritten).
-        auto answer = reply_in_place(done_, in.frame) ? std::move(in.frame)
+        auto answer = reply_in_place(done_, in.bytes) ? std::move(in.frame)
                                                       : done_.frame();   // while the frame lent lives
         done_.result.reset();   // sent: a big result is not kept until the next handler runs
         send_routed(in.routing, answer);

@@ -64,15 +64,14 @@ zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std:
     return rpc_frame(long_header, body);
 }
 
-bool reply_in_place(const rpc_done& done, zmq::message_t& request) {
+bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request) {
     if (!done.result) return false;
     const auto body = done.result->bytes();
-    auto* const frame = request.data<std::uint8_t>();
     // Compared as addresses: a result not passed on lies in another object entirely.
     const auto at = reinterpret_cast<std::uintptr_t>(body.data());
-    const auto begin = reinterpret_cast<std::uintptr_t>(frame);
+    const auto begin = reinterpret_cast<std::uintptr_t>(request.data());
     if (at < begin || at + body.size() != begin + request.size()) return false;
-    return protocol::put_reply_header_padded(done.header, {frame, at - begin});
+    return protocol::put_reply_header_padded(done.header, request.first(at - begin));
 }
 
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {

@@ -280,26 +280,40 @@ std::size_t put_request_header_open_id(std::string_view method, std::uint64_t ti
     return at;
 }
 
-std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out) {
+namespace {
+
+// Returns: the size of `h`'s short form (an id of 2^32 or more, a code 0..127, a message
+// under 32 bytes), or 0 when it has none.
+std::size_t short_reply_size(const reply_header& h) {
     if (!(h.id >> 32) || h.code < 0 || h.code >= 0x80 || h.message.size() >= 32) return 0;
-    auto* b = out.data();
+    return canonical_id_end + 2 + h.message.size();
+}
+
+// Writes the short form of `h`, with `fields` as its fixarray, at `b` (room for
+// short_reply_size(h) bytes).
+void write_short_reply(const reply_header& h, std::uint8_t fields, std::uint8_t* b) {
     b[0] = version;
     b[1] = reply_type;
-    b[2] = 0x93;
+    b[2] = fields;
     b[3] = 0xcf;
     write_big_endian(b + 4, h.id, 8);
     b[canonical_id_end] = static_cast<std::uint8_t>(h.code);
     b[canonical_id_end + 1] = static_cast<std::uint8_t>(0xa0 | h.message.size());
     if (!h.message.empty()) std::memcpy(b + canonical_id_end + 2, h.message.data(), h.message.size());
-    return canonical_id_end + 2 + h.message.size();
+}
+
+}  // namespace
+
+std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out) {
+    const auto size = short_reply_size(h);
+    if (size) write_short_reply(h, 0x93, out.data());
+    return size;
 }
 
 bool put_reply_header_padded(const reply_header& h, std::span<std::uint8_t> out) {
-    std::array<std::uint8_t, max_short_reply_header> b;
-    const auto size = put_reply_header(h, b);
+    const auto size = short_reply_size(h);
     if (size == 0 || out.size() <= size || out.size() - size > max_reply_filler) return false;
-    std::memcpy(out.data(), b.data(), size);
-    out[2] = 0x94;
+    write_short_reply(h, 0x94, out.data());
     const auto filler = out.size() - size;
     if (filler == 1) {
         out[size] = 0xc0;
