@@ -66,6 +66,7 @@ void reactor::run_posted() {
     if (posted_.empty()) return;
     // Only what is here now: code these run may post more, for the next round.
     round_unix_us_ = 0;
+    round_now_ = {};
     std::swap(posted_, running_);
     auto it = running_.begin();
     for (; it != running_.end() && !stopping_; ++it) {
@@ -130,7 +131,7 @@ void reactor::loop() {
             else
                 call_link_signalled(static_cast<int>(tag - call_link_tag));
         }
-        now = clock::now();
+        now = round_now_ = clock::now();
         // Each handler below reads its socket until empty or a batch is full, and the socket
         // is checked again before the next wait, unless the handler returns true: it read
         // until libzmq said EAGAIN and did nothing else with the socket, so that read
@@ -173,6 +174,7 @@ void reactor::loop() {
 void reactor::on_pipe() {
     zmq::message_t msg;
     round_unix_us_ = 0;
+    round_now_ = {};
     for (int i = 0; i < max_batch && !stopping_; ++i) {
         if (!commands_.recv(msg, zmq::recv_flags::dontwait)) break;
         if (const auto cmd = owned_from<command>(msg))

@@ -66,7 +66,7 @@ reactor::link_entry* reactor::choose_provider(std::string_view method) {
 
 void reactor::start_call(call_command& c, bool defer_failure) {
     ++stats_.rpc_calls;
-    const auto now = clock::now();
+    const auto now = call_clock();
     const std::span<std::uint8_t> request(c.request.data<std::uint8_t>(), c.request.size());
     const auto method = protocol::open_request_method(request);
     auto* target = c.peer ? joined_link(*c.peer) : choose_provider(method);
