@@ -203,12 +203,11 @@ private:
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
     bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
-    // Sends a REPLY frame to `to` back on the connection its REQUEST came by (through our
-    // ROUTER), or counts it dropped.
-    void send_frame(const protocol::sender_route& to, zmq::message_t& frame);
-    // As send_frame, to the connection of routing id `routing` (a valid one, taken).
+    // Sends a REPLY frame back on the connection its REQUEST came by, whose routing id at
+    // our ROUTER is `routing` (a valid one, taken), or counts it dropped.
     void send_routed(zmq::message_t& routing, zmq::message_t& frame);
-    void reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
+    // Answers request `id`, which came with `routing`, with an error.
+    void reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
                      const std::string& message);
     struct pending_call;
     // Takes the call `id` from the pending ones and from its link's count (`via`, or found).

@@ -246,19 +246,19 @@ void reactor::on_request(discovery::peer& from, routed_frame& in, clock::time_po
     const auto& h = m->header;
     if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
         ++stats_.rpc_bad_requests;
-        reply_error(route, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
+        reply_error(in.routing, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
         return;
     }
     const auto service = services_.find(h.method);
     if (service == services_.end()) {
         ++stats_.rpc_unknown_method;
-        reply_error(route, h.id, protocol::rpc_no_such_method,
+        reply_error(in.routing, h.id, protocol::rpc_no_such_method,
                     "no method '" + std::string(h.method) + "'");
         return;
     }
     if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
         ++stats_.rpc_busy;
-        reply_error(route, h.id, protocol::rpc_busy, "server busy");
+        reply_error(in.routing, h.id, protocol::rpc_busy, "server busy");
         return;
     }
     const auto deadline = now + milliseconds(std::min<std::uint64_t>(h.timeout_ms, 24ull * 3600 * 1000));
@@ -341,13 +341,6 @@ void reactor::on_workers() {
     dispatch_jobs(clock::now());
 }
 
-void reactor::send_frame(const protocol::sender_route& to, zmq::message_t& frame) {
-    std::array<std::uint8_t, node_id::size + 1> routing;
-    const auto routing_id = protocol::routing_id_of(to, routing);
-    zmq::message_t routing_msg(routing_id.data(), routing_id.size());
-    send_routed(routing_msg, frame);
-}
-
 void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
     // Back on the connection the request came by, the caller's link or its call link: its
     // routing id at our ROUTER names it. A reply there keeps it alive under load (any frame
@@ -363,10 +356,10 @@ void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
     ++stats_.rpc_replies_dropped;
 }
 
-void reactor::reply_error(const protocol::sender_route& to, std::uint64_t id, std::int64_t code,
+void reactor::reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
                           const std::string& message) {
     auto frame = reply_frame({id, code, message}, packed_nil);
-    send_frame(to, frame);
+    send_routed(routing, frame);
 }
 
 void reactor::stop_workers() {
