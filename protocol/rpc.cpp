@@ -122,8 +122,9 @@ std::optional<std::size_t> filler_at(std::span<const std::uint8_t> f, std::size_
 }
 
 std::optional<std::size_t> canonical_reply(std::span<const std::uint8_t> f, reply_view& h) {
-    const bool padded = canonical_start(f, reply_type, 0x94);
-    if (!(padded || canonical_start(f, reply_type)) || f[canonical_id_end] >= 0x80) return std::nullopt;
+    const bool padded = f.size() > 2 && f[2] == 0x94;   // else a fixarray of 3, or not this form
+    if (!canonical_start(f, reply_type, padded ? 0x94 : 0x93) || f[canonical_id_end] >= 0x80)
+        return std::nullopt;
     const auto len = fixstr_at(f, canonical_id_end + 1);
     if (!len) return std::nullopt;
     auto end = canonical_id_end + 2 + *len;
