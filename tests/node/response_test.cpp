@@ -172,7 +172,9 @@ TEST(reply_in_place, the_last_of_the_arguments_goes_back_in_place_and_nothing_el
         auto frame = request_frame("m", 100, pair);
         const auto sent = bytes_of(tail(frame, frame.size()));
         const bool in_place = detail::reply_in_place(run(handler, tail(frame, pair.size()), id), writable(frame));
-        if (!in_place) EXPECT_EQ(bytes_of(tail(frame, frame.size())), sent);   // untouched
+        if (!in_place) {
+            EXPECT_EQ(bytes_of(tail(frame, frame.size())), sent);   // untouched
+        }
         return std::pair(in_place, std::move(frame));
     };
     const auto [last, frame] = answer([](const request& r) -> response { return payload(r.bytes().subspan(2), nullptr); });
