@@ -129,8 +129,8 @@ result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_
     }
 }
 
-std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count,
-                                  std::size_t max_depth) {
+std::optional<errc> check_msgpack_walk(std::span<const std::uint8_t> bytes, std::size_t count,
+                                       std::size_t max_depth) {
     const auto end = skip_msgpack(bytes, count, max_depth);
     if (!end) return end.error();
     if (*end != bytes.size()) return errc::bad_msgpack;

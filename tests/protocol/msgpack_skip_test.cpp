@@ -50,7 +50,11 @@ std::string hex(const bytes& b) {
     return s;
 }
 
-// Expects skip_msgpack and the reference to agree on `b` for a few counts and depths.
+std::string describe(const std::optional<errc>& e) { return e ? std::string(to_string(*e)) : "whole"; }
+
+// Expects skip_msgpack and the reference to agree on `b` for a few counts and depths, and
+// check_msgpack (its inline part for one short str or bin, else the walk) to say `b` is
+// whole exactly when the reference's objects end at its end.
 void expect_agree(const bytes& b) {
     for (const std::size_t count : {1, 2, 3})
         for (const std::size_t depth : {1, 2, 8, 64}) {
@@ -58,6 +62,11 @@ void expect_agree(const bytes& b) {
             const auto theirs = reference_skip(b, count, depth);
             ASSERT_EQ(describe(ours), describe(theirs))
                 << "input " << hex(b) << ", count " << count << ", max depth " << depth;
+            const std::optional<errc> whole = !theirs                ? std::optional(theirs.error())
+                                              : *theirs != b.size() ? std::optional(errc::bad_msgpack)
+                                                                    : std::nullopt;
+            ASSERT_EQ(describe(check_msgpack(b, count, depth)), describe(whole))
+                << "check of " << hex(b) << ", count " << count << ", max depth " << depth;
         }
 }
 
