@@ -49,16 +49,15 @@ public:
         return s.call && s.uses == (id >> 32) ? &*s.call : nullptr;
     }
 
-    // Removes the call of `id` and returns it; nullopt when there is none.
-    std::optional<Call> take(std::uint64_t id) {
-        auto* call = find(id);
-        if (!call) return std::nullopt;
-        std::optional<Call> out(std::move(*call));
+    // Removes the call of `id`, if it is pending (what the caller needs of it is moved out
+    // first, through find). Returns: whether it was.
+    bool erase(std::uint64_t id) {
+        if (!find(id)) return false;
         const auto index = static_cast<std::uint32_t>(id);
         slots_[index].call.reset();
         free_.push_back(index);
         if (--size_ == 0 && slots_.size() > keep_slots) release_slots();
-        return out;
+        return true;
     }
 
     std::size_t size() const noexcept { return size_; }
@@ -69,7 +68,7 @@ public:
     // calls is given back; a steady caller's slots are kept warm).
     static constexpr std::size_t keep_slots = 1024;
 
-    // Calls f(id, call) for every pending call. f must not add or take.
+    // Calls f(id, call) for every pending call. f must not add or erase.
     template <class F>
     void for_each(F&& f) const {
         for (std::size_t i = 0; i < slots_.size(); ++i)

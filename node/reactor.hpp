@@ -195,10 +195,10 @@ private:
     };
     void on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now);
     void on_request(discovery::peer& from, routed_frame& in, clock::time_point now);
-    // `bytes`: those of `frame`. `via`: the link it came back on, when known (saves finding
-    // it again).
-    void on_reply(discovery::peer& from, zmq::message_t& frame, std::span<const std::uint8_t> bytes,
-                  link* via = nullptr);
+    // `m`: the REPLY read from `frame`. `via`: the link it came back on, when known (saves
+    // finding it again).
+    void on_reply(discovery::peer& from, zmq::message_t& frame,
+                  const protocol::rpc_message<protocol::reply_view>& m, link* via = nullptr);
     void on_workers();
     void dispatch_jobs(clock::time_point now);
     // Reads one message of a worker thread. Returns: false when none is waiting.
@@ -210,9 +210,11 @@ private:
     void reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
                      const std::string& message);
     struct pending_call;
-    // Takes the call `id` from the pending ones and from its link's count (`via`, or found).
-    std::optional<pending_call> take_call(std::uint64_t id, link* via = nullptr);
-    void complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome);
+    // Removes the call `id`, to `peer`, from the pending ones and from its link's count
+    // (`via`, or found).
+    void drop_call(std::uint64_t id, const node_id& peer, link* via = nullptr);
+    // Ends the call `id`, if it is pending, with `outcome`.
+    void complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome, link* via = nullptr);
     void finish_call(pending_call& call, std::variant<reply, rpc_error>&& outcome);
     void fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message);
     void expire_calls(clock::time_point now);

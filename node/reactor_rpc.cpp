@@ -109,57 +109,57 @@ void reactor::start_call(call_command& c, bool defer_failure) {
     }
 }
 
-void reactor::on_reply(discovery::peer& from, zmq::message_t& frame, std::span<const std::uint8_t> bytes,
-                       link* via) {
-    const auto m = protocol::read_reply(bytes);
-    if (!m) {
-        ++stats_.frames_invalid;
-        return;
-    }
-    const auto& h = m->header;
-    const auto* call = calls_.find(h.id);
+void reactor::on_reply(discovery::peer& from, zmq::message_t& frame,
+                       const protocol::rpc_message<protocol::reply_view>& m, link* via) {
+    const auto& h = m.header;
+    auto* call = calls_.find(h.id);
     if (!call || call->peer != from.id) {
         ++stats_.rpc_stray_replies;   // timed out already, or not an answer to us
         return;
     }
-    auto taken = take_call(h.id, via);
     if (h.code != protocol::rpc_ok) {
         ++stats_.rpc_remote_errors;
-        finish_call(*taken, rpc_error(h.code, std::string(h.message)));
+        complete_call(h.id, rpc_error(h.code, std::string(h.message)), via);
         return;
     }
-    if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
+    if (m.body.size() > opts_.max_rpc_size || protocol::check_msgpack(m.body)) {
         ++stats_.frames_invalid;
-        finish_call(*taken, rpc_error(rpc_errc::decode, "the result from " + from.name +
-                                                             " is not one msgpack object"));
+        complete_call(h.id, rpc_error(rpc_errc::decode, "the result from " + from.name +
+                                                            " is not one msgpack object"), via);
         return;
     }
     ++stats_.rpc_ok;
-    if (auto* callback = std::get_if<call_callback>(&taken->done); callback && taken->where == run_on::reactor) {
+    if (auto* callback = std::get_if<call_callback>(&call->done); callback && call->where == run_on::reactor) {
         // Run right here: lent the result inside the frame (a copy of the reply takes its
-        // own bytes), and no outcome built to be taken apart again.
-        const call_result result(reply(from.id, detail::lent_string::lend(from.name), m->body, nullptr));
-        counters_->run_guarded([&] { (*callback)(result); });
+        // own bytes), and no outcome built to be taken apart again. Only the callback leaves
+        // the slot (the whole call moved out cost ~60 instructions), and the slot is free
+        // before it runs: the callback's next call may take it.
+        const auto done = std::move(*callback);
+        drop_call(h.id, from.id, via);
+        const call_result result(reply(from.id, detail::lent_string::lend(from.name), m.body, nullptr));
+        counters_->run_guarded([&] { done(result); });
         return;
     }
     // The caller's view is the result inside the received frame: no copy.
-    auto [shared, view] = share_part(frame, m->body);
-    finish_call(*taken, reply(from.id, from.name, view, std::move(shared)));
+    auto [shared, view] = share_part(frame, m.body);
+    complete_call(h.id, reply(from.id, from.name, view, std::move(shared)), via);
 }
 
-std::optional<reactor::pending_call> reactor::take_call(std::uint64_t id, link* via) {
-    auto taken = calls_.take(id);
-    if (!taken) return taken;
+void reactor::drop_call(std::uint64_t id, const node_id& peer, link* via) {
+    calls_.erase(id);
     if (!via) {
-        const auto l = links_.find(taken->peer);
+        const auto l = links_.find(peer);
         via = l == links_.end() ? nullptr : &l->second;
     }
     if (via && via->calls_pending > 0) --via->calls_pending;
-    return taken;
 }
 
-void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome) {
-    if (auto call = take_call(id)) finish_call(*call, std::move(outcome));
+void reactor::complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome, link* via) {
+    auto* found = calls_.find(id);
+    if (!found) return;
+    auto call = std::move(*found);
+    drop_call(id, call.peer, via);
+    finish_call(call, std::move(outcome));
 }
 
 void reactor::finish_call(pending_call& call, std::variant<reply, rpc_error>&& outcome) {
@@ -232,8 +232,10 @@ std::vector<std::string> reactor::service_names() const {
 void reactor::on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now) {
     if (type == protocol::request_type)
         on_request(from, in, now);
+    else if (const auto m = protocol::read_reply(in.bytes))
+        on_reply(from, in.frame, *m);
     else
-        on_reply(from, in.frame, in.bytes);
+        ++stats_.frames_invalid;
 }
 
 void reactor::on_request(discovery::peer& from, routed_frame& in, clock::time_point now) {

@@ -12,7 +12,7 @@
 namespace zmesh::detail {
 namespace {
 
-TEST(pending_calls, an_id_finds_its_call_until_it_is_taken) {
+TEST(pending_calls, an_id_finds_its_call_until_it_is_erased) {
     pending_calls<std::string> calls;
     const auto a = calls.add("a");
     const auto b = calls.add("b");
@@ -24,11 +24,9 @@ TEST(pending_calls, an_id_finds_its_call_until_it_is_taken) {
     EXPECT_EQ(*calls.find(a), "a");
     EXPECT_EQ(*calls.find(b), "b");
 
-    const auto taken = calls.take(a);
-    ASSERT_TRUE(taken);
-    EXPECT_EQ(*taken, "a");
+    ASSERT_TRUE(calls.erase(a));
     EXPECT_EQ(calls.find(a), nullptr);
-    EXPECT_FALSE(calls.take(a));   // twice: nothing the second time
+    EXPECT_FALSE(calls.erase(a));   // twice: nothing the second time
     EXPECT_EQ(calls.size(), 1u);
     EXPECT_EQ(*calls.find(b), "b");
 }
@@ -36,12 +34,12 @@ TEST(pending_calls, an_id_finds_its_call_until_it_is_taken) {
 TEST(pending_calls, an_id_that_is_over_does_not_find_the_call_now_in_its_slot) {
     pending_calls<std::string> calls;
     const auto old_id = calls.add("timed out");
-    ASSERT_TRUE(calls.take(old_id));
+    ASSERT_TRUE(calls.erase(old_id));
     const auto new_id = calls.add("new");   // reuses the slot
     EXPECT_NE(new_id, old_id);
     EXPECT_EQ(static_cast<std::uint32_t>(new_id), static_cast<std::uint32_t>(old_id));
     EXPECT_EQ(calls.find(old_id), nullptr);   // a late reply to the old call is a stray
-    EXPECT_FALSE(calls.take(old_id));
+    EXPECT_FALSE(calls.erase(old_id));
     EXPECT_EQ(*calls.find(new_id), "new");
 }
 
@@ -59,9 +57,9 @@ TEST(pending_calls, for_each_visits_exactly_the_pending_calls) {
     pending_calls<int> calls;
     std::map<std::uint64_t, int> expected;
     for (int i = 0; i < 100; ++i) expected[calls.add(i)] = i;
-    for (auto it = expected.begin(); it != expected.end();) {   // take every third
+    for (auto it = expected.begin(); it != expected.end();) {   // erase every third
         if (it->second % 3 == 0) {
-            ASSERT_TRUE(calls.take(it->first));
+            ASSERT_TRUE(calls.erase(it->first));
             it = expected.erase(it);
         } else {
             ++it;
@@ -80,9 +78,9 @@ TEST(pending_calls, slots_of_a_burst_are_released_once_none_is_pending_and_old_i
     std::vector<std::uint64_t> ids;
     for (std::size_t i = 0; i < burst; ++i) ids.push_back(calls.add(static_cast<int>(i)));
     EXPECT_EQ(calls.slots(), burst);
-    for (std::size_t i = 0; i + 1 < burst; ++i) ASSERT_TRUE(calls.take(ids[i]));
+    for (std::size_t i = 0; i + 1 < burst; ++i) ASSERT_TRUE(calls.erase(ids[i]));
     EXPECT_EQ(calls.slots(), burst);   // one still pending: nothing released yet
-    ASSERT_TRUE(calls.take(ids.back()));
+    ASSERT_TRUE(calls.erase(ids.back()));
     EXPECT_EQ(calls.slots(), 0u);
 
     // New calls take the old indexes again, and no old id finds one of them.
@@ -97,7 +95,7 @@ TEST(pending_calls, a_steady_callers_slots_are_kept) {
     for (int round = 0; round < 3; ++round) {
         std::vector<std::uint64_t> ids;
         for (int i = 0; i < 100; ++i) ids.push_back(calls.add(i));
-        for (const auto id : ids) ASSERT_TRUE(calls.take(id));
+        for (const auto id : ids) ASSERT_TRUE(calls.erase(id));
         EXPECT_EQ(calls.slots(), 100u);
     }
 }
