@@ -57,6 +57,9 @@ struct unsubscribe_command {
     subscription_id id;
 };
 
+// How a call's outcome is given: a future's promise, or a callback.
+using call_done = std::variant<std::promise<reply>, call_callback>;
+
 struct call_command {
     std::optional<node_id> peer;   // empty: any provider of the method
     // The whole REQUEST frame, but for its id (the reactor's). The method is read from it
@@ -64,7 +67,7 @@ struct call_command {
     // at every layer of every call.
     zmq::message_t request;
     milliseconds timeout;
-    std::variant<std::promise<reply>, call_callback> done;
+    call_done done;
     run_on where = run_on::handler_thread;   // of a callback
 };
 // A null handler stops serving the method.

@@ -315,8 +315,12 @@ void node::start_call(const std::optional<node_id>& peer, std::string_view metho
         protocol::append_request_header_open_id(method, timeout_ms, long_header);
         header = long_header;
     }
-    send_command(detail::call_command{peer, detail::rpc_frame(header, args), timeout,
-                                      std::move(done), where});
+    if (auto* r = threads_->reactor_of_this_thread()) {   // code run on our reactor: no command
+        auto request = detail::rpc_frame(header, args);
+        return r->call_here(peer, request, timeout, std::move(done), where);
+    }
+    send_command(
+        detail::call_command{peer, detail::rpc_frame(header, args), timeout, std::move(done), where});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {

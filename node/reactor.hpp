@@ -89,6 +89,10 @@ public:
     // queue full) waits for the end of the round to say so: its callback would otherwise run
     // inside the code that made the call, and a callback that calls again, inside itself.
     void post(call_command&& c);
+    // The same for a call made on this thread, from its parts: moving them into a command and
+    // out again was a twentieth of a pipelined caller's reactor work.
+    void call_here(const std::optional<node_id>& peer, zmq::message_t& request, milliseconds timeout,
+                   call_done&& done, run_on where);
     void post_event(zmq::message_t frame) { posted_.emplace_back(std::move(frame)); }
     std::size_t posted() const noexcept { return posted_.size(); }
 
@@ -171,10 +175,13 @@ private:
     node_stats current_stats();
 
     // RPC (reactor_rpc.cpp)
-    void handle(call_command& c) { start_call(c, false); }
-    // Sends the call; one that fails at once is completed now, or when `defer_failure`, by
-    // run_posted (see post(call_command&&)).
-    void start_call(call_command& c, bool defer_failure);
+    void handle(call_command& c) {
+        start_call(c.peer, c.request, c.timeout, std::move(c.done), c.where, false);
+    }
+    // Sends the call (see call_command); one that fails at once is completed now, or when
+    // `defer_failure`, by run_posted (see post(call_command&&)).
+    void start_call(const std::optional<node_id>& peer, zmq::message_t& request, milliseconds timeout,
+                    call_done&& done, run_on where, bool defer_failure);
     void fail_call(std::uint64_t id, rpc_error why, bool defer);
     void handle(serve_command& c);
     struct link;
@@ -418,7 +425,7 @@ private:
     // RPC
     struct pending_call {
         node_id peer;
-        std::variant<std::promise<reply>, call_callback> done;
+        call_done done;
         run_on where = run_on::handler_thread;
         clock::time_point deadline;
     };

@@ -19,7 +19,15 @@ void reactor::post(call_command&& c) {
         posted_.emplace_back(command(std::move(c)));   // refused with the rest (see run())
         return;
     }
-    start_call(c, true);
+    start_call(c.peer, c.request, c.timeout, std::move(c.done), c.where, true);
+}
+
+void reactor::call_here(const std::optional<node_id>& peer, zmq::message_t& request,
+                        milliseconds timeout, call_done&& done, run_on where) {
+    if (stopping_)
+        post(call_command{peer, std::move(request), timeout, std::move(done), where});
+    else
+        start_call(peer, request, timeout, std::move(done), where, true);
 }
 
 void reactor::fail_call(std::uint64_t id, rpc_error why, bool defer) {
@@ -64,28 +72,28 @@ reactor::link_entry* reactor::choose_provider(std::string_view method) {
     return target;
 }
 
-void reactor::start_call(call_command& c, bool defer_failure) {
+void reactor::start_call(const std::optional<node_id>& peer, zmq::message_t& request,
+                         milliseconds timeout, call_done&& done, run_on where, bool defer_failure) {
     ++stats_.rpc_calls;
     const auto now = call_clock();
-    const std::span<std::uint8_t> request(c.request.data<std::uint8_t>(), c.request.size());
-    const auto method = protocol::open_request_method(request);
-    auto* target = c.peer ? joined_link(*c.peer) : choose_provider(method);
-    const auto id = calls_.add(target ? target->first : node_id(), std::move(c.done), c.where,
-                               now + c.timeout);
+    const std::span<std::uint8_t> bytes(request.data<std::uint8_t>(), request.size());
+    const auto method = protocol::open_request_method(bytes);
+    auto* target = peer ? joined_link(*peer) : choose_provider(method);
+    const auto id = calls_.add(target ? target->first : node_id(), std::move(done), where, now + timeout);
     if (!target) {
         ++stats_.rpc_no_provider;
         fail_call(id,
                   rpc_error(rpc_errc::no_provider,
-                            c.peer ? "peer " + c.peer->short_hex() + " is not joined"
-                                   : "no joined peer serves '" + std::string(method) + "'"),
+                            peer ? "peer " + peer->short_hex() + " is not joined"
+                                 : "no joined peer serves '" + std::string(method) + "'"),
                   defer_failure);
         return;
     }
-    protocol::set_request_id(request, id);
+    protocol::set_request_id(bytes, id);
     // A link queues up to its HWM; past it the call fails now rather than waits unseen.
     auto& l = target->second;
     auto* calls = l.takes_call_links ? call_link(target->first, l) : nullptr;
-    if (!(calls ? send_call(l, *calls, c.request) : send_on(l, c.request))) {
+    if (!(calls ? send_call(l, *calls, request) : send_on(l, request))) {
         ++stats_.sends_dropped;
         const auto* p = table_.find(target->first);
         fail_call(id,
@@ -95,7 +103,7 @@ void reactor::start_call(call_command& c, bool defer_failure) {
         return;
     }
     ++l.calls_pending;
-    call_deadlines_.emplace(now + c.timeout, id);
+    call_deadlines_.emplace(now + timeout, id);
     // Answered calls leave their entry behind until its time comes: at thousands of calls a
     // second with long timeouts that grows without end. Past twice the calls pending, the
     // heap is rebuilt from them (linear, so amortized a constant per call).
