@@ -115,6 +115,18 @@ TEST(node_id, compares_by_bytes) {
     EXPECT_EQ(node_id(lo), node_id(counting_bytes()));
 }
 
+TEST(node_id, ids_differing_in_any_one_byte_or_bit_are_unequal) {
+    const node_id base(counting_bytes());
+    for (std::size_t i = 0; i < node_id::size; ++i)
+        for (int bit = 0; bit < 8; ++bit) {
+            auto b = counting_bytes();
+            b[i] ^= static_cast<std::uint8_t>(1u << bit);
+            EXPECT_NE(node_id(b), base) << "byte " << i << " bit " << bit;
+            EXPECT_FALSE(node_id(b) == base) << "byte " << i << " bit " << bit;
+        }
+    EXPECT_TRUE(node_id(counting_bytes()) == base);
+}
+
 TEST(node_id, equal_ids_hash_equal_and_distinct_ids_spread) {
     const std::hash<node_id> h;
     EXPECT_EQ(h(node_id(counting_bytes())), h(node_id(counting_bytes())));
