@@ -52,7 +52,7 @@ inline std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, st
     if (count == 1 && bytes.size() >= 2) {
         const auto tag = bytes[0];
         if ((tag & 0xe0) == 0xa0 && (tag & 0x1fu) + 1 == bytes.size()) return std::nullopt;   // fixstr
-        if ((tag == 0xc4 || tag == 0xd9) && bytes[1] + 2u == bytes.size()) return std::nullopt;   // bin 8, str 8
+        if ((tag == 0xc4 || tag == 0xd9) && bytes[1] + 2u == bytes.size()) return std::nullopt;   // bin/str 8
     }
     return check_msgpack_walk(bytes, count, max_depth);
 }
