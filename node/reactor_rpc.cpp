@@ -140,8 +140,8 @@ void reactor::on_reply(discovery::peer& from, zmq::message_t& frame,
     if (auto* callback = std::get_if<call_callback>(&call->done); callback && call->where == run_on::reactor) {
         // Run right here: lent the result inside the frame (a copy of the reply takes its
         // own bytes), and no outcome built to be taken apart again. Only the callback leaves
-        // the slot (the whole call moved out cost ~60 instructions), and the slot is free
-        // before it runs: the callback's next call may take it.
+        // the slot, not the whole call, and the slot is free before the callback runs: its
+        // next call may take it.
         const auto done = std::move(*callback);
         drop_call(h.id, from.id, via);
         const call_result result(reply(from.id, detail::lent_string::lend(from.name), m.body, nullptr));
