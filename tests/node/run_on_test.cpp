@@ -275,6 +275,38 @@ TEST_F(run_on_reactor, a_reactor_callback_retrying_a_failed_call_never_runs_insi
     EXPECT_EQ(s->other, 0);
 }
 
+TEST_F(run_on_reactor, a_call_made_by_a_reactor_callback_while_the_node_stops_fails_as_stopped) {
+    // The server holds every request until the test ends, so the client's call is pending
+    // when the client stops; its callback, failed with `stopped`, calls again from the
+    // stopping reactor. That call must not be sent, nor hang: it fails as stopped too.
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    auto& server = start_server("server", {{"held", [released](const request&) -> response {
+        released.wait();
+        return 0;
+    }, run_on::handler_thread}});
+    auto& client = start("client");
+    ASSERT_TRUE(sees_method(client, server, "held"));
+    struct outcome {
+        std::promise<rpc_errc> first, second;
+    };
+    auto out = std::make_shared<outcome>();
+    client.call("held", 1, 30s, [&client, out](const call_result& r) {
+        out->first.set_value(r.ok() ? rpc_errc::remote : r.error().kind());
+        client.call("held", 2, 30s, [out](const call_result& again) {
+            out->second.set_value(again.ok() ? rpc_errc::remote : again.error().kind());
+        }, run_on::reactor);
+    }, run_on::reactor);
+    ASSERT_TRUE(wait_until([&] { return server.stats().rpc_served >= 1; }, 5s));
+    client.stop();
+    auto first = out->first.get_future(), second = out->second.get_future();
+    ASSERT_EQ(first.wait_for(5s), std::future_status::ready);
+    ASSERT_EQ(second.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(first.get(), rpc_errc::stopped);
+    EXPECT_EQ(second.get(), rpc_errc::stopped);
+    release.set_value();
+}
+
 TEST_F(run_on_reactor, events_published_by_a_reactor_handler_arrive_in_order) {
     auto& server = start("server");
     auto& client = start("client");
