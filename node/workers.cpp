@@ -28,12 +28,16 @@ private:
     std::span<const std::uint8_t> before_;
 };
 
+// Returns: whether `inner` lies within `outer`. Compared as addresses: `inner` may belong to
+// another object entirely.
+bool lies_within(std::span<const std::uint8_t> inner, std::span<const std::uint8_t> outer) {
+    const auto at = reinterpret_cast<std::uintptr_t>(inner.data());
+    const auto begin = reinterpret_cast<std::uintptr_t>(outer.data());
+    return at >= begin && at + inner.size() <= begin + outer.size();
+}
+
 bool lent_now(std::span<const std::uint8_t> bytes) {
-    const auto lent = lent_to_handler;
-    // Compared as addresses: the bytes may belong to another object entirely.
-    const auto begin = reinterpret_cast<std::uintptr_t>(bytes.data());
-    const auto lent_begin = reinterpret_cast<std::uintptr_t>(lent.data());
-    return !lent.empty() && begin >= lent_begin && begin + bytes.size() <= lent_begin + lent.size();
+    return !lent_to_handler.empty() && lies_within(bytes, lent_to_handler);
 }
 
 void set_header(rpc_done& out, const protocol::sender_route& reply_to, protocol::reply_header h) {
@@ -67,11 +71,11 @@ zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std:
 bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request) {
     if (!done.result) return false;
     const auto body = done.result->bytes();
-    // Compared as addresses: a result not passed on lies in another object entirely.
-    const auto at = reinterpret_cast<std::uintptr_t>(body.data());
-    const auto begin = reinterpret_cast<std::uintptr_t>(request.data());
-    if (at < begin || at + body.size() != begin + request.size()) return false;
-    return protocol::put_reply_header_padded(done.header, request.first(at - begin));
+    // The request's tail: within it (a result not passed on lies elsewhere), ending where it ends.
+    if (!lies_within(body, request) || body.data() + body.size() != request.data() + request.size())
+        return false;
+    const auto header_room = static_cast<std::size_t>(body.data() - request.data());
+    return protocol::put_reply_header_padded(done.header, request.first(header_room));
 }
 
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
