@@ -83,7 +83,7 @@ std::optional<peer_change> peer_table::on_reconnect_failed(peer& p) {
     return remove(p.id, leave_reason::disconnected);
 }
 
-std::optional<peer_change> peer_table::remove(const protocol::node_id& id, leave_reason why) {
+std::optional<peer_change> peer_table::remove(protocol::node_id id, leave_reason why) {
     auto it = peers_.find(id);
     if (it == peers_.end()) return std::nullopt;
     ++version_;

@@ -52,7 +52,8 @@ public:
 
     // Removes the peer. Returns: a `left` change when it had joined; nothing for a peer
     // still connecting (it never counted as a member).
-    std::optional<peer_change> remove(const protocol::node_id& id, leave_reason why);
+    // `id` by value: callers name it by a reference into the entry this erases.
+    std::optional<peer_change> remove(protocol::node_id id, leave_reason why);
 
     // Applies the timeouts; a peer whose link is up is alive now. Returns: the changes, in
     // order; peers that left are erased.

@@ -251,8 +251,10 @@ private:
     void on_hello(const protocol::hello& h, clock::time_point now);
     void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
               const std::string& router_endpoint, clock::time_point now, bool want_reply);
-    void drop_peer(const node_id& id, leave_reason why);
-    void close_links(const node_id& id, const std::string& pub_endpoint);
+    // Both take the id by value: callers often name it by a reference into the peer table
+    // or links_, which these erase from.
+    void drop_peer(node_id id, leave_reason why);
+    void close_links(node_id id, std::string pub_endpoint);
     void send_to(const node_id& id, const protocol::control& msg);
 
     // Links to peers (reactor_links.cpp). One ROUTER, the dialler, connects to every peer's
@@ -308,7 +310,7 @@ private:
     bool open_link(const node_id& id, const std::string& router_endpoint);
     // Returns: the peer whose link is connected to `router_endpoint`, or null.
     const node_id* linked_at(const std::string& router_endpoint) const;
-    void close_link(const node_id& id);
+    void close_link(node_id id);
     void on_dialer_monitor(clock::time_point now);
     // Returns: true when the dialler was read until empty (see loop()).
     bool on_dialer(clock::time_point now);

@@ -39,7 +39,7 @@ const node_id* reactor::linked_at(const std::string& router_endpoint) const {
     return nullptr;
 }
 
-void reactor::close_link(const node_id& id) {
+void reactor::close_link(node_id id) {
     const auto it = links_.find(id);
     if (it == links_.end()) return;
     if (it->second.calls) {   // closed with the link (linger 0)

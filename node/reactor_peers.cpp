@@ -248,7 +248,7 @@ void reactor::on_leave(const std::optional<node_id>& id) {
     else ++stats_.frames_unknown_sender;
 }
 
-void reactor::drop_peer(const node_id& id, leave_reason why) {
+void reactor::drop_peer(node_id id, leave_reason why) {
     const auto* p = table_.find(id);
     if (!p) return;
     const std::string pub_endpoint = p->pub_endpoint;
@@ -257,7 +257,7 @@ void reactor::drop_peer(const node_id& id, leave_reason why) {
     if (change) emit(*change);
 }
 
-void reactor::close_links(const node_id& id, const std::string& pub_endpoint) {
+void reactor::close_links(node_id id, std::string pub_endpoint) {
     close_link(id);
     if (auto s = senders_.find(id); s != senders_.end())   // it never joined: nobody knew it
         stats_.events_early_dropped += s->second.take_early().size();
