@@ -110,16 +110,22 @@ reactor::reactor(setup s)
     pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
                        opts_.send_hwm, secure);
     router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
-                          "ROUTER", opts_.peer_queue, secure);
+                          "ROUTER", opts_.peer_queue, [&](zmq::socket_t& s) {
+                              // Past this a connection is dropped by libzmq before the
+                              // frame is allocated, whatever a stranger announces. Before
+                              // bind: the listener's connections copy the socket's options
+                              // as they are then. The largest valid frame: a control frame,
+                              // or an RPC header and its body.
+                              s.set(zmq::sockopt::maxmsgsize,
+                                    static_cast<int64_t>(std::max(
+                                        protocol::max_control_size,
+                                        protocol::max_rpc_header_size + opts_.max_rpc_size)));
+                              secure(s);
+                          });
     // A peer that reconnects (same id) replaces its stale connection instead of being refused.
     router_.set(zmq::sockopt::router_handover, 1);
     // It sends only REPLYs, each back on its caller's link: one that cannot go is counted.
     router_.set(zmq::sockopt::router_mandatory, 1);
-    // Past this a peer's connection is dropped by libzmq: memory stays bounded whatever it
-    // sends. The largest valid frame: a control frame, or an RPC header and its body.
-    router_.set(zmq::sockopt::maxmsgsize,
-                static_cast<int64_t>(std::max(protocol::max_control_size,
-                                              protocol::max_rpc_header_size + opts_.max_rpc_size)));
 
     sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);
