@@ -26,6 +26,7 @@
 #include <mutex>
 #include <unordered_map>
 #include <thread>
+#include <tuple>
 
 namespace zmesh {
 
@@ -48,6 +49,16 @@ std::string default_name() {
     gethostname(host, sizeof host - 1);
     std::string name = std::string(host) + "-" + std::to_string(getpid());
     return name.substr(0, protocol::max_name_len);
+}
+
+// Returns: the longest subscription prefix the linked libzmq sends intact. Before 4.3.5 it
+// encodes one of 246..255 bytes with a wrong length (its issue 4564), which breaks the
+// subscriber's connection to every publisher and every subscription with it.
+std::size_t longest_prefix_sent_intact() {
+    int major = 0, minor = 0, patch = 0;
+    zmq_version(&major, &minor, &patch);
+    const bool fixed = std::tie(major, minor, patch) >= std::tuple(4, 3, 5);
+    return fixed ? protocol::max_topic_len : 245;
 }
 }  // namespace
 
@@ -92,6 +103,7 @@ struct node::threads {
 struct node::prefix_counts {
     std::mutex mutex;
     std::map<std::string, int> subscriptions;          // by prefix
+    std::size_t bytes = 0;                             // of the distinct prefixes
     std::unordered_map<subscription_id, std::string> prefix_of;
 };
 
@@ -186,18 +198,31 @@ void node::start() {
 
 
 subscription_id node::subscribe(std::string prefix, event_handler handler, run_on where) {
-    if (prefix.size() > protocol::max_topic_len || prefix.find('\0') != std::string::npos)
-        throw std::invalid_argument("subscription prefix must be 0..255 bytes without NUL");
+    if (prefix.find('\0') != std::string::npos)
+        throw std::invalid_argument("a subscription prefix may not contain NUL");
+    if (const auto longest = longest_prefix_sent_intact(); prefix.size() > longest)
+        throw std::invalid_argument(
+            "a subscription prefix is at most " + std::to_string(longest) + " bytes" +
+            (longest < protocol::max_topic_len ? " with libzmq before 4.3.5, which corrupts longer ones"
+                                               : ""));
     if (!handler) throw std::invalid_argument("subscription handler is empty");
     static std::atomic<subscription_id> next_id{1};
     const subscription_id id = next_id++;
     {
         std::lock_guard lock(prefix_counts_->mutex);
         auto& counts = prefix_counts_->subscriptions;
-        if (!counts.count(prefix) && counts.size() >= protocol::max_subscriptions)
-            throw std::length_error("a node subscribes to at most " +
-                                    std::to_string(protocol::max_subscriptions) +
-                                    " distinct prefixes");
+        if (!counts.count(prefix)) {
+            // The bounds every publisher holds its subscribers to (PROTOCOL.md §9.4).
+            if (counts.size() >= protocol::max_subscriptions)
+                throw std::length_error("a node subscribes to at most " +
+                                        std::to_string(protocol::max_subscriptions) +
+                                        " distinct prefixes");
+            if (prefix_counts_->bytes + prefix.size() > protocol::max_subscription_bytes)
+                throw std::length_error("a node's distinct prefixes hold at most " +
+                                        std::to_string(protocol::max_subscription_bytes) +
+                                        " bytes in all");
+            prefix_counts_->bytes += prefix.size();
+        }
         ++counts[prefix];
         prefix_counts_->prefix_of.emplace(id, prefix);
     }
@@ -213,8 +238,10 @@ void node::unsubscribe(subscription_id id) {
         std::lock_guard lock(prefix_counts_->mutex);
         const auto it = prefix_counts_->prefix_of.find(id);
         if (it == prefix_counts_->prefix_of.end()) return;   // not ours, or gone already
-        if (auto c = prefix_counts_->subscriptions.find(it->second); --c->second == 0)
+        if (auto c = prefix_counts_->subscriptions.find(it->second); --c->second == 0) {
+            prefix_counts_->bytes -= c->first.size();
             prefix_counts_->subscriptions.erase(c);
+        }
         prefix_counts_->prefix_of.erase(it);
     }
     if (!threads_) {

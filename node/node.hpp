@@ -127,9 +127,12 @@ public:
     // hop and no queue (options::receive_queue does not apply), for handlers that take
     // microseconds (see run_on).
     // Returns: an id for unsubscribe(). Throws std::invalid_argument for a prefix over 255
-    // bytes or containing NUL, and std::length_error for a 1001st distinct prefix (a node
-    // tells its peers all of its prefixes in one message; any number of subscriptions may
-    // share one). An exception from the handler is counted, never propagated.
+    // bytes (245 with libzmq before 4.3.5, whose longer subscriptions break the connection)
+    // or containing NUL, and std::length_error for a 1001st distinct prefix, or one
+    // that takes the distinct prefixes past 64 KiB in all (publishers cut a subscriber past
+    // either, and a node tells its peers all of its prefixes in one message; any number of
+    // subscriptions may share one). An exception from the handler is counted, never
+    // propagated.
     subscription_id subscribe(std::string prefix, event_handler handler,
                               run_on where = run_on::handler_thread);
     // Stops the handler. Events already queued for it may still reach it. Any thread.

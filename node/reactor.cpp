@@ -164,6 +164,10 @@ void reactor::loop() {
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
         run(polled_workers, unsure([&] { on_workers(); }));
         run(polled_zap, unsure([&] { on_zap(); }));
+        // Connections first: a subscription's descriptor is then known to be open.
+        run(polled_pub_monitor, unsure([&] { on_listener_monitor(pub_monitor_, listener::pub); }));
+        run(polled_router_monitor, unsure([&] { on_listener_monitor(router_monitor_, listener::router); }));
+        run(polled_pub, unsure([&] { on_pub(); }));
         if (beacon_ready) on_beacon(now);
         on_timers(clock::now());
         run_posted();

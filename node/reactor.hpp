@@ -5,6 +5,7 @@
 #pragma once
 
 #include "allowlist.hpp"
+#include "inbound_connections.hpp"
 #include "by_name.hpp"
 #include "wait_set.hpp"
 #include "command.hpp"
@@ -42,6 +43,11 @@ using discovery::clock;
 
 // Batches keep one busy socket from starving the others and the timers.
 inline constexpr int max_batch = 256;
+// The largest frame our PUB reads: a subscription (a byte, then a prefix of up to
+// max_topic_len) or a security handshake command, with room to spare.
+inline constexpr std::size_t max_pub_frame = 512;
+// Subscription messages libzmq reads from one connection before the node sees them.
+inline constexpr int max_subscriptions_read_ahead = 64;
 // Bounds per-topic state: past it a table restarts (the next events count no gap).
 inline constexpr std::size_t max_topics_tracked = 65536;
 
@@ -109,12 +115,15 @@ private:
         polled_zap = 1u << 5,
         polled_dialer_monitor = 1u << 6,
         polled_dialer = 1u << 7,
-        polled_all = (1u << 8) - 1,
+        polled_pub = 1u << 8,              // subscriptions arriving (XPUB)
+        polled_pub_monitor = 1u << 9,      // connections our PUB accepted and lost
+        polled_router_monitor = 1u << 10,  // the same for our ROUTER
+        polled_all = (1u << 11) - 1,
     };
     // Marks sockets to check before the next wait (see dirty_).
     void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
     // Returns: each waited-on socket with its bit, in the loop's order.
-    std::array<std::pair<unsigned, zmq::socket_t*>, 8> polled_sockets() noexcept {
+    std::array<std::pair<unsigned, zmq::socket_t*>, 11> polled_sockets() noexcept {
         return {{{polled_commands, &commands_},
                  {polled_router, &router_},
                  {polled_sub, &sub_},
@@ -122,7 +131,10 @@ private:
                  {polled_workers, &workers_},
                  {polled_zap, &zap_},
                  {polled_dialer_monitor, &dialer_monitor_},
-                 {polled_dialer, &dialer_}}};
+                 {polled_dialer, &dialer_},
+                 {polled_pub, &pub_},
+                 {polled_pub_monitor, &pub_monitor_},
+                 {polled_router_monitor, &router_monitor_}}};
     }
     // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
     unsigned readable_now(unsigned sockets);
@@ -320,8 +332,10 @@ private:
     static bool recv_routed(zmq::socket_t& s, zmq::message_t& routing, zmq::message_t& frame,
                             bool& one_frame);
     void on_sub_monitor(clock::time_point now);
-    // Reads one event of a monitor. Returns: false when none is waiting.
-    bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint);
+    // Reads one event of a monitor: its kind, its value (a descriptor, an errno, a status:
+    // see zmq_socket_monitor) and endpoint. Returns: false when none is waiting.
+    bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint,
+                            std::uint32_t* value = nullptr);
     // Logs a failed security handshake with `endpoint` (once per endpoint).
     void warn_handshake_failed(std::uint16_t kind, const std::string& endpoint);
     void send_peer_list(const node_id& to);
@@ -343,6 +357,7 @@ private:
                                            // LEAVE is flushed before the thread ends
     zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
     zmq::socket_t pub_, router_, sub_, sub_monitor_, dialer_, dialer_monitor_;
+    zmq::socket_t pub_monitor_, router_monitor_;   // connections accepted and lost
     std::unique_ptr<discovery::beacon_socket> beacon_;
     std::vector<std::uint8_t> beacon_bytes_;
 
@@ -455,6 +470,22 @@ private:
     };
     std::vector<worker_slot> worker_slots_;                    // every worker that said ready
     std::deque<std::unique_ptr<rpc_job>> jobs_;                // waiting for a worker
+
+    // Inbound connections (reactor_inbound.cpp): what our PUB and ROUTER accepted.
+    // Reads the subscriptions (and unsubscriptions) our PUB received, each with the
+    // descriptor of its connection, and cuts a connection that breaks a bound.
+    void on_pub();
+    // Reads the accepted and closed connections `monitor` of listener `where` reports.
+    void on_listener_monitor(zmq::socket_t& monitor, listener where);
+    // Records the key and descriptor a ROUTER message came with (secured only).
+    void note_router_connection(zmq::message_t& frame, const curve_key& key);
+    // Cuts the connection on `fd`, once it is checked to be one `where` accepted (a
+    // descriptor closed and reused meanwhile is left alone). Returns: whether it was cut.
+    bool cut_connection(listener where, int fd);
+    // Cuts every connection that authenticated with a key no longer allowed.
+    void cut_revoked_connections();
+    inbound_connections inbound_;
+    std::uint16_t pub_port_ = 0, router_port_ = 0;   // as bound
 
     // Security (reactor_security.cpp): unused in a plain mesh.
     bool secured() const { return allow_.has_value(); }

@@ -38,6 +38,7 @@ void reactor::on_publish(zmq::message_t& msg) {
         deliver_local(std::string(topic), h, body.subspan(protocol::event_header_size));
     // PUB never blocks: past send_hwm for a subscriber, libzmq drops for that subscriber.
     pub_.send(msg, zmq::send_flags::dontwait);
+    touched(polled_pub);   // the send may take the signal of subscriptions waiting
     ++stats_.events_out;
 }
 
@@ -277,8 +278,9 @@ void reactor::on_subs(discovery::peer& p, protocol::subs&& s) {
     p.subscriptions_known = true;
     // libzmq applies a PUB's incoming filters lazily, on its next command check. This
     // peer's filters came before its SUBS: make the PUB take them now, so an event published
-    // right after "subscriptions known" is not filtered out.
+    // right after "subscriptions known" is not filtered out, and count them now.
     (void)pub_.get(zmq::sockopt::events);
+    on_pub();
 }
 
 void reactor::on_stats_query(const node_id& from) {

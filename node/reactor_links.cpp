@@ -235,12 +235,15 @@ void reactor::connect_sub_to_all() {
     for (const auto& [id, p] : table_.all()) connect_sub(id, p.pub_endpoint);
 }
 
-bool reactor::read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint) {
+bool reactor::read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint,
+                                 std::uint32_t* value) {
     zmq::message_t event, address;
     for (;;) {
         if (!monitor.recv(event, zmq::recv_flags::dontwait)) return false;
-        if (!event.more() || !monitor.recv(address) || event.size() < 2) continue;
+        // [16-bit kind, 32-bit value][endpoint]
+        if (!event.more() || !monitor.recv(address) || event.size() < 6) continue;
         std::memcpy(&kind, event.data(), sizeof kind);
+        if (value) std::memcpy(value, event.data<std::uint8_t>() + 2, sizeof *value);
         endpoint = address.to_string();
         return true;
     }

@@ -281,8 +281,7 @@ void reactor::leave_all() {
     for (auto& [id, l] : links_) send_control(l, protocol::leave{});
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     dialer_.set(zmq::sockopt::linger, 500);
-    zmq_socket_monitor(sub_.handle(), nullptr, 0);
-    zmq_socket_monitor(dialer_.handle(), nullptr, 0);
+    for (auto* s : {&sub_, &dialer_, &pub_, &router_}) zmq_socket_monitor(s->handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
     for (const auto& id : call_links_) waits_.remove(links_.at(id).calls_fd);
@@ -292,6 +291,8 @@ void reactor::leave_all() {
     dialer_.close();
     seed_probes_.clear();
     sub_monitor_.close();
+    pub_monitor_.close();
+    router_monitor_.close();
     sub_.close();
     router_.close();
     pub_.close();

@@ -90,6 +90,7 @@ bool reactor::key_matches(const std::optional<node_id>& claimed, zmq::message_t&
     if (!secured()) return true;
     const char* user = zmq_msg_gets(frame.handle(), "User-Id");
     const auto key = user ? decode_key(user) : std::nullopt;
+    if (key) note_router_connection(frame, *key);   // to cut it if the key is revoked
     if (key && claimed && id_of_key(*key) == *claimed) return true;
     ++stats_.frames_key_mismatch;
     warn_once("mismatch " + std::string(user ? user : ""), log_level::warn,
@@ -113,6 +114,7 @@ void reactor::reload_allowlist(clock::time_point now) {
     for (const auto& [id, p] : table_.all())
         if (!allow_->key_for(id)) revoked.push_back(id);
     for (const auto& id : revoked) drop_peer(id, leave_reason::expired);
+    cut_revoked_connections();
 }
 
 void reactor::warn_once(const std::string& what, log_level level, const std::string& text) {

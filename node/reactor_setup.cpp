@@ -42,15 +42,18 @@ zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std:
     return s;
 }
 
-// Returns: a PAIR receiving `s`'s connection events (connected, dropped, retried, security
-// handshake failed) and `extra`.
-zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, int extra) {
+// What a dialling socket's monitor reports: connected, dropped, retried, security handshake
+// failed.
+constexpr int dial_events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                            ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+// What a listener's monitor reports: each connection accepted and lost, by descriptor.
+constexpr int listen_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
+
+// Returns: a PAIR receiving `s`'s connection events of kinds `events`.
+zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, int events) {
     const std::string endpoint = unique_inproc("monitor");
-    if (zmq_socket_monitor(s.handle(), endpoint.c_str(),
-                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | extra) != 0)
+    if (zmq_socket_monitor(s.handle(), endpoint.c_str(), events) != 0)
         throw std::runtime_error(std::string("cannot monitor the ") + what + " socket");
     zmq::socket_t pair(ctx, zmq::socket_type::pair);
     pair.set(zmq::sockopt::linger, 0);
@@ -107,10 +110,27 @@ reactor::reactor(setup s)
         zap_.bind("inproc://zeromq.zap.01");
     }
     const auto secure = [this](zmq::socket_t& s) { secure_server(s); };
-    pub_ = bind_socket(net_ctx_, zmq::socket_type::pub, opts_.bind, opts_.pub_port, "PUB",
-                       opts_.send_hwm, secure);
+    // An XPUB, not a PUB: it hands the node each subscription with the descriptor of its
+    // connection, so that one connection's subscriptions can be bounded (inbound_).
+    pub_ = bind_socket(net_ctx_, zmq::socket_type::xpub, opts_.bind, opts_.pub_port, "PUB",
+                       opts_.send_hwm, [&](zmq::socket_t& s) {
+                           // Every subscription and unsubscription, not only the first of
+                           // a prefix: they are counted per connection.
+                           s.set(zmq::sockopt::xpub_verboser, 1);
+                           // A subscription is one byte and a prefix of at most
+                           // max_topic_len; the security handshake's commands are under this
+                           // too. A longer frame ends its connection before it is allocated.
+                           s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_pub_frame));
+                           // Subscriptions libzmq reads ahead of the node, per connection:
+                           // they reach its trie before the node can refuse them.
+                           s.set(zmq::sockopt::rcvhwm, max_subscriptions_read_ahead);
+                           // Before bind: a connection accepted at once is reported too.
+                           pub_monitor_ = monitor(net_ctx_, s, "PUB", listen_events);
+                           secure(s);
+                       });
     router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
                           "ROUTER", opts_.peer_queue, [&](zmq::socket_t& s) {
+                              router_monitor_ = monitor(net_ctx_, s, "ROUTER", listen_events);
                               // Past this a connection is dropped by libzmq before the
                               // frame is allocated, whatever a stranger announces. Before
                               // bind: the listener's connections copy the socket's options
@@ -137,7 +157,7 @@ reactor::reactor(setup s)
              static_cast<int64_t>(protocol::max_event_header_size + opts_.max_event_size));
     // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
     // when libzmq ended an event connection (to dial it again).
-    sub_monitor_ = monitor(net_ctx_, sub_, "SUB", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    sub_monitor_ = monitor(net_ctx_, sub_, "SUB", dial_events | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     // The dialler: see links_. Send-only; a message for a peer waits in its connection's
     // queue (up to peer_queue) until connected, as a DEALER's would.
@@ -162,13 +182,13 @@ reactor::reactor(setup s)
                 static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
     // Its monitor sees every peer's link drop (kernel FIN/RST, or heartbeats unanswered) and
     // come back (a finished handshake), with the endpoint dialled.
-    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", dial_events | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     open_beacon();
-    const auto pub_port = std::to_string(bound_port(pub_));
-    const auto router_port = std::to_string(bound_port(router_));
-    self_pub_ = "tcp://" + hello_host_ + ":" + pub_port;
-    self_router_ = "tcp://" + hello_host_ + ":" + router_port;
+    pub_port_ = bound_port(pub_);
+    router_port_ = bound_port(router_);
+    self_pub_ = "tcp://" + hello_host_ + ":" + std::to_string(pub_port_);
+    self_router_ = "tcp://" + hello_host_ + ":" + std::to_string(router_port_);
 
     for (const auto& s : opts_.seeds) {
         const auto seed = split_seed(s);

@@ -29,6 +29,11 @@ struct node_stats {
     std::uint64_t pings_sent = 0;            // round-trip probes: to peers whose link is in
                                              // use, or whose round trip is not known yet
     std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
+    // Inbound connections
+    std::uint64_t subscriptions_refused = 0; // a connection to our PUB subscribed past a bound
+                                             // (prefix size, prefixes or bytes): cut
+    std::uint64_t connections_cut = 0;       // connections to our PUB or ROUTER we ended: past
+                                             // a bound, or their key was revoked
     // Security (secured mesh only)
     std::uint64_t zap_denied = 0;            // connections refused: key not allowed, or plain
     std::uint64_t peers_not_allowed = 0;     // heard of, not dialled: no allowed key for the id

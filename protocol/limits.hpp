@@ -26,6 +26,8 @@ inline constexpr std::size_t max_services = 256;
 inline constexpr std::size_t max_service_len = 128;
 inline constexpr std::size_t max_topic_len = 255;    // event topic, bytes
 inline constexpr std::size_t max_subscriptions = 1000;      // prefixes in one SUBS message
+// The bytes of one subscriber's distinct prefixes, summed: what a PUB holds for it.
+inline constexpr std::size_t max_subscription_bytes = 64 * 1024;
 inline constexpr std::size_t default_max_event_size = 1024 * 1024;   // payload bytes
 inline constexpr std::size_t max_rpc_message_len = 4096;            // error text in a reply
 

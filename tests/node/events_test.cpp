@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // Events between nodes in one process: prefix routing, local delivery, argument checks.
 #include "node_fixture.hpp"
+#include "protocol/limits.hpp"
 
 #include <atomic>
 #include <future>
@@ -8,6 +9,8 @@
 #include <mutex>
 #include <set>
 #include <tuple>
+
+#include <zmq.h>
 
 namespace zmesh::test {
 namespace {
@@ -190,6 +193,11 @@ TEST_F(node_fixture, publish_refuses_bad_topics_and_payloads_and_counts_early_ca
     const std::uint8_t not_msgpack[] = {0xc1};
     EXPECT_THROW(n.publish_packed("t", not_msgpack), std::invalid_argument);
     EXPECT_THROW(n.subscribe(std::string(256, 'p'), [](const event&) {}), std::invalid_argument);
+    int major = 0, minor = 0, patch = 0;
+    zmq_version(&major, &minor, &patch);
+    if (std::tie(major, minor, patch) < std::tuple(4, 3, 5))   // its issue 4564
+        EXPECT_THROW(n.subscribe(std::string(246, 'p'), [](const event&) {}), std::invalid_argument);
+    (void)n.subscribe(std::string(245, 'p'), [](const event&) {});
     EXPECT_TRUE(n.publish("t", 1));
     EXPECT_EQ(n.stats().publish_dropped, 1u);   // the call before start
 }
@@ -214,6 +222,33 @@ TEST_F(node_fixture, subscribe_refuses_a_1001st_distinct_prefix_and_peers_see_al
             if (p.id == n.id()) return p.subscriptions.size() == 1000;
         return false;
     }, 10s)) << "the peer never saw the 1000 prefixes";
+    n.stop();
+}
+
+TEST_F(node_fixture, subscribe_refuses_prefixes_past_64_kib_and_peers_keep_all_it_allowed) {
+    // The local bound is the publishers' bound: a node it allows is never cut by a peer.
+    auto o = make_options("wide");
+    node n(o);
+    std::atomic<int> got{0};
+    const auto count = [&](const event&) { ++got; };
+    std::string last;
+    std::size_t bytes = 0;
+    constexpr std::size_t len = 200;
+    for (int i = 0; bytes + len <= protocol::max_subscription_bytes; ++i) {
+        last = std::to_string(i) + std::string(len - std::to_string(i).size(), 'p');
+        (void)n.subscribe(last, count);
+        bytes += last.size();
+    }
+    const std::string fill(protocol::max_subscription_bytes - bytes, 'f');
+    (void)n.subscribe(fill, count);   // exactly at the bound
+    EXPECT_THROW(n.subscribe("x", count), std::length_error);
+    n.start();
+    auto& peer = start("peer");
+    ASSERT_TRUE(wait_until([&] {
+        peer.publish(last, 1);
+        return got > 0;
+    }, 10s)) << "the peer's PUB cut a subscriber within the bounds";
+    EXPECT_EQ(peer.stats().subscriptions_refused, 0u);
     n.stop();
 }
 
