@@ -629,6 +629,22 @@ def zmtp_frame_header(size, more=False):
     return bytes([flags | 0x02]) + struct.pack(">Q", size)
 
 
+def wait_closed(sock, timeout):
+    """True once the peer has closed the connection (EOF or reset) within timeout seconds.
+    Whatever it sends meanwhile (its READY, say) is read and dropped."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            if not sock.recv(65536):
+                return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except OSError:   # timeout
+            return False
+    return False
+
+
 def zmtp_connect(host, port, socket_type=b"DEALER", identity=None, timeout=5.0):
     """A TCP connection that has sent the NULL greeting and READY; the peer's greeting is
     read. Returns the socket."""

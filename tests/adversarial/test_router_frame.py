@@ -14,7 +14,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from harness import MIB, say  # noqa: E402
+from harness import MIB, say, wire  # noqa: E402
+
+# The node's largest valid frame on its ROUTER: a control frame, or an RPC header and body
+# (PROTOCOL.md §4.1, at the default max_rpc_size).
+ROUTER_MAX = max(wire.MAX_CONTROL_SIZE, wire.MAX_RPC_HEADER + wire.MAX_RPC_SIZE)
 
 
 class router_frame(h.MeshTest):
@@ -60,6 +64,24 @@ class router_frame(h.MeshTest):
         self.assert_call_ok("echo", '"after"', peer="a")
         self.assert_no_sanitizer_report()
         say("  echo to a afterwards: ok; b still has a joined")
+
+    def test_frame_one_byte_over_the_maximum_is_refused(self):
+        a = self.node("a", "--serve", "echo")
+        size = ROUTER_MAX + 1
+        s = h.zmtp_connect("127.0.0.1", a.router_port)
+        error = None
+        try:   # all but its last byte: a frame the node could only be holding, not handling
+            s.sendall(h.zmtp_frame_header(size) + os.urandom(size - 1))
+        except OSError as e:
+            error = e
+        cut = error is not None or h.wait_closed(s, 2.0)
+        s.close()
+        say(f"  ROUTER frame of {size} bytes (the maximum {ROUTER_MAX} + 1): connection "
+            f"{'cut' if cut else 'kept open'}")
+        self.assertTrue(cut, "a frame over the node's maximum was accepted")
+        self.assert_alive(a)
+        self.assert_call_ok("echo", "[1]", peer="a")
+        self.assert_no_sanitizer_report()
 
 
 if __name__ == "__main__":

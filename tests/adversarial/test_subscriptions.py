@@ -22,22 +22,6 @@ import harness as h  # noqa: E402
 from harness import MIB, say  # noqa: E402
 
 
-def wait_closed(sock, timeout):
-    """True once the peer has closed the connection (EOF or reset) within timeout seconds.
-    Whatever it sends meanwhile (its READY) is read and dropped."""
-    deadline = time.monotonic() + timeout * h.SLOW
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            if not sock.recv(65536):
-                return True
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except OSError:   # timeout
-            return False
-    return False
-
-
 class subscriptions(h.MeshTest):
 
     def setUp(self):
@@ -67,7 +51,7 @@ class subscriptions(h.MeshTest):
         except OSError as e:
             error = e
         elapsed = time.monotonic() - t0
-        cut = error is not None or wait_closed(s, 2.0)
+        cut = error is not None or h.wait_closed(s, 2.0)
         # What the node makes of it (libzmq's I/O thread inserting into its trie) takes time:
         # the peak once RSS has been still for a second.
         peak = watch.settle(timeout=20 * h.SLOW, quiet=1.0)
@@ -93,6 +77,22 @@ class subscriptions(h.MeshTest):
 
     def test_100_mb_subscription_prefix_is_refused(self):
         self.attack("SUBSCRIBE with a 100 MB prefix", [b"x" * 100_000_000], must_cut=True)
+
+    def test_prefix_of_255_bytes_is_kept_and_one_of_256_is_cut(self):
+        """The boundary (PROTOCOL.md §2.2: a prefix is 0..255 bytes): a member's longest
+        valid subscription must pass, one byte more must not."""
+        verdicts = {}
+        for size in (255, 256):
+            s = h.zmtp_connect("127.0.0.1", self.a.pub_port, socket_type=b"SUB")
+            s.sendall(h.zmtp_frame_header(1 + size) + b"\x01" + b"p" * size)
+            verdicts[size] = h.wait_closed(s, 2.0)
+            s.close()
+        say(f"  one subscription of 255 bytes: connection {'cut' if verdicts[255] else 'kept'}; "
+            f"of 256 bytes: {'cut' if verdicts[256] else 'kept'}")
+        self.assertFalse(verdicts[255], "a valid 255-byte prefix cost the subscriber its connection")
+        self.assertTrue(verdicts[256], "a 256-byte prefix was accepted")
+        self.assert_alive(self.a)
+        self.assert_no_sanitizer_report()
 
     def test_10000_distinct_255_byte_subscriptions_on_one_connection_stay_bounded(self):
         rng = random.Random(7)
