@@ -78,19 +78,36 @@ class subscriptions(h.MeshTest):
     def test_100_mb_subscription_prefix_is_refused(self):
         self.attack("SUBSCRIBE with a 100 MB prefix", [b"x" * 100_000_000], must_cut=True)
 
-    def test_prefix_of_255_bytes_is_kept_and_one_of_256_is_cut(self):
-        """The boundary (PROTOCOL.md §2.2: a prefix is 0..255 bytes): a member's longest
-        valid subscription must pass, one byte more must not."""
-        verdicts = {}
-        for size in (255, 256):
+    def test_subscriptions_at_the_limits_are_kept_and_a_256_byte_prefix_is_cut(self):
+        """The boundaries (PROTOCOL.md §2.2: a prefix is 0..255 bytes, a node holds up to
+        1000): a member's longest and most numerous valid subscriptions must pass, one byte
+        more must not."""
+        def cut_after(prefixes):
             s = h.zmtp_connect("127.0.0.1", self.a.pub_port, socket_type=b"SUB")
-            s.sendall(h.zmtp_frame_header(1 + size) + b"\x01" + b"p" * size)
-            verdicts[size] = h.wait_closed(s, 2.0)
-            s.close()
-        say(f"  one subscription of 255 bytes: connection {'cut' if verdicts[255] else 'kept'}; "
-            f"of 256 bytes: {'cut' if verdicts[256] else 'kept'}")
-        self.assertFalse(verdicts[255], "a valid 255-byte prefix cost the subscriber its connection")
-        self.assertTrue(verdicts[256], "a 256-byte prefix was accepted")
+            try:
+                for p in prefixes:
+                    s.sendall(h.zmtp_frame_header(1 + len(p)) + b"\x01" + p)
+            except OSError:
+                return True
+            finally:
+                cut = h.wait_closed(s, 2.0)
+                s.close()
+            return cut
+        rng = random.Random(11)
+        verdicts = {
+            "one of 255 bytes": cut_after([b"p" * 255]),
+            "1000 distinct of 255 bytes": cut_after(
+                [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(255))
+                 for _ in range(1000)]),
+            "one of 256 bytes": cut_after([b"p" * 256]),
+        }
+        say("  subscriptions: " + "; ".join(f"{k}: connection {'cut' if v else 'kept'}"
+                                            for k, v in verdicts.items()))
+        self.assertFalse(verdicts["one of 255 bytes"],
+                         "a valid 255-byte prefix cost the subscriber its connection")
+        self.assertFalse(verdicts["1000 distinct of 255 bytes"],
+                         "1000 valid prefixes cost the subscriber its connection")
+        self.assertTrue(verdicts["one of 256 bytes"], "a 256-byte prefix was accepted")
         self.assert_alive(self.a)
         self.assert_no_sanitizer_report()
 
