@@ -9,7 +9,6 @@ member restarting on fixed ports (a genuine replacement) must not crash the node
 """
 
 import os
-import signal
 import sys
 import time
 

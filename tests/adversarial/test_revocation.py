@@ -70,7 +70,7 @@ class revocation(h.MeshTest):
 
         def last(ts):
             return f"{ts[-1] - t_removed:.2f} s" if ts else "-"
-        say(f"  revoked b at a: left reported after "
+        say("  revoked b at a: left reported after "
             + (f"{left[0][0] - t_removed:.2f} s ({left[0][1].group(2)})" if left else "never")
             + f"; after the removal a printed {len(from_b)} events of b (last at {last(from_b)}), "
             f"{len(late_b)} past the bound of {bound - t_removed:.1f} s; b printed {len(from_a)} "
