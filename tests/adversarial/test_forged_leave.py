@@ -46,7 +46,7 @@ class forged_leave(h.MeshTest):
         b.wait_joined(a)
         a.wait_line(r'^event .*"from":"b"', timeout=10)   # b's events reach a
         first_n = max(event_numbers(a, "b"))
-        mark_a = a.mark()
+        mark_a, mark_b = a.mark(), b.mark()
 
         leave = wire.encode_control(wire.LEAVE, [])
         ctx = zmq.Context()
@@ -66,6 +66,9 @@ class forged_leave(h.MeshTest):
             ctx.term()
         t_end = time.monotonic()
 
+        # Not asserted, printed: the forged connections take b's routing id at a's ROUTER
+        # (ROUTER_HANDOVER), which ends b's own link there; b then sees a go evasive.
+        b_saw_a_evasive = len(b.peer_lines("evasive", "a", mark_b))
         # Stop b cleanly: its stats give how many it published; a then drains the rest
         # (PROTOCOL.md §9.9) and reports b left with reason leave.
         mark_stop = a.mark()
@@ -91,7 +94,8 @@ class forged_leave(h.MeshTest):
         say(f"  forged LEAVE: {forged} sent over fresh connections in {t_end - t0:.1f} s; "
             f"a reported b left {len(left)} times, b out of a's table {out_s:.1f} s "
             f"({100 * out_s / (t_end - t0):.0f}% of the window); "
-            f"b's events {first_n + 1}..{published}: {len(lost)} of {published - first_n} lost at a")
+            f"b's events {first_n + 1}..{published}: {len(lost)} of {published - first_n} lost at a; "
+            f"b saw a evasive {b_saw_a_evasive} times (not asserted)")
         self.assert_no_sanitizer_report()
         self.assert_alive(a)
         self.assertEqual([m.string for _, m in left], [], "a believed a forged LEAVE")
