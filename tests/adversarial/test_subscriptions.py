@@ -6,7 +6,7 @@ The PUB had no bound on what a subscriber sends: one SUBSCRIBE with an 8 MiB pre
 node by ~800 MiB (libzmq's subscription trie: a node per byte), never given back; a 100 MB
 one took it past 2.4 GB. A prefix is at most 255 bytes (PROTOCOL.md §2.2): a longer one
 must be refused (the connection cut), and one connection's subscriptions are bounded in
-number (1000, max_subscriptions).
+number (1000, max_subscriptions) and in bytes (65536, max_subscription_bytes: §9.4 rule 6).
 
 The attacker speaks raw ZMTP 3.0 as a SUB (a subscription is a message whose first byte is
 01): libzmq's own SUB would keep a copy of each subscription, and grow as much as its victim.
@@ -78,10 +78,10 @@ class subscriptions(h.MeshTest):
     def test_100_mb_subscription_prefix_is_refused(self):
         self.attack("SUBSCRIBE with a 100 MB prefix", [b"x" * 100_000_000], must_cut=True)
 
-    def test_subscriptions_at_the_limits_are_kept_and_a_256_byte_prefix_is_cut(self):
-        """The boundaries (PROTOCOL.md §2.2: a prefix is 0..255 bytes, a node holds up to
-        1000): a member's longest and most numerous valid subscriptions must pass, one byte
-        more must not."""
+    def test_subscriptions_at_the_limits_are_kept_and_one_past_them_is_cut(self):
+        """The boundaries (PROTOCOL.md §9.4: a prefix is 0..255 bytes, a connection holds up
+        to 1000 of them and 65536 bytes in all): a member's longest, most numerous and
+        largest valid subscriptions must pass, one more prefix or byte must not."""
         def cut_after(prefixes):
             s = h.zmtp_connect("127.0.0.1", self.a.pub_port, socket_type=b"SUB")
             try:
@@ -94,20 +94,25 @@ class subscriptions(h.MeshTest):
                 s.close()
             return cut
         rng = random.Random(11)
+
+        def distinct(count, size):
+            return [b"%04d" % i + bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz")
+                                        for _ in range(size - 4)) for i in range(count)]
+        most_bytes = distinct(257, 255) + [b"f"]   # 65535 + 1 bytes
         verdicts = {
             "one of 255 bytes": cut_after([b"p" * 255]),
-            "1000 distinct of 255 bytes": cut_after(
-                [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(255))
-                 for _ in range(1000)]),
+            "1000 distinct of 65 bytes": cut_after(distinct(1000, 65)),
+            "65536 bytes of prefixes": cut_after(most_bytes),
             "one of 256 bytes": cut_after([b"p" * 256]),
+            "1001 distinct": cut_after(distinct(1001, 8)),
+            "65537 bytes of prefixes": cut_after(most_bytes + [b"g"]),
         }
         say("  subscriptions: " + "; ".join(f"{k}: connection {'cut' if v else 'kept'}"
                                             for k, v in verdicts.items()))
-        self.assertFalse(verdicts["one of 255 bytes"],
-                         "a valid 255-byte prefix cost the subscriber its connection")
-        self.assertFalse(verdicts["1000 distinct of 255 bytes"],
-                         "1000 valid prefixes cost the subscriber its connection")
-        self.assertTrue(verdicts["one of 256 bytes"], "a 256-byte prefix was accepted")
+        for kept in ("one of 255 bytes", "1000 distinct of 65 bytes", "65536 bytes of prefixes"):
+            self.assertFalse(verdicts[kept], f"{kept}: valid, yet it cost the subscriber its connection")
+        for cut in ("one of 256 bytes", "1001 distinct", "65537 bytes of prefixes"):
+            self.assertTrue(verdicts[cut], f"{cut}: past a bound, yet the connection was kept")
         self.assert_alive(self.a)
         self.assert_no_sanitizer_report()
 
@@ -116,7 +121,7 @@ class subscriptions(h.MeshTest):
         letters = b"abcdefghijklmnopqrstuvwxyz"
         prefixes = (bytes(rng.choice(letters) for _ in range(255)) for _ in range(10_000))
         self.attack("10,000 distinct 255-byte subscriptions on one connection", prefixes,
-                    must_cut=False)
+                    must_cut=True)
 
 
 if __name__ == "__main__":
