@@ -15,10 +15,26 @@ peer* peer_table::find_by_pub_endpoint(const std::string& pub_endpoint) {
     return nullptr;
 }
 
+peer* peer_table::holder_of(const std::string& pub_endpoint, const std::string& router_endpoint,
+                            const protocol::node_id& except) {
+    for (auto& [id, p] : peers_)
+        if (id != except && (p.pub_endpoint == pub_endpoint || p.router_endpoint == router_endpoint))
+            return &p;
+    return nullptr;
+}
+
+peer* peer_table::given(std::uint64_t token) {
+    if (token == 0) return nullptr;
+    for (auto& [id, p] : peers_)
+        if (p.our_token == token) return &p;
+    return nullptr;
+}
+
 peer& peer_table::add(const protocol::node_id& id, std::string name, std::string pub_endpoint,
-                      std::string router_endpoint, clock::time_point now) {
+                      std::string router_endpoint, clock::time_point now, std::uint64_t token) {
     peer p;
     p.id = id;
+    p.our_token = token;
     p.name = std::move(name);
     p.pub_endpoint = std::move(pub_endpoint);
     p.router_endpoint = std::move(router_endpoint);
@@ -35,6 +51,7 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
     p.advertised_router = h.router_endpoint;
     p.services = h.services;
     p.observer = (h.flags & protocol::hello_flag_observer) != 0;
+    p.their_token = h.token;
     if (p.state == peer_state::connecting) {
         p.state = peer_state::joined;
         p.last_seen = now;

@@ -29,12 +29,18 @@ public:
     // Returns: the live peer we dial at `pub_endpoint`, if any.
     peer* find_by_pub_endpoint(const std::string& pub_endpoint);
 
-    // Records a peer we are about to dial. Precondition: !find(id).
+    // Records a peer we are about to dial, giving it `token` (not 0, unpredictable).
+    // Precondition: !find(id).
     peer& add(const protocol::node_id& id, std::string name, std::string pub_endpoint,
-              std::string router_endpoint, clock::time_point now);
+              std::string router_endpoint, clock::time_point now, std::uint64_t token);
+    // Returns: the peer other than `except` we dial at `pub_endpoint` or `router_endpoint`.
+    peer* holder_of(const std::string& pub_endpoint, const std::string& router_endpoint,
+                    const protocol::node_id& except);
+    // Returns: the peer we gave `token` to, if any (never for 0).
+    peer* given(std::uint64_t token);
 
-    // Its HELLO arrived: connecting -> joined, evasive -> recovered, and its declared
-    // name, endpoints and services are taken.
+    // Its HELLO arrived, joining it or authentic (see trust_hello): connecting -> joined,
+    // evasive -> recovered, and its declared name, endpoints, services and token are taken.
     std::optional<peer_change> on_hello(peer& p, const protocol::hello& h, clock::time_point now);
     // Any traffic from it is a sign of life.
     std::optional<peer_change> on_traffic(peer& p, clock::time_point now);

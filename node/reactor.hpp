@@ -247,11 +247,13 @@ private:
     void on_beacon(clock::time_point now);
     // Returns: true when the ROUTER was read until empty (see loop()).
     bool on_router(clock::time_point now);
-    // `sender` is the id a message's routing id holds (none: not an id).
-    void on_control(const std::optional<node_id>& sender, protocol::control& msg,
+    // `sender` is what a message's routing id holds (none: not a node's).
+    void on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg,
                     clock::time_point now);
-    // Returns: the joined peer `sender`, marked alive; null (counted) otherwise.
-    discovery::peer* known_sender(const std::optional<node_id>& sender, clock::time_point now);
+    // Returns: the joined peer `sender` names, marked alive, when the message came on its
+    // link (the routing id quotes its token); null (counted) otherwise.
+    discovery::peer* known_sender(const std::optional<protocol::sender_route>& sender,
+                                  clock::time_point now);
     // The last sender known_sender found, while the table is as it was then (see
     // peer_table::version): a pipelined caller's requests come one after another.
     struct {
@@ -259,10 +261,14 @@ private:
         discovery::peer* peer = nullptr;
         std::uint64_t version = 0;
     } last_sender_;
-    void on_leave(const std::optional<node_id>& sender);
+    void on_leave(const std::optional<node_id>& sender, std::uint64_t token);
     void on_hello(const protocol::hello& h, clock::time_point now);
-    void dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
-              const std::string& router_endpoint, clock::time_point now, bool want_reply);
+    // Dials a newcomer, unless its key is not allowed, the table is full, or another peer
+    // holds its endpoints (see discovery/link_trust.hpp). Its HELLO carries `echo` (the
+    // token of the HELLO it answers) when given. Returns: whether it was dialled.
+    bool dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
+              const std::string& router_endpoint, clock::time_point now, bool want_reply,
+              std::uint64_t echo = 0);
     // Both take the id by value: callers often name it by a reference into the peer table
     // or links_, which these erase from.
     void drop_peer(node_id id, leave_reason why);
@@ -317,9 +323,13 @@ private:
     // Returns: `msg` encoded; nothing (logged, counted) if it cannot be, which is a bug.
     std::optional<std::vector<std::uint8_t>> encoded(const protocol::control& msg);
     void send_control(link& l, const protocol::control& msg);
-    protocol::hello hello_message(bool want_reply) const;
+    // Our HELLO to `to` (null: to a seed, not yet a peer), with the token we gave it and, as
+    // `echo`, the one it gave us unless another is given (the token of the HELLO answered).
+    protocol::hello hello_message(const discovery::peer* to, bool want_reply,
+                                  std::optional<std::uint64_t> echo = std::nullopt) const;
     // Connects the dialler to a peer. Returns: false (logged) when it could not.
-    bool open_link(const node_id& id, const std::string& router_endpoint);
+    // `token`: the one we give the peer, which the connection's routing id carries.
+    bool open_link(const node_id& id, const std::string& router_endpoint, std::uint64_t token);
     // Returns: the peer whose link is connected to `router_endpoint`, or null.
     const node_id* linked_at(const std::string& router_endpoint) const;
     void close_link(node_id id);
@@ -492,6 +502,8 @@ private:
     void secure_server(zmq::socket_t& s);   // before bind
     // Before connect to `peer`. Returns: false when its key is not allowed (do not connect).
     bool secure_client(zmq::socket_t& s, const node_id& peer);
+    // Returns: false (counted, logged once) when `peer` has no allowed key; true when plain.
+    bool may_dial(const node_id& peer);
     void on_zap();
     // Returns: true when the connection `frame` came on holds the key of the id it claims.
     bool key_matches(const std::optional<node_id>& claimed, zmq::message_t& frame);

@@ -13,7 +13,7 @@
 
 namespace zmesh::detail {
 
-bool reactor::open_link(const node_id& id, const std::string& router_endpoint) {
+bool reactor::open_link(const node_id& id, const std::string& router_endpoint, std::uint64_t token) {
     link l;
     // A first byte of 0 is libzmq's own routing ids: ours start with another.
     l.routing = "L";
@@ -24,6 +24,11 @@ bool reactor::open_link(const node_id& id, const std::string& router_endpoint) {
     try {
         if (!secure_client(dialer_, id)) return false;
         dialer_.set(zmq::sockopt::connect_routing_id, zmq::buffer(l.routing));
+        // What the peer's ROUTER knows this connection by: our id and the token we give the
+        // peer (PROTOCOL.md §6.1), taken by each connection as it is made.
+        std::array<std::uint8_t, protocol::max_routing_id_size> ours;
+        const auto routing_id = protocol::routing_id_of({id_, false, token}, ours);
+        dialer_.set(zmq::sockopt::routing_id, zmq::buffer(routing_id.data(), routing_id.size()));
         dialer_.connect(router_endpoint);
     } catch (const zmq::error_t& e) {
         log(log_level::warn, "cannot dial " + id.short_hex() + " at " + router_endpoint + ": " + e.what());
@@ -80,8 +85,9 @@ zmq::socket_t* reactor::call_link(const node_id& id, link& l) {
         s->set(zmq::sockopt::rcvhwm, 0);
         s->set(zmq::sockopt::maxmsgsize,
                static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
-        std::array<std::uint8_t, node_id::size + 1> routing;
-        const auto routing_id = protocol::routing_id_of({id_, true}, routing);
+        std::array<std::uint8_t, protocol::max_routing_id_size> routing;
+        const auto* p = table_.find(id);
+        const auto routing_id = protocol::routing_id_of({id_, true, p ? p->our_token : 0}, routing);
         s->set(zmq::sockopt::routing_id, zmq::buffer(routing_id.data(), routing_id.size()));
         if (!secure_client(*s, id)) return nullptr;
         // No monitor: the link beside it tells when the peer goes, and its leaving fails
@@ -280,6 +286,11 @@ void reactor::on_dialer_monitor(clock::time_point now) {
             log(log_level::debug, "connection to " + p->name + " dropped");
             apply(table_.on_disconnect(*p, now));
         } else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            // Back after a drop: whoever listens there now is asked who it is. The peer
+            // answers as itself; a process restarted on its ports answers with its own id,
+            // quoting our token, and so replaces it (on_hello).
+            if (p->state != peer_state::connecting && p->disconnected_at)
+                send_to(p->id, hello_message(p, true));
             // Not CONNECTED: the kernel completes a TCP connect to a stopped process.
             apply(table_.on_link_up(*p, now));
         } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {

@@ -4,6 +4,7 @@
 // thrown, never asserted.
 #include "reactor.hpp"
 
+#include "discovery/link_trust.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
@@ -24,24 +25,36 @@ std::uint64_t now_us(clock::time_point t) {
 
 }  // namespace
 
-void reactor::dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
-                   const std::string& router_endpoint, clock::time_point now, bool want_reply) {
-    // Two processes cannot listen on one host:port, so a new id there means the old process
-    // is gone (restarted): retire it now rather than after its expiry.
-    if (auto* old = table_.find_by_pub_endpoint(pub_endpoint); old && old->id != id)
-        drop_peer(old->id, leave_reason::replaced);
-    if (const auto* old = linked_at(router_endpoint); old && *old != id)
-        drop_peer(node_id(*old), leave_reason::replaced);   // a copy: the link goes with it
+bool reactor::dial(const node_id& id, const std::string& name, const std::string& pub_endpoint,
+                   const std::string& router_endpoint, clock::time_point now, bool want_reply,
+                   std::uint64_t echo) {
+    // A key we do not allow is never dialled, and so never takes a member's place.
+    if (!may_dial(id)) return false;
+    // Two processes cannot listen on one host:port, so a newcomer named at a known peer's
+    // endpoints means one of the two is wrong. Anyone can send a beacon or a PEERS entry
+    // naming any id anywhere, so the newcomer takes the endpoints only once the holder's
+    // link failed (a restarted process), or when it proved itself (on_hello).
+    if (auto* holder = table_.holder_of(pub_endpoint, router_endpoint, id)) {
+        if (discovery::claim_endpoints(*holder) == discovery::endpoint_claim::held) {
+            ++stats_.endpoint_conflicts;
+            warn_once("conflict " + id.hex(), log_level::info,
+                      "not dialling " + name + " (" + id.short_hex() + ") at " + router_endpoint +
+                          ": " + holder->name + " (" + holder->id.short_hex() + ") is there");
+            return false;
+        }
+        drop_peer(holder->id, leave_reason::replaced);
+    }
 
     if (table_.all().size() >= opts_.max_peers) {
         ++stats_.peers_refused;
         warn_once("max peers", log_level::warn,
                   "peer table full (max_peers " + std::to_string(opts_.max_peers) + "): not dialling " +
                       name + " (" + id.short_hex() + ") nor any other newcomer until one leaves");
-        return;
+        return false;
     }
-    if (!open_link(id, router_endpoint)) return;
-    table_.add(id, name, pub_endpoint, router_endpoint, now);
+    const auto token = protocol::random_link_token();
+    if (!open_link(id, router_endpoint, token)) return false;
+    auto& p = table_.add(id, name, pub_endpoint, router_endpoint, now, token);
     auto& sender = senders_[id];
     sender.name = name;
     sender.joined = false;   // until its HELLO: see sender::early
@@ -56,12 +69,18 @@ void reactor::dial(const node_id& id, const std::string& name, const std::string
         if (sub_links_.count(pub_endpoint)) sub_ready_.insert(pub_endpoint);
     }
     if (wants_events()) connect_sub(id, pub_endpoint);
-    send_to(id, hello_message(want_reply));
+    send_to(id, hello_message(&p, want_reply, echo));
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
+    return true;
 }
 
-protocol::hello reactor::hello_message(bool want_reply) const {
+protocol::hello reactor::hello_message(const discovery::peer* to, bool want_reply,
+                                       std::optional<std::uint64_t> echo) const {
     protocol::hello h;
+    if (to) {
+        h.token = to->our_token;
+        h.echo = echo.value_or(to->their_token);
+    }
     h.mesh = opts_.mesh;
     h.id = id_;
     h.name = opts_.name;
@@ -105,7 +124,7 @@ bool reactor::on_router(clock::time_point now) {
         if (rpc) {
             if (!key_matches(sender, frame)) continue;
             // A known sender means a route: only a routing id that is a node's id names one.
-            if (auto* p = known_sender(sender, now)) {
+            if (auto* p = known_sender(route, now)) {
                 routed_frame in{*route, routing_id, frame, bytes};
                 on_rpc(*p, in, head->type, now);
             }
@@ -123,34 +142,44 @@ bool reactor::on_router(clock::time_point now) {
         // everything else for its routing id.
         const auto* hello = std::get_if<protocol::hello>(&*msg);
         if (!key_matches(hello ? std::optional(hello->id) : sender, frame)) continue;
-        on_control(sender, *msg, now);
+        on_control(route, *msg, now);
     }
     return false;   // a full batch: more may be waiting
 }
 
-discovery::peer* reactor::known_sender(const std::optional<node_id>& id, clock::time_point now) {
+discovery::peer* reactor::known_sender(const std::optional<protocol::sender_route>& route,
+                                       clock::time_point now) {
     discovery::peer* p = nullptr;
-    if (id && last_sender_.version == table_.version() && last_sender_.id == *id) {
+    if (route && last_sender_.version == table_.version() && last_sender_.id == route->id) {
         p = last_sender_.peer;
-    } else if (id && (p = table_.find(*id))) {
-        last_sender_ = {*id, p, table_.version()};
+    } else if (route && (p = table_.find(route->id))) {
+        last_sender_ = {route->id, p, table_.version()};
     }
     if (!p || p->state == peer_state::connecting) {
         ++stats_.frames_unknown_sender;
+        return nullptr;
+    }
+    // Its link's routing id carries the token it gave us: a connection without it is not
+    // its link, whatever id it claims (PROTOCOL.md §6.6).
+    if (p->their_token != 0 && route->token != p->their_token) {
+        ++stats_.frames_wrong_link;
+        warn_once("wrong link " + p->id.hex(), log_level::warn,
+                  "dropped frames claiming to be " + p->name + " (" + p->id.short_hex() +
+                      ") from a connection that is not its link");
         return nullptr;
     }
     apply(table_.on_traffic(*p, now));   // any traffic is a sign of life
     return p;
 }
 
-void reactor::on_control(const std::optional<node_id>& sender, protocol::control& msg,
+void reactor::on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg,
                          clock::time_point now) {
     if (const auto* h = std::get_if<protocol::hello>(&msg)) {
         on_hello(*h, now);
         return;
     }
-    if (std::holds_alternative<protocol::leave>(msg)) {
-        on_leave(sender);
+    if (const auto* l = std::get_if<protocol::leave>(&msg)) {
+        on_leave(sender ? std::optional(sender->id) : std::nullopt, l->token);
         return;
     }
     // Every other message must come from a peer we have completed a handshake with.
@@ -182,14 +211,33 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         log(log_level::debug, "ignored HELLO from " + h.name + " of mesh '" + h.mesh + "'");
         return;
     }
+    const bool want_reply = (h.flags & protocol::hello_flag_want_reply) != 0;
     auto* p = table_.find(h.id);
     if (!p) {
-        // It found us first (beacon, seed or peer list): dial back. It has our HELLO's
-        // answer coming, so it need not answer ours.
-        dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false);
+        // A newcomer quoting the token we sent another peer's ROUTER got our HELLO there: it
+        // listens at those endpoints now, so that peer's process is gone (restarted on its
+        // ports). Nothing else lets a newcomer take a live member's endpoints (see dial).
+        if (auto* there = table_.given(h.echo)) {
+            log(log_level::info, h.name + " (" + h.id.short_hex() + ") answered at the endpoints of " +
+                                     there->name + " (" + there->id.short_hex() + "): replaced");
+            drop_peer(there->id, leave_reason::replaced);
+        }
+        // It found us first (beacon, seed or peer list): dial back, our HELLO answering its.
+        if (!dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false, h.token)) return;
         if (!(p = table_.find(h.id))) return;
-    } else if (h.flags & protocol::hello_flag_want_reply) {
-        send_to(h.id, hello_message(false));
+    } else if (discovery::trust_hello(*p, h) == discovery::hello_trust::unverified) {
+        // Not the node we dialled, or that node after dropping us and dialling us again
+        // (a new token): nothing is taken from it. The node we dialled is asked, through
+        // our link, to prove itself by quoting our token; its answer is authentic, a
+        // stranger never sees the question. Asked once a heartbeat at most.
+        ++stats_.hellos_unverified;
+        if (now - p->last_challenge >= opts_.liveness.heartbeat) {
+            p->last_challenge = now;
+            send_to(h.id, hello_message(p, true, h.token));
+        }
+        return;
+    } else if (want_reply) {
+        send_to(h.id, hello_message(p, false, h.token));
     }
     senders_[h.id].name = h.name;
     if (const auto l = links_.find(h.id); l != links_.end())
@@ -220,7 +268,7 @@ void reactor::send_heartbeats(clock::time_point now) {
         if (l == links_.end()) continue;
         if (p.state == peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
-            send_control(l->second, hello_message(true));
+            send_control(l->second, hello_message(&p, true));
         } else if (l->second.used || p.rtt_us < 0) {
             // Liveness is libzmq's heartbeat (see set_heartbeats); this PING measures the
             // round trip, and only of a link in use: on an idle one, each message we queue
@@ -235,17 +283,29 @@ void reactor::send_heartbeats(clock::time_point now) {
 void reactor::contact_seeds() {
     // Seeds are asked again and again: a restarted seed, or one across a healed partition,
     // learns of us from the next probe.
-    const auto frame = encoded(hello_message(true));
+    const auto frame = encoded(hello_message(nullptr, true));
     if (!frame) return;
     for (auto& probe : seed_probes_)
         if (!probe.send(zmq::buffer(*frame), zmq::send_flags::dontwait)) ++stats_.sends_dropped;
 }
 
-void reactor::on_leave(const std::optional<node_id>& id) {
+void reactor::on_leave(const std::optional<node_id>& id, std::uint64_t token) {
+    const auto* p = id ? table_.find(*id) : nullptr;
+    if (!p) {
+        ++stats_.frames_unknown_sender;
+        return;
+    }
+    // Only the node we dialled holds our token: anyone can send a LEAVE naming any id.
+    if (!discovery::leave_authentic(*p, token)) {
+        ++stats_.leaves_unverified;
+        warn_once("leave " + p->id.hex(), log_level::warn,
+                  "ignored a LEAVE for " + p->name + " (" + p->id.short_hex() +
+                      ") that does not quote the token we gave it: forged, or from an older node");
+        return;
+    }
     // From a peer in any state: one still in handshake with us is gone as well (it sends
     // LEAVE to every peer it dialled), and dropping it stops us dialling it.
-    if (id && table_.find(*id)) drop_peer(*id, leave_reason::leave);
-    else ++stats_.frames_unknown_sender;
+    drop_peer(*id, leave_reason::leave);
 }
 
 void reactor::drop_peer(node_id id, leave_reason why) {
@@ -278,7 +338,10 @@ void reactor::apply(std::vector<discovery::peer_change> changes) {
 void reactor::leave_all() {
     // Peers still in handshake too: our HELLO may have made one count us as joined before
     // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (auto& [id, l] : links_) send_control(l, protocol::leave{});
+    for (auto& [id, l] : links_) {
+        const auto* p = table_.find(id);
+        send_control(l, protocol::leave{p ? p->their_token : 0});
+    }
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     dialer_.set(zmq::sockopt::linger, 500);
     for (auto* s : {&sub_, &dialer_, &pub_, &router_}) zmq_socket_monitor(s->handle(), nullptr, 0);

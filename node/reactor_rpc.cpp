@@ -228,7 +228,7 @@ void reactor::handle(serve_command& c) {
     // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
     // old HELLO: ask it to answer, so the handshake completes with the new list.
     for (const auto& [id, p] : table_.all())
-        send_to(id, hello_message(p.state == peer_state::connecting));
+        send_to(id, hello_message(&p, p.state == peer_state::connecting));
 }
 
 std::vector<std::string> reactor::service_names() const {

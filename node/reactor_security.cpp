@@ -30,15 +30,18 @@ void reactor::secure_server(zmq::socket_t& s) {
     s.set(zmq::sockopt::zap_domain, "zmesh");
 }
 
+bool reactor::may_dial(const node_id& peer) {
+    if (!secured() || allow_->key_for(peer)) return true;
+    ++stats_.peers_not_allowed;
+    warn_once("peer " + peer.hex(), log_level::info,
+              "not dialling " + peer.short_hex() + ": no allowed key for that id");
+    return false;
+}
+
 bool reactor::secure_client(zmq::socket_t& s, const node_id& peer) {
+    if (!may_dial(peer)) return false;
     if (!secured()) return true;
     const auto key = allow_->key_for(peer);
-    if (!key) {
-        ++stats_.peers_not_allowed;
-        warn_once("peer " + peer.hex(), log_level::info,
-                  "not dialling " + peer.short_hex() + ": no allowed key for that id");
-        return false;
-    }
     s.set(zmq::sockopt::curve_serverkey, z85_of(*key));
     s.set(zmq::sockopt::curve_publickey, public_key_);
     s.set(zmq::sockopt::curve_secretkey, secret_key_);

@@ -164,8 +164,6 @@ reactor::reactor(setup s)
     dialer_ = zmq::socket_t(net_ctx_, zmq::socket_type::router);
     dialer_.set(zmq::sockopt::linger, 0);
     dialer_.set(zmq::sockopt::sndhwm, opts_.peer_queue);   // thousands of calls in flight
-    // Our id is our routing id at each peer's ROUTER: that is how it knows who sent a frame.
-    dialer_.set(zmq::sockopt::routing_id, zmq::buffer(id_.bytes()));
     // A full queue or an ended connection is an error to the sender, not a silent drop.
     dialer_.set(zmq::sockopt::router_mandatory, 1);
     // libzmq heartbeats every link (ZMTP PING, answered inside the peer's libzmq) and drops

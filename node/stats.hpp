@@ -29,6 +29,13 @@ struct node_stats {
     std::uint64_t pings_sent = 0;            // round-trip probes: to peers whose link is in
                                              // use, or whose round trip is not known yet
     std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
+    std::uint64_t endpoint_conflicts = 0;    // a newcomer named at a live member's endpoints
+                                             // (beacon, PEERS, HELLO): not dialled
+    std::uint64_t hellos_unverified = 0;     // a member's HELLO not quoting our link token:
+                                             // forged, or it lost ours; nothing taken from it
+    std::uint64_t leaves_unverified = 0;     // a LEAVE not quoting our link token: ignored
+    std::uint64_t frames_wrong_link = 0;     // claiming a member's id on a connection that is
+                                             // not its link (no link token): dropped
     // Inbound connections
     std::uint64_t subscriptions_refused = 0; // a connection to our PUB subscribed past a bound
                                              // (prefix size, prefixes or bytes): cut

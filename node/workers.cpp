@@ -137,7 +137,7 @@ std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t
                     // Never blocks: one reply in flight at most, and once the reactor is gone
                     // (node stopping) the reply is dropped so "quit" can still be read. The
                     // second part always follows a first that was taken.
-                    std::array<std::uint8_t, node_id::size + 1> routing;
+                    std::array<std::uint8_t, protocol::max_routing_id_size> routing;
                     const auto caller = protocol::routing_id_of(done.caller, routing);
                     if (s.send(zmq::buffer(caller.data(), caller.size()),
                                zmq::send_flags::sndmore | zmq::send_flags::dontwait))

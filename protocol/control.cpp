@@ -5,6 +5,8 @@
 #include "endpoint.hpp"
 #include "msgpack_io.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -27,7 +29,7 @@ void pack_str(packer& pk, const std::string& s, std::size_t max) {
 struct body_encoder {
     packer& pk;
     void operator()(const hello& m) const {
-        pk.pack_array(7);
+        pk.pack_array(9);
         pack_str(pk, m.mesh, max_mesh_len);
         pack_id(pk, m.id);
         pack_str(pk, m.name, max_name_len);
@@ -37,10 +39,12 @@ struct body_encoder {
         if (m.services.size() > max_services) throw std::length_error("too many services");
         pk.pack_array(static_cast<std::uint32_t>(m.services.size()));
         for (const auto& s : m.services) pack_str(pk, s, max_service_len);
+        pk.pack(m.token);
+        pk.pack(m.echo);
     }
     void operator()(const ping& m) const { pk.pack_array(1); pk.pack(m.token); }
     void operator()(const pong& m) const { pk.pack_array(1); pk.pack(m.token); }
-    void operator()(const leave&) const { pk.pack_array(0); }
+    void operator()(const leave& m) const { pk.pack_array(1); pk.pack(m.token); }
     void operator()(const peers& m) const {
         if (m.list.size() > max_peers_per_list) throw std::length_error("peer list too long");
         pk.pack_array(1);
@@ -108,6 +112,10 @@ result<control> decode_hello(field_reader& r) {
         m.services.push_back(list.str(max_service_len, false));
     if (m.services.size() > max_services) return errc::oversized;
     if (auto e = list.error()) return *e;
+    // Revision 8's link tokens; a revision-7 sender has none.
+    if (r.has_more()) m.token = r.uint();
+    if (r.has_more()) m.echo = r.uint();
+    if (auto e = r.error()) return *e;
     normalise(m.services);
     return control{std::move(m)};
 }
@@ -164,6 +172,14 @@ result<control> decode_stats(field_reader& r) {
 
 }  // namespace
 
+std::uint64_t random_link_token() {
+    static const bool ready = sodium_init() >= 0;   // once, thread-safe
+    (void)ready;
+    std::uint64_t token = 0;
+    while (token == 0) randombytes_buf(&token, sizeof token);
+    return token;
+}
+
 result<frame_header> peek_header(std::span<const std::uint8_t> frame) {
     if (frame.size() < 2) return errc::truncated;
     if (frame[0] != version) return errc::bad_version;
@@ -203,8 +219,10 @@ result<control> decode_control(std::span<const std::uint8_t> frame) {
         }
         case msg_type::leave: {
             field_reader r(body, 0);
+            leave m;
+            if (r.has_more()) m.token = r.uint();   // revision 8; none from revision 7
             if (auto e = r.error()) return *e;
-            return control{leave{}};
+            return control{m};
         }
         case msg_type::peers: {
             field_reader r(body, 1);

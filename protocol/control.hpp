@@ -45,6 +45,12 @@ struct hello {
     std::string router_endpoint;   // tcp://host:port the peer's DEALER dials
     std::uint8_t flags = 0;
     std::vector<std::string> services;   // RPC methods served (sorted, unique)
+    // Link tokens (revision 8; 0 = none, as from an older sender). `token`: the one the
+    // sender gave the receiver, which the receiver quotes back (its HELLOs' echo, its LEAVE)
+    // so that the sender knows it is the node it dialled. `echo`: the token the receiver gave
+    // the sender, or, in an answer, the token of the HELLO answered.
+    std::uint64_t token = 0;
+    std::uint64_t echo = 0;
     bool operator==(const hello&) const = default;
 };
 struct ping {
@@ -56,6 +62,7 @@ struct pong {
     bool operator==(const pong&) const = default;
 };
 struct leave {
+    std::uint64_t token = 0;   // the token the receiver gave the sender (revision 8; 0: none)
     bool operator==(const leave&) const = default;
 };
 struct peer_entry {
@@ -98,6 +105,10 @@ struct frame_header {
 // Returns: version and type of any ROUTER/DEALER frame, or truncated / bad_version.
 // Lets the reactor route a frame before it decodes the body.
 result<frame_header> peek_header(std::span<const std::uint8_t> frame);
+
+// Returns: a fresh link token (hello::token): never 0, unpredictable (the system's CSPRNG),
+// so that no stranger can guess the one a node gave another.
+std::uint64_t random_link_token();
 
 // Returns: the frame for a control message. Throws std::length_error when a string is over
 // its limit (callers validate their own configuration first).

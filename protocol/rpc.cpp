@@ -330,17 +330,29 @@ void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {
 }
 
 std::optional<sender_route> read_routing_id(std::span<const std::uint8_t> routing_id) {
-    const bool call_link = routing_id.size() == node_id::size + 1 && routing_id.back() == call_link_mark;
-    const auto id = node_id::from_bytes(call_link ? routing_id.first(node_id::size) : routing_id);
+    // 16 or 24 bytes: a link; 17 or 25 with 'C' after the id: a call link.
+    const auto size = routing_id.size();
+    const bool with_token = size == node_id::size + 8 || size == node_id::size + 9;
+    const auto rest = size - (with_token ? 8 : 0) - node_id::size;
+    if (size < node_id::size || rest > 1) return std::nullopt;
+    const bool call_link = rest == 1;
+    if (call_link && routing_id[node_id::size] != call_link_mark) return std::nullopt;
+    const auto id = node_id::from_bytes(routing_id.first(node_id::size));
     if (!id) return std::nullopt;
-    return sender_route{*id, call_link};
+    const auto token = with_token ? read_big_endian(&routing_id[size - 8], 8) : 0;
+    return sender_route{*id, call_link, token};
 }
 
 std::span<const std::uint8_t> routing_id_of(const sender_route& to,
-                                            std::array<std::uint8_t, node_id::size + 1>& out) {
+                                            std::array<std::uint8_t, max_routing_id_size>& out) {
     std::memcpy(out.data(), to.id.bytes().data(), node_id::size);
-    out[node_id::size] = call_link_mark;
-    return std::span<const std::uint8_t>(out).first(to.call_link ? node_id::size + 1 : node_id::size);
+    std::size_t size = node_id::size;
+    if (to.call_link) out[size++] = call_link_mark;
+    if (to.token != 0) {
+        write_big_endian(&out[size], to.token, 8);
+        size += 8;
+    }
+    return std::span<const std::uint8_t>(out).first(size);
 }
 
 std::string_view open_request_method(std::span<const std::uint8_t> frame) {

@@ -130,19 +130,24 @@ struct rpc_message {
 using request_message = rpc_message<request_header>;
 using reply_message = rpc_message<reply_header>;
 
-// Who sent a message to a ROUTER, from its routing id: a node's id (its link, the dialler's
-// connection), or a node's id then 'C' (one of its call links: a DEALER of its own per peer
-// it calls, §4.2, on which only REQUESTs come and REPLYs go back).
+// Who sent a message to a ROUTER, from its routing id (§6.1): a node's id (its link, the
+// dialler's connection), or a node's id then 'C' (one of its call links: a DEALER of its own
+// per peer it calls, §4.2, on which only REQUESTs come and REPLYs go back); then, from
+// revision 8, the link token the sender gave the receiver in its HELLO, 8 bytes big-endian.
+// The token keeps a stranger's connection claiming the id from ever sharing the link's
+// routing id, which a ROUTER would hand over to it.
 inline constexpr std::uint8_t call_link_mark = 'C';
 struct sender_route {
     node_id id;
     bool call_link = false;
+    std::uint64_t token = 0;   // 0: none (a revision-7 routing id)
 };
+inline constexpr std::size_t max_routing_id_size = node_id::size + 1 + 8;
 // Returns: the sender, or nullopt for any other routing id (libzmq's own, a seed probe's).
 std::optional<sender_route> read_routing_id(std::span<const std::uint8_t> routing_id);
-// Returns: the routing id of `to` (call_link: of its call link), written into `out`.
+// Returns: the routing id of `to`, written into `out`; without a token when it has none.
 std::span<const std::uint8_t> routing_id_of(const sender_route& to,
-                                            std::array<std::uint8_t, node_id::size + 1>& out);
+                                            std::array<std::uint8_t, max_routing_id_size>& out);
 
 // Returns: the frame's header and body, or an errc (oversized when no header ends within
 // max_rpc_header_size bytes). Never throws.

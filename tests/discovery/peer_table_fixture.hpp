@@ -40,7 +40,7 @@ protected:
     const node_id a = id_of(0xa1);
 
     peer& add_a(int now = 0) {
-        return table.add(a, "dialled", "tcp://192.0.2.1:6001", "tcp://192.0.2.1:6002", at(now));
+        return table.add(a, "dialled", "tcp://192.0.2.1:6001", "tcp://192.0.2.1:6002", at(now), 0xa1a1);
     }
     // Adds `a` at time 0 and completes its handshake at `now`.
     peer& joined_a(int now = 0) {

@@ -72,7 +72,7 @@ TEST_F(peer_table_liveness, handshake_timeout_drops_connecting_peer_silently) {
 
 TEST_F(peer_table_liveness, handshake_timeout_counts_without_dropped_list) {
     add_a();
-    table.add(id_of(0xb2), "b", "tcp://h:1", "tcp://h:2", at(0));
+    table.add(id_of(0xb2), "b", "tcp://h:1", "tcp://h:2", at(0), 0xb2b2);
     EXPECT_TRUE(table.tick(at(5000)).empty());
     EXPECT_EQ(table.handshake_timeouts(), 2u);
     EXPECT_TRUE(table.all().empty());
@@ -256,7 +256,7 @@ TEST_F(peer_table_liveness, reconnect_failed_ignores_connected_or_connecting_pee
     EXPECT_FALSE(table.on_reconnect_failed(p));
     EXPECT_FALSE(table.on_reconnect_failed(p));
     EXPECT_NE(table.find(a), nullptr);
-    peer& q = table.add(id_of(0xb2), "b", "tcp://h:1", "tcp://h:2", at(0));
+    peer& q = table.add(id_of(0xb2), "b", "tcp://h:1", "tcp://h:2", at(0), 0xb2b2);
     EXPECT_FALSE(table.on_reconnect_failed(q));
     EXPECT_NE(table.find(id_of(0xb2)), nullptr);
 }
@@ -306,7 +306,7 @@ TEST_F(peer_table_liveness, remove_of_connecting_peer_returns_nothing) {
 
 TEST_F(peer_table_liveness, find_by_pub_endpoint_matches_dialled_endpoint) {
     peer& p = joined_a();
-    table.add(id_of(0xb2), "b", "tcp://192.0.2.2:6001", "tcp://192.0.2.2:6002", at(0));
+    table.add(id_of(0xb2), "b", "tcp://192.0.2.2:6001", "tcp://192.0.2.2:6002", at(0), 0xb2b2);
     EXPECT_EQ(table.find_by_pub_endpoint("tcp://192.0.2.1:6001"), &p);
     EXPECT_EQ(table.find_by_pub_endpoint("tcp://192.0.2.2:6001"), table.find(id_of(0xb2)));
     EXPECT_EQ(table.find_by_pub_endpoint("tcp://10.0.0.1:7001"), nullptr);   // advertised
@@ -327,9 +327,9 @@ TEST_F(peer_table_liveness, snapshot_is_a_copy) {
 TEST_F(peer_table_liveness, tick_judges_each_peer_on_its_own) {
     joined_a();                                                             // silent since 0
     const node_id b = id_of(0xb2), c = id_of(0xc3);
-    peer& pb = table.add(b, "b", "tcp://h:1", "tcp://h:2", at(0));
+    peer& pb = table.add(b, "b", "tcp://h:1", "tcp://h:2", at(0), 0xb2b2);
     ASSERT_TRUE(table.on_hello(pb, hello_from(b), at(0)));
-    table.add(c, "c", "tcp://h:3", "tcp://h:4", at(0));                      // never answers
+    table.add(c, "c", "tcp://h:3", "tcp://h:4", at(0), 0xc3c3);                      // never answers
     ASSERT_FALSE(table.on_traffic(pb, at(1200)));
 
     std::vector<peer> dropped;

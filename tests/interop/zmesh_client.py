@@ -44,6 +44,10 @@ class Peer:
         self.subscriptions = None      # their SUBS (§6.7), None until received
         self.disconnected_at = None    # §8.4: set while the SUB connection is down
         self.retries = 0               # CONNECT_RETRIED since the drop (§8.4 note)
+        # §7.6: the link token it gave us in its HELLO, quoted back in our HELLOs and LEAVE.
+        # This client gives none (it sends 0), so its own routing ids stay 16 bytes.
+        self.their_token = 0
+        self.routing = nid             # its link's routing id at our ROUTER (§6.1)
 
     def __repr__(self):
         return f"Peer({self.name}, {self.id.hex()}, {self.state})"
@@ -115,7 +119,7 @@ class Client(Events, Rpc):
         # in its REQUEST's frame, with a filler in the REPLY header (§10.4), read here too.
         self.next_call_id = 1 << 32
         self.counters = dict(events_out=0, events_in=0, gaps=0, events_invalid=0,
-                             frames_invalid=0, frames_unknown_sender=0, peers_joined=0,
+                             frames_invalid=0, frames_unknown_sender=0, frames_wrong_link=0, peers_joined=0,
                              peers_left=0)
 
         self.probes = []               # seed probe DEALERs (§4.1, §7.5)
@@ -159,7 +163,7 @@ class Client(Events, Rpc):
         self.closed = True
         for p in self.peers.values():
             if p.state in ("joined", "evasive"):
-                self._send(p, LEAVE, [])
+                self._send(p, LEAVE, [p.their_token])
         for p in self.peers.values():
             p.dealer.close(linger=int(linger * 1000))
         for d in self.probes:
@@ -237,11 +241,11 @@ class Client(Events, Rpc):
         except zmq.Again:
             pass
 
-    def _send_hello(self, dealer, want_reply):
+    def _send_hello(self, dealer, want_reply, echo=0):
         flags = FLAG_WANT_REPLY if want_reply else 0
         services = sorted(self.methods, key=lambda s: s.encode())  # §6.3: sorted, unique
         frame = encode_control(HELLO, [self.mesh, self.id, self.name, self.pub_endpoint,
-                                       self.router_endpoint, flags, services])
+                                       self.router_endpoint, flags, services, 0, echo])
         try:
             dealer.send(frame, flags=zmq.NOBLOCK)
         except zmq.Again:
@@ -249,7 +253,7 @@ class Client(Events, Rpc):
 
     # --- membership -------------------------------------------------------------------
 
-    def _dial(self, nid, name, pub, router, want_reply):
+    def _dial(self, nid, name, pub, router, want_reply, echo=0):
         """§7.1."""
         for other in list(self.peers.values()):  # rule 1: the old process at P is gone
             if other.id != nid and other.pub == pub:
@@ -270,7 +274,7 @@ class Client(Events, Rpc):
             self.sub_endpoints.add(pub)
         p = Peer(nid, name, pub, router, dealer, time.monotonic())
         self.peers[nid] = p
-        self._send_hello(dealer, want_reply)
+        self._send_hello(dealer, want_reply, echo)
         return p
 
     def _join(self, p):
@@ -392,10 +396,15 @@ class Client(Events, Rpc):
         return True
 
     def _known_sender(self, rid):
-        p = self.peers.get(rid) if len(rid) == 16 else None
+        # §6.1: the sender's id, then from revision 8 the 8-byte token it gave us.
+        p = self.peers.get(rid[:16]) if len(rid) in (16, 24) else None
         if p is None or p.state not in ("joined", "evasive"):
             self.counters["frames_unknown_sender"] += 1
             return None
+        if p.their_token and rid[16:] != p.their_token.to_bytes(8, "big"):
+            self.counters["frames_wrong_link"] += 1  # §6.6: not its link
+            return None
+        p.routing = rid
         return p
 
     def _on_hello(self, h):
@@ -405,13 +414,16 @@ class Client(Events, Rpc):
         want = bool(h["flags"] & FLAG_WANT_REPLY)
         p = self.peers.get(h["id"])
         if p is None:
-            # Rule 3: dial back without want_reply; joined at once.
-            p = self._dial(h["id"], h["name"], h["pub"], h["router"], want_reply=False)
+            # Rule 3: dial back without want_reply, answering its token; joined at once.
+            p = self._dial(h["id"], h["name"], h["pub"], h["router"], want_reply=False,
+                           echo=h["token"])
             self._update(p, h)
             self._join(p)
             return
+        # §7.3 rule 5: a joined peer's HELLO must quote our token. This client gives none,
+        # so it takes every HELLO; it answers each with the token of the HELLO answered.
         if want:  # rule 4: answer once, never with want_reply
-            self._send_hello(p.dealer, want_reply=False)
+            self._send_hello(p.dealer, want_reply=False, echo=h["token"])
         self._update(p, h)
         if p.state == "connecting":  # rule 5
             self._join(p)
@@ -422,3 +434,4 @@ class Client(Events, Rpc):
         # §7.2: every accepted HELLO replaces what we knew.
         p.name, p.observer, p.services = h["name"], bool(h["flags"] & FLAG_OBSERVER), h["services"]
         p.adv_pub, p.adv_router = h["pub"], h["router"]
+        p.their_token = h["token"]

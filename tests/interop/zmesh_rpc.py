@@ -97,7 +97,7 @@ class Rpc:
         message = message.encode()[:MAX_RPC_MESSAGE].decode("utf-8", "ignore")
         frame = encode_rpc(REPLY, [call_id, code, message], result)
         try:  # back on the caller's link, through our ROUTER (§10.1)
-            self.router.send_multipart([p.id, frame], flags=zmq.NOBLOCK)
+            self.router.send_multipart([p.routing, frame], flags=zmq.NOBLOCK)
         except zmq.ZMQError:  # its queue is full, or it is no longer connected
             pass
 

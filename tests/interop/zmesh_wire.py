@@ -176,8 +176,12 @@ def check_hello(b):
             and type(services) is list and len(services) <= 256
             and all(_is_str(s, 1, 128) for s in services)):
         raise ProtocolError("bad HELLO field")
+    # §6.3 fields 7 and 8 (revision 8): link tokens, 0 when absent.
+    token, echo = (list(b[7:9]) + [0, 0])[:2]
+    if not (_is_uint(token) and _is_uint(echo)):
+        raise ProtocolError("bad HELLO token")
     return dict(mesh=mesh, id=nid, name=name, pub=pub, router=router, flags=flags,
-                services=sorted(set(services), key=lambda s: s.encode()))
+                services=sorted(set(services), key=lambda s: s.encode()), token=token, echo=echo)
 
 
 def check_peers_list(b):

@@ -22,10 +22,14 @@ using std::chrono::steady_clock;
 const bytes nil = {0xc0};
 const bytes echo_body = {0x92, 0x01, 0xa1, 'z'};   // [1, "z"]
 
-bytes call_link_routing(const protocol::node_id& id) {
-    bytes r(id.bytes().begin(), id.bytes().end());
-    r.push_back(protocol::call_link_mark);
-    return r;
+// `token`: the one the caller gave the callee (0: none).
+bytes routing_of(const protocol::node_id& id, bool call_link, std::uint64_t token = 0) {
+    std::array<std::uint8_t, protocol::max_routing_id_size> out;
+    const auto r = protocol::routing_id_of({id, call_link, token}, out);
+    return bytes(r.begin(), r.end());
+}
+bytes call_link_routing(const protocol::node_id& id, std::uint64_t token = 0) {
+    return routing_of(id, true, token);
 }
 
 class call_links : public node_fixture {
@@ -84,11 +88,12 @@ std::vector<bytes> next_on(zmq::socket_t& s) { return fake_peer::next_message(s,
 
 TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
     join(protocol::hello_flag_call_links);
-    EXPECT_EQ(call_the_fake_and_answer(), call_link_routing(node_->id()));
-    EXPECT_EQ(call_the_fake_and_answer(), call_link_routing(node_->id())) << "one link, kept";
+    const auto routing = call_the_fake_and_answer();
+    EXPECT_EQ(routing, call_link_routing(node_->id(), fake_.node_token()));
+    EXPECT_NE(fake_.node_token(), 0u);
+    EXPECT_EQ(call_the_fake_and_answer(), routing) << "one link, kept";
 
     // Only one REPLY frame comes on a call link: the rest is dropped, counted.
-    const auto routing = call_link_routing(node_->id());
     const auto before = node_->stats();
     fake_.send_at_router(routing, {protocol::encode_control(protocol::ping{1})});
     fake_.send_at_router(routing, {protocol::encode_request({5, "x", 100}, nil)});
@@ -105,8 +110,8 @@ TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
 
 TEST_F(call_links, a_caller_calls_a_peer_without_the_flag_through_its_link_as_before) {
     join(0);
-    const auto& id = node_->id().bytes();
-    EXPECT_EQ(call_the_fake_and_answer(), bytes(id.begin(), id.end()));
+    const auto routing = call_the_fake_and_answer();
+    EXPECT_EQ(routing, routing_of(node_->id(), false, fake_.node_token()));
 }
 
 TEST_F(call_links, a_server_answers_on_the_call_link_a_request_came_by) {

@@ -7,6 +7,7 @@
 
 #include "node/node.hpp"
 #include "protocol/control.hpp"
+#include "protocol/rpc.hpp"
 #include "protocol/node_id.hpp"
 
 #include <gtest/gtest.h>
@@ -52,11 +53,16 @@ public:
         return s;
     }
 
+    // Quotes the node's link token once its HELLO was read (next_from_node and the
+    // readers built on it), as a real peer does: a HELLO after joining must.
     void say_hello(const std::string& mesh, const std::vector<std::string>& services = {},
                    std::uint8_t flags = 0) {
-        send({protocol::encode_control(
-            protocol::hello{mesh, id, "fake", pub_endpoint(), router_endpoint(), flags, services})});
+        send({protocol::encode_control(protocol::hello{mesh, id, "fake", pub_endpoint(),
+                                                       router_endpoint(), flags, services,
+                                                       0, node_token_})});
     }
+    // Returns: a LEAVE the node believes: it quotes the node's token (see say_hello).
+    protocol::leave leave() const { return protocol::leave{node_token_}; }
 
     // Sends one multipart message to the connected node's ROUTER.
     void send(const std::vector<bytes>& frames) { send_frames(dealer_, frames); }
@@ -93,8 +99,6 @@ public:
     // the ROUTER with `count` of them (others skipped); empty after `timeout`.
     std::vector<bytes> next_from_node(std::size_t count, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
-        const auto& node_bytes = target_.bytes();
-        const bytes sender(node_bytes.begin(), node_bytes.end());
         for (;;) {
             std::vector<bytes> frames;
             zmq::message_t m;
@@ -106,7 +110,8 @@ public:
                 (void)router_.recv(m);
             }
             // Others may dial the fake too (they learn of it from the node's PEERS).
-            if (frames.size() != count + 1 || frames[0] != sender) continue;
+            note(frames);
+            if (frames.size() != count + 1 || !from_target(frames[0])) continue;
             frames.erase(frames.begin());
             return frames;
         }
@@ -133,8 +138,12 @@ public:
     // Returns: the next message at our ROUTER from anyone, its routing id first; empty after
     // `timeout`.
     std::vector<bytes> next_at_router(std::chrono::milliseconds timeout) {
-        return next_message(router_, timeout);
+        auto frames = next_message(router_, timeout);
+        note(frames);
+        return frames;
     }
+    // The link token the node gave the fake (its HELLO), once one was read here; 0 before.
+    std::uint64_t node_token() const { return node_token_; }
     // Sends one multipart message from our ROUTER to the connection of `routing_id`.
     void send_at_router(const bytes& routing_id, const std::vector<bytes>& frames) {
         router_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
@@ -144,7 +153,9 @@ public:
     // Sends one multipart message back on the connected node's link to our ROUTER (where a
     // REPLY to its REQUEST goes).
     void send_on_its_link(const std::vector<bytes>& frames) {
-        router_.send(zmq::buffer(target_.bytes()), zmq::send_flags::sndmore);
+        std::array<std::uint8_t, protocol::max_routing_id_size> routing;
+        const auto link = protocol::routing_id_of({target_, false, node_token_}, routing);
+        router_.send(zmq::buffer(link.data(), link.size()), zmq::send_flags::sndmore);
         send_frames(router_, frames);
     }
 
@@ -162,6 +173,18 @@ public:
     }
 
 private:
+    // Returns: whether `routing` is the connected node's link (its id, then its token).
+    bool from_target(const bytes& routing) const {
+        const auto route = protocol::read_routing_id(routing);
+        return route && route->id == target_ && !route->call_link;
+    }
+    // Keeps the token of a HELLO the connected node sent on its link.
+    void note(const std::vector<bytes>& frames) {
+        if (frames.size() != 2 || !from_target(frames[0])) return;
+        if (const auto m = protocol::decode_control(frames[1]))
+            if (const auto* h = std::get_if<protocol::hello>(&*m)) node_token_ = h->token;
+    }
+
     // Returns: true with the next message part of `s` in `m`, false once `deadline` passed.
     static bool receive(zmq::socket_t& s, zmq::message_t& m,
                         std::chrono::steady_clock::time_point deadline) {
@@ -180,6 +203,7 @@ private:
     zmq::socket_t pub_{ctx_, zmq::socket_type::xpub};        // and connects its SUB here
     zmq::socket_t dealer_;                                   // ours, at the node's ROUTER
     protocol::node_id target_;
+    std::uint64_t node_token_ = 0;   // the link token the node gave us, once seen
 };
 
 }  // namespace zmesh::test

@@ -309,7 +309,7 @@ TEST_F(rpc_input, call_fails_as_peer_lost_at_once_when_its_peer_leaves) {
     EXPECT_EQ(bytes(m->body.begin(), m->body.end()), bytes{0x01});
 
     const auto t0 = steady_clock::now();
-    send({protocol::encode_control(protocol::leave{})});
+    send({protocol::encode_control(fake_.leave())});
     ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
     EXPECT_LT(steady_clock::now() - t0, 2s);
     try {
@@ -360,7 +360,7 @@ TEST_F(rpc_handshake, node_that_stops_mid_handshake_still_sends_leave) {
 TEST_F(rpc_handshake, leave_from_a_peer_mid_handshake_ends_that_handshake) {
     ASSERT_EQ(server_->peers().size(), 1u);
     const auto unknown_before = server_->stats().frames_unknown_sender;
-    send({protocol::encode_control(protocol::leave{})});
+    send({protocol::encode_control(fake_.leave())});
     EXPECT_TRUE(wait_until([&] { return server_->peers().empty(); }, 3s))
         << "the server still dials a peer that said it is leaving";
     EXPECT_EQ(server_->stats().frames_unknown_sender, unknown_before);

@@ -22,7 +22,7 @@ node_id id_of(std::uint8_t fill) {
 
 hello sample_hello() {
     return hello{"lab", id_of(1), "alpha", "tcp://192.0.2.9:5001", "tcp://192.0.2.9:5002",
-                 hello_flag_observer, {"echo", "time.now"}};
+                 hello_flag_observer, {"echo", "time.now"}, 0x0123456789abcdefu, UINT64_MAX};
 }
 
 peers sample_peers() {
@@ -41,6 +41,7 @@ std::vector<control> samples() {
             ping{UINT64_MAX},
             pong{1234567890123},
             leave{},
+            leave{42},
             sample_peers(),
             peers{},
             subs{{"", "orders.", "stock"}},
@@ -123,7 +124,7 @@ TEST(control_codec, keeps_observer_flag_and_services) {
 }
 
 TEST(control_encode, writes_version_and_type) {
-    const std::uint8_t types[] = {0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x05, 0x05,
+    const std::uint8_t types[] = {0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x05, 0x05,
                                   0x06, 0x06, 0x07, 0x08, 0x08};
     const auto all = samples();
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -252,6 +253,8 @@ TEST(control_decode, rejects_oversized_frame) {
     // A hello padded with an ignored trailing field to exactly the limit, then one more byte.
     auto padded = [](std::size_t total) {
         auto fields = good_hello_fields();
+        fields.push_back(uint_field(1));   // token
+        fields.push_back(uint_field(2));   // echo
         const std::size_t base = hello_frame(fields).size() + 5;   // + bin32 header
         fields.push_back(bin_field(total - base));
         return hello_frame(fields);
@@ -371,6 +374,8 @@ TEST(control_decode, rejects_trailing_bytes_after_body) {
 
 TEST(control_decode, accepts_extra_trailing_fields) {
     auto h = good_hello_fields();
+    h.push_back(uint_field(5));   // token
+    h.push_back(uint_field(6));   // echo
     h.push_back(str_field("future"));
     h.push_back(map_field());
     EXPECT_TRUE(decode_control(hello_frame(h)));
@@ -379,7 +384,7 @@ TEST(control_decode, accepts_extra_trailing_fields) {
     ASSERT_TRUE(ping_r);
     EXPECT_EQ(std::get<ping>(*ping_r).token, 7u);
     EXPECT_TRUE(decode_control(frame(head(msg_type::pong), array_field({uint_field(7), nil_field()}))));
-    EXPECT_TRUE(decode_control(frame(head(msg_type::leave), array_field({uint_field(1)}))));
+    EXPECT_TRUE(decode_control(frame(head(msg_type::leave), array_field({uint_field(1), str_field("x")}))));
     EXPECT_TRUE(decode_control(frame(head(msg_type::peers),
                                      array_field({array_field({}), str_field("x")}))));
     auto e = good_entry_fields();
@@ -387,6 +392,36 @@ TEST(control_decode, accepts_extra_trailing_fields) {
     auto r = decode_control(peers_frame({array_field(e)}));
     ASSERT_TRUE(r);
     EXPECT_EQ(std::get<peers>(*r).list.at(0).name, "beta");
+}
+
+TEST(control_decode, revision_7_hello_and_leave_carry_no_link_tokens) {
+    // A revision-7 sender's HELLO has seven fields and its LEAVE none: tokens read as 0.
+    auto r = decode_control(hello_frame(good_hello_fields()));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<hello>(*r).token, 0u);
+    EXPECT_EQ(std::get<hello>(*r).echo, 0u);
+    auto with_token_only = good_hello_fields();
+    with_token_only.push_back(uint_field(9));
+    r = decode_control(hello_frame(with_token_only));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<hello>(*r).token, 9u);
+    EXPECT_EQ(std::get<hello>(*r).echo, 0u);
+    r = decode_control(frame(head(msg_type::leave), array_field({})));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<leave>(*r).token, 0u);
+}
+
+TEST(control_decode, link_tokens_must_be_unsigned_integers) {
+    for (auto bad : {str_field("7"), nil_field(), bin_field(8), bool_field(true)}) {
+        auto token_wrong = good_hello_fields();
+        token_wrong.push_back(bad);
+        EXPECT_EQ(error_of(hello_frame(token_wrong)), errc::wrong_type);
+        auto echo_wrong = good_hello_fields();
+        echo_wrong.push_back(uint_field(1));
+        echo_wrong.push_back(bad);
+        EXPECT_EQ(error_of(hello_frame(echo_wrong)), errc::wrong_type);
+        EXPECT_EQ(error_of(frame(head(msg_type::leave), array_field({bad}))), errc::wrong_type);
+    }
 }
 
 TEST(control_decode, random_frames_are_refused_without_throwing) {

@@ -137,22 +137,27 @@ TEST(rpc_decode, views_read_what_the_owning_decoders_read) {
 }
 
 
-// A routing id names a node's link (its id) or its call link (its id, then 'C'): anything
-// else names no node.
+// A routing id names a node's link (its id) or its call link (its id, then 'C'), each with
+// or without a link token after it: anything else names no node.
 TEST(rpc_routing, routing_ids_name_a_link_or_a_call_link_and_nothing_else) {
     const auto id = node_id::random();
-    std::array<std::uint8_t, node_id::size + 1> buffer;
-    for (const bool call_link : {false, true}) {
-        const auto routing = routing_id_of({id, call_link}, buffer);
-        EXPECT_EQ(routing.size(), call_link ? 17u : 16u);
-        const auto read = read_routing_id(routing);
-        ASSERT_TRUE(read);
-        EXPECT_EQ(read->id, id);
-        EXPECT_EQ(read->call_link, call_link);
-    }
+    std::array<std::uint8_t, max_routing_id_size> buffer;
+    for (const bool call_link : {false, true})
+        for (const std::uint64_t token : {std::uint64_t{0}, std::uint64_t{0x0102030405060708}, ~std::uint64_t{0}}) {
+            const auto routing = routing_id_of({id, call_link, token}, buffer);
+            EXPECT_EQ(routing.size(), 16u + (call_link ? 1 : 0) + (token ? 8 : 0));
+            const auto read = read_routing_id(routing);
+            ASSERT_TRUE(read);
+            EXPECT_EQ(read->id, id);
+            EXPECT_EQ(read->call_link, call_link);
+            EXPECT_EQ(read->token, token);
+        }
     auto other = std::vector<std::uint8_t>(id.bytes().begin(), id.bytes().end());
     other.push_back('L');   // 17 bytes, not a call link's
     EXPECT_FALSE(read_routing_id(other));
-    EXPECT_FALSE(read_routing_id(std::span(other).first(15)));
-    EXPECT_FALSE(read_routing_id({}));
+    other.resize(25, 1);    // 25 bytes, still no 'C' after the id
+    EXPECT_FALSE(read_routing_id(other));
+    for (const std::size_t size : {0, 15, 18, 23, 26})
+        EXPECT_FALSE(read_routing_id(std::span(other.data(), std::min(size, other.size())))) << size;
+    EXPECT_FALSE(read_routing_id(std::vector<std::uint8_t>(26, 1)));
 }
