@@ -80,7 +80,7 @@ struct subs {
 struct stats_query {
     bool operator==(const stats_query&) const = default;
 };
-// The sender's own counters, by name (events_in, events_out, gaps, ...).
+// The sender's own counters, by name (events_in, events_out, events_gaps, ...).
 struct stats {
     std::vector<std::pair<std::string, std::uint64_t>> counters;
     bool operator==(const stats&) const = default;

@@ -46,7 +46,7 @@ std::vector<control> samples() {
             subs{{"", "orders.", "stock"}},
             subs{},
             stats_query{},
-            stats{{{"events_in", 5}, {"gaps", 0}}},
+            stats{{{"events_in", 5}, {"events_gaps", 0}}},
             stats{}};
 }
 
