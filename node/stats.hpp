@@ -31,6 +31,11 @@
     X(sends_dropped, "messages not sent to a peer: its queue was full, or libzmq ended its link") \
     X(link_disconnects, "links to peers that dropped: the peer went away, or the network did") \
     X(handshake_timeouts, "peers dialled that never answered HELLO") \
+    X(handshakes_failed, "ZMTP handshakes of connections we dialled that failed, any cause") \
+    X(handshakes_failed_timeout, "of those, timed out") \
+    X(handshakes_failed_closed, "of those, the connection closed, reset or failed mid-handshake") \
+    X(handshakes_failed_protocol, "of those, a ZMTP protocol error (secured dialling plain, say)") \
+    X(handshakes_failed_auth, "of those, refused by the peer's authentication (ZAP status 300, 400, 500)") \
     X(pings_sent, "round-trip probes: to peers whose link is in use, or whose round trip is unknown") \
     X(peers_refused, "peers not dialled: the table had max_peers already") \
     /* Security (secured mesh only) */ \
