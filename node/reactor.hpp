@@ -342,12 +342,16 @@ private:
     static bool recv_routed(zmq::socket_t& s, zmq::message_t& routing, zmq::message_t& frame,
                             bool& one_frame);
     void on_sub_monitor(clock::time_point now);
-    // Reads one event of a monitor: its kind, its value (a descriptor, an errno, a status:
-    // see zmq_socket_monitor) and endpoint. Returns: false when none is waiting.
-    bool read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint,
-                            std::uint32_t* value = nullptr);
-    // Logs a failed security handshake with `endpoint` (once per endpoint).
-    void warn_handshake_failed(std::uint16_t kind, const std::string& endpoint);
+    struct monitor_event {
+        std::uint16_t kind = 0;    // ZMQ_EVENT_*
+        std::uint32_t value = 0;   // its value: errno, protocol error, ZAP status, fd, ...
+        std::string endpoint;
+    };
+    // Reads one event of a monitor. Returns: false when none is waiting.
+    bool read_monitor_event(zmq::socket_t& monitor, monitor_event& e);
+    // Counts and logs (once per cause and endpoint) a failed ZMTP handshake. Returns: false
+    // when `e` is another event.
+    bool on_handshake_failed(const monitor_event& e);
     void send_peer_list(const node_id& to);
     void send_heartbeats(clock::time_point now);
     void contact_seeds();

@@ -284,17 +284,9 @@ void reactor::on_subs(discovery::peer& p, protocol::subs&& s) {
 }
 
 void reactor::on_stats_query(const node_id& from) {
-    const auto s = current_stats();
-    protocol::stats m;
-    m.counters = {{"events_out", s.events_out},   {"events_in", s.events_in},
-                  {"gaps", s.events_gaps},        {"events_invalid", s.events_invalid},
-                  {"publish_dropped", s.publish_dropped}, {"handler_errors", s.handler_errors},
-                  {"peers_joined", s.peers_joined}, {"peers_left", s.peers_left},
-                  {"rpc_calls", s.rpc_calls},     {"rpc_served", s.rpc_served},
-                  // Calls of ours that failed, and requests we could not serve.
-                  {"rpc_failed", s.rpc_remote_errors + s.rpc_timeouts + s.rpc_peer_lost + s.rpc_no_provider},
-                  {"rpc_refused", s.rpc_unknown_method + s.rpc_bad_requests + s.rpc_busy + s.rpc_expired}};
-    send_to(from, m);
+    // Every counter fits one STATS, so encoding it never fails for its size.
+    static_assert(std::size(node_counters) <= protocol::max_stats_counters);
+    send_to(from, protocol::stats{counters_of(current_stats())});
 }
 
 void reactor::poll_peer_stats() {

@@ -63,14 +63,12 @@ void reactor::on_pub() {
 }
 
 void reactor::on_listener_monitor(zmq::socket_t& monitor, listener where) {
-    std::uint16_t kind = 0;
-    std::uint32_t fd = 0;
-    std::string endpoint;
-    for (int i = 0; i < max_batch && read_monitor_event(monitor, kind, endpoint, &fd); ++i) {
-        if (kind == ZMQ_EVENT_ACCEPTED)
-            inbound_.accepted(where, static_cast<int>(fd));
-        else if (kind == ZMQ_EVENT_DISCONNECTED)
-            inbound_.closed(static_cast<int>(fd));
+    monitor_event e;
+    for (int i = 0; i < max_batch && read_monitor_event(monitor, e); ++i) {
+        if (e.kind == ZMQ_EVENT_ACCEPTED)
+            inbound_.accepted(where, static_cast<int>(e.value));
+        else if (e.kind == ZMQ_EVENT_DISCONNECTED)
+            inbound_.closed(static_cast<int>(e.value));
     }
 }
 

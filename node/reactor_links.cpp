@@ -6,6 +6,7 @@
 // dialled again.
 #include "reactor.hpp"
 
+#include "handshake_failure.hpp"
 #include "protocol/control.hpp"
 #include "protocol/rpc.hpp"
 
@@ -241,51 +242,48 @@ void reactor::connect_sub_to_all() {
     for (const auto& [id, p] : table_.all()) connect_sub(id, p.pub_endpoint);
 }
 
-bool reactor::read_monitor_event(zmq::socket_t& monitor, std::uint16_t& kind, std::string& endpoint,
-                                 std::uint32_t* value) {
+bool reactor::read_monitor_event(zmq::socket_t& monitor, monitor_event& e) {
     zmq::message_t event, address;
     for (;;) {
         if (!monitor.recv(event, zmq::recv_flags::dontwait)) return false;
-        // [16-bit kind, 32-bit value][endpoint]
-        if (!event.more() || !monitor.recv(address) || event.size() < 6) continue;
-        std::memcpy(&kind, event.data(), sizeof kind);
-        if (value) std::memcpy(value, event.data<std::uint8_t>() + 2, sizeof *value);
-        endpoint = address.to_string();
+        // [16-bit event, 32-bit value][endpoint]
+        if (!event.more() || !monitor.recv(address) || event.size() < sizeof e.kind + sizeof e.value) continue;
+        std::memcpy(&e.kind, event.data(), sizeof e.kind);
+        std::memcpy(&e.value, event.data<char>() + sizeof e.kind, sizeof e.value);
+        e.endpoint = address.to_string();
         return true;
     }
 }
 
-void reactor::warn_handshake_failed(std::uint16_t kind, const std::string& endpoint) {
-    warn_once("handshake " + endpoint, log_level::warn,
-              "security handshake with " + endpoint + " failed: " +
-                  (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                       ? "our key is not on its allowlist"
-                       : "one side is secured and the other not, or keys differ"));
+bool reactor::on_handshake_failed(const monitor_event& e) {
+    const auto f = describe_handshake_failure(e.kind, e.value, secured());
+    if (!f) return false;
+    ++stats_.handshakes_failed;
+    switch (f->cause) {
+        case handshake_cause::timeout: ++stats_.handshakes_failed_timeout; break;
+        case handshake_cause::closed: ++stats_.handshakes_failed_closed; break;
+        case handshake_cause::protocol: ++stats_.handshakes_failed_protocol; break;
+        case handshake_cause::auth: ++stats_.handshakes_failed_auth; break;
+    }
+    // libzmq dials again by itself: the same cause at the same endpoint is logged once.
+    warn_once("handshake " + e.endpoint + " " + std::to_string(static_cast<int>(f->cause)) + " " +
+                  std::to_string(f->code),
+              f->level, "handshake with " + e.endpoint + " failed: " + f->text);
+    return true;
 }
-
-namespace {
-bool handshake_failed(std::uint16_t kind) {
-    return kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-           kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-}
-}  // namespace
 
 void reactor::on_dialer_monitor(clock::time_point now) {
-    std::uint16_t kind = 0;
-    std::string endpoint;
-    for (int i = 0; i < max_batch && read_monitor_event(dialer_monitor_, kind, endpoint); ++i) {
-        if (handshake_failed(kind)) {
-            warn_handshake_failed(kind, endpoint);
-            continue;
-        }
-        const auto* id = linked_at(endpoint);
+    monitor_event e;
+    for (int i = 0; i < max_batch && read_monitor_event(dialer_monitor_, e); ++i) {
+        if (on_handshake_failed(e)) continue;
+        const auto* id = linked_at(e.endpoint);
         auto* p = id ? table_.find(*id) : nullptr;
         if (!p) continue;   // closed meanwhile
-        if (kind == ZMQ_EVENT_DISCONNECTED) {
+        if (e.kind == ZMQ_EVENT_DISCONNECTED) {
             ++stats_.link_disconnects;
             log(log_level::debug, "connection to " + p->name + " dropped");
             apply(table_.on_disconnect(*p, now));
-        } else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        } else if (e.kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             // Back after a drop: whoever listens there now is asked who it is. The peer
             // answers as itself; a process restarted on its ports answers with its own id,
             // quoting our token, and so replaces it (on_hello).
@@ -293,7 +291,7 @@ void reactor::on_dialer_monitor(clock::time_point now) {
                 send_to(p->id, hello_message(p, true));
             // Not CONNECTED: the kernel completes a TCP connect to a stopped process.
             apply(table_.on_link_up(*p, now));
-        } else if (kind == ZMQ_EVENT_CONNECT_RETRIED) {
+        } else if (e.kind == ZMQ_EVENT_CONNECT_RETRIED) {
             apply(table_.on_reconnect_failed(*p));
         }
     }
@@ -340,14 +338,13 @@ bool reactor::on_dialer(clock::time_point now) {
 }
 
 void reactor::on_sub_monitor(clock::time_point now) {
-    std::uint16_t kind = 0;
-    std::string endpoint;
-    for (int i = 0; i < max_batch && read_monitor_event(sub_monitor_, kind, endpoint); ++i) {
-        if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    monitor_event e;
+    for (int i = 0; i < max_batch && read_monitor_event(sub_monitor_, e); ++i) {
+        const auto& endpoint = e.endpoint;
+        if (on_handshake_failed(e)) continue;
+        if (e.kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             on_sub_handshake(endpoint);
-        } else if (handshake_failed(kind)) {
-            warn_handshake_failed(kind, endpoint);
-        } else if (kind == ZMQ_EVENT_DISCONNECTED) {
+        } else if (e.kind == ZMQ_EVENT_DISCONNECTED) {
             sub_ready_.erase(endpoint);
             if (!table_.find_by_pub_endpoint(endpoint)) continue;
             ++stats_.sub_disconnects;

@@ -121,6 +121,9 @@ void reactor::reload_allowlist(clock::time_point now) {
 }
 
 void reactor::warn_once(const std::string& what, log_level level, const std::string& text) {
+    // A line this node does not log takes no place: routine causes at debug (a handshake
+    // cut short) would otherwise fill the set and clear it, and warnings would come again.
+    if (!log_.enabled(level)) return;
     if (warned_.size() > 1000) warned_.clear();   // bounded, whatever strangers try
     if (warned_.insert(what).second) log(level, text);
 }

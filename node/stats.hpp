@@ -3,84 +3,128 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Every counter of node_stats, once: X(name, what it counts). The struct's fields, the tools'
+// JSON, the STATS message (PROTOCOL.md §6.9) and the monitor are all made from this list, so
+// a counter added here is reported everywhere; its name is the same in each of them.
+// clang-format off
+#define ZMESH_NODE_COUNTERS(X) \
+    /* Beacons */ \
+    X(beacons_sent, "beacons sent") \
+    X(beacon_send_errors, "beacons the network refused to send") \
+    X(beacons_received, "valid beacons from others on our mesh") \
+    X(beacons_invalid, "beacons dropped: garbage, truncated, oversized or a bad version") \
+    X(beacons_foreign_mesh, "valid beacons of another mesh: ignored") \
+    X(beacons_unauthenticated, "beacons dropped with a mesh secret: unsigned or forged") \
+    X(beacons_replayed, "signed beacons dropped: older than the sender's last, or stale") \
+    /* Handshake and control frames (ROUTER) */ \
+    X(hellos_foreign_mesh, "HELLOs of another mesh: ignored") \
+    X(frames_invalid, "malformed control frames: dropped") \
+    X(frames_bad_version, "frames of a protocol version we do not speak: dropped") \
+    X(frames_unknown_type, "frames of our version with a message type we do not know: dropped") \
+    X(frames_unknown_sender, "frames from no peer we have a handshake with: dropped") \
+    X(sends_dropped, "messages not sent to a peer: its queue was full, or libzmq ended its link") \
+    X(link_disconnects, "links to peers that dropped: the peer went away, or the network did") \
+    X(handshake_timeouts, "peers dialled that never answered HELLO") \
+    X(handshakes_failed, "ZMTP handshakes of connections we dialled that failed, any cause") \
+    X(handshakes_failed_timeout, "of those, timed out") \
+    X(handshakes_failed_closed, "of those, the connection closed, reset or failed mid-handshake") \
+    X(handshakes_failed_protocol, "of those, a ZMTP protocol error (secured dialling plain, say)") \
+    X(handshakes_failed_auth, "of those, refused by the peer's authentication (ZAP status 300, 400, 500)") \
+    X(pings_sent, "round-trip probes: to peers whose link is in use, or whose round trip is unknown") \
+    X(peers_refused, "peers not dialled: the table had max_peers already") \
+    X(endpoint_conflicts, "newcomers named at a live member's endpoints (beacon, PEERS, HELLO): not dialled") \
+    X(hellos_unverified, "members' HELLOs not quoting our link token (forged, or it lost ours): nothing taken") \
+    X(leaves_unverified, "LEAVEs not quoting our link token (forged, or from an older node): ignored") \
+    X(frames_wrong_link, "frames claiming a member's id on a connection that is not its link: dropped") \
+    /* Inbound connections */ \
+    X(subscriptions_refused, "subscriptions to our PUB past a bound (prefix size, count or bytes): connection cut") \
+    X(connections_cut, "connections to our PUB or ROUTER we ended: past a bound, or their key was revoked") \
+    /* Security (secured mesh only) */ \
+    X(zap_denied, "connections refused: key not allowed, or not CURVE") \
+    X(peers_not_allowed, "peers heard of but not dialled: no allowed key for the id") \
+    X(frames_key_mismatch, "frames whose sender id is not its connection key's: dropped") \
+    /* Events */ \
+    X(events_out, "events published (to the PUB; local delivery aside)") \
+    X(events_in, "events received from peers and accepted") \
+    X(events_local, "own events delivered to own subscriptions") \
+    X(local_dropped, "own events not delivered: handlers too slow") \
+    X(events_gaps, "events missed, by per (sender, topic) sequence jumps") \
+    X(events_invalid, "events with a bad frame, header or payload: dropped") \
+    X(events_oversized, "events with a payload over max_event_size: dropped") \
+    X(sub_disconnects, "event connections that dropped: the publisher went, or sent a frame far too large") \
+    X(sub_revived, "of those, dialled again by us (libzmq would not)") \
+    X(events_unknown_sender, "events from no peer we dialled: dropped") \
+    X(events_early_dropped, "events from a peer in handshake dropped: too many held, or it never joined") \
+    X(publish_dropped, "publishes refused: queue full or node stopped") \
+    X(handler_errors, "handlers that threw (decode_error or other)") \
+    X(receive_paused, "times the SUB paused for slow handlers") \
+    /* RPC, as a caller */ \
+    X(rpc_calls, "calls started") \
+    X(rpc_ok, "calls answered with a result") \
+    X(rpc_remote_errors, "calls answered with an error") \
+    X(rpc_timeouts, "calls that timed out") \
+    X(rpc_peer_lost, "calls failed: the peer left before answering") \
+    X(rpc_no_provider, "calls failed: no peer serves the method") \
+    X(rpc_stray_replies, "replies to no pending call (late, or not ours): dropped") \
+    /* RPC, as a server */ \
+    X(rpc_served, "requests a handler ran for") \
+    X(rpc_unknown_method, "requests for a method we do not serve") \
+    X(rpc_bad_requests, "requests with a malformed header or arguments") \
+    X(rpc_busy, "requests refused: queue full") \
+    X(rpc_expired, "requests whose deadline passed while queued: dropped") \
+    X(rpc_replies_dropped, "replies not sent: caller gone or its queue full") \
+    /* Membership */ \
+    X(peers_joined, "peers that joined") \
+    X(peers_left, "peers that left")
+// clang-format on
 
 namespace zmesh {
 
+// A node's counters (node::stats()): one field per entry of ZMESH_NODE_COUNTERS, each 0 at
+// start and only ever growing.
 struct node_stats {
-    // Beacons
-    std::uint64_t beacons_sent = 0;
-    std::uint64_t beacon_send_errors = 0;
-    std::uint64_t beacons_received = 0;      // valid, from others on our mesh
-    std::uint64_t beacons_invalid = 0;       // garbage, truncated, oversized, bad version
-    std::uint64_t beacons_foreign_mesh = 0;  // valid, other mesh id: ignored
-    std::uint64_t beacons_unauthenticated = 0;   // unsigned or forged, with a mesh secret
-    std::uint64_t beacons_replayed = 0;      // signed but older than the last, or stale
-    // Handshake and control frames (ROUTER)
-    std::uint64_t hellos_foreign_mesh = 0;   // HELLO from another mesh: ignored
-    std::uint64_t frames_invalid = 0;        // malformed control frames
-    std::uint64_t frames_bad_version = 0;    // a protocol version we do not speak
-    std::uint64_t frames_unknown_type = 0;   // our version, a message type we do not know
-    std::uint64_t frames_unknown_sender = 0; // from no peer we have a handshake with
-    std::uint64_t sends_dropped = 0;         // a peer's queue was full (EAGAIN), or libzmq
-                                             // ended its link (failed security handshake)
-    std::uint64_t link_disconnects = 0;      // a peer's link dropped: it went away (or the
-                                             // network between us did)
-    std::uint64_t handshake_timeouts = 0;    // dialled, never answered HELLO
-    std::uint64_t pings_sent = 0;            // round-trip probes: to peers whose link is in
-                                             // use, or whose round trip is not known yet
-    std::uint64_t peers_refused = 0;         // not dialled: the table had max_peers already
-    std::uint64_t endpoint_conflicts = 0;    // a newcomer named at a live member's endpoints
-                                             // (beacon, PEERS, HELLO): not dialled
-    std::uint64_t hellos_unverified = 0;     // a member's HELLO not quoting our link token:
-                                             // forged, or it lost ours; nothing taken from it
-    std::uint64_t leaves_unverified = 0;     // a LEAVE not quoting our link token: ignored
-    std::uint64_t frames_wrong_link = 0;     // claiming a member's id on a connection that is
-                                             // not its link (no link token): dropped
-    // Inbound connections
-    std::uint64_t subscriptions_refused = 0; // a connection to our PUB subscribed past a bound
-                                             // (prefix size, prefixes or bytes): cut
-    std::uint64_t connections_cut = 0;       // connections to our PUB or ROUTER we ended: past
-                                             // a bound, or their key was revoked
-    // Security (secured mesh only)
-    std::uint64_t zap_denied = 0;            // connections refused: key not allowed, or plain
-    std::uint64_t peers_not_allowed = 0;     // heard of, not dialled: no allowed key for the id
-    std::uint64_t frames_key_mismatch = 0;   // sender id is not its connection key's: dropped
-    // Events
-    std::uint64_t events_out = 0;            // published (to the PUB; local delivery aside)
-    std::uint64_t events_in = 0;             // received from peers and accepted
-    std::uint64_t events_local = 0;          // own events delivered to own subscriptions
-    std::uint64_t local_dropped = 0;         // own events not delivered: handlers too slow
-    std::uint64_t events_gaps = 0;           // events missed, by per (sender, topic) seq jumps
-    std::uint64_t events_invalid = 0;        // bad frames, header or payload: dropped
-    std::uint64_t events_oversized = 0;      // payload over max_event_size: dropped
-    std::uint64_t sub_disconnects = 0;       // a publisher's event connection dropped: it went
-                                             // away, or sent a frame far over max_event_size
-    std::uint64_t sub_revived = 0;           // of those, reconnected by us: libzmq would not
-    std::uint64_t events_unknown_sender = 0; // from no peer we dialled: dropped
-    std::uint64_t events_early_dropped = 0;  // from a peer still in handshake: held until it
-                                             // joins; past 4096 or 4 MiB, or if it never
-                                             // joins, dropped
-    std::uint64_t publish_dropped = 0;       // publish() returned false: queue full or stopped
-    std::uint64_t handler_errors = 0;        // a handler threw (decode_error or other)
-    std::uint64_t receive_paused = 0;        // times the SUB paused for slow handlers
-    // RPC, as a caller
-    std::uint64_t rpc_calls = 0;             // calls started
-    std::uint64_t rpc_ok = 0;                // answered with a result
-    std::uint64_t rpc_remote_errors = 0;     // answered with an error
-    std::uint64_t rpc_timeouts = 0;
-    std::uint64_t rpc_peer_lost = 0;
-    std::uint64_t rpc_no_provider = 0;
-    std::uint64_t rpc_stray_replies = 0;     // for no pending call (late, or not ours)
-    // RPC, as a server
-    std::uint64_t rpc_served = 0;            // requests a handler ran for
-    std::uint64_t rpc_unknown_method = 0;
-    std::uint64_t rpc_bad_requests = 0;      // malformed header or arguments
-    std::uint64_t rpc_busy = 0;              // refused: queue full
-    std::uint64_t rpc_expired = 0;           // deadline passed while queued: dropped
-    std::uint64_t rpc_replies_dropped = 0;   // caller gone or its queue full
-    // Membership
-    std::uint64_t peers_joined = 0;
-    std::uint64_t peers_left = 0;
+#define ZMESH_COUNTER_FIELD(name, meaning) std::uint64_t name = 0;
+    ZMESH_NODE_COUNTERS(ZMESH_COUNTER_FIELD)
+#undef ZMESH_COUNTER_FIELD
 };
+
+// One counter of node_stats: its name, what it counts, and its field (`s.*field`).
+struct node_counter {
+    std::string_view name;
+    std::string_view meaning;
+    std::uint64_t node_stats::*field;
+};
+
+// Every counter, in the order of the list.
+inline constexpr node_counter node_counters[] = {
+#define ZMESH_COUNTER_ENTRY(name, meaning) {#name, meaning, &node_stats::name},
+    ZMESH_NODE_COUNTERS(ZMESH_COUNTER_ENTRY)
+#undef ZMESH_COUNTER_ENTRY
+};
+
+// A field added to node_stats by hand, outside the list, would be missing from every output.
+static_assert(sizeof(node_stats) == std::size(node_counters) * sizeof(std::uint64_t),
+              "every counter of node_stats is declared through ZMESH_NODE_COUNTERS");
+
+// Returns: true when `name` is one of node_counters (for checking names at compile time).
+constexpr bool is_node_counter(std::string_view name) {
+    for (const auto& c : node_counters)
+        if (c.name == name) return true;
+    return false;
+}
+
+// Returns: every counter of `s` as (name, value), in the order of the list.
+inline std::vector<std::pair<std::string, std::uint64_t>> counters_of(const node_stats& s) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    out.reserve(std::size(node_counters));
+    for (const auto& c : node_counters) out.emplace_back(c.name, s.*c.field);
+    return out;
+}
 
 }  // namespace zmesh

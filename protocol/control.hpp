@@ -87,13 +87,16 @@ struct subs {
 struct stats_query {
     bool operator==(const stats_query&) const = default;
 };
-// The sender's own counters, by name (events_in, events_out, gaps, ...).
+// The sender's own counters, by name (events_in, events_out, events_gaps, ...).
 struct stats {
     std::vector<std::pair<std::string, std::uint64_t>> counters;
     bool operator==(const stats&) const = default;
 };
-inline constexpr std::size_t max_stats_counters = 64;
+// Room for every counter of a node, with room to grow: revision 7 allowed 64 pairs.
+inline constexpr std::size_t max_stats_counters = 256;
 inline constexpr std::size_t max_counter_name_len = 64;
+// A full STATS of the longest names and largest values fits one control frame.
+static_assert(max_stats_counters * ((max_counter_name_len + 2) + 9) + 16 < max_control_size);
 
 using control = std::variant<hello, ping, pong, leave, peers, subs, stats_query, stats>;
 

@@ -177,42 +177,9 @@ nlohmann::json to_json(const peer_info& p) {
 }
 
 nlohmann::json to_json(const node_stats& s) {
-    return {{"beacons_sent", s.beacons_sent},
-            {"beacon_send_errors", s.beacon_send_errors},
-            {"beacons_received", s.beacons_received},
-            {"beacons_invalid", s.beacons_invalid},
-            {"beacons_foreign_mesh", s.beacons_foreign_mesh},
-            {"beacons_unauthenticated", s.beacons_unauthenticated},
-            {"beacons_replayed", s.beacons_replayed},
-            {"hellos_foreign_mesh", s.hellos_foreign_mesh},
-            {"frames_invalid", s.frames_invalid},
-            {"frames_bad_version", s.frames_bad_version},
-            {"frames_unknown_type", s.frames_unknown_type},
-            {"frames_unknown_sender", s.frames_unknown_sender},
-            {"sends_dropped", s.sends_dropped},
-            {"handshake_timeouts", s.handshake_timeouts},
-            {"pings_sent", s.pings_sent},
-            {"zap_denied", s.zap_denied},
-            {"peers_not_allowed", s.peers_not_allowed},
-            {"frames_key_mismatch", s.frames_key_mismatch},
-            {"peers_refused", s.peers_refused},
-            {"link_disconnects", s.link_disconnects},
-            {"sub_disconnects", s.sub_disconnects},
-            {"sub_revived", s.sub_revived},
-            {"events_out", s.events_out},
-            {"events_in", s.events_in},
-            {"events_local", s.events_local},
-            {"local_dropped", s.local_dropped},
-            {"gaps", s.events_gaps},
-            {"events_invalid", s.events_invalid},
-            {"events_oversized", s.events_oversized},
-            {"events_unknown_sender", s.events_unknown_sender},
-            {"events_early_dropped", s.events_early_dropped},
-            {"publish_dropped", s.publish_dropped},
-            {"handler_errors", s.handler_errors},
-            {"receive_paused", s.receive_paused},
-            {"peers_joined", s.peers_joined},
-            {"peers_left", s.peers_left}};
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, value] : counters_of(s)) j[name] = value;
+    return j;
 }
 
 nlohmann::json to_json(const event& e) {

@@ -46,6 +46,7 @@ void block_signals();
 int wait_for_signal(std::chrono::milliseconds timeout);
 
 nlohmann::json to_json(const peer_info& p);
+// Every counter of node_stats (ZMESH_NODE_COUNTERS) as {"name": value}.
 nlohmann::json to_json(const node_stats& s);
 // One event as {"topic","sender":{"id","name"},"seq","sent_us","payload"}; a payload JSON
 // cannot express (an ext type, a non-string map key) becomes "payload_error" instead.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
+// monitor_view: rates from reported counters, the topic log and the table of zmesh-monitor.
 #include "monitor_view.hpp"
 
 #include <algorithm>
@@ -6,15 +7,13 @@
 
 namespace zmesh::monitor {
 
-long long reported(const peer_info& p, std::string_view name) {
-    for (const auto& [key, value] : p.reported)
-        if (key == name) return static_cast<long long>(value);
-    return -1;
-}
+// The columns of single counters.
+static_assert(is_node_counter("events_in") && is_node_counter("events_out") && is_node_counter("events_gaps"));
 
 namespace {
 
-long long counter_in(const std::vector<std::pair<std::string, std::uint64_t>>& counters, std::string_view name) {
+// Returns: counter `name` of `counters`, or -1 when it is not there.
+long long counter_in(const counter_list& counters, std::string_view name) {
     for (const auto& [key, value] : counters)
         if (key == name) return static_cast<long long>(value);
     return -1;
@@ -36,6 +35,25 @@ std::string rate_cell(double r) {
 
 }  // namespace
 
+long long reported(const peer_info& p, std::string_view name) { return counter_in(p.reported, name); }
+
+long long sum_of(const counter_list& counters, std::span<const std::string_view> names) {
+    long long sum = 0;
+    for (const auto name : names) {
+        const auto v = counter_in(counters, name);
+        if (v < 0) return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+nlohmann::json counters_json(const peer_info& p) {
+    if (p.reported.empty()) return nullptr;
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [name, value] : p.reported) j[name] = value;
+    return j;
+}
+
 peer_rates rate_tracker::update(const peer_info& p, clock_type::time_point now) {
     auto it = last_.find(p.id);
     if (it == last_.end()) {
@@ -46,18 +64,13 @@ peer_rates rate_tracker::update(const peer_info& p, clock_type::time_point now) 
     if (p.reported == s.counters) return s.rates;   // no new report since: keep the last rates
     const double seconds = std::chrono::duration<double>(now - s.at).count();
     const auto& before = s.counters;
-    const auto errors = [](const auto& c) {
-        const auto failed = counter_in(c, "rpc_failed"), refused = counter_in(c, "rpc_refused");
-        return failed < 0 || refused < 0 ? -1 : failed + refused;
+    const auto per_second = [&](std::span<const std::string_view> names) {
+        return rate(sum_of(before, names), sum_of(p.reported, names), seconds);
     };
     s.rates.events_in = rate(counter_in(before, "events_in"), reported(p, "events_in"), seconds);
     s.rates.events_out = rate(counter_in(before, "events_out"), reported(p, "events_out"), seconds);
-    const auto calls = [](const auto& c) {   // made and served
-        const auto made = counter_in(c, "rpc_calls"), served = counter_in(c, "rpc_served");
-        return made < 0 || served < 0 ? -1 : made + served;
-    };
-    s.rates.rpc_calls = rate(calls(before), calls(p.reported), seconds);
-    s.rates.rpc_errors = rate(errors(before), errors(p.reported), seconds);
+    s.rates.rpc_calls = per_second(rpc_call_counters);
+    s.rates.rpc_errors = per_second(rpc_error_counters);
     s.counters = p.reported;
     s.at = now;
     return s.rates;
@@ -106,7 +119,7 @@ std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
         for (const auto& s : p.services) offers += (offers.empty() ? "" : ",") + s;
         if (!p.subscriptions.empty()) offers += " |";
         for (const auto& s : p.subscriptions) offers += " " + (s.empty() ? std::string("*") : s);
-        const auto gaps = reported(p, "gaps");
+        const auto gaps = reported(p, "events_gaps");
         std::snprintf(buf, sizeof buf, "%-16.16s %-9s %-8s %7s %8s %8s %6s %7s %6s  %s", p.name.c_str(),
                       p.id.short_hex().c_str(), std::string(to_string(p.state)).c_str(),
                       p.rtt_us < 0 ? "-" : std::to_string(p.rtt_us).c_str(), rate_cell(r.events_in).c_str(),

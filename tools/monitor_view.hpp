@@ -7,16 +7,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace zmesh::monitor {
 
 using clock_type = std::chrono::steady_clock;
+// A peer's counters as it reported them (STATS): (name, value) pairs.
+using counter_list = decltype(peer_info::reported);
 
 // Per second, between the last two reports a peer sent. Negative: not known yet.
 struct peer_rates {
@@ -31,7 +37,7 @@ public:
 
 private:
     struct sample {
-        std::vector<std::pair<std::string, std::uint64_t>> counters;
+        counter_list counters;
         clock_type::time_point at;
         peer_rates rates;
     };
@@ -59,6 +65,21 @@ private:
 
 // Returns: a counter `p` reported about itself, or -1 before its first report.
 long long reported(const peer_info& p, std::string_view name);
+// Returns: the sum of counters `names`, or -1 when one of them is not in `counters`.
+long long sum_of(const counter_list& counters, std::span<const std::string_view> names);
+
+// What the RPC/s column adds up: the calls a peer made and the requests it served.
+inline constexpr std::string_view rpc_call_counters[] = {"rpc_calls", "rpc_served"};
+// What the ERR/s column adds up: a peer's calls that failed, and the requests it could not serve.
+inline constexpr std::string_view rpc_error_counters[] = {
+    "rpc_remote_errors", "rpc_timeouts", "rpc_peer_lost", "rpc_no_provider",
+    "rpc_unknown_method", "rpc_bad_requests", "rpc_busy", "rpc_expired"};
+static_assert(std::all_of(std::begin(rpc_call_counters), std::end(rpc_call_counters), is_node_counter) &&
+                  std::all_of(std::begin(rpc_error_counters), std::end(rpc_error_counters), is_node_counter),
+              "the monitor adds up counters of node_stats");
+
+// Returns: every counter `p` reported, as {"name": value}, or null before its first report.
+nlohmann::json counters_json(const peer_info& p);
 
 // Returns: the screen: a header, one row per peer, then recent topics, cut to `cols` x
 // `rows` (0: no limit). With `ansi`, it starts with cursor-home and clears what follows each

@@ -37,14 +37,11 @@ std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_inf
     return s;
 }
 
-// A peer as the monitor shows it: its own counters (events_in, events_out, gaps) included,
-// and their rates when known.
+// A peer as the monitor shows it: every counter it reported ("counters") included, and
+// rates when known.
 nlohmann::json peer_json(const peer_info& p, const monitor::peer_rates* rates) {
     auto j = cli::to_json(p);
-    for (const char* name : {"events_in", "events_out", "gaps"}) {
-        const auto v = monitor::reported(p, name);
-        j[name] = v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v);
-    }
+    j["counters"] = monitor::counters_json(p);
     if (rates) j["rates"] = monitor::to_json(*rates);
     return j;
 }

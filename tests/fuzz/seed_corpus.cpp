@@ -45,7 +45,10 @@ std::vector<bytes> controls() {
         hello{"lab", id, "alpha", "tcp://127.0.0.1:5001", "tcp://127.0.0.1:5002", 2, {"echo", "time"}},
         ping{123456789}, pong{987654321}, leave{},
         peers{{{node_id::random(), "beta", "tcp://10.0.0.2:1", "tcp://10.0.0.2:2"}}},
-        subs{{"", "orders.", "t"}}, stats_query{}, stats{{{"events_in", 5}, {"gaps", 0}}}};
+        subs{{"", "orders.", "t"}}, stats_query{}, stats{{{"events_in", 5}, {"events_gaps", 0}}}};
+    stats full;   // at the pair limit: one pair more is oversized
+    for (std::size_t i = 0; i < max_stats_counters; ++i) full.counters.emplace_back("c" + std::to_string(i), i);
+    all.push_back(full);
     std::vector<bytes> out;
     for (const auto& m : all) out.push_back(encode_control(m));
     return out;

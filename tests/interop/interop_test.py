@@ -154,10 +154,10 @@ def run(bindir, workdir):
             raise Failure(f"monitor shows py-client as {me['name']} {me['state']}")
         if me["services"] != ["py.add"] or me["subscriptions"] != ["interop."]:
             raise Failure(f"monitor shows services {me['services']}, subscriptions {me['subscriptions']}")
-        if me["events_out"] is None:
+        if me["counters"] is None or "events_out" not in me["counters"]:
             raise Failure("monitor got no STATS from py-client")
         print(f"  ok: {me['name']} {me['state']} services={me['services']} "
-              f"subscriptions={me['subscriptions']} events_out={me['events_out']}")
+              f"subscriptions={me['subscriptions']} events_out={me['counters']['events_out']}")
 
         # 3. Events from a C++ publisher (§9): it waits until both members' SUBS are known.
         print("step 3: receive events from `zmesh pub`")
@@ -175,7 +175,7 @@ def run(bindir, workdir):
         for e in evs:
             if e.topic != "interop.from-cxx" or e.payload != want:
                 raise Failure(f"unexpected event {e!r}")
-        if client.counters["events_invalid"] or client.counters["gaps"]:
+        if client.counters["events_invalid"] or client.counters["events_gaps"]:
             raise Failure(f"client counters {client.counters}")
         print(f"  ok: {len(evs)} events, seq 1..{count}, payload {evs[0].payload}")
 

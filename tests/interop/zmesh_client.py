@@ -118,8 +118,9 @@ class Client(Events, Rpc):
         # From 2^32, as a C++ node's ids (a slot and a use count): the C++ echo then answers
         # in its REQUEST's frame, with a filler in the REPLY header (§10.4), read here too.
         self.next_call_id = 1 << 32
-        self.counters = dict(events_out=0, events_in=0, gaps=0, events_invalid=0,
-                             frames_invalid=0, frames_unknown_sender=0, frames_wrong_link=0, peers_joined=0,
+        self.counters = dict(events_out=0, events_in=0, events_gaps=0, events_invalid=0,
+                             frames_invalid=0, frames_unknown_sender=0, frames_wrong_link=0,
+                             peers_joined=0,
                              peers_left=0)
 
         self.probes = []               # seed probe DEALERs (§4.1, §7.5)

@@ -80,7 +80,7 @@ class Events:
         # §9.7 gaps, per (sender, topic).
         last = self.last_seq.get((sender, topic))
         if last is not None and seq > last + 1:
-            self.counters["gaps"] += seq - last - 1
+            self.counters["events_gaps"] += seq - last - 1
         self.last_seq[(sender, topic)] = seq
         self.counters["events_in"] += 1
         if p is not None:

@@ -75,6 +75,9 @@ TEST_F(security, valid_key_not_on_the_allowlist_gets_nothing_in) {
     ASSERT_TRUE(wait_until([&] { return a.stats().zap_denied > 0 && b.stats().zap_denied > 0; }, 10s))
         << "the stranger's connections were not refused";
     EXPECT_TRUE(wait_until([&] { return a.stats().peers_not_allowed > 0; }, 5s));
+    // The stranger hears why: its handshakes end in a ZAP refusal (status 400), not a timeout.
+    EXPECT_TRUE(wait_until([&] { return s.stats().handshakes_failed_auth > 0; }, 5s));
+    EXPECT_GE(s.stats().handshakes_failed, s.stats().handshakes_failed_auth);
     for (int i = 0; i < 20; ++i) ASSERT_TRUE(a.publish("t", i));
     EXPECT_FALSE(wait_until([&] { return leaked > 0 || joined(a, "stranger") || joined(s, "alpha"); }, 1s));
     EXPECT_EQ(joined_names(a), names{"beta"});
@@ -114,7 +117,8 @@ TEST_F(security, plain_node_and_secured_node_never_meet_and_both_say_why) {
     // its handshake fails (NULL against CURVE: libzmq refuses before asking ZAP).
     EXPECT_TRUE(wait_until([&] { return a.stats().beacons_unauthenticated > 0; }, 10s));
     EXPECT_TRUE(wait_until([&] { return secured_log.has("unsigned beacon claiming to be plain"); }, 5s));
-    EXPECT_TRUE(wait_until([&] { return plain_log.has("one side is secured and the other not"); }, 10s));
+    EXPECT_TRUE(wait_until([&] { return plain_log.has("the peer is secured and this node is not"); }, 10s));
+    EXPECT_GT(plain.stats().handshakes_failed_protocol, 0u);
     EXPECT_FALSE(wait_until([&] { return joined(a, "plain") || joined(plain, "alpha"); }, 1s));
     for (auto& n : nodes_) n->stop();   // before the logs go away
 }

@@ -47,7 +47,7 @@ std::vector<control> samples() {
             subs{{"", "orders.", "stock"}},
             subs{},
             stats_query{},
-            stats{{{"events_in", 5}, {"gaps", 0}}},
+            stats{{{"events_in", 5}, {"events_gaps", 0}}},
             stats{}};
 }
 
@@ -247,6 +247,41 @@ TEST(control_decode, stats_must_map_names_to_unsigned_counters) {
     bytes not_a_map = head(msg_type::stats);
     for (int b : {0x91, 0x90}) not_a_map.push_back(static_cast<std::uint8_t>(b));
     EXPECT_EQ(error_of(not_a_map), errc::wrong_type);
+}
+
+TEST(control_encode, full_stats_of_longest_names_round_trips_and_one_more_pair_throws) {
+    stats m;
+    for (std::size_t i = 0; i < max_stats_counters; ++i) {
+        auto name = std::to_string(i);
+        name.resize(max_counter_name_len, 'n');
+        m.counters.emplace_back(std::move(name), UINT64_MAX);
+    }
+    std::vector<std::uint8_t> frame;
+    ASSERT_NO_THROW(frame = encode_control(m));
+    EXPECT_LE(frame.size(), max_control_size);
+    const auto r = decode_control(frame);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<stats>(*r), m);
+    m.counters.emplace_back("one_more", 1);
+    EXPECT_THROW(encode_control(m), std::length_error);
+}
+
+TEST(control_decode, stats_over_the_pair_limit_is_oversized) {
+    // {"a": 1, ...} with `pairs` pairs, in a map 16 header, written by hand: the encoder
+    // refuses to write too many.
+    auto stats_frame = [](std::size_t pairs) {
+        bytes f = head(msg_type::stats);
+        for (int b : {0x91, 0xde}) f.push_back(static_cast<std::uint8_t>(b));
+        f.push_back(static_cast<std::uint8_t>(pairs >> 8));
+        f.push_back(static_cast<std::uint8_t>(pairs & 0xff));
+        for (std::size_t i = 0; i < pairs; ++i)
+            for (int b : {0xa1, int('a'), 0x01}) f.push_back(static_cast<std::uint8_t>(b));
+        return f;
+    };
+    const auto at_limit = decode_control(stats_frame(max_stats_counters));
+    ASSERT_TRUE(at_limit);
+    EXPECT_EQ(std::get<stats>(*at_limit).counters.size(), max_stats_counters);
+    EXPECT_EQ(error_of(stats_frame(max_stats_counters + 1)), errc::oversized);
 }
 
 TEST(control_decode, rejects_oversized_frame) {

@@ -120,9 +120,9 @@ TEST_F(events_system, monitor_reports_event_counters_per_peer) {
     std::map<std::string, nlohmann::json> by_name;
     for (const auto& p : doc["peers"]) by_name[p["name"]] = p;
     ASSERT_EQ(by_name.size(), 2u) << doc.dump();
-    EXPECT_GE(by_name["pub"]["events_out"].get<int>(), 20) << doc.dump();
-    EXPECT_GE(by_name["sub"]["events_in"].get<int>(), 20) << doc.dump();
-    EXPECT_EQ(by_name["sub"]["gaps"], 0) << doc.dump();
+    EXPECT_GE(by_name["pub"]["counters"]["events_out"].get<int>(), 20) << doc.dump();
+    EXPECT_GE(by_name["sub"]["counters"]["events_in"].get<int>(), 20) << doc.dump();
+    EXPECT_EQ(by_name["sub"]["counters"]["events_gaps"], 0) << doc.dump();
     EXPECT_EQ(by_name["sub"]["subscriptions"], nlohmann::json::array({"a."})) << doc.dump();
 }
 
