@@ -246,6 +246,15 @@ void reactor::on_timers(clock::time_point now) {
     }
 }
 
+void reactor::warn_if_name_shared(const discovery::peer& joined) {
+    if (joined.observer) return;
+    for (const auto& [id, p] : table_.all())
+        if (id != joined.id && !p.observer && p.state != peer_state::connecting && p.name == joined.name)
+            log(log_level::warn, "two members are named '" + joined.name + "': " + p.id.short_hex() +
+                                     " at " + p.router_endpoint + " and " + joined.id.short_hex() + " at " +
+                                     joined.router_endpoint + " (calls by that name are ambiguous)");
+}
+
 void reactor::deliver(std::unique_ptr<delivery> d) { send_owned(deliveries_, std::move(d)); }
 
 peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) const {
@@ -281,7 +290,10 @@ void reactor::emit(const discovery::peer_change& c) {
             (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
     flush_deliveries();   // events that came before this change are handled before it
     deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
-    if (c.kind == discovery::change_kind::joined) on_peer_joined(c.snapshot);
+    if (c.kind == discovery::change_kind::joined) {
+        warn_if_name_shared(c.snapshot);
+        on_peer_joined(c.snapshot);
+    }
     if (c.kind == discovery::change_kind::left)
         fail_calls_to(c.snapshot.id, rpc_errc::peer_lost,
                       c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");

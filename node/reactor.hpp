@@ -150,6 +150,8 @@ private:
     void on_timers(clock::time_point now);
     void deliver(std::unique_ptr<delivery> d);
     void emit(const discovery::peer_change& c);
+    // Logs a warning when another live member holds the name of `joined`.
+    void warn_if_name_shared(const discovery::peer& joined);
     void log(log_level l, const std::string& message) const { log_(l, message); }
 
     // Events (reactor_events.cpp)

@@ -204,14 +204,28 @@ std::vector<std::uint8_t> json_to_msgpack(const std::string& text) {
 }
 
 wait_result wait_for(const node& n, const std::function<bool(const std::vector<peer_info>&)>& ready,
-                     std::chrono::milliseconds timeout) {
+                     std::chrono::milliseconds timeout, std::chrono::milliseconds settle) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<std::pair<node_id, peer_state>> last_table;
+    auto changed_at = std::chrono::steady_clock::now();
     while (true) {
         auto members = n.peers();
+        std::vector<std::pair<node_id, peer_state>> table;
+        bool handshaking = false;
+        for (const auto& p : members) {
+            table.emplace_back(p.id, p.state);
+            handshaking |= p.state == peer_state::connecting;
+        }
+        if (table != last_table) {   // peers() comes sorted
+            last_table = std::move(table);
+            changed_at = std::chrono::steady_clock::now();
+        }
+        const bool settled = settle.count() == 0 ||
+                             (!handshaking && std::chrono::steady_clock::now() - changed_at >= settle);
         std::erase_if(members, [](const peer_info& p) {
             return p.observer || p.state != peer_state::joined;
         });
-        if (ready(members)) return wait_result::ready;
+        if (settled && ready(members)) return wait_result::ready;
         if (std::chrono::steady_clock::now() >= deadline) return wait_result::timed_out;
         if (wait_for_signal(std::chrono::milliseconds(20))) return wait_result::interrupted;
     }

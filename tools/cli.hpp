@@ -58,9 +58,12 @@ std::vector<std::uint8_t> json_to_msgpack(const std::string& text);
 enum class wait_result { ready, timed_out, interrupted };
 
 // Polls `n`'s joined members (observers aside) until `ready(members)` holds, `timeout`
-// passes, or SIGINT/SIGTERM arrives.
+// passes, or SIGINT/SIGTERM arrives. With `settle`, ready also waits until no peer is in
+// handshake and the peer table has not changed for that long: what a node learns from its
+// first peers (PEERS) is then in the view, so a name two members hold shows as two.
 wait_result wait_for(const node& n, const std::function<bool(const std::vector<peer_info>&)>& ready,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout,
+                     std::chrono::milliseconds settle = std::chrono::milliseconds(0));
 
 // Waits until `n` sees at least `count` members joined (observers aside) and, when
 // `with_subscriptions`, knows their subscriptions, or `timeout` passes, or a signal comes.

@@ -101,6 +101,16 @@ std::vector<topic_log::entry> topic_log::recent(std::size_t n) const {
     return all;
 }
 
+std::vector<std::string> shared_names(const std::vector<peer_info>& peers) {
+    std::map<std::string, int> holders;
+    for (const auto& p : peers)
+        if (!p.observer) ++holders[p.name];
+    std::vector<std::string> shared;
+    for (const auto& [name, count] : holders)
+        if (count > 1) shared.push_back(name);
+    return shared;
+}
+
 std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                    const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
                    clock_type::time_point now, int cols, int rows, bool ansi) {
@@ -108,6 +118,8 @@ std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
     char buf[1024];
     std::snprintf(buf, sizeof buf, "zmesh-monitor  mesh %s  %zu peer(s)   (q quits)", mesh.c_str(), peers.size());
     lines.emplace_back(buf);
+    for (const auto& name : shared_names(peers))
+        lines.emplace_back("WARNING: several members are named '" + name + "' (calls by that name are refused)");
     lines.emplace_back();
     std::snprintf(buf, sizeof buf, "%-16s %-9s %-8s %7s %8s %8s %6s %7s %6s  %s", "NAME", "ID", "STATE",
                   "RTT(us)", "EV_IN/s", "EV_OUT/s", "GAPS", "RPC/s", "ERR/s", "SERVES | SUBSCRIBED");

@@ -29,6 +29,10 @@ struct peer_rates {
     double events_in = -1, events_out = -1, rpc_calls = -1, rpc_errors = -1;
 };
 
+// Returns: the names more than one member (not an observer) holds, sorted. Two live members
+// with one name are shown, never merged: calls by that name are refused as ambiguous.
+std::vector<std::string> shared_names(const std::vector<peer_info>& peers);
+
 // Turns successive snapshots of reported counters into rates.
 class rate_tracker {
 public:

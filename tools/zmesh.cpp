@@ -174,7 +174,7 @@ int call(int argc, char** argv) {
     desc.add_options()
         ("method", cli::po::value<std::string>()->required(), "method to call")
         ("json", cli::po::value<std::string>()->default_value("null"), "arguments, as JSON")
-        ("peer", cli::po::value<std::string>(), "call this peer (by name) rather than any provider")
+        ("peer", cli::po::value<std::string>(), "call this peer (by name, or by its 32-hex-digit id) rather than any provider")
         ("timeout", cli::po::value<std::string>()->default_value("5000"), "ms to wait for the reply, or with a unit (2s)")
         ("wait", cli::po::value<std::string>()->default_value("10"), "the most seconds to wait for a provider, or with a unit (500ms)");
     // clang-format on
@@ -191,21 +191,32 @@ int call(int argc, char** argv) {
     node n(job_options(vm, "call"));
     n.start();
     // Wait for the provider to be joined; an absent one is NoProvider only after --wait.
-    std::optional<node_id> target;
+    // --peer names a member by its id (32 hex digits) or by its name, which must be one
+    // member's: the view must settle so that a second member of that name shows.
+    const auto peer_id = node_id::from_hex(peer_name);
+    std::vector<peer_info> named;
     const auto waited = cli::wait_for(n, [&](const std::vector<peer_info>& members) {
-        for (const auto& p : members) {
-            if (!peer_name.empty() && p.name == peer_name) target = p.id;
-            if (target || (peer_name.empty() && std::binary_search(p.services.begin(),
-                                                                   p.services.end(), method)))
-                return true;
-        }
-        return false;
-    }, seconds_flag(vm, "wait"));
+        named.clear();
+        for (const auto& p : members)
+            if (peer_id ? p.id == *peer_id : p.name == peer_name) named.push_back(p);
+        if (!peer_name.empty()) return !named.empty();
+        return std::any_of(members.begin(), members.end(), [&](const peer_info& p) {
+            return std::binary_search(p.services.begin(), p.services.end(), method);
+        });
+    }, seconds_flag(vm, "wait"), peer_name.empty() || peer_id ? milliseconds(0) : milliseconds(150));
     if (waited == cli::wait_result::interrupted) return 1;
-    if (!peer_name.empty() && !target) {
+    if (!peer_name.empty() && named.empty()) {
         std::fprintf(stderr, "no_provider: no joined peer named '%s'\n", peer_name.c_str());
         return 1;
     }
+    if (named.size() > 1) {
+        std::string which;
+        for (const auto& p : named) which += (which.empty() ? "" : ", ") + p.id.hex() + " at " + p.router_endpoint;
+        std::fprintf(stderr, "ambiguous: %zu joined members are named '%s' (%s); name one by its id: --peer ID\n",
+                     named.size(), peer_name.c_str(), which.c_str());
+        return 1;
+    }
+    const std::optional<node_id> target = named.empty() ? std::nullopt : std::optional(named.front().id);
     auto future = n.call_packed(target, method, args, timeout);
     try {
         const auto r = future.get();

@@ -51,7 +51,7 @@ nlohmann::json document(const node& n, const std::vector<peer_info>& peers,
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < peers.size(); ++i)
         list.push_back(peer_json(peers[i], rates ? &(*rates)[i] : nullptr));
-    return {{"mesh", n.config().mesh}, {"peers", list}};
+    return {{"mesh", n.config().mesh}, {"peers", list}, {"shared_names", monitor::shared_names(peers)}};
 }
 
 // The terminal while the live view runs: keys without Enter or echo, restored on every exit

@@ -20,6 +20,23 @@ TEST(monitor_view, json_shows_every_counter_a_member_reported) {
     EXPECT_EQ(monitor::counters_json(p), want);
 }
 
+TEST(monitor_view, a_name_two_members_hold_is_shown_not_merged) {
+    peer_info b1, b2, a, watcher;
+    b1.name = b2.name = "b";
+    b1.id = node_id::random();
+    b2.id = node_id::random();
+    a.name = "a";
+    watcher.name = "b";   // an observer is no member: it shares nothing
+    watcher.observer = true;
+    EXPECT_EQ(monitor::shared_names({a, b1, watcher}), std::vector<std::string>{});
+    const std::vector<peer_info> both{a, b1, b2, watcher};
+    EXPECT_EQ(monitor::shared_names(both), std::vector<std::string>{"b"});
+    const auto frame = monitor::render("lab", both, {}, {}, monitor::clock_type::now(), 0, 0, false);
+    EXPECT_NE(frame.find("several members are named 'b'"), std::string::npos) << frame;
+    EXPECT_NE(frame.find(b1.id.short_hex()), std::string::npos);
+    EXPECT_NE(frame.find(b2.id.short_hex()), std::string::npos);
+}
+
 TEST(monitor_view, error_rate_adds_up_failed_calls_and_refused_requests) {
     peer_info p;
     monitor::rate_tracker tracker;
