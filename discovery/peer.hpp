@@ -22,10 +22,11 @@ enum class peer_state {
     connecting,   // we dialled it and sent HELLO; its HELLO has not arrived yet
     joined,       // handshake done, traffic seen within the evasive timeout
     evasive,      // silent for longer than the evasive timeout, or its connection dropped
-    left,         // gone: LEAVE, expired, connection refused, or replaced by a restart
+    left,         // gone: LEAVE, expired, connection refused, replaced by a restart, or its
+                  // key revoked
 };
 
-enum class leave_reason { none, leave, expired, disconnected, replaced, stopped };
+enum class leave_reason { none, leave, expired, disconnected, replaced, stopped, revoked };
 
 constexpr std::string_view to_string(peer_state s) noexcept {
     switch (s) {
@@ -45,6 +46,7 @@ constexpr std::string_view to_string(leave_reason r) noexcept {
         case leave_reason::disconnected: return "disconnected";
         case leave_reason::replaced: return "replaced";
         case leave_reason::stopped: return "stopped";
+        case leave_reason::revoked: return "revoked";
     }
     return "?";
 }

@@ -185,6 +185,9 @@ private:
     void on_sub_handshake(const std::string& pub_endpoint);
     void forget_sender_later(const node_id& id, const std::string& pub_endpoint);
     void keep_draining(const node_id& id, clock::time_point now);
+    // Disconnects from `id`'s events at once and forgets it as a sender: nothing more of it
+    // is delivered (a revoked key). Not while the SUB is being read (on_sub holds a sender).
+    void stop_events_now(const node_id& id, const std::string& pub_endpoint);
     void run_pending_disconnects(clock::time_point now);
     node_stats current_stats();
 

@@ -302,6 +302,20 @@ void reactor::forget_sender_later(const node_id& id, const std::string& pub_endp
     sub_ready_.erase(pub_endpoint);
 }
 
+void reactor::stop_events_now(const node_id& id, const std::string& pub_endpoint) {
+    std::erase_if(pending_disconnects_, [&](const pending_disconnect& d) { return d.id == id; });
+    senders_.erase(id);   // what is still queued from it is dropped as an unknown sender's
+    sub_ready_.erase(pub_endpoint);
+    sub_dropped_.erase(pub_endpoint);
+    if (!sub_links_.erase(pub_endpoint)) return;
+    touched(polled_sub);
+    try {
+        sub_.disconnect(pub_endpoint);
+    } catch (const zmq::error_t&) {
+        // ENOENT: already gone.
+    }
+}
+
 void reactor::keep_draining(const node_id& id, clock::time_point now) {
     // A departed peer's events are still coming: disconnect only once they stop.
     for (auto& d : pending_disconnects_)

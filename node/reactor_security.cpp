@@ -104,19 +104,26 @@ bool reactor::key_matches(const std::optional<node_id>& claimed, zmq::message_t&
 
 void reactor::reload_allowlist(clock::time_point now) {
     if (!secured() || opts_.allow_dir.empty() || now < next_allow_reload_) return;
-    next_allow_reload_ = now + std::chrono::seconds(1);
+    // Often: a revoked key is cut off within a second of its file's removal. A look costs
+    // a directory listing.
+    next_allow_reload_ = now + std::chrono::milliseconds(250);
     std::vector<std::string> skipped;
     if (!allow_->reload(&skipped)) return;
     for (const auto& f : skipped) log(log_level::warn, "allow directory: " + f + " holds no key");
     log(log_level::info, "allowlist now has " + std::to_string(allow_->size()) + " keys");
     warned_.clear();
-    // A revoked member is dropped now (reported as expired) and never dialled again; its
-    // connections in to our PUB and ROUTER stay open until it closes them (libzmq cannot
-    // close one connection of a socket), but the ROUTER ignores it as an unknown sender.
+    // A revoked member is dropped now and never dialled again; nothing more of it is
+    // delivered (no drain, unlike a member that leaves) and every connection of its key is
+    // cut, ours to it and its to us.
     std::vector<node_id> revoked;
     for (const auto& [id, p] : table_.all())
         if (!allow_->key_for(id)) revoked.push_back(id);
-    for (const auto& id : revoked) drop_peer(id, leave_reason::expired);
+    for (const auto& id : revoked) {
+        const auto* p = table_.find(id);
+        const std::string pub_endpoint = p->pub_endpoint;
+        drop_peer(id, leave_reason::revoked);
+        stop_events_now(id, pub_endpoint);
+    }
     cut_revoked_connections();
 }
 

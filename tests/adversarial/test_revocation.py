@@ -20,8 +20,7 @@ from harness import say  # noqa: E402
 
 RATE = 50          # events a second, each way
 OBSERVE = 6.0      # seconds watched after the removal
-REREAD = 1.0       # the allow directory's re-read period
-CUT = 1.0          # what the node has to cut the connections once it re-read
+CUT = 1.0          # from the key file's removal: the bound, re-read included
 
 
 def event_times(node, sender):
@@ -60,7 +59,7 @@ class revocation(h.MeshTest):
         t_removed = time.monotonic()
         os.unlink(os.path.join(allow["a"], "b.pub"))
         time.sleep(OBSERVE)   # a fixed observation window
-        bound = t_removed + CUT + REREAD + 0.5 * h.SLOW   # + the scheduling of a loaded box
+        bound = t_removed + CUT * h.SLOW   # stretched only under a sanitizer
 
         left = a.peer_lines("left", "b", mark_a)
         from_b = [t for t in event_times(a, "b") if t > t_removed]

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <fstream>
 #include <sys/stat.h>
+#include <thread>
 
 namespace zmesh::test {
 namespace {
@@ -238,6 +239,42 @@ TEST_F(security, bad_security_options_are_refused_with_a_reason) {
     o = make_options("x");
     o.mesh_secret = "sixteen bytes or more";
     EXPECT_THROW(node{o}, std::invalid_argument);   // signed beacons alone keep nobody out
+}
+
+TEST_F(security, revoked_member_is_cut_off_both_ways_at_once) {
+    // Its key file removed from the allow directory: dropped as revoked, every connection
+    // of its key cut, nothing more of it delivered (no drain as for a member leaving).
+    const auto dir = std::filesystem::temp_directory_path() / ("zmesh-revoke-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    for (const auto* k : {&alpha_, &beta_}) std::ofstream(dir / (k == &alpha_ ? "alpha.pub" : "beta.pub")) << k->public_key << "\n";
+    auto oa = secured("alpha", alpha_, {});
+    oa.allow_dir = dir.string();
+    auto& a = start(oa);
+    auto& b = start_beta();
+    std::atomic<int> at_a{0}, at_b{0};
+    a.subscribe("from.b", [&](const event&) { ++at_a; });
+    b.subscribe("from.a", [&](const event&) { ++at_b; });
+    ASSERT_TRUE(wait_until([&] {
+        a.publish("from.a", 1);
+        b.publish("from.b", 1);
+        return at_a > 0 && at_b > 0;
+    }, 10s)) << "events never flowed both ways";
+    std::filesystem::remove(dir / "beta.pub");
+    ASSERT_TRUE(wait_until([&] { return events(a).count(peer_event_kind::left, "beta", leave_reason::revoked) == 1; }, 3s));
+    EXPECT_TRUE(wait_until([&] { return a.stats().connections_cut >= 2; }, 2s))   // its link and its SUB
+        << a.stats().connections_cut;
+    const int a_had = at_a, b_had = at_b;
+    const auto until = std::chrono::steady_clock::now() + 500ms;
+    while (std::chrono::steady_clock::now() < until) {   // both keep publishing
+        a.publish("from.a", 1);
+        b.publish("from.b", 1);
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(at_a, a_had) << "a still delivers events of a revoked key";
+    EXPECT_EQ(at_b, b_had) << "a revoked key still gets a's events";
+    b.stop();
+    a.stop();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(keys, seed_splits_at_the_last_at_sign_because_z85_keys_may_hold_one) {
