@@ -27,15 +27,13 @@ allowlist::allowlist(const std::vector<std::string>& keys, std::string dir) : di
     reload();
 }
 
-protocol::node_id allowlist::key_id(const curve_key& key) { return id_of_key(key); }
-
 bool allowlist::allows(const curve_key& key) const {
-    const auto it = by_id_.find(key_id(key));
+    const auto it = by_id_.find(key_part_of(key));
     return it != by_id_.end() && it->second == key;
 }
 
 std::optional<curve_key> allowlist::key_for(const protocol::node_id& id) const {
-    const auto it = by_id_.find(id);
+    const auto it = by_id_.find(key_part_of(id));
     if (it == by_id_.end()) return std::nullopt;
     return it->second;
 }
@@ -59,8 +57,8 @@ bool allowlist::reload(std::vector<std::string>* skipped) {
     loaded_ = true;
     dir_signature_ = signature;
 
-    std::map<protocol::node_id, curve_key> next;
-    for (const auto& k : fixed_) next[key_id(k)] = k;
+    std::map<std::uint64_t, curve_key> next;
+    for (const auto& k : fixed_) next[key_part_of(k)] = k;
     for (const auto& f : files) {
         std::ifstream in(f);
         std::string text;
@@ -70,7 +68,7 @@ bool allowlist::reload(std::vector<std::string>* skipped) {
             if (skipped) skipped->push_back(f.string());
             continue;
         }
-        next[key_id(*key)] = *key;
+        next[key_part_of(*key)] = *key;
     }
     const bool changed = next != by_id_;
     by_id_ = std::move(next);

@@ -27,18 +27,16 @@ public:
     bool reload(std::vector<std::string>* skipped = nullptr);
 
     bool allows(const curve_key& key) const;
-    // Returns: the allowed key whose node id is `id` (its first 16 bytes), or nullopt.
+    // Returns: the allowed key of a node whose id is `id` (see keys.hpp), or nullopt.
     std::optional<curve_key> key_for(const protocol::node_id& id) const;
     std::size_t size() const { return by_id_.size(); }
 
 private:
-    static protocol::node_id key_id(const curve_key& key);
-
     std::vector<curve_key> fixed_;     // from options: always allowed
     std::string dir_;
     std::string dir_signature_;        // names, sizes and times of its files at the last read
     bool loaded_ = false;
-    std::map<protocol::node_id, curve_key> by_id_;
+    std::map<std::uint64_t, curve_key> by_id_;   // by key_part_of
 };
 
 }  // namespace zmesh::detail

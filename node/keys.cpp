@@ -37,10 +37,26 @@ std::string public_key_of(const std::string& secret) {
     return pub;
 }
 
-protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key) {
-    protocol::node_id::bytes_type b{};
-    std::memcpy(b.data(), key.data(), b.size());
+protocol::node_id new_id_for_key(const std::array<std::uint8_t, 32>& key) {
+    auto b = protocol::node_id::random().bytes();
+    std::memcpy(b.data(), key.data(), key_part_size);
     return protocol::node_id(b);
+}
+
+bool id_holds_key(const protocol::node_id& id, const std::array<std::uint8_t, 32>& key) {
+    return std::memcmp(id.bytes().data(), key.data(), key_part_size) == 0;
+}
+
+std::uint64_t key_part_of(const protocol::node_id& id) {
+    std::uint64_t part = 0;
+    std::memcpy(&part, id.bytes().data(), key_part_size);
+    return part;
+}
+
+std::uint64_t key_part_of(const std::array<std::uint8_t, 32>& key) {
+    std::uint64_t part = 0;
+    std::memcpy(&part, key.data(), key_part_size);
+    return part;
 }
 
 seed_address split_seed(const std::string& seed) {

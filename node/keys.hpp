@@ -8,6 +8,10 @@
 //
 // Files: NAME.key holds the Z85 secret key (40 characters and a newline, mode 0600);
 // NAME.pub holds the Z85 public key. An allow directory holds the members' *.pub files.
+//
+// A key names a service, not a process: replicas started from one credential are distinct
+// members. A secured node's id is the first 8 bytes of its public key (which the allowlist
+// and every sender check go by) then 8 random bytes drawn at start (the instance).
 #pragma once
 
 #include "../protocol/node_id.hpp"
@@ -34,8 +38,16 @@ std::string public_key_of(const std::string& secret);
 // Returns: the 32 key bytes of a Z85 key, or nullopt when `z85` is not a 40-character key.
 std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85);
 
-// Returns: the node id a secured node with public key `key` has: its first 16 bytes.
-protocol::node_id id_of_key(const std::array<std::uint8_t, 32>& key);
+// The bytes of a secured node's id that come from its key.
+inline constexpr std::size_t key_part_size = 8;
+// Returns: a fresh id for a secured node with public key `key`: the key's first
+// key_part_size bytes, then random bytes (this process's instance).
+protocol::node_id new_id_for_key(const std::array<std::uint8_t, 32>& key);
+// Returns: whether `id` is one a node holding public key `key` may have.
+bool id_holds_key(const protocol::node_id& id, const std::array<std::uint8_t, 32>& key);
+// Returns: the part of `id` that comes from its key, as a number (allowlist lookups).
+std::uint64_t key_part_of(const protocol::node_id& id);
+std::uint64_t key_part_of(const std::array<std::uint8_t, 32>& key);
 
 // A seed of a secured mesh names the key it must hold: "KEY@tcp://HOST:PORT".
 struct seed_address {

@@ -112,7 +112,7 @@ node::node(options o)
       // A secured node's id is bound to its key: nobody without the secret can claim it.
       id_(options_.secret_key.empty() || !decode_key(options_.secret_key)
               ? node_id::random()
-              : id_of_key(*decode_key(public_key_of(options_.secret_key)))),
+              : new_id_for_key(*decode_key(public_key_of(options_.secret_key)))),
       prefix_counts_(std::make_unique<prefix_counts>()),
       counters_(std::make_shared<detail::shared_counters>()) {
     if (options_.name.empty()) options_.name = default_name();

@@ -94,7 +94,7 @@ bool reactor::key_matches(const std::optional<node_id>& claimed, zmq::message_t&
     const char* user = zmq_msg_gets(frame.handle(), "User-Id");
     const auto key = user ? decode_key(user) : std::nullopt;
     if (key) note_router_connection(frame, *key);   // to cut it if the key is revoked
-    if (key && claimed && id_of_key(*key) == *claimed) return true;
+    if (key && claimed && id_holds_key(*claimed, *key)) return true;
     ++stats_.frames_key_mismatch;
     warn_once("mismatch " + std::string(user ? user : ""), log_level::warn,
               "dropped frames from key " + std::string(user ? user : "?") +

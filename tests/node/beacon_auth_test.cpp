@@ -44,7 +44,7 @@ protected:
     protocol::beacon ghost(const keypair& owner) const {
         protocol::beacon b;
         b.mesh = mesh_;
-        b.id = id_of_key(*decode_key(owner.public_key));
+        b.id = new_id_for_key(*decode_key(owner.public_key));
         b.name = "ghost";
         b.host = "127.0.0.1";
         b.pub_port = free_port();

@@ -46,7 +46,7 @@ public:   // wire_of_one_event drives the fixture too
 TEST_F(security, allowed_nodes_exchange_events_and_calls_and_their_id_is_their_key) {
     auto& a = start_alpha();
     auto& b = start_beta();
-    EXPECT_EQ(a.id(), id_of_key(*decode_key(alpha_.public_key)));
+    EXPECT_TRUE(id_holds_key(a.id(), *decode_key(alpha_.public_key)));
     std::atomic<int> got{0};
     b.subscribe("s.", [&](const event& e) { got += e.as<int>(); });
     a.serve("add", [](const request& r) -> response { return r.as<int>() + 1; });
@@ -178,7 +178,7 @@ TEST_F(security, member_claiming_another_members_id_is_dropped) {
     liar.set(zmq::sockopt::curve_serverkey, alpha_.public_key);
     liar.set(zmq::sockopt::curve_publickey, beta_.public_key);
     liar.set(zmq::sockopt::curve_secretkey, beta_.secret_key);
-    const auto victim = id_of_key(*decode_key(stranger_.public_key));
+    const auto victim = new_id_for_key(*decode_key(stranger_.public_key));
     liar.set(zmq::sockopt::routing_id, zmq::buffer(victim.bytes()));
     liar.connect(a.router_endpoint());
     const auto hello = protocol::encode_control(
@@ -275,6 +275,39 @@ TEST_F(security, revoked_member_is_cut_off_both_ways_at_once) {
     b.stop();
     a.stop();
     std::filesystem::remove_all(dir);
+}
+
+TEST_F(security, replicas_started_from_one_key_are_distinct_members) {
+    // Two processes mounting one credential: one service, two instances. Both join, neither
+    // takes the other's place, and each is called by its own id.
+    auto& a = start_alpha();
+    auto& r1 = start(secured("replica-1", beta_, {alpha_.public_key, beta_.public_key}));
+    auto& r2 = start(secured("replica-2", beta_, {alpha_.public_key, beta_.public_key}));
+    EXPECT_NE(r1.id(), r2.id());
+    r1.serve("who", [](const request&) -> response { return 1; });
+    r2.serve("who", [](const request&) -> response { return 2; });
+    ASSERT_TRUE(wait_until([&] { return joined_names(a) == names{"replica-1", "replica-2"}; }, 10s));
+    for (auto* r : {&r1, &r2}) {
+        auto f = a.call_peer(r->id(), "who", 0, 5s);
+        ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+        EXPECT_EQ(f.get().as<int>(), r == &r1 ? 1 : 2);
+    }
+    EXPECT_EQ(events(a).count(peer_event_kind::evasive, "replica-1") + events(a).count(peer_event_kind::evasive, "replica-2"), 0u);
+    EXPECT_EQ(events(a).count(peer_event_kind::left, "replica-1") + events(a).count(peer_event_kind::left, "replica-2"), 0u);
+}
+
+TEST(keys, an_id_holds_its_key_and_each_process_of_a_key_has_its_own_id) {
+    const auto key = *decode_key(generate_keypair().public_key);
+    const auto other = *decode_key(generate_keypair().public_key);
+    const auto one = new_id_for_key(key), two = new_id_for_key(key);
+    EXPECT_NE(one, two);
+    EXPECT_TRUE(id_holds_key(one, key));
+    EXPECT_TRUE(id_holds_key(two, key));
+    EXPECT_FALSE(id_holds_key(one, other));
+    EXPECT_EQ(key_part_of(one), key_part_of(key));
+    auto bytes = one.bytes();
+    bytes[key_part_size - 1] ^= 1;   // one bit of the key's part
+    EXPECT_FALSE(id_holds_key(protocol::node_id(bytes), key));
 }
 
 TEST(keys, seed_splits_at_the_last_at_sign_because_z85_keys_may_hold_one) {
