@@ -103,6 +103,10 @@ public:
     std::size_t posted() const noexcept { return posted_.size(); }
 
 private:
+    // Raises the process's descriptor limit to its hard limit (logged at debug) and warns,
+    // in one line, when max_peers would need more.
+    void check_descriptors();
+
     // Loop and pipe (reactor.cpp)
     void loop();
     // The zmq sockets the loop waits on, one bit each.

@@ -3,6 +3,7 @@
 // the beacon and the seed probes. The loop that uses them is in reactor.cpp.
 #include "reactor.hpp"
 
+#include "descriptors.hpp"
 #include "keys.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
@@ -89,6 +90,7 @@ reactor::reactor(setup s)
       deliveries_(pipe_context(), zmq::socket_type::pair),
       table_(opts_.liveness),
       counters_(std::move(s.counters)) {
+    check_descriptors();
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
     deliveries_.set(zmq::sockopt::linger, -1);
@@ -212,6 +214,16 @@ reactor::reactor(setup s)
     }
     log(log_level::info, "node " + id_.short_hex() + " on mesh '" + opts_.mesh + "': pub " +
                              self_pub_ + ", router " + self_router_);
+}
+
+void reactor::check_descriptors() {
+    const auto limit = raise_descriptor_limit();
+    if (!limit) return;
+    if (limit->now != limit->before)
+        log(log_level::debug, "file descriptor limit raised from " + std::to_string(limit->before) +
+                                  " to " + std::to_string(limit->now));
+    if (const auto shortfall = descriptor_shortfall(opts_.max_peers, limit->now))
+        log(log_level::warn, *shortfall);
 }
 
 reactor::~reactor() = default;
