@@ -2,6 +2,7 @@
 // bad input: malformed, foreign and unauthenticated frames at a node's ROUTER are dropped and
 // counted; the node keeps working.
 #include "node_fixture.hpp"
+#include "support/socket_events.hpp"
 
 #include "protocol/control.hpp"
 #include "protocol/rpc.hpp"
@@ -9,7 +10,6 @@
 #include <zmq.hpp>
 
 #include <algorithm>
-#include <cstring>
 
 namespace zmesh::test {
 namespace {
@@ -96,32 +96,19 @@ TEST_F(bad_input, frame_over_the_routers_bound_ends_its_connection_unread) {
     // The bound must hold for the connections of the listener bound at start: libzmq copies
     // a socket's options into a listener when it binds, so one set later never applies.
     auto& a = start("a");
-    auto d = raw_dealer(a);
-    const std::string monitor_endpoint = "inproc://bad_input_dealer_monitor";
-    ASSERT_EQ(zmq_socket_monitor(d.handle(), monitor_endpoint.c_str(),
-                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED), 0);
-    zmq::socket_t events(ctx_, zmq::socket_type::pair);
-    events.connect(monitor_endpoint);
-    const auto next_event = [&](std::chrono::milliseconds timeout) -> int {
-        zmq::pollitem_t item{events.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, timeout) <= 0) return 0;
-        zmq::message_t kind, address;
-        (void)events.recv(kind);
-        (void)events.recv(address);
-        std::uint16_t id = 0;
-        std::memcpy(&id, kind.data(), sizeof id);
-        return id;
-    };
-    ASSERT_EQ(next_event(5s), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    zmq::socket_t d(ctx_, zmq::socket_type::dealer);
+    d.set(zmq::sockopt::linger, 0);
+    socket_events events(ctx_, d, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+    d.connect(a.router_endpoint());
+    ASSERT_EQ(events.next(5s), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     const auto bound = std::max(protocol::max_control_size,
                                 protocol::max_rpc_header_size + a.config().max_rpc_size);
     std::vector<std::uint8_t> big(bound + 1, 0x01);
     send_frames(d, {big});
-    EXPECT_EQ(next_event(5s), ZMQ_EVENT_DISCONNECTED);
+    EXPECT_EQ(events.next(5s), ZMQ_EVENT_DISCONNECTED);
     const auto s = a.stats();
     EXPECT_EQ(s.frames_invalid + s.frames_bad_version + s.frames_unknown_type +
                   s.frames_unknown_sender, 0u);   // never read, so never counted
-    zmq_socket_monitor(d.handle(), nullptr, 0);
 }
 
 TEST_F(bad_input, node_keeps_working_after_a_burst_of_random_frames) {
