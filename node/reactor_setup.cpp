@@ -209,6 +209,10 @@ reactor::reactor(setup s)
         // later gets one fresh HELLO, not a backlog.
         probe.set(zmq::sockopt::immediate, 1);
         probe.set(zmq::sockopt::sndhwm, 4);
+        // Nothing comes back on a probe (the seed answers by dialling us), and it is never
+        // read: whatever is at that endpoint may queue one small frame there, no more.
+        probe.set(zmq::sockopt::rcvhwm, 1);
+        probe.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_pub_frame));
         probe.connect(seed.endpoint);
         seed_probes_.push_back(std::move(probe));
     }

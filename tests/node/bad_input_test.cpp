@@ -111,6 +111,28 @@ TEST_F(bad_input, frame_over_the_routers_bound_ends_its_connection_unread) {
                   s.frames_unknown_sender, 0u);   // never read, so never counted
 }
 
+TEST_F(bad_input, what_a_seed_sends_back_on_its_probe_is_bounded) {
+    // Nothing comes back on a seed probe; whatever listens at a seed's endpoint may not make
+    // the node buffer a large frame there.
+    zmq::socket_t seed(ctx_, zmq::socket_type::router);
+    seed.set(zmq::sockopt::linger, 0);
+    socket_events events(ctx_, seed, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+    seed.bind("tcp://127.0.0.1:*");
+    auto o = make_options("a");
+    o.beacon_interval = 0ms;
+    o.seeds = {seed.get(zmq::sockopt::last_endpoint)};
+    start(o);
+    ASSERT_EQ(events.next(5s), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    zmq::message_t probe_routing, hello;
+    zmq::pollitem_t item{seed.handle(), 0, ZMQ_POLLIN, 0};
+    ASSERT_GT(zmq::poll(&item, 1, 5s), 0) << "no HELLO from the probe";
+    (void)seed.recv(probe_routing);
+    (void)seed.recv(hello);
+    seed.send(probe_routing, zmq::send_flags::sndmore);
+    seed.send(zmq::buffer(std::vector<std::uint8_t>(4096, 0x01)), zmq::send_flags::none);
+    EXPECT_EQ(events.next(5s), ZMQ_EVENT_DISCONNECTED) << "the probe took a 4 KiB frame";
+}
+
 TEST_F(bad_input, node_keeps_working_after_a_burst_of_random_frames) {
     auto& a = start("a");
     auto d = raw_dealer(a);
