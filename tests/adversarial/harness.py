@@ -183,6 +183,14 @@ def _child_setup(nofile):
     return run
 
 
+def _sanitizer_option(variable, key):
+    """The value of key= in a sanitizer's colon-separated options (e.g. ASAN_OPTIONS), or ''."""
+    for item in os.environ.get(variable, "").split(":"):
+        if item.startswith(key + "="):
+            return item[len(key) + 1:]
+    return ""
+
+
 class Proc:
     """One process started by a test. stdout is read by a thread into timestamped lines;
     stderr goes to a file (an ASan report can be long). Ended by PID, never by name."""
@@ -281,12 +289,24 @@ class Proc:
         return f"  --- {self.label} stdout (last {n}):\n{out}\n  --- {self.label} stderr:\n{err}"
 
     def sanitizer_report(self):
-        """The first lines of an ASan/UBSan/LSan report on stderr, or ''."""
-        text = self.stderr_text()
-        for key in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            i = text.find(key)
-            if i >= 0:
-                return text[max(0, text.rfind("\n", 0, i) + 1):][:3000]
+        """The first lines of an ASan/UBSan/LSan report on stderr, or in the file ASan
+        writes instead when ASAN_OPTIONS has log_path=P (P.PID, or P.NAME.PID with
+        log_exe_name=1, as ./run test sets it), or ''."""
+        texts = [self.stderr_text()]
+        log_path = _sanitizer_option("ASAN_OPTIONS", "log_path")
+        if log_path and log_path not in ("stderr", "stdout"):
+            name = os.path.basename(self.argv[0])
+            for path in (f"{log_path}.{name}.{self.pid}", f"{log_path}.{self.pid}"):
+                try:
+                    with open(path, "r", errors="replace") as f:
+                        texts.append(f.read())
+                except OSError:
+                    pass
+        for text in texts:
+            for key in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                i = text.find(key)
+                if i >= 0:
+                    return text[max(0, text.rfind("\n", 0, i) + 1):][:3000]
         return ""
 
     # -- life ------------------------------------------------------------------------------
@@ -412,6 +432,10 @@ class MeshTest(unittest.TestCase):
                 say(f"  SANITIZER REPORT from {label}:\n{rep}")
         shutil.rmtree(self.dir, ignore_errors=True)
         say(f"  ({self.id().split('.')[-1]}: {time.monotonic() - self.t0:.1f} s)")
+        # A report fails the test even when the attack it makes did not need the process.
+        reported = [label for label, rep in reports if rep]
+        if reported:
+            self.fail(f"sanitizer report from {', '.join(reported)} (printed above)")
 
     # -- processes -------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@
 
 #include "wait.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -28,6 +30,28 @@ std::string read_file(const std::string& path) {
     s << in.rdbuf();
     return s.str();
 }
+
+// Returns: the value of `key=` in a sanitizer's colon-separated options, or "".
+std::string sanitizer_option(const char* variable, const std::string& key) {
+    const char* options = std::getenv(variable);
+    if (!options) return {};
+    std::istringstream in(options);
+    std::string item;
+    while (std::getline(in, item, ':'))
+        if (item.rfind(key + "=", 0) == 0) return item.substr(key.size() + 1);
+    return {};
+}
+
+// Returns: `text` from the line holding the first sanitizer report on, or "".
+std::string report_in(const std::string& text) {
+    for (const char* key : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+        const auto at = text.find(key);
+        if (at == std::string::npos) continue;
+        const auto line = text.rfind('\n', at);
+        return text.substr(line == std::string::npos ? 0 : line + 1, 4000);
+    }
+    return {};
+}
 }  // namespace
 
 std::string tool(const std::string& name) { return std::string(ZMESH_BIN_DIR) + "/" + name; }
@@ -36,6 +60,7 @@ process::process(const std::string& path, const std::vector<std::string>& args) 
     char tmpl[] = "/tmp/zmesh-test-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
+    name_ = std::filesystem::path(path).filename().string();
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -82,8 +107,22 @@ process::~process() {
         ::kill(pid_, SIGCONT);   // a stopped child must run to die
         wait(std::chrono::seconds(10));
     }
+    // Whether or not the test looked at this child's output: a report there is a failure.
+    if (const auto report = sanitizer_report(); !report.empty())
+        ADD_FAILURE() << name_ << " (pid " << pid_ << ") wrote a sanitizer report:\n" << report;
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string process::sanitizer_report() const {
+    if (auto report = report_in(err()); !report.empty()) return report;
+    // ASAN_OPTIONS=log_path=P writes P.PID, or P.NAME.PID with log_exe_name=1.
+    const auto log_path = sanitizer_option("ASAN_OPTIONS", "log_path");
+    if (log_path.empty() || log_path == "stderr" || log_path == "stdout") return {};
+    const auto pid = std::to_string(pid_);
+    for (const auto& file : {log_path + "." + name_ + "." + pid, log_path + "." + pid})
+        if (auto report = report_in(read_file(file)); !report.empty()) return report;
+    return {};
 }
 
 void process::signal(int sig) const { ::kill(pid_, sig); }

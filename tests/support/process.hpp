@@ -17,7 +17,9 @@ public:
     // Environment: the parent's, plus ZMESH_INTERFACE=lo so no test ever beacons off-host.
     // Throws std::runtime_error when it cannot be started.
     process(const std::string& path, const std::vector<std::string>& args);
-    ~process();   // SIGKILL if still running, then reaped
+    // SIGKILL if still running, then reaped. A sanitizer report the child wrote (on its
+    // stderr, or in ASAN_OPTIONS' log_path) fails the current test, shown in full.
+    ~process();
     process(const process&) = delete;
     process& operator=(const process&) = delete;
 
@@ -37,9 +39,12 @@ public:
     std::size_t count_lines(const std::string& prefix) const;
 
 private:
+    std::string sanitizer_report() const;
+
     pid_t pid_ = -1;
     std::optional<int> status_;
     std::string dir_;
+    std::string name_;   // the program's file name, as ASan's log_exe_name writes it
 };
 
 // Returns: the path of a built tool, e.g. tool("zmesh-node").
