@@ -36,7 +36,7 @@ public:
         }
         auto& s = slots_[index];
         if (++s.uses == 0) s.uses = 1;   // no id is 0
-        s.call.emplace(std::forward<Args>(args)...);
+        s.call.emplace(Call{std::forward<Args>(args)...});   // an aggregate: braces
         ++size_;
         return id_of(index, s.uses);
     }

@@ -216,7 +216,9 @@ void reactor::handle(subscribe_command& c) {
 void reactor::handle(unsubscribe_command& c) {
     const auto it = subscription_prefix_.find(c.id);
     if (it == subscription_prefix_.end()) return;
-    const auto [prefix, where] = std::move(it->second);
+    // Named copies, not a structured binding: the lambda below captures the prefix.
+    const std::string prefix = std::move(it->second.prefix);
+    const run_on where = it->second.where;
     subscription_prefix_.erase(it);
     if (--prefixes_[prefix] == 0) {
         prefixes_.erase(prefix);
