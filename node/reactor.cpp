@@ -163,7 +163,7 @@ void reactor::loop() {
         run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
         run(polled_workers, unsure([&] { on_workers(); }));
-        run(polled_zap, unsure([&] { on_zap(); }));
+        run(polled_zap, unsure([&] { security_.on_zap(); }));
         // Connections first: a subscription's descriptor is then known to be open.
         run(polled_pub_monitor, unsure([&] { on_listener_monitor(pub_monitor_, listener::pub); }));
         run(polled_router_monitor, unsure([&] { on_listener_monitor(router_monitor_, listener::router); }));
@@ -210,7 +210,7 @@ node_stats reactor::current_stats() {
 void reactor::handle(stop_command&) { stopping_ = true; }
 
 void reactor::on_timers(clock::time_point now) {
-    reload_allowlist(now);
+    if (security_.reload(now)) drop_revoked();
     if (now >= next_liveness_) {
         std::vector<discovery::peer> dropped;
         apply(table_.tick(now, &dropped));

@@ -4,7 +4,8 @@
 // and runs the timers.
 #pragma once
 
-#include "allowlist.hpp"
+#include "context.hpp"
+#include "security/security.hpp"
 #include "inbound_connections.hpp"
 #include "by_name.hpp"
 #include "wait_set.hpp"
@@ -133,7 +134,7 @@ private:
                  {polled_sub, &sub_},
                  {polled_sub_monitor, &sub_monitor_},
                  {polled_workers, &workers_},
-                 {polled_zap, &zap_},
+                 {polled_zap, &security_.zap_socket()},
                  {polled_dialer_monitor, &dialer_monitor_},
                  {polled_dialer, &dialer_},
                  {polled_pub, &pub_},
@@ -156,7 +157,7 @@ private:
     void emit(const discovery::peer_change& c);
     // Logs a warning when another live member holds the name of `joined`.
     void warn_if_name_shared(const discovery::peer& joined);
-    void log(log_level l, const std::string& message) const { log_(l, message); }
+    void log(log_level l, const std::string& message) const { ctx_.log(l, message); }
 
     // Events (reactor_events.cpp)
     bool receiving() const;
@@ -371,13 +372,15 @@ private:
 
     options opts_;
     node_id id_;
-    logger log_;
+    node_stats stats_;
+    node_context ctx_{opts_, stats_};
     std::string self_pub_, self_router_;   // advertised in HELLO and PEERS
     std::string hello_host_;               // host in our HELLO endpoints
     std::string beacon_host_;              // "" = peers use the datagram source
 
     zmq::context_t net_ctx_;               // network sockets only; terminated on exit so
                                            // LEAVE is flushed before the thread ends
+    security security_;                    // before any secured socket: binds the ZAP handler
     zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
     zmq::socket_t pub_, router_, sub_, sub_monitor_, dialer_, dialer_monitor_;
     zmq::socket_t pub_monitor_, router_monitor_;   // connections accepted and lost
@@ -510,36 +513,11 @@ private:
     inbound_connections inbound_;
     std::uint16_t pub_port_ = 0, router_port_ = 0;   // as bound
 
-    // Security (reactor_security.cpp): unused in a plain mesh.
-    bool secured() const { return allow_.has_value(); }
-    void secure_server(zmq::socket_t& s);   // before bind
-    // Before connect to `peer`. Returns: false when its key is not allowed (do not connect).
-    bool secure_client(zmq::socket_t& s, const node_id& peer);
-    // Returns: false (counted, logged once) when `peer` has no allowed key; true when plain.
-    bool may_dial(const node_id& peer);
-    void on_zap();
-    // Returns: true when the connection `frame` came on holds the key of the id it claims.
-    bool key_matches(const std::optional<node_id>& claimed, zmq::message_t& frame);
-    void reload_allowlist(clock::time_point now);
-    // Returns: true when `b` may be used: no mesh secret, or signed, authentic and fresh.
-    bool beacon_authentic(const protocol::beacon& b, std::span<const std::uint8_t> datagram,
-                          clock::time_point now);
-    // A signed beacon older than this (by the receiver's clock) is a replay.
-    static constexpr milliseconds max_beacon_skew{30000};
-    // The same datagram arrives once per interface it was sent on: a copy is accepted only
-    // this soon after the first, so a captured beacon cannot keep a dead node alive.
-    static constexpr milliseconds beacon_copy_window{1000};
-    struct beacon_time {
-        std::uint64_t sent_us = 0;    // newest signed beacon from this id
-        clock::time_point first_seen;
-    };
-    std::unordered_map<node_id, beacon_time> beacon_times_;
-    void warn_once(const std::string& what, log_level level, const std::string& text);
-    std::optional<allowlist> allow_;
-    std::string public_key_, secret_key_;                      // Z85
-    zmq::socket_t zap_;                                        // libzmq's ZAP requests
-    std::unordered_set<std::string> warned_;                   // each refusal logged once
-    clock::time_point next_allow_reload_{};
+    // Security (node/security/): what a frame claiming `claimed` must come with to be read
+    // (secured: its connection's key holds that id); the key is recorded for revocation.
+    bool admits(const std::optional<node_id>& claimed, zmq::message_t& frame);
+    // The allowlist changed: peers it no longer allows leave (revoked), their connections cut.
+    void drop_revoked();
 
     // See post(): commands and events from reactor code, run at the end of the round. Two
     // vectors swapped each round keep their capacity: a deque of such large elements
@@ -552,7 +530,6 @@ private:
     using posted_item = std::variant<command, zmq::message_t, failed_call>;
     std::vector<posted_item> posted_, running_;
 
-    node_stats stats_;
     milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{},
         next_stats_poll_{};

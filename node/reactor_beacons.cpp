@@ -91,7 +91,7 @@ void reactor::on_beacon(clock::time_point now) {
             ++stats_.beacons_foreign_mesh;
             continue;
         }
-        if (!beacon_authentic(*b, d->bytes, now)) continue;
+        if (!security_.beacon_authentic(*b, d->bytes, unix_now_us(), now)) continue;
         ++stats_.beacons_received;
         if (auto* p = table_.find(b->id)) {
             apply(table_.on_traffic(*p, now));
@@ -101,37 +101,6 @@ void reactor::on_beacon(clock::time_point now) {
         dial(b->id, b->name, "tcp://" + host + ":" + std::to_string(b->pub_port),
              "tcp://" + host + ":" + std::to_string(b->router_port), now, true);
     }
-}
-
-bool reactor::beacon_authentic(const protocol::beacon& b, std::span<const std::uint8_t> datagram,
-                               clock::time_point now) {
-    if (opts_.mesh_secret.empty()) return true;
-    const auto secret = std::span(reinterpret_cast<const std::uint8_t*>(opts_.mesh_secret.data()),
-                                  opts_.mesh_secret.size());
-    if (!b.is_signed || !protocol::beacon_mac_ok(datagram, secret)) {
-        ++stats_.beacons_unauthenticated;
-        warn_once("beacon " + b.id.hex(), log_level::warn,
-                  "dropped " + std::string(b.is_signed ? "a forged" : "an unsigned") +
-                      " beacon claiming to be " + b.name + " (" + b.id.short_hex() + ")");
-        return false;
-    }
-    // Replays: a beacon older than the newest seen from that id, a copy of the newest long
-    // after it first came, or one far off our clock.
-    const auto wall_us = unix_now_us();
-    const auto skew_us = static_cast<std::uint64_t>(max_beacon_skew.count()) * 1000;
-    if (beacon_times_.size() >= 4 * protocol::max_peers_per_list) beacon_times_.clear();   // bounded
-    auto [it, first] = beacon_times_.try_emplace(b.id);
-    auto& last = it->second;
-    const bool stale = b.sent_us + skew_us < wall_us || b.sent_us > wall_us + skew_us;
-    const bool older = !first && b.sent_us < last.sent_us;
-    const bool late_copy = !first && b.sent_us == last.sent_us && now - last.first_seen > beacon_copy_window;
-    if (stale || older || late_copy) {
-        if (first) beacon_times_.erase(it);
-        ++stats_.beacons_replayed;
-        return false;
-    }
-    if (first || b.sent_us > last.sent_us) last = {b.sent_us, now};
-    return true;
 }
 
 }  // namespace zmesh::detail

@@ -42,7 +42,7 @@ void reactor::on_pub() {
         // that connection's record went with its close (on_listener_monitor).
         const int fd = zmq_msg_get(msg.handle(), ZMQ_SRCFD);
         if (fd < 0) continue;
-        if (secured())
+        if (security_.secured())
             if (const auto key = key_of(msg)) inbound_.keyed(listener::pub, fd, *key);
         const std::string_view prefix(msg.data<char>() + 1, msg.size() - 1);
         if (*msg.data<std::uint8_t>() == 0) {
@@ -52,7 +52,7 @@ void reactor::on_pub() {
         if (inbound_.subscribe(fd, prefix) != inbound_connections::verdict::refused) continue;
         ++stats_.subscriptions_refused;
         const auto& limits = inbound_.limits();
-        warn_once("subscriptions refused", log_level::warn,
+        ctx_.warn_once("subscriptions refused", log_level::warn,
                   "cut a connection to our PUB that subscribed past a bound (prefixes of at most " +
                       std::to_string(limits.max_prefix) + " bytes, " +
                       std::to_string(limits.max_per_connection) + " and " +
@@ -93,8 +93,8 @@ bool reactor::cut_connection(listener where, int fd) {
 }
 
 void reactor::cut_revoked_connections() {
-    if (!secured()) return;
-    for (const auto& [where, fd] : inbound_.keyed_unless([&](const curve_key& k) { return allow_->allows(k); }))
+    if (!security_.secured()) return;
+    for (const auto& [where, fd] : inbound_.keyed_unless([&](const curve_key& k) { return security_.allows(k); }))
         cut_connection(where, fd);
 }
 

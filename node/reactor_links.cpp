@@ -23,7 +23,7 @@ bool reactor::open_link(const node_id& id, const std::string& router_endpoint, s
     l.routing.append(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
     l.router_endpoint = router_endpoint;
     try {
-        if (!secure_client(dialer_, id)) return false;
+        if (!security_.secure_client(dialer_, id)) return false;
         dialer_.set(zmq::sockopt::connect_routing_id, zmq::buffer(l.routing));
         // What the peer's ROUTER knows this connection by: our id and the token we give the
         // peer (PROTOCOL.md §6.1), taken by each connection as it is made.
@@ -90,7 +90,7 @@ zmq::socket_t* reactor::call_link(const node_id& id, link& l) {
         const auto* p = table_.find(id);
         const auto routing_id = protocol::routing_id_of({id_, true, p ? p->our_token : 0}, routing);
         s->set(zmq::sockopt::routing_id, zmq::buffer(routing_id.data(), routing_id.size()));
-        if (!secure_client(*s, id)) return nullptr;
+        if (!security_.secure_client(*s, id)) return nullptr;
         // No monitor: the link beside it tells when the peer goes, and its leaving fails
         // the calls pending on both.
         s->connect(l.router_endpoint);
@@ -226,7 +226,7 @@ void reactor::send_control(link& l, const protocol::control& msg) {
 void reactor::connect_sub(const node_id& id, const std::string& pub_endpoint) {
     if (sub_links_.count(pub_endpoint)) return;
     try {
-        if (!secure_client(sub_, id)) return;
+        if (!security_.secure_client(sub_, id)) return;
         touched(polled_sub);
         sub_.connect(pub_endpoint);
         sub_links_.insert(pub_endpoint);
@@ -256,7 +256,7 @@ bool reactor::read_monitor_event(zmq::socket_t& monitor, monitor_event& e) {
 }
 
 bool reactor::on_handshake_failed(const monitor_event& e) {
-    const auto f = describe_handshake_failure(e.kind, e.value, secured());
+    const auto f = describe_handshake_failure(e.kind, e.value, security_.secured());
     if (!f) return false;
     ++stats_.handshakes_failed;
     switch (f->cause) {
@@ -266,7 +266,7 @@ bool reactor::on_handshake_failed(const monitor_event& e) {
         case handshake_cause::auth: ++stats_.handshakes_failed_auth; break;
     }
     // libzmq dials again by itself: the same cause at the same endpoint is logged once.
-    warn_once("handshake " + e.endpoint + " " + std::to_string(static_cast<int>(f->cause)) + " " +
+    ctx_.warn_once("handshake " + e.endpoint + " " + std::to_string(static_cast<int>(f->cause)) + " " +
                   std::to_string(f->code),
               f->level, "handshake with " + e.endpoint + " failed: " + f->text);
     return true;
@@ -366,7 +366,7 @@ void reactor::revive_subs(clock::time_point now) {
         const auto* p = table_.find_by_pub_endpoint(endpoint);
         if (!p || !sub_links_.count(endpoint)) continue;   // gone meanwhile: nothing to revive
         ++stats_.sub_revived;
-        warn_once("revive " + p->id.hex(), log_level::warn,
+        ctx_.warn_once("revive " + p->id.hex(), log_level::warn,
                   "libzmq closed the event connection from " + p->name +
                       " (a frame over max_event_size?): connecting again");
         touched(polled_sub);
@@ -377,7 +377,7 @@ void reactor::revive_subs(clock::time_point now) {
         } catch (const zmq::error_t&) {
         }
         try {
-            if (secure_client(sub_, p->id)) sub_.connect(endpoint);
+            if (security_.secure_client(sub_, p->id)) sub_.connect(endpoint);
         } catch (const zmq::error_t& e) {
             log(log_level::warn, "cannot reconnect to " + endpoint + ": " + e.what());
         }

@@ -29,7 +29,7 @@ bool reactor::dial(const node_id& id, const std::string& name, const std::string
                    const std::string& router_endpoint, clock::time_point now, bool want_reply,
                    std::uint64_t echo) {
     // A key we do not allow is never dialled, and so never takes a member's place.
-    if (!may_dial(id)) return false;
+    if (!security_.may_dial(id)) return false;
     // Two processes cannot listen on one host:port, so a newcomer named at a known peer's
     // endpoints means one of the two is wrong. Anyone can send a beacon or a PEERS entry
     // naming any id anywhere, so the newcomer takes the endpoints only once the holder's
@@ -37,7 +37,7 @@ bool reactor::dial(const node_id& id, const std::string& name, const std::string
     if (auto* holder = table_.holder_of(pub_endpoint, router_endpoint, id)) {
         if (discovery::claim_endpoints(*holder) == discovery::endpoint_claim::held) {
             ++stats_.endpoint_conflicts;
-            warn_once("conflict " + id.hex(), log_level::info,
+            ctx_.warn_once("conflict " + id.hex(), log_level::info,
                       "not dialling " + name + " (" + id.short_hex() + ") at " + router_endpoint +
                           ": " + holder->name + " (" + holder->id.short_hex() + ") is there");
             return false;
@@ -47,7 +47,7 @@ bool reactor::dial(const node_id& id, const std::string& name, const std::string
 
     if (table_.all().size() >= opts_.max_peers) {
         ++stats_.peers_refused;
-        warn_once("max peers", log_level::warn,
+        ctx_.warn_once("max peers", log_level::warn,
                   "peer table full (max_peers " + std::to_string(opts_.max_peers) + "): not dialling " +
                       name + " (" + id.short_hex() + ") nor any other newcomer until one leaves");
         return false;
@@ -122,7 +122,7 @@ bool reactor::on_router(clock::time_point now) {
             continue;
         }
         if (rpc) {
-            if (!key_matches(sender, frame)) continue;
+            if (!admits(sender, frame)) continue;
             // A known sender means a route: only a routing id that is a node's id names one.
             if (auto* p = known_sender(route, now)) {
                 routed_frame in{*route, routing_id, frame, bytes};
@@ -141,7 +141,7 @@ bool reactor::on_router(clock::time_point now) {
         // A HELLO speaks for the id inside it (a seed probe has no routing id of ours);
         // everything else for its routing id.
         const auto* hello = std::get_if<protocol::hello>(&*msg);
-        if (!key_matches(hello ? std::optional(hello->id) : sender, frame)) continue;
+        if (!admits(hello ? std::optional(hello->id) : sender, frame)) continue;
         on_control(route, *msg, now);
     }
     return false;   // a full batch: more may be waiting
@@ -163,7 +163,7 @@ discovery::peer* reactor::known_sender(const std::optional<protocol::sender_rout
     // its link, whatever id it claims (PROTOCOL.md §6.6).
     if (p->their_token != 0 && route->token != p->their_token) {
         ++stats_.frames_wrong_link;
-        warn_once("wrong link " + p->id.hex(), log_level::warn,
+        ctx_.warn_once("wrong link " + p->id.hex(), log_level::warn,
                   "dropped frames claiming to be " + p->name + " (" + p->id.short_hex() +
                       ") from a connection that is not its link");
         return nullptr;
@@ -298,7 +298,7 @@ void reactor::on_leave(const std::optional<node_id>& id, std::uint64_t token) {
     // Only the node we dialled holds our token: anyone can send a LEAVE naming any id.
     if (!discovery::leave_authentic(*p, token)) {
         ++stats_.leaves_unverified;
-        warn_once("leave " + p->id.hex(), log_level::warn,
+        ctx_.warn_once("leave " + p->id.hex(), log_level::warn,
                   "ignored a LEAVE for " + p->name + " (" + p->id.short_hex() +
                       ") that does not quote the token we gave it: forged, or from an older node");
         return;
@@ -359,7 +359,7 @@ void reactor::leave_all() {
     sub_.close();
     router_.close();
     pub_.close();
-    zap_.close();   // the context cannot close while any socket of it is open
+    security_.close();   // the context cannot close while any socket of it is open
     net_ctx_.close();
 }
 

@@ -84,8 +84,8 @@ void set_heartbeats(zmq::socket_t& s, const discovery::liveness_config& l) {
 reactor::reactor(setup s)
     : opts_(std::move(s.opts)),
       id_(s.id),
-      log_(opts_.name, opts_.log, opts_.log_to),
       net_ctx_(1),
+      security_(ctx_, net_ctx_),
       commands_(pipe_context(), zmq::socket_type::pull),
       deliveries_(pipe_context(), zmq::socket_type::pair),
       table_(opts_.liveness),
@@ -101,17 +101,7 @@ reactor::reactor(setup s)
     workers_.bind(s.workers_endpoint);
     for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
-    if (!opts_.secret_key.empty()) {
-        // Before any secured socket exists: libzmq asks the ZAP handler about every
-        // connection, and admits all when there is none.
-        allow_.emplace(opts_.allowed_keys, opts_.allow_dir);
-        secret_key_ = opts_.secret_key;
-        public_key_ = public_key_of(secret_key_);
-        zap_ = zmq::socket_t(net_ctx_, zmq::socket_type::rep);
-        zap_.set(zmq::sockopt::linger, 0);
-        zap_.bind("inproc://zeromq.zap.01");
-    }
-    const auto secure = [this](zmq::socket_t& s) { secure_server(s); };
+    const auto secure = [this](zmq::socket_t& s) { security_.secure_server(s); };
     // An XPUB, not a PUB: it hands the node each subscription with the descriptor of its
     // connection, so that one connection's subscriptions can be bounded (inbound_).
     pub_ = bind_socket(net_ctx_, zmq::socket_type::xpub, opts_.bind, opts_.pub_port, "PUB",
@@ -194,17 +184,7 @@ reactor::reactor(setup s)
         const auto seed = split_seed(s);
         zmq::socket_t probe(net_ctx_, zmq::socket_type::dealer);
         probe.set(zmq::sockopt::linger, 0);
-        if (!seed.key.empty()) {
-            // The probe proves the seed holds that key; the seed checks ours (ZAP) and that
-            // the HELLO names our own id. Its routing id is libzmq's: the link we open on
-            // hearing back takes our id there.
-            probe.set(zmq::sockopt::curve_serverkey, seed.key);
-            probe.set(zmq::sockopt::curve_publickey, public_key_);
-            probe.set(zmq::sockopt::curve_secretkey, secret_key_);
-            if (!allow_->allows(*decode_key(seed.key)))
-                log(log_level::warn, "seed " + seed.endpoint +
-                                         ": its key is not on the allowlist, so its answer will be refused");
-        }
+        security_.secure_probe(probe, seed.key, seed.endpoint);
         // Without a connection a probe HELLO is dropped, not queued: a seed that comes back
         // later gets one fresh HELLO, not a backlog.
         probe.set(zmq::sockopt::immediate, 1);

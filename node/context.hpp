@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MPL-2.0
+// context: what every component of a node's reactor shares — its options, its counters and
+// its log, with a once-per-cause form for what strangers can make happen again and again.
+// Owned by the reactor; components hold a reference, and use it on the reactor thread only.
+#pragma once
+
+#include "log.hpp"
+#include "options.hpp"
+#include "stats.hpp"
+
+#include <string>
+#include <unordered_set>
+
+namespace zmesh::detail {
+
+class node_context {
+public:
+    node_context(const options& opts, node_stats& stats)
+        : opts(opts), stats(stats), log_(opts.name, opts.log, opts.log_to) {}
+
+    const options& opts;
+    node_stats& stats;
+
+    void log(log_level level, const std::string& text) const { log_(level, text); }
+    // Logs `text` the first time `what` happens (bounded: whatever strangers try, the set of
+    // causes held is cleared past 1000). A line this node does not log takes no place.
+    void warn_once(const std::string& what, log_level level, const std::string& text) {
+        if (!log_.enabled(level)) return;
+        if (warned_.size() > 1000) warned_.clear();
+        if (warned_.insert(what).second) log(level, text);
+    }
+    // Forgets every cause logged: each is logged again the next time (the allowlist changed).
+    void forget_warnings() { warned_.clear(); }
+
+private:
+    logger log_;
+    std::unordered_set<std::string> warned_;
+};
+
+}  // namespace zmesh::detail
