@@ -34,7 +34,7 @@ void reactor::run() noexcept {
         std::vector<std::uint64_t> ids;
         calls_.for_each([&](std::uint64_t id, const auto&) { ids.push_back(id); });
         for (const auto id : ids) complete_call(id, rpc_error(rpc_errc::stopped, "node stopped"));
-        stop_workers();
+        server_.stop();
         leave_all();
         // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
         // nobody hangs. (Publishes, not one pointer long, are dropped with the rest.)
@@ -162,7 +162,7 @@ void reactor::loop() {
         if (receiving()) run(polled_sub, [&] { return on_sub(now); });
         run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
-        run(polled_workers, unsure([&] { on_workers(); }));
+        run(polled_workers, unsure([&] { server_.on_workers(clock::now()); }));
         run(polled_zap, unsure([&] { security_.on_zap(); }));
         // Connections first: a subscription's descriptor is then known to be open.
         run(polled_pub_monitor, unsure([&] { on_listener_monitor(pub_monitor_, listener::pub); }));

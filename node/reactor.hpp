@@ -11,6 +11,7 @@
 #include "wait_set.hpp"
 #include "command.hpp"
 #include "workers.hpp"
+#include "rpc/server.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
 #include "log.hpp"
@@ -59,7 +60,7 @@ inline std::uint64_t unix_now_us() {
                                           .count());
 }
 
-class reactor {
+class reactor : private reply_port {
 public:
     struct setup {
         options opts;
@@ -133,7 +134,7 @@ private:
                  {polled_router, &router_},
                  {polled_sub, &sub_},
                  {polled_sub_monitor, &sub_monitor_},
-                 {polled_workers, &workers_},
+                 {polled_workers, &server_.workers_socket()},
                  {polled_zap, &security_.zap_socket()},
                  {polled_dialer_monitor, &dialer_monitor_},
                  {polled_dialer, &dialer_},
@@ -213,31 +214,14 @@ private:
     // Returns: the link of the joined provider of `method` with the fewest calls pending
     // (ties: round robin), or null when none serves it.
     link_entry* choose_provider(std::string_view method);
-    // An RPC frame read from our ROUTER.
-    struct routed_frame {
-        protocol::sender_route route;         // its sender, and the connection it came on
-        zmq::message_t& routing;              // that connection's routing id: a reply goes with it
-        zmq::message_t& frame;
-        // frame's: libzmq is asked once (a call each time). Writable: the reactor owns the
-        // frame and may answer in it (reply_in_place).
-        std::span<std::uint8_t> bytes;
-    };
     void on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now);
-    void on_request(discovery::peer& from, routed_frame& in, clock::time_point now);
     // `m`: the REPLY read from `frame`. `via`: the link it came back on, when known (saves
     // finding it again).
     void on_reply(discovery::peer& from, zmq::message_t& frame,
                   const protocol::rpc_message<protocol::reply_view>& m, link* via = nullptr);
-    void on_workers();
-    void dispatch_jobs(clock::time_point now);
-    // Reads one message of a worker thread. Returns: false when none is waiting.
-    bool read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame);
     // Sends a REPLY frame back on the connection its REQUEST came by, whose routing id at
     // our ROUTER is `routing` (a valid one, taken), or counts it dropped.
-    void send_routed(zmq::message_t& routing, zmq::message_t& frame);
-    // Answers request `id`, which came with `routing`, with an error.
-    void reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
-                     const std::string& message);
+    void send_reply(zmq::message_t& routing, zmq::message_t& frame) override;
     struct pending_call;
     // Removes the call `id`, to `peer`, from the pending ones and from its link's count
     // (`via`, or found).
@@ -248,8 +232,6 @@ private:
     void fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message);
     void expire_calls(clock::time_point now);
     clock::time_point next_call_deadline() const;
-    std::vector<std::string> service_names() const;
-    void stop_workers();
 
     // Discovery and liveness (reactor_peers.cpp)
     void open_beacon();
@@ -483,19 +465,8 @@ private:
     std::uint64_t providers_version_ = 0;
     static constexpr std::size_t max_methods_cached = 256;
     std::size_t round_robin_ = 0;
-    rpc_done done_;   // the reply of a handler run on the reactor
-    struct service {
-        std::shared_ptr<const rpc_handler> handler;
-        run_on where;
-    };
-    by_name<service> services_;                                // found by a string_view
-    zmq::socket_t workers_;                                    // ROUTER to handler threads
-    struct worker_slot {
-        std::string id;                                        // its routing id
-        std::size_t jobs = 0;                                  // handed over, not answered
-    };
-    std::vector<worker_slot> worker_slots_;                    // every worker that said ready
-    std::deque<std::unique_ptr<rpc_job>> jobs_;                // waiting for a worker
+    // The methods served, and the requests that come in.
+    rpc_server server_;
 
     // Inbound connections (reactor_inbound.cpp): what our PUB and ROUTER accepted.
     // Reads the subscriptions (and unsubscriptions) our PUB received, each with the

@@ -86,7 +86,7 @@ protocol::hello reactor::hello_message(const discovery::peer* to, bool want_repl
     h.name = opts_.name;
     h.pub_endpoint = self_pub_;
     h.router_endpoint = self_router_;
-    h.services = service_names();
+    h.services = server_.methods();
     h.flags = static_cast<std::uint8_t>((opts_.observer ? protocol::hello_flag_observer : 0) |
                                         (want_reply ? protocol::hello_flag_want_reply : 0) |
                                         protocol::hello_flag_call_links);

@@ -217,141 +217,24 @@ clock::time_point reactor::next_call_deadline() const {
     return call_deadlines_.empty() ? clock::time_point::max() : call_deadlines_.top().first;
 }
 
-// ---- requests in ------------------------------------------------------------------------
-
 void reactor::handle(serve_command& c) {
-    if (c.handler) {
-        services_[c.method] = {std::move(c.handler), c.where};
-    } else if (!services_.erase(c.method)) {
-        return;
-    }
+    if (!server_.serve(c)) return;
     // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
     // old HELLO: ask it to answer, so the handshake completes with the new list.
     for (const auto& [id, p] : table_.all())
         send_to(id, hello_message(&p, p.state == peer_state::connecting));
 }
 
-std::vector<std::string> reactor::service_names() const {
-    std::vector<std::string> names;
-    for (const auto& [name, handler] : services_) names.push_back(name);
-    return names;   // a std::map: sorted and unique, as HELLO wants
-}
-
 void reactor::on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now) {
     if (type == protocol::request_type)
-        on_request(from, in, now);
+        server_.on_request(from.id, from.name, in, now);
     else if (const auto m = protocol::read_reply(in.bytes))
         on_reply(from, in.frame, *m);
     else
         ++stats_.frames_invalid;
 }
 
-void reactor::on_request(discovery::peer& from, routed_frame& in, clock::time_point now) {
-    const auto& route = in.route;
-    const auto m = protocol::read_request(in.bytes);
-    if (!m) {
-        ++stats_.rpc_bad_requests;   // no id to answer to: dropped
-        return;
-    }
-    const auto& h = m->header;
-    if (m->body.size() > opts_.max_rpc_size || protocol::check_msgpack(m->body)) {
-        ++stats_.rpc_bad_requests;
-        reply_error(in.routing, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
-        return;
-    }
-    const auto service = services_.find(h.method);
-    if (service == services_.end()) {
-        ++stats_.rpc_unknown_method;
-        reply_error(in.routing, h.id, protocol::rpc_no_such_method,
-                    "no method '" + std::string(h.method) + "'");
-        return;
-    }
-    if (service->second.where == run_on::handler_thread && jobs_.size() >= opts_.rpc_queue) {
-        ++stats_.rpc_busy;
-        reply_error(in.routing, h.id, protocol::rpc_busy, "server busy");
-        return;
-    }
-    const auto deadline = now + milliseconds(std::min<std::uint64_t>(h.timeout_ms, 24ull * 3600 * 1000));
-    if (service->second.where == run_on::reactor) {
-        if (deadline < now) {   // a zero timeout: the caller has given up already
-            ++stats_.rpc_expired;
-            return;
-        }
-        // The handler is lent the arguments inside the frame, which outlives it (a copy of
-        // the request takes its own bytes). run_handler catches whatever the handler throws:
-        // the reactor only loses the time it takes.
-        ++stats_.rpc_served;
-        const request lent(lent_string::lend(service->first), from.id, lent_string::lend(from.name),
-                           deadline, m->body, nullptr);
-        run_handler(*service->second.handler, lent, route, h.id, opts_.max_rpc_size, done_);
-        // An echo goes back in the frame it came in (its header, read above, overwritten).
-        auto answer = reply_in_place(done_, in.bytes) ? std::move(in.frame)
-                                                      : done_.frame();   // while the frame lent lives
-        done_.result.reset();   // sent: a big result is not kept until the next handler runs
-        send_routed(in.routing, answer);
-        return;
-    }
-    auto job = std::make_unique<rpc_job>();
-    job->caller = route;
-    job->caller_name = from.name;
-    job->id = h.id;
-    job->method = service->first;
-    job->handler = service->second.handler;
-    job->args = share_part(in.frame, m->body);
-    job->deadline = deadline;
-    jobs_.push_back(std::move(job));
-    dispatch_jobs(now);
-}
-
-void reactor::dispatch_jobs(clock::time_point now) {
-    while (!jobs_.empty() && !worker_slots_.empty()) {
-        // The least loaded worker: an idle one when there is one (a slow handler does not
-        // collect work others could do), else one whose short queue has room.
-        auto worker = std::min_element(worker_slots_.begin(), worker_slots_.end(),
-                                       [](const auto& a, const auto& b) { return a.jobs < b.jobs; });
-        if (worker->jobs >= worker_credit) break;
-        auto job = std::move(jobs_.front());
-        jobs_.pop_front();
-        if (job->deadline < now) {
-            ++stats_.rpc_expired;   // the caller has given up: its timeout answers it
-            continue;
-        }
-        ++stats_.rpc_served;
-        ++worker->jobs;
-        touched(polled_workers);
-        workers_.send(zmq::buffer(worker->id), zmq::send_flags::sndmore);
-        send_owned(workers_, std::move(job));
-    }
-}
-
-bool reactor::read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame) {
-    if (!workers_.recv(worker, zmq::recv_flags::dontwait)) return false;
-    // Both of our threads' messages come whole: [worker][empty] or [worker][caller][frame].
-    caller.rebuild();
-    frame.rebuild();
-    if (worker.more()) (void)workers_.recv(caller);
-    if (caller.more()) (void)workers_.recv(frame);
-    return true;
-}
-
-void reactor::on_workers() {
-    zmq::message_t worker, caller, frame;
-    for (int i = 0; i < max_batch; ++i) {
-        if (!read_worker(worker, caller, frame)) break;
-        const auto id = worker.to_string_view();
-        auto slot = std::find_if(worker_slots_.begin(), worker_slots_.end(),
-                                 [&](const auto& w) { return w.id == id; });
-        if (caller.size() == 0) {   // a new worker says it is ready
-            if (slot == worker_slots_.end()) worker_slots_.push_back({std::string(id), 0});
-            continue;
-        }
-        if (slot != worker_slots_.end() && slot->jobs > 0) --slot->jobs;
-        if (protocol::read_routing_id(bytes_of(caller))) send_routed(caller, frame);
-    }
-    dispatch_jobs(clock::now());
-}
-
-void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
+void reactor::send_reply(zmq::message_t& routing, zmq::message_t& frame) {
     // Back on the connection the request came by, the caller's link or its call link: its
     // routing id at our ROUTER names it. A reply there keeps it alive under load (any frame
     // answers libzmq's heartbeat), and the round trip uses one TCP connection, not two.
@@ -364,33 +247,6 @@ void reactor::send_routed(zmq::message_t& routing, zmq::message_t& frame) {
     } catch (const zmq::error_t&) {
     }
     ++stats_.rpc_replies_dropped;
-}
-
-void reactor::reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
-                          const std::string& message) {
-    auto frame = reply_frame({id, code, message}, packed_nil);
-    send_routed(routing, frame);
-}
-
-void reactor::stop_workers() {
-    // A worker that has not said "ready" yet (a node stopped right after start) would never
-    // hear "quit": wait for every one of them first. Replies still coming are dropped.
-    zmq::message_t worker, caller, frame;
-    const auto give_up = clock::now() + std::chrono::seconds(10);
-    const auto started = counters_->workers_started.load(std::memory_order_acquire);
-    while (worker_slots_.size() < started && clock::now() < give_up) {
-        zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, milliseconds(100)) <= 0) continue;
-        if (read_worker(worker, caller, frame) && caller.size() == 0)
-            worker_slots_.push_back({worker.to_string(), 0});
-    }
-    // Busy workers read this after the jobs they hold (worker_credit at most); jobs still
-    // queued here are dropped (their callers see this node leave: peer_lost).
-    for (const auto& w : worker_slots_) {
-        workers_.send(zmq::buffer(w.id), zmq::send_flags::sndmore);
-        send_owned(workers_, std::unique_ptr<rpc_job>());
-    }
-    jobs_.clear();
 }
 
 }  // namespace zmesh::detail

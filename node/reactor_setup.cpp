@@ -89,16 +89,14 @@ reactor::reactor(setup s)
       commands_(pipe_context(), zmq::socket_type::pull),
       deliveries_(pipe_context(), zmq::socket_type::pair),
       table_(opts_.liveness),
-      counters_(std::move(s.counters)) {
+      counters_(std::move(s.counters)),
+      server_(ctx_, *counters_, *this, s.workers_endpoint, socket_use(dirty_, polled_workers)) {
     check_descriptors();
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
     deliveries_.set(zmq::sockopt::linger, -1);
     deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
     deliveries_.bind(s.delivery_endpoint);
-    workers_ = zmq::socket_t(pipe_context(), zmq::socket_type::router);
-    workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
-    workers_.bind(s.workers_endpoint);
     for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
     const auto secure = [this](zmq::socket_t& s) { security_.secure_server(s); };
