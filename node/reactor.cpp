@@ -44,8 +44,8 @@ void reactor::run() noexcept {
         for (auto& item : posted_)
             if (auto* c = std::get_if<command>(&item)) refuse_after_stop(*c);
         posted_.clear();
-        flush_deliveries();
-        deliver(std::make_unique<delivery>(end_of_deliveries{}));
+        outbox_.flush();
+        outbox_.send(end_of_deliveries{});
     } catch (...) {
     }
     this_thread_reactor = nullptr;
@@ -58,8 +58,7 @@ void reactor::refuse_after_stop(command& cmd) {
     if (auto* p = std::get_if<std::promise<reply>>(&c->done))
         p->set_exception(std::make_exception_ptr(stopped));
     else   // on the delivery thread even for run_on::reactor: this thread is done with code
-        deliver(std::make_unique<delivery>(
-            call_completed{std::move(std::get<call_callback>(c->done)), call_result(stopped)}));
+        outbox_.send(call_completed{std::move(std::get<call_callback>(c->done)), call_result(stopped)});
 }
 
 void reactor::run_posted() {
@@ -171,7 +170,7 @@ void reactor::loop() {
         if (beacon_ready) on_beacon(now);
         on_timers(clock::now());
         run_posted();
-        flush_deliveries();   // call outcomes of this round, in one message
+        outbox_.flush();   // call outcomes of this round, in one message
     }
 }
 
@@ -186,7 +185,7 @@ void reactor::on_pipe() {
         else
             on_publish(msg);   // not one pointer: an event frame (node::send_event)
     }
-    flush_deliveries();   // own events for own subscriptions
+    outbox_.flush();   // own events for own subscriptions
 }
 
 void reactor::handle(peers_query& q) {
@@ -255,7 +254,6 @@ void reactor::warn_if_name_shared(const discovery::peer& joined) {
                                      joined.router_endpoint + " (calls by that name are ambiguous)");
 }
 
-void reactor::deliver(std::unique_ptr<delivery> d) { send_owned(deliveries_, std::move(d)); }
 
 peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) const {
     peer_info info;
@@ -288,8 +286,8 @@ void reactor::emit(const discovery::peer_change& c) {
         "peer " + info.name + " (" + info.id.short_hex() + ") " +
             std::string(to_string(c.kind)) +
             (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
-    flush_deliveries();   // events that came before this change are handled before it
-    deliver(std::make_unique<delivery>(peer_event{c.kind, c.reason, std::move(info)}));
+    outbox_.flush();   // events that came before this change are handled before it
+    outbox_.send(peer_event{c.kind, c.reason, std::move(info)});
     if (c.kind == discovery::change_kind::joined) {
         warn_if_name_shared(c.snapshot);
         on_peer_joined(c.snapshot);

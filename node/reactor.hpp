@@ -11,6 +11,8 @@
 #include "wait_set.hpp"
 #include "command.hpp"
 #include "workers.hpp"
+#include "outbox.hpp"
+#include "pipe.hpp"
 #include "rpc/server.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
@@ -154,7 +156,6 @@ private:
     void handle(subscribe_command& c);
     void handle(unsubscribe_command& c);
     void on_timers(clock::time_point now);
-    void deliver(std::unique_ptr<delivery> d);
     void emit(const discovery::peer_change& c);
     // Logs a warning when another live member holds the name of `joined`.
     void warn_if_name_shared(const discovery::peer& joined);
@@ -175,7 +176,6 @@ private:
         bool alive_noted = false;   // table_.on_traffic called for this run
     };
     void accept_event(zmq::message_t& frame, clock::time_point now, sender_run& run);
-    void flush_deliveries();
     void deliver_local(const std::string& topic, const protocol::event_header& h,
                        std::span<const std::uint8_t> payload);
     void send_subs(const node_id& to);
@@ -443,9 +443,7 @@ private:
     static constexpr milliseconds sub_revive_after{300};   // well inside disconnect_grace
     std::unordered_map<std::string, clock::time_point> sub_dropped_;   // pub endpoint -> when
     void revive_subs(clock::time_point now);
-    std::vector<event> batch_;                                   // reused per on_sub
     part_blocks payload_blocks_;                                 // small payloads of batch_
-    std::vector<call_completed> completions_;                    // before batch_, if both
 
     // RPC
     struct pending_call {
@@ -465,6 +463,9 @@ private:
     std::uint64_t providers_version_ = 0;
     static constexpr std::size_t max_methods_cached = 256;
     std::size_t round_robin_ = 0;
+    // What goes to the delivery thread: events, call outcomes, peer events, in order.
+    outbox outbox_{[this](delivery&& d) { send_owned(deliveries_, std::make_unique<delivery>(std::move(d))); },
+                   *counters_};
     // The methods served, and the requests that come in.
     rpc_server server_;
 

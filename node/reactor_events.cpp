@@ -61,7 +61,7 @@ void reactor::deliver_local(const std::string& topic, const protocol::event_head
     const std::span<const std::uint8_t> view(*copy);
     event e(topic, id_, opts_.name, h.seq, h.sent_us, view, std::move(copy));
     run_reactor_handlers(e);
-    if (to_threads && receiving()) batch_.push_back(std::move(e));
+    if (to_threads && receiving()) outbox_.events().push_back(std::move(e));
     ++stats_.events_local;
 }
 
@@ -70,21 +70,6 @@ void reactor::run_reactor_handlers(const event& e) {
     for (const auto& s : reactor_subs_) {
         if (e.topic().starts_with(s.prefix)) counters_->run_guarded([&] { s.handler(e); });
     }
-}
-
-void reactor::flush_deliveries() {
-    if (!completions_.empty()) {
-        auto d = std::make_unique<delivery>(call_batch{std::move(completions_)});
-        completions_ = {};
-        deliver(std::move(d));
-    }
-    if (batch_.empty()) return;
-    counters_->pending_events.fetch_add(static_cast<std::int64_t>(batch_.size()),
-                                        std::memory_order_release);
-    auto d = std::make_unique<delivery>(event_batch{std::move(batch_)});
-    batch_ = {};
-    batch_.reserve(64);   // growing 1, 2, 4... to a full batch cost nine allocations and moves
-    deliver(std::move(d));
 }
 
 bool reactor::on_sub(clock::time_point now) {
@@ -106,7 +91,7 @@ bool reactor::on_sub(clock::time_point now) {
         }
         accept_event(frame, now, run);
     }
-    flush_deliveries();
+    outbox_.flush();
     if (!receiving()) ++stats_.receive_paused;
     return drained;
 }
@@ -186,13 +171,13 @@ void reactor::accept_event(zmq::message_t& frame, clock::time_point now, sender_
         view = part.bytes;
     }
     if (reactor_subs_.empty()) {   // every event the SUB lets through is for the threads
-        batch_.emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
+        outbox_.events().emplace_back(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view,
                             std::move(shared));
         return;
     }
     event ev(std::move(topic_str), h.sender, s.name, h.seq, h.sent_us, view, std::move(shared));
     run_reactor_handlers(ev);
-    batch_.push_back(std::move(ev));
+    outbox_.events().push_back(std::move(ev));
 }
 
 void reactor::handle(subscribe_command& c) {
@@ -208,9 +193,8 @@ void reactor::handle(subscribe_command& c) {
         return;
     }
     ++thread_prefixes_[c.prefix];
-    flush_deliveries();   // events already read keep going to the handlers of their time
-    deliver(std::make_unique<delivery>(
-        subscription_added{c.id, std::move(c.prefix), std::move(c.handler)}));
+    outbox_.flush();   // events already read keep going to the handlers of their time
+    outbox_.send(subscription_added{c.id, std::move(c.prefix), std::move(c.handler)});
 }
 
 void reactor::handle(unsubscribe_command& c) {
@@ -237,8 +221,8 @@ void reactor::handle(unsubscribe_command& c) {
         return;
     }
     if (--thread_prefixes_[prefix] == 0) thread_prefixes_.erase(prefix);
-    flush_deliveries();
-    deliver(std::make_unique<delivery>(subscription_removed{c.id}));
+    outbox_.flush();
+    outbox_.send(subscription_removed{c.id});
 }
 
 void reactor::send_subs(const node_id& to) {
@@ -260,7 +244,7 @@ void reactor::release_early_events(const node_id& id, clock::time_point now) {
     it->second.joined = true;
     sender_run run;
     for (auto& frame : it->second.take_early()) accept_event(frame, now, run);
-    flush_deliveries();
+    outbox_.flush();
 }
 
 void reactor::on_peer_joined(const discovery::peer& p) {

@@ -188,8 +188,7 @@ void reactor::finish_call(pending_call& call, std::variant<reply, rpc_error>&& o
         return;
     }
     // Events received before this outcome are handled before it.
-    if (!batch_.empty()) flush_deliveries();
-    completions_.push_back({std::move(callback), std::move(result)});
+    outbox_.completion({std::move(callback), std::move(result)});
 }
 
 void reactor::fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message) {
