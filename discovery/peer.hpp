@@ -75,6 +75,7 @@ struct peer {
     std::string advertised_router;
     std::vector<std::string> services;
     bool observer = false;
+    bool takes_call_links = false;   // its HELLO offers them (PROTOCOL.md §4.2 rule 6)
     peer_state state = peer_state::connecting;
     clock::time_point created{};
     clock::time_point last_seen{};

@@ -51,6 +51,7 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
     p.advertised_router = h.router_endpoint;
     p.services = h.services;
     p.observer = (h.flags & protocol::hello_flag_observer) != 0;
+    p.takes_call_links = (h.flags & protocol::hello_flag_call_links) != 0;
     p.their_token = h.token;
     if (p.state == peer_state::connecting) {
         p.state = peer_state::joined;

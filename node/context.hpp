@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "options.hpp"
 #include "stats.hpp"
+#include "protocol/node_id.hpp"
 
 #include <string>
 #include <unordered_set>
@@ -15,10 +16,11 @@ namespace zmesh::detail {
 
 class node_context {
 public:
-    node_context(const options& opts, node_stats& stats)
-        : opts(opts), stats(stats), log_(opts.name, opts.log, opts.log_to) {}
+    node_context(const options& opts, const protocol::node_id& id, node_stats& stats)
+        : opts(opts), id(id), stats(stats), log_(opts.name, opts.log, opts.log_to) {}
 
     const options& opts;
+    const protocol::node_id& id;   // this node's
     node_stats& stats;
 
     void log(log_level level, const std::string& text) const { log_(level, text); }

@@ -343,8 +343,7 @@ void node::start_call(const std::optional<node_id>& peer, std::string_view metho
         header = long_header;
     }
     if (auto* r = threads_->reactor_of_this_thread()) {   // code run on our reactor: no command
-        auto request = detail::rpc_frame(header, args);
-        return r->call_here(peer, request, timeout, std::move(done), where);
+        return r->call(detail::call_command{peer, detail::rpc_frame(header, args), timeout, std::move(done), where});
     }
     send_command(
         detail::call_command{peer, detail::rpc_frame(header, args), timeout, std::move(done), where});

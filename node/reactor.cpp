@@ -31,9 +31,7 @@ void reactor::run() noexcept {
     stopping_ = true;   // also after a throw: reactor code calling now is refused, not sent
     try {
         // Nothing pending may hang: every open call fails now.
-        std::vector<std::uint64_t> ids;
-        calls_.for_each([&](std::uint64_t id, const auto&) { ids.push_back(id); });
-        for (const auto id : ids) complete_call(id, rpc_error(rpc_errc::stopped, "node stopped"));
+        client_.fail_all(rpc_error(rpc_errc::stopped, "node stopped"));
         server_.stop();
         leave_all();
         // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
@@ -52,16 +50,19 @@ void reactor::run() noexcept {
 }
 
 void reactor::refuse_after_stop(command& cmd) {
-    auto* c = std::get_if<call_command>(&cmd);
-    if (!c) return;
+    if (auto* c = std::get_if<call_command>(&cmd)) refuse_after_stop(*c);
+}
+
+void reactor::refuse_after_stop(call_command& c) {
     const rpc_error stopped(rpc_errc::stopped, "node stopped");
-    if (auto* p = std::get_if<std::promise<reply>>(&c->done))
+    if (auto* p = std::get_if<std::promise<reply>>(&c.done))
         p->set_exception(std::make_exception_ptr(stopped));
     else   // on the delivery thread even for run_on::reactor: this thread is done with code
-        outbox_.send(call_completed{std::move(std::get<call_callback>(c->done)), call_result(stopped)});
+        outbox_.send(call_completed{std::move(std::get<call_callback>(c.done)), call_result(stopped)});
 }
 
 void reactor::run_posted() {
+    client_.complete_failed();
     if (posted_.empty()) return;
     // Only what is here now: code these run may post more, for the next round.
     round_unix_us_ = 0;
@@ -71,8 +72,6 @@ void reactor::run_posted() {
     for (; it != running_.end() && !stopping_; ++it) {
         if (auto* frame = std::get_if<zmq::message_t>(&*it))
             on_publish(*frame);
-        else if (auto* failed = std::get_if<failed_call>(&*it))
-            complete_call(failed->id, std::move(failed->why));
         else
             std::visit([this](auto& c) { handle(c); }, std::get<command>(*it));
     }
@@ -106,13 +105,13 @@ void reactor::loop() {
     while (!stopping_) {
         ready |= readable_now(dirty_);
         dirty_ = 0;
-        const bool calls_ready = call_links_readable();
+        const bool calls_ready = call_links_.readable() || client_.has_failed();
         // While handlers are behind, the SUB is left unread (its peers drop, never block) and
         // the loop wakes every millisecond to see whether they caught up.
         const bool reading = receiving();
         auto now = clock::now();
         const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
-                                    next_stats_poll_, next_call_deadline()});
+                                    next_stats_poll_, client_.next_deadline()});
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
@@ -128,7 +127,7 @@ void reactor::loop() {
             else if (tag == beacon_tag)
                 beacon_ready = true;
             else
-                call_link_signalled(static_cast<int>(tag - call_link_tag));
+                call_links_.signalled(static_cast<int>(tag - call_links::wait_tag));
         }
         now = round_now_ = clock::now();
         // Each handler below reads its socket until empty or a batch is full, and the socket
@@ -157,7 +156,10 @@ void reactor::loop() {
         if (stopping_) break;
         run(polled_router, [&] { return on_router(now); });
         run(polled_dialer, [&] { return on_dialer(now); });
-        run_call_links(now);
+        client_.read_call_links(now, [&] {
+            run_posted();   // the last reply's callback's next call goes out first
+            return !stopping_;
+        });
         if (receiving()) run(polled_sub, [&] { return on_sub(now); });
         run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
@@ -228,7 +230,7 @@ void reactor::on_timers(clock::time_point now) {
     }
     run_pending_disconnects(now);
     revive_subs(now);
-    expire_calls(now);
+    client_.expire(now);
     if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
         poll_peer_stats();
         next_stats_poll_ = now + opts_.stats_poll;
@@ -293,8 +295,7 @@ void reactor::emit(const discovery::peer_change& c) {
         on_peer_joined(c.snapshot);
     }
     if (c.kind == discovery::change_kind::left)
-        fail_calls_to(c.snapshot.id, rpc_errc::peer_lost,
-                      c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");
+        client_.peer_left(c.snapshot.id, c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");
 }
 
 }  // namespace zmesh::detail

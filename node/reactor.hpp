@@ -13,6 +13,7 @@
 #include "workers.hpp"
 #include "outbox.hpp"
 #include "pipe.hpp"
+#include "rpc/client.hpp"
 #include "rpc/server.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
@@ -62,7 +63,7 @@ inline std::uint64_t unix_now_us() {
                                           .count());
 }
 
-class reactor : private reply_port {
+class reactor : private reply_port, private rpc_client_host {
 public:
     struct setup {
         options opts;
@@ -94,15 +95,9 @@ public:
     // of the round), in order, without the pipe (no allocation for the message, no self
     // wake-up). Only on the reactor thread.
     void post(command c) { posted_.emplace_back(std::move(c)); }
-    // A call, though, goes out at once (no queueing it as a command and taking it out again:
-    // a tenth of a pipelined caller's work). Only a call that fails at once (no provider,
-    // queue full) waits for the end of the round to say so: its callback would otherwise run
-    // inside the code that made the call, and a callback that calls again, inside itself.
-    void post(call_command&& c);
-    // The same for a call made on this thread, from its parts: moving them into a command and
-    // out again was 2% of a pipelined caller's reactor work (~50 instructions a call).
-    void call_here(const std::optional<node_id>& peer, zmq::message_t& request, milliseconds timeout,
-                   call_done&& done, run_on where);
+    // Starts a call made on this thread (or read from the pipe): the one way a call goes to
+    // the wire (rpc_client::call). After stop it fails as stopped.
+    void call(call_command&& c);
     void post_event(zmq::message_t frame) { posted_.emplace_back(std::move(frame)); }
     std::size_t posted() const noexcept { return posted_.size(); }
 
@@ -150,6 +145,7 @@ private:
     void run_posted();
     // Fails a call that came after stop (its caller must not hang); drops anything else.
     void refuse_after_stop(command& c);
+    void refuse_after_stop(call_command& c);
     void handle(peers_query& q);
     void handle(stats_query& q);
     void handle(stop_command&);
@@ -198,40 +194,16 @@ private:
     node_stats current_stats();
 
     // RPC (reactor_rpc.cpp)
-    void handle(call_command& c) {
-        start_call(c.peer, c.request, c.timeout, std::move(c.done), c.where, false);
-    }
-    // Sends the call (see call_command); one that fails at once is completed now, or when
-    // `defer_failure`, by run_posted (see post(call_command&&)).
-    void start_call(const std::optional<node_id>& peer, zmq::message_t& request, milliseconds timeout,
-                    call_done&& done, run_on where, bool defer_failure);
-    void fail_call(std::uint64_t id, rpc_error why, bool defer);
+    void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
-    struct link;
-    using link_entry = std::pair<const node_id, link>;   // of links_: its address is stable
-    // Returns: the link of `peer` if it has joined, else null.
-    link_entry* joined_link(const node_id& peer);
-    // Returns: the link of the joined provider of `method` with the fewest calls pending
-    // (ties: round robin), or null when none serves it.
-    link_entry* choose_provider(std::string_view method);
     void on_rpc(discovery::peer& from, routed_frame& in, std::uint8_t type, clock::time_point now);
-    // `m`: the REPLY read from `frame`. `via`: the link it came back on, when known (saves
-    // finding it again).
-    void on_reply(discovery::peer& from, zmq::message_t& frame,
-                  const protocol::rpc_message<protocol::reply_view>& m, link* via = nullptr);
     // Sends a REPLY frame back on the connection its REQUEST came by, whose routing id at
     // our ROUTER is `routing` (a valid one, taken), or counts it dropped.
     void send_reply(zmq::message_t& routing, zmq::message_t& frame) override;
-    struct pending_call;
-    // Removes the call `id`, to `peer`, from the pending ones and from its link's count
-    // (`via`, or found).
-    void drop_call(std::uint64_t id, const node_id& peer, link* via = nullptr);
-    // Ends the call `id`, if it is pending, with `outcome`.
-    void complete_call(std::uint64_t id, std::variant<reply, rpc_error> outcome, link* via = nullptr);
-    void finish_call(pending_call& call, std::variant<reply, rpc_error>&& outcome);
-    void fail_calls_to(const node_id& peer, rpc_errc why, const std::string& message);
-    void expire_calls(clock::time_point now);
-    clock::time_point next_call_deadline() const;
+    // rpc_client_host: what the RPC client asks of the node.
+    bool send_on_link(const node_id& peer, zmq::message_t& frame) override;
+    void peer_alive(const node_id& peer, clock::time_point now) override;
+    void peer_called(const node_id& peer) override;
 
     // Discovery and liveness (reactor_peers.cpp)
     void open_beacon();
@@ -281,33 +253,10 @@ private:
         // Something besides PING and PONG went out since our last PING: its round trip is
         // measured again (see send_heartbeats). True at first, to measure it on joining.
         bool used = true;
-        std::size_t calls_pending = 0;   // sent on it, not over: see choose_provider
-        // Our call link to the peer, once we call it (if its HELLO says it takes one): a
-        // DEALER of its own, so a REQUEST and its REPLY are one frame each way, where through
-        // the dialler each costs a routing frame and a routing check more (a fifth of a
-        // pipelined caller's work). Polled as the sockets of the loop are (see dirty_).
-        bool takes_call_links = false;   // its HELLO said so
-        std::unique_ptr<zmq::socket_t> calls;
-        int calls_fd = -1;
-        bool calls_dirty = false, calls_ready = false;
     };
-    // Sends `frame` on the call link `calls` of `l`. Returns: whether it was queued.
-    static bool send_call(link& l, zmq::socket_t& calls, zmq::message_t& frame);
-    // Checks the call links used since the last wait (see dirty_). Returns: true when one
-    // holds a message.
-    bool call_links_readable();
-    // Reads each call link the last wait found readable.
-    void run_call_links(clock::time_point now);
-    // Returns: the call link of `l` to `id`, opened now if need be; null (logged) if it
-    // cannot be.
-    zmq::socket_t* call_link(const node_id& id, link& l);
-    // Reads the REPLYs on the call link to `id`. Returns: true when read until empty.
-    bool on_call_link(const node_id& id, clock::time_point now);
-    // Takes `frame`, which came back on `l` (a link or its call link), as a REPLY from
-    // `from`: counted and dropped when `from` has not joined or it is not a REPLY.
-    void accept_reply(discovery::peer* from, zmq::message_t& frame, link& l, clock::time_point now);
-    std::vector<node_id> call_links_;          // the peers we have a call link to
-    std::vector<node_id> call_links_round_;    // of those, the ones read this round
+    // Takes `frame`, which came back on our link to `from`, as a REPLY: counted and dropped
+    // when `from` has not joined or it is not a REPLY.
+    void accept_reply(discovery::peer* from, zmq::message_t& frame, clock::time_point now);
     // Returns: whether `frame` was queued on `l` (false: its queue is full, or libzmq ended
     // that connection for good, as after a failed security handshake).
     bool send_on(link& l, zmq::message_t& frame);
@@ -355,7 +304,7 @@ private:
     options opts_;
     node_id id_;
     node_stats stats_;
-    node_context ctx_{opts_, stats_};
+    node_context ctx_{opts_, id_, stats_};
     std::string self_pub_, self_router_;   // advertised in HELLO and PEERS
     std::string hello_host_;               // host in our HELLO endpoints
     std::string beacon_host_;              // "" = peers use the datagram source
@@ -445,29 +394,17 @@ private:
     void revive_subs(clock::time_point now);
     part_blocks payload_blocks_;                                 // small payloads of batch_
 
-    // RPC
-    struct pending_call {
-        node_id peer;
-        call_done done;
-        run_on where = run_on::handler_thread;
-        clock::time_point deadline;
-    };
-    using deadline_entry = std::pair<clock::time_point, std::uint64_t>;
-    pending_calls<pending_call> calls_;                        // by request id
-    std::priority_queue<deadline_entry, std::vector<deadline_entry>, std::greater<>>
-        call_deadlines_;                                       // stale entries skipped
-    // The joined providers of each method called, by id, while the peer table stays as it
-    // was (its version): scanning every peer's services was a tenth of a call's cost, more
-    // with more peers. Emptied when the table changes, or past max_methods_cached.
-    by_name<std::vector<link_entry*>> providers_;
-    std::uint64_t providers_version_ = 0;
-    static constexpr std::size_t max_methods_cached = 256;
-    std::size_t round_robin_ = 0;
     // What goes to the delivery thread: events, call outcomes, peer events, in order.
     outbox outbox_{[this](delivery&& d) { send_owned(deliveries_, std::make_unique<delivery>(std::move(d))); },
                    *counters_};
     // The methods served, and the requests that come in.
     rpc_server server_;
+    // What the loop sleeps on: the sockets above by index, the beacon's socket, and each
+    // call link's as call_links::wait_tag | its descriptor.
+    wait_set waits_;
+    // The calls this node makes, and its call links.
+    call_links call_links_{ctx_, net_ctx_, security_, waits_};
+    rpc_client client_{ctx_, *counters_, outbox_, table_, *this, call_links_};
 
     // Inbound connections (reactor_inbound.cpp): what our PUB and ROUTER accepted.
     // Reads the subscriptions (and unsubscriptions) our PUB received, each with the
@@ -494,12 +431,7 @@ private:
     // See post(): commands and events from reactor code, run at the end of the round. Two
     // vectors swapped each round keep their capacity: a deque of such large elements
     // allocated a block every few posts.
-    // A call that failed as it was made from reactor code, for run_posted to complete.
-    struct failed_call {
-        std::uint64_t id;
-        rpc_error why;
-    };
-    using posted_item = std::variant<command, zmq::message_t, failed_call>;
+    using posted_item = std::variant<command, zmq::message_t>;
     std::vector<posted_item> posted_, running_;
 
     milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
@@ -512,12 +444,6 @@ private:
     // loop waits, and only then trusted to its fd. zmq_poll checks every socket before and
     // after every wait instead: a dozen syscalls a round, most of an RPC round trip's cost.
     unsigned dirty_ = polled_all;
-    // What the loop sleeps on: the sockets above by index, the beacon's socket, and each
-    // call link's as call_link_tag | its descriptor.
-    wait_set waits_;
-    static constexpr std::uint64_t call_link_tag = std::uint64_t{1} << 32;
-    // Marks the call link whose descriptor is `fd` readable.
-    void call_link_signalled(int fd);
 };
 
 }  // namespace zmesh::detail

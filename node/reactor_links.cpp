@@ -48,10 +48,7 @@ const node_id* reactor::linked_at(const std::string& router_endpoint) const {
 void reactor::close_link(node_id id) {
     const auto it = links_.find(id);
     if (it == links_.end()) return;
-    if (it->second.calls) {   // closed with the link (linger 0)
-        waits_.remove(it->second.calls_fd);
-        std::erase(call_links_, id);
-    }
+    call_links_.close(id);   // closed with the link (linger 0)
     try {
         // Queued messages go with it (linger 0), as they went with a closed socket.
         dialer_.disconnect(it->second.router_endpoint);
@@ -75,114 +72,7 @@ bool reactor::send_on(link& l, zmq::message_t& frame) {
     }
 }
 
-zmq::socket_t* reactor::call_link(const node_id& id, link& l) {
-    if (l.calls) return l.calls.get();
-    try {
-        auto s = std::make_unique<zmq::socket_t>(net_ctx_, zmq::socket_type::dealer);
-        s->set(zmq::sockopt::linger, 0);
-        // As the dialler's (see reactor_setup.cpp): a full queue fails the call, and REPLYs
-        // are all read, whatever their number, up to a REPLY's size each.
-        s->set(zmq::sockopt::sndhwm, opts_.peer_queue);
-        s->set(zmq::sockopt::rcvhwm, 0);
-        s->set(zmq::sockopt::maxmsgsize,
-               static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
-        std::array<std::uint8_t, protocol::max_routing_id_size> routing;
-        const auto* p = table_.find(id);
-        const auto routing_id = protocol::routing_id_of({id_, true, p ? p->our_token : 0}, routing);
-        s->set(zmq::sockopt::routing_id, zmq::buffer(routing_id.data(), routing_id.size()));
-        if (!security_.secure_client(*s, id)) return nullptr;
-        // No monitor: the link beside it tells when the peer goes, and its leaving fails
-        // the calls pending on both.
-        s->connect(l.router_endpoint);
-        const int fd = s->get(zmq::sockopt::fd);
-        waits_.add(fd, call_link_tag + static_cast<std::uint64_t>(fd));
-        l.calls_fd = fd;
-        l.calls = std::move(s);
-    } catch (const std::exception& e) {   // zmq's errors, or the kernel's (watching it)
-        log(log_level::warn, "cannot open a call link to " + id.short_hex() + ": " + e.what());
-        return nullptr;
-    }
-    l.calls_dirty = true;
-    call_links_.push_back(id);
-    return l.calls.get();
-}
-
-bool reactor::send_call(link& l, zmq::socket_t& calls, zmq::message_t& frame) {
-    l.used = true;
-    l.calls_dirty = true;   // a send may take the signal of a reply waiting to be read
-    try {
-        return calls.send(frame, zmq::send_flags::dontwait).has_value();   // EAGAIN: full
-    } catch (const zmq::error_t&) {
-        return false;
-    }
-}
-
-void reactor::call_link_signalled(int fd) {
-    for (const auto& id : call_links_)
-        if (auto& l = links_.at(id); l.calls_fd == fd) {
-            l.calls_ready = true;
-            return;
-        }
-}
-
-bool reactor::call_links_readable() {
-    bool any = false;
-    for (const auto& id : call_links_) {
-        auto& l = links_.at(id);
-        if (l.calls_dirty) {
-            l.calls_dirty = false;
-            l.calls_ready |= (l.calls->get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
-        }
-        any |= l.calls_ready;
-    }
-    return any;
-}
-
-void reactor::run_call_links(clock::time_point now) {
-    // By id, not by link: a callback run here may close a link, or open one.
-    call_links_round_ = call_links_;
-    for (const auto& id : call_links_round_) {
-        const auto l = links_.find(id);
-        if (l == links_.end() || !l->second.calls_ready) continue;
-        l->second.calls_ready = false;
-        if (!on_call_link(id, now))
-            if (const auto again = links_.find(id); again != links_.end()) again->second.calls_dirty = true;
-    }
-}
-
-bool reactor::on_call_link(const node_id& id, clock::time_point now) {
-    zmq::message_t frame;
-    // The link and the peer are found again only when the table changed: a callback run
-    // below may have dropped the peer, and with it the link (see peer_table::version).
-    link* l = nullptr;
-    discovery::peer* p = nullptr;
-    std::uint64_t found_at = 0;
-    for (int i = 0; i < max_batch; ++i) {
-        run_posted();   // the last reply's callback's next call goes out first (see on_router)
-        if (stopping_) return false;
-        if (!l || found_at != table_.version()) {
-            const auto it = links_.find(id);
-            if (it == links_.end() || !it->second.calls) return true;   // closed meanwhile
-            l = &it->second;
-            p = table_.find(id);
-            found_at = table_.version();
-        }
-        if (!l->calls->recv(frame, zmq::recv_flags::dontwait)) return true;
-        if (frame.more()) {   // a REPLY is one frame
-            for (zmq::message_t extra; frame.more();) {
-                (void)l->calls->recv(extra);
-                frame.swap(extra);
-            }
-            ++stats_.frames_invalid;
-            continue;
-        }
-        accept_reply(p, frame, *l, now);
-    }
-    return false;
-}
-
-void reactor::accept_reply(discovery::peer* from, zmq::message_t& frame, link& l,
-                           clock::time_point now) {
+void reactor::accept_reply(discovery::peer* from, zmq::message_t& frame, clock::time_point now) {
     if (!from || from->state == peer_state::connecting) {
         ++stats_.frames_unknown_sender;
         return;
@@ -195,7 +85,7 @@ void reactor::accept_reply(discovery::peer* from, zmq::message_t& frame, link& l
         return;
     }
     apply(table_.on_traffic(*from, now));
-    on_reply(*from, frame, *m, &l);
+    client_.on_reply(*from, frame, *m);
 }
 
 bool reactor::send_on(link& l, zmq::const_buffer frame) {
@@ -332,7 +222,7 @@ bool reactor::on_dialer(clock::time_point now) {
             ++stats_.frames_unknown_sender;
             continue;
         }
-        accept_reply(table_.find(*id), frame, l->second, now);
+        accept_reply(table_.find(*id), frame, now);
     }
     return false;
 }

@@ -240,8 +240,6 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
         send_to(h.id, hello_message(p, false, h.token));
     }
     senders_[h.id].name = h.name;
-    if (const auto l = links_.find(h.id); l != links_.end())
-        l->second.takes_call_links = (h.flags & protocol::hello_flag_call_links) != 0;
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
     apply(std::move(change));
@@ -347,8 +345,7 @@ void reactor::leave_all() {
     for (auto* s : {&sub_, &dialer_, &pub_, &router_}) zmq_socket_monitor(s->handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
-    for (const auto& id : call_links_) waits_.remove(links_.at(id).calls_fd);
-    call_links_.clear();
+    call_links_.close_all();
     links_.clear();   // and their call links
     dialer_monitor_.close();
     dialer_.close();

@@ -37,7 +37,8 @@ class plain_security : public ::testing::Test {
 protected:
     options opts_;
     node_stats stats_;
-    node_context ctx_{opts_, stats_};
+    protocol::node_id id_ = protocol::node_id::random();
+    node_context ctx_{opts_, id_, stats_};
     zmq::context_t net_;
 };
 
