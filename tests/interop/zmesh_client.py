@@ -378,12 +378,12 @@ class Client(Events, Rpc):
             elif msg_type == SUBS:
                 lst = body[0]
                 if type(lst) is not list or len(lst) > 1000 or not all(  # §6.7 item 3
-                        type(x) is str and len(x.encode()) <= 255 for x in lst):
+                        type(x) is str and len(str_bytes(x)) <= 255 for x in lst):
                     raise ProtocolError("bad SUBS")
                 self._alive(p)
                 # §9.8 rule 3: make the PUB apply subscriptions already received first.
                 self.pub.getsockopt(zmq.EVENTS)
-                p.subscriptions = sorted(set(lst), key=lambda s: s.encode())
+                p.subscriptions = sorted(set(lst), key=str_bytes)
             elif msg_type == STATS_QUERY:
                 self._alive(p)
                 self._send(p, STATS, [dict(self.counters)])
