@@ -12,7 +12,8 @@
 //                one msgpack object
 //
 // One frame, not [header][body]: like an event's, each frame costs a send, a receive and a
-// pass of libzmq's encoder and decoder on both sides, most of the work for a small call.
+// pass of libzmq's encoder and decoder on both sides, work that does not shrink with the
+// call (PROTOCOL.md, Appendix C, revision 5).
 #pragma once
 
 #include "limits.hpp"
