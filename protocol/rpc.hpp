@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// rpc: the two messages of a call, caller DEALER -> server ROUTER and back server DEALER ->
-// caller ROUTER. Each is one frame, the header and then the body:
+// rpc: the two messages of a call, from the caller's link (or call link) to the server's
+// ROUTER and back on the same connection. Each is one frame, the header and then the body:
 //
 //  offset  size  field
 //  0       1     version (1)
