@@ -88,7 +88,7 @@ struct peer {
     std::vector<std::string> subscriptions;              // its topic prefixes (SUBS)
     bool subscriptions_known = false;
     std::vector<std::pair<std::string, std::uint64_t>> reported;   // its counters (STATS)
-    // Link tokens (PROTOCOL.md §7.6). `our_token`: the one we gave it in our HELLOs; only
+    // Link tokens (PROTOCOL.md §7.8). `our_token`: the one we gave it in our HELLOs; only
     // what reached the ROUTER we dialled knows it, so a HELLO or LEAVE that quotes it comes
     // from the node we dialled, not from a stranger naming its id. `their_token`: the one it
     // gave us, which we quote back. 0: none yet.

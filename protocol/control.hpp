@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// control: the messages a node sends through its DEALER to a peer's ROUTER to join, stay
+// control: the messages a node sends through its link to a peer's ROUTER to join, stay
 // alive and leave. Each is one frame:
 //
 //  offset  size  field

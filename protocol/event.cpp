@@ -111,8 +111,8 @@ std::optional<errc> parse_event(std::span<const std::uint8_t> frame, event_heade
 }  // namespace
 
 result<event_body> decode_event(std::span<const std::uint8_t> body) {
-    // One object, filled in place and returned by NRVO: copying the result cost as much as
-    // decoding it.
+    // One object, filled in place and returned by NRVO: decoding runs once per event, and
+    // makes no copy of its result.
     result<event_body> out{event_body{}};
     if (const auto error = parse_event(body, out->header, out->payload)) out = *error;
     return out;

@@ -11,8 +11,8 @@
 //  t+3+n   rest  payload: exactly one msgpack object, at most the receiver's max_event_size
 //
 // One frame, not [topic][body]: every frame costs a send, a receive and a pass of libzmq's
-// encoder and decoder on both sides, which at 64 bytes is most of the work (one frame instead
-// of two is about a third more events/s for raw libzmq too).
+// encoder and decoder on both sides, work that does not shrink with the payload, so small
+// events pay it in full (PROTOCOL.md, Appendix C, revision 4).
 // seq counts per (sender, topic) from 1, so a subscriber of any prefix can see gaps.
 #pragma once
 

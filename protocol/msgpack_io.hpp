@@ -43,12 +43,12 @@ std::optional<errc> check_msgpack_walk(std::span<const std::uint8_t> bytes, std:
 
 // Returns: nothing when `bytes` holds exactly `count` msgpack objects back to back, nested
 // at most `max_depth` deep; else truncated, oversized (too deep) or bad_msgpack. Builds no
-// object tree and never throws: cheap enough to run on every event payload.
+// object tree and never throws, so it can run on every event payload and RPC body.
 inline std::optional<errc> check_msgpack(std::span<const std::uint8_t> bytes, std::size_t count = 1,
                                          std::size_t max_depth = max_skip_depth) {
     // One str or bin of under 256 bytes that fills `bytes`, the usual small payload, is
-    // decided inline: out of line it cost ~80 instructions, a thirtieth of a pipelined call's
-    // cost to each reactor (every RPC argument and result is checked).
+    // decided here, inline, without the walk and its call: every RPC argument and result
+    // is checked, on both reactors of a call.
     if (count == 1 && bytes.size() >= 2) {
         const auto tag = bytes[0];
         if ((tag & 0xe0) == 0xa0 && (tag & 0x1fu) + 1 == bytes.size()) return std::nullopt;   // fixstr
@@ -65,8 +65,8 @@ result<std::size_t> skip_msgpack(std::span<const std::uint8_t> bytes, std::size_
 
 // The `width` bytes at `p` as a big-endian number (msgpack's byte order), and back.
 // Precondition: `width` bytes at `p`, width <= 8. Inline, and msgpack's widths (1, 2, 4, 8)
-// as one load or store and a byte swap: a byte at a time cost a caller ~50 instructions per
-// call made, and RPC headers and event envelopes use them once per message.
+// as one load or store and a byte swap rather than a loop over bytes: RPC headers and event
+// envelopes read and write them for every message.
 namespace detail {
 template <class U>
 U swapped(U v) noexcept {
@@ -112,9 +112,10 @@ inline void write_big_endian(std::uint8_t* p, std::uint64_t v, std::size_t width
 std::vector<std::uint8_t> with_head(std::uint8_t type, const msgpack::sbuffer& body);
 
 // Reads msgpack values where they lie: no object tree, no allocation. For decoders that run
-// once per message (RPC headers); unpack_exact's zone alone is an 8 KiB allocation. Accepts
-// what msgpack-cxx's object tree would: a non-negative number in a signed format is an
-// unsigned one. Each read returns nothing or the error, and moves past what it read.
+// once per message (RPC headers), where unpack_exact would allocate a zone for its tree each
+// time. Accepts what msgpack-cxx's object tree would: a non-negative number in a signed
+// format is an unsigned one. Each read returns nothing or the error, and moves past what it
+// read.
 class span_reader {
 public:
     explicit span_reader(std::span<const std::uint8_t> bytes) : b_(bytes) {}

@@ -15,7 +15,8 @@ namespace zmesh::protocol {
 namespace {
 
 // Packs straight into the caller's buffer after the version and type bytes: no allocation
-// once a reused buffer has grown (an sbuffer starts at 8 KiB, and these run once per call).
+// once a reused buffer has grown, where an sbuffer would allocate its first block for every
+// header, and these run once per call.
 struct frame_writer {
     std::vector<std::uint8_t>& out;
     void write(const char* data, std::size_t size) {
@@ -211,9 +212,8 @@ namespace {
 
 // The forms canonical_request and canonical_reply read, written byte by byte: the bytes
 // msgpack-cxx's packer writes for these values, without its write per piece into the
-// vector (a few dozen instructions a call; with the sender parsed once, the server's
-// reactor 3,520 -> 3,433 a call). Each returns false, writing nothing, for values outside
-// that form; the packer writes those.
+// vector, since they are written once per call. Each returns false, writing nothing, for
+// values outside that form; the packer writes those.
 bool append_canonical_request(std::string_view method, std::uint64_t timeout_ms,
                               std::vector<std::uint8_t>& out) {
     std::array<std::uint8_t, max_short_request_header> b;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// rpc: the two messages of a call, caller DEALER -> server ROUTER and back server DEALER ->
-// caller ROUTER. Each is one frame, the header and then the body:
+// rpc: the two messages of a call, from the caller's link (or call link) to the server's
+// ROUTER and back on the same connection. Each is one frame, the header and then the body:
 //
 //  offset  size  field
 //  0       1     version (1)
@@ -12,7 +12,8 @@
 //                one msgpack object
 //
 // One frame, not [header][body]: like an event's, each frame costs a send, a receive and a
-// pass of libzmq's encoder and decoder on both sides, most of the work for a small call.
+// pass of libzmq's encoder and decoder on both sides, work that does not shrink with the
+// call (PROTOCOL.md, Appendix C, revision 5).
 #pragma once
 
 #include "limits.hpp"

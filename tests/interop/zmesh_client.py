@@ -44,7 +44,7 @@ class Peer:
         self.subscriptions = None      # their SUBS (§6.7), None until received
         self.disconnected_at = None    # §8.4: set while the SUB connection is down
         self.retries = 0               # CONNECT_RETRIED since the drop (§8.4 note)
-        # §7.6: the link token it gave us in its HELLO, quoted back in our HELLOs and LEAVE.
+        # §7.8: the link token it gave us in its HELLO, quoted back in our HELLOs and LEAVE.
         # This client gives none (it sends 0), so its own routing ids stay 16 bytes.
         self.their_token = 0
         self.routing = nid             # its link's routing id at our ROUTER (§6.1)
@@ -378,12 +378,12 @@ class Client(Events, Rpc):
             elif msg_type == SUBS:
                 lst = body[0]
                 if type(lst) is not list or len(lst) > 1000 or not all(  # §6.7 item 3
-                        type(x) is str and len(x.encode()) <= 255 for x in lst):
+                        type(x) is str and len(str_bytes(x)) <= 255 for x in lst):
                     raise ProtocolError("bad SUBS")
                 self._alive(p)
                 # §9.8 rule 3: make the PUB apply subscriptions already received first.
                 self.pub.getsockopt(zmq.EVENTS)
-                p.subscriptions = sorted(set(lst), key=lambda s: s.encode())
+                p.subscriptions = sorted(set(lst), key=str_bytes)
             elif msg_type == STATS_QUERY:
                 self._alive(p)
                 self._send(p, STATS, [dict(self.counters)])
@@ -421,12 +421,12 @@ class Client(Events, Rpc):
             self._update(p, h)
             self._join(p)
             return
-        # §7.3 rule 5: a joined peer's HELLO must quote our token. This client gives none,
+        # §7.3 rule 4: a joined peer's HELLO must quote our token. This client gives none,
         # so it takes every HELLO; it answers each with the token of the HELLO answered.
-        if want:  # rule 4: answer once, never with want_reply
+        if want:  # rule 5: answer once, never with want_reply
             self._send_hello(p.dealer, want_reply=False, echo=h["token"])
         self._update(p, h)
-        if p.state == "connecting":  # rule 5
+        if p.state == "connecting":  # rule 5: connecting -> joined
             self._join(p)
         else:
             self._alive(p)

@@ -69,10 +69,10 @@ def _unpack_body(data, max_depth=16):
 
     unpackb raises on trailing bytes, which §2.1 makes invalid."""
     try:
-        obj = msgpack.unpackb(data, raw=False, strict_map_key=False, max_array_len=4096,
-                              max_map_len=1024, max_str_len=65536, max_bin_len=16 << 20,
-                              max_ext_len=1024)
-    except Exception as e:  # any decoding failure, invalid UTF-8 included (Appendix B)
+        obj = msgpack.unpackb(data, raw=False, unicode_errors="surrogateescape",
+                              strict_map_key=False, max_array_len=4096, max_map_len=1024,
+                              max_str_len=65536, max_bin_len=16 << 20, max_ext_len=1024)
+    except Exception as e:  # any decoding failure; a str need not be UTF-8 (§2.1, Appendix B)
         raise ProtocolError(f"bad msgpack: {e}") from None
     if _depth(obj) > max_depth:
         raise ProtocolError("nested too deep")
@@ -83,16 +83,16 @@ def split_rpc(frame):
     """An RPC frame (§10.2): version, type, the header array, then the body. Returns the
     decoded header and the body's bytes; raises ProtocolError. Only the first MAX_RPC_HEADER
     bytes are read for the header (§2.2)."""
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_array_len=4096,
-                                max_map_len=1024, max_str_len=65536, max_bin_len=16 << 20,
-                                max_ext_len=1024)
+    unpacker = msgpack.Unpacker(raw=False, unicode_errors="surrogateescape",
+                                strict_map_key=False, max_array_len=4096, max_map_len=1024,
+                                max_str_len=65536, max_bin_len=16 << 20, max_ext_len=1024)
     unpacker.feed(frame[2:MAX_RPC_HEADER])
     try:
         header = unpacker.unpack()
     except msgpack.OutOfData:
         raise ProtocolError("RPC header too large" if len(frame) > MAX_RPC_HEADER
                             else "truncated RPC header") from None
-    except Exception as e:  # any decoding failure, invalid UTF-8 included (Appendix B)
+    except Exception as e:  # any decoding failure; a str need not be UTF-8 (§2.1, Appendix B)
         raise ProtocolError(f"bad msgpack: {e}") from None
     if _depth(header) > 16:
         raise ProtocolError("nested too deep")
@@ -126,8 +126,13 @@ def _is_uint(x):
     return type(x) is int and x >= 0  # bool is an int subclass; msgpack true is not a uint
 
 
+def str_bytes(s):
+    """The bytes of a msgpack str as received, valid UTF-8 or not (§2.1, Appendix B)."""
+    return s.encode("utf-8", "surrogateescape")
+
+
 def _is_str(x, lo, hi):
-    return type(x) is str and lo <= len(x.encode()) <= hi
+    return type(x) is str and lo <= len(str_bytes(x)) <= hi
 
 
 def _is_id(x):
@@ -135,7 +140,7 @@ def _is_id(x):
 
 
 def _is_endpoint(x):
-    if type(x) is not str or len(x.encode()) > 300:
+    if type(x) is not str or len(str_bytes(x)) > 300:
         return False
     m = _ENDPOINT.match(x)
     return bool(m) and 1 <= int(m.group(2)) <= 65535
@@ -143,7 +148,8 @@ def _is_endpoint(x):
 
 def encode_control(msg_type, fields):
     """One control frame (§6.1): version, type, then the body array."""
-    return bytes([VERSION, msg_type]) + msgpack.packb(list(fields), use_bin_type=True)
+    return bytes([VERSION, msg_type]) + msgpack.packb(list(fields), use_bin_type=True,
+                                                      unicode_errors="surrogateescape")
 
 
 def decode_control(frame):
@@ -181,7 +187,7 @@ def check_hello(b):
     if not (_is_uint(token) and _is_uint(echo)):
         raise ProtocolError("bad HELLO token")
     return dict(mesh=mesh, id=nid, name=name, pub=pub, router=router, flags=flags,
-                services=sorted(set(services), key=lambda s: s.encode()), token=token, echo=echo)
+                services=sorted(set(services), key=str_bytes), token=token, echo=echo)
 
 
 def check_peers_list(b):

@@ -195,8 +195,9 @@ TEST_F(node_fixture, publish_refuses_bad_topics_and_payloads_and_counts_early_ca
     EXPECT_THROW(n.subscribe(std::string(256, 'p'), [](const event&) {}), std::invalid_argument);
     int major = 0, minor = 0, patch = 0;
     zmq_version(&major, &minor, &patch);
-    if (std::tie(major, minor, patch) < std::tuple(4, 3, 5))   // its issue 4564
+    if (std::tie(major, minor, patch) < std::tuple(4, 3, 5)) {   // its issue 4564
         EXPECT_THROW(n.subscribe(std::string(246, 'p'), [](const event&) {}), std::invalid_argument);
+    }
     (void)n.subscribe(std::string(245, 'p'), [](const event&) {});
     EXPECT_TRUE(n.publish("t", 1));
     EXPECT_EQ(n.stats().publish_dropped, 1u);   // the call before start

@@ -35,7 +35,7 @@ TEST(inbound_connections, prefix_over_its_bound_is_refused_and_the_connection_st
 TEST(inbound_connections, one_prefix_past_the_count_is_refused) {
     inbound_connections c(small_limits());
     for (const char* p : {"a", "b", "c"}) EXPECT_EQ(c.subscribe(7, p), verdict::applied);
-    EXPECT_EQ(c.subscribe(7, "a"), verdict::repeated);   // a repeat costs libzmq nothing
+    EXPECT_EQ(c.subscribe(7, "a"), verdict::repeated);   // a repeat adds no prefix: not counted
     EXPECT_EQ(c.subscribe(7, "d"), verdict::refused);
 }
 

@@ -149,7 +149,8 @@ TEST(event_payload, deep_nesting_is_refused_without_recursion) {
     EXPECT_FALSE(check_payload(ok, 1 << 20));
 }
 
-// The frame of revision 4: topic, 00, body. Its bytes are those of PROTOCOL.md §13.4.
+// The frame of revision 4: topic, 00, body, laid out as PROTOCOL.md §13.4 shows (whose bytes
+// protocol_md_test holds to the encoder).
 TEST(event_frame, lays_out_topic_terminator_header_and_payload) {
     const bytes payload = {0x81, 0xa2, 'i', 'd', 0x2a};   // {"id": 42}
     const event_header h{some_id(), 1, 1700000000000000};

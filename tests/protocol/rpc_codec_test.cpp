@@ -90,8 +90,9 @@ TEST(rpc_codec, request_with_the_id_set_last_decodes_like_any_other) {
                  std::length_error);
 }
 
-// The REQUEST of PROTOCOL.md §13.5, byte for byte, as a caller builds it.
-TEST(rpc_codec, request_with_the_id_set_last_is_the_one_of_the_protocol_example) {
+// A REQUEST as a caller builds it, byte for byte: the id a uint 64 whatever its value, its 8
+// bytes written last at request_id_offset (PROTOCOL.md §10.4).
+TEST(rpc_codec, request_with_the_id_set_last_packs_it_as_a_uint64_at_offset_4) {
     std::vector<std::uint8_t> f;
     append_request_header_open_id("echo", 500, f);
     f.insert(f.end(), {0xa2, 'h', 'i'});

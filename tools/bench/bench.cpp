@@ -40,8 +40,8 @@ metric& report::at(const std::string& key, const std::string& label, bool higher
 
 namespace {
 
-// Each run's zmesh / raw, the two measured back to back: on a box whose speed drifts by
-// tens of percent between invocations, the pair shares the drift and its ratio does not.
+// Each run's zmesh / raw, the two measured back to back: on a box whose speed drifts between
+// invocations, the pair shares the drift and its ratio does not.
 std::vector<double> run_ratios(const metric& m) {
     std::vector<double> out;
     if (m.zmesh.size() != m.raw.size()) return out;
