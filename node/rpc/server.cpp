@@ -60,12 +60,12 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
         reply_error(in.routing, h.id, protocol::rpc_busy, "server busy");
         return;
     }
+    if (h.timeout_ms == 0) {   // the caller has given up already: its timeout answers it
+        ++stats.rpc_expired;
+        return;
+    }
     const auto deadline = now + std::chrono::milliseconds(std::min<std::uint64_t>(h.timeout_ms, 24ull * 3600 * 1000));
     if (service->second.where == run_on::reactor) {
-        if (deadline < now) {   // a zero timeout: the caller has given up already
-            ++stats.rpc_expired;
-            return;
-        }
         // The handler is lent the arguments inside the frame, which outlives it (a copy of
         // the request takes its own bytes). run_handler catches whatever the handler throws:
         // the reactor only loses the time it takes.

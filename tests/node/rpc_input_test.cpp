@@ -179,6 +179,14 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
     EXPECT_EQ(server_->stats().rpc_served, 1u);   // the echo only
 }
 
+TEST_F(rpc_input, request_with_a_zero_timeout_is_dropped_as_expired_unrun) {
+    // Its caller has given up already: nobody waits for the answer.
+    send({protocol::encode_request({4, "echo", 0}, echo_body)});
+    EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_expired == 1; }, 3s));
+    expect_echo_answered_next();   // and no reply to the first came before it
+    EXPECT_EQ(server_->stats().rpc_served, 1u);
+}
+
 TEST_F(rpc_input, unknown_method_gets_a_no_such_method_reply) {
     send({request_frame(2, "no.such.method", nil)});
     const auto r = next_reply();
