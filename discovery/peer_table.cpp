@@ -9,6 +9,14 @@ peer* peer_table::find(const protocol::node_id& id) {
     return it == peers_.end() ? nullptr : &it->second;
 }
 
+const peer* peer_table::find(const protocol::node_id& id) const {
+    return const_cast<peer_table*>(this)->find(id);
+}
+
+const peer* peer_table::find_by_pub_endpoint(const std::string& pub_endpoint) const {
+    return const_cast<peer_table*>(this)->find_by_pub_endpoint(pub_endpoint);
+}
+
 peer* peer_table::find_by_pub_endpoint(const std::string& pub_endpoint) {
     for (auto& [id, p] : peers_)
         if (p.pub_endpoint == pub_endpoint) return &p;

@@ -26,8 +26,10 @@ public:
     const liveness_config& config() const noexcept { return cfg_; }
 
     peer* find(const protocol::node_id& id);
+    const peer* find(const protocol::node_id& id) const;
     // Returns: the live peer we dial at `pub_endpoint`, if any.
     peer* find_by_pub_endpoint(const std::string& pub_endpoint);
+    const peer* find_by_pub_endpoint(const std::string& pub_endpoint) const;
 
     // Records a peer we are about to dial, giving it `token` (not 0, unpredictable).
     // Precondition: !find(id).

@@ -108,7 +108,7 @@ void reactor::loop() {
         const bool calls_ready = call_links_.readable() || client_.has_failed();
         // While handlers are behind, the SUB is left unread (its peers drop, never block) and
         // the loop wakes every millisecond to see whether they caught up.
-        const bool reading = receiving();
+        const bool reading = subscriber_.receiving();
         auto now = clock::now();
         const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
                                     next_stats_poll_, client_.next_deadline()});
@@ -160,8 +160,8 @@ void reactor::loop() {
             run_posted();   // the last reply's callback's next call goes out first
             return !stopping_;
         });
-        if (receiving()) run(polled_sub, [&] { return on_sub(now); });
-        run(polled_sub_monitor, unsure([&] { on_sub_monitor(now); }));
+        if (subscriber_.receiving()) run(polled_sub, [&] { return subscriber_.on_readable(now); });
+        run(polled_sub_monitor, unsure([&] { subscriber_.on_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
         run(polled_workers, unsure([&] { server_.on_workers(clock::now()); }));
         run(polled_zap, unsure([&] { security_.on_zap(); }));
@@ -228,8 +228,7 @@ void reactor::on_timers(clock::time_point now) {
     } else if (!beacon_) {
         next_beacon_ = now + std::chrono::hours(1);
     }
-    run_pending_disconnects(now);
-    revive_subs(now);
+    subscriber_.on_timers(now);
     client_.expire(now);
     if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
         poll_peer_stats();
@@ -271,10 +270,9 @@ peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) cons
     info.subscriptions = p.subscriptions;
     info.subscriptions_known = p.subscriptions_known;
     info.reported = p.reported;
-    if (const auto it = senders_.find(p.id); it != senders_.end()) {
-        info.events_in = it->second.events_in;
-        info.gaps = it->second.gaps;
-    }
+    const auto seen = subscriber_.of(p.id);
+    info.events_in = seen.events_in;
+    info.gaps = seen.gaps;
     return info;
 }
 
@@ -292,7 +290,7 @@ void reactor::emit(const discovery::peer_change& c) {
     outbox_.send(peer_event{c.kind, c.reason, std::move(info)});
     if (c.kind == discovery::change_kind::joined) {
         warn_if_name_shared(c.snapshot);
-        on_peer_joined(c.snapshot);
+        subscriber_.peer_joined(c.snapshot, clock::now());
     }
     if (c.kind == discovery::change_kind::left)
         client_.peer_left(c.snapshot.id, c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");

@@ -13,7 +13,9 @@
 #include "workers.hpp"
 #include "outbox.hpp"
 #include "pipe.hpp"
+#include "pubsub/subscriber.hpp"
 #include "rpc/client.hpp"
+#include "socket_monitor.hpp"
 #include "rpc/server.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
@@ -53,8 +55,6 @@ inline constexpr int max_batch = 256;
 inline constexpr std::size_t max_pub_frame = 512;
 // Subscription messages libzmq reads from one connection before the node sees them.
 inline constexpr int max_subscriptions_read_ahead = 64;
-// Bounds per-topic state: past it a table restarts (the next events count no gap).
-inline constexpr std::size_t max_topics_tracked = 65536;
 
 // Returns: the system clock in µs since the Unix epoch (event and beacon timestamps).
 inline std::uint64_t unix_now_us() {
@@ -63,7 +63,7 @@ inline std::uint64_t unix_now_us() {
                                           .count());
 }
 
-class reactor : private reply_port, private rpc_client_host {
+class reactor : private reply_port, private rpc_client_host, private subscriber_host {
 public:
     struct setup {
         options opts;
@@ -129,8 +129,8 @@ private:
     std::array<std::pair<unsigned, zmq::socket_t*>, 11> polled_sockets() noexcept {
         return {{{polled_commands, &commands_},
                  {polled_router, &router_},
-                 {polled_sub, &sub_},
-                 {polled_sub_monitor, &sub_monitor_},
+                 {polled_sub, &subscriber_.socket()},
+                 {polled_sub_monitor, &subscriber_.monitor()},
                  {polled_workers, &server_.workers_socket()},
                  {polled_zap, &security_.zap_socket()},
                  {polled_dialer_monitor, &dialer_monitor_},
@@ -157,40 +157,15 @@ private:
     void warn_if_name_shared(const discovery::peer& joined);
     void log(log_level l, const std::string& message) const { ctx_.log(l, message); }
 
-    // Events (reactor_events.cpp)
-    bool receiving() const;
+    // Events out (reactor_events.cpp); events in are the subscriber's (node/pubsub/).
     void on_publish(zmq::message_t& frame);
     std::uint64_t next_seq(std::string_view topic);
-    // Returns: true when the SUB was read until empty (see loop()).
-    bool on_sub(clock::time_point now);
-    // The sender of the last event read in this round: consecutive events mostly share one,
-    // so its table entry is looked up once and its liveness renewed once.
-    struct sender;
-    struct sender_run {
-        node_id id;
-        sender* entry = nullptr;
-        bool alive_noted = false;   // table_.on_traffic called for this run
-    };
-    void accept_event(zmq::message_t& frame, clock::time_point now, sender_run& run);
-    void deliver_local(const std::string& topic, const protocol::event_header& h,
-                       std::span<const std::uint8_t> payload);
-    void send_subs(const node_id& to);
-    void send_subs_to_all();
+    // A peer's SUBS came: its filters are at our PUB (applied now, and counted).
     void on_subs(discovery::peer& p, protocol::subs&& s);
     void on_stats_query(const node_id& from);
     void poll_peer_stats();
-    void on_peer_joined(const discovery::peer& p);
-    // Our SUB connects to a peer's PUB only while we subscribe to something (see sub_links_).
-    bool wants_events() const noexcept { return !prefixes_.empty(); }
-    void connect_sub(const node_id& id, const std::string& pub_endpoint);
-    void connect_sub_to_all();
-    void on_sub_handshake(const std::string& pub_endpoint);
-    void forget_sender_later(const node_id& id, const std::string& pub_endpoint);
-    void keep_draining(const node_id& id, clock::time_point now);
-    // Disconnects from `id`'s events at once and forgets it as a sender: nothing more of it
-    // is delivered (a revoked key). Not while the SUB is being read (on_sub holds a sender).
-    void stop_events_now(const node_id& id, const std::string& pub_endpoint);
-    void run_pending_disconnects(clock::time_point now);
+    // subscriber_host
+    void send_to_peer(const node_id& peer, const protocol::control& msg) override { send_to(peer, msg); }
     node_stats current_stats();
 
     // RPC (reactor_rpc.cpp)
@@ -282,17 +257,6 @@ private:
     // exactly one frame followed the routing id.
     static bool recv_routed(zmq::socket_t& s, zmq::message_t& routing, zmq::message_t& frame,
                             bool& one_frame);
-    void on_sub_monitor(clock::time_point now);
-    struct monitor_event {
-        std::uint16_t kind = 0;    // ZMQ_EVENT_*
-        std::uint32_t value = 0;   // its value: errno, protocol error, ZAP status, fd, ...
-        std::string endpoint;
-    };
-    // Reads one event of a monitor. Returns: false when none is waiting.
-    bool read_monitor_event(zmq::socket_t& monitor, monitor_event& e);
-    // Counts and logs (once per cause and endpoint) a failed ZMTP handshake. Returns: false
-    // when `e` is another event.
-    bool on_handshake_failed(const monitor_event& e);
     void send_peer_list(const node_id& to);
     void send_heartbeats(clock::time_point now);
     void contact_seeds();
@@ -313,7 +277,7 @@ private:
                                            // LEAVE is flushed before the thread ends
     security security_;                    // before any secured socket: binds the ZAP handler
     zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
-    zmq::socket_t pub_, router_, sub_, sub_monitor_, dialer_, dialer_monitor_;
+    zmq::socket_t pub_, router_, dialer_, dialer_monitor_;
     zmq::socket_t pub_monitor_, router_monitor_;   // connections accepted and lost
     std::unique_ptr<discovery::beacon_socket> beacon_;
     std::vector<std::uint8_t> beacon_bytes_;
@@ -323,33 +287,6 @@ private:
     std::uint32_t link_generation_ = 0;
     std::vector<zmq::socket_t> seed_probes_;               // one per --seed
 
-    // Events
-    struct sender {
-        std::string name;
-        topic_counters last_seq{max_topics_tracked};   // by topic
-        std::uint64_t events_in = 0, gaps = 0;
-        // Our SUB may reach a peer's PUB before its HELLO reaches us: what it publishes
-        // meanwhile waits here, so the application sees it join before its first event.
-        bool joined = false;
-        std::vector<zmq::message_t> early;
-        std::size_t early_bytes = 0;
-        // Returns: the events held, which this sender then holds no more.
-        std::vector<zmq::message_t> take_early() {
-            early_bytes = 0;
-            return std::exchange(early, {});
-        }
-    };
-    // Per sender; past either, dropped (events_early_dropped).
-    static constexpr std::size_t max_early_events = 4096, max_early_bytes = 4u << 20;
-    // Delivers what `id` published before it joined (after the `joined` event went out).
-    void release_early_events(const node_id& id, clock::time_point now);
-    // How long a departed peer's SUB connection stays, to take its last events.
-    static constexpr milliseconds leave_drain{1000};
-    struct pending_disconnect {
-        std::string pub_endpoint;
-        node_id id;
-        clock::time_point at;
-    };
     std::shared_ptr<shared_counters> counters_;
     topic_counters topic_seq_{max_topics_tracked};               // last seq published per topic
     // sent_us of the events published this round: one clock read per round, not per event
@@ -365,38 +302,11 @@ private:
         if (round_now_ == clock::time_point{}) round_now_ = clock::now();
         return round_now_;
     }
-    std::map<std::string, int> prefixes_;                        // SUB filters, refcounted
-    std::map<std::string, int> thread_prefixes_;                 // of the delivery thread's
-    struct subscription_place {
-        std::string prefix;
-        run_on where;
-    };
-    std::unordered_map<subscription_id, subscription_place> subscription_prefix_;
-    struct reactor_subscription {                                // run_on::reactor
-        subscription_id id;
-        std::string prefix;
-        event_handler handler;
-    };
-    std::vector<reactor_subscription> reactor_subs_;
-    void run_reactor_handlers(const event& e);
-    std::unordered_map<node_id, sender> senders_;                // peers whose events we take
-    // Pub endpoints our SUB is connected to: every peer's while we subscribe to anything,
-    // none before (a node that only calls and serves pays for no event connections, two
-    // of the four per pair of nodes). Once connected, a link stays until its peer leaves.
-    std::unordered_set<std::string> sub_links_;
-    std::unordered_set<std::string> sub_ready_;                  // of those, handshaken
-    std::vector<pending_disconnect> pending_disconnects_;        // drained, then disconnected
-    // libzmq ends a SUB connection for good after a protocol error (a frame over maxmsgsize)
-    // and retries at once only after a connection error: a drop with no retry this long after
-    // is the former, and the SUB dials that peer again.
-    static constexpr milliseconds sub_revive_after{300};   // well inside disconnect_grace
-    std::unordered_map<std::string, clock::time_point> sub_dropped_;   // pub endpoint -> when
-    void revive_subs(clock::time_point now);
-    part_blocks payload_blocks_;                                 // small payloads of batch_
-
     // What goes to the delivery thread: events, call outcomes, peer events, in order.
     outbox outbox_{[this](delivery&& d) { send_owned(deliveries_, std::make_unique<delivery>(std::move(d))); },
                    *counters_};
+    // The events this node takes.
+    subscriber subscriber_;
     // The methods served, and the requests that come in.
     rpc_server server_;
     // What the loop sleeps on: the sockets above by index, the beacon's socket, and each

@@ -113,59 +113,10 @@ void reactor::send_control(link& l, const protocol::control& msg) {
         l.used = used;
 }
 
-void reactor::connect_sub(const node_id& id, const std::string& pub_endpoint) {
-    if (sub_links_.count(pub_endpoint)) return;
-    try {
-        if (!security_.secure_client(sub_, id)) return;
-        touched(polled_sub);
-        sub_.connect(pub_endpoint);
-        sub_links_.insert(pub_endpoint);
-    } catch (const zmq::error_t& e) {
-        log(log_level::warn, "cannot connect to the events of " + id.short_hex() + " at " + pub_endpoint +
-                                 ": " + e.what());
-    }
-}
-
-void reactor::connect_sub_to_all() {
-    // Joined peers were told we want nothing; the SUBS that follows each handshake corrects
-    // that, once our filters are at their PUB.
-    for (const auto& [id, p] : table_.all()) connect_sub(id, p.pub_endpoint);
-}
-
-bool reactor::read_monitor_event(zmq::socket_t& monitor, monitor_event& e) {
-    zmq::message_t event, address;
-    for (;;) {
-        if (!monitor.recv(event, zmq::recv_flags::dontwait)) return false;
-        // [16-bit event, 32-bit value][endpoint]
-        if (!event.more() || !monitor.recv(address) || event.size() < sizeof e.kind + sizeof e.value) continue;
-        std::memcpy(&e.kind, event.data(), sizeof e.kind);
-        std::memcpy(&e.value, event.data<char>() + sizeof e.kind, sizeof e.value);
-        e.endpoint = address.to_string();
-        return true;
-    }
-}
-
-bool reactor::on_handshake_failed(const monitor_event& e) {
-    const auto f = describe_handshake_failure(e.kind, e.value, security_.secured());
-    if (!f) return false;
-    ++stats_.handshakes_failed;
-    switch (f->cause) {
-        case handshake_cause::timeout: ++stats_.handshakes_failed_timeout; break;
-        case handshake_cause::closed: ++stats_.handshakes_failed_closed; break;
-        case handshake_cause::protocol: ++stats_.handshakes_failed_protocol; break;
-        case handshake_cause::auth: ++stats_.handshakes_failed_auth; break;
-    }
-    // libzmq dials again by itself: the same cause at the same endpoint is logged once.
-    ctx_.warn_once("handshake " + e.endpoint + " " + std::to_string(static_cast<int>(f->cause)) + " " +
-                  std::to_string(f->code),
-              f->level, "handshake with " + e.endpoint + " failed: " + f->text);
-    return true;
-}
-
 void reactor::on_dialer_monitor(clock::time_point now) {
     monitor_event e;
     for (int i = 0; i < max_batch && read_monitor_event(dialer_monitor_, e); ++i) {
-        if (on_handshake_failed(e)) continue;
+        if (note_handshake_failure(ctx_, e, security_.secured())) continue;
         const auto* id = linked_at(e.endpoint);
         auto* p = id ? table_.find(*id) : nullptr;
         if (!p) continue;   // closed meanwhile
@@ -225,53 +176,6 @@ bool reactor::on_dialer(clock::time_point now) {
         accept_reply(table_.find(*id), frame, now);
     }
     return false;
-}
-
-void reactor::on_sub_monitor(clock::time_point now) {
-    monitor_event e;
-    for (int i = 0; i < max_batch && read_monitor_event(sub_monitor_, e); ++i) {
-        const auto& endpoint = e.endpoint;
-        if (on_handshake_failed(e)) continue;
-        if (e.kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            on_sub_handshake(endpoint);
-        } else if (e.kind == ZMQ_EVENT_DISCONNECTED) {
-            sub_ready_.erase(endpoint);
-            if (!table_.find_by_pub_endpoint(endpoint)) continue;
-            ++stats_.sub_disconnects;
-            sub_dropped_[endpoint] = now;
-        } else {   // connected again, or libzmq retries by itself
-            sub_dropped_.erase(endpoint);
-        }
-    }
-}
-
-void reactor::revive_subs(clock::time_point now) {
-    for (auto it = sub_dropped_.begin(); it != sub_dropped_.end();) {
-        if (now - it->second < sub_revive_after) {
-            ++it;
-            continue;
-        }
-        const std::string endpoint = it->first;
-        it = sub_dropped_.erase(it);
-        const auto* p = table_.find_by_pub_endpoint(endpoint);
-        if (!p || !sub_links_.count(endpoint)) continue;   // gone meanwhile: nothing to revive
-        ++stats_.sub_revived;
-        ctx_.warn_once("revive " + p->id.hex(), log_level::warn,
-                  "libzmq closed the event connection from " + p->name +
-                      " (a frame over max_event_size?): connecting again");
-        touched(polled_sub);
-        try {
-            // libzmq still lists the dead endpoint, and a SUB ignores a second connect to a
-            // listed one: forget it first.
-            sub_.disconnect(endpoint);
-        } catch (const zmq::error_t&) {
-        }
-        try {
-            if (security_.secure_client(sub_, p->id)) sub_.connect(endpoint);
-        } catch (const zmq::error_t& e) {
-            log(log_level::warn, "cannot reconnect to " + endpoint + ": " + e.what());
-        }
-    }
 }
 
 }  // namespace zmesh::detail

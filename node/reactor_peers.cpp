@@ -55,20 +55,7 @@ bool reactor::dial(const node_id& id, const std::string& name, const std::string
     const auto token = protocol::random_link_token();
     if (!open_link(id, router_endpoint, token)) return false;
     auto& p = table_.add(id, name, pub_endpoint, router_endpoint, now, token);
-    auto& sender = senders_[id];
-    sender.name = name;
-    sender.joined = false;   // until its HELLO: see sender::early
-    // Still connected from a peer that just left (draining)? Keep that connection: a second
-    // one to the same endpoint would deliver every event twice.
-    const auto draining = std::find_if(
-        pending_disconnects_.begin(), pending_disconnects_.end(),
-        [&](const pending_disconnect& d) { return d.pub_endpoint == pub_endpoint; });
-    if (draining != pending_disconnects_.end()) {
-        pending_disconnects_.erase(draining);
-        // Still connected: no new handshake event will come, so SUBS goes on join.
-        if (sub_links_.count(pub_endpoint)) sub_ready_.insert(pub_endpoint);
-    }
-    if (wants_events()) connect_sub(id, pub_endpoint);
+    subscriber_.peer_dialled(id, name, pub_endpoint);
     send_to(id, hello_message(&p, want_reply, echo));
     log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
     return true;
@@ -239,11 +226,10 @@ void reactor::on_hello(const protocol::hello& h, clock::time_point now) {
     } else if (want_reply) {
         send_to(h.id, hello_message(p, false, h.token));
     }
-    senders_[h.id].name = h.name;
+    subscriber_.peer_named(h.id, h.name);
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
     apply(std::move(change));
-    if (joined) release_early_events(h.id, now);
     if (joined && !opts_.observer) send_peer_list(h.id);
 }
 
@@ -317,9 +303,7 @@ void reactor::drop_peer(node_id id, leave_reason why) {
 
 void reactor::close_links(node_id id, std::string pub_endpoint) {
     close_link(id);
-    if (auto s = senders_.find(id); s != senders_.end())   // it never joined: nobody knew it
-        stats_.events_early_dropped += s->second.take_early().size();
-    forget_sender_later(id, pub_endpoint);
+    subscriber_.peer_gone(id, pub_endpoint);
 }
 
 void reactor::apply(std::optional<discovery::peer_change> change) {
@@ -342,7 +326,7 @@ void reactor::leave_all() {
     }
     // Give LEAVE time to reach every peer; closing the context below waits for it.
     dialer_.set(zmq::sockopt::linger, 500);
-    for (auto* s : {&sub_, &dialer_, &pub_, &router_}) zmq_socket_monitor(s->handle(), nullptr, 0);
+    for (auto* s : {&dialer_, &pub_, &router_}) zmq_socket_monitor(s->handle(), nullptr, 0);
     // Events still queued for subscribers get the same time as LEAVE to go out.
     pub_.set(zmq::sockopt::linger, 1000);
     call_links_.close_all();
@@ -350,10 +334,9 @@ void reactor::leave_all() {
     dialer_monitor_.close();
     dialer_.close();
     seed_probes_.clear();
-    sub_monitor_.close();
     pub_monitor_.close();
     router_monitor_.close();
-    sub_.close();
+    subscriber_.close();
     router_.close();
     pub_.close();
     security_.close();   // the context cannot close while any socket of it is open

@@ -20,7 +20,7 @@ void reactor::drop_revoked() {
     for (const auto& id : revoked) {
         const std::string pub_endpoint = table_.find(id)->pub_endpoint;
         drop_peer(id, leave_reason::revoked);
-        stop_events_now(id, pub_endpoint);
+        subscriber_.peer_revoked(id, pub_endpoint);
     }
     cut_revoked_connections();
 }

@@ -5,6 +5,7 @@
 
 #include "descriptors.hpp"
 #include "keys.hpp"
+#include "socket_monitor.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
@@ -43,25 +44,6 @@ zmq::socket_t bind_socket(zmq::context_t& ctx, zmq::socket_type type, const std:
     return s;
 }
 
-// What a dialling socket's monitor reports: connected, dropped, retried, security handshake
-// failed.
-constexpr int dial_events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                            ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-// What a listener's monitor reports: each connection accepted and lost, by descriptor.
-constexpr int listen_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
-
-// Returns: a PAIR receiving `s`'s connection events of kinds `events`.
-zmq::socket_t monitor(zmq::context_t& ctx, zmq::socket_t& s, const char* what, int events) {
-    const std::string endpoint = unique_inproc("monitor");
-    if (zmq_socket_monitor(s.handle(), endpoint.c_str(), events) != 0)
-        throw std::runtime_error(std::string("cannot monitor the ") + what + " socket");
-    zmq::socket_t pair(ctx, zmq::socket_type::pair);
-    pair.set(zmq::sockopt::linger, 0);
-    pair.connect(endpoint);
-    return pair;
-}
-
 // Makes libzmq heartbeat each connection of `s` every `l.heartbeat`, drop one after
 // `l.evasive` without any traffic from the peer, and ask the peer to drop its end after
 // `l.expired` without a heartbeat from us.
@@ -90,6 +72,7 @@ reactor::reactor(setup s)
       deliveries_(pipe_context(), zmq::socket_type::pair),
       table_(opts_.liveness),
       counters_(std::move(s.counters)),
+      subscriber_(ctx_, *counters_, outbox_, table_, security_, *this, net_ctx_, socket_use(dirty_, polled_sub)),
       server_(ctx_, *counters_, *this, s.workers_endpoint, socket_use(dirty_, polled_workers)) {
     check_descriptors();
     commands_.set(zmq::sockopt::linger, 0);
@@ -115,12 +98,12 @@ reactor::reactor(setup s)
                            // they reach its trie before the node can refuse them.
                            s.set(zmq::sockopt::rcvhwm, max_subscriptions_read_ahead);
                            // Before bind: a connection accepted at once is reported too.
-                           pub_monitor_ = monitor(net_ctx_, s, "PUB", listen_events);
+                           pub_monitor_ = watch(net_ctx_, s, "PUB", listen_events);
                            secure(s);
                        });
     router_ = bind_socket(net_ctx_, zmq::socket_type::router, opts_.bind, opts_.router_port,
                           "ROUTER", opts_.peer_queue, [&](zmq::socket_t& s) {
-                              router_monitor_ = monitor(net_ctx_, s, "ROUTER", listen_events);
+                              router_monitor_ = watch(net_ctx_, s, "ROUTER", listen_events);
                               // Past this a connection is dropped by libzmq before the
                               // frame is allocated, whatever a stranger announces. Before
                               // bind: the listener's connections copy the socket's options
@@ -136,18 +119,6 @@ reactor::reactor(setup s)
     router_.set(zmq::sockopt::router_handover, 1);
     // It sends only REPLYs, each back on its caller's link: one that cannot go is counted.
     router_.set(zmq::sockopt::router_mandatory, 1);
-
-    sub_ = zmq::socket_t(net_ctx_, zmq::socket_type::sub);
-    sub_.set(zmq::sockopt::linger, 0);
-    sub_.set(zmq::sockopt::rcvhwm, opts_.receive_hwm);
-    // A frame far over what could be a valid event is refused by libzmq before it is
-    // allocated: it drops that connection (sub_disconnects) and reconnects. Events between
-    // max_event_size and this are read, dropped and counted as events_oversized.
-    sub_.set(zmq::sockopt::maxmsgsize,
-             static_cast<int64_t>(protocol::max_event_header_size + opts_.max_event_size));
-    // The SUB's monitor tells when a PUB has our filters (handshake: SUBS may follow) and
-    // when libzmq ended an event connection (to dial it again).
-    sub_monitor_ = monitor(net_ctx_, sub_, "SUB", dial_events | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     // The dialler: see links_. Send-only; a message for a peer waits in its connection's
     // queue (up to peer_queue) until connected, as a DEALER's would.
@@ -170,7 +141,7 @@ reactor::reactor(setup s)
                 static_cast<int64_t>(protocol::max_rpc_header_size + opts_.max_rpc_size));
     // Its monitor sees every peer's link drop (kernel FIN/RST, or heartbeats unanswered) and
     // come back (a finished handshake), with the endpoint dialled.
-    dialer_monitor_ = monitor(net_ctx_, dialer_, "dialler", dial_events | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    dialer_monitor_ = watch(net_ctx_, dialer_, "dialler", dial_events | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     open_beacon();
     pub_port_ = bound_port(pub_);

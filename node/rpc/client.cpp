@@ -14,7 +14,7 @@ rpc_client::rpc_client(node_context& ctx, shared_counters& counters, outbox& out
     : ctx_(ctx), counters_(counters), out_(out), table_(table), host_(host), links_(links) {}
 
 const discovery::peer* rpc_client::joined(const protocol::node_id& peer) const {
-    auto* p = const_cast<discovery::peer_table&>(table_).find(peer);
+    const auto* p = table_.find(peer);
     return p && p->state != peer_state::connecting ? p : nullptr;
 }
 
