@@ -9,10 +9,23 @@
 #include "stats.hpp"
 #include "protocol/node_id.hpp"
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <unordered_set>
 
 namespace zmesh::detail {
+
+// The most messages a component reads from one socket in one round: one busy socket must
+// not starve the others and the timers.
+inline constexpr int max_batch = 256;
+
+// Returns: the system clock in µs since the Unix epoch (event and beacon timestamps).
+inline std::uint64_t unix_now_us() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
 
 class node_context {
 public:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// reactor: the poll loop, commands from the pipe, timers and deliveries (sockets are set up
-// in reactor_setup.cpp).
+// reactor: the loop — it waits, reads the command pipe, and hands each readiness and timer
+// to the component that owns it.
 #include "reactor.hpp"
 
 #include "pipe.hpp"
@@ -28,44 +28,45 @@ void reactor::run() noexcept {
         // Only setup-time bugs or ETERM get here: network input never throws.
         log(log_level::error, std::string("reactor stopped: ") + e.what());
     }
-    stopping_ = true;   // also after a throw: reactor code calling now is refused, not sent
     try {
-        // Nothing pending may hang: every open call fails now.
-        client_.fail_all(rpc_error(rpc_errc::stopped, "node stopped"));
-        server_.stop();
-        leave_all();
-        // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
-        // nobody hangs. (Publishes, not one pointer long, are dropped with the rest.)
-        zmq::message_t msg;
-        while (commands_.recv(msg, zmq::recv_flags::dontwait))
-            if (const auto cmd = owned_from<command>(msg)) refuse_after_stop(*cmd);
-        for (auto& item : posted_)
-            if (auto* c = std::get_if<command>(&item)) refuse_after_stop(*c);
-        posted_.clear();
-        outbox_.flush();
-        outbox_.send(end_of_deliveries{});
+        shut_down();
     } catch (...) {
     }
     this_thread_reactor = nullptr;
 }
 
-void reactor::refuse_after_stop(command& cmd) {
-    if (auto* c = std::get_if<call_command>(&cmd)) refuse_after_stop(*c);
+reactor::clock::time_point reactor::call_clock() {
+    if (round_now_ == clock::time_point{}) round_now_ = clock::now();
+    return round_now_;
 }
 
-void reactor::refuse_after_stop(call_command& c) {
-    const rpc_error stopped(rpc_errc::stopped, "node stopped");
-    if (auto* p = std::get_if<std::promise<reply>>(&c.done))
-        p->set_exception(std::make_exception_ptr(stopped));
-    else   // on the delivery thread even for run_on::reactor: this thread is done with code
-        outbox_.send(call_completed{std::move(std::get<call_callback>(c.done)), call_result(stopped)});
+void reactor::call(call_command&& c) {
+    if (stopping_) {
+        refuse_after_stop(c);   // its caller must not hang
+        return;
+    }
+    client_.call(std::move(c), call_clock());
+}
+
+std::array<std::pair<unsigned, zmq::socket_t*>, 11> reactor::polled_sockets() noexcept {
+    return {{{polled_commands, &commands_},
+             {polled_router, &inbox_.socket()},
+             {polled_sub, &subscriber_.socket()},
+             {polled_sub_monitor, &subscriber_.monitor()},
+             {polled_workers, &server_.workers_socket()},
+             {polled_zap, &security_.zap_socket()},
+             {polled_dialer_monitor, &links_.monitor()},
+             {polled_dialer, &links_.socket()},
+             {polled_pub, &publisher_.socket()},
+             {polled_pub_monitor, &listeners_.monitor(listener::pub)},
+             {polled_router_monitor, &listeners_.monitor(listener::router)}}};
 }
 
 void reactor::run_posted() {
     client_.complete_failed();
     if (posted_.empty()) return;
     // Only what is here now: code these run may post more, for the next round.
-    round_unix_us_ = 0;
+    publisher_.new_round();
     round_now_ = {};
     std::swap(posted_, running_);
     auto it = running_.begin();
@@ -90,16 +91,13 @@ unsigned reactor::readable_now(unsigned sockets) {
 }
 
 void reactor::loop() {
-    const auto now0 = clock::now();
-    // At once, not after a period.
-    next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = next_stats_poll_ = now0;
     // Waited on as plain descriptors (see dirty_), then the beacon's; the ZAP socket exists
     // only when secured.
     const auto sockets = polled_sockets();
     constexpr std::uint64_t beacon_tag = std::tuple_size_v<decltype(sockets)>;
     for (std::uint64_t i = 0; i < beacon_tag; ++i)
         if (sockets[i].second->handle()) waits_.add(sockets[i].second->get(zmq::sockopt::fd), i);
-    if (beacon_) waits_.add(beacon_->fd(), beacon_tag);
+    if (beacons_.fd() >= 0) waits_.add(beacons_.fd(), beacon_tag);
     std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
@@ -110,8 +108,7 @@ void reactor::loop() {
         // the loop wakes every millisecond to see whether they caught up.
         const bool reading = subscriber_.receiving();
         auto now = clock::now();
-        const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_,
-                                    next_stats_poll_, client_.next_deadline()});
+        const auto next = std::min(mesh_.next_deadline(), client_.next_deadline());
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
@@ -144,7 +141,7 @@ void reactor::loop() {
             if (handler())
                 dirty_ &= ~bit;
             else
-                touched(bit);
+                dirty_ |= bit;
         };
         const auto unsure = [](auto&& handler) {
             return [handler] {
@@ -154,22 +151,38 @@ void reactor::loop() {
         };
         run(polled_commands, unsure([&] { on_pipe(); }));
         if (stopping_) break;
-        run(polled_router, [&] { return on_router(now); });
-        run(polled_dialer, [&] { return on_dialer(now); });
+        // What the last message's handler asked for (a pipelined caller's next call) goes out
+        // before the next message is read, not at the end of the round: libzmq's I/O thread
+        // sends it while this loop goes on.
+        const auto between = [this] {
+            run_posted();
+            return !stopping_;
+        };
+        run(polled_router, [&] { return inbox_.on_readable(between, *this); });
+        run(polled_dialer, [&] {
+            return links_.on_readable(between, [&](const node_id& from, zmq::message_t& frame) {
+                on_link_reply(from, frame);
+            });
+        });
         client_.read_call_links(now, [&] {
             run_posted();   // the last reply's callback's next call goes out first
             return !stopping_;
         });
         if (subscriber_.receiving()) run(polled_sub, [&] { return subscriber_.on_readable(now); });
         run(polled_sub_monitor, unsure([&] { subscriber_.on_monitor(now); }));
-        run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
+        run(polled_dialer_monitor, unsure([&] {
+            links_.on_monitor([&](const node_id& id, link_event e) { mesh_.on_link_event(id, e, now); });
+        }));
         run(polled_workers, unsure([&] { server_.on_workers(clock::now()); }));
         run(polled_zap, unsure([&] { security_.on_zap(); }));
         // Connections first: a subscription's descriptor is then known to be open.
-        run(polled_pub_monitor, unsure([&] { on_listener_monitor(pub_monitor_, listener::pub); }));
-        run(polled_router_monitor, unsure([&] { on_listener_monitor(router_monitor_, listener::router); }));
-        run(polled_pub, unsure([&] { on_pub(); }));
-        if (beacon_ready) on_beacon(now);
+        run(polled_pub_monitor, unsure([&] { listeners_.on_monitor(listener::pub); }));
+        run(polled_router_monitor, unsure([&] { listeners_.on_monitor(listener::router); }));
+        run(polled_pub, unsure([&] { publisher_.on_readable(); }));
+        if (beacon_ready)
+            beacons_.on_readable(now, [&](const protocol::beacon& b, const std::string& host) {
+                mesh_.on_beacon(b, host, now);
+            });
         on_timers(clock::now());
         run_posted();
         outbox_.flush();   // call outcomes of this round, in one message
@@ -178,7 +191,7 @@ void reactor::loop() {
 
 void reactor::on_pipe() {
     zmq::message_t msg;
-    round_unix_us_ = 0;
+    publisher_.new_round();
     round_now_ = {};
     for (int i = 0; i < max_batch && !stopping_; ++i) {
         if (!commands_.recv(msg, zmq::recv_flags::dontwait)) break;
@@ -190,110 +203,11 @@ void reactor::on_pipe() {
     outbox_.flush();   // own events for own subscriptions
 }
 
-void reactor::handle(peers_query& q) {
-    std::vector<peer_info> out;
-    const auto now = clock::now();
-    for (const auto& [id, p] : table_.all()) out.push_back(to_info(p, now));
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
-    q.reply.set_value(std::move(out));
-}
-
-void reactor::handle(stats_query& q) { q.reply.set_value(current_stats()); }
-
-node_stats reactor::current_stats() {
-    stats_.handshake_timeouts = table_.handshake_timeouts();
-    stats_.handler_errors = counters_->handler_errors.load(std::memory_order_relaxed);
-    stats_.publish_dropped = counters_->publish_dropped.load(std::memory_order_relaxed);
-    return stats_;
-}
-
-void reactor::handle(stop_command&) { stopping_ = true; }
-
 void reactor::on_timers(clock::time_point now) {
     if (security_.reload(now)) drop_revoked();
-    if (now >= next_liveness_) {
-        std::vector<discovery::peer> dropped;
-        apply(table_.tick(now, &dropped));
-        for (const auto& p : dropped) close_links(p.id, p.pub_endpoint);
-        next_liveness_ = now + std::min(opts_.liveness.heartbeat, milliseconds(100));
-    }
-    if (now >= next_heartbeat_) {
-        send_heartbeats(now);
-        next_heartbeat_ = now + opts_.liveness.heartbeat;
-    }
-    if (beacon_ && now >= next_beacon_) {
-        send_beacon();
-        next_beacon_ = now + opts_.beacon_interval;
-    } else if (!beacon_) {
-        next_beacon_ = now + std::chrono::hours(1);
-    }
+    mesh_.on_timers(now);
     subscriber_.on_timers(now);
     client_.expire(now);
-    if (opts_.stats_poll.count() > 0 && now >= next_stats_poll_) {
-        poll_peer_stats();
-        next_stats_poll_ = now + opts_.stats_poll;
-    } else if (opts_.stats_poll.count() == 0) {
-        next_stats_poll_ = now + std::chrono::hours(1);
-    }
-    if (now >= next_seed_) {
-        contact_seeds();
-        // The first HELLOs often meet a probe still connecting (IMMEDIATE drops them): ask
-        // again soon, then back off to the seed interval.
-        next_seed_ = now + (seed_probes_.empty() ? milliseconds(3600 * 1000)
-                                                 : std::min(seed_retry_, opts_.seed_interval));
-        seed_retry_ = std::min(seed_retry_ * 2, opts_.seed_interval);
-    }
-}
-
-void reactor::warn_if_name_shared(const discovery::peer& joined) {
-    if (joined.observer) return;
-    for (const auto& [id, p] : table_.all())
-        if (id != joined.id && !p.observer && p.state != peer_state::connecting && p.name == joined.name)
-            log(log_level::warn, "two members are named '" + joined.name + "': " + p.id.short_hex() +
-                                     " at " + p.router_endpoint + " and " + joined.id.short_hex() + " at " +
-                                     joined.router_endpoint + " (calls by that name are ambiguous)");
-}
-
-
-peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) const {
-    peer_info info;
-    info.id = p.id;
-    info.name = p.name;
-    info.state = p.state;
-    info.pub_endpoint = p.pub_endpoint;
-    info.router_endpoint = p.router_endpoint;
-    info.services = p.services;
-    info.observer = p.observer;
-    info.last_seen_ms = std::chrono::duration_cast<milliseconds>(now - p.last_seen).count();
-    info.rtt_us = p.rtt_us;
-    info.subscriptions = p.subscriptions;
-    info.subscriptions_known = p.subscriptions_known;
-    info.reported = p.reported;
-    const auto seen = subscriber_.of(p.id);
-    info.events_in = seen.events_in;
-    info.gaps = seen.gaps;
-    return info;
-}
-
-void reactor::emit(const discovery::peer_change& c) {
-    peer_info info = to_info(c.snapshot, clock::now());
-    if (c.kind == discovery::change_kind::joined) ++stats_.peers_joined;
-    if (c.kind == discovery::change_kind::left) ++stats_.peers_left;
-    log(c.kind == discovery::change_kind::joined || c.kind == discovery::change_kind::left
-            ? log_level::info
-            : log_level::warn,
-        "peer " + info.name + " (" + info.id.short_hex() + ") " +
-            std::string(to_string(c.kind)) +
-            (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
-    outbox_.flush();   // events that came before this change are handled before it
-    outbox_.send(peer_event{c.kind, c.reason, std::move(info)});
-    if (c.kind == discovery::change_kind::joined) {
-        warn_if_name_shared(c.snapshot);
-        subscriber_.peer_joined(c.snapshot, clock::now());
-    }
-    if (c.kind == discovery::change_kind::left)
-        client_.peer_left(c.snapshot.id, c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");
 }
 
 }  // namespace zmesh::detail

@@ -19,7 +19,7 @@ bool any_prefix_of(const std::map<std::string, int>& prefixes, std::string_view 
 }  // namespace
 
 subscriber::subscriber(node_context& ctx, shared_counters& counters, outbox& out, const discovery::peer_table& table,
-                       security& sec, subscriber_host& host, zmq::context_t& net, socket_use sub_used)
+                       security& sec, peer_port& host, zmq::context_t& net, socket_use sub_used)
     : ctx_(ctx),
       counters_(counters),
       out_(out),
@@ -51,7 +51,7 @@ bool subscriber::on_readable(clock::time_point now) {
     // run's entry pointer stays good.
     sender_run run;
     bool drained = false;
-    for (int i = 0; i < 256 && receiving(); ++i) {
+    for (int i = 0; i < max_batch && receiving(); ++i) {
         if (!sub_.recv(frame, zmq::recv_flags::dontwait)) {
             drained = true;
             break;
@@ -292,7 +292,7 @@ void subscriber::on_handshake(const std::string& pub_endpoint) {
 
 void subscriber::on_monitor(clock::time_point now) {
     monitor_event e;
-    for (int i = 0; i < 256 && read_monitor_event(monitor_, e); ++i) {
+    for (int i = 0; i < max_batch && read_monitor_event(monitor_, e); ++i) {
         if (note_handshake_failure(ctx_, e, security_.secured())) continue;
         if (e.kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             on_handshake(e.endpoint);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "node/context.hpp"
+#include "node/mesh/peer_port.hpp"
 #include "node/outbox.hpp"
 #include "node/part_blocks.hpp"
 #include "node/security/security.hpp"
@@ -27,18 +28,6 @@
 
 namespace zmesh::detail {
 
-// What the subscriber needs of the node around it.
-class subscriber_host {
-public:
-    // Sends `msg` to `peer` on our link to it.
-    virtual void send_to_peer(const protocol::node_id& peer, const protocol::control& msg) = 0;
-    // Traffic came from `peer`: a sign of life.
-    virtual void peer_alive(const protocol::node_id& peer, std::chrono::steady_clock::time_point now) = 0;
-
-protected:
-    ~subscriber_host() = default;
-};
-
 class subscriber {
 public:
     using clock = std::chrono::steady_clock;
@@ -46,7 +35,7 @@ public:
     // Opens the node's SUB in `net` (not connected yet) and its monitor. Throws
     // std::runtime_error when libzmq refuses.
     subscriber(node_context& ctx, shared_counters& counters, outbox& out, const discovery::peer_table& table,
-               security& sec, subscriber_host& host, zmq::context_t& net, socket_use sub_used);
+               security& sec, peer_port& host, zmq::context_t& net, socket_use sub_used);
 
     zmq::socket_t& socket() noexcept { return sub_; }
     zmq::socket_t& monitor() noexcept { return monitor_; }
@@ -137,7 +126,7 @@ private:
     outbox& out_;
     const discovery::peer_table& table_;
     security& security_;
-    subscriber_host& host_;
+    peer_port& host_;
     zmq::socket_t sub_, monitor_;
     socket_use sub_used_;
     std::map<std::string, int> prefixes_;          // SUB filters, refcounted

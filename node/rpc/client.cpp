@@ -10,7 +10,7 @@
 namespace zmesh::detail {
 
 rpc_client::rpc_client(node_context& ctx, shared_counters& counters, outbox& out,
-                       const discovery::peer_table& table, rpc_client_host& host, call_links& links)
+                       const discovery::peer_table& table, peer_port& host, call_links& links)
     : ctx_(ctx), counters_(counters), out_(out), table_(table), host_(host), links_(links) {}
 
 const discovery::peer* rpc_client::joined(const protocol::node_id& peer) const {

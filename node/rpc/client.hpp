@@ -9,6 +9,7 @@
 #include "node/by_name.hpp"
 #include "node/command.hpp"
 #include "node/context.hpp"
+#include "node/mesh/peer_port.hpp"
 #include "node/outbox.hpp"
 #include "node/pending_calls.hpp"
 #include "discovery/peer_table.hpp"
@@ -27,26 +28,12 @@
 
 namespace zmesh::detail {
 
-// What the client needs of the node around it.
-class rpc_client_host {
-public:
-    // Sends `frame` on our link to `peer` (the dialler). Returns: whether it was queued.
-    virtual bool send_on_link(const protocol::node_id& peer, zmq::message_t& frame) = 0;
-    // A call went to `peer` on its call link: its link's round trip is worth measuring again.
-    virtual void peer_called(const protocol::node_id& peer) = 0;
-    // Traffic came from `peer`: a sign of life.
-    virtual void peer_alive(const protocol::node_id& peer, std::chrono::steady_clock::time_point now) = 0;
-
-protected:
-    ~rpc_client_host() = default;
-};
-
 class rpc_client {
 public:
     using clock = std::chrono::steady_clock;
 
     rpc_client(node_context& ctx, shared_counters& counters, outbox& out,
-               const discovery::peer_table& table, rpc_client_host& host, call_links& links);
+               const discovery::peer_table& table, peer_port& host, call_links& links);
 
     // Starts a call: sends it to its peer, or fails it. A call that fails as it is made (no
     // provider, queue full) is completed by complete_failed(), not here: its callback would
@@ -101,7 +88,7 @@ private:
     shared_counters& counters_;
     outbox& out_;
     const discovery::peer_table& table_;
-    rpc_client_host& host_;
+    peer_port& host_;
     call_links& links_;
     pending_calls<pending_call> calls_;   // by request id
     using deadline_entry = std::pair<clock::time_point, std::uint64_t>;

@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using clock = rpc_client::clock;
 
-class fake_host : public rpc_client_host {
+class fake_host : public peer_port {
 public:
     bool accept = true;
     std::map<protocol::node_id, int> sent;   // requests on each peer's link
@@ -29,6 +29,7 @@ public:
         return true;
     }
     void peer_called(const protocol::node_id&) override {}
+    void send_to_peer(const protocol::node_id&, const protocol::control&) override {}
     void peer_alive(const protocol::node_id&, clock::time_point) override {}
 };
 

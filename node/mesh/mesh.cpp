@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MPL-2.0
+// mesh: dialling, the HELLO handshake, LEAVE, PEERS, liveness and the timers that drive them.
+#include "mesh.hpp"
+
+#include "discovery/link_trust.hpp"
+
+#include <algorithm>
+
+namespace zmesh::detail {
+
+namespace {
+
+std::uint64_t now_us(mesh::clock::time_point t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+constexpr auto never = std::chrono::hours(1);
+
+}  // namespace
+
+mesh::mesh(node_context& ctx, mesh_wire& wire, mesh_host& host)
+    : ctx_(ctx), wire_(wire), host_(host), table_(ctx.opts.liveness) {}
+
+void mesh::advertise(std::string pub_endpoint, std::string router_endpoint) {
+    self_pub_ = std::move(pub_endpoint);
+    self_router_ = std::move(router_endpoint);
+}
+
+bool mesh::dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
+                const std::string& router_endpoint, clock::time_point now, bool want_reply,
+                std::uint64_t echo) {
+    // A key we do not allow is never dialled, and so never takes a member's place.
+    if (!host_.may_dial(id)) return false;
+    // Two processes cannot listen on one host:port, so a newcomer named at a known peer's
+    // endpoints means one of the two is wrong. Anyone can send a beacon or a PEERS entry
+    // naming any id anywhere, so the newcomer takes the endpoints only once the holder's
+    // link failed (a restarted process), or when it proved itself (on_hello).
+    if (auto* holder = table_.holder_of(pub_endpoint, router_endpoint, id)) {
+        if (discovery::claim_endpoints(*holder) == discovery::endpoint_claim::held) {
+            ++ctx_.stats.endpoint_conflicts;
+            ctx_.warn_once("conflict " + id.hex(), log_level::info,
+                           "not dialling " + name + " (" + id.short_hex() + ") at " + router_endpoint +
+                               ": " + holder->name + " (" + holder->id.short_hex() + ") is there");
+            return false;
+        }
+        drop_peer(holder->id, discovery::leave_reason::replaced);
+    }
+    if (table_.all().size() >= ctx_.opts.max_peers) {
+        ++ctx_.stats.peers_refused;
+        ctx_.warn_once("max peers", log_level::warn,
+                       "peer table full (max_peers " + std::to_string(ctx_.opts.max_peers) +
+                           "): not dialling " + name + " (" + id.short_hex() +
+                           ") nor any other newcomer until one leaves");
+        return false;
+    }
+    const auto token = protocol::random_link_token();
+    if (!wire_.open_link(id, router_endpoint, token)) return false;
+    auto& p = table_.add(id, name, pub_endpoint, router_endpoint, now, token);
+    host_.peer_dialled(id, name, pub_endpoint);
+    wire_.send(id, hello_message(&p, want_reply, echo));
+    ctx_.log(log_level::debug, "dialled " + name + " (" + id.short_hex() + ") at " + router_endpoint);
+    return true;
+}
+
+protocol::hello mesh::hello_message(const discovery::peer* to, bool want_reply,
+                                    std::optional<std::uint64_t> echo) const {
+    protocol::hello h;
+    if (to) {
+        h.token = to->our_token;
+        h.echo = echo.value_or(to->their_token);
+    }
+    h.mesh = ctx_.opts.mesh;
+    h.id = ctx_.id;
+    h.name = ctx_.opts.name;
+    h.pub_endpoint = self_pub_;
+    h.router_endpoint = self_router_;
+    h.services = host_.served_methods();
+    h.flags = static_cast<std::uint8_t>((ctx_.opts.observer ? protocol::hello_flag_observer : 0) |
+                                        (want_reply ? protocol::hello_flag_want_reply : 0) |
+                                        protocol::hello_flag_call_links);
+    return h;
+}
+
+discovery::peer* mesh::known_sender(const std::optional<protocol::sender_route>& route, clock::time_point now) {
+    discovery::peer* p = nullptr;
+    if (route && last_sender_.version == table_.version() && last_sender_.id == route->id) {
+        p = last_sender_.peer;
+    } else if (route && (p = table_.find(route->id))) {
+        last_sender_ = {route->id, p, table_.version()};
+    }
+    if (!p || p->state == discovery::peer_state::connecting) {
+        ++ctx_.stats.frames_unknown_sender;
+        return nullptr;
+    }
+    // Its link's routing id carries the token it gave us: a connection without it is not
+    // its link, whatever id it claims (PROTOCOL.md §6.6).
+    if (p->their_token != 0 && route->token != p->their_token) {
+        ++ctx_.stats.frames_wrong_link;
+        ctx_.warn_once("wrong link " + p->id.hex(), log_level::warn,
+                       "dropped frames claiming to be " + p->name + " (" + p->id.short_hex() +
+                           ") from a connection that is not its link");
+        return nullptr;
+    }
+    apply(table_.on_traffic(*p, now));   // any traffic is a sign of life
+    return p;
+}
+
+discovery::peer* mesh::member(const protocol::node_id& id) {
+    auto* p = table_.find(id);
+    if (!p || p->state == discovery::peer_state::connecting) {
+        ++ctx_.stats.frames_unknown_sender;
+        return nullptr;
+    }
+    return p;
+}
+
+void mesh::peer_alive(const protocol::node_id& peer, clock::time_point now) {
+    if (auto* p = table_.find(peer)) apply(table_.on_traffic(*p, now));
+}
+
+void mesh::on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg,
+                      clock::time_point now) {
+    if (const auto* h = std::get_if<protocol::hello>(&msg)) {
+        on_hello(*h, now);
+        return;
+    }
+    if (const auto* l = std::get_if<protocol::leave>(&msg)) {
+        on_leave(sender ? std::optional(sender->id) : std::nullopt, l->token);
+        return;
+    }
+    // Every other message must come from a peer we have completed a handshake with.
+    auto* p = known_sender(sender, now);
+    if (!p) return;
+    const protocol::node_id id = p->id;
+    if (const auto* ping = std::get_if<protocol::ping>(&msg)) {
+        wire_.send(id, protocol::pong{ping->token});
+    } else if (const auto* pong = std::get_if<protocol::pong>(&msg)) {
+        const auto sent = pong->token, received = now_us(now);
+        if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
+    } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
+        for (const auto& e : list->list)
+            if (e.id != ctx_.id && !table_.find(e.id))
+                dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
+    } else if (auto* s = std::get_if<protocol::subs>(&msg)) {
+        host_.peer_subscribes(*p, std::move(*s));
+    } else if (std::holds_alternative<protocol::stats_query>(msg)) {
+        host_.stats_asked(id);
+    } else if (auto* st = std::get_if<protocol::stats>(&msg)) {
+        p->reported = std::move(st->counters);
+    }
+}
+
+void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
+    if (h.id == ctx_.id) return;   // a seed that is ourselves
+    if (h.mesh != ctx_.opts.mesh) {
+        ++ctx_.stats.hellos_foreign_mesh;
+        ctx_.log(log_level::debug, "ignored HELLO from " + h.name + " of mesh '" + h.mesh + "'");
+        return;
+    }
+    const bool want_reply = (h.flags & protocol::hello_flag_want_reply) != 0;
+    auto* p = table_.find(h.id);
+    if (!p) {
+        // A newcomer quoting the token we sent another peer's ROUTER got our HELLO there: it
+        // listens at those endpoints now, so that peer's process is gone (restarted on its
+        // ports). Nothing else lets a newcomer take a live member's endpoints (see dial).
+        if (auto* there = table_.given(h.echo)) {
+            ctx_.log(log_level::info, h.name + " (" + h.id.short_hex() + ") answered at the endpoints of " +
+                                          there->name + " (" + there->id.short_hex() + "): replaced");
+            drop_peer(there->id, discovery::leave_reason::replaced);
+        }
+        // It found us first (beacon, seed or peer list): dial back, our HELLO answering its.
+        if (!dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false, h.token)) return;
+        if (!(p = table_.find(h.id))) return;
+    } else if (discovery::trust_hello(*p, h) == discovery::hello_trust::unverified) {
+        // Not the node we dialled, or that node after dropping us and dialling us again
+        // (a new token): nothing is taken from it. The node we dialled is asked, through
+        // our link, to prove itself by quoting our token; its answer is authentic, a
+        // stranger never sees the question. Asked once a heartbeat at most.
+        ++ctx_.stats.hellos_unverified;
+        if (now - p->last_challenge >= ctx_.opts.liveness.heartbeat) {
+            p->last_challenge = now;
+            wire_.send(h.id, hello_message(p, true, h.token));
+        }
+        return;
+    } else if (want_reply) {
+        wire_.send(h.id, hello_message(p, false, h.token));
+    }
+    host_.peer_named(h.id, h.name);
+    auto change = table_.on_hello(*p, h, now);
+    const bool joined = change && change->kind == discovery::change_kind::joined;
+    apply(std::move(change));
+    if (joined && !ctx_.opts.observer) send_peer_list(h.id);
+}
+
+void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t token) {
+    const auto* p = id ? table_.find(*id) : nullptr;
+    if (!p) {
+        ++ctx_.stats.frames_unknown_sender;
+        return;
+    }
+    // Only the node we dialled holds our token: anyone can send a LEAVE naming any id.
+    if (!discovery::leave_authentic(*p, token)) {
+        ++ctx_.stats.leaves_unverified;
+        ctx_.warn_once("leave " + p->id.hex(), log_level::warn,
+                       "ignored a LEAVE for " + p->name + " (" + p->id.short_hex() +
+                           ") that does not quote the token we gave it: forged, or from an older node");
+        return;
+    }
+    // From a peer in any state: one still in handshake with us is gone as well (it sends
+    // LEAVE to every peer it dialled), and dropping it stops us dialling it.
+    drop_peer(*id, discovery::leave_reason::leave);
+}
+
+void mesh::on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now) {
+    if (auto* p = table_.find(b.id)) {
+        apply(table_.on_traffic(*p, now));
+        return;
+    }
+    dial(b.id, b.name, "tcp://" + host + ":" + std::to_string(b.pub_port),
+         "tcp://" + host + ":" + std::to_string(b.router_port), now, true);
+}
+
+void mesh::on_link_event(const protocol::node_id& id, link_event e, clock::time_point now) {
+    auto* p = table_.find(id);
+    if (!p) return;   // closed meanwhile
+    switch (e) {
+        case link_event::down:
+            ++ctx_.stats.link_disconnects;
+            ctx_.log(log_level::debug, "connection to " + p->name + " dropped");
+            apply(table_.on_disconnect(*p, now));
+            break;
+        case link_event::up:
+            // Back after a drop: whoever listens there now is asked who it is. The peer
+            // answers as itself; a process restarted on its ports answers with its own id,
+            // quoting our token, and so replaces it (on_hello).
+            if (p->state != discovery::peer_state::connecting && p->disconnected_at) wire_.send(id, hello_message(p, true));
+            // Not CONNECTED: the kernel completes a TCP connect to a stopped process.
+            apply(table_.on_link_up(*p, now));
+            break;
+        case link_event::retry_failed:
+            apply(table_.on_reconnect_failed(*p));
+            break;
+    }
+}
+
+void mesh::send_peer_list(const protocol::node_id& to) {
+    protocol::peers list;
+    for (const auto& [id, p] : table_.all()) {
+        if (id == to || p.observer || p.state == discovery::peer_state::connecting) continue;
+        list.list.push_back({id, p.name, p.advertised_pub, p.advertised_router});
+        if (list.list.size() == protocol::max_peers_per_list) {
+            wire_.send(to, list);
+            list.list.clear();
+        }
+    }
+    if (!list.list.empty()) wire_.send(to, list);
+}
+
+void mesh::send_heartbeats(clock::time_point now) {
+    for (auto& [id, p] : table_.all()) {
+        if (p.state == discovery::peer_state::connecting) {
+            // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
+            wire_.send(id, hello_message(&p, true));
+        } else if (wire_.take_used(id) || p.rtt_us < 0) {
+            // Liveness is libzmq's heartbeat (see links); this PING measures the round trip,
+            // and only of a link in use: on an idle one, each message we queue is memory.
+            wire_.send(id, protocol::ping{now_us(now)});
+            ++ctx_.stats.pings_sent;
+        }
+    }
+}
+
+void mesh::contact_seeds() {
+    // Seeds are asked again and again: a restarted seed, or one across a healed partition,
+    // learns of us from the next probe.
+    wire_.probe_seeds(hello_message(nullptr, true));
+}
+
+void mesh::poll_stats() {
+    for (const auto& [id, p] : table_.all())
+        if (p.state != discovery::peer_state::connecting && !p.observer) wire_.send(id, protocol::stats_query{});
+}
+
+void mesh::services_changed() {
+    // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
+    // old HELLO: ask it to answer, so the handshake completes with the new list.
+    for (const auto& [id, p] : table_.all()) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
+}
+
+void mesh::drop_peer(protocol::node_id id, discovery::leave_reason why) {
+    const auto* p = table_.find(id);
+    if (!p) return;
+    const std::string pub_endpoint = p->pub_endpoint;
+    auto change = table_.remove(id, why);
+    unlink(id, pub_endpoint);
+    if (change) host_.peer_changed(*change);
+}
+
+void mesh::unlink(const protocol::node_id& id, const std::string& pub_endpoint) {
+    wire_.close_link(id);
+    host_.peer_unlinked(id, pub_endpoint);
+}
+
+void mesh::apply(std::optional<discovery::peer_change> change) {
+    if (!change) return;
+    if (change->kind == discovery::change_kind::left) unlink(change->snapshot.id, change->snapshot.pub_endpoint);
+    if (change->kind == discovery::change_kind::joined) warn_if_name_shared(change->snapshot);
+    host_.peer_changed(*change);
+}
+
+void mesh::apply(std::vector<discovery::peer_change> changes) {
+    for (auto& c : changes) apply(std::optional(std::move(c)));
+}
+
+void mesh::warn_if_name_shared(const discovery::peer& joined) {
+    if (joined.observer) return;
+    for (const auto& [id, p] : table_.all())
+        if (id != joined.id && !p.observer && p.state != discovery::peer_state::connecting && p.name == joined.name)
+            ctx_.log(log_level::warn, "two members are named '" + joined.name + "': " + p.id.short_hex() +
+                                          " at " + p.router_endpoint + " and " + joined.id.short_hex() +
+                                          " at " + joined.router_endpoint + " (calls by that name are ambiguous)");
+}
+
+void mesh::on_timers(clock::time_point now) {
+    const auto& opts = ctx_.opts;
+    if (now >= next_liveness_) {
+        std::vector<discovery::peer> dropped;
+        apply(table_.tick(now, &dropped));
+        for (const auto& p : dropped) unlink(p.id, p.pub_endpoint);
+        next_liveness_ = now + std::min(opts.liveness.heartbeat, std::chrono::milliseconds(100));
+    }
+    if (now >= next_heartbeat_) {
+        send_heartbeats(now);
+        next_heartbeat_ = now + opts.liveness.heartbeat;
+    }
+    if (opts.beacon_interval.count() <= 0) {
+        next_beacon_ = now + never;
+    } else if (now >= next_beacon_) {
+        wire_.send_beacon();
+        next_beacon_ = now + opts.beacon_interval;
+    }
+    if (opts.stats_poll.count() <= 0) {
+        next_stats_poll_ = now + never;
+    } else if (now >= next_stats_poll_) {
+        poll_stats();
+        next_stats_poll_ = now + opts.stats_poll;
+    }
+    if (now >= next_seed_) {
+        contact_seeds();
+        // The first HELLOs often meet a probe still connecting (IMMEDIATE drops them): ask
+        // again soon, then back off to the seed interval.
+        next_seed_ = now + (wire_.has_seeds() ? std::min(seed_retry_, opts.seed_interval) : never);
+        seed_retry_ = std::min(seed_retry_ * 2, opts.seed_interval);
+    }
+}
+
+mesh::clock::time_point mesh::next_deadline() const {
+    return std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_, next_stats_poll_});
+}
+
+void mesh::leave_all() {
+    // Peers still in handshake too: our HELLO may have made one count us as joined before
+    // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
+    for (const auto& [id, p] : table_.all()) wire_.send(id, protocol::leave{p.their_token});
+}
+
+}  // namespace zmesh::detail

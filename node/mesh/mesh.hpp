@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MPL-2.0
+// mesh: who is in the mesh and how we are linked to them. It dials newcomers (heard of by
+// beacon, seed, HELLO or a peer's PEERS list), runs the HELLO handshake with link tokens,
+// judges liveness (link events, traffic, timeouts), measures round trips, sends PEERS to
+// each peer that joins, and LEAVE on the way out. Every byte it reads came from the network:
+// what does not check out is counted, never trusted. Time comes in as an argument and all
+// output goes through mesh_wire and mesh_host, so its rules are tested without sockets.
+#pragma once
+
+#include "peer_port.hpp"
+#include "wire.hpp"
+#include "node/context.hpp"
+#include "discovery/peer_table.hpp"
+#include "protocol/beacon.hpp"
+#include "protocol/control.hpp"
+#include "protocol/rpc.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace zmesh::detail {
+
+class mesh : public peer_port {
+public:
+    using clock = std::chrono::steady_clock;
+
+    mesh(node_context& ctx, mesh_wire& wire, mesh_host& host);
+
+    // The endpoints our HELLOs and PEERS entries advertise (set once bound).
+    void advertise(std::string pub_endpoint, std::string router_endpoint);
+    const std::string& pub_endpoint() const noexcept { return self_pub_; }
+    const std::string& router_endpoint() const noexcept { return self_router_; }
+
+    discovery::peer_table& table() noexcept { return table_; }
+    const discovery::peer_table& table() const noexcept { return table_; }
+
+    // A control message came to our ROUTER; `sender` is what its routing id holds (none:
+    // not a node's, as a seed probe's).
+    void on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg,
+                    clock::time_point now);
+    // Returns: the joined peer `route` names, marked alive, when the message came on its link
+    // (the routing id quotes its token); null (counted) otherwise.
+    discovery::peer* known_sender(const std::optional<protocol::sender_route>& route, clock::time_point now);
+    // Returns: the peer `id`, when it has joined (its replies are taken); null (counted) else.
+    discovery::peer* member(const protocol::node_id& id);
+    // A believable beacon (see beacons) of a node at `host`.
+    void on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now);
+    void on_link_event(const protocol::node_id& id, link_event e, clock::time_point now);
+
+    // Removes `id` (by value: callers often name it by a reference into the table) and
+    // closes its link, telling the host.
+    void drop_peer(protocol::node_id id, discovery::leave_reason why);
+    // What this node serves changed: every peer gets a fresh HELLO.
+    void services_changed();
+    // Liveness, heartbeats, beacons, seeds and stats polls that are due.
+    void on_timers(clock::time_point now);
+    clock::time_point next_deadline() const;
+    // Sends LEAVE on every link, peers still in handshake too.
+    void leave_all();
+
+    // peer_port
+    void send_to_peer(const protocol::node_id& peer, const protocol::control& msg) override {
+        wire_.send(peer, msg);
+    }
+    bool send_on_link(const protocol::node_id& peer, zmq::message_t& frame) override {
+        return wire_.send_frame(peer, frame);
+    }
+    void peer_alive(const protocol::node_id& peer, clock::time_point now) override;
+    void peer_called(const protocol::node_id& peer) override { wire_.mark_used(peer); }
+
+private:
+    // Dials a newcomer, unless its key is not allowed, the table is full, or another peer
+    // holds its endpoints (see discovery/link_trust.hpp). Its HELLO carries `echo` (the token
+    // of the HELLO it answers) when given. Returns: whether it was dialled.
+    bool dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
+              const std::string& router_endpoint, clock::time_point now, bool want_reply,
+              std::uint64_t echo = 0);
+    void on_hello(const protocol::hello& h, clock::time_point now);
+    void on_leave(const std::optional<protocol::node_id>& sender, std::uint64_t token);
+    // Our HELLO to `to` (null: to a seed, not yet a peer), with the token we gave it and, as
+    // `echo`, the one it gave us unless another is given (the token of the HELLO answered).
+    protocol::hello hello_message(const discovery::peer* to, bool want_reply,
+                                  std::optional<std::uint64_t> echo = std::nullopt) const;
+    void send_peer_list(const protocol::node_id& to);
+    void send_heartbeats(clock::time_point now);
+    void contact_seeds();
+    void poll_stats();
+    void unlink(const protocol::node_id& id, const std::string& pub_endpoint);
+    void apply(std::optional<discovery::peer_change> change);
+    void apply(std::vector<discovery::peer_change> changes);
+    // Logs a warning when another live member holds the name of `joined`.
+    void warn_if_name_shared(const discovery::peer& joined);
+
+    node_context& ctx_;
+    mesh_wire& wire_;
+    mesh_host& host_;
+    discovery::peer_table table_;
+    std::string self_pub_, self_router_;
+    // The last sender known_sender found, while the table is as it was then (see
+    // peer_table::version): a pipelined caller's requests come one after another.
+    struct {
+        protocol::node_id id;
+        discovery::peer* peer = nullptr;
+        std::uint64_t version = 0;
+    } last_sender_;
+    std::chrono::milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
+    // At once, not after a period.
+    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{}, next_stats_poll_{};
+};
+
+}  // namespace zmesh::detail
