@@ -77,9 +77,9 @@ struct serve_command {
     run_on where = run_on::handler_thread;   // if so, node::serve started the workers first
 };
 
-// Publishes travel apart from these: as the event's wire frame itself on the same pipe (a
-// message whose size is not a pointer's), so a publish costs the frame's one allocation and
-// the reactor only fills in its header (see reactor::on_pipe).
+// Publishes travel apart from these: as the event's wire frame itself on the same pipe (see
+// command_pipe.hpp), so a publish costs the frame's one allocation and the reactor only fills
+// in its header.
 using command = std::variant<peers_query, stats_query, stop_command, subscribe_command,
                              unsubscribe_command, call_command, serve_command>;
 

@@ -7,7 +7,7 @@
 #include "delivery.hpp"
 #include "keys.hpp"
 #include "workers.hpp"
-#include "pipe.hpp"
+#include "command_pipe.hpp"
 #include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/event.hpp"
@@ -88,7 +88,7 @@ struct node::threads {
     Reply ask() {
         auto q = std::make_unique<detail::command>(Query{});
         auto reply = std::get<Query>(*q).reply.get_future();
-        if (!detail::send_owned(commands.socket(), std::move(q))) return Reply{};
+        if (!detail::send_command(commands.socket(), std::move(q))) return Reply{};
         // A generous bound: the reactor answers within one poll, but a caller must never
         // hang on a reactor that is stopping.
         if (reply.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return Reply{};
@@ -125,8 +125,7 @@ template <class Command>
 void node::send_command(Command&& c) {
     // From code this node runs on its reactor: straight to the reactor, no pipe.
     if (auto* r = threads_->reactor_of_this_thread()) return r->post(std::forward<Command>(c));
-    detail::send_owned(threads_->commands.socket(),
-                       std::make_unique<detail::command>(std::forward<Command>(c)));
+    detail::send_command(threads_->commands.socket(), std::make_unique<detail::command>(std::forward<Command>(c)));
 }
 
 void node::on_peer_event(std::function<void(const peer_event&)> handler) {
@@ -374,8 +373,7 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
                                     std::to_string(options_.max_event_size) + ")");
     if (threads_) {
         // The event's own wire frame, with room for the header: the reactor writes the header
-        // in place and sends this very buffer on, with no copy. On the pipe it is told from a
-        // command by its size (a command is one pointer; a frame is at least 42 bytes).
+        // in place and sends this very buffer on, with no copy.
         zmq::message_t frame(protocol::event_frame_size(topic.size(), payload.size()));
         protocol::lay_out_event_frame(
             topic, payload, std::span<std::uint8_t>(frame.data<std::uint8_t>(), frame.size()));
@@ -386,10 +384,7 @@ bool node::send_event(std::string_view topic, std::span<const std::uint8_t> payl
                 return true;
             }
         } else {
-            try {
-                if (threads_->commands.socket().send(frame, zmq::send_flags::dontwait)) return true;
-            } catch (const zmq::error_t&) {
-            }
+            if (detail::send_event_frame(threads_->commands.socket(), frame)) return true;
         }
     }
     counters_->publish_dropped.fetch_add(1, std::memory_order_relaxed);

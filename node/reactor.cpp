@@ -3,7 +3,7 @@
 // to the component that owns it.
 #include "reactor.hpp"
 
-#include "pipe.hpp"
+#include "command_pipe.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -190,15 +190,15 @@ void reactor::loop() {
 }
 
 void reactor::on_pipe() {
-    zmq::message_t msg;
     publisher_.new_round();
     round_now_ = {};
     for (int i = 0; i < max_batch && !stopping_; ++i) {
-        if (!commands_.recv(msg, zmq::recv_flags::dontwait)) break;
-        if (const auto cmd = owned_from<command>(msg))
-            std::visit([this](auto& c) { handle(c); }, *cmd);
+        auto msg = receive_from_pipe(commands_);
+        if (!msg) break;
+        if (auto* c = std::get_if<std::unique_ptr<command>>(&*msg))
+            std::visit([this](auto& c) { handle(c); }, **c);
         else
-            on_publish(msg);   // not one pointer: an event frame (node::send_event)
+            on_publish(std::get<zmq::message_t>(*msg));
     }
     outbox_.flush();   // own events for own subscriptions
 }

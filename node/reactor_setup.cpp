@@ -4,7 +4,7 @@
 #include "reactor.hpp"
 
 #include "descriptors.hpp"
-#include "pipe.hpp"
+#include "command_pipe.hpp"
 
 namespace zmesh::detail {
 
@@ -66,10 +66,9 @@ void reactor::shut_down() {
     security_.close();   // the context cannot close while any socket of it is open
     net_ctx_.close();
     // Commands that raced with stop: queries see a broken promise, calls fail as stopped;
-    // nobody hangs. (Publishes, not one pointer long, are dropped with the rest.)
-    zmq::message_t msg;
-    while (commands_.recv(msg, zmq::recv_flags::dontwait))
-        if (const auto cmd = owned_from<command>(msg)) refuse_after_stop(*cmd);
+    // nobody hangs. (Publishes are dropped with the rest.)
+    while (auto msg = receive_from_pipe(commands_))
+        if (auto* c = std::get_if<std::unique_ptr<command>>(&*msg)) refuse_after_stop(**c);
     for (auto& item : posted_)
         if (auto* c = std::get_if<command>(&item)) refuse_after_stop(*c);
     posted_.clear();
