@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: MPL-2.0
-// command_pipe: what a node's command pipe carries, typed. Each message is two parts, its kind
-// (one byte) and then either a command (owned, by pointer: it moves between threads without a
-// copy) or an event's wire frame (the reactor writes the header into it and sends that very
-// buffer on). The reader is told which by the kind, never by a size.
+// command_pipe: what a node's command pipe carries, typed by its first byte. A command is a
+// 00 byte and a pointer (the command is owned by whoever reads it: it moves between threads
+// without a copy); anything else is an event's wire frame, which begins with its topic, and a
+// topic is never empty and never holds a 00 (protocol::check_topic). The reactor writes the
+// event's header into that frame and sends the very buffer on.
 #pragma once
 
 #include "command.hpp"
-#include "pipe.hpp"
 
 #include <zmq.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <variant>
 
 namespace zmesh::detail {
 
-enum class pipe_kind : std::uint8_t { command = 'C', event = 'E' };
+// What begins a command on the pipe; an event frame's first byte is its topic's.
+inline constexpr std::uint8_t command_mark = 0;
 
 // A message read from the command pipe.
 using pipe_message = std::variant<std::unique_ptr<command>, zmq::message_t>;
@@ -26,23 +28,24 @@ using pipe_message = std::variant<std::unique_ptr<command>, zmq::message_t>;
 // (with dontwait) or is closed.
 inline bool send_command(zmq::socket_t& pipe, std::unique_ptr<command> c,
                          zmq::send_flags flags = zmq::send_flags::none) {
-    const auto kind = pipe_kind::command;
+    command* raw = c.get();
+    zmq::message_t msg(1 + sizeof raw);
+    *msg.data<std::uint8_t>() = command_mark;
+    std::memcpy(msg.data<std::uint8_t>() + 1, &raw, sizeof raw);
     try {
-        // The parts of one message go together: once the first is taken, so is the second.
-        if (!pipe.send(zmq::const_buffer(&kind, 1), flags | zmq::send_flags::sndmore)) return false;
+        if (!pipe.send(msg, flags)) return false;
     } catch (const zmq::error_t&) {
         return false;
     }
-    return send_owned(pipe, std::move(c), flags);
+    c.release();
+    return true;
 }
 
-// Sends the event frame `frame` (laid out by node::send_event) through `pipe`, never
-// blocking. Returns: false when the pipe is full or closed.
+// Sends the event frame `frame` (laid out by node::send_event: it begins with a checked
+// topic) through `pipe`, never blocking. Returns: false when the pipe is full or closed.
 inline bool send_event_frame(zmq::socket_t& pipe, zmq::message_t& frame) {
-    const auto kind = pipe_kind::event;
     try {
-        return pipe.send(zmq::const_buffer(&kind, 1), zmq::send_flags::dontwait | zmq::send_flags::sndmore) &&
-               pipe.send(frame, zmq::send_flags::dontwait);
+        return pipe.send(frame, zmq::send_flags::dontwait).has_value();
     } catch (const zmq::error_t&) {
         return false;
     }
@@ -50,12 +53,14 @@ inline bool send_event_frame(zmq::socket_t& pipe, zmq::message_t& frame) {
 
 // Returns: the next message waiting on `pipe`, or nothing when none is.
 inline std::optional<pipe_message> receive_from_pipe(zmq::socket_t& pipe) {
-    zmq::message_t kind, body;
-    while (pipe.recv(kind, zmq::recv_flags::dontwait)) {
-        if (!kind.more() || !pipe.recv(body)) continue;   // not a message of ours: a bug
-        if (kind.size() == 1 && *kind.data<std::uint8_t>() == static_cast<std::uint8_t>(pipe_kind::event))
-            return pipe_message(std::move(body));
-        if (auto c = owned_from<command>(body)) return pipe_message(std::move(c));
+    zmq::message_t msg;
+    while (pipe.recv(msg, zmq::recv_flags::dontwait)) {
+        if (msg.size() == 0) continue;   // not a message of ours: a bug
+        if (*msg.data<std::uint8_t>() != command_mark) return pipe_message(std::move(msg));
+        command* raw = nullptr;
+        if (msg.size() != 1 + sizeof raw) continue;   // the same
+        std::memcpy(&raw, msg.data<std::uint8_t>() + 1, sizeof raw);
+        return pipe_message(std::unique_ptr<command>(raw));
     }
     return std::nullopt;
 }
