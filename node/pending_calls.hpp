@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-// pending_calls: the calls awaiting a reply, by request id. A hash map of them cost a node
-// allocation and two hashes per call, a tenth of the caller's reactor time in pipelined
-// calls; here a call lives in a reused slot and its id says which.
+// pending_calls: the calls awaiting a reply, by request id. A hash map of them costs a node
+// allocation and two hashes per call; here a call lives in a reused slot and its id says
+// which.
 //
 // An id is the slot's index in its low 32 bits and the slot's use count above them, so the
 // id of a call that is over (timed out, failed, answered) finds nothing, even once its slot

@@ -14,9 +14,9 @@ zmq::context_t& pipe_context() {
     static auto* ctx = [] {
         auto* c = new zmq::context_t(0);   // inproc needs no I/O thread
         // One command socket per (thread, node) pair, plus a few per node. libzmq allocates
-        // and zeroes a slot table for the maximum up front, 12 bytes a slot, so 65,535 cost
-        // every process 768 KiB of resident memory; 8,192 (96 KiB) is still far more than
-        // the threads that use a node at once.
+        // and zeroes a slot table for the maximum up front, so its default maximum costs
+        // every process memory it never uses; this is still far more than the threads that
+        // use a node at once.
         c->set(zmq::ctxopt::max_sockets, 8192);
         return c;
     }();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // wait_set: the descriptors the reactor sleeps on, kept by the kernel between waits (epoll,
 // level-triggered: what poll(2) would report). poll(2) looks at every descriptor each time,
-// and the reactor waits thousands of times a second on a dozen of its own sockets plus one
-// call link per peer it calls: with epoll a wait costs what is ready, not what is watched.
+// and the reactor waits very often on a dozen of its own sockets plus one call link per peer
+// it calls: with epoll a wait costs what is ready, not what is watched.
 #pragma once
 
 #include <sys/epoll.h>
