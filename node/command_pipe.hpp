@@ -7,6 +7,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "pipe.hpp"
 
 #include <zmq.hpp>
 
@@ -28,17 +29,7 @@ using pipe_message = std::variant<std::unique_ptr<command>, zmq::message_t>;
 // (with dontwait) or is closed.
 inline bool send_command(zmq::socket_t& pipe, std::unique_ptr<command> c,
                          zmq::send_flags flags = zmq::send_flags::none) {
-    command* raw = c.get();
-    zmq::message_t msg(1 + sizeof raw);
-    *msg.data<std::uint8_t>() = command_mark;
-    std::memcpy(msg.data<std::uint8_t>() + 1, &raw, sizeof raw);
-    try {
-        if (!pipe.send(msg, flags)) return false;
-    } catch (const zmq::error_t&) {
-        return false;
-    }
-    c.release();
-    return true;
+    return send_owned(pipe, std::move(c), flags, command_mark);
 }
 
 // Sends the event frame `frame` (laid out by node::send_event: it begins with a checked
@@ -57,10 +48,7 @@ inline std::optional<pipe_message> receive_from_pipe(zmq::socket_t& pipe) {
     while (pipe.recv(msg, zmq::recv_flags::dontwait)) {
         if (msg.size() == 0) continue;   // not a message of ours: a bug
         if (*msg.data<std::uint8_t>() != command_mark) return pipe_message(std::move(msg));
-        command* raw = nullptr;
-        if (msg.size() != 1 + sizeof raw) continue;   // the same
-        std::memcpy(&raw, msg.data<std::uint8_t>() + 1, sizeof raw);
-        return pipe_message(std::unique_ptr<command>(raw));
+        if (auto c = owned_from<command>(msg, 1)) return pipe_message(std::move(c));
     }
     return std::nullopt;
 }

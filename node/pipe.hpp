@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -46,14 +47,17 @@ void name_this_thread(const char* name);
 // Returns: a fresh "inproc://zmesh-<what>-<n>" endpoint, unique in this process.
 std::string unique_inproc(const char* what);
 
-// Sends ownership of `object` through `socket`. Returns: false (and `object` is destroyed)
-// when the socket would block or is closed.
+// Sends ownership of `object` through `socket`, as its pointer after the byte `mark` when
+// one is given. Returns: false (and `object` is destroyed) when the socket would block or is
+// closed.
 template <class T>
 bool send_owned(zmq::socket_t& socket, std::unique_ptr<T> object,
-                zmq::send_flags flags = zmq::send_flags::none) {
+                zmq::send_flags flags = zmq::send_flags::none, std::optional<std::uint8_t> mark = std::nullopt) {
     T* raw = object.get();
-    zmq::message_t msg(sizeof raw);
-    std::memcpy(msg.data(), &raw, sizeof raw);
+    const std::size_t at = mark ? 1 : 0;
+    zmq::message_t msg(at + sizeof raw);
+    if (mark) *msg.data<std::uint8_t>() = *mark;
+    std::memcpy(msg.data<std::uint8_t>() + at, &raw, sizeof raw);
     try {
         if (!socket.send(msg, flags)) return false;
     } catch (const zmq::error_t&) {
@@ -63,13 +67,13 @@ bool send_owned(zmq::socket_t& socket, std::unique_ptr<T> object,
     return true;
 }
 
-// Returns: ownership of the object whose pointer `msg` carries (from send_owned), or null
-// when `msg` is not one pointer.
+// Returns: ownership of the object whose pointer `msg` carries (from send_owned, after
+// `mark_size` bytes of mark), or null when `msg` is not one pointer.
 template <class T>
-std::unique_ptr<T> owned_from(const zmq::message_t& msg) {
-    if (msg.size() != sizeof(T*)) return nullptr;
+std::unique_ptr<T> owned_from(const zmq::message_t& msg, std::size_t mark_size = 0) {
+    if (msg.size() != mark_size + sizeof(T*)) return nullptr;
     T* raw = nullptr;
-    std::memcpy(&raw, msg.data(), sizeof raw);
+    std::memcpy(&raw, msg.data<std::uint8_t>() + mark_size, sizeof raw);
     return std::unique_ptr<T>(raw);
 }
 
