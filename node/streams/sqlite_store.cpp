@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MPL-2.0
+// sqlite_store: log_store on SQLite in WAL mode. One connection, used by one thread at a time
+// (the reactor's). The committed state of each stream is kept in memory, so that state()
+// and read() never see a batch that is not yet durable.
+#include "log_store.hpp"
+#include "sqlite_statement.hpp"
+
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace zmesh::detail::streams {
+
+namespace {
+
+struct db_close {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct statement_finalize {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using statement = std::unique_ptr<sqlite3_stmt, statement_finalize>;
+using use = statement_use;
+
+constexpr std::size_t max_stream_name = 255;
+
+class sqlite_store final : public log_store {
+public:
+    sqlite_store(const std::string& path, durability mode);
+    ~sqlite_store() override;
+
+    void declare(const stream_config& config) override;
+    bool remove(std::string_view stream) override;
+    std::optional<stream_state> state(std::string_view stream) const override;
+    std::vector<stream_state> all() const override;
+    std::uint64_t append(std::string_view stream, std::uint64_t time_us, std::string_view key,
+                         std::span<const std::uint8_t> payload) override;
+    std::size_t commit() override;
+    bool pending() const override { return batch_records_ > 0; }
+    std::vector<record> read(std::string_view stream, std::uint64_t from, std::size_t max,
+                             std::size_t max_bytes) const override;
+    std::uint64_t trim(std::string_view stream, std::uint64_t now_us) override;
+    void set_position(std::string_view stream, std::string_view consumer, std::uint64_t acked) override;
+    std::optional<std::uint64_t> position(std::string_view stream, std::string_view consumer) const override;
+    void set_value(std::string_view name, std::span<const std::uint8_t> value) override;
+    std::optional<std::vector<std::uint8_t>> value(std::string_view name) const override;
+
+private:
+    struct stream {
+        std::int64_t id = 0;
+        stream_state committed;
+        // The open batch's part: what commit() adds to `committed`.
+        std::uint64_t batch_last_seq = 0, batch_messages = 0, batch_bytes = 0;
+    };
+    void exec(const char* sql);
+    sqlite3_stmt* prepare(const char* sql);
+    use run(sqlite3_stmt* s) const { return use(db_.get(), s); }
+    stream& find(std::string_view name);
+    const stream* lookup(std::string_view name) const;
+    void begin_batch();
+    // Removes the records of `s` up to `last` (included). Returns: how many went.
+    std::uint64_t drop_through(stream& s, std::uint64_t last);
+
+    std::unique_ptr<sqlite3, db_close> db_;
+    std::vector<statement> statements_;
+    sqlite3_stmt *insert_record_, *select_records_, *update_last_seq_, *upsert_position_, *select_position_,
+        *upsert_value_, *select_value_, *count_through_, *delete_through_, *select_sizes_, *select_oldest_before_, *upsert_stream_;
+    std::map<std::string, stream, std::less<>> streams_;
+    bool in_batch_ = false;
+    std::size_t batch_records_ = 0;
+};
+
+sqlite_store::sqlite_store(const std::string& path, durability mode) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    db_.reset(db);
+    if (rc != SQLITE_OK)
+        throw store_error("cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    exec("PRAGMA journal_mode=WAL");
+    // WAL with NORMAL: a commit is in the OS's hands once it returns, so it survives the
+    // process; FULL also waits for the device, so it survives the OS and the power.
+    exec(mode == durability::fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec("CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, "
+         "prefix TEXT NOT NULL, max_messages INTEGER NOT NULL, max_bytes INTEGER NOT NULL, "
+         "max_age_ms INTEGER NOT NULL, last_seq INTEGER NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS records(stream INTEGER NOT NULL, seq INTEGER NOT NULL, "
+         "time_us INTEGER NOT NULL, key TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(stream, seq)) WITHOUT ROWID");
+    exec("CREATE TABLE IF NOT EXISTS positions(stream INTEGER NOT NULL, consumer TEXT NOT NULL, "
+         "acked INTEGER NOT NULL, PRIMARY KEY(stream, consumer)) WITHOUT ROWID");
+    exec("CREATE TABLE IF NOT EXISTS node_values(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+    insert_record_ = prepare("INSERT INTO records(stream, seq, time_us, key, payload) VALUES(?, ?, ?, ?, ?)");
+    select_records_ = prepare("SELECT seq, time_us, key, payload FROM records WHERE stream = ? AND seq >= ? "
+                              "AND seq <= ? ORDER BY seq LIMIT ?");
+    update_last_seq_ = prepare("UPDATE streams SET last_seq = ? WHERE id = ?");
+    upsert_position_ = prepare("INSERT INTO positions(stream, consumer, acked) VALUES(?, ?, ?) "
+                               "ON CONFLICT(stream, consumer) DO UPDATE SET acked = excluded.acked");
+    select_position_ = prepare("SELECT acked FROM positions WHERE stream = ? AND consumer = ?");
+    upsert_value_ = prepare("INSERT INTO node_values(name, value) VALUES(?, ?) "
+                            "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+    select_value_ = prepare("SELECT value FROM node_values WHERE name = ?");
+    count_through_ = prepare("SELECT COUNT(*), TOTAL(LENGTH(key) + LENGTH(payload)), MAX(seq) FROM records "
+                             "WHERE stream = ? AND seq <= ?");
+    delete_through_ = prepare("DELETE FROM records WHERE stream = ? AND seq <= ?");
+    select_sizes_ = prepare("SELECT seq, LENGTH(key) + LENGTH(payload) FROM records WHERE stream = ? ORDER BY seq");
+    select_oldest_before_ = prepare("SELECT MAX(seq) FROM records WHERE stream = ? AND time_us < ?");
+    upsert_stream_ = prepare("INSERT INTO streams(name, prefix, max_messages, max_bytes, max_age_ms, last_seq) "
+                             "VALUES(?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET prefix = excluded.prefix, "
+                             "max_messages = excluded.max_messages, max_bytes = excluded.max_bytes, "
+                             "max_age_ms = excluded.max_age_ms RETURNING id");
+
+    // The committed state of every stream, counted once here and kept up to date after.
+    auto* all = prepare("SELECT s.id, s.name, s.prefix, s.max_messages, s.max_bytes, s.max_age_ms, s.last_seq, "
+                        "MIN(r.seq), COUNT(r.seq), TOTAL(LENGTH(r.key) + LENGTH(r.payload)) "
+                        "FROM streams s LEFT JOIN records r ON r.stream = s.id GROUP BY s.id");
+    for (auto q = run(all); q.step();) {
+        stream s;
+        s.id = q.integer(0);
+        auto& c = s.committed;
+        c.config = {q.text(1), q.text(2),
+                    {static_cast<std::uint64_t>(q.integer(3)), static_cast<std::uint64_t>(q.integer(4)),
+                     std::chrono::milliseconds(q.integer(5))}};
+        c.last_seq = static_cast<std::uint64_t>(q.integer(6));
+        c.first_seq = static_cast<std::uint64_t>(q.integer(7));
+        c.messages = static_cast<std::uint64_t>(q.integer(8));
+        c.bytes = static_cast<std::uint64_t>(q.integer(9));
+        streams_.emplace(c.config.name, std::move(s));
+    }
+}
+
+sqlite_store::~sqlite_store() {
+    // What was appended and not committed was never promised as stored.
+    if (in_batch_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    statements_.clear();   // before the connection: it cannot close with statements open
+}
+
+void sqlite_store::exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error) != SQLITE_OK) {
+        std::string message = error ? error : sqlite3_errmsg(db_.get());
+        sqlite3_free(error);
+        throw store_error("sqlite: " + message);
+    }
+}
+
+sqlite3_stmt* sqlite_store::prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+        throw store_error(std::string("sqlite: ") + sqlite3_errmsg(db_.get()));
+    statements_.emplace_back(s);
+    return s;
+}
+
+sqlite_store::stream& sqlite_store::find(std::string_view name) {
+    const auto it = streams_.find(name);
+    if (it == streams_.end()) throw std::invalid_argument("no stream '" + std::string(name) + "'");
+    return it->second;
+}
+
+const sqlite_store::stream* sqlite_store::lookup(std::string_view name) const {
+    const auto it = streams_.find(name);
+    return it == streams_.end() ? nullptr : &it->second;
+}
+
+void sqlite_store::begin_batch() {
+    if (in_batch_) return;
+    exec("BEGIN");
+    in_batch_ = true;
+}
+
+void sqlite_store::declare(const stream_config& config) {
+    if (config.name.empty() || config.name.size() > max_stream_name)
+        throw std::invalid_argument("a stream name is 1.." + std::to_string(max_stream_name) + " bytes");
+    commit();
+    auto q = run(upsert_stream_);
+    q.bind(config.name).bind(config.prefix).bind(static_cast<std::int64_t>(config.limits.max_messages));
+    q.bind(static_cast<std::int64_t>(config.limits.max_bytes)).bind(static_cast<std::int64_t>(config.limits.max_age.count()));
+    if (!q.step()) throw store_error("sqlite: no id for stream " + config.name);
+    auto& s = streams_[config.name];
+    s.id = q.integer(0);
+    s.committed.config = config;
+    while (q.step()) {
+    }
+}
+
+bool sqlite_store::remove(std::string_view name) {
+    const auto it = streams_.find(name);
+    if (it == streams_.end()) return false;
+    commit();
+    const std::string id = std::to_string(it->second.id);
+    exec("BEGIN");
+    try {
+        exec(("DELETE FROM records WHERE stream = " + id).c_str());
+        exec(("DELETE FROM positions WHERE stream = " + id).c_str());
+        exec(("DELETE FROM streams WHERE id = " + id).c_str());
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    streams_.erase(it);
+    return true;
+}
+
+std::optional<stream_state> sqlite_store::state(std::string_view name) const {
+    const auto* s = lookup(name);
+    return s ? std::optional(s->committed) : std::nullopt;
+}
+
+std::vector<stream_state> sqlite_store::all() const {
+    std::vector<stream_state> out;
+    for (const auto& [name, s] : streams_) out.push_back(s.committed);
+    return out;
+}
+
+std::uint64_t sqlite_store::append(std::string_view name, std::uint64_t time_us, std::string_view key,
+                                   std::span<const std::uint8_t> payload) {
+    auto& s = find(name);
+    begin_batch();
+    const auto seq = (s.batch_last_seq ? s.batch_last_seq : s.committed.last_seq) + 1;
+    run(insert_record_)
+        .bind(s.id)
+        .bind(static_cast<std::int64_t>(seq))
+        .bind(static_cast<std::int64_t>(time_us))
+        .bind(key)
+        .bind(payload)
+        .step();
+    s.batch_last_seq = seq;
+    ++s.batch_messages;
+    s.batch_bytes += key.size() + payload.size();
+    ++batch_records_;
+    return seq;
+}
+
+std::size_t sqlite_store::commit() {
+    if (!in_batch_) return 0;
+    try {
+        for (auto& [name, s] : streams_)
+            if (s.batch_last_seq) run(update_last_seq_).bind(static_cast<std::int64_t>(s.batch_last_seq)).bind(s.id).step();
+        exec("COMMIT");
+    } catch (...) {
+        // Nothing of the batch is stored: its sequences are given again.
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        in_batch_ = false;
+        batch_records_ = 0;
+        for (auto& [name, s] : streams_) s.batch_last_seq = s.batch_messages = s.batch_bytes = 0;
+        throw;
+    }
+    in_batch_ = false;
+    for (auto& [name, s] : streams_) {
+        if (!s.batch_last_seq) continue;
+        auto& c = s.committed;
+        if (c.first_seq == 0) c.first_seq = c.last_seq + 1;
+        c.last_seq = s.batch_last_seq;
+        c.messages += s.batch_messages;
+        c.bytes += s.batch_bytes;
+        s.batch_last_seq = s.batch_messages = s.batch_bytes = 0;
+    }
+    return std::exchange(batch_records_, 0);
+}
+
+std::vector<record> sqlite_store::read(std::string_view name, std::uint64_t from, std::size_t max,
+                                       std::size_t max_bytes) const {
+    std::vector<record> out;
+    const auto* s = lookup(name);
+    if (!s || max == 0) return out;
+    std::size_t bytes = 0;
+    auto q = run(select_records_);
+    q.bind(s->id).bind(static_cast<std::int64_t>(from)).bind(static_cast<std::int64_t>(s->committed.last_seq));
+    q.bind(static_cast<std::int64_t>(max));
+    while (q.step()) {
+        record r{static_cast<std::uint64_t>(q.integer(0)), static_cast<std::uint64_t>(q.integer(1)), q.text(2), q.blob(3)};
+        bytes += r.key.size() + r.payload.size();
+        if (!out.empty() && bytes > max_bytes) break;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {
+    std::uint64_t messages = 0, bytes = 0;
+    {
+        auto count = run(count_through_);
+        count.bind(s.id).bind(static_cast<std::int64_t>(last));
+        if (count.step()) {
+            messages = static_cast<std::uint64_t>(count.integer(0));
+            bytes = static_cast<std::uint64_t>(count.integer(1));
+        }
+    }
+    if (messages == 0) return 0;
+    run(delete_through_).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
+    auto& c = s.committed;
+    c.messages -= messages;
+    c.bytes -= bytes;
+    c.first_seq = c.messages ? std::max(c.first_seq, last + 1) : 0;
+    return messages;
+}
+
+std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
+    auto& s = find(name);
+    commit();
+    const auto& limits = s.committed.config.limits;
+    std::uint64_t dropped = 0;
+    exec("BEGIN");
+    try {
+        // Each cut is found first, its statement done, then the records up to it deleted.
+        if (limits.max_age.count() > 0) {
+            const auto age_us = static_cast<std::uint64_t>(limits.max_age.count()) * 1000;
+            std::uint64_t last = 0;
+            if (now_us > age_us) {
+                auto q = run(select_oldest_before_);
+                q.bind(s.id).bind(static_cast<std::int64_t>(now_us - age_us));
+                if (q.step()) last = static_cast<std::uint64_t>(q.integer(0));
+            }
+            if (last) dropped += drop_through(s, last);
+        }
+        if (limits.max_messages > 0 && s.committed.messages > limits.max_messages) {
+            // Kept records may have holes (a work queue's acked ones): count them one by one.
+            const auto excess = s.committed.messages - limits.max_messages;
+            std::uint64_t last = 0;
+            {
+                auto q = run(select_sizes_);
+                q.bind(s.id);
+                for (std::uint64_t n = 0; n < excess && q.step(); ++n) last = static_cast<std::uint64_t>(q.integer(0));
+            }
+            dropped += drop_through(s, last);
+        }
+        if (limits.max_bytes > 0 && s.committed.bytes > limits.max_bytes) {
+            std::uint64_t freed = 0, last = 0;
+            {
+                auto q = run(select_sizes_);
+                q.bind(s.id);
+                while (s.committed.bytes - freed > limits.max_bytes && q.step()) {
+                    last = static_cast<std::uint64_t>(q.integer(0));
+                    freed += static_cast<std::uint64_t>(q.integer(1));
+                }
+            }
+            dropped += drop_through(s, last);
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    return dropped;
+}
+
+void sqlite_store::set_position(std::string_view name, std::string_view consumer, std::uint64_t acked) {
+    run(upsert_position_).bind(find(name).id).bind(consumer).bind(static_cast<std::int64_t>(acked)).step();
+}
+
+std::optional<std::uint64_t> sqlite_store::position(std::string_view name, std::string_view consumer) const {
+    const auto* s = lookup(name);
+    if (!s) return std::nullopt;
+    auto q = run(select_position_);
+    q.bind(s->id).bind(consumer);
+    if (!q.step()) return std::nullopt;
+    return static_cast<std::uint64_t>(q.integer(0));
+}
+
+void sqlite_store::set_value(std::string_view name, std::span<const std::uint8_t> value) {
+    run(upsert_value_).bind(name).bind(value).step();
+}
+
+std::optional<std::vector<std::uint8_t>> sqlite_store::value(std::string_view name) const {
+    auto q = run(select_value_);
+    q.bind(name);
+    if (!q.step()) return std::nullopt;
+    return q.blob(0);
+}
+
+}  // namespace
+
+std::unique_ptr<log_store> open_sqlite_store(const std::string& path, durability mode) {
+    return std::make_unique<sqlite_store>(path, mode);
+}
+
+}  // namespace zmesh::detail::streams
