@@ -6,6 +6,7 @@
 // document per second, one per line.
 #include "cli.hpp"
 #include "monitor_view.hpp"
+#include "web_view.hpp"
 
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -104,7 +105,8 @@ int main(int argc, char** argv) {
         ("once", "print the mesh once and exit (after it is stable or --wait passed)")
         ("json", "print JSON instead of a table (live: one document per line, every second)")
         ("watch", "keep printing every second until stopped (the default without --once)")
-        ("wait", cli::po::value<std::string>()->default_value("5"), "with --once: the most seconds to wait, or with a unit (500ms)");
+        ("wait", cli::po::value<std::string>()->default_value("5"), "with --once: the most seconds to wait, or with a unit (500ms)")
+        ("http", cli::po::value<std::string>(), "HOST:PORT: also serve /metrics (Prometheus), /mesh.json and a live page of the mesh at /");
     // clang-format on
     const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]");
 
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
         n.start();
 
         if (vm.count("once") && vm.count("watch")) throw std::invalid_argument("--once or --watch, not both");
+        if (vm.count("once") && vm.count("http")) throw std::invalid_argument("--http serves a live view: not with --once");
         if (vm.count("once")) {
             // Stable: the same members in the same states for one beacon interval, and no
             // handshake still in flight.
@@ -155,7 +158,17 @@ int main(int argc, char** argv) {
         const bool json = vm.count("json") > 0;
         const bool ansi = !json && ::isatty(STDOUT_FILENO);   // a pipe gets plain frames
         monitor::topic_log topics;   // before the node stops: its handler writes here
-        if (!json) n.subscribe("", [&topics](const event& e) { topics.add(e.topic(), clock_type::now()); });
+        std::unique_ptr<monitor::web_view> web;
+        if (vm.count("http")) {
+            web = std::make_unique<monitor::web_view>(n, vm["http"].as<std::string>());
+            std::cerr << "zmesh-monitor: serving http://" << vm["http"].as<std::string>().substr(0, vm["http"].as<std::string>().rfind(':'))
+                      << ":" << web->port() << "/ (and /metrics, /mesh.json)" << std::endl;
+        }
+        if (!json || web)
+            n.subscribe("", [&topics, &web, json](const event& e) {
+                if (!json) topics.add(e.topic(), clock_type::now());
+                if (web) web->seen(e);
+            });
         monitor::rate_tracker tracker;
         raw_terminal keys;
         bool quit = false;
@@ -175,6 +188,7 @@ int main(int argc, char** argv) {
             for (int slice = 0; slice < 10 && !quit; ++slice)   // 1 s, watching keys and signals
                 quit = cli::wait_for_signal(std::chrono::milliseconds(100)) || keys.quit_typed();
         }
+        if (web) web->close();   // its HTTP threads ask the node: before it stops
         n.stop();
         return 0;
     } catch (const std::exception& e) {

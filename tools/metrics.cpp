@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MPL-2.0
+// metrics: the Prometheus exposition of what the monitor sees.
+#include "metrics.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <map>
+
+namespace zmesh::monitor {
+
+std::string escape_label(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (const char c : value) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+namespace {
+
+std::string number(double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.9g", v);
+    return buffer;
+}
+
+class exposition {
+public:
+    explicit exposition(std::string mesh) : mesh_(std::move(mesh)) {}
+
+    // Starts a family: its HELP and TYPE lines.
+    void family(const std::string& name, std::string_view type, std::string_view help) {
+        out_ += "# HELP " + name + " " + std::string(help) + "\n# TYPE " + name + " " + std::string(type) + "\n";
+    }
+    // One sample of the current family for `p`, with `extra` labels (name="value" pairs).
+    void sample(const std::string& name, const peer_info& p, const std::string& value,
+                const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+        out_ += name + "{mesh=\"" + escape_label(mesh_) + "\",node=\"" + escape_label(p.name) + "\",id=\"" +
+                p.id.hex() + "\"";
+        for (const auto& [label, v] : extra) out_ += "," + label + "=\"" + escape_label(v) + "\"";
+        out_ += "} " + value + "\n";
+    }
+    std::string text() && { return std::move(out_); }
+
+private:
+    std::string mesh_;
+    std::string out_;
+};
+
+}  // namespace
+
+std::string prometheus_text(const std::string& mesh, const std::vector<peer_info>& peers) {
+    exposition e(mesh);
+    e.family("zmesh_peer_joined", "gauge", "1 while the member is joined, 0 while evasive or handshaking");
+    for (const auto& p : peers) e.sample("zmesh_peer_joined", p, p.state == peer_state::joined ? "1" : "0");
+
+    e.family("zmesh_peer_state", "gauge", "the member's state as the monitor sees it, one series per state");
+    for (const auto& p : peers) e.sample("zmesh_peer_state", p, "1", {{"state", std::string(to_string(p.state))}});
+
+    e.family("zmesh_peer_rtt_seconds", "gauge", "the last round trip to the member (members whose link is in use)");
+    for (const auto& p : peers)
+        if (p.rtt_us >= 0) e.sample("zmesh_peer_rtt_seconds", p, number(static_cast<double>(p.rtt_us) / 1e6));
+
+    e.family("zmesh_peer_last_seen_seconds", "gauge", "time since any traffic came from the member");
+    for (const auto& p : peers) e.sample("zmesh_peer_last_seen_seconds", p, number(static_cast<double>(p.last_seen_ms) / 1e3));
+
+    e.family("zmesh_peer_serves", "gauge", "1 for each method the member serves");
+    for (const auto& p : peers)
+        for (const auto& m : p.services) e.sample("zmesh_peer_serves", p, "1", {{"method", m}});
+
+    e.family("zmesh_peer_subscribes", "gauge", "1 for each topic prefix the member subscribes to");
+    for (const auto& p : peers)
+        for (const auto& prefix : p.subscriptions) e.sample("zmesh_peer_subscribes", p, "1", {{"prefix", prefix}});
+
+    // The counters members report, by name: a family each, in the order node_counters lists them.
+    for (const auto& c : node_counters) {
+        const std::string name = "zmesh_" + std::string(c.name) + "_total";
+        bool any = false;
+        for (const auto& p : peers)
+            for (const auto& [counter, value] : p.reported) {
+                if (counter != c.name) continue;
+                if (!any) e.family(name, "counter", c.meaning);
+                any = true;
+                e.sample(name, p, std::to_string(value));
+            }
+    }
+    return std::move(e).text();
+}
+
+}  // namespace zmesh::monitor
