@@ -98,6 +98,8 @@ int run_pubsub(const settings& s);
 int run_rpc(const settings& s);
 int run_discovery(const settings& s);
 int run_codec(const settings& s);
+// `report`: every standard benchmark, written to --out as Markdown.
+int run_report(const settings& s);
 roles pubsub_roles();
 roles rpc_roles();
 roles discovery_roles();

@@ -8,6 +8,7 @@
 //   zmesh-bench rpc       [--size 64] [--count 20000] [--pipelined 200000] [--window 100]
 //   zmesh-bench discovery [--nodes 32]
 //   zmesh-bench codec     [--size 64] [--count 5000000]
+//   zmesh-bench report    [--out docs/performance.md]: the standard ones, as a document
 //   common: [--runs 3] [--json] [--timeout 60] [--interface lo]
 #include "bench.hpp"
 #include "node/tuning.hpp"
@@ -27,6 +28,7 @@ using namespace zmesh::bench;
 
 const char* usage =
     "usage: zmesh-bench pubsub|rpc|discovery|codec [options]\n"
+    "       zmesh-bench report [--out docs/performance.md] [--runs 3]   (every benchmark above, as a document)\n"
     "Runs zmesh and the raw libzmq baseline of the same shape; prints both and their ratio.";
 
 // Returns: a UDP port free right now, for this invocation's beacons.
@@ -61,7 +63,8 @@ po::options_description flags() {
         ("handler", po::value<std::string>()->default_value("reactor"), "where zmesh runs application code (pubsub: the subscribers' handler; rpc: the server's handler and the client's callbacks): reactor (run_on::reactor, like raw's loops) or threads (delivery and worker threads)")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes")
         ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read")
-        ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)");
+        ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)")
+        ("out", po::value<std::string>()->default_value("docs/performance.md"), "report: the Markdown file to write");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value<std::string>(), "")
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
         if (command == "rpc") return run_rpc(s);
         if (command == "discovery") return run_discovery(s);
         if (command == "codec") return run_codec(s);
+        if (command == "report") return run_report(s);
         std::cerr << "zmesh-bench: error: no benchmark '" << command << "' (see zmesh-bench --help)\n";
         return 2;
     } catch (const std::exception& e) {
