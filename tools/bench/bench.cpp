@@ -78,8 +78,6 @@ nlohmann::json report::to_json() const {
     return j;
 }
 
-namespace {
-
 std::string figure(double v) {
     char buf[64];
     if (v >= 1e6)
@@ -90,8 +88,6 @@ std::string figure(double v) {
         std::snprintf(buf, sizeof buf, "%.1f", v);
     return buf;
 }
-
-}  // namespace
 
 void report::print(bool json) const {
     if (json) {

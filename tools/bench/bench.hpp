@@ -75,6 +75,8 @@ private:
     std::map<std::string, nlohmann::json> extra_;
 };
 
+// Returns: `v` for people: "3.12 M", "550.0 k", "72.1".
+std::string figure(double v);
 // Returns: the median of `values` (0 for none).
 double median(std::vector<double> values);
 // Returns: the `p` percentile (0..100) of `values`, nearest rank (0 for none).

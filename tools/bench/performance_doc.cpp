@@ -54,17 +54,6 @@ std::string machine() {
     return out.str();
 }
 
-std::string number(double v) {
-    char buffer[32];
-    if (v >= 1e6)
-        std::snprintf(buffer, sizeof buffer, "%.2f M", v / 1e6);
-    else if (v >= 1e4)
-        std::snprintf(buffer, sizeof buffer, "%.1f k", v / 1e3);
-    else
-        std::snprintf(buffer, sizeof buffer, "%.3g", v);
-    return buffer;
-}
-
 // Returns: the JSON report the benchmark printed, run as a child of this process.
 nlohmann::json measure(const settings& s, const invocation& what) {
     auto args = what.args;
@@ -86,7 +75,7 @@ std::string section(const invocation& what, const nlohmann::json& r) {
     out << "\n```\n\n| figure | zmesh | " << r.value("baseline", "raw libzmq") << " | ratio | runs (zmesh) |\n|---|---|---|---|---|\n";
     for (const auto& [key, m] : r["metrics"].items()) {
         out << "| " << key << (m.value("higher_is_better", true) ? "" : " (lower is better)") << " | "
-            << number(m["zmesh"].get<double>()) << " | " << (m.contains("raw") ? number(m["raw"].get<double>()) : "–")
+            << figure(m["zmesh"].get<double>()) << " | " << (m.contains("raw") ? figure(m["raw"].get<double>()) : "–")
             << " | ";
         if (m.contains("ratio")) {
             char ratio[16];
@@ -96,7 +85,7 @@ std::string section(const invocation& what, const nlohmann::json& r) {
             out << "–";
         }
         out << " |";
-        for (const auto& v : m["zmesh_runs"]) out << ' ' << number(v.get<double>());
+        for (const auto& v : m["zmesh_runs"]) out << ' ' << figure(v.get<double>());
         out << " |\n";
     }
     for (const auto* side : {"zmesh", "raw"})

@@ -111,6 +111,16 @@ protected:
         return h;
     }
     static protocol::sender_route route(const node_id& id, std::uint64_t token) { return {id, false, token}; }
+    // A beacon of `id` on our mesh, its PUB and ROUTER at ports 5000 and 5001 of its host.
+    static protocol::beacon beacon_of(const node_id& id) {
+        protocol::beacon b;
+        b.mesh = "test";
+        b.id = id;
+        b.name = "beaconing";
+        b.pub_port = 5000;
+        b.router_port = 5001;
+        return b;
+    }
 
     // Makes `id` a joined member: its HELLO, as a newcomer, with `token` as its own.
     void join(const node_id& id, std::uint64_t token, int ms = 0) {
@@ -216,12 +226,7 @@ TEST_F(mesh_rules, a_ping_is_answered_and_a_pong_measures_the_round_trip) {
 }
 
 TEST_F(mesh_rules, a_beacon_dials_a_stranger_once_and_counts_as_traffic_after) {
-    protocol::beacon b;
-    b.mesh = "test";
-    b.id = a_;
-    b.name = "a";
-    b.pub_port = 5000;
-    b.router_port = 5001;
+    const auto b = beacon_of(a_);
     m_.on_beacon(b, "10.1.1.1", at(0));
     ASSERT_EQ(host_.dialled, std::vector<node_id>{a_});
     EXPECT_EQ(m_.table().find(a_)->router_endpoint, "tcp://10.1.1.1:5001");
@@ -270,11 +275,7 @@ TEST_F(mesh_rules, a_newcomer_at_a_live_members_endpoints_is_not_dialled) {
 }
 
 TEST_F(mesh_rules, heartbeats_retry_the_handshake_and_ping_only_links_in_use) {
-    protocol::beacon b;
-    b.mesh = "test";
-    b.id = b_;
-    b.pub_port = 1;
-    b.router_port = 2;
+    const auto b = beacon_of(b_);
     m_.on_beacon(b, "10.1.1.2", at(0));   // b_ is dialled, still connecting
     join(a_, 1);
     wire_.sent.clear();
@@ -295,11 +296,7 @@ TEST_F(mesh_rules, heartbeats_retry_the_handshake_and_ping_only_links_in_use) {
 }
 
 TEST_F(mesh_rules, a_dialled_peer_that_never_answers_is_dropped_without_ever_joining) {
-    protocol::beacon b;
-    b.mesh = "test";
-    b.id = a_;
-    b.pub_port = 1;
-    b.router_port = 2;
+    const auto b = beacon_of(a_);
     m_.on_beacon(b, "10.1.1.2", at(0));
     m_.on_timers(at(1));
     m_.on_timers(at(1) + opts_.liveness.handshake + 1ms);
