@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <utility>
@@ -25,6 +26,29 @@ using statement = std::unique_ptr<sqlite3_stmt, statement_finalize>;
 using use = statement_use;
 
 constexpr std::size_t max_stream_name = 255;
+
+// The statements the store runs, prepared once when it opens.
+enum query : std::size_t {
+    insert_record, select_records, update_last_seq, upsert_position, select_position, upsert_value,
+    select_value, count_through, delete_through, select_sizes, select_oldest_before, upsert_stream, query_count
+};
+constexpr const char* query_sql[query_count] = {
+    "INSERT INTO records(stream, seq, time_us, key, payload) VALUES(?, ?, ?, ?, ?)",
+    "SELECT seq, time_us, key, payload FROM records WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
+    "UPDATE streams SET last_seq = ? WHERE id = ?",
+    "INSERT INTO positions(stream, consumer, acked) VALUES(?, ?, ?) "
+    "ON CONFLICT(stream, consumer) DO UPDATE SET acked = excluded.acked",
+    "SELECT acked FROM positions WHERE stream = ? AND consumer = ?",
+    "INSERT INTO node_values(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+    "SELECT value FROM node_values WHERE name = ?",
+    "SELECT COUNT(*), TOTAL(LENGTH(key) + LENGTH(payload)) FROM records WHERE stream = ? AND seq <= ?",
+    "DELETE FROM records WHERE stream = ? AND seq <= ?",
+    "SELECT seq, LENGTH(key) + LENGTH(payload) FROM records WHERE stream = ? ORDER BY seq",
+    "SELECT MAX(seq) FROM records WHERE stream = ? AND time_us < ?",
+    "INSERT INTO streams(name, prefix, max_messages, max_bytes, max_age_ms, last_seq) VALUES(?, ?, ?, ?, ?, 0) "
+    "ON CONFLICT(name) DO UPDATE SET prefix = excluded.prefix, max_messages = excluded.max_messages, "
+    "max_bytes = excluded.max_bytes, max_age_ms = excluded.max_age_ms RETURNING id",
+};
 
 class sqlite_store final : public log_store {
 public:
@@ -57,6 +81,7 @@ private:
     void exec(const char* sql);
     sqlite3_stmt* prepare(const char* sql);
     use run(sqlite3_stmt* s) const { return use(db_.get(), s); }
+    use run(query q) const { return use(db_.get(), queries_[q]); }
     stream& find(std::string_view name);
     const stream* lookup(std::string_view name) const;
     void begin_batch();
@@ -65,8 +90,7 @@ private:
 
     std::unique_ptr<sqlite3, db_close> db_;
     std::vector<statement> statements_;
-    sqlite3_stmt *insert_record_, *select_records_, *update_last_seq_, *upsert_position_, *select_position_,
-        *upsert_value_, *select_value_, *count_through_, *delete_through_, *select_sizes_, *select_oldest_before_, *upsert_stream_;
+    std::array<sqlite3_stmt*, query_count> queries_{};
     std::map<std::string, stream, std::less<>> streams_;
     bool in_batch_ = false;
     std::size_t batch_records_ = 0;
@@ -91,25 +115,7 @@ sqlite_store::sqlite_store(const std::string& path, durability mode) {
     exec("CREATE TABLE IF NOT EXISTS positions(stream INTEGER NOT NULL, consumer TEXT NOT NULL, "
          "acked INTEGER NOT NULL, PRIMARY KEY(stream, consumer)) WITHOUT ROWID");
     exec("CREATE TABLE IF NOT EXISTS node_values(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
-    insert_record_ = prepare("INSERT INTO records(stream, seq, time_us, key, payload) VALUES(?, ?, ?, ?, ?)");
-    select_records_ = prepare("SELECT seq, time_us, key, payload FROM records WHERE stream = ? AND seq >= ? "
-                              "AND seq <= ? ORDER BY seq LIMIT ?");
-    update_last_seq_ = prepare("UPDATE streams SET last_seq = ? WHERE id = ?");
-    upsert_position_ = prepare("INSERT INTO positions(stream, consumer, acked) VALUES(?, ?, ?) "
-                               "ON CONFLICT(stream, consumer) DO UPDATE SET acked = excluded.acked");
-    select_position_ = prepare("SELECT acked FROM positions WHERE stream = ? AND consumer = ?");
-    upsert_value_ = prepare("INSERT INTO node_values(name, value) VALUES(?, ?) "
-                            "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
-    select_value_ = prepare("SELECT value FROM node_values WHERE name = ?");
-    count_through_ = prepare("SELECT COUNT(*), TOTAL(LENGTH(key) + LENGTH(payload)), MAX(seq) FROM records "
-                             "WHERE stream = ? AND seq <= ?");
-    delete_through_ = prepare("DELETE FROM records WHERE stream = ? AND seq <= ?");
-    select_sizes_ = prepare("SELECT seq, LENGTH(key) + LENGTH(payload) FROM records WHERE stream = ? ORDER BY seq");
-    select_oldest_before_ = prepare("SELECT MAX(seq) FROM records WHERE stream = ? AND time_us < ?");
-    upsert_stream_ = prepare("INSERT INTO streams(name, prefix, max_messages, max_bytes, max_age_ms, last_seq) "
-                             "VALUES(?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET prefix = excluded.prefix, "
-                             "max_messages = excluded.max_messages, max_bytes = excluded.max_bytes, "
-                             "max_age_ms = excluded.max_age_ms RETURNING id");
+    for (std::size_t q = 0; q < query_count; ++q) queries_[q] = prepare(query_sql[q]);
 
     // The committed state of every stream, counted once here and kept up to date after.
     auto* all = prepare("SELECT s.id, s.name, s.prefix, s.max_messages, s.max_bytes, s.max_age_ms, s.last_seq, "
@@ -174,7 +180,7 @@ void sqlite_store::declare(const stream_config& config) {
     if (config.name.empty() || config.name.size() > max_stream_name)
         throw std::invalid_argument("a stream name is 1.." + std::to_string(max_stream_name) + " bytes");
     commit();
-    auto q = run(upsert_stream_);
+    auto q = run(upsert_stream);
     q.bind(config.name).bind(config.prefix).bind(static_cast<std::int64_t>(config.limits.max_messages));
     q.bind(static_cast<std::int64_t>(config.limits.max_bytes)).bind(static_cast<std::int64_t>(config.limits.max_age.count()));
     if (!q.step()) throw store_error("sqlite: no id for stream " + config.name);
@@ -220,7 +226,7 @@ std::uint64_t sqlite_store::append(std::string_view name, std::uint64_t time_us,
     auto& s = find(name);
     begin_batch();
     const auto seq = (s.batch_last_seq ? s.batch_last_seq : s.committed.last_seq) + 1;
-    run(insert_record_)
+    run(insert_record)
         .bind(s.id)
         .bind(static_cast<std::int64_t>(seq))
         .bind(static_cast<std::int64_t>(time_us))
@@ -238,7 +244,7 @@ std::size_t sqlite_store::commit() {
     if (!in_batch_) return 0;
     try {
         for (auto& [name, s] : streams_)
-            if (s.batch_last_seq) run(update_last_seq_).bind(static_cast<std::int64_t>(s.batch_last_seq)).bind(s.id).step();
+            if (s.batch_last_seq) run(update_last_seq).bind(static_cast<std::int64_t>(s.batch_last_seq)).bind(s.id).step();
         exec("COMMIT");
     } catch (...) {
         // Nothing of the batch is stored: its sequences are given again.
@@ -267,7 +273,7 @@ std::vector<record> sqlite_store::read(std::string_view name, std::uint64_t from
     const auto* s = lookup(name);
     if (!s || max == 0) return out;
     std::size_t bytes = 0;
-    auto q = run(select_records_);
+    auto q = run(select_records);
     q.bind(s->id).bind(static_cast<std::int64_t>(from)).bind(static_cast<std::int64_t>(s->committed.last_seq));
     q.bind(static_cast<std::int64_t>(max));
     while (q.step()) {
@@ -282,7 +288,7 @@ std::vector<record> sqlite_store::read(std::string_view name, std::uint64_t from
 std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {
     std::uint64_t messages = 0, bytes = 0;
     {
-        auto count = run(count_through_);
+        auto count = run(count_through);
         count.bind(s.id).bind(static_cast<std::int64_t>(last));
         if (count.step()) {
             messages = static_cast<std::uint64_t>(count.integer(0));
@@ -290,7 +296,7 @@ std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {
         }
     }
     if (messages == 0) return 0;
-    run(delete_through_).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
+    run(delete_through).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
     auto& c = s.committed;
     c.messages -= messages;
     c.bytes -= bytes;
@@ -310,7 +316,7 @@ std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
             const auto age_us = static_cast<std::uint64_t>(limits.max_age.count()) * 1000;
             std::uint64_t last = 0;
             if (now_us > age_us) {
-                auto q = run(select_oldest_before_);
+                auto q = run(select_oldest_before);
                 q.bind(s.id).bind(static_cast<std::int64_t>(now_us - age_us));
                 if (q.step()) last = static_cast<std::uint64_t>(q.integer(0));
             }
@@ -321,7 +327,7 @@ std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
             const auto excess = s.committed.messages - limits.max_messages;
             std::uint64_t last = 0;
             {
-                auto q = run(select_sizes_);
+                auto q = run(select_sizes);
                 q.bind(s.id);
                 for (std::uint64_t n = 0; n < excess && q.step(); ++n) last = static_cast<std::uint64_t>(q.integer(0));
             }
@@ -330,7 +336,7 @@ std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
         if (limits.max_bytes > 0 && s.committed.bytes > limits.max_bytes) {
             std::uint64_t freed = 0, last = 0;
             {
-                auto q = run(select_sizes_);
+                auto q = run(select_sizes);
                 q.bind(s.id);
                 while (s.committed.bytes - freed > limits.max_bytes && q.step()) {
                     last = static_cast<std::uint64_t>(q.integer(0));
@@ -348,24 +354,24 @@ std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
 }
 
 void sqlite_store::set_position(std::string_view name, std::string_view consumer, std::uint64_t acked) {
-    run(upsert_position_).bind(find(name).id).bind(consumer).bind(static_cast<std::int64_t>(acked)).step();
+    run(upsert_position).bind(find(name).id).bind(consumer).bind(static_cast<std::int64_t>(acked)).step();
 }
 
 std::optional<std::uint64_t> sqlite_store::position(std::string_view name, std::string_view consumer) const {
     const auto* s = lookup(name);
     if (!s) return std::nullopt;
-    auto q = run(select_position_);
+    auto q = run(select_position);
     q.bind(s->id).bind(consumer);
     if (!q.step()) return std::nullopt;
     return static_cast<std::uint64_t>(q.integer(0));
 }
 
 void sqlite_store::set_value(std::string_view name, std::span<const std::uint8_t> value) {
-    run(upsert_value_).bind(name).bind(value).step();
+    run(upsert_value).bind(name).bind(value).step();
 }
 
 std::optional<std::vector<std::uint8_t>> sqlite_store::value(std::string_view name) const {
-    auto q = run(select_value_);
+    auto q = run(select_value);
     q.bind(name);
     if (!q.step()) return std::nullopt;
     return q.blob(0);
