@@ -88,6 +88,8 @@ public:
     // bytes than `max_bytes` past the first.
     virtual std::vector<record> read(std::string_view stream, std::uint64_t from, std::size_t max,
                                      std::size_t max_bytes) const = 0;
+    // Returns: the first kept record stored at or after `time_us`, or last_seq + 1 when none.
+    virtual std::uint64_t seq_at(std::string_view stream, std::uint64_t time_us) const = 0;
     // Applies the stream's limits as of `now_us`. Returns: how many records went.
     virtual std::uint64_t trim(std::string_view stream, std::uint64_t now_us) = 0;
 

@@ -30,7 +30,8 @@ constexpr std::size_t max_stream_name = 255;
 // The statements the store runs, prepared once when it opens.
 enum query : std::size_t {
     insert_record, select_records, update_last_seq, upsert_position, select_position, upsert_value,
-    select_value, count_through, delete_through, select_sizes, select_oldest_before, upsert_stream, query_count
+    select_value, count_through, delete_through, select_sizes, select_oldest_before, upsert_stream, select_first_at,
+    query_count
 };
 constexpr const char* query_sql[query_count] = {
     "INSERT INTO records(stream, seq, time_us, key, payload) VALUES(?, ?, ?, ?, ?)",
@@ -48,6 +49,7 @@ constexpr const char* query_sql[query_count] = {
     "INSERT INTO streams(name, prefix, max_messages, max_bytes, max_age_ms, last_seq) VALUES(?, ?, ?, ?, ?, 0) "
     "ON CONFLICT(name) DO UPDATE SET prefix = excluded.prefix, max_messages = excluded.max_messages, "
     "max_bytes = excluded.max_bytes, max_age_ms = excluded.max_age_ms RETURNING id",
+    "SELECT MIN(seq) FROM records WHERE stream = ? AND time_us >= ? AND seq <= ?",
 };
 
 class sqlite_store final : public log_store {
@@ -65,6 +67,7 @@ public:
     bool pending() const override { return batch_records_ > 0; }
     std::vector<record> read(std::string_view stream, std::uint64_t from, std::size_t max,
                              std::size_t max_bytes) const override;
+    std::uint64_t seq_at(std::string_view stream, std::uint64_t time_us) const override;
     std::uint64_t trim(std::string_view stream, std::uint64_t now_us) override;
     void set_position(std::string_view stream, std::string_view consumer, std::uint64_t acked) override;
     std::optional<std::uint64_t> position(std::string_view stream, std::string_view consumer) const override;
@@ -283,6 +286,15 @@ std::vector<record> sqlite_store::read(std::string_view name, std::uint64_t from
         out.push_back(std::move(r));
     }
     return out;
+}
+
+std::uint64_t sqlite_store::seq_at(std::string_view name, std::uint64_t time_us) const {
+    const auto* s = lookup(name);
+    if (!s) return 1;
+    auto q = run(select_first_at);
+    q.bind(s->id).bind(static_cast<std::int64_t>(time_us)).bind(static_cast<std::int64_t>(s->committed.last_seq));
+    const auto first = q.step() ? q.integer(0) : 0;
+    return first > 0 ? static_cast<std::uint64_t>(first) : s->committed.last_seq + 1;
 }
 
 std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {

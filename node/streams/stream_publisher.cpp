@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MPL-2.0
+// stream_publisher: appends and their commits, consumers joining and settling, dispatch,
+// dead letters and retention.
+#include "stream_publisher.hpp"
+
+#include <msgpack.hpp>
+
+#include <algorithm>
+
+namespace zmesh::detail::streams {
+
+namespace {
+
+// A dead-letter stream's prefix: no topic holds a NUL, so it takes none.
+const std::string no_topics(1, '\0');
+
+bool takes(const stream_config& c, std::string_view topic) {
+    return c.prefix.find('\0') == std::string::npos && topic.starts_with(c.prefix);
+}
+
+}  // namespace
+
+stream_publisher::stream_publisher(std::unique_ptr<log_store> store, stream_sink& sink, publisher_config config)
+    : store_(std::move(store)), sink_(sink), config_(config) {
+    config_.commit_every = std::max<std::size_t>(config_.commit_every, 1);
+}
+
+void stream_publisher::declare(const stream_config& config) { store_->declare(config); }
+
+bool stream_publisher::remove(std::string_view stream) {
+    std::erase_if(groups_, [&](const auto& g) { return g.first.first == stream; });
+    return store_->remove(stream);
+}
+
+std::size_t stream_publisher::append(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
+                                     std::uint64_t time_us, std::uint64_t ticket, clock::time_point now) {
+    std::size_t taken = 0;
+    for (const auto& s : store_->all()) {
+        if (!takes(s.config, topic)) continue;
+        store_->append(s.config.name, time_us, key, payload);
+        ++taken;
+    }
+    if (taken == 0) return 0;
+    waiting_tickets_.push_back(ticket);
+    if (!commit_due_) commit_due_ = now + config_.commit_within;
+    if (waiting_tickets_.size() >= config_.commit_every) commit(now);
+    return taken;
+}
+
+void stream_publisher::commit(clock::time_point now) {
+    commit_due_.reset();
+    // Positions that moved go in the same commit as the records.
+    for (auto& [key, g] : groups_)
+        if (g.group.position() != g.stored_position) {
+            store_->set_position(key.first, key.second, g.group.position());
+            g.stored_position = g.group.position();
+        }
+    bool ok = true;
+    try {
+        store_->commit();
+    } catch (const store_error&) {
+        ok = false;   // every publish of this batch hears it failed: nothing of it is stored
+    }
+    for (const auto t : std::exchange(waiting_tickets_, {})) sink_.stored(t, ok);
+    dispatch(now);
+}
+
+std::uint64_t stream_publisher::start_position(const consume_request& r, const stream_state& s) const {
+    const auto first = s.first_seq ? s.first_seq : s.last_seq + 1;
+    switch (r.start) {
+        case start_at::new_records: return s.last_seq;
+        case start_at::first: return first - 1;
+        case start_at::sequence: return std::max(r.start_value, first) - 1;
+        case start_at::time: return store_->seq_at(r.stream, r.start_value) - 1;
+    }
+    return s.last_seq;
+}
+
+void stream_publisher::on_consume(const member_id& from, const consume_request& r, clock::time_point now) {
+    const auto state = store_->state(r.stream);
+    consume_answer a{r.stream, r.consumer, consume_status::ok, 0, 0, 0};
+    if (!state) {
+        a.status = consume_status::no_stream;
+        sink_.answer(from, a);
+        return;
+    }
+    const group_key key{r.stream, r.consumer};
+    auto it = groups_.find(key);
+    if (it == groups_.end()) {
+        // A consumer known to the log resumes where it was; a new one starts as asked, and is
+        // known to the log from now on.
+        const auto kept = store_->position(r.stream, r.consumer);
+        const auto position = kept ? *kept : start_position(r, *state);
+        it = groups_.emplace(key, group_entry{consumer_group(r.config, position), position}).first;
+        if (!kept) store_->set_position(r.stream, r.consumer, position);
+        if (state->first_seq > 0) it->second.group.trimmed_before(state->first_seq);
+    }
+    it->second.group.member_joined(from);
+    a.first_seq = state->first_seq;
+    a.last_seq = state->last_seq;
+    a.position = it->second.group.position();
+    sink_.answer(from, a);
+    dispatch(it->first, it->second, now);
+}
+
+void stream_publisher::on_settle(const member_id& from, const settle_message& m, clock::time_point now) {
+    const auto it = groups_.find(group_key{m.stream, m.consumer});
+    if (it == groups_.end()) return;
+    auto& g = it->second.group;
+    consumer_group::verdict v = consumer_group::verdict::unknown;
+    switch (m.kind) {
+        case settle::ack: v = g.ack(from, m.seq, m.attempt); break;
+        case settle::term: v = g.term(from, m.seq, m.attempt); break;
+        case settle::nak: v = g.nak(from, m.seq, m.attempt, m.delay, now, m.error); break;
+        case settle::in_progress: v = g.in_progress(from, m.seq, m.attempt, now); break;
+    }
+    if (v == consumer_group::verdict::stale) ++stale_settles_;
+    // A moved position is written with the next commit, at the latest within commit_within.
+    if (g.position() != it->second.stored_position && !commit_due_) commit_due_ = now + config_.commit_within;
+    dispatch(it->first, it->second, now);
+}
+
+void stream_publisher::on_consume_end(const member_id& from, std::string_view stream, std::string_view consumer,
+                                      clock::time_point now) {
+    const auto it = groups_.find(group_key{std::string(stream), std::string(consumer)});
+    if (it == groups_.end()) return;
+    it->second.group.member_left(from, now);
+    dispatch(it->first, it->second, now);
+}
+
+void stream_publisher::member_left(const member_id& m, clock::time_point now) {
+    for (auto& [key, g] : groups_)
+        if (g.group.has_member(m)) g.group.member_left(m, now);
+    dispatch(now);
+}
+
+void stream_publisher::dispatch(clock::time_point now) {
+    for (auto& [key, g] : groups_) dispatch(key, g, now);
+}
+
+void stream_publisher::dispatch(const group_key& key, group_entry& g, clock::time_point now) {
+    const auto state = store_->state(key.first);
+    if (!state) return;
+    auto out = g.group.next(state->last_seq, now);
+    for (const auto& d : g.group.take_dead_letters()) bury(key.first, d);
+    if (out.empty()) return;
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    const auto first = out.front().seq, last = out.back().seq;
+    auto records = store_->read(key.first, first, static_cast<std::size_t>(last - first + 1), SIZE_MAX);
+    auto r = records.begin();
+    for (const auto& d : out) {
+        while (r != records.end() && r->seq < d.seq) ++r;
+        if (r == records.end() || r->seq != d.seq) {
+            g.group.term(d.member, d.seq, d.attempt);   // trimmed meanwhile: nothing to hand
+            continue;
+        }
+        sink_.deliver(d.member, delivery_message{key.first, key.second, *r, d.attempt});
+    }
+}
+
+void stream_publisher::bury(const std::string& stream, const consumer_group::dead_letter& d) {
+    const auto state = store_->state(stream);
+    const std::string dlq = stream + ".dlq";
+    if (!store_->state(dlq)) store_->declare({dlq, no_topics, state ? state->config.limits : retention{}});
+    const auto records = store_->read(stream, d.seq, 1, SIZE_MAX);
+    const bool kept = !records.empty() && records.front().seq == d.seq;
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> pack(buffer);
+    pack.pack_map(5);
+    pack.pack("stream");
+    pack.pack(stream);
+    pack.pack("seq");
+    pack.pack(d.seq);
+    pack.pack("attempts");
+    pack.pack(d.attempts);
+    pack.pack("error");
+    pack.pack(d.last_error);
+    pack.pack("payload");
+    const auto& payload = kept ? records.front().payload : std::vector<std::uint8_t>{};
+    pack.pack_bin(static_cast<std::uint32_t>(payload.size()));
+    pack.pack_bin_body(reinterpret_cast<const char*>(payload.data()), static_cast<std::uint32_t>(payload.size()));
+    store_->append(dlq, kept ? records.front().time_us : 0, kept ? records.front().key : std::string(),
+                   std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()));
+    if (!commit_due_) commit_due_ = clock::time_point{};   // at the next timer: a dead letter is not left unstored
+}
+
+void stream_publisher::on_timers(clock::time_point now, std::uint64_t now_us) {
+    if (commit_due_ && now >= *commit_due_) commit(now);
+    for (auto& [key, g] : groups_) {
+        g.group.expire(now);
+        dispatch(key, g, now);
+    }
+    if (next_trim_ == clock::time_point{}) next_trim_ = now + config_.trim_every;   // a period after the start
+    if (now >= next_trim_) {
+        next_trim_ = now + config_.trim_every;
+        commit(now);   // retention runs on what is stored
+        for (const auto& s : store_->all()) {
+            if (store_->trim(s.config.name, now_us) == 0) continue;
+            const auto after = store_->state(s.config.name);
+            const auto first = after->first_seq ? after->first_seq : after->last_seq + 1;
+            for (auto& [key, g] : groups_)
+                if (key.first == s.config.name) g.group.trimmed_before(first);
+        }
+    }
+}
+
+std::optional<stream_publisher::clock::time_point> stream_publisher::next_deadline() const {
+    std::optional<clock::time_point> first = next_trim_;
+    const auto consider = [&](std::optional<clock::time_point> t) {
+        if (t && (!first || *t < *first)) first = t;
+    };
+    consider(commit_due_);
+    for (const auto& [key, g] : groups_) consider(g.group.next_deadline());
+    return first;
+}
+
+const consumer_group* stream_publisher::group(std::string_view stream, std::string_view consumer) const {
+    const auto it = groups_.find(group_key{std::string(stream), std::string(consumer)});
+    return it == groups_.end() ? nullptr : &it->second.group;
+}
+
+}  // namespace zmesh::detail::streams

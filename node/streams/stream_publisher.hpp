@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MPL-2.0
+// stream_publisher: a node as the broker of its own messages. Events published on a topic
+// that a declared stream takes are appended to that stream's durable log; appends are
+// committed in groups (every `commit_every` records or `commit_within`, whichever comes
+// first), and each publish learns when it is stored. Consumers join by name; each record goes
+// to one member of a consumer at a time (consumer_group), is redelivered when it is not
+// settled, and after max deliveries goes, with its last error, to the stream's dead letters:
+// the stream "<name>.dlq", which takes no topics. Positions are kept in the log, so a
+// consumer resumes where it was after either side restarts.
+//
+// Pure logic over a log_store: time comes in as an argument, messages go out through a
+// stream_sink; no socket.
+#pragma once
+
+#include "consumer_group.hpp"
+#include "log_store.hpp"
+#include "messages.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace zmesh::detail::streams {
+
+using member_id = consumer_group::member_id;
+
+// Where a stream_publisher's output goes.
+class stream_sink {
+public:
+    virtual void deliver(const member_id& to, const delivery_message& d) = 0;
+    virtual void answer(const member_id& to, const consume_answer& a) = 0;
+    // The publish with this ticket is stored (durable as the store promises), or failed.
+    virtual void stored(std::uint64_t ticket, bool ok) = 0;
+
+protected:
+    ~stream_sink() = default;
+};
+
+struct publisher_config {
+    std::size_t commit_every = 256;                 // records per commit at most
+    std::chrono::milliseconds commit_within{2};     // the longest a record waits to be stored
+    std::chrono::milliseconds trim_every{1000};     // retention applied this often
+};
+
+class stream_publisher {
+public:
+    using clock = std::chrono::steady_clock;
+
+    stream_publisher(std::unique_ptr<log_store> store, stream_sink& sink, publisher_config config = {});
+
+    void declare(const stream_config& config);
+    bool remove(std::string_view stream);
+    std::vector<stream_state> streams() const { return store_->all(); }
+
+    // An event published on `topic`: appended to every stream that takes it. `ticket` is
+    // told to the sink once all of them are stored. Returns: how many streams took it (0:
+    // none, and nothing is told).
+    std::size_t append(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
+                       std::uint64_t time_us, std::uint64_t ticket, clock::time_point now);
+
+    void on_consume(const member_id& from, const consume_request& r, clock::time_point now);
+    void on_settle(const member_id& from, const settle_message& m, clock::time_point now);
+    // The member stops consuming `consumer` of `stream`: its records go to the others.
+    void on_consume_end(const member_id& from, std::string_view stream, std::string_view consumer,
+                        clock::time_point now);
+    // The member is gone (its link dropped, it left): from every consumer at once.
+    void member_left(const member_id& m, clock::time_point now);
+
+    // Commits, redeliveries and retention that are due. `now_us`: the wall clock (record ages).
+    void on_timers(clock::time_point now, std::uint64_t now_us);
+    std::optional<clock::time_point> next_deadline() const;
+
+    // Returns: the consumer's group, if it exists (for stats and tests).
+    const consumer_group* group(std::string_view stream, std::string_view consumer) const;
+    std::uint64_t stale_settles() const noexcept { return stale_settles_; }
+
+private:
+    using group_key = std::pair<std::string, std::string>;   // stream, consumer
+    struct group_entry {
+        consumer_group group;
+        std::uint64_t stored_position = 0;   // as last written to the log
+    };
+    void commit(clock::time_point now);
+    // Hands out what each consumer can take now.
+    void dispatch(clock::time_point now);
+    void dispatch(const group_key& key, group_entry& g, clock::time_point now);
+    void bury(const std::string& stream, const consumer_group::dead_letter& d);
+    std::uint64_t start_position(const consume_request& r, const stream_state& s) const;
+
+    std::unique_ptr<log_store> store_;
+    stream_sink& sink_;
+    publisher_config config_;
+    std::map<group_key, group_entry> groups_;
+    std::vector<std::uint64_t> waiting_tickets_;   // stored at the next commit
+    std::optional<clock::time_point> commit_due_;
+    clock::time_point next_trim_{};
+    std::uint64_t stale_settles_ = 0;
+};
+
+}  // namespace zmesh::detail::streams
