@@ -17,7 +17,7 @@ set_target_properties(zmesh_archive PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zme
                       ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/install-archive)
 foreach(lib zmesh_shared zmesh_archive)
   target_include_directories(${lib} INTERFACE
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_definitions(${lib} INTERFACE MSGPACK_NO_BOOST)
   target_link_libraries(${lib} PUBLIC cppzmq ${ZMESH_MSGPACK} Threads::Threads)
@@ -25,14 +25,8 @@ endforeach()
 target_link_libraries(zmesh_shared PRIVATE PkgConfig::SODIUM)
 target_link_libraries(zmesh_archive INTERFACE sodium)   # by name: consumers need no pkg-config
 
-# Public headers only: what node/zmesh.hpp includes, and nothing else.
-install(FILES node/node.hpp node/options.hpp node/event.hpp node/rpc.hpp node/payload.hpp
-              node/stats.hpp node/log.hpp node/keys.hpp node/tuning.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/node)
-install(FILES protocol/node_id.hpp protocol/limits.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/protocol)
-install(FILES discovery/peer.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/discovery)
-install(FILES node/zmesh.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh)
+# The public headers, include/zmesh, and no other: internal headers stay beside their sources.
+install(DIRECTORY include/zmesh DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(TARGETS zmesh_shared zmesh_archive EXPORT zmeshTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "keys.hpp"
+#include <zmesh/keys.hpp>
 
 #include "protocol/beacon.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // log: formatting and the default stderr sink.
-#include "log.hpp"
+#include <zmesh/log.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 // node: the reactor and delivery threads, and the synchronous queries (options are checked
 // in options.cpp).
-#include "node.hpp"
+#include <zmesh/node.hpp>
 
 #include "command.hpp"
 #include "delivery.hpp"
-#include "keys.hpp"
 #include "workers.hpp"
 #include "pipe.hpp"
 #include "protocol/beacon.hpp"
@@ -15,6 +14,8 @@
 #include "protocol/limits.hpp"
 #include "protocol/rpc.hpp"
 #include "reactor.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <unistd.h>
 

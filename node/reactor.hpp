@@ -19,7 +19,7 @@
 #include "rpc/server.hpp"
 #include "discovery/beacon_socket.hpp"
 #include "discovery/peer_table.hpp"
-#include "log.hpp"
+#include <zmesh/log.hpp>
 #include "part_blocks.hpp"
 #include "pending_calls.hpp"
 #include "protocol/beacon.hpp"

@@ -4,7 +4,7 @@
 // (one that broke a bound, or whose key was revoked), which libzmq itself cannot do.
 #include "reactor.hpp"
 
-#include "keys.hpp"
+#include <zmesh/keys.hpp>
 
 #include <sys/socket.h>
 #include <netinet/in.h>

@@ -4,7 +4,7 @@
 #include "reactor.hpp"
 
 #include "descriptors.hpp"
-#include "keys.hpp"
+#include <zmesh/keys.hpp>
 #include "socket_monitor.hpp"
 #include "pipe.hpp"
 #include "protocol/endpoint.hpp"

@@ -2,8 +2,9 @@
 // security: CURVE options, the ZAP handler, the sender and beacon checks, reloads.
 #include "security.hpp"
 
-#include "node/keys.hpp"
 #include "protocol/limits.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <cstring>
 

@@ -5,8 +5,9 @@
 #include "node_fixture.hpp"
 
 #include "discovery/beacon_socket.hpp"
-#include "node/keys.hpp"
 #include "protocol/beacon.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <chrono>
 

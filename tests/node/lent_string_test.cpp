@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // lent_string: the names a node lends its callbacks and handlers. Whatever they keep (a copy
 // of the reply or request) must hold its own string, unchanged when the node's changes.
-#include "node/rpc.hpp"
+#include <zmesh/rpc.hpp>
 
 #include <gtest/gtest.h>
 

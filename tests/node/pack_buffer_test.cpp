@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // pack_buffer: what call() packs arguments into. It must hold exactly what msgpack-cxx
 // writes, across however many writes and growths, and start empty after clear or release.
-#include "node/payload.hpp"
+#include <zmesh/payload.hpp>
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,9 @@
 #include "node_fixture.hpp"
 #include "support/tcp_proxy.hpp"
 
-#include "node/keys.hpp"
 #include "protocol/control.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <zmq.hpp>
 

@@ -14,7 +14,7 @@
 // and every sender check go by) then 8 random bytes drawn at start (the instance).
 #pragma once
 
-#include "../protocol/node_id.hpp"
+#include <zmesh/node_id.hpp>
 
 #include <array>
 #include <cstdint>
@@ -42,11 +42,11 @@ std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85);
 inline constexpr std::size_t key_part_size = 8;
 // Returns: a fresh id for a secured node with public key `key`: the key's first
 // key_part_size bytes, then random bytes (this process's instance).
-protocol::node_id new_id_for_key(const std::array<std::uint8_t, 32>& key);
+node_id new_id_for_key(const std::array<std::uint8_t, 32>& key);
 // Returns: whether `id` is one a node holding public key `key` may have.
-bool id_holds_key(const protocol::node_id& id, const std::array<std::uint8_t, 32>& key);
+bool id_holds_key(const node_id& id, const std::array<std::uint8_t, 32>& key);
 // Returns: the part of `id` that comes from its key, as a number (allowlist lookups).
-std::uint64_t key_part_of(const protocol::node_id& id);
+std::uint64_t key_part_of(const node_id& id);
 std::uint64_t key_part_of(const std::array<std::uint8_t, 32>& key);
 
 // A seed of a secured mesh names the key it must hold: "KEY@tcp://HOST:PORT".

@@ -11,8 +11,8 @@
 //            catch (const zmesh::rpc_error& e) { e.kind(), e.code(), e.what() }
 #pragma once
 
-#include "payload.hpp"
-#include "../protocol/node_id.hpp"
+#include <zmesh/node_id.hpp>
+#include <zmesh/payload.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -25,8 +25,6 @@
 #include <vector>
 
 namespace zmesh {
-
-using protocol::node_id;
 
 // Why a call failed. Every kind but `remote` is decided by the caller's own node.
 enum class rpc_errc {
@@ -46,7 +44,7 @@ std::string_view to_string(rpc_errc k) noexcept;
 class rpc_error : public std::runtime_error {
 public:
     // A remote error: `code` is the application's (0 is reserved for success; the server
-    // itself uses the -32xxx codes of protocol/rpc.hpp).
+    // itself uses the -32xxx codes of PROTOCOL.md §10.5).
     rpc_error(std::int64_t code, const std::string& message)
         : std::runtime_error(message), kind_(rpc_errc::remote), code_(code) {}
     rpc_error(rpc_errc kind, const std::string& message)
