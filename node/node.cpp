@@ -108,6 +108,10 @@ struct node::prefix_counts {
     std::unordered_map<subscription_id, std::string> prefix_of;
 };
 
+// The counters the reactor, the delivery thread and publishing threads share, under a name
+// of node's own: the public header declares it without the internal type.
+struct node::counters : detail::shared_counters {};
+
 node::node(options o)
     : options_(std::move(o)),
       // A secured node's id is bound to its key: nobody without the secret can claim it.
@@ -115,7 +119,7 @@ node::node(options o)
               ? node_id::random()
               : new_id_for_key(*decode_key(public_key_of(options_.secret_key)))),
       prefix_counts_(std::make_unique<prefix_counts>()),
-      counters_(std::make_shared<detail::shared_counters>()) {
+      counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
 }

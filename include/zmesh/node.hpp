@@ -23,6 +23,7 @@
 #include <zmesh/event.hpp>
 #include <zmesh/node_id.hpp>
 #include <zmesh/options.hpp>
+#include <zmesh/pack_buffer.hpp>
 #include <zmesh/peer.hpp>
 #include <zmesh/rpc.hpp>
 #include <zmesh/stats.hpp>
@@ -57,10 +58,6 @@ enum class run_on {
     reactor,
 };
 using subscription_id = std::uint64_t;
-
-namespace detail {
-struct shared_counters;
-}
 
 class node {
 public:
@@ -194,7 +191,7 @@ private:
     static packed_args pack(const T& value) {
         // Packed into this thread's reused buffer, which start_call copies into the request
         // frame at once: a vector of their own cost the arguments an allocation and a copy.
-        static thread_local detail::pack_buffer scratch;
+        static thread_local pack_buffer scratch;
         if (scratch.capacity() > 64 * 1024) scratch.release();   // a big argument's room is not kept
         scratch.clear();
         msgpack::pack(scratch, value);
@@ -235,7 +232,10 @@ private:
     // be called from any thread.
     struct prefix_counts;
     std::unique_ptr<prefix_counts> prefix_counts_;
-    std::shared_ptr<detail::shared_counters> counters_;
+    // What the threads count together (defined in node.cpp); the reactor and the delivery
+    // thread hold it too.
+    struct counters;
+    std::shared_ptr<counters> counters_;
     std::unique_ptr<threads> threads_;
 };
 
