@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "allowlist.hpp"
 
+#include "key_ids.hpp"
+
 #include <zmesh/keys.hpp>
 
 #include <sys/stat.h>

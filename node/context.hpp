@@ -4,9 +4,9 @@
 // Owned by the reactor; components hold a reference, and use it on the reactor thread only.
 #pragma once
 
+#include "logger.hpp"
 #include "protocol/node_id.hpp"
 
-#include <zmesh/log.hpp>
 #include <zmesh/options.hpp>
 #include <zmesh/stats.hpp>
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-// log: formatting and the default stderr sink.
+// log: level names (<zmesh/log.hpp>), and the logger's formatting and default stderr sink.
+#include "logger.hpp"
+
 #include <zmesh/log.hpp>
 
 #include <chrono>

@@ -5,6 +5,7 @@
 
 #include "command.hpp"
 #include "delivery.hpp"
+#include "key_ids.hpp"
 #include "workers.hpp"
 #include "pipe.hpp"
 #include "protocol/beacon.hpp"

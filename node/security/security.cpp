@@ -2,6 +2,7 @@
 // security: CURVE options, the ZAP handler, the sender and beacon checks, reloads.
 #include "security.hpp"
 
+#include "node/key_ids.hpp"
 #include "protocol/limits.hpp"
 
 #include <zmesh/keys.hpp>

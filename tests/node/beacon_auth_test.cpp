@@ -5,6 +5,7 @@
 #include "node_fixture.hpp"
 
 #include "discovery/beacon_socket.hpp"
+#include "node/key_ids.hpp"
 #include "protocol/beacon.hpp"
 
 #include <zmesh/keys.hpp>

@@ -4,6 +4,7 @@
 #include "node_fixture.hpp"
 #include "support/tcp_proxy.hpp"
 
+#include "node/key_ids.hpp"
 #include "protocol/control.hpp"
 
 #include <zmesh/keys.hpp>
