@@ -15,24 +15,22 @@ set_target_properties(zmesh_shared PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmes
 # Its own directory: the internal static `zmesh` is also named libzmesh.a.
 set_target_properties(zmesh_archive PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmesh_static
                       ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/install-archive)
+# A consumer gets what the public headers need and nothing more: their directory, msgpack-cxx's
+# headers (found by zmeshConfig.cmake, used without Boost) and threads. libzmq and libsodium
+# are the library's own business: libzmesh.so links them, and zmesh_static names them for
+# the linker, so neither cppzmq nor any other package is looked for by find_package(zmesh).
 foreach(lib zmesh_shared zmesh_archive)
   target_include_directories(${lib} INTERFACE
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_compile_definitions(${lib} INTERFACE MSGPACK_NO_BOOST)
-  target_link_libraries(${lib} PUBLIC cppzmq ${ZMESH_MSGPACK} Threads::Threads)
+  target_link_libraries(${lib} INTERFACE Threads::Threads)
 endforeach()
-target_link_libraries(zmesh_shared PRIVATE PkgConfig::SODIUM)
-target_link_libraries(zmesh_archive INTERFACE sodium)   # by name: consumers need no pkg-config
+target_link_libraries(zmesh_shared PRIVATE libzmq PkgConfig::SODIUM)
+target_link_libraries(zmesh_archive INTERFACE zmq sodium)   # by name: consumers need no package
 
-# Public headers only: what node/zmesh.hpp includes, and nothing else.
-install(FILES node/node.hpp node/options.hpp node/event.hpp node/rpc.hpp node/payload.hpp
-              node/stats.hpp node/log.hpp node/keys.hpp node/tuning.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/node)
-install(FILES protocol/node_id.hpp protocol/limits.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/protocol)
-install(FILES discovery/peer.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh/discovery)
-install(FILES node/zmesh.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zmesh)
+# The public headers, include/zmesh, and no other: internal headers stay beside their sources.
+install(DIRECTORY include/zmesh DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(TARGETS zmesh_shared zmesh_archive EXPORT zmeshTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -41,6 +39,8 @@ install(TARGETS zmesh-node zmesh-monitor zmesh-tool zmesh-bench
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT zmeshTargets NAMESPACE zmesh:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zmesh)
 
+# Where msgpack.hpp was found here: zmeshConfig.cmake looks there first.
+get_target_property(ZMESH_MSGPACK_INCLUDE_DIRS ${ZMESH_MSGPACK} INTERFACE_INCLUDE_DIRECTORIES)
 configure_package_config_file(cmake/zmeshConfig.cmake.in ${CMAKE_BINARY_DIR}/zmeshConfig.cmake
                               INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/zmesh)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/zmeshConfigVersion.cmake

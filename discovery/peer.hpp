@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
-// peer: what one node knows about one other node, and the liveness timeouts that judge it.
+// peer: what one node knows about one other node, and each change of its state.
 #pragma once
 
 #include "../protocol/node_id.hpp"
 
-#include <algorithm>
+#include <zmesh/liveness.hpp>
+#include <zmesh/peer.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,53 +19,12 @@ namespace zmesh::discovery {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-enum class peer_state {
-    connecting,   // we dialled it and sent HELLO; its HELLO has not arrived yet
-    joined,       // handshake done, traffic seen within the evasive timeout
-    evasive,      // silent for longer than the evasive timeout, or its connection dropped
-    left,         // gone: LEAVE, expired, connection refused, replaced by a restart, or its
-                  // key revoked
-};
-
-enum class leave_reason { none, leave, expired, disconnected, replaced, stopped, revoked };
-
-constexpr std::string_view to_string(peer_state s) noexcept {
-    switch (s) {
-        case peer_state::connecting: return "connecting";
-        case peer_state::joined: return "joined";
-        case peer_state::evasive: return "evasive";
-        case peer_state::left: return "left";
-    }
-    return "?";
-}
-
-constexpr std::string_view to_string(leave_reason r) noexcept {
-    switch (r) {
-        case leave_reason::none: return "";
-        case leave_reason::leave: return "leave";
-        case leave_reason::expired: return "expired";
-        case leave_reason::disconnected: return "disconnected";
-        case leave_reason::replaced: return "replaced";
-        case leave_reason::stopped: return "stopped";
-        case leave_reason::revoked: return "revoked";
-    }
-    return "?";
-}
-
-struct liveness_config {
-    milliseconds heartbeat{250};          // link heartbeat (ZMTP PING) period
-    milliseconds evasive{1000};           // silence before a peer is suspected
-    milliseconds expired{3000};           // silence before a peer is declared left
-    milliseconds handshake{3000};         // a dialled peer must answer HELLO within this
-    milliseconds disconnect_grace{1000};  // after a dropped connection, time to come back
-
-    // Returns: how long a dropped link may stay down before its peer has left. A link is
-    // dropped for silence only after `evasive` of it, so the rest of `expired` is left to
-    // come back; a dropped connection gets at least the grace.
-    milliseconds down_allowed() const noexcept {
-        return std::max(disconnect_grace, expired - evasive);
-    }
-};
+// A peer's state and its changes are the application's types (<zmesh/peer.hpp>), and so
+// are the timeouts that judge it: the table decides in the terms the node reports.
+using zmesh::leave_reason;
+using zmesh::liveness_config;
+using zmesh::peer_state;
+using change_kind = zmesh::peer_event_kind;
 
 struct peer {
     protocol::node_id id;
@@ -96,18 +56,6 @@ struct peer {
     std::uint64_t their_token = 0;
     clock::time_point last_challenge{};   // we last asked it to prove itself (see on_hello)
 };
-
-enum class change_kind { joined, evasive, recovered, left };
-
-constexpr std::string_view to_string(change_kind k) noexcept {
-    switch (k) {
-        case change_kind::joined: return "joined";
-        case change_kind::evasive: return "evasive";
-        case change_kind::recovered: return "recovered";
-        case change_kind::left: return "left";
-    }
-    return "?";
-}
 
 // One state change of one peer, with a copy of the peer as it was then.
 struct peer_change {

@@ -82,7 +82,7 @@ std::map<std::string, std::int64_t> parse_stock(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
+    zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-example-inventory options");
     cli::add_node_flags(desc);

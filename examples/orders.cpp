@@ -113,7 +113,7 @@ void reserve(node& n, order_book& book, const shop::reserve_request& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
+    zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-example-orders options");
     cli::add_node_flags(desc);

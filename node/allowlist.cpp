@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "allowlist.hpp"
 
-#include "keys.hpp"
+#include "key_ids.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <sys/stat.h>
 

@@ -27,7 +27,7 @@ public:
     bool reload(std::vector<std::string>* skipped = nullptr);
 
     bool allows(const curve_key& key) const;
-    // Returns: the allowed key of a node whose id is `id` (see keys.hpp), or nullopt.
+    // Returns: the allowed key of a node whose id is `id` (see key_ids.hpp), or nullopt.
     std::optional<curve_key> key_for(const protocol::node_id& id) const;
     std::size_t size() const { return by_id_.size(); }
 

@@ -3,7 +3,7 @@
 // thread. Each is one variant, handled by std::visit.
 #pragma once
 
-#include "node.hpp"
+#include <zmesh/node.hpp>
 
 #include <zmq.hpp>
 

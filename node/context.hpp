@@ -4,10 +4,11 @@
 // Owned by the reactor; components hold a reference, and use it on the reactor thread only.
 #pragma once
 
-#include "log.hpp"
-#include "options.hpp"
-#include "stats.hpp"
+#include "logger.hpp"
 #include "protocol/node_id.hpp"
+
+#include <zmesh/options.hpp>
+#include <zmesh/stats.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // libzmq's monitor event and its value, in words and at a level an operator can act on.
 #pragma once
 
-#include "log.hpp"
+#include <zmesh/log.hpp>
 
 #include <cstdint>
 #include <optional>

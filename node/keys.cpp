@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "keys.hpp"
+// keys: keypairs and their files (<zmesh/keys.hpp>), and ids bound to keys (key_ids.hpp).
+#include <zmesh/keys.hpp>
 
+#include "key_ids.hpp"
 #include "protocol/beacon.hpp"
 
 #include <fcntl.h>

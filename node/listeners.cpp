@@ -2,7 +2,7 @@
 // listeners: accepted connections, their subscriptions' bounds, and cutting one.
 #include "listeners.hpp"
 
-#include "keys.hpp"
+#include <zmesh/keys.hpp>
 #include "socket_monitor.hpp"
 
 #include <netinet/in.h>

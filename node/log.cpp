@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-// log: formatting and the default stderr sink.
-#include "log.hpp"
+// log: level names (<zmesh/log.hpp>), and the logger's formatting and default stderr sink.
+#include "logger.hpp"
+
+#include <zmesh/log.hpp>
 
 #include <chrono>
 #include <cstdio>

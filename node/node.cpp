@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 // node: the reactor and delivery threads, and the synchronous queries (options are checked
 // in options.cpp).
-#include "node.hpp"
+#include <zmesh/node.hpp>
 
 #include "command.hpp"
 #include "delivery.hpp"
-#include "keys.hpp"
+#include "key_ids.hpp"
 #include "workers.hpp"
 #include "command_pipe.hpp"
 #include "protocol/beacon.hpp"
@@ -15,6 +15,8 @@
 #include "protocol/limits.hpp"
 #include "protocol/rpc.hpp"
 #include "reactor.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <unistd.h>
 
@@ -107,6 +109,10 @@ struct node::prefix_counts {
     std::unordered_map<subscription_id, std::string> prefix_of;
 };
 
+// The counters the reactor, the delivery thread and publishing threads share, under a name
+// of node's own: the public header declares it without the internal type.
+struct node::counters : detail::shared_counters {};
+
 node::node(options o)
     : options_(std::move(o)),
       // A secured node's id is bound to its key: nobody without the secret can claim it.
@@ -114,7 +120,7 @@ node::node(options o)
               ? node_id::random()
               : new_id_for_key(*decode_key(public_key_of(options_.secret_key)))),
       prefix_counts_(std::make_unique<prefix_counts>()),
-      counters_(std::make_shared<detail::shared_counters>()) {
+      counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
 }

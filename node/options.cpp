@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // options: what node's constructor checks before anything starts.
-#include "options.hpp"
+#include <zmesh/options.hpp>
 
-#include "keys.hpp"
 #include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/limits.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <zmq.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-#include "tuning.hpp"
+#include <zmesh/tuning.hpp>
 
 #include <cstddef>
 

@@ -6,8 +6,9 @@
 #pragma once
 
 #include "pipe.hpp"
-#include "rpc.hpp"
 #include "protocol/rpc.hpp"
+
+#include <zmesh/rpc.hpp>
 
 #include <zmq.hpp>
 

@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: MPL-2.0
 // Wire constants shared by every codec: version, magic and the size limits of PROTOCOL.md.
+// Those an application meets too are public (<zmesh/limits.hpp>) and named here as well.
 #pragma once
+
+#include <zmesh/limits.hpp>
 
 #include <cstddef>
 #include <cstdint>
 
 namespace zmesh::protocol {
 
+using zmesh::default_beacon_port;
+using zmesh::default_max_event_size;
+using zmesh::max_mesh_len;
+using zmesh::max_name_len;
+using zmesh::max_service_len;
+using zmesh::max_subscription_bytes;
+using zmesh::max_subscriptions;
+using zmesh::max_topic_len;
+
 inline constexpr std::uint8_t version = 1;           // the only version this build speaks
 
-// Beacons (§5.2): the multicast group and the default UDP port.
+// Beacons (§5.2): the multicast group (the port is default_beacon_port).
 inline constexpr const char* default_beacon_group = "239.255.77.77";
-inline constexpr std::uint16_t default_beacon_port = 5670 + 200;   // 5870: clear of Zyre's 5670
 
-inline constexpr std::size_t max_mesh_len = 64;      // mesh id, UTF-8 bytes
-inline constexpr std::size_t max_name_len = 64;      // node name, UTF-8 bytes
 inline constexpr std::size_t max_host_len = 253;     // DNS name or IP literal
 inline constexpr std::size_t max_endpoint_len = 300; // "tcp://" host ":" port, with room
 inline constexpr std::size_t max_beacon_size = 512;  // one UDP datagram
@@ -23,12 +32,6 @@ inline constexpr std::size_t max_control_size = 256 * 1024;  // one control fram
 // to guess: each entry is at most 3 + 18 + 66 + 2 * 303 bytes of msgpack.
 inline constexpr std::size_t max_peers_per_list = 256;
 inline constexpr std::size_t max_services = 256;
-inline constexpr std::size_t max_service_len = 128;
-inline constexpr std::size_t max_topic_len = 255;    // event topic, bytes
-inline constexpr std::size_t max_subscriptions = 1000;      // prefixes in one SUBS message
-// The bytes of one subscriber's distinct prefixes, summed: what a PUB holds for it.
-inline constexpr std::size_t max_subscription_bytes = 64 * 1024;
-inline constexpr std::size_t default_max_event_size = 1024 * 1024;   // payload bytes
 inline constexpr std::size_t max_rpc_message_len = 4096;            // error text in a reply
 
 static_assert(max_peers_per_list * (3 + 18 + (max_name_len + 2) + 2 * (max_endpoint_len + 3)) + 16 <

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
-// node_id: random generation and hex conversion.
-#include "node_id.hpp"
+// node_id (<zmesh/node_id.hpp>): random generation and hex conversion; here because the
+// codecs read and write ids, and protocol/ is the library every other one links.
+#include <zmesh/node_id.hpp>
 
 #include <algorithm>
 #include <random>
 
-namespace zmesh::protocol {
+namespace zmesh {
 
 node_id node_id::random() {
     std::random_device rd;
@@ -59,4 +60,4 @@ bool node_id::empty() const noexcept {
     return std::all_of(bytes_.begin(), bytes_.end(), [](auto b) { return b == 0; });
 }
 
-}  // namespace zmesh::protocol
+}  // namespace zmesh

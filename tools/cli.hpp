@@ -2,9 +2,9 @@
 // cli: what every zmesh tool shares: node flags, signal handling, JSON of peers, one-line errors.
 #pragma once
 
-#include "node/keys.hpp"
-#include "node/node.hpp"
-#include "node/tuning.hpp"
+#include <zmesh/keys.hpp>
+#include <zmesh/node.hpp>
+#include <zmesh/tuning.hpp>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

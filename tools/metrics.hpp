@@ -4,7 +4,7 @@
 // silence, served methods and subscribed prefixes as gauges, labelled by mesh, node and id.
 #pragma once
 
-#include "node/node.hpp"
+#include <zmesh/node.hpp>
 
 #include <string>
 #include <string_view>

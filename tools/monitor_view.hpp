@@ -3,7 +3,7 @@
 // (STATS), the most recent topics, and the table drawn to fit a terminal.
 #pragma once
 
-#include "node/node.hpp"
+#include <zmesh/node.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "monitor_view.hpp"
-#include "node/node.hpp"
+#include <zmesh/node.hpp>
 
 #include <nlohmann/json.hpp>
 

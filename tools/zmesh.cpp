@@ -275,7 +275,7 @@ int usage(std::FILE* to) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
+    zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     if (argc < 2) return usage(stderr);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return usage(stdout);

@@ -96,7 +96,7 @@ std::pair<int, int> terminal_size() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
+    zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-monitor options");
     cli::add_node_flags(desc);

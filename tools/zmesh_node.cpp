@@ -52,7 +52,7 @@ void serve_builtin(node& n, const std::string& method) {
 
 int main(int argc, char** argv) {
     using namespace zmesh;
-    zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
+    zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-node options");
     cli::add_node_flags(desc);

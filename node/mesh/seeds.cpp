@@ -4,7 +4,7 @@
 
 #include "sockets.hpp"
 
-#include "node/keys.hpp"
+#include <zmesh/keys.hpp>
 
 namespace zmesh::detail {
 

@@ -2,8 +2,10 @@
 // security: CURVE options, the ZAP handler, the sender and beacon checks, reloads.
 #include "security.hpp"
 
-#include "node/keys.hpp"
+#include "node/key_ids.hpp"
 #include "protocol/limits.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <cstring>
 

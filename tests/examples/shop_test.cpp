@@ -6,7 +6,7 @@
 #include "shop.hpp"
 #include "system/system_fixture.hpp"
 
-#include "node/node.hpp"
+#include <zmesh/node.hpp>
 
 #include <csignal>
 #include <deque>

@@ -5,8 +5,10 @@
 #include "node_fixture.hpp"
 
 #include "discovery/beacon_socket.hpp"
-#include "node/keys.hpp"
+#include "node/key_ids.hpp"
 #include "protocol/beacon.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <chrono>
 

@@ -5,10 +5,11 @@
 // talks to the node's ROUTER through a DEALER whose routing id is its node id.
 #pragma once
 
-#include "node/node.hpp"
 #include "protocol/control.hpp"
 #include "protocol/rpc.hpp"
 #include "protocol/node_id.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <gtest/gtest.h>
 #include <zmq.hpp>

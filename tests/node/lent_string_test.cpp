@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: MPL-2.0
 // lent_string: the names a node lends its callbacks and handlers. Whatever they keep (a copy
 // of the reply or request) must hold its own string, unchanged when the node's changes.
-#include "node/rpc.hpp"
+#include <zmesh/lent_string.hpp>
+#include <zmesh/rpc.hpp>
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
 
 namespace zmesh::test {
 namespace {
 
-using detail::lent_string;
+template <class S>
+concept lendable = requires(S&& s) { lent_string::lend(std::forward<S>(s)); };
+// A temporary would be gone before the lent string is read.
+static_assert(lendable<const std::string&> && lendable<std::string&>);
+static_assert(!lendable<std::string> && !lendable<const char*>);
 
 TEST(lent_string, a_lent_string_reads_the_original_and_a_copy_owns_its_own) {
     std::string original = "bench-server";

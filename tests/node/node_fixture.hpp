@@ -2,9 +2,10 @@
 // node_fixture: in-process nodes on loopback with a private beacon port and mesh per test.
 #pragma once
 
-#include "node/node.hpp"
 #include "support/ports.hpp"
 #include "support/wait.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // pack_buffer: what call() packs arguments into. It must hold exactly what msgpack-cxx
 // writes, across however many writes and growths, and start empty after clear or release.
-#include "node/payload.hpp"
+#include <zmesh/pack_buffer.hpp>
+
+#include <msgpack.hpp>
 
 #include <gtest/gtest.h>
 
@@ -11,8 +13,6 @@
 
 namespace zmesh::test {
 namespace {
-
-using detail::pack_buffer;
 
 template <class T>
 std::vector<std::uint8_t> packed_by_msgpack(const T& value) {

@@ -15,12 +15,11 @@
 namespace zmesh::test {
 namespace {
 
-using detail::lent_string;
-
 // Runs `handler` as the node does, on `args` lent to it, for request `id`. Returns: the
 // reply built.
 detail::rpc_done run(const rpc_handler& handler, std::span<const std::uint8_t> args, std::uint64_t id = 7) {
-    const request lent(lent_string::lend("m"), node_id(), lent_string::lend("caller"), {}, args, nullptr);
+    static const std::string method = "m", caller = "caller";   // outlive what lends them
+    const request lent(lent_string::lend(method), node_id(), lent_string::lend(caller), {}, args, nullptr);
     detail::rpc_done out;
     detail::run_handler(handler, lent, {node_id(), false}, id, 1024, out);
     return out;

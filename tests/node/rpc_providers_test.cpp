@@ -93,7 +93,7 @@ TEST_F(rpc, calls_follow_providers_as_they_leave_and_join) {
 // Calls read their method back from the request frame: every length of it (a str 8 from 32
 // bytes), and timeouts past 2^32 ms (the header's longer form).
 TEST_F(rpc, methods_of_every_length_find_their_provider) {
-    const std::string longest(protocol::max_service_len, 'm'), str8(32, 's'), fix(31, 'f');
+    const std::string longest(max_service_len, 'm'), str8(32, 's'), fix(31, 'f');
     auto& server = start_server("server", {{longest, doubler()}, {str8, doubler()}, {fix, doubler()}});
     auto& client = start("client");
     ASSERT_TRUE(sees_method(client, server, longest));

@@ -4,8 +4,10 @@
 #include "node_fixture.hpp"
 #include "support/tcp_proxy.hpp"
 
-#include "node/keys.hpp"
+#include "node/key_ids.hpp"
 #include "protocol/control.hpp"
+
+#include <zmesh/keys.hpp>
 
 #include <zmq.hpp>
 

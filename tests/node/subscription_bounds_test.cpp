@@ -59,7 +59,7 @@ TEST_F(subscription_bounds, one_prefix_past_the_per_connection_count_ends_the_co
     b.subscribe("t", [&](const event&) { ++got; });
     ASSERT_TRUE(wait_until([&] { return joined_names(a) == std::vector<std::string>{"b"}; }, 5s));
     connect_stranger(a);
-    for (std::size_t i = 0; i <= protocol::max_subscriptions; ++i)
+    for (std::size_t i = 0; i <= max_subscriptions; ++i)
         sub_.set(zmq::sockopt::subscribe, "p" + std::to_string(i));
     EXPECT_TRUE(cut());
     EXPECT_TRUE(wait_until([&] { return a.stats().subscriptions_refused == 1; }, 2s));

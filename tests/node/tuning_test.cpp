@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // tune_malloc: blocks up to 160 bytes are then freed into glibc's lock-free fast bins.
-#include "node/tuning.hpp"
+#include <zmesh/tuning.hpp>
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // (name, value) pairs each output of the counters must then carry.
 #pragma once
 
-#include "node/stats.hpp"
+#include <zmesh/stats.hpp>
 
 #include <string>
 #include <utility>

@@ -3,7 +3,7 @@
 // killed -9 while a call is pending.
 #include "system_fixture.hpp"
 
-#include "node/node.hpp"
+#include <zmesh/node.hpp>
 
 #include <csignal>
 #include <fstream>

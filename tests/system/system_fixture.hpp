@@ -3,10 +3,11 @@
 // port and mesh per test, every process killed and reaped when the test ends.
 #pragma once
 
-#include "node/node.hpp"
 #include "support/ports.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,8 @@
 #pragma once
 
 #include "child.hpp"
-#include "node/node.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

@@ -8,7 +8,8 @@
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
-#include "node/node.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <signal.h>
 #include <sys/resource.h>

@@ -11,8 +11,9 @@
 //   zmesh-bench report    [--out docs/performance.md]: the standard ones, as a document
 //   common: [--runs 3] [--json] [--timeout 60] [--interface lo]
 #include "bench.hpp"
-#include "node/tuning.hpp"
-#include "protocol/node_id.hpp"
+
+#include <zmesh/node_id.hpp>
+#include <zmesh/tuning.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -123,7 +124,7 @@ settings parse(int argc, char** argv) {
         s.beacon_port = s.get<std::uint16_t>("beacon-port");
     } else {
         if (s.vm.count("role")) throw std::invalid_argument("unexpected argument '" + s.get<std::string>("role") + "'");
-        s.mesh = "bench-" + protocol::node_id::random().hex().substr(0, 12);
+        s.mesh = "bench-" + node_id::random().hex().substr(0, 12);
         s.beacon_port = free_udp_port();
     }
     return s;
@@ -142,7 +143,7 @@ int run_role(const settings& s) {
 
 int main(int argc, char** argv) {
     // Both sides of every benchmark run in processes started from here, raw libzmq's too:
-    // the setting is zmesh's advice to every application (see node/tuning.hpp).
+    // the setting is zmesh's advice to every application (see <zmesh/tuning.hpp>).
     zmesh::tune_malloc();
     settings s;
     try {

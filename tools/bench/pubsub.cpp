@@ -4,8 +4,9 @@
 // the flooding publisher for dead (evasive or left). The baseline is the same shape in raw
 // libzmq: PUB -> SUB, [topic][payload], the same HWMs.
 #include "bench.hpp"
-#include "node/node.hpp"
 #include "secure.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <zmq.hpp>
 

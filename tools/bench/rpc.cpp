@@ -3,7 +3,8 @@
 // (round-trip latency percentiles), then --window calls outstanding (calls/s). The baseline
 // is the same in raw libzmq: a DEALER sending to a ROUTER that echoes.
 #include "bench.hpp"
-#include "node/node.hpp"
+
+#include <zmesh/node.hpp>
 
 #include <poll.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "secure.hpp"
 
-#include "node/keys.hpp"
+#include <zmesh/keys.hpp>
 
 #include <cerrno>
 #include <cstring>

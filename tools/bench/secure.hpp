@@ -4,7 +4,7 @@
 // keys for them all in a private directory and hands each child the directory and its name.
 #pragma once
 
-#include "node/options.hpp"
+#include <zmesh/options.hpp>
 
 #include <zmq.hpp>
 

@@ -3,7 +3,7 @@
 // everything and secures nothing; a mesh secret alone makes beacons be checked.
 #include "node/security/security.hpp"
 
-#include "node/keys.hpp"
+#include <zmesh/keys.hpp>
 
 #include <gtest/gtest.h>
 

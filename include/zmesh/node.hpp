@@ -20,12 +20,13 @@
 // Other methods may be called from any thread (each call is a message to the reactor).
 #pragma once
 
-#include "../discovery/peer.hpp"
-#include "event.hpp"
-#include "options.hpp"
-#include "rpc.hpp"
-#include "../protocol/node_id.hpp"
-#include "stats.hpp"
+#include <zmesh/event.hpp>
+#include <zmesh/node_id.hpp>
+#include <zmesh/options.hpp>
+#include <zmesh/pack_buffer.hpp>
+#include <zmesh/peer.hpp>
+#include <zmesh/rpc.hpp>
+#include <zmesh/stats.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -39,36 +40,6 @@
 #include <vector>
 
 namespace zmesh {
-
-using protocol::node_id;
-using discovery::peer_state;
-using discovery::leave_reason;
-using peer_event_kind = discovery::change_kind;
-
-struct peer_info {
-    node_id id;
-    std::string name;
-    peer_state state = peer_state::connecting;
-    std::string pub_endpoint;      // as this node dials it
-    std::string router_endpoint;
-    std::vector<std::string> services;
-    bool observer = false;         // a monitor watching the mesh, not a member
-    std::int64_t last_seen_ms = 0; // how long ago any traffic came from it
-    std::int64_t rtt_us = -1;      // last heartbeat round trip; -1 before the first
-    // Events
-    std::vector<std::string> subscriptions;   // the prefixes it subscribed to, sorted
-    bool subscriptions_known = false;         // it has told us (its SUB reached our PUB)
-    std::uint64_t events_in = 0;              // events we accepted from it
-    std::uint64_t gaps = 0;                   // its events we missed (seq jumps)
-    // Its own counters, as it last reported them (options::stats_poll; empty otherwise).
-    std::vector<std::pair<std::string, std::uint64_t>> reported;
-};
-
-struct peer_event {
-    peer_event_kind kind;          // joined, evasive, recovered, left
-    leave_reason reason = leave_reason::none;   // for left: leave, expired, disconnected, ...
-    peer_info peer;
-};
 
 using event_handler = std::function<void(const event&)>;
 
@@ -87,10 +58,6 @@ enum class run_on {
     reactor,
 };
 using subscription_id = std::uint64_t;
-
-namespace detail {
-struct shared_counters;
-}
 
 class node {
 public:
@@ -224,7 +191,7 @@ private:
     static packed_args pack(const T& value) {
         // Packed into this thread's reused buffer, which start_call copies into the request
         // frame at once: a vector of their own cost the arguments an allocation and a copy.
-        static thread_local detail::pack_buffer scratch;
+        static thread_local pack_buffer scratch;
         if (scratch.capacity() > 64 * 1024) scratch.release();   // a big argument's room is not kept
         scratch.clear();
         msgpack::pack(scratch, value);
@@ -265,7 +232,10 @@ private:
     // be called from any thread.
     struct prefix_counts;
     std::unique_ptr<prefix_counts> prefix_counts_;
-    std::shared_ptr<detail::shared_counters> counters_;
+    // What the threads count together (defined in node.cpp); the reactor and the delivery
+    // thread hold it too.
+    struct counters;
+    std::shared_ptr<counters> counters_;
     std::unique_ptr<threads> threads_;
 };
 

@@ -10,8 +10,8 @@
 // handler returns.
 #pragma once
 
-#include "payload.hpp"
-#include "../protocol/node_id.hpp"
+#include <zmesh/node_id.hpp>
+#include <zmesh/payload.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -22,8 +22,6 @@
 #include <string>
 
 namespace zmesh {
-
-using protocol::node_id;
 
 class event : public payload {
 public:

@@ -3,8 +3,7 @@
 //
 // A secured node has its own keypair (options::secret_key); every connection it makes or
 // accepts is encrypted and authenticated with CurveZMQ, and it talks only to nodes whose
-// public key is on its allowlist (options::allowed_keys, options::allow_dir). Its node id is
-// the first 16 bytes of its public key, so no member can pose as another.
+// public key is on its allowlist (options::allowed_keys, options::allow_dir).
 //
 // Files: NAME.key holds the Z85 secret key (40 characters and a newline, mode 0600);
 // NAME.pub holds the Z85 public key. An allow directory holds the members' *.pub files.
@@ -13,8 +12,6 @@
 // members. A secured node's id is the first 8 bytes of its public key (which the allowlist
 // and every sender check go by) then 8 random bytes drawn at start (the instance).
 #pragma once
-
-#include "../protocol/node_id.hpp"
 
 #include <array>
 #include <cstdint>
@@ -37,17 +34,6 @@ std::string public_key_of(const std::string& secret);
 
 // Returns: the 32 key bytes of a Z85 key, or nullopt when `z85` is not a 40-character key.
 std::optional<std::array<std::uint8_t, 32>> decode_key(const std::string& z85);
-
-// The bytes of a secured node's id that come from its key.
-inline constexpr std::size_t key_part_size = 8;
-// Returns: a fresh id for a secured node with public key `key`: the key's first
-// key_part_size bytes, then random bytes (this process's instance).
-protocol::node_id new_id_for_key(const std::array<std::uint8_t, 32>& key);
-// Returns: whether `id` is one a node holding public key `key` may have.
-bool id_holds_key(const protocol::node_id& id, const std::array<std::uint8_t, 32>& key);
-// Returns: the part of `id` that comes from its key, as a number (allowlist lookups).
-std::uint64_t key_part_of(const protocol::node_id& id);
-std::uint64_t key_part_of(const std::array<std::uint8_t, 32>& key);
 
 // A seed of a secured mesh names the key it must hold: "KEY@tcp://HOST:PORT".
 struct seed_address {

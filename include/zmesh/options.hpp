@@ -2,9 +2,9 @@
 // options: everything a node can be configured with, and its defaults.
 #pragma once
 
-#include "../discovery/peer.hpp"
-#include "log.hpp"
-#include "../protocol/limits.hpp"
+#include <zmesh/limits.hpp>
+#include <zmesh/liveness.hpp>
+#include <zmesh/log.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -20,7 +20,7 @@ struct options {
     std::string mesh = "default";      // nodes only talk within one mesh id; 1..64 bytes
 
     // Discovery
-    std::uint16_t beacon_port = protocol::default_beacon_port;
+    std::uint16_t beacon_port = default_beacon_port;
     milliseconds beacon_interval{1000};   // 0 = no beacons (seeds only)
     std::string interface;             // "" or "auto": loopback + one LAN NIC; else NAME or IP.
                                        // Env ZMESH_INTERFACE sets the default in the tools.
@@ -36,8 +36,8 @@ struct options {
     std::uint16_t pub_port = 0;        // 0 = any free port
     std::uint16_t router_port = 0;     // 0 = any free port; fix it on a node others seed from
 
-    // Liveness: see discovery/peer_table.hpp for the state machine.
-    discovery::liveness_config liveness;
+    // Liveness: when a silent or disconnected peer is evasive, and when it has left.
+    liveness_config liveness;
 
     // Events. A slow subscriber never blocks a publisher: past these bounds events are
     // dropped (and show up as gaps at the subscriber), so memory stays bounded.
@@ -45,7 +45,7 @@ struct options {
     int receive_hwm = 10000;           // events queued at our SUB per publisher
     std::size_t receive_queue = 10000; // events waiting for handlers; past it the SUB pauses
     std::size_t publish_queue = 100000;   // per publishing thread; past it publish() is false
-    std::size_t max_event_size = protocol::default_max_event_size;   // payload bytes, both ways
+    std::size_t max_event_size = default_max_event_size;   // payload bytes, both ways
 
     // RPC
     std::size_t rpc_workers = 4;       // threads running handlers
@@ -54,7 +54,7 @@ struct options {
     int peer_queue = 100000;           // messages (calls, replies, control) queued to one
                                        // peer; past it a call fails at once as peer_lost
 
-    // Security (node/keys.hpp). No secret key: a plain mesh, for local development. With one,
+    // Security (<zmesh/keys.hpp>). No secret key: a plain mesh, for local development. With one,
     // every connection is CURVE-encrypted, only allowed keys get in, and the node id is the
     // start of the public key. A secured node and a plain one never talk.
     std::string secret_key;                  // Z85 CURVE secret key (read_secret_key)

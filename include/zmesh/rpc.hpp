@@ -11,8 +11,9 @@
 //            catch (const zmesh::rpc_error& e) { e.kind(), e.code(), e.what() }
 #pragma once
 
-#include "payload.hpp"
-#include "../protocol/node_id.hpp"
+#include <zmesh/lent_string.hpp>
+#include <zmesh/node_id.hpp>
+#include <zmesh/payload.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -25,8 +26,6 @@
 #include <vector>
 
 namespace zmesh {
-
-using protocol::node_id;
 
 // Why a call failed. Every kind but `remote` is decided by the caller's own node.
 enum class rpc_errc {
@@ -46,7 +45,7 @@ std::string_view to_string(rpc_errc k) noexcept;
 class rpc_error : public std::runtime_error {
 public:
     // A remote error: `code` is the application's (0 is reserved for success; the server
-    // itself uses the -32xxx codes of protocol/rpc.hpp).
+    // itself uses the -32xxx codes of PROTOCOL.md §10.5).
     rpc_error(std::int64_t code, const std::string& message)
         : std::runtime_error(message), kind_(rpc_errc::remote), code_(code) {}
     rpc_error(rpc_errc kind, const std::string& message)
@@ -60,54 +59,13 @@ private:
     std::int64_t code_;
 };
 
-namespace detail {
-// A string the node may lend, as it lends a payload's bytes: one it keeps alive while the
-// reply or request that refers to it is in use (a callback or handler runs), so that one call
-// copies no name. A copy takes a string of its own; a move keeps what it had, as payload's.
-class lent_string {
-public:
-    lent_string() = default;
-    lent_string(std::string own) : own_(std::move(own)) {}   // NOLINT: implicit
-    lent_string(const char* own) : own_(own) {}              // NOLINT: implicit
-    static lent_string lend(const std::string& s) {
-        lent_string l;
-        l.lent_ = &s;
-        return l;
-    }
-    lent_string(const lent_string& other) : own_(other.get()) {}
-    lent_string& operator=(const lent_string& other) {
-        if (this != &other) {
-            own_ = other.get();
-            lent_ = nullptr;
-        }
-        return *this;
-    }
-    // A lent one moves as its pointer alone: a std::string's move is a call and a copy of
-    // its inline buffer, three of them per call the node runs a callback for.
-    lent_string(lent_string&& other) noexcept : lent_(other.lent_) {
-        if (!lent_) own_ = std::move(other.own_);
-    }
-    lent_string& operator=(lent_string&& other) noexcept {
-        lent_ = other.lent_;
-        if (!lent_) own_ = std::move(other.own_);
-        return *this;
-    }
-    ~lent_string() = default;
-    const std::string& get() const noexcept { return lent_ ? *lent_ : own_; }
-
-private:
-    std::string own_;
-    const std::string* lent_ = nullptr;
-};
-}  // namespace detail
-
 // A successful call's result.
 class reply : public payload {
 public:
     reply() = default;
     // `from_name` is the node's own, lent, when it runs a callback with the reply (see
-    // detail::lent_string); an application passes a std::string.
-    reply(node_id from, detail::lent_string from_name, std::span<const std::uint8_t> bytes,
+    // lent_string); an application passes a std::string.
+    reply(node_id from, lent_string from_name, std::span<const std::uint8_t> bytes,
           std::shared_ptr<const void> storage)
         : payload(bytes, std::move(storage)), from_(from), from_name_(std::move(from_name)) {}
     const node_id& from() const noexcept { return from_; }
@@ -115,15 +73,15 @@ public:
 
 private:
     node_id from_;
-    detail::lent_string from_name_;
+    lent_string from_name_;
 };
 
 // What a handler receives: the arguments (as<T>(), object(), bytes()) and who asked.
 class request : public payload {
 public:
-    // The strings are the node's own, lent, when it runs a handler (see detail::lent_string);
+    // The strings are the node's own, lent, when it runs a handler (see lent_string);
     // an application passes std::strings.
-    request(detail::lent_string method, node_id caller, detail::lent_string caller_name,
+    request(lent_string method, node_id caller, lent_string caller_name,
             std::chrono::steady_clock::time_point deadline, std::span<const std::uint8_t> bytes,
             std::shared_ptr<const void> storage)
         : payload(bytes, std::move(storage)), method_(std::move(method)), caller_(caller),
@@ -135,9 +93,9 @@ public:
     std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
 private:
-    detail::lent_string method_;
+    lent_string method_;
     node_id caller_;
-    detail::lent_string caller_name_;
+    lent_string caller_name_;
     std::chrono::steady_clock::time_point deadline_;
 };
 
@@ -150,7 +108,7 @@ public:
                                                 !std::is_same_v<std::decay_t<T>, response>>>
     response(const T& value) {   // NOLINT: implicit, so a handler can `return value;`
         own_.reserve(64);
-        detail::vector_writer writer{own_};
+        vector_writer writer{own_};
         msgpack::pack(writer, value);
     }
     // Passed on without a copy when the payload shares its storage, or when its bytes lie in
@@ -168,6 +126,16 @@ public:
     const std::optional<rpc_error>& error() const noexcept { return error_; }
 
 private:
+    // msgpack-cxx packs into anything with write(): straight into own_, which grows from a
+    // few dozen bytes, where an sbuffer starts with an 8 KiB allocation.
+    struct vector_writer {
+        std::vector<std::uint8_t>& out;
+        void write(const char* data, std::size_t size) {
+            out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
+                       reinterpret_cast<const std::uint8_t*>(data) + size);
+        }
+    };
+
     std::vector<std::uint8_t> own_;   // a packed value, or a copy
     payload passed_;                  // a payload passed on, shared or lent
     bool passed_on_ = false;

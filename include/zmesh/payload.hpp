@@ -5,9 +5,7 @@
 
 #include <msgpack.hpp>
 
-#include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,50 +14,6 @@
 #include <vector>
 
 namespace zmesh {
-
-namespace detail {
-// msgpack-cxx packs into anything with write(): straight into a vector, which grows from a
-// few dozen bytes, where an sbuffer starts with an 8 KiB allocation.
-struct vector_writer {
-    std::vector<std::uint8_t>& out;
-    void write(const char* data, std::size_t size) {
-        out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(data),
-                   reinterpret_cast<const std::uint8_t*>(data) + size);
-    }
-};
-
-// A reused buffer msgpack-cxx packs into. Packing writes each tag and each body apart, and a
-// vector's insert is a general routine (some 40 instructions a write); here a write is a
-// bounds check and a copy.
-class pack_buffer {
-public:
-    void write(const char* data, std::size_t size) {
-        if (size == 0) return;
-        if (capacity_ - size_ < size) grow(size);
-        std::memcpy(bytes_.get() + size_, data, size);
-        size_ += size;
-    }
-    void clear() noexcept { size_ = 0; }
-    // Empties it and gives its memory back.
-    void release() noexcept {
-        bytes_.reset();
-        size_ = capacity_ = 0;
-    }
-    std::span<const std::uint8_t> bytes() const noexcept { return {bytes_.get(), size_}; }
-    std::size_t capacity() const noexcept { return capacity_; }
-
-private:
-    void grow(std::size_t more) {
-        capacity_ = std::max({size_ + more, 2 * capacity_, std::size_t{64}});
-        auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
-        if (size_ > 0) std::memcpy(bigger.get(), bytes_.get(), size_);
-        bytes_ = std::move(bigger);
-    }
-
-    std::unique_ptr<std::uint8_t[]> bytes_;
-    std::size_t size_ = 0, capacity_ = 0;
-};
-}  // namespace detail
 
 // The bytes are valid msgpack (the node checked) but not of the type asked for.
 struct decode_error : std::runtime_error {
