@@ -52,6 +52,10 @@ class Core:
                  keys: Optional[tuple[bytes, bytes]], allowlist: Optional["Allowlist"],
                  mesh_secret: Optional[bytes]) -> None:
         self.options, self.id, self.ctx = options, nid, ctx
+        # The links live in a context of their own: at stop, terminating it is what tells
+        # that every LEAVE has gone out (or its linger passed) before the ROUTER closes, so
+        # a peer reads our LEAVE before it sees our ROUTER go (§8.5).
+        self.link_ctx = zmq.Context()
         self.reactor, self.delivery, self.counters = reactor, delivery, counters
         self.secret_key, self.public_key = keys if keys else (None, None)
         self.allowlist, self.mesh_secret = allowlist, mesh_secret

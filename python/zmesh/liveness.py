@@ -100,7 +100,8 @@ class Liveness:
 
     def _check_allowlist(self) -> None:
         """§12.2 item 9: a member whose key left the allow directory is left, revoked."""
-        gone = self.core.allowlist.reload()
+        self.core.allowlist.reload()
+        gone = self.core.allowlist.take_revoked()
         for p in list(self.mesh.peers.values()):
             if p.key in gone:
                 self.c["connections_cut"] += 1

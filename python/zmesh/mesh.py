@@ -104,7 +104,7 @@ class Mesh:
         token = 0
         while token == 0:
             token = secrets.randbits(64)
-        d = self.core.ctx.socket(zmq.DEALER)
+        d = self.core.link_ctx.socket(zmq.DEALER)
         d.setsockopt(zmq.ROUTING_ID, self.core.id + token.to_bytes(8, "big"))
         d.setsockopt(zmq.LINGER, 0)
         d.setsockopt(zmq.SNDHWM, self.o.peer_queue)
@@ -160,11 +160,13 @@ class Mesh:
         p.dealer.close(linger)
 
     def leave_all(self) -> None:
-        """§8.5: LEAVE to every peer, quoting its token, with time for it to go out."""
+        """§8.5: LEAVE to every peer, quoting its token; returns once they have gone out,
+        or after half a second for a peer that does not take them."""
         for p in list(self.peers.values()):
             self.send(p, LEAVE, [p.their_token])
             self._close_link(p, linger=500)
         self.peers.clear()
+        self.core.link_ctx.term()
 
     def close(self) -> None:
         self.core.reactor.unwatch(self.router)

@@ -126,6 +126,7 @@ class Node:
                 for part in (core.discovery, core.pubsub, core.mesh, core.zap):
                     if part is not None:
                         part.close()
+                core.link_ctx.destroy(0)
                 ctx.destroy(0)
                 reactor.close()
                 if isinstance(e, (zmq.ZMQError, OSError, ValueError)):

@@ -121,6 +121,7 @@ class Allowlist:
             raise ValueError(f"allow directory {directory} does not exist")
         self._signature = None
         self._by_part: dict[bytes, str] = dict(self._fixed)
+        self._revoked: set[str] = set()
         self.reload()
 
     def _dir_signature(self) -> tuple:
@@ -131,13 +132,14 @@ class Allowlist:
         except OSError:
             return ()
 
-    def reload(self) -> set[str]:
-        """Re-reads the directory if it changed. Returns the keys that are no longer allowed."""
+    def reload(self) -> bool:
+        """Re-reads the directory if it changed. Returns whether it did; keys no longer
+        allowed are kept for take_revoked()."""
         if self.directory is None:
-            return set()
+            return False
         sig = self._dir_signature()
         if sig == self._signature:
-            return set()
+            return False
         self._signature = sig
         by_part = dict(self._fixed)
         for name, _, _ in sig:
@@ -146,15 +148,30 @@ class Allowlist:
                 by_part.setdefault(decode_key(key)[:KEY_PART], key)
         gone = set(self._by_part.values()) - set(by_part.values())
         self._by_part = by_part
+        self._revoked = (self._revoked | gone) - set(by_part.values())
+        return True
+
+    def take_revoked(self) -> set[str]:
+        """The keys removed since the last call."""
+        gone, self._revoked = self._revoked, set()
         return gone
 
     def key_for(self, nid: bytes) -> str | None:
-        """The allowed Z85 key of a node whose id is nid, or None."""
-        return self._by_part.get(nid[:KEY_PART])
+        """The allowed Z85 key of a node whose id is nid, or None. A miss reads the
+        directory again first: a member added a moment ago is not refused for that."""
+        key = self._by_part.get(nid[:KEY_PART])
+        if key is None and self.reload():
+            key = self._by_part.get(nid[:KEY_PART])
+        return key
 
     def allows(self, key: str) -> bool:
+        """Whether key is allowed; a miss reads the directory again first."""
         raw = decode_key(key)
-        return raw is not None and self._by_part.get(raw[:KEY_PART]) == key
+        if raw is None:
+            return False
+        if self._by_part.get(raw[:KEY_PART]) != key:
+            self.reload()
+        return self._by_part.get(raw[:KEY_PART]) == key
 
     def __len__(self) -> int:
         return len(self._by_part)

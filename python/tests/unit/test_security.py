@@ -75,12 +75,15 @@ class Allowlists(unittest.TestCase):
         nid = sec.new_id_for_key(a.encode())
         self.assertEqual(allow.key_for(nid), a)
         b = sec.write_keypair(os.path.join(self.dir, "b"))
-        self.assertEqual(allow.reload(), set())
-        self.assertTrue(allow.allows(b))
+        self.assertTrue(allow.allows(b))     # a miss reads the directory again
+        self.assertEqual(allow.take_revoked(), set())
         os.remove(os.path.join(self.dir, "a.pub"))
-        self.assertEqual(allow.reload(), {a})
+        self.assertTrue(allow.reload())
+        self.assertFalse(allow.reload())     # unchanged since
         self.assertFalse(allow.allows(a))
         self.assertIsNone(allow.key_for(nid))
+        self.assertEqual(allow.take_revoked(), {a})
+        self.assertEqual(allow.take_revoked(), set())
 
     def test_given_keys_stay_and_bad_ones_are_refused(self):
         other = tempfile.TemporaryDirectory()
