@@ -68,6 +68,7 @@ class Core:
         self.rpc: "Rpc" = None  # type: ignore[assignment]
         self.discovery: Optional["Discovery"] = None
         self.zap: Optional["ZapHandler"] = None
+        self.closed = False   # every socket closed by the shutdown: the contexts may end
         self.view: tuple[PeerInfo, ...] = ()
         self.view_changed = threading.Condition()
 

@@ -179,7 +179,11 @@ class Node:
             core.reactor.post(lambda: self._shutdown(core))
             core.reactor.thread.join()
             core.delivery.stop()
-            core.ctx.term()
+            if core.closed:
+                core.ctx.term()
+            else:  # the shutdown failed half way (logged): no socket may keep stop() waiting
+                core.link_ctx.destroy(0)
+                core.ctx.destroy(0)
             core.reactor.close()
             self._core = None
             with core.view_changed:
@@ -188,15 +192,18 @@ class Node:
 
     @staticmethod
     def _shutdown(core: Core) -> None:
-        core.rpc.fail_all(ErrorKind.STOPPED, "node stopped")
-        core.mesh.leave_all()
-        core.discovery.close()
-        core.pubsub.close()
-        core.mesh.close()
-        if core.zap is not None:
-            core.reactor.unwatch(core.zap.sock)
-            core.zap.close()
-        core.reactor.stop_soon()
+        try:
+            core.rpc.fail_all(ErrorKind.STOPPED, "node stopped")
+            core.mesh.leave_all()
+            core.discovery.close()
+            core.pubsub.close()
+            core.mesh.close()
+            if core.zap is not None:
+                core.reactor.unwatch(core.zap.sock)
+                core.zap.close()
+            core.closed = True
+        finally:
+            core.reactor.stop_soon()
 
     def __enter__(self) -> "Node":
         return self.start()
