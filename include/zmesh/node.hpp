@@ -50,8 +50,8 @@ enum class run_on {
     // a served method (started with the first such method), the delivery thread for
     // callbacks and event handlers. Any code, slow or blocking included. The default.
     handler_thread,
-    // The reactor thread itself, at once: no thread hop (on a VM each costs tens of µs, and
-    // as much CPU as the work of a small handler). Only for code that returns within
+    // The reactor thread itself, at once: no thread hop (a wake-up of another thread, which
+    // costs more than the work of a small handler). Only for code that returns within
     // microseconds and never blocks: while it runs this node reads nothing, sends nothing and
     // heartbeats nobody. It may publish() and call() with a callback; it must not wait on
     // this node (peers(), stats() and call().get() would stall until their own timeouts).
@@ -182,7 +182,7 @@ private:
     template <class Command>
     void send_command(Command&& c);   // defined and used in node.cpp only
     // Arguments the typed call() packed: one msgpack object by construction, so they are not
-    // checked again (the check was a twentieth of a caller's reactor time). A broken adaptor
+    // checked again (the check would be a part of every call's cost). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
     struct packed_args {
         std::span<const std::uint8_t> bytes;   // this thread's pack buffer: until the next pack
