@@ -2,6 +2,8 @@
 // monitor_view: rates from reported counters, the topic log and the table of zmesh-monitor.
 #include "monitor_view.hpp"
 
+#include "cli.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -162,6 +164,26 @@ nlohmann::json to_json(const peer_rates& r) {
     const auto v = [](double x) { return x < 0 ? nlohmann::json(nullptr) : nlohmann::json(x); };
     return {{"events_in_per_s", v(r.events_in)}, {"events_out_per_s", v(r.events_out)},
             {"rpc_calls_per_s", v(r.rpc_calls)}, {"rpc_errors_per_s", v(r.rpc_errors)}};
+}
+
+std::vector<peer_info> members(const node& n) {
+    auto all = n.peers();
+    std::erase_if(all, [](const peer_info& p) { return p.observer || p.state == peer_state::connecting; });
+    return all;
+}
+
+nlohmann::json peer_json(const peer_info& p, const peer_rates* rates) {
+    auto j = cli::to_json(p);
+    j["counters"] = counters_json(p);
+    if (rates) j["rates"] = to_json(*rates);
+    return j;
+}
+
+nlohmann::json document(const std::string& mesh, const std::vector<peer_info>& peers,
+                        const std::vector<peer_rates>* rates) {
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t i = 0; i < peers.size(); ++i) list.push_back(peer_json(peers[i], rates ? &(*rates)[i] : nullptr));
+    return {{"mesh", mesh}, {"peers", list}, {"shared_names", shared_names(peers)}};
 }
 
 }  // namespace zmesh::monitor

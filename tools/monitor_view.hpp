@@ -95,4 +95,14 @@ std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
 // Returns: the rates as JSON (null for unknown).
 nlohmann::json to_json(const peer_rates& r);
 
+// Returns: the members `n` sees: joined or evasive, observers aside.
+std::vector<peer_info> members(const node& n);
+// Returns: a peer as the monitor shows it: every counter it reported ("counters") included,
+// and its rates when given.
+nlohmann::json peer_json(const peer_info& p, const peer_rates* rates);
+// Returns: the monitor's JSON document of `mesh`: its members (with rates when given, one per
+// member) and the names more than one of them holds.
+nlohmann::json document(const std::string& mesh, const std::vector<peer_info>& peers,
+                        const std::vector<peer_rates>* rates = nullptr);
+
 }  // namespace zmesh::monitor

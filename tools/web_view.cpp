@@ -2,7 +2,6 @@
 // web_view: the HTTP server of zmesh-monitor and what it serves.
 #include "web_view.hpp"
 
-#include "cli.hpp"
 #include "metrics.hpp"
 #include "web_page.hpp"
 
@@ -18,12 +17,6 @@ namespace {
 // topics must not grow the monitor without bound.
 constexpr std::size_t max_topics_per_publisher = 32;
 constexpr std::size_t max_publishers = 1024;
-
-std::vector<peer_info> members(const node& n) {
-    auto all = n.peers();
-    std::erase_if(all, [](const peer_info& p) { return p.observer || p.state == peer_state::connecting; });
-    return all;
-}
 
 }  // namespace
 
@@ -79,16 +72,15 @@ nlohmann::json web_view::mesh_json() {
     const auto peers = members(node_);
     const auto now = clock_type::now();
     std::lock_guard lock(mutex_);
-    nlohmann::json list = nlohmann::json::array(), published = nlohmann::json::object();
+    std::vector<peer_rates> rates;
+    nlohmann::json published = nlohmann::json::object();
     for (const auto& p : peers) {
-        auto j = cli::to_json(p);
-        j["counters"] = counters_json(p);
-        j["rates"] = to_json(rates_.update(p, now));
-        list.push_back(std::move(j));
+        rates.push_back(rates_.update(p, now));
         if (const auto it = published_.find(p.id); it != published_.end()) published[p.id.hex()] = it->second;
     }
-    return {{"mesh", node_.config().mesh}, {"peers", list}, {"published", published},
-            {"shared_names", shared_names(peers)}};
+    auto doc = document(node_.config().mesh, peers, &rates);
+    doc["published"] = std::move(published);
+    return doc;
 }
 
 std::string web_view::metrics_text() { return prometheus_text(node_.config().mesh, members(node_)); }

@@ -22,37 +22,12 @@ namespace {
 using namespace zmesh;
 using clock_type = std::chrono::steady_clock;
 
-std::vector<peer_info> members(const node& n) {
-    auto all = n.peers();
-    std::erase_if(all, [](const peer_info& p) {
-        return p.observer || p.state == peer_state::connecting;
-    });
-    return all;
-}
-
 // Identity of the membership: who is there and in what state.
 std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_info>& peers) {
     std::vector<std::pair<node_id, peer_state>> s;
     for (const auto& p : peers) s.emplace_back(p.id, p.state);
     std::sort(s.begin(), s.end());
     return s;
-}
-
-// A peer as the monitor shows it: every counter it reported ("counters") included, and
-// rates when known.
-nlohmann::json peer_json(const peer_info& p, const monitor::peer_rates* rates) {
-    auto j = cli::to_json(p);
-    j["counters"] = monitor::counters_json(p);
-    if (rates) j["rates"] = monitor::to_json(*rates);
-    return j;
-}
-
-nlohmann::json document(const node& n, const std::vector<peer_info>& peers,
-                        const std::vector<monitor::peer_rates>* rates = nullptr) {
-    nlohmann::json list = nlohmann::json::array();
-    for (std::size_t i = 0; i < peers.size(); ++i)
-        list.push_back(peer_json(peers[i], rates ? &(*rates)[i] : nullptr));
-    return {{"mesh", n.config().mesh}, {"peers", list}, {"shared_names", monitor::shared_names(peers)}};
 }
 
 // The terminal while the live view runs: keys without Enter or echo, restored on every exit
@@ -128,7 +103,7 @@ int main(int argc, char** argv) {
             const auto settle = std::max(o.beacon_interval, std::chrono::milliseconds(500));
             const auto deadline =
                 clock_type::now() + wait;
-            auto last = signature(members(n));
+            auto last = signature(monitor::members(n));
             auto stable_since = clock_type::now();
             while (clock_type::now() < deadline) {
                 if (cli::wait_for_signal(std::chrono::milliseconds(50))) break;
@@ -138,7 +113,7 @@ int main(int argc, char** argv) {
                     return p.state == peer_state::connecting ||
                            (!p.observer && p.state == peer_state::joined && p.reported.empty());
                 });
-                const auto now_sig = signature(members(n));
+                const auto now_sig = signature(monitor::members(n));
                 if (now_sig != last || handshaking) {
                     last = now_sig;
                     stable_since = clock_type::now();
@@ -146,9 +121,9 @@ int main(int argc, char** argv) {
                     break;
                 }
             }
-            const auto peers = members(n);
+            const auto peers = monitor::members(n);
             if (vm.count("json"))
-                std::cout << document(n, peers).dump() << std::endl;
+                std::cout << monitor::document(n.config().mesh, peers).dump() << std::endl;
             else
                 std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false);
             n.stop();
@@ -173,12 +148,12 @@ int main(int argc, char** argv) {
         raw_terminal keys;
         bool quit = false;
         while (!quit) {
-            const auto peers = members(n);
+            const auto peers = monitor::members(n);
             const auto now = clock_type::now();
             std::vector<monitor::peer_rates> rates;
             for (const auto& p : peers) rates.push_back(tracker.update(p, now));
             if (json) {
-                std::cout << document(n, peers, &rates).dump() << std::endl;
+                std::cout << monitor::document(n.config().mesh, peers, &rates).dump() << std::endl;
             } else {
                 const auto [cols, rows] = terminal_size();   // asked each frame: resizes just work
                 const auto recent = topics.recent(rows > 0 ? static_cast<std::size_t>(std::max(rows - 6 - static_cast<int>(peers.size()), 1)) : 10);
