@@ -14,30 +14,39 @@ namespace {
 // A dead-letter stream's prefix: no topic holds a NUL, so it takes none.
 const std::string no_topics(1, '\0');
 
-bool takes(const stream_config& c, std::string_view topic) {
-    return c.prefix.find('\0') == std::string::npos && topic.starts_with(c.prefix);
-}
 
 }  // namespace
 
 stream_publisher::stream_publisher(std::unique_ptr<log_store> store, stream_sink& sink, publisher_config config)
     : store_(std::move(store)), sink_(sink), config_(config) {
     config_.commit_every = std::max<std::size_t>(config_.commit_every, 1);
+    refresh_topic_streams();
 }
 
-void stream_publisher::declare(const stream_config& config) { store_->declare(config); }
+void stream_publisher::refresh_topic_streams() {
+    topic_streams_.clear();
+    for (const auto& s : store_->all())
+        if (s.config.prefix.find('\0') == std::string::npos) topic_streams_.emplace_back(s.config.name, s.config.prefix);
+}
+
+void stream_publisher::declare(const stream_config& config) {
+    store_->declare(config);
+    refresh_topic_streams();
+}
 
 bool stream_publisher::remove(std::string_view stream) {
     std::erase_if(groups_, [&](const auto& g) { return g.first.first == stream; });
-    return store_->remove(stream);
+    const bool removed = store_->remove(stream);
+    refresh_topic_streams();
+    return removed;
 }
 
 std::size_t stream_publisher::append(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
                                      std::uint64_t time_us, std::uint64_t ticket, clock::time_point now) {
     std::size_t taken = 0;
-    for (const auto& s : store_->all()) {
-        if (!takes(s.config, topic)) continue;
-        store_->append(s.config.name, time_us, key, payload);
+    for (const auto& [name, prefix] : topic_streams_) {
+        if (!topic.starts_with(prefix)) continue;
+        store_->append(name, time_us, key, payload);
         ++taken;
     }
     if (taken == 0) return 0;

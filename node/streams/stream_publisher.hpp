@@ -93,11 +93,15 @@ private:
     void dispatch(const group_key& key, group_entry& g, clock::time_point now);
     void bury(const std::string& stream, const consumer_group::dead_letter& d);
     std::uint64_t start_position(const consume_request& r, const stream_state& s) const;
+    // Reads again which streams take topics (after a declare or a remove).
+    void refresh_topic_streams();
 
     std::unique_ptr<log_store> store_;
     stream_sink& sink_;
     publisher_config config_;
     std::map<group_key, group_entry> groups_;
+    // The streams that take topics, by name and prefix: looked at on every append.
+    std::vector<std::pair<std::string, std::string>> topic_streams_;
     std::vector<std::uint64_t> waiting_tickets_;   // stored at the next commit
     std::optional<clock::time_point> commit_due_;
     clock::time_point next_trim_{};
