@@ -68,16 +68,6 @@ zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std:
     return rpc_frame(long_header, body);
 }
 
-bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request) {
-    if (!done.result) return false;
-    const auto body = done.result->bytes();
-    // The request's tail: within it (a result not passed on lies elsewhere), ending where it ends.
-    if (!lies_within(body, request) || body.data() + body.size() != request.data() + request.size())
-        return false;
-    const auto header_room = static_cast<std::size_t>(body.data() - request.data());
-    return protocol::put_reply_header_padded(done.header, request.first(header_room));
-}
-
 zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
     zmq::message_t frame(header.size() + body.size());
     auto* out = frame.data<std::uint8_t>();

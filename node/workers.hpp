@@ -64,14 +64,6 @@ struct rpc_done {
     zmq::message_t frame() const { return reply_frame(header, body()); }
 };
 
-// Rewrites `request`, the bytes of the REQUEST frame a handler was lent, into the REPLY of
-// `done` when the result is that frame's tail (an echo, or the last of the arguments): the
-// header written over the request's (protocol::put_reply_header_padded), the result left
-// where it lies. Saves the reply's allocation and copy, and its free on libzmq's I/O thread.
-// Returns: false, `request` untouched, when the
-// result is elsewhere or the header cannot be stretched to meet it; reply_frame then.
-bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request);
-
 // Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
 // The handler is lent `req`'s bytes: `out` may refer to them (see response), so they must
 // outlive its use. Never throws.

@@ -71,13 +71,12 @@ errc windowed(errc e, std::span<const std::uint8_t> frame) {
 // Our own encoders' form of a header, read without the general reader (a node reads one per
 // call it makes or serves): version, type, a fixarray of 3 and the id as a uint 64, then
 // (request) a fixstr method and a uint timeout of at most 32 bits, or (reply) a positive
-// fixint code and a fixstr message, and (a reply answered in its request's frame) a fixarray
-// of 4 whose last is a nil or bin 8 filler. Each returns where the header ends, or nothing when
+// fixint code and a fixstr message. Each returns where the header ends, or nothing when
 // `f` is not in that form; the general reader then decides, so both accept the same.
 constexpr std::size_t canonical_id_end = 12;   // version, type, 0x93, 0xcf, 8 bytes of id
 
-bool canonical_start(std::span<const std::uint8_t> f, std::uint8_t type, std::uint8_t array = 0x93) {
-    return f.size() > canonical_id_end + 1 && f[0] == version && f[1] == type && f[2] == array &&
+bool canonical_start(std::span<const std::uint8_t> f, std::uint8_t type) {
+    return f.size() > canonical_id_end + 1 && f[0] == version && f[1] == type && f[2] == 0x93 &&
            f[3] == 0xcf;
 }
 
@@ -113,31 +112,14 @@ std::optional<std::size_t> canonical_request(std::span<const std::uint8_t> f, re
     return at + 1 + width;
 }
 
-// Returns: the length of the filler put_reply_header_padded writes at f[at] (nil, or a bin
-// 8), or nothing when that is not one.
-std::optional<std::size_t> filler_at(std::span<const std::uint8_t> f, std::size_t at) {
-    if (f.size() <= at) return std::nullopt;
-    if (f[at] == 0xc0) return 1;
-    if (f[at] != 0xc4 || f.size() < at + 2 || f.size() < at + 2 + f[at + 1]) return std::nullopt;
-    return 2 + f[at + 1];
-}
-
 std::optional<std::size_t> canonical_reply(std::span<const std::uint8_t> f, reply_view& h) {
-    const bool padded = f.size() > 2 && f[2] == 0x94;   // else a fixarray of 3, or not this form
-    if (!canonical_start(f, reply_type, padded ? 0x94 : 0x93) || f[canonical_id_end] >= 0x80)
-        return std::nullopt;
+    if (!canonical_start(f, reply_type) || f[canonical_id_end] >= 0x80) return std::nullopt;
     const auto len = fixstr_at(f, canonical_id_end + 1);
     if (!len) return std::nullopt;
-    auto end = canonical_id_end + 2 + *len;
-    if (padded) {
-        const auto filler = filler_at(f, end);
-        if (!filler) return std::nullopt;
-        end += *filler;
-    }
     h.id = read_big_endian(&f[4], 8);
     h.code = f[canonical_id_end];
     h.message = view_at(f, canonical_id_end + 2, *len);
-    return end;
+    return canonical_id_end + 2 + *len;
 }
 
 // Reads a request header from `frame` into `h`. Returns: where the header ends, or an errc.
@@ -290,12 +272,11 @@ std::size_t short_reply_size(const reply_header& h) {
     return canonical_id_end + 2 + h.message.size();
 }
 
-// Writes the short form of `h`, with `fields` as its fixarray, at `b` (room for
-// short_reply_size(h) bytes).
-void write_short_reply(const reply_header& h, std::uint8_t fields, std::uint8_t* b) {
+// Writes the short form of `h` at `b` (room for short_reply_size(h) bytes).
+void write_short_reply(const reply_header& h, std::uint8_t* b) {
     b[0] = version;
     b[1] = reply_type;
-    b[2] = fields;
+    b[2] = 0x93;
     b[3] = 0xcf;
     write_big_endian(b + 4, h.id, 8);
     b[canonical_id_end] = static_cast<std::uint8_t>(h.code);
@@ -307,22 +288,8 @@ void write_short_reply(const reply_header& h, std::uint8_t fields, std::uint8_t*
 
 std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out) {
     const auto size = short_reply_size(h);
-    if (size) write_short_reply(h, 0x93, out.data());
+    if (size) write_short_reply(h, out.data());
     return size;
-}
-
-bool put_reply_header_padded(const reply_header& h, std::span<std::uint8_t> out) {
-    const auto size = short_reply_size(h);
-    if (size == 0 || out.size() <= size || out.size() - size > max_reply_filler) return false;
-    write_short_reply(h, 0x94, out.data());
-    const auto filler = out.size() - size;
-    if (filler == 1) {
-        out[size] = 0xc0;
-    } else {
-        out[size] = 0xc4;
-        out[size + 1] = static_cast<std::uint8_t>(filler - 2);
-    }
-    return true;
 }
 
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id) {

@@ -7,7 +7,7 @@
 //  1       1     type (request 0x10, reply 0x11)
 //  2       n     header: msgpack array, trailing extra elements ignored:
 //                  request [id uint, method str 1..128, timeout_ms uint]
-//                  reply   [id uint, code int (0 = ok), message str, (filler nil or bin)]
+//                  reply   [id uint, code int (0 = ok), message str]
 //  2+n     rest  body: the arguments (request) or the result (reply; nil on error), exactly
 //                one msgpack object
 //
@@ -86,14 +86,6 @@ std::size_t put_request_header_open_id(std::string_view method, std::uint64_t ti
 // or 0 when it has not (use append_reply_header).
 inline constexpr std::size_t max_short_reply_header = 12 + 2 + 31;
 std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out);
-// The same short form stretched to exactly `out.size()` bytes by a fourth field, a filler
-// (nil for one byte, else a bin of out.size() - header - 2 bytes whose content is left as
-// `out` had it): written over a REQUEST's header, it meets a result already at the end of
-// that frame, and the frame goes back as the REPLY with no copy. Returns: false, writing
-// nothing, when `h` has no short form or the filler would take 0 or over max_reply_filler
-// bytes.
-inline constexpr std::size_t max_reply_filler = 2 + 255;
-bool put_reply_header_padded(const reply_header& h, std::span<std::uint8_t> out);
 // Writes `id` into a frame that starts with append_request_header_open_id's header.
 void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
 // Returns: the method in such a frame (a view into it), read at the fixed place that header
