@@ -38,7 +38,7 @@ std::vector<std::string> rpc_server::methods() const {
 void rpc_server::on_request(const protocol::node_id& caller, const std::string& caller_name,
                             routed_frame& in, clock::time_point now) {
     auto& stats = ctx_.stats;
-    const auto m = protocol::read_request(in.bytes);
+    const auto m = protocol::decode_request(in.bytes);
     if (!m) {
         ++stats.rpc_bad_requests;   // no id to answer to: dropped
         return;

@@ -105,14 +105,14 @@ TEST(response, the_reply_frame_reads_back_as_the_reply_in_either_header_form) {
     // smaller ones, and long error messages, the packer's.
     for (const std::uint64_t id : {std::uint64_t{7}, (std::uint64_t{3} << 32) | 5}) {
         const auto ok = run([](const request& r) -> response { return r; }, frame, id).frame();
-        const auto m = protocol::read_reply({ok.data<std::uint8_t>(), ok.size()});
+        const auto m = protocol::decode_reply({ok.data<std::uint8_t>(), ok.size()});
         ASSERT_TRUE(m) << id;
         EXPECT_EQ(m->header.id, id);
         EXPECT_EQ(m->header.code, protocol::rpc_ok);
         EXPECT_EQ(std::vector<std::uint8_t>(m->body.begin(), m->body.end()), bin3);
         const std::string why(200, 'w');
         const auto failed = run([&](const request&) -> response { return rpc_error(409, why); }, frame, id).frame();
-        const auto e = protocol::read_reply({failed.data<std::uint8_t>(), failed.size()});
+        const auto e = protocol::decode_reply({failed.data<std::uint8_t>(), failed.size()});
         ASSERT_TRUE(e) << id;
         EXPECT_EQ(e->header.code, 409);
         EXPECT_EQ(e->header.message, why);

@@ -1,22 +1,34 @@
 // SPDX-License-Identifier: MPL-2.0
-// rpc canonical tests: the short paths for the headers nodes send (read in place, written
-// byte by byte) accept, refuse and write exactly what the general reader and msgpack-cxx's
-// packer do.
+// rpc decode tests: the decoders accept and refuse exactly what msgpack-cxx's object tree
+// did (rpc_reference.hpp), under mutation and random bytes; they skip fields they do not
+// know, the filler of older nodes' REPLYs among them; and routing ids name links.
 #include "protocol/rpc.hpp"
 
 #include "rpc_reference.hpp"
+#include "support/rpc_frames.hpp"
 #include "wire_builder.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <climits>
-#include <utility>
+#include <random>
 
 using namespace zmesh::protocol;
 using namespace zmesh::test;
 
 namespace {
+
+bytes request_frame(std::vector<field> fields, std::uint8_t type = request_type) {
+    return frame({version, type}, array_field(std::move(fields)));
+}
+bytes reply_frame(std::vector<field> fields) { return request_frame(std::move(fields), reply_type); }
+
+bytes cat(std::initializer_list<bytes> parts) {
+    bytes out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
 
 // Returns: the header of a successful REPLY to `id` as revision-7 and -8 servers wrote it over
 // their REQUEST's frame: a fixarray of 4 whose last is a filler of `filler` bytes, a nil for
@@ -34,35 +46,58 @@ bytes padded_reply(std::uint64_t id, std::size_t filler) {
     return f;
 }
 
+const auto nothing_more = [](const auto&) {};
+
 }  // namespace
 
-TEST(rpc_decode, canonical_frames_mutated_decode_as_the_object_tree_decoder_decodes_them) {
-    // The frames nodes send (a fixarray of 3, the id as a uint 64, a fixstr, small numbers)
-    // are read by a short path; a mutation leaves that form or stays in it, and either way
-    // the outcome must be the reference's.
-    bytes request;
-    append_request_header_open_id("stock.reserve", 70000, request);
-    set_request_id(request, (std::uint64_t{9} << 32) | 4);
-    const auto reply = encode_reply_header({(std::uint64_t{9} << 32) | 4, 0, "fine"});
-    const auto nothing_more = [](const auto&) {};
-    EXPECT_GT(expect_mutations_as_reference(
-                  request, 2, 20261124, [](const bytes& f) { return decode_request_header(f); },
-                  tree_request, nothing_more),
-              100);   // the comparison saw both outcomes
-    EXPECT_GT(expect_mutations_as_reference(
-                  reply, 2, 20261125, [](const bytes& f) { return decode_reply_header(f); },
-                  tree_reply, nothing_more),
+TEST(rpc_decode, mutated_frames_decode_as_the_object_tree_decoder_decodes_them) {
+    // Any byte changed, inserted or dropped: accepted exactly when the reference accepts,
+    // with the same header, and what is accepted re-encodes to a frame read the same.
+    const auto base = request_frame({uint_field(300), str_field("stock.reserve"), uint_field(70000),
+                                     array_field({map_field(), int_field(-3)})});
+    const auto accepted = expect_mutations_as_reference(
+        base, 3, 20261123, request_alone, tree_request, [](const owned_request& h) {
+            EXPECT_EQ(request_alone(encoded_request({h.id, h.method, h.timeout_ms})), h);
+        });
+    EXPECT_GT(accepted, 100);   // the comparison saw both outcomes
+}
+
+TEST(rpc_decode, the_encoders_frames_mutated_decode_as_the_object_tree_decoder_decodes_them) {
+    const std::uint64_t id = (std::uint64_t{9} << 32) | 4;
+    EXPECT_GT(expect_mutations_as_reference(encoded_request({id, "stock.reserve", 70000}), 2, 20261124,
+                                            request_alone, tree_request, nothing_more),
+              100);
+    EXPECT_GT(expect_mutations_as_reference(encoded_reply({id, 0, "fine"}), 2, 20261125, reply_alone,
+                                            tree_reply, nothing_more),
+              100);
+    EXPECT_GT(expect_mutations_as_reference(encoded_reply({7, -32601, "no method 'x'"}), 2, 20261127,
+                                            reply_alone, tree_reply, nothing_more),
               100);
     // A reply a revision-7 or -8 server wrote over its request's frame: a fourth field, a
     // filler (a nil, or a bin 8 over bytes the request left there).
-    for (const std::size_t filler : {1, 12}) {
-        const auto padded = padded_reply((std::uint64_t{9} << 32) | 4, filler);
-        EXPECT_GT(expect_mutations_as_reference(
-                      padded, 2, 20261126 + filler, [](const bytes& f) { return decode_reply_header(f); },
-                      tree_reply, nothing_more),
+    for (const std::size_t filler : {1, 12})
+        EXPECT_GT(expect_mutations_as_reference(padded_reply(id, filler), 2, 20261126 + filler, reply_alone,
+                                                tree_reply, nothing_more),
                   100)
             << filler;
+}
+
+TEST(rpc_decode, random_bytes_after_a_version_and_type_are_refused_or_read_without_throwing) {
+    std::mt19937 rng(20261128);
+    std::uniform_int_distribution<int> byte(0, 255), length(0, 64);
+    int decoded = 0;
+    for (int i = 0; i < 20000; ++i) {
+        bytes f = {version, i % 2 ? request_type : reply_type};
+        for (int n = length(rng); n > 0; --n) f.push_back(static_cast<std::uint8_t>(byte(rng)));
+        if (i % 3 == 0 && f.size() > 2) f[2] = static_cast<std::uint8_t>(0x93 + i % 2);   // an array
+        ASSERT_NO_THROW({
+            decoded += decode_request(f).ok();
+            decoded += decode_reply(f).ok();
+        }) << i;
+        EXPECT_EQ(request_alone(f), tree_request(f)) << i;
+        EXPECT_EQ(reply_alone(f), tree_reply(f)) << i;
     }
+    EXPECT_GT(decoded, 0);
 }
 
 // Revisions 7 and 8 answered a reactor handler's echo in its REQUEST's frame, the REPLY header
@@ -72,79 +107,60 @@ TEST(rpc_decode, padded_replies_of_older_nodes_read_as_the_header_they_stretch) 
     const std::uint64_t id = (std::uint64_t{3} << 32) | 5;
     for (std::size_t filler = 1; filler <= 2 + 255; ++filler) {
         auto frame = padded_reply(id, filler);
-        EXPECT_EQ(decode_reply_header(frame).value(), (reply_header{id, 0, ""})) << filler;
         frame.push_back(0xc3);   // the result, where it lay
-        const auto m = read_reply(frame);
+        const auto m = decode_reply(frame);
         ASSERT_TRUE(m) << filler;
-        EXPECT_EQ(m->header.id, id);
-        EXPECT_EQ(m->header.code, 0);
+        EXPECT_EQ(m->header, (reply_header{id, 0, ""})) << filler;
         ASSERT_EQ(m->body.size(), 1u) << filler;
         EXPECT_EQ(m->body.data(), frame.data() + 14 + filler);
     }
 }
 
-TEST(rpc_encode, headers_are_the_bytes_msgpack_cxx_packs) {
-    // Short headers are written byte by byte, the rest by msgpack-cxx's packer: every value
-    // around each boundary of that choice is the packer's bytes.
-    const auto packed = [](std::uint8_t type, auto pack_fields) {
-        msgpack::sbuffer sb;
-        msgpack::packer<msgpack::sbuffer> pk(sb);
-        pk.pack_array(3);
-        pack_fields(pk);
-        bytes f = {version, type};
-        f.insert(f.end(), sb.data(), sb.data() + sb.size());
-        return f;
+TEST(rpc_decode, ignores_extra_trailing_elements_and_the_body_starts_after_them) {
+    auto four = std::vector<field>{uint_field(7), str_field("echo"), uint_field(250), str_field("future")};
+    auto request = request_frame(four);
+    const auto header_size = request.size();
+    request.push_back(0x2a);
+    const auto m = decode_request(request);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->header, (request_header{7, "echo", 250}));
+    EXPECT_EQ(m->body.data(), request.data() + header_size);
+    EXPECT_EQ(m->body.size(), 1u);
+
+    auto five = std::vector<field>{uint_field(7), int_field(409), str_field("taken"), map_field(),
+                                   array_field({map_field(), array_field({nil_field(), bin_field(3)})})};
+    EXPECT_EQ(reply_alone(reply_frame(five)), (owned_reply{7, 409, "taken"}));
+    five.insert(five.begin() + 3, map_field());   // six, a map before the array
+    EXPECT_TRUE(reply_alone(reply_frame(five)));
+}
+
+TEST(rpc_decode, reads_non_negative_numbers_in_signed_formats_as_the_object_tree_does) {
+    // [id, "m", timeout] with id and timeout as int8, int16, int32 and int64.
+    const std::vector<std::pair<bytes, std::uint64_t>> numbers = {
+        {{0xd0, 0x05}, 5},
+        {{0xd1, 0x01, 0x00}, 256},
+        {{0xd2, 0x7f, 0xff, 0xff, 0xff}, 0x7fffffff},
+        {{0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, INT64_MAX},
+        {{0xd3, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
     };
-    const std::uint64_t numbers[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
-                                     0xffffffff, 0x100000000, UINT64_MAX};
-    for (const std::size_t len : {1, 31, 32, 128})
-        for (const auto timeout : numbers) {
-            const std::string method(len, 'm');
-            bytes got;
-            append_request_header_open_id(method, timeout, got);
-            EXPECT_EQ(got, packed(request_type, [&](auto& pk) {
-                          pk.pack_fix_uint64(0);
-                          pk.pack(method);
-                          pk.pack(timeout);
-                      })) << len << " " << timeout;
-        }
-    const std::int64_t codes[] = {INT64_MIN, -32601, -1, 0, 1, 0x7f, 0x80, INT64_MAX};
-    for (const auto id : numbers)
-        for (const auto code : codes)
-            for (const std::size_t len : {0, 31, 32}) {
-                const reply_header h{id, code, std::string(len, 'e')};
-                EXPECT_EQ(encode_reply_header(h), packed(reply_type, [&](auto& pk) {
-                              pk.pack(h.id);
-                              pk.pack(h.code);
-                              pk.pack(h.message);
-                          })) << id << " " << code << " " << len;
-            }
-}
-
-TEST(rpc_decode, views_read_what_the_owning_decoders_read) {
-    bytes request;
-    append_request_header_open_id("echo", 250, request);
-    set_request_id(request, 77);
-    request.push_back(0xc3);   // body: true
-    const auto r = read_request(request);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->header.id, 77u);
-    EXPECT_EQ(r->header.method, "echo");
-    EXPECT_EQ(r->header.timeout_ms, 250u);
-    EXPECT_EQ(r->header.method.data(), reinterpret_cast<const char*>(request.data()) + 13);
-    EXPECT_EQ(r->body.size(), 1u);
-    for (const auto& h : {reply_header{1, 0, ""}, reply_header{std::uint64_t{1} << 40, 127, "x"},
-                          reply_header{3, -32601, "no method"}, reply_header{4, 128, "y"}}) {
-        auto frame = encode_reply(h, bytes{0xc0});
-        const auto v = read_reply(frame);
-        ASSERT_TRUE(v);
-        EXPECT_EQ(v->header.id, h.id);
-        EXPECT_EQ(v->header.code, h.code);
-        EXPECT_EQ(v->header.message, h.message);
-        EXPECT_EQ(v->body.size(), 1u);
+    for (const auto& [n, value] : numbers) {
+        const auto f = cat({{version, request_type, 0x93}, n, {0xa1, 'm'}, n});
+        const owned_request want{value, "m", value};
+        EXPECT_EQ(tree_request(f), want) << value;
+        EXPECT_EQ(request_alone(f), want) << value;
+        // The same numbers as id and code: [n, n, ""].
+        const auto reply = cat({{version, reply_type, 0x93}, n, n, {0xa0}});
+        EXPECT_EQ(reply_alone(reply), (owned_reply{value, static_cast<std::int64_t>(value), ""})) << value;
     }
+    // Negative in a signed format: no id or timeout, but a code.
+    for (const auto& f : {bytes{version, request_type, 0x93, 0xd0, 0xff, 0xa1, 'm', 0},
+                          bytes{version, request_type, 0x93, 0, 0xa1, 'm', 0xd1, 0xff, 0}})
+        EXPECT_EQ(failure(decode_request(f)), errc::wrong_type);
+    EXPECT_EQ(reply_alone(bytes{version, reply_type, 0x93, 0, 0xd1, 0xff, 0, 0xa0}), (owned_reply{0, -256, ""}));
+    // A code over INT64_MAX (uint64) fits no int64.
+    EXPECT_EQ(failure(decode_reply(bytes{version, reply_type, 0x93, 0, 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xa0})),
+              errc::wrong_type);
 }
-
 
 // A routing id names a node's link (its id) or its call link (its id, then 'C'), each with
 // or without a link token after it: anything else names no node.
