@@ -87,6 +87,30 @@ protected:
 
 std::vector<bytes> next_on(zmq::socket_t& s) { return fake_peer::next_message(s, 3s); }
 
+// A revision-7 or -8 server answered a handler it ran on its reactor in the REQUEST's own
+// frame, the REPLY header stretched to the result by a filler (PROTOCOL.md §10.4): such a
+// REPLY completes the call.
+TEST_F(call_links, a_reply_written_over_its_request_by_an_older_server_completes_the_call) {
+    join(protocol::hello_flag_call_links);
+    auto f = node_->call_peer(fake_.id, "fake.work", 7, 5s);
+    const auto request = next_request();
+    ASSERT_TRUE(request) << "the request never reached the fake";
+    const auto m = protocol::decode_request(request->second);
+    ASSERT_TRUE(m);
+    auto padded = request->second;   // an echo: the result is the arguments, where they lie
+    const std::size_t filler = padded.size() - m->body.size() - 14;
+    ASSERT_GE(filler, 2u);
+    padded[1] = protocol::reply_type;
+    padded[2] = 0x94;   // [id, code, message, filler], the id where the request had it
+    padded[12] = 0x00;  // code 0
+    padded[13] = 0xa0;  // message ""
+    padded[14] = 0xc4;  // a bin 8 over the rest of the request's header
+    padded[15] = static_cast<std::uint8_t>(filler - 2);
+    fake_.send_at_router(request->first, {padded});
+    ASSERT_EQ(f.wait_for(3s), std::future_status::ready);
+    EXPECT_EQ(f.get().as<int>(), 7);
+}
+
 TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
     join(protocol::hello_flag_call_links);
     const auto routing = call_the_fake_and_answer();
