@@ -63,7 +63,7 @@ using call_done = std::variant<std::promise<reply>, call_callback>;
 struct call_command {
     std::optional<node_id> peer;   // empty: any provider of the method
     // The whole REQUEST frame, but for its id (the reactor's). The method is read from it
-    // (protocol::open_request_method): carried beside it as a string as well, it was moved
+    // (protocol::decode_request): carried beside it as a string as well, it was moved
     // at every layer of every call.
     zmq::message_t request;
     milliseconds timeout;

@@ -20,7 +20,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -335,23 +334,16 @@ void node::start_call(const std::optional<node_id>& peer, std::string_view metho
     if (!args_checked && protocol::check_msgpack(args))
         return refuse(rpc_errc::invalid, "arguments are not one msgpack object");
     if (!threads_) return refuse(rpc_errc::stopped, "node is not running");
-    // The whole REQUEST frame is built here, in the message libzmq will send; the reactor
-    // only writes the call's id into it.
+    // The whole REQUEST frame is built here, in the message libzmq will send, with id 0: the
+    // reactor encodes the header again in place with the call's id (protocol::encode_request).
     const auto timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0));
-    std::array<std::uint8_t, protocol::max_short_request_header> short_header;
-    auto size = protocol::put_request_header_open_id(method, timeout_ms, short_header);
-    std::span<const std::uint8_t> header(short_header.data(), size);
-    static thread_local std::vector<std::uint8_t> long_header;
-    if (size == 0) {
-        long_header.clear();
-        protocol::append_request_header_open_id(method, timeout_ms, long_header);
-        header = long_header;
-    }
+    const protocol::request_header header{0, method, timeout_ms};
+    zmq::message_t request(protocol::request_size(header, args.size()));
+    protocol::encode_request(header, args, {request.data<std::uint8_t>(), request.size()});
     if (auto* r = threads_->reactor_of_this_thread()) {   // code run on our reactor: no command
-        return r->call(detail::call_command{peer, detail::rpc_frame(header, args), timeout, std::move(done), where});
+        return r->call(detail::call_command{peer, std::move(request), timeout, std::move(done), where});
     }
-    send_command(
-        detail::call_command{peer, detail::rpc_frame(header, args), timeout, std::move(done), where});
+    send_command(detail::call_command{peer, std::move(request), timeout, std::move(done), where});
 }
 
 bool node::publish(std::string_view topic, std::span<const std::uint8_t> bytes) {

@@ -54,7 +54,7 @@ void reactor::on_rpc(routed_frame& in, std::uint8_t type) {
     if (!from) return;
     if (type == protocol::request_type)
         server_.on_request(from->id, from->name, in, now);
-    else if (const auto m = protocol::read_reply(in.bytes))
+    else if (const auto m = protocol::decode_reply(in.bytes))
         client_.on_reply(*from, in.frame, *m);
     else
         ++stats_.frames_invalid;
@@ -63,8 +63,8 @@ void reactor::on_rpc(routed_frame& in, std::uint8_t type) {
 void reactor::on_link_reply(const node_id& id, zmq::message_t& frame) {
     auto* from = mesh_.member(id);
     if (!from) return;
-    // read_reply checks the version and the type itself: nothing else comes back on a link.
-    const auto m = protocol::read_reply(bytes_of(frame));
+    // decode_reply checks the version and the type itself: nothing else comes back on a link.
+    const auto m = protocol::decode_reply(bytes_of(frame));
     if (!m) {
         ++stats_.frames_invalid;
         return;

@@ -40,16 +40,19 @@ bool lent_now(std::span<const std::uint8_t> bytes) {
     return !lent_to_handler.empty() && lies_within(bytes, lent_to_handler);
 }
 
-void set_header(rpc_done& out, const protocol::sender_route& reply_to, protocol::reply_header h) {
+void set_header(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id,
+                std::int64_t code, std::string message) {
     out.caller = reply_to;
-    out.header = std::move(h);
+    out.id = id;
+    out.code = code;
+    out.message = std::move(message);
 }
 
 void set_error(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id,
                std::int64_t code, std::string message) {
     if (message.size() > protocol::max_rpc_message_len) message.resize(protocol::max_rpc_message_len);
     if (code == protocol::rpc_ok) code = protocol::rpc_handler_failed;   // 0 means success
-    set_header(out, reply_to, {id, code, std::move(message)});
+    set_header(out, reply_to, id, code, std::move(message));
     out.result.reset();
 }
 
@@ -60,29 +63,8 @@ std::span<const std::uint8_t> rpc_done::body() const noexcept {
 }
 
 zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std::uint8_t> body) {
-    std::array<std::uint8_t, protocol::max_short_reply_header> short_header;
-    if (const auto size = protocol::put_reply_header(h, short_header))
-        return rpc_frame({short_header.data(), size}, body);
-    std::vector<std::uint8_t> long_header;   // an error's long message: rare
-    protocol::append_reply_header(h, long_header);
-    return rpc_frame(long_header, body);
-}
-
-bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request) {
-    if (!done.result) return false;
-    const auto body = done.result->bytes();
-    // The request's tail: within it (a result not passed on lies elsewhere), ending where it ends.
-    if (!lies_within(body, request) || body.data() + body.size() != request.data() + request.size())
-        return false;
-    const auto header_room = static_cast<std::size_t>(body.data() - request.data());
-    return protocol::put_reply_header_padded(done.header, request.first(header_room));
-}
-
-zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body) {
-    zmq::message_t frame(header.size() + body.size());
-    auto* out = frame.data<std::uint8_t>();
-    std::copy(header.begin(), header.end(), out);
-    std::copy(body.begin(), body.end(), out + header.size());
+    zmq::message_t frame(protocol::reply_size(h, body.size()));
+    protocol::encode_reply(h, body, {frame.data<std::uint8_t>(), frame.size()});
     return frame;
 }
 
@@ -97,7 +79,7 @@ void run_handler(const rpc_handler& handler, const request& req,
             return set_error(out, reply_to, id, protocol::rpc_handler_failed,
                              "result of " + std::to_string(r.bytes().size()) +
                                  " bytes is over the size limit");
-        set_header(out, reply_to, {id, protocol::rpc_ok, {}});
+        set_header(out, reply_to, id, protocol::rpc_ok, {});
         out.result.emplace(std::move(r));
     } catch (const rpc_error& e) {
         set_error(out, reply_to, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,

@@ -40,11 +40,7 @@ struct rpc_job {
     std::chrono::steady_clock::time_point deadline;
 };
 
-// Returns: one RPC frame, `header` (version, type and header array) then `body`, built in
-// the message libzmq sends: one allocation, one copy of each part.
-zmq::message_t rpc_frame(std::span<const std::uint8_t> header, std::span<const std::uint8_t> body);
-// Returns: the REPLY frame of `h` and `body`, the header written straight into it when it
-// has the short form every success has (else packed first).
+// Returns: the REPLY frame of `h` and `body`, encoded straight into the message libzmq sends.
 zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std::uint8_t> body);
 // An error REPLY's body: nil.
 inline constexpr std::uint8_t packed_nil[] = {0xc0};
@@ -55,22 +51,16 @@ inline constexpr std::uint8_t packed_nil[] = {0xc0};
 // its pipe. A worker's first message is one empty frame, meaning "ready".
 struct rpc_done {
     protocol::sender_route caller;
-    protocol::reply_header header;
+    std::uint64_t id = 0;
+    std::int64_t code = protocol::rpc_ok;
+    std::string message;              // the error's; empty on success
     std::optional<response> result;   // what the handler returned; none for an error
 
     // Returns: the REPLY's body: the result's bytes, or nil for an error.
     std::span<const std::uint8_t> body() const noexcept;
     // Returns: the REPLY frame (reply_frame).
-    zmq::message_t frame() const { return reply_frame(header, body()); }
+    zmq::message_t frame() const { return reply_frame({id, code, message}, body()); }
 };
-
-// Rewrites `request`, the bytes of the REQUEST frame a handler was lent, into the REPLY of
-// `done` when the result is that frame's tail (an echo, or the last of the arguments): the
-// header written over the request's (protocol::put_reply_header_padded), the result left
-// where it lies. Saves the reply's allocation and copy, and its free on libzmq's I/O thread.
-// Returns: false, `request` untouched, when the
-// result is elsewhere or the header cannot be stretched to meet it; reply_frame then.
-bool reply_in_place(const rpc_done& done, std::span<std::uint8_t> request);
 
 // Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
 // The handler is lent `req`'s bytes: `out` may refer to them (see response), so they must

@@ -142,6 +142,103 @@ private:
     std::size_t at_ = 0;
 };
 
+// Inline: a decoder of a header that runs once per message (every RPC call, both ways) is
+// then compiled as one function, its reads folded into it.
+inline std::optional<errc> span_reader::big_endian(std::size_t width, std::uint64_t& out) {
+    if (b_.size() - at_ < width) return errc::truncated;
+    out = read_big_endian(&b_[at_], width);
+    at_ += width;
+    return std::nullopt;
+}
+
+inline std::optional<errc> span_reader::array(std::uint64_t& count) {
+    if (at_ >= b_.size()) return errc::truncated;
+    const std::uint8_t tag = b_[at_++];
+    if ((tag & 0xf0) == 0x90) {
+        count = tag & 0x0f;
+        return std::nullopt;
+    }
+    if (tag == 0xdc || tag == 0xdd) return big_endian(tag == 0xdc ? 2 : 4, count);
+    return errc::wrong_type;
+}
+
+inline std::optional<errc> span_reader::any_integer(std::uint64_t& u, std::int64_t& i, bool& negative) {
+    if (at_ >= b_.size()) return errc::truncated;
+    const std::uint8_t tag = b_[at_++];
+    negative = false;
+    if (tag <= 0x7f) {
+        u = tag;
+        return std::nullopt;
+    }
+    if (tag >= 0xe0) {
+        negative = true;
+        i = static_cast<std::int8_t>(tag);
+        return std::nullopt;
+    }
+    if (tag >= 0xcc && tag <= 0xcf) return big_endian(std::size_t{1} << (tag - 0xcc), u);
+    if (tag >= 0xd0 && tag <= 0xd3) {
+        const std::size_t width = std::size_t{1} << (tag - 0xd0);
+        std::uint64_t raw = 0;
+        if (auto e = big_endian(width, raw)) return e;
+        // Sign-extend from `width` bytes.
+        const unsigned shift = static_cast<unsigned>(64 - 8 * width);
+        const auto v = static_cast<std::int64_t>(raw << shift) >> shift;
+        if (v >= 0) {
+            u = static_cast<std::uint64_t>(v);
+        } else {
+            negative = true;
+            i = v;
+        }
+        return std::nullopt;
+    }
+    return errc::wrong_type;
+}
+
+inline std::optional<errc> span_reader::uint(std::uint64_t& out) {
+    std::int64_t ignored = 0;
+    bool negative = false;
+    if (auto e = any_integer(out, ignored, negative)) return e;
+    if (negative) return errc::wrong_type;
+    return std::nullopt;
+}
+
+inline std::optional<errc> span_reader::integer(std::int64_t& out) {
+    std::uint64_t u = 0;
+    bool negative = false;
+    if (auto e = any_integer(u, out, negative)) return e;
+    if (!negative) {
+        if (u > static_cast<std::uint64_t>(INT64_MAX)) return errc::wrong_type;
+        out = static_cast<std::int64_t>(u);
+    }
+    return std::nullopt;
+}
+
+inline std::optional<errc> span_reader::str(std::string_view& out, std::size_t max_len) {
+    if (at_ >= b_.size()) return errc::truncated;
+    const std::uint8_t tag = b_[at_++];
+    std::uint64_t len = 0;
+    if ((tag & 0xe0) == 0xa0)
+        len = tag & 0x1f;
+    else if (tag >= 0xd9 && tag <= 0xdb) {
+        if (auto e = big_endian(std::size_t{1} << (tag - 0xd9), len)) return e;
+    } else {
+        return errc::wrong_type;
+    }
+    if (b_.size() - at_ < len) return errc::truncated;
+    if (len > max_len) return errc::oversized;
+    out = {reinterpret_cast<const char*>(b_.data() + at_), static_cast<std::size_t>(len)};
+    at_ += static_cast<std::size_t>(len);
+    return std::nullopt;
+}
+
+inline std::optional<errc> span_reader::skip(std::size_t count, std::size_t max_depth) {
+    if (count == 0) return std::nullopt;
+    const auto end = skip_msgpack(b_.subspan(at_), count, max_depth);
+    if (!end) return end.error();
+    at_ += *end;
+    return std::nullopt;
+}
+
 // Walks the elements of a msgpack array, checking each one's type as it is read.
 // The first failure sticks: later reads return empty values, and error() reports it, so a
 // decoder reads every field and checks once at the end.

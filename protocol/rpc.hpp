@@ -7,13 +7,17 @@
 //  1       1     type (request 0x10, reply 0x11)
 //  2       n     header: msgpack array, trailing extra elements ignored:
 //                  request [id uint, method str 1..128, timeout_ms uint]
-//                  reply   [id uint, code int (0 = ok), message str, (filler nil or bin)]
+//                  reply   [id uint, code int (0 = ok), message str]
 //  2+n     rest  body: the arguments (request) or the result (reply; nil on error), exactly
 //                one msgpack object
 //
 // One frame, not [header][body]: like an event's, each frame costs a send, a receive and a
 // pass of libzmq's encoder and decoder on both sides, work that does not shrink with the
 // call (PROTOCOL.md, Appendix C, revision 5).
+//
+// Each message has one encoder, which writes the whole frame into a buffer the caller sized
+// with its *_size function (a zmq message, sent with no further copy), and one decoder, which
+// views the frame it reads. Bytes only: any thread may call any of them.
 #pragma once
 
 #include "limits.hpp"
@@ -24,9 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string>
 #include <string_view>
-#include <vector>
 
 namespace zmesh::protocol {
 
@@ -42,83 +44,19 @@ enum rpc_code : std::int64_t {
     rpc_busy = -32000,             // the server's queue is full
 };
 
+// The headers. Their strings are views: the encoder copies them into the frame, and the
+// decoder points them into the frame it read, so they live as long as that frame.
 struct request_header {
     std::uint64_t id = 0;            // the caller's, echoed in the reply
-    std::string method;
+    std::string_view method;         // 1..max_service_len bytes
     std::uint64_t timeout_ms = 0;    // time the caller still waits: relative, clocks differ
     bool operator==(const request_header&) const = default;
 };
-
 struct reply_header {
     std::uint64_t id = 0;
     std::int64_t code = rpc_ok;
-    std::string message;             // empty on success
+    std::string_view message;        // 0..max_rpc_message_len bytes; empty on success
     bool operator==(const reply_header&) const = default;
-};
-
-// A header is at most this long (the longest method or error message, and room for extra
-// fields); only this much of a frame is read to find the body.
-inline constexpr std::size_t max_rpc_header_size = 2 + max_service_len + max_rpc_message_len + 64;
-
-// Returns: version, type and header: the start of a frame, to which the body is appended.
-// Throws std::length_error for a method over max_service_len or a message over
-// max_rpc_message_len.
-std::vector<std::uint8_t> encode_request_header(const request_header& h);
-std::vector<std::uint8_t> encode_reply_header(const reply_header& h);
-// The same, appended to `out`: a buffer reused call after call allocates nothing.
-void append_request_header(const request_header& h, std::vector<std::uint8_t>& out);
-void append_reply_header(const reply_header& h, std::vector<std::uint8_t>& out);
-// A request header whose id is filled in last, so a caller can build the whole frame before
-// the id exists (the reactor gives it) and then write it in place: the id is packed as a
-// uint 64 (0xcf and 8 big-endian bytes, valid msgpack for any value), its 8 bytes at
-// request_id_offset. Appends to `out`; throws as above.
-inline constexpr std::size_t request_id_offset = 4;   // version, type, array of 3, 0xcf
-void append_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
-                                   std::vector<std::uint8_t>& out);
-// The same header, written to `out` when it has the short form nodes send (a method under 32
-// bytes, a timeout under 2^32 ms), with no vector to grow. Returns: its size, or 0 when it
-// has not (use append_request_header_open_id).
-inline constexpr std::size_t max_short_request_header = 12 + 1 + 31 + 5;
-std::size_t put_request_header_open_id(std::string_view method, std::uint64_t timeout_ms,
-                                       std::span<std::uint8_t, max_short_request_header> out);
-// A reply header written to `out` when it has the short form nodes send (an id of 2^32 or
-// more, a code 0..127, a message under 32 bytes: every successful reply). Returns: its size,
-// or 0 when it has not (use append_reply_header).
-inline constexpr std::size_t max_short_reply_header = 12 + 2 + 31;
-std::size_t put_reply_header(const reply_header& h, std::span<std::uint8_t, max_short_reply_header> out);
-// The same short form stretched to exactly `out.size()` bytes by a fourth field, a filler
-// (nil for one byte, else a bin of out.size() - header - 2 bytes whose content is left as
-// `out` had it): written over a REQUEST's header, it meets a result already at the end of
-// that frame, and the frame goes back as the REPLY with no copy. Returns: false, writing
-// nothing, when `h` has no short form or the filler would take 0 or over max_reply_filler
-// bytes.
-inline constexpr std::size_t max_reply_filler = 2 + 255;
-bool put_reply_header_padded(const reply_header& h, std::span<std::uint8_t> out);
-// Writes `id` into a frame that starts with append_request_header_open_id's header.
-void set_request_id(std::span<std::uint8_t> frame, std::uint64_t id);
-// Returns: the method in such a frame (a view into it), read at the fixed place that header
-// puts it, so a frame built for sending need not carry its method beside it as well.
-std::string_view open_request_method(std::span<const std::uint8_t> frame);
-// Returns: a whole frame, the header then `body` (not checked here). Throws as above.
-std::vector<std::uint8_t> encode_request(const request_header& h, std::span<const std::uint8_t> body);
-std::vector<std::uint8_t> encode_reply(const reply_header& h, std::span<const std::uint8_t> body);
-
-// Returns: the header that is the whole of `bytes` (no body after it), or an errc. Never
-// throws.
-result<request_header> decode_request_header(std::span<const std::uint8_t> bytes);
-result<reply_header> decode_reply_header(std::span<const std::uint8_t> bytes);
-
-// A header read in place: its strings view the frame they were read from, so reading one
-// copies nothing (a node reads one per call it makes or serves).
-struct request_view {
-    std::uint64_t id = 0;
-    std::string_view method;
-    std::uint64_t timeout_ms = 0;
-};
-struct reply_view {
-    std::uint64_t id = 0;
-    std::int64_t code = rpc_ok;
-    std::string_view message;
 };
 
 // A decoded frame: its header, and the body after it (a view into the frame, not checked:
@@ -130,6 +68,53 @@ struct rpc_message {
 };
 using request_message = rpc_message<request_header>;
 using reply_message = rpc_message<reply_header>;
+
+// Version, type and header are at most this long (the longest method or error message, and
+// room for extra fields); a decoder reads only this much of a frame to find the body.
+inline constexpr std::size_t max_rpc_header_size = 2 + max_service_len + max_rpc_message_len + 64;
+
+// ---- REQUEST ----------------------------------------------------------------------------
+
+// Returns: the size of the REQUEST frame of `h` and a body of `body_size` bytes, exactly what
+// encode_request writes. Never throws.
+std::size_t request_size(const request_header& h, std::size_t body_size) noexcept;
+
+// Writes the REQUEST frame of `h` and `body` into `out`, which must be request_size bytes.
+// The id is always a uint 64 (0xcf and 8 bytes, PROTOCOL.md §10.4), so the frame's size does
+// not depend on it: a caller builds its frame before the id is known, and finishes it by
+// encoding the same header with the id into the same buffer. `h.method` and `body` may
+// already lie in `out` exactly where this writes them (then they are not copied onto
+// themselves); they overlap it nowhere else.
+// Throws: std::length_error, writing nothing, for a method that is not 1..max_service_len
+// bytes or an `out` of another size.
+void encode_request(const request_header& h, std::span<const std::uint8_t> body,
+                    std::span<std::uint8_t> out);
+
+// Returns: the header and body of the REQUEST `frame`, viewed in it; or an errc: truncated,
+// bad_version, unknown_type (not a REQUEST), wrong_type or bad_msgpack (a field missing or
+// mistyped), bad_field (an empty method), oversized (a method over max_service_len, or no
+// header ending within max_rpc_header_size bytes). Never throws.
+result<request_message> decode_request(std::span<const std::uint8_t> frame);
+
+// ---- REPLY ------------------------------------------------------------------------------
+
+// Returns: the size of the REPLY frame of `h` and a body of `body_size` bytes, exactly what
+// encode_reply writes. Never throws.
+std::size_t reply_size(const reply_header& h, std::size_t body_size) noexcept;
+
+// Writes the REPLY frame of `h` and `body` into `out`, which must be reply_size bytes. Every
+// field takes its shortest encoding (PROTOCOL.md §10.4).
+// Throws: std::length_error, writing nothing, for a message over max_rpc_message_len or an
+// `out` of another size.
+void encode_reply(const reply_header& h, std::span<const std::uint8_t> body, std::span<std::uint8_t> out);
+
+// Returns: the header and body of the REPLY `frame`, viewed in it; or an errc, as
+// decode_request (oversized: a message over max_rpc_message_len, or no header ending within
+// max_rpc_header_size bytes). A filler (field 3, sent by revision-7 and -8 nodes) is skipped
+// like any other extra field. Never throws.
+result<reply_message> decode_reply(std::span<const std::uint8_t> frame);
+
+// ---- routing ids ------------------------------------------------------------------------
 
 // Who sent a message to a ROUTER, from its routing id (§6.1): a node's id (its link, the
 // dialler's connection), or a node's id then 'C' (one of its call links: a DEALER of its own
@@ -149,13 +134,5 @@ std::optional<sender_route> read_routing_id(std::span<const std::uint8_t> routin
 // Returns: the routing id of `to`, written into `out`; without a token when it has none.
 std::span<const std::uint8_t> routing_id_of(const sender_route& to,
                                             std::array<std::uint8_t, max_routing_id_size>& out);
-
-// Returns: the frame's header and body, or an errc (oversized when no header ends within
-// max_rpc_header_size bytes). Never throws.
-result<request_message> decode_request(std::span<const std::uint8_t> frame);
-result<reply_message> decode_reply(std::span<const std::uint8_t> frame);
-// The same, the header viewed in `frame`: accepts and refuses exactly what the two above do.
-result<rpc_message<request_view>> read_request(std::span<const std::uint8_t> frame);
-result<rpc_message<reply_view>> read_reply(std::span<const std::uint8_t> frame);
 
 }  // namespace zmesh::protocol

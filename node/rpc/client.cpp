@@ -56,7 +56,13 @@ const discovery::peer* rpc_client::choose_provider(std::string_view method) {
 void rpc_client::call(call_command&& c, clock::time_point now) {
     ++ctx_.stats.rpc_calls;
     const std::span<std::uint8_t> bytes(c.request.data<std::uint8_t>(), c.request.size());
-    const auto method = protocol::open_request_method(bytes);
+    const auto m = protocol::decode_request(bytes);   // node::start_call's frame: it decodes
+    if (!m) {
+        fail_soon(calls_.add(protocol::node_id(), std::move(c.done), c.where, now + c.timeout),
+                  rpc_error(rpc_errc::invalid, "the request frame does not decode"));
+        return;
+    }
+    const auto method = m->header.method;
     const auto* target = c.peer ? joined(*c.peer) : choose_provider(method);
     const auto id = calls_.add(target ? target->id : protocol::node_id(), std::move(c.done), c.where, now + c.timeout);
     if (!target) {
@@ -65,7 +71,9 @@ void rpc_client::call(call_command&& c, clock::time_point now) {
                                                               : "no joined peer serves '" + std::string(method) + "'"));
         return;
     }
-    protocol::set_request_id(bytes, id);
+    // The same header with the id, over the one there: its size and the method's and
+    // arguments' places do not change (encode_request).
+    protocol::encode_request({id, method, m->header.timeout_ms}, m->body, bytes);
     // A link queues up to its HWM; past it the call fails now rather than waits unseen.
     auto* call_link = target->takes_call_links ? links_.open(target->id, target->router_endpoint, target->our_token)
                                                : nullptr;
@@ -100,7 +108,7 @@ void rpc_client::complete_failed() {
 }
 
 void rpc_client::on_reply(const discovery::peer& from, zmq::message_t& frame,
-                          const protocol::rpc_message<protocol::reply_view>& m) {
+                          const protocol::reply_message& m) {
     const auto& h = m.header;
     auto* call = calls_.find(h.id);
     if (!call || call->peer != from.id) {
@@ -141,7 +149,7 @@ void rpc_client::read_call_links(clock::time_point now, const std::function<bool
                 ++ctx_.stats.frames_unknown_sender;
                 return;
             }
-            const auto m = protocol::read_reply(bytes_of(frame));
+            const auto m = protocol::decode_reply(bytes_of(frame));
             if (!m) {   // wrong version or type included: nothing else comes back on a link
                 ++ctx_.stats.frames_invalid;
                 return;

@@ -46,7 +46,7 @@ public:
     // A REPLY from `from`, a joined peer: completes its call (counted stray when there is
     // none, or it went to another peer).
     void on_reply(const discovery::peer& from, zmq::message_t& frame,
-                  const protocol::rpc_message<protocol::reply_view>& m);
+                  const protocol::reply_message& m);
     // Reads the REPLYs on the call links the last wait found readable; `between()` runs
     // before each (false: stop reading).
     void read_call_links(clock::time_point now, const std::function<bool()>& between);

@@ -16,8 +16,7 @@ struct routed_frame {
     protocol::sender_route route;   // its sender, and the connection it came on
     zmq::message_t& routing;        // that connection's routing id: a reply goes with it
     zmq::message_t& frame;
-    // frame's: libzmq is asked once (a call each time). Writable: the reactor owns the frame
-    // and may answer in it (reply_in_place).
+    // frame's: libzmq is asked once (a call each time).
     std::span<std::uint8_t> bytes;
 };
 

@@ -38,7 +38,7 @@ std::vector<std::string> rpc_server::methods() const {
 void rpc_server::on_request(const protocol::node_id& caller, const std::string& caller_name,
                             routed_frame& in, clock::time_point now) {
     auto& stats = ctx_.stats;
-    const auto m = protocol::read_request(in.bytes);
+    const auto m = protocol::decode_request(in.bytes);
     if (!m) {
         ++stats.rpc_bad_requests;   // no id to answer to: dropped
         return;
@@ -73,9 +73,7 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
         const request lent(lent_string::lend(service->first), caller, lent_string::lend(caller_name),
                            deadline, m->body, nullptr);
         run_handler(*service->second.handler, lent, in.route, h.id, ctx_.opts.max_rpc_size, done_);
-        // An echo goes back in the frame it came in (its header, read above, overwritten).
-        auto answer = reply_in_place(done_, in.bytes) ? std::move(in.frame)
-                                                      : done_.frame();   // while the frame lent lives
+        auto answer = done_.frame();   // built while the frame its result may view lives
         done_.result.reset();   // sent: a big result is not kept until the next handler runs
         replies_.send_reply(in.routing, answer);
         return;

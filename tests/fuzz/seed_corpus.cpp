@@ -69,13 +69,30 @@ std::vector<bytes> events() {
     return out;
 }
 
+bytes request(const request_header& h, const bytes& body = {}) {
+    bytes f(request_size(h, body.size()));
+    encode_request(h, body, f);
+    return f;
+}
+
+bytes reply(const reply_header& h, const bytes& body = {}) {
+    bytes f(reply_size(h, body.size()));
+    encode_reply(h, body, f);
+    return f;
+}
+
 std::vector<bytes> rpcs() {
-    return {encode_request_header({1, "inventory.reserve", 500}),
-            encode_request_header({1ull << 50, "echo", 0}),
-            encode_reply_header({1, rpc_ok, ""}),
-            encode_reply_header({7, -32601, "no such method"}),
-            encode_request({2, "echo", 250}, std::vector<std::uint8_t>{0x92, 0x01, 0xa1, 'z'}),
-            encode_reply({2, rpc_ok, ""}, std::vector<std::uint8_t>{0x92, 0x01, 0xa1, 'z'})};
+    const bytes args = {0x92, 0x01, 0xa1, 'z'};
+    // A REPLY as revision-7 and -8 nodes wrote one over its REQUEST: a filler as field 3.
+    const bytes padded = {0x01, 0x11, 0x94, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0, 0x00, 0xa0,
+                          0xc4, 0x02, 0x6f, 0x6f, 0xa2, 'h', 'i'};
+    return {request({1, "inventory.reserve", 500}),
+            request({1ull << 50, "echo", 0}),
+            reply({1, rpc_ok, ""}),
+            reply({7, -32601, "no such method"}),
+            request({2, "echo", 250}, args),
+            reply({2, rpc_ok, ""}, args),
+            padded};
 }
 
 std::vector<bytes> msgpacks() {

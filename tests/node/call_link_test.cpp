@@ -9,6 +9,7 @@
 
 #include "protocol/control.hpp"
 #include "protocol/rpc.hpp"
+#include "support/rpc_frames.hpp"
 
 #include <optional>
 #include <utility>
@@ -68,7 +69,7 @@ protected:
         if (!request) throw std::runtime_error("the request never reached the fake");
         const auto m = protocol::decode_request(request->second);
         if (!m) throw std::runtime_error("the node sent a malformed request");
-        fake_.send_at_router(request->first, {protocol::encode_reply({m->header.id, 0, {}}, bytes{0x2a})});
+        fake_.send_at_router(request->first, {encoded_reply({m->header.id, 0, {}}, bytes{0x2a})});
         if (f.wait_for(3s) != std::future_status::ready) throw std::runtime_error("no reply in 3 s");
         EXPECT_EQ(f.get().as<int>(), 42);
         return request->first;
@@ -86,6 +87,30 @@ protected:
 
 std::vector<bytes> next_on(zmq::socket_t& s) { return fake_peer::next_message(s, 3s); }
 
+// A revision-7 or -8 server answered a handler it ran on its reactor in the REQUEST's own
+// frame, the REPLY header stretched to the result by a filler (PROTOCOL.md §10.4): such a
+// REPLY completes the call.
+TEST_F(call_links, a_reply_written_over_its_request_by_an_older_server_completes_the_call) {
+    join(protocol::hello_flag_call_links);
+    auto f = node_->call_peer(fake_.id, "fake.work", 7, 5s);
+    const auto request = next_request();
+    ASSERT_TRUE(request) << "the request never reached the fake";
+    const auto m = protocol::decode_request(request->second);
+    ASSERT_TRUE(m);
+    auto padded = request->second;   // an echo: the result is the arguments, where they lie
+    const std::size_t filler = padded.size() - m->body.size() - 14;
+    ASSERT_GE(filler, 2u);
+    padded[1] = protocol::reply_type;
+    padded[2] = 0x94;   // [id, code, message, filler], the id where the request had it
+    padded[12] = 0x00;  // code 0
+    padded[13] = 0xa0;  // message ""
+    padded[14] = 0xc4;  // a bin 8 over the rest of the request's header
+    padded[15] = static_cast<std::uint8_t>(filler - 2);
+    fake_.send_at_router(request->first, {padded});
+    ASSERT_EQ(f.wait_for(3s), std::future_status::ready);
+    EXPECT_EQ(f.get().as<int>(), 7);
+}
+
 TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
     join(protocol::hello_flag_call_links);
     const auto routing = call_the_fake_and_answer();
@@ -96,9 +121,9 @@ TEST_F(call_links, a_caller_calls_on_a_call_link_a_peer_that_takes_one) {
     // Only one REPLY frame comes on a call link: the rest is dropped, counted.
     const auto before = node_->stats();
     fake_.send_at_router(routing, {protocol::encode_control(protocol::ping{1})});
-    fake_.send_at_router(routing, {protocol::encode_request({5, "x", 100}, nil)});
-    fake_.send_at_router(routing, {protocol::encode_reply({9, 0, {}}, nil), nil});
-    fake_.send_at_router(routing, {protocol::encode_reply({77, 0, {}}, nil)});   // for no call
+    fake_.send_at_router(routing, {encoded_request({5, "x", 100}, nil)});
+    fake_.send_at_router(routing, {encoded_reply({9, 0, {}}, nil), nil});
+    fake_.send_at_router(routing, {encoded_reply({77, 0, {}}, nil)});   // for no call
     EXPECT_TRUE(wait_until([&] {
         const auto s = node_->stats();
         return s.frames_invalid == before.frames_invalid + 3 &&
@@ -118,7 +143,7 @@ TEST_F(call_links, a_server_answers_on_the_call_link_a_request_came_by) {
     join(0);
     auto link = dealer_as(call_link_routing(fake_.id));
     for (std::uint64_t id : {7u, 8u}) {   // served on a worker: the routing id goes there and back
-        fake_peer::send_frames(link, {protocol::encode_request({id, "echo", 5000}, echo_body)});
+        fake_peer::send_frames(link, {encoded_request({id, "echo", 5000}, echo_body)});
         const auto frames = next_on(link);
         ASSERT_EQ(frames.size(), 1u) << "no reply on the call link, or more than one frame";
         const auto m = protocol::decode_reply(frames[0]);
@@ -128,7 +153,7 @@ TEST_F(call_links, a_server_answers_on_the_call_link_a_request_came_by) {
         EXPECT_EQ(bytes(m->body.begin(), m->body.end()), echo_body);
     }
     // An error reply goes the same way.
-    fake_peer::send_frames(link, {protocol::encode_request({9, "nobody.serves", 5000}, nil)});
+    fake_peer::send_frames(link, {encoded_request({9, "nobody.serves", 5000}, nil)});
     const auto frames = next_on(link);
     ASSERT_EQ(frames.size(), 1u);
     EXPECT_EQ(protocol::decode_reply(frames[0])->header.code, protocol::rpc_no_such_method);
@@ -140,9 +165,9 @@ TEST_F(call_links, a_server_drops_anything_but_requests_on_a_call_link_and_stran
     auto stranger = dealer_as(call_link_routing(protocol::node_id::random()));
     const auto before = node_->stats();
     fake_peer::send_frames(link, {protocol::encode_control(protocol::ping{1})});
-    fake_peer::send_frames(link, {protocol::encode_reply({3, 0, {}}, nil)});
-    fake_peer::send_frames(link, {protocol::encode_request({4, "echo", 5000}, nil), nil});
-    fake_peer::send_frames(stranger, {protocol::encode_request({5, "echo", 5000}, echo_body)});
+    fake_peer::send_frames(link, {encoded_reply({3, 0, {}}, nil)});
+    fake_peer::send_frames(link, {encoded_request({4, "echo", 5000}, nil), nil});
+    fake_peer::send_frames(stranger, {encoded_request({5, "echo", 5000}, echo_body)});
     EXPECT_TRUE(wait_until([&] {
         const auto s = node_->stats();
         return s.frames_invalid == before.frames_invalid + 3 &&
@@ -150,7 +175,7 @@ TEST_F(call_links, a_server_drops_anything_but_requests_on_a_call_link_and_stran
     }, 3s)) << node_->stats().frames_invalid << " " << node_->stats().frames_unknown_sender;
     EXPECT_EQ(node_->stats().rpc_served, before.rpc_served) << "none of it was served";
 
-    fake_peer::send_frames(link, {protocol::encode_request({6, "echo", 5000}, echo_body)});
+    fake_peer::send_frames(link, {encoded_request({6, "echo", 5000}, echo_body)});
     const auto frames = next_on(link);
     ASSERT_EQ(frames.size(), 1u) << "the call link went on working";
     EXPECT_EQ(protocol::decode_reply(frames[0])->header.id, 6u);

@@ -105,14 +105,14 @@ TEST(response, the_reply_frame_reads_back_as_the_reply_in_either_header_form) {
     // smaller ones, and long error messages, the packer's.
     for (const std::uint64_t id : {std::uint64_t{7}, (std::uint64_t{3} << 32) | 5}) {
         const auto ok = run([](const request& r) -> response { return r; }, frame, id).frame();
-        const auto m = protocol::read_reply({ok.data<std::uint8_t>(), ok.size()});
+        const auto m = protocol::decode_reply({ok.data<std::uint8_t>(), ok.size()});
         ASSERT_TRUE(m) << id;
         EXPECT_EQ(m->header.id, id);
         EXPECT_EQ(m->header.code, protocol::rpc_ok);
         EXPECT_EQ(std::vector<std::uint8_t>(m->body.begin(), m->body.end()), bin3);
         const std::string why(200, 'w');
         const auto failed = run([&](const request&) -> response { return rpc_error(409, why); }, frame, id).frame();
-        const auto e = protocol::read_reply({failed.data<std::uint8_t>(), failed.size()});
+        const auto e = protocol::decode_reply({failed.data<std::uint8_t>(), failed.size()});
         ASSERT_TRUE(e) << id;
         EXPECT_EQ(e->header.code, 409);
         EXPECT_EQ(e->header.message, why);
@@ -126,80 +126,6 @@ TEST(response, a_handler_error_has_a_nil_body) {
     EXPECT_FALSE(out.result);
     ASSERT_EQ(out.body().size(), 1u);
     EXPECT_EQ(out.body()[0], 0xc0);
-}
-
-// A REQUEST frame as the node reads it, in a message: the header of `method`, then `args`.
-zmq::message_t request_frame(std::string_view method, std::uint64_t timeout_ms, const std::vector<std::uint8_t>& args) {
-    std::vector<std::uint8_t> header;
-    protocol::append_request_header_open_id(method, timeout_ms, header);
-    return detail::rpc_frame(header, args);
-}
-
-std::span<const std::uint8_t> tail(const zmq::message_t& frame, std::size_t size) {
-    return std::span(frame.data<std::uint8_t>(), frame.size()).last(size);
-}
-
-std::vector<std::uint8_t> bytes_of(std::span<const std::uint8_t> s) { return {s.begin(), s.end()}; }
-
-std::span<std::uint8_t> writable(zmq::message_t& frame) { return {frame.data<std::uint8_t>(), frame.size()}; }
-
-constexpr std::uint64_t node_call_id = (std::uint64_t{3} << 32) | 5;   // a slot and a use count
-
-TEST(reply_in_place, an_echo_goes_back_in_its_request_frame) {
-    // Request headers from one byte longer than the reply's (a nil filler) to a long method's.
-    const std::pair<std::string, std::uint64_t> requests[] = {
-        {"a", 5}, {"bench.echo", 60000}, {std::string(31, 'm'), 0xffffffff}, {std::string(128, 'm'), 1}};
-    for (const auto& [method, timeout] : requests) {
-        auto frame = request_frame(method, timeout, bin3);
-        const auto* const before = frame.data<std::uint8_t>();
-        const auto args = tail(frame, bin3.size());
-        const auto out = run([](const request& r) -> response { return r; }, args, node_call_id);
-        ASSERT_TRUE(detail::reply_in_place(out, writable(frame))) << method;
-        EXPECT_EQ(frame.data<std::uint8_t>(), before);
-        const auto m = protocol::read_reply({frame.data<std::uint8_t>(), frame.size()});
-        ASSERT_TRUE(m) << method;
-        EXPECT_EQ(m->header.id, node_call_id);
-        EXPECT_EQ(m->header.code, protocol::rpc_ok);
-        EXPECT_EQ(m->body.data(), args.data());   // where it lay
-        EXPECT_EQ(bytes_of(m->body), bin3);
-    }
-}
-
-TEST(reply_in_place, the_last_of_the_arguments_goes_back_in_place_and_nothing_else_does) {
-    const std::vector<std::uint8_t> pair = {0x92, 0x01, 0xc4, 0x03, 'a', 'b', 'c'};   // [1, bin3]
-    const auto answer = [&](const rpc_handler& handler, std::uint64_t id = node_call_id) {
-        auto frame = request_frame("m", 100, pair);
-        const auto sent = bytes_of(tail(frame, frame.size()));
-        const bool in_place = detail::reply_in_place(run(handler, tail(frame, pair.size()), id), writable(frame));
-        if (!in_place) {
-            EXPECT_EQ(bytes_of(tail(frame, frame.size())), sent);   // untouched
-        }
-        return std::pair(in_place, std::move(frame));
-    };
-    const auto [last, frame] = answer([](const request& r) -> response { return payload(r.bytes().subspan(2), nullptr); });
-    ASSERT_TRUE(last);
-    const auto m = protocol::read_reply({frame.data<std::uint8_t>(), frame.size()});
-    ASSERT_TRUE(m);
-    EXPECT_EQ(bytes_of(m->body), bin3);
-    // Not the tail; bytes of its own; an error; an id with no short form of the header.
-    EXPECT_FALSE(answer([](const request& r) -> response { return payload(r.bytes().subspan(1, 1), nullptr); }).first);
-    EXPECT_FALSE(answer([](const request&) -> response { return 1; }).first);
-    EXPECT_FALSE(answer([](const request&) -> response { return rpc_error(409, "no"); }).first);
-    EXPECT_FALSE(answer([](const request& r) -> response { return r; }, 7).first);
-}
-
-TEST(reply_in_place, a_result_further_from_the_header_than_a_filler_reaches_is_built_apart) {
-    for (const std::size_t skipped : {200, 300}) {
-        // [bin of `skipped` bytes, true]: the handler answers with the true at the end.
-        std::vector<std::uint8_t> args = {0x92, 0xc5, static_cast<std::uint8_t>(skipped >> 8),
-                                          static_cast<std::uint8_t>(skipped & 0xff)};
-        args.resize(args.size() + skipped, 0x5a);
-        args.push_back(0xc3);
-        auto frame = request_frame("m", 100, args);
-        const auto out = run([](const request& r) -> response { return payload(r.bytes().last(1), nullptr); },
-                             tail(frame, args.size()), node_call_id);
-        EXPECT_EQ(detail::reply_in_place(out, writable(frame)), skipped == 200) << skipped;
-    }
 }
 
 }  // namespace

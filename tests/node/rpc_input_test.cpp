@@ -10,6 +10,7 @@
 #include "protocol/control.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/rpc.hpp"
+#include "support/rpc_frames.hpp"
 
 #include <zmq.hpp>
 
@@ -25,17 +26,23 @@ using std::chrono::steady_clock;
 const bytes nil = {0xc0};
 const bytes echo_body = {0x92, 0x01, 0xa1, 'z'};   // [1, "z"]
 
+// A REPLY read back, its header copied out of the frame it came in.
 struct raw_reply {
-    protocol::reply_header header;
+    struct {
+        std::uint64_t id = 0;
+        std::int64_t code = 0;
+        std::string message;
+    } header;
     bytes body;
 };
 
+// Returns: a request header alone, with no body after it.
 bytes header(std::uint64_t id, const std::string& method) {
-    return protocol::encode_request_header({id, method, 5000});
+    return encoded_request({id, method, 5000});
 }
 // Returns: a request frame, the header then `body`.
 bytes request_frame(std::uint64_t id, const std::string& method, const bytes& body) {
-    return protocol::encode_request({id, method, 5000}, body);
+    return encoded_request({id, method, 5000}, body);
 }
 bytes concat(bytes a, const bytes& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -103,7 +110,8 @@ protected:
             ADD_FAILURE() << "the server sent a malformed reply";
             return std::nullopt;
         }
-        return raw_reply{m->header, bytes(m->body.begin(), m->body.end())};
+        return raw_reply{{m->header.id, m->header.code, std::string(m->header.message)},
+                         bytes(m->body.begin(), m->body.end())};
     }
     // Returns: the next HELLO from the server, or nullopt.
     std::optional<protocol::hello> next_hello(milliseconds timeout = 3s) {
@@ -181,7 +189,7 @@ TEST_F(rpc_input, garbage_request_header_is_dropped_unanswered_and_counted) {
 
 TEST_F(rpc_input, request_with_a_zero_timeout_is_dropped_as_expired_unrun) {
     // Its caller has given up already: nobody waits for the answer.
-    send({protocol::encode_request({4, "echo", 0}, echo_body)});
+    send({encoded_request({4, "echo", 0}, echo_body)});
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_expired == 1; }, 3s));
     expect_echo_answered_next();   // and no reply to the first came before it
     EXPECT_EQ(server_->stats().rpc_served, 1u);
@@ -228,7 +236,7 @@ TEST_F(rpc_input, request_from_a_dealer_that_never_said_hello_is_refused) {
 }
 
 TEST_F(rpc_input, reply_for_no_pending_call_is_counted_stray) {
-    send({protocol::encode_reply({77, 0, {}}, nil)});
+    send({encoded_reply({77, 0, {}}, nil)});
     EXPECT_TRUE(wait_until([&] { return server_->stats().rpc_stray_replies == 1; }, 3s));
     expect_echo_answered_next();
 }
@@ -275,7 +283,7 @@ TEST_F(rpc_input, reply_on_the_link_completes_the_call_and_one_on_the_router_sti
         ASSERT_TRUE(frame) << "the request never reached the fake";
         const auto m = protocol::decode_request(*frame);
         ASSERT_TRUE(m);
-        const auto reply = protocol::encode_reply({m->header.id, 0, {}}, bytes{0x2a});
+        const auto reply = encoded_reply({m->header.id, 0, {}}, bytes{0x2a});
         if (on_link)
             fake_.send_on_its_link({reply});
         else
@@ -293,8 +301,8 @@ TEST_F(rpc_input, anything_but_one_reply_frame_on_a_link_is_dropped_and_counted)
     const auto before = server_->stats();
     fake_.send_on_its_link({protocol::encode_control(protocol::ping{1})});   // control: not here
     fake_.send_on_its_link({request_frame(1, "echo", echo_body)});          // a request: neither
-    fake_.send_on_its_link({protocol::encode_reply({9, 0, {}}, nil), nil}); // two frames
-    fake_.send_on_its_link({protocol::encode_reply({77, 0, {}}, nil)});     // for no call
+    fake_.send_on_its_link({encoded_reply({9, 0, {}}, nil), nil}); // two frames
+    fake_.send_on_its_link({encoded_reply({77, 0, {}}, nil)});     // for no call
     EXPECT_TRUE(wait_until([&] {
         const auto s = server_->stats();
         return s.frames_invalid == before.frames_invalid + 3 &&

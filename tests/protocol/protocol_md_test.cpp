@@ -231,45 +231,55 @@ TEST(protocol_md, rpc_examples_are_what_callers_and_servers_write) {
     const std::uint64_t first_call = std::uint64_t{1} << 32, second_call = std::uint64_t{2} << 32;
     const bytes args = {0xa2, 'h', 'i'};
 
-    // The REQUEST as a caller builds it: the header with its id left open, then the id.
-    std::array<std::uint8_t, max_short_request_header> head;
-    const auto head_size = put_request_header_open_id("echo", 500, head);
-    bytes request(head.begin(), head.begin() + head_size);
-    request.insert(request.end(), args.begin(), args.end());
-    set_request_id(request, first_call);
+    // The REQUEST as a caller builds it: with id 0, then the header encoded again with the id.
+    bytes request(request_size({0, "echo", 500}, args.size()));
+    encode_request({0, "echo", 500}, args, request);
+    encode_request({first_call, "echo", 500}, args, request);
     EXPECT_EQ(d[0].start, 0u);
     EXPECT_EQ(d[0].data, request);
-    EXPECT_EQ(encode_request({first_call, "echo", 500}, args), request);   // the other encoder agrees
     EXPECT_TRUE(text.find(std::to_string(request.size()) + " bytes") != std::string::npos);
-    EXPECT_EQ(encode_request_header({7, "echo", 500}).size(), 12u);        // "a 12-byte header"
     std::array<std::uint8_t, max_routing_id_size> routing;
     EXPECT_TRUE(shows(text, routing_id_of({beta, true, beta_token}, routing)));
+    // Another caller's shortest id: "a 12-byte header", read as well.
+    const bytes short_id = {0x01, 0x10, 0x93, 0x07, 0xa4, 'e', 'c', 'h', 'o', 0xcd, 0x01, 0xf4, 0xa2, 'h', 'i'};
+    const auto other = decode_request(short_id);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->header, (request_header{7, "echo", 500}));
+    EXPECT_EQ(other->body.data(), short_id.data() + 12);
 
-    // The REPLY written over the REQUEST's frame, as a reactor handler's echo is answered.
-    bytes in_place = request;
-    ASSERT_TRUE(put_reply_header_padded({first_call, rpc_ok, ""}, std::span(in_place).first(20)));
+    // The REPLY, a frame of its own, to the reference's id and to a caller's short one.
+    bytes own(reply_size({first_call, rpc_ok, ""}, args.size()));
+    encode_reply({first_call, rpc_ok, ""}, args, own);
     EXPECT_EQ(d[1].start, 0u);
-    EXPECT_EQ(d[1].data, in_place);
-    const auto read = decode_reply(in_place);
+    EXPECT_EQ(d[1].data, own);
+    EXPECT_TRUE(text.find(std::to_string(own.size()) + " bytes") != std::string::npos);
+    bytes to_short_id(reply_size({7, rpc_ok, ""}, args.size()));
+    encode_reply({7, rpc_ok, ""}, args, to_short_id);
+    EXPECT_TRUE(shows(text, to_short_id)) << hex(to_short_id);
+
+    // The padded REPLY an older node wrote over the REQUEST's frame reads as the same REPLY.
+    bytes padded = request;
+    padded[1] = reply_type;
+    padded[2] = 0x94;
+    padded[12] = 0x00;   // code 0
+    padded[13] = 0xa0;   // message ""
+    padded[14] = 0xc4;   // a bin 8 of the 4 bytes left before the result
+    padded[15] = 0x04;
+    EXPECT_TRUE(shows(text, padded)) << hex(padded);
+    const auto read = decode_reply(padded);
     ASSERT_TRUE(read);
     EXPECT_EQ(read->header, (reply_header{first_call, rpc_ok, ""}));
     EXPECT_EQ(bytes(read->body.begin(), read->body.end()), args);
 
-    // A frame of its own, to the reference's id and to a caller's short one.
-    std::array<std::uint8_t, max_short_reply_header> reply;
-    const auto reply_size = put_reply_header({first_call, rpc_ok, ""}, reply);
-    bytes own(reply.begin(), reply.begin() + reply_size);
-    own.insert(own.end(), args.begin(), args.end());
-    EXPECT_TRUE(shows(text, own)) << hex(own);
-    EXPECT_EQ(encode_reply({first_call, rpc_ok, ""}, args), own);
-    EXPECT_TRUE(shows(text, encode_reply({7, rpc_ok, ""}, args)));
-
     // The error, and the codes' bytes.
     const bytes nil = {0xc0};
-    const auto error = encode_reply({second_call, rpc_no_such_method, "no method 'nope'"}, nil);
+    const reply_header no_method{second_call, rpc_no_such_method, "no method 'nope'"};
+    bytes error(reply_size(no_method, nil.size()));
+    encode_reply(no_method, nil, error);
     EXPECT_TRUE(shows(text, error)) << hex(error);
     for (const auto code : {rpc_no_such_method, rpc_bad_request, rpc_handler_failed, rpc_busy}) {
-        const auto h = encode_reply_header({7, code, ""});   // 01 11 93 07, the code, a0
+        bytes h(reply_size({7, code, ""}, 0));   // 01 11 93 07, the code, a0
+        encode_reply({7, code, ""}, {}, h);
         EXPECT_TRUE(shows(text, std::span(h).subspan(4, 3))) << code;
     }
 }

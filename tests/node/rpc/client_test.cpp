@@ -6,6 +6,7 @@
 
 #include "node/workers.hpp"
 #include "protocol/rpc.hpp"
+#include "support/rpc_frames.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +26,7 @@ public:
     bool send_on_link(const protocol::node_id& peer, zmq::message_t& frame) override {
         if (!accept) return false;
         ++sent[peer];
-        last_id = protocol::read_request(std::span(frame.data<std::uint8_t>(), frame.size()))->header.id;
+        last_id = protocol::decode_request(std::span(frame.data<std::uint8_t>(), frame.size()))->header.id;
         return true;
     }
     void peer_called(const protocol::node_id&) override {}
@@ -62,11 +63,9 @@ protected:
     // Calls `method` (of `peer`, when given). Returns: its future.
     std::future<reply> call(const std::string& method, std::optional<protocol::node_id> peer = {},
                             std::chrono::milliseconds timeout = 1s) {
-        // As node::call builds it: the id left open, for the client to write.
-        std::array<std::uint8_t, protocol::max_short_request_header> header;
-        const auto size = protocol::put_request_header_open_id(method, 1000, header);
-        const std::uint8_t nil[] = {0xc0};
-        call_command c{peer, rpc_frame(std::span(header.data(), size), nil), timeout, std::promise<reply>(),
+        // As node::call builds it: id 0, for the client to encode over.
+        const auto frame = test::encoded_request({0, method, 1000}, std::vector<std::uint8_t>{0xc0});
+        call_command c{peer, zmq::message_t(frame.data(), frame.size()), timeout, std::promise<reply>(),
                        run_on::handler_thread};
         auto f = std::get<std::promise<reply>>(c.done).get_future();
         client_.call(std::move(c), t0);
@@ -133,9 +132,9 @@ TEST_F(rpc_client_test, a_reply_completes_its_call_once_and_a_stray_one_is_count
     auto f = call("work");
     ASSERT_EQ(host_.sent[a], 1);
     const auto reply_to = [&](const protocol::node_id& peer, std::uint64_t id) {
-        const auto frame = protocol::encode_reply({id, 0, {}}, std::vector<std::uint8_t>{0x2a});
+        const auto frame = test::encoded_reply({id, 0, {}}, std::vector<std::uint8_t>{0x2a});
         zmq::message_t msg(frame.data(), frame.size());
-        client_.on_reply(*table_.find(peer), msg, *protocol::read_reply(std::span(msg.data<std::uint8_t>(), msg.size())));
+        client_.on_reply(*table_.find(peer), msg, *protocol::decode_reply(std::span(msg.data<std::uint8_t>(), msg.size())));
     };
     const auto id = host_.last_id;
     const auto b = provider("b", {});
