@@ -61,7 +61,9 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flags_case{"bench_zero_runs", "zmesh-bench", {"pubsub", "--runs", "0"}, 2, "runs"},
         bad_flags_case{"bench_unknown_flag", "zmesh-bench", {"rpc", "--bogus"}, 2, "bogus"},
         bad_flags_case{"bench_negative_settle", "zmesh-bench", {"discovery", "--settle", "-1"}, 2, "settle"},
-        bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"}),
+        bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"},
+        // Whole flags only: an abbreviation is no flag.
+        bad_flags_case{"bench_abbreviated_flag", "zmesh-bench", {"rpc", "--pipe", "5"}, 2, "pipe"}),
     [](const ::testing::TestParamInfo<bad_flags_case>& info) { return std::string(info.param.label); });
 
 TEST(help, prints_usage_and_exits_zero) {
@@ -71,6 +73,20 @@ TEST(help, prints_usage_and_exits_zero) {
         EXPECT_NE(p.out().find("usage:"), std::string::npos);
         EXPECT_NE(p.out().find("--mesh"), std::string::npos);
     }
+}
+
+TEST(help, the_benchmark_hides_what_it_passes_itself) {
+    process p(tool("zmesh-bench"), {"--help"});
+    ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0));
+    for (const char* internal : {"--command", "--role", "--endpoint", "--key-dir", "--beacon-port"})
+        EXPECT_EQ(p.out().find(internal), std::string::npos) << internal << " in\n" << p.out();
+    EXPECT_NE(p.out().find("--runs"), std::string::npos);
+}
+
+TEST(version, the_benchmark_prints_the_project_version) {
+    process p(tool("zmesh-bench"), {"--version"});
+    ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0)) << p.err();
+    EXPECT_EQ(p.out(), std::string("zmesh-bench ") + ZMESH_VERSION + "\n");
 }
 
 }  // namespace
