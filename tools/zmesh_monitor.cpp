@@ -21,6 +21,12 @@ namespace {
 using namespace zmesh;
 using clock_type = std::chrono::steady_clock;
 
+const char* const about =
+    "Watches the mesh as an observer (no beacons; never counted as a member). Live: a table of\n"
+    "members (rates, RPC, services, subscriptions) and recent topics, redrawn every second ('q'\n"
+    "quits, in a terminal); --json: one JSON document a line, every second; --once: one table\n"
+    "or document, then exit. Exit: 0 done; 1 a bad value; 2 bad flags.";
+
 std::vector<peer_info> members(const node& n) {
     auto all = n.peers();
     std::erase_if(all, [](const peer_info& p) {
@@ -97,23 +103,24 @@ std::pair<int, int> terminal_size() {
 int main(int argc, char** argv) {
     zmesh::tune_malloc();   // first, before any thread: see node/tuning.hpp
     cli::block_signals();
-    cli::po::options_description desc("zmesh-monitor options");
-    cli::add_node_flags(desc);
+    cli::po::options_description own("zmesh-monitor options");
     // clang-format off
-    desc.add_options()
+    own.add_options()
         ("once", "print the mesh once and exit (after it is stable or --wait passed)")
         ("json", "print JSON instead of a table (live: one document per line, every second)")
         ("watch", "keep printing every second until stopped (the default without --once)")
         ("wait", cli::po::value<std::string>()->default_value("5"), "with --once: the most seconds to wait, or with a unit (500ms)");
     // clang-format on
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]");
+    const auto vm = cli::parse(argc, argv,
+                               {"zmesh-monitor", "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]",
+                                about, {}, true, "warn"},
+                               own).vm;
 
     try {
         auto o = cli::node_options(vm);
         o.observer = true;
         o.stats_poll = std::chrono::milliseconds(1000);   // members report their counters
         if (!vm.count("name")) o.name = "monitor";
-        if (vm["log-level"].defaulted()) o.log = log_level::warn;   // keep the table clean
         const auto wait = cli::duration_flag(vm, "wait", std::chrono::milliseconds(1000));
         node n(o);
         n.start();
