@@ -54,7 +54,7 @@ std::string did_you_mean(const std::vector<std::string>& suggestions, std::strin
     std::string s = " (did you mean ";
     for (std::size_t i = 0; i < suggestions.size(); ++i) {
         if (i > 0) s += i + 1 == suggestions.size() ? " or " : ", ";
-        s += "'" + std::string(prefix) + suggestions[i] + "'";
+        s.append("'").append(prefix).append(suggestions[i]).append("'");
     }
     return s + "?)";
 }

@@ -4,6 +4,7 @@
 #include "receipt.hpp"
 
 #include <atomic>
+#include <memory>
 #include <cstdio>
 
 namespace zmesh::tool {
@@ -12,12 +13,13 @@ namespace {
 
 const char* const about =
     "Prints the events whose topic starts with PREFIX (default: every topic), one per line, until\n"
-    "--count of them came, --timeout passed, or SIGINT/SIGTERM. Waits for publishers however long\n"
-    "it takes (saying on stderr, once the view of the mesh has settled, when it sees no member).\n"
+    "--count of them came, --timeout passed, SIGINT/SIGTERM, or its output is closed (| head).\n"
+    "Waits for publishers however long it takes (saying on stderr, once the view of the mesh\n"
+    "has settled, when it sees no member).\n"
     "Joins as a member: publishers learn its subscriptions (observers do not tell them).\n"
     "On exit it prints on stderr what it received and missed (gaps: events a publisher sent\n"
     "that never came, e.g. past --hwm).\n"
-    "Exit: 0 --count events came (without --count: stopped by a signal) and none was missed;\n"
+    "Exit: 0 --count events came (without --count: however it ended) and none was missed;\n"
     "1 stopped or timed out short of --count, events were missed, or a bad value; 2 bad flags.";
 
 }  // namespace
@@ -40,28 +42,38 @@ int sub(int argc, char** argv) {
 
     const auto o = job_options(vm, "sub", true);
     std::atomic<std::uint64_t> received{0};   // outlives the node, whose thread writes it
+    std::atomic<bool> output_closed{false};   // `zmesh sub | head -3`: the reader is gone
     const auto start = steady::now();
     node n(o);
-    beacon_listener listener(o, n.id());
+    // Only until the view has settled once: it says why no member answered, if none did.
+    auto listener = std::make_unique<beacon_listener>(o, n.id());
     // Runs on the node's delivery thread; the main thread only watches the count.
     n.subscribe(prefix, [&](const event& e) {
         if (count && received.load() >= count) return;
         const auto j = cli::to_json(e);
-        std::string line = json ? j.dump()
-                                : e.topic() + " " + e.sender_name() + " #" + std::to_string(e.seq()) + " " +
-                                      (j.contains("payload") ? j["payload"].dump()
-                                                             : "<" + j["payload_error"].get<std::string>() + ">");
+        std::string line;
+        if (json) {
+            line = j.dump();
+        } else {
+            line.append(e.topic()).append(" ").append(e.sender_name()).append(" #").append(std::to_string(e.seq()));
+            if (j.contains("payload"))
+                line.append(" ").append(j["payload"].dump());
+            else
+                line.append(" <").append(j["payload_error"].get<std::string>()).append(">");
+        }
         line += '\n';
-        std::fwrite(line.data(), 1, line.size(), stdout);
-        std::fflush(stdout);
+        if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() || std::fflush(stdout) != 0) {
+            output_closed = true;
+            return;
+        }
         ++received;
     });
     n.start();
 
     cli::settle_tracker view(cli::settle_rules_for(o), start);
-    bool told = false, timed_out = false;
+    bool timed_out = false;
     int stopped_by = 0;
-    while (!count || received.load() < count) {
+    while ((!count || received.load() < count) && !output_closed) {
         if ((stopped_by = cli::wait_for_signal(milliseconds(20)))) break;
         const auto now = steady::now();
         if (timeout.count() > 0 && now - start >= timeout) {
@@ -69,14 +81,14 @@ int sub(int argc, char** argv) {
             break;
         }
         // Once, when the view has settled with no one in it: the user may have the wrong mesh.
-        if (!told && received.load() == 0) {
-            listener.poll();
+        if (listener) {
+            listener->poll();
             const auto peers = n.peers();
             if (view.update(peers, now)) {
-                told = true;
-                if (cli::members_of(peers).empty())
+                if (cli::members_of(peers).empty() && received.load() == 0)
                     std::fprintf(stderr, "zmesh sub: waiting for publishers: %s\n",
-                                 cli::why_no_members(o, listener).c_str());
+                                 cli::why_no_members(o, *listener).c_str());
+                listener.reset();
             }
         }
     }

@@ -198,6 +198,17 @@ TEST_F(events_system, zmesh_sub_waits_for_a_publisher_that_comes_later) {
     EXPECT_EQ(sub.out_lines().size(), 3u);
 }
 
+TEST_F(events_system, zmesh_sub_ends_when_its_reader_is_gone) {
+    spawn_node("ticker", {"--publish", "ticks.now", "--rate", "50"});
+    // `zmesh sub | head -2`: once head has exited, the next line cannot be written.
+    std::string command = tool("zmesh") + " sub ticks.";
+    for (const auto& a : mesh_args()) command += " '" + a + "'";
+    process pipeline("/bin/sh", {"-c", command + " | head -2"});
+    ASSERT_EQ(pipeline.wait(30s), std::optional<int>(0)) << pipeline.err();
+    EXPECT_EQ(pipeline.out_lines().size(), 2u) << pipeline.out();
+    EXPECT_NE(pipeline.err().find("received "), std::string::npos) << pipeline.err();
+}
+
 TEST_F(events_system, zmesh_pub_says_who_subscribes_to_its_topic) {
     spawn_node("orders-sub", {"--subscribe", "orders."});
     await_subscriber("orders.created");
