@@ -38,14 +38,6 @@ std::vector<peer_info> members(const node& n) {
     return all;
 }
 
-// Identity of the membership: who is there and in what state.
-std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_info>& peers) {
-    std::vector<std::pair<node_id, peer_state>> s;
-    for (const auto& p : peers) s.emplace_back(p.id, p.state);
-    std::sort(s.begin(), s.end());
-    return s;
-}
-
 // A peer as the monitor shows it: every counter it reported ("counters") included, and
 // rates when known.
 nlohmann::json peer_json(const peer_info& p, const monitor::peer_rates* rates) {
@@ -147,30 +139,22 @@ int main(int argc, char** argv) {
 
         if (vm.count("once") && vm.count("watch")) throw std::invalid_argument("--once or --watch, not both");
         if (vm.count("once")) {
-            // Stable: the same members in the same states for one beacon interval, and no
-            // handshake still in flight.
-            const auto settle = std::max(o.beacon_interval, std::chrono::milliseconds(500));
-            const auto deadline = clock_type::now() + wait;
-            auto last = signature(members(n));
-            auto stable_since = clock_type::now();
-            while (clock_type::now() < deadline) {
+            // Stable: the view has settled (every member beaconed once or was named by one that
+            // answered, no handshake in flight, the table quiet) and every member has reported
+            // its counters.
+            const auto start = clock_type::now();
+            cli::settle_tracker view(cli::settle_rules_for(o), start);
+            while (clock_type::now() < start + wait) {
                 if (const int sig = cli::wait_for_signal(std::chrono::milliseconds(50))) {
                     n.stop();
                     return cli::interrupted_status(sig);
                 }
                 const auto all = n.peers();
-                // Still handshaking, or a member has not yet reported its counters.
-                const bool handshaking = std::any_of(all.begin(), all.end(), [](const auto& p) {
-                    return p.state == peer_state::connecting ||
-                           (!p.observer && p.state == peer_state::joined && p.reported.empty());
+                const bool settled = view.update(all, clock_type::now());
+                const bool reported = std::none_of(all.begin(), all.end(), [](const auto& p) {
+                    return !p.observer && p.state == peer_state::joined && p.reported.empty();
                 });
-                const auto now_sig = signature(members(n));
-                if (now_sig != last || handshaking) {
-                    last = now_sig;
-                    stable_since = clock_type::now();
-                } else if (clock_type::now() - stable_since >= settle) {
-                    break;
-                }
+                if (settled && reported) break;
             }
             const auto peers = members(n);
             if (vm.count("json"))
