@@ -85,10 +85,11 @@ int main(int argc, char** argv) {
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-example-inventory options");
-    cli::add_node_flags(desc);
     desc.add_options()("stock", cli::po::value<std::string>()->default_value("apple=500,pear=500,plum=500"),
                        "what this warehouse holds: ITEM=QTY,...");
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-example-inventory [--name NAME] [--stock ITEM=QTY,...]");
+    const auto vm = cli::parse(argc, argv,
+                               {"zmesh-example-inventory", "zmesh-example-inventory [--name NAME] [--stock ITEM=QTY,...]"},
+                               desc).vm;
     try {
         const auto initial = parse_stock(vm["stock"].as<std::string>());
         std::optional<warehouse> stock;   // before the node: its handlers use it until it stops

@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-example-orders options");
-    cli::add_node_flags(desc);
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-example-orders [--name NAME] [options]");
+    const auto vm = cli::parse(argc, argv, {"zmesh-example-orders", "zmesh-example-orders [--name NAME] [options]"},
+                               desc).vm;
     try {
         order_book book;   // before the node: its handlers use it until it stops
         node n(cli::node_options(vm));

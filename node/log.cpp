@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 namespace zmesh {
 
@@ -38,10 +39,16 @@ void logger::operator()(log_level l, std::string_view message) const {
     }
     using namespace std::chrono;
     const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    // ISO 8601 in UTC, to the millisecond: what people and log tools read without converting.
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
     // One fprintf per line: stderr is unbuffered, so lines from several threads never mix.
-    std::fprintf(stderr, "%lld.%03lld %s [%s] %.*s\n", static_cast<long long>(ms / 1000),
-                 static_cast<long long>(ms % 1000), std::string(to_string(l)).c_str(),
-                 name_.c_str(), static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "%s.%03lldZ %s [%s] %.*s\n", when, static_cast<long long>(ms % 1000),
+                 std::string(to_string(l)).c_str(), name_.c_str(), static_cast<int>(message.size()),
+                 message.data());
 }
 
 }  // namespace zmesh

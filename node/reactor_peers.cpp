@@ -11,7 +11,8 @@ void reactor::peer_changed(const discovery::peer_change& c) {
     const bool joined = c.kind == discovery::change_kind::joined, left = c.kind == discovery::change_kind::left;
     if (joined) ++stats_.peers_joined;
     if (left) ++stats_.peers_left;
-    log(joined || left ? log_level::info : log_level::warn,
+    // An observer (a monitor, a one-shot zmesh command) coming and going is no news of the mesh.
+    log(joined || left ? (c.snapshot.observer ? log_level::debug : log_level::info) : log_level::warn,
         "peer " + info.name + " (" + info.id.short_hex() + ") " + std::string(to_string(c.kind)) +
             (c.reason != leave_reason::none ? " (" + std::string(to_string(c.reason)) + ")" : ""));
     outbox_.flush();   // events that came before this change are handled before it

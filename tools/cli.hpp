@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-// cli: what every zmesh tool shares: node flags, signal handling, JSON of peers, one-line errors.
+// cli: what every zmesh tool shares: the command line (flags, environment, positional
+// arguments, --help and --version), signal handling, JSON of peers and events, bodies given
+// on the command line, one-line errors.
 #pragma once
 
 #include <zmesh/keys.hpp>
@@ -11,26 +13,48 @@
 
 #include <chrono>
 #include <functional>
+#include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace zmesh::cli {
 
 namespace po = boost::program_options;
 
-// Adds --name --mesh --beacon-port --beacon-interval --interface --advertise --seed --bind
-// --pub-port --router-port --heartbeat --evasive --expire --hwm --max-peers --key --allow --mesh-secret
-// --log-level to `desc`.
-void add_node_flags(po::options_description& desc);
+// The version of the tools: the project's (CMake PROJECT_VERSION).
+extern const char* const version;
 
-// Returns: options from the parsed flags. Throws std::invalid_argument on a bad value, and
-// std::runtime_error for a secret key or mesh secret file that is missing, open to others or
-// not a key.
+// A tool's command line, for parse().
+struct command_spec {
+    std::string program{};   // "zmesh pub": what errors and --version carry
+    std::string usage{};     // "zmesh pub [options] TOPIC BODY"
+    std::string about{};     // shown by --help under the usage line: what it does, its exits
+    // The positional arguments, in order, named as in `usage`; a name ending in '?' may be
+    // left out (only at the end). Anything past them is refused.
+    std::vector<std::string> positionals{};
+    bool node_flags = true;  // a node: the mesh flags (and the tuning ones) follow its own
+    std::string log_level = "info";   // --log-level's default
+};
+
+struct command_line {
+    po::variables_map vm;
+    std::vector<std::string> args;   // the positional arguments, as many as the spec allows
+};
+
+// Parses argv: the spec's own options, then (for a node) the mesh flags (--mesh --name --seed
+// --interface --beacon-port --key --allow --mesh-secret --log-level) and the node tuning
+// flags (shown by --help-all). Long flags are matched whole: no prefix guessing.
+// Returns: the map and the positional arguments, or exits: 0 after --help, --help-all or
+// --version, 2 with "PROGRAM: error: ... (usage: ...)" on stderr for a bad flag, a missing
+// argument or one too many.
+command_line parse(int argc, char** argv, const command_spec& spec, const po::options_description& own);
+
+// Returns: options from the parsed node flags; a flag not given comes from the environment
+// when set there (ZMESH_MESH, ZMESH_SEED (several: separated by commas or spaces),
+// ZMESH_INTERFACE, ZMESH_KEY, ZMESH_ALLOW, ZMESH_MESH_SECRET). Throws std::invalid_argument
+// on a bad value, and std::runtime_error for a secret key or mesh secret file that is
+// missing, open to others or not a key.
 options node_options(const po::variables_map& vm);
-
-// Parses argv against `desc` (and `positional`, when given). Returns: the map, or exits:
-// 0 after --help, 2 with "PROGRAM: error: ..." on stderr for a bad flag.
-po::variables_map parse(int argc, char** argv, const po::options_description& desc,
-                        const char* usage, const po::positional_options_description* positional = nullptr);
 
 // Returns: duration flag `name` (declared as a string): a bare number counts in `unit`, the
 // flag's own, as its help says; "250ms", "2s" or "1.5s" say their unit, which every duration
@@ -44,6 +68,8 @@ std::chrono::milliseconds duration_flag(const po::variables_map& vm, const char*
 void block_signals();
 // Returns: the signal that arrived (SIGINT/SIGTERM), or 0 when `timeout` passed first.
 int wait_for_signal(std::chrono::milliseconds timeout);
+// The exit status of a tool a signal cut short, as shells count it: 128 + the signal.
+inline int interrupted_status(int sig) { return 128 + sig; }
 
 nlohmann::json to_json(const peer_info& p);
 // Every counter of node_stats (ZMESH_NODE_COUNTERS) as {"name": value}.
@@ -52,24 +78,17 @@ nlohmann::json to_json(const node_stats& s);
 // cannot express (an ext type, a non-string map key) becomes "payload_error" instead.
 nlohmann::json to_json(const event& e);
 
-// Returns: the msgpack encoding of JSON text. Throws std::invalid_argument on bad JSON.
-std::vector<std::uint8_t> json_to_msgpack(const std::string& text);
-
-enum class wait_result { ready, timed_out, interrupted };
-
-// Polls `n`'s joined members (observers aside) until `ready(members)` holds, `timeout`
-// passes, or SIGINT/SIGTERM arrives. With `settle`, ready also waits until no peer is in
-// handshake and the peer table has not changed for that long: what a node learns from its
-// first peers (PEERS) is then in the view, so a name two members hold shows as two.
-wait_result wait_for(const node& n, const std::function<bool(const std::vector<peer_info>&)>& ready,
-                     std::chrono::milliseconds timeout,
-                     std::chrono::milliseconds settle = std::chrono::milliseconds(0));
-
-// Waits until `n` sees at least `count` members joined (observers aside) and, when
-// `with_subscriptions`, knows their subscriptions, or `timeout` passes, or a signal comes.
-// Returns: true when the members are there.
-bool wait_for_members(const node& n, std::size_t count, std::chrono::milliseconds timeout,
-                      bool with_subscriptions);
+// Returns: the value of a body given as text: JSON as it is; text that is not JSON and does
+// not start as JSON does ({, [ or ") is one string, so a bare word needs no quotes
+// (`zmesh call echo hello` sends "hello"). Throws std::invalid_argument for text that starts
+// as JSON but is not.
+nlohmann::json parse_body(const std::string& text);
+// Returns: parse_body of text read from a stream or printed by a command, but a text that is
+// not JSON loses one trailing newline (`echo hello` gives "hello").
+nlohmann::json parse_text(std::string text);
+// Returns: the msgpack of body argument `arg`: "-" is parse_text of all of `in`, anything else
+// is parse_body(arg).
+std::vector<std::uint8_t> body_to_msgpack(const std::string& arg, std::istream& in);
 
 // Prints "PROGRAM: error: MESSAGE" on stderr and returns the exit code 1, for `return fail(..)`.
 int fail(const char* program, const std::string& message);

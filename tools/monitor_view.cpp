@@ -115,10 +115,11 @@ std::vector<std::string> shared_names(const std::vector<peer_info>& peers) {
 
 std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                    const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
-                   clock_type::time_point now, int cols, int rows, bool ansi) {
+                   clock_type::time_point now, int cols, int rows, bool ansi, bool live, bool quit_key) {
     std::vector<std::string> lines;
     char buf[1024];
-    std::snprintf(buf, sizeof buf, "zmesh-monitor  mesh %s  %zu peer(s)   (q quits)", mesh.c_str(), peers.size());
+    std::snprintf(buf, sizeof buf, "zmesh-monitor  mesh %s  %zu peer(s)%s", mesh.c_str(), peers.size(),
+                  quit_key ? "   (q quits)" : "");
     lines.emplace_back(buf);
     for (const auto& name : shared_names(peers))
         lines.emplace_back("WARNING: several members are named '" + name + "' (calls by that name are refused)");
@@ -141,8 +142,11 @@ std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                       rate_cell(r.rpc_calls).c_str(), rate_cell(r.rpc_errors).c_str(), offers.c_str());
         lines.emplace_back(buf);
     }
-    lines.emplace_back();
-    lines.emplace_back(topics.empty() ? "RECENT TOPICS  (none yet)" : "RECENT TOPICS");
+    // Only the live view listens to events.
+    if (live) {
+        lines.emplace_back();
+        lines.emplace_back(topics.empty() ? "RECENT TOPICS  (none yet)" : "RECENT TOPICS");
+    }
     for (const auto& t : topics) {
         const auto age = std::chrono::duration<double>(now - t.last).count();
         std::snprintf(buf, sizeof buf, "  %-40.40s %10llu events, last %.1f s ago", t.topic.c_str(),

@@ -85,12 +85,14 @@ static_assert(std::all_of(std::begin(rpc_call_counters), std::end(rpc_call_count
 // Returns: every counter `p` reported, as {"name": value}, or null before its first report.
 nlohmann::json counters_json(const peer_info& p);
 
-// Returns: the screen: a header, one row per peer, then recent topics, cut to `cols` x
-// `rows` (0: no limit). With `ansi`, it starts with cursor-home and clears what follows each
-// line, so it redraws in place without flicker.
+// Returns: the screen: a header, one row per peer, then (when `live`) recent topics, cut to
+// `cols` x `rows` (0: no limit). With `ansi`, it starts with cursor-home and clears what
+// follows each line, so it redraws in place without flicker. The header says "q quits" only
+// when `quit_key` (a terminal to type it in).
 std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                    const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
-                   clock_type::time_point now, int cols, int rows, bool ansi);
+                   clock_type::time_point now, int cols, int rows, bool ansi, bool live = true,
+                   bool quit_key = false);
 
 // Returns: the rates as JSON (null for unknown).
 nlohmann::json to_json(const peer_rates& r);

@@ -1,248 +1,41 @@
 // SPDX-License-Identifier: MPL-2.0
-// zmesh: one-shot mesh commands. Each joins the mesh as a node, waits for its peers, does
-// one job and leaves:
-//   zmesh pub --mesh M TOPIC JSON [--count N --rate HZ]   publish JSON as msgpack
-//   zmesh sub --mesh M PREFIX [--count N] [--json]        print events, one per line
-//   zmesh call --mesh M [--peer NAME] METHOD JSON         print the result as JSON
-// Exit: 0 done, 1 failed (no peers, timeout, bad value, call failed), 2 bad flags.
-#include "cli.hpp"
-#include "protocol/event.hpp"
+// zmesh: one-shot mesh commands. Each joins the mesh as a node (an observer, unless it serves
+// or subscribes), does one job and leaves:
+//   zmesh pub TOPIC BODY       publish JSON as msgpack
+//   zmesh sub [PREFIX]         print events, one per line
+//   zmesh call METHOD [ARGS]   print the result as JSON
+//   zmesh reply METHOD --command CMD   serve a method with a shell command
+//   zmesh ls                   members, services, subscriptions
+//   zmesh check --expect-...   a health check for scripts and probes
+//   zmesh keygen               keys of a secured mesh
+// Exit: 0 done, 1 failed (as each command's --help says), 2 bad flags.
+#include "commands.hpp"
+#include "suggest.hpp"
 
 #include <cstdio>
-#include <atomic>
 #include <cstring>
-#include <algorithm>
-#include <iostream>
-#include <thread>
 
-#include <unistd.h>
+namespace zmesh::tool {
 
 namespace {
 
-using namespace zmesh;
-using std::chrono::milliseconds;
-using steady = std::chrono::steady_clock;
+const char* const keygen_about =
+    "--out DIR/NAME writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub, and prints the\n"
+    "public key; --mesh-secret FILE writes a fresh mesh secret (mode 0600). Either or both.\n"
+    "Exit: 0 written; 1 a file exists or cannot be written; 2 bad flags.";
 
-// Flags every subcommand shares on top of the node's.
-void add_job_flags(cli::po::options_description& desc) {
-    // clang-format off
-    desc.add_options()
-        ("wait-peers", cli::po::value<std::size_t>()->default_value(1), "members to wait for before starting")
-        ("wait", cli::po::value<std::string>()->default_value("10"), "the most seconds to wait for them, or with a unit (500ms)");
-    // clang-format on
-}
+}  // namespace
 
-milliseconds seconds_flag(const cli::po::variables_map& vm, const char* name) {
-    return cli::duration_flag(vm, name, milliseconds(1000));
-}
-
-options job_options(const cli::po::variables_map& vm, const char* role) {
-    auto o = cli::node_options(vm);
-    if (!vm.count("name")) o.name = std::string(role) + "-" + std::to_string(getpid());
-    if (vm["log-level"].defaulted()) o.log = log_level::warn;   // stdout is the product
-    return o;
-}
-
-int pub(int argc, char** argv) {
-    cli::po::options_description desc("zmesh pub options");
-    cli::add_node_flags(desc);
-    add_job_flags(desc);
-    // clang-format off
-    desc.add_options()
-        ("topic", cli::po::value<std::string>()->required(), "topic to publish on")
-        ("json", cli::po::value<std::string>()->required(), "payload, as JSON")
-        ("count", cli::po::value<std::uint64_t>()->default_value(1), "events to publish")
-        ("rate", cli::po::value<double>()->default_value(0), "events per second (0: as fast as possible)");
-    // clang-format on
-    cli::po::positional_options_description pos;
-    pos.add("topic", 1).add("json", 1);
-    const auto vm = cli::parse(argc, argv, desc, "zmesh pub --mesh M TOPIC JSON [--count N --rate HZ]", &pos);
-
-    node n(job_options(vm, "pub"));
-    const auto payload = cli::json_to_msgpack(vm["json"].as<std::string>());
-    const auto topic = vm["topic"].as<std::string>();
-    if (protocol::check_topic(topic))
-        throw std::invalid_argument("topic must be 1..255 bytes without NUL");
-    const auto count = vm["count"].as<std::uint64_t>();
-    const double rate = vm["rate"].as<double>();
-    if (!(rate >= 0)) throw std::invalid_argument("--rate must be >= 0");
-    n.start();
-    const auto want = vm["wait-peers"].as<std::size_t>();
-    // Members whose subscriptions we know have their filters at our PUB: nothing is lost.
-    if (!cli::wait_for_members(n, want, seconds_flag(vm, "wait"), true))
-        throw std::runtime_error("fewer than " + std::to_string(want) + " peers joined in time");
-
-    const auto start = steady::now();
-    for (std::uint64_t i = 0; i < count; ++i) {
-        if (rate > 0) {
-            const auto due = start + std::chrono::duration_cast<steady::duration>(
-                                         std::chrono::duration<double>(static_cast<double>(i) / rate));
-            if (cli::wait_for_signal(std::chrono::duration_cast<milliseconds>(due - steady::now())))
-                break;
-        }
-        // A full queue means the reactor is behind: wait for room rather than drop.
-        while (!n.publish_packed(topic, payload)) {
-            if (!n.running()) throw std::runtime_error("node stopped");
-            std::this_thread::yield();
-        }
-    }
-    const auto stats = n.stats();
-    n.stop();   // flushes what is queued for subscribers (up to 1 s)
-    std::fprintf(stderr, "published %llu event(s) on %s to %zu peer(s)\n",
-                 static_cast<unsigned long long>(stats.events_out), topic.c_str(), want);
-    return 0;
-}
-
-int sub(int argc, char** argv) {
-    cli::po::options_description desc("zmesh sub options");
-    cli::add_node_flags(desc);
-    add_job_flags(desc);
-    // clang-format off
-    desc.add_options()
-        ("prefix", cli::po::value<std::string>()->default_value(""), "topic prefix (default: every topic)")
-        ("count", cli::po::value<std::uint64_t>()->default_value(0), "exit after this many events (0: never)")
-        ("timeout", cli::po::value<std::string>()->default_value("0"), "give up after this many seconds, or with a unit (500ms) (0: never)")
-        ("json", "print each event as one JSON line");
-    // clang-format on
-    cli::po::positional_options_description pos;
-    pos.add("prefix", 1);
-    const auto vm = cli::parse(argc, argv, desc, "zmesh sub --mesh M [PREFIX] [--count N] [--json]", &pos);
-
-    const auto count = vm["count"].as<std::uint64_t>();
-    const bool json = vm.count("json") > 0;
-    const auto timeout = seconds_flag(vm, "timeout");
-    std::atomic<std::uint64_t> received{0};   // outlives the node, whose thread writes it
-    std::atomic<std::size_t> ever_joined{0};   // members that joined, even if gone again
-    node n(job_options(vm, "sub"));
-    // A quick publisher can join, publish and leave between two looks at the peer table:
-    // joins are counted as they happen.
-    n.on_peer_event([&ever_joined](const peer_event& e) {
-        if (e.kind == peer_event_kind::joined && !e.peer.observer) ++ever_joined;
-    });
-    // Runs on the node's delivery thread; the main thread only watches the count.
-    n.subscribe(vm["prefix"].as<std::string>(), [&](const event& e) {
-        if (count && received.load() >= count) return;
-        std::string line;
-        if (json) {
-            line = cli::to_json(e).dump();
-        } else {
-            const auto j = cli::to_json(e);
-            line = e.topic() + " " + e.sender_name() + " #" + std::to_string(e.seq()) + " " +
-                   (j.contains("payload") ? j["payload"].dump() : "<" + j["payload_error"].get<std::string>() + ">");
-        }
-        line += '\n';
-        std::fwrite(line.data(), 1, line.size(), stdout);
-        std::fflush(stdout);
-        ++received;
-    });
-    n.start();
-    const auto want = vm["wait-peers"].as<std::size_t>();
-    const auto joined = cli::wait_for(n, [&](const std::vector<peer_info>&) {
-        return ever_joined.load() >= want || received.load() > 0;
-    }, seconds_flag(vm, "wait"));
-    if (joined != cli::wait_result::ready)
-        throw std::runtime_error("fewer than " + std::to_string(want) + " peers joined in time");
-
-    const auto start = steady::now();
-    bool timed_out = false;
-    while (!count || received.load() < count) {
-        if (cli::wait_for_signal(milliseconds(20))) break;
-        if (timeout.count() > 0 && steady::now() - start >= timeout) {
-            timed_out = true;
-            break;
-        }
-    }
-    const auto stats = n.stats();
-    n.stop();
-    std::fprintf(stderr, "received %llu event(s), %llu gap(s), %llu invalid\n",
-                 static_cast<unsigned long long>(received.load()),
-                 static_cast<unsigned long long>(stats.events_gaps),
-                 static_cast<unsigned long long>(stats.events_invalid));
-    if (timed_out) {
-        std::fprintf(stderr, "zmesh sub: error: timed out with %llu of %llu event(s)\n",
-                     static_cast<unsigned long long>(received.load()),
-                     static_cast<unsigned long long>(count));
-        return 1;
-    }
-    return 0;
-}
-
-int call(int argc, char** argv) {
-    cli::po::options_description desc("zmesh call options");
-    cli::add_node_flags(desc);
-    // clang-format off
-    desc.add_options()
-        ("method", cli::po::value<std::string>()->required(), "method to call")
-        ("json", cli::po::value<std::string>()->default_value("null"), "arguments, as JSON")
-        ("peer", cli::po::value<std::string>(), "call this peer (by name, or by its 32-hex-digit id) rather than any provider")
-        ("timeout", cli::po::value<std::string>()->default_value("5000"), "ms to wait for the reply, or with a unit (2s)")
-        ("wait", cli::po::value<std::string>()->default_value("10"), "the most seconds to wait for a provider, or with a unit (500ms)");
-    // clang-format on
-    cli::po::positional_options_description pos;
-    pos.add("method", 1).add("json", 1);
-    const auto vm = cli::parse(argc, argv, desc,
-                               "zmesh call --mesh M [--peer NAME] METHOD JSON [--timeout MS]", &pos);
-    const auto method = vm["method"].as<std::string>();
-    const auto args = cli::json_to_msgpack(vm["json"].as<std::string>());
-    const auto timeout = cli::duration_flag(vm, "timeout", milliseconds(1));
-    if (timeout.count() <= 0) throw std::invalid_argument("--timeout must be > 0");
-    const std::string peer_name = vm.count("peer") ? vm["peer"].as<std::string>() : "";
-
-    node n(job_options(vm, "call"));
-    n.start();
-    // Wait for the provider to be joined; an absent one is NoProvider only after --wait.
-    // --peer names a member by its id (32 hex digits) or by its name, which must be one
-    // member's: the view must settle so that a second member of that name shows.
-    const auto peer_id = node_id::from_hex(peer_name);
-    std::vector<peer_info> named;
-    const auto waited = cli::wait_for(n, [&](const std::vector<peer_info>& members) {
-        named.clear();
-        for (const auto& p : members)
-            if (peer_id ? p.id == *peer_id : p.name == peer_name) named.push_back(p);
-        if (!peer_name.empty()) return !named.empty();
-        return std::any_of(members.begin(), members.end(), [&](const peer_info& p) {
-            return std::binary_search(p.services.begin(), p.services.end(), method);
-        });
-    }, seconds_flag(vm, "wait"), peer_name.empty() || peer_id ? milliseconds(0) : milliseconds(150));
-    if (waited == cli::wait_result::interrupted) return 1;
-    if (!peer_name.empty() && named.empty()) {
-        std::fprintf(stderr, "no_provider: no joined peer named '%s'\n", peer_name.c_str());
-        return 1;
-    }
-    if (named.size() > 1) {
-        std::string which;
-        for (const auto& p : named) which += (which.empty() ? "" : ", ") + p.id.hex() + " at " + p.router_endpoint;
-        std::fprintf(stderr, "ambiguous: %zu joined members are named '%s' (%s); name one by its id: --peer ID\n",
-                     named.size(), peer_name.c_str(), which.c_str());
-        return 1;
-    }
-    const std::optional<node_id> target = named.empty() ? std::nullopt : std::optional(named.front().id);
-    auto future = n.call_packed(target, method, args, timeout);
-    try {
-        const auto r = future.get();
-        std::printf("%s\n", nlohmann::json::from_msgpack(r.bytes().begin(), r.bytes().end()).dump().c_str());
-        return 0;
-    } catch (const rpc_error& e) {
-        std::string line = std::string(to_string(e.kind())) + ": ";
-        if (e.kind() == rpc_errc::remote) line += "code " + std::to_string(e.code()) + ": ";
-        std::fprintf(stderr, "%s%s\n", line.c_str(), e.what());
-        return 1;
-    } catch (const nlohmann::json::exception& e) {
-        std::fprintf(stderr, "decode: the result is not JSON-compatible: %s\n", e.what());
-        return 1;
-    }
-}
-
-// keygen --out DIR/NAME: writes NAME.key (secret, 0600) and NAME.pub into DIR;
-// keygen --mesh-secret FILE: writes a fresh mesh secret (0600). Either or both.
 int keygen(int argc, char** argv) {
-    cli::po::options_description desc("zmesh keygen options");
-    desc.add_options()("out", cli::po::value<std::string>(),
-                       "DIR/NAME: writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub")(
+    cli::po::options_description own("zmesh keygen options");
+    own.add_options()("out", cli::po::value<std::string>(),
+                      "DIR/NAME: writes DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub")(
         "mesh-secret", cli::po::value<std::string>(),
         "FILE: writes a new mesh secret (mode 0600), to share with every member");
-    const auto vm = cli::parse(argc, argv, desc,
-                               "zmesh keygen --out DIR/NAME | --mesh-secret FILE");
+    const auto cl = cli::parse(argc, argv,
+                               {argv[0], "zmesh keygen --out DIR/NAME | --mesh-secret FILE", keygen_about, {}, false},
+                               own);
+    const auto& vm = cl.vm;
     if (!vm.count("out") && !vm.count("mesh-secret"))
         throw std::invalid_argument("give --out DIR/NAME, --mesh-secret FILE or both");
     if (vm.count("mesh-secret")) write_mesh_secret(vm["mesh-secret"].as<std::string>());
@@ -254,6 +47,8 @@ int keygen(int argc, char** argv) {
     return 0;
 }
 
+namespace {
+
 struct command {
     const char* name;
     int (*run)(int, char**);
@@ -263,23 +58,35 @@ const command commands[] = {
     {"pub", pub, "publish JSON as msgpack events"},
     {"sub", sub, "print the events of a topic prefix"},
     {"call", call, "call a method and print its result"},
-    {"keygen", keygen, "write a CURVE keypair for a secured mesh"},
+    {"reply", reply, "serve a method with a shell command"},
+    {"ls", ls, "list members, the methods they serve and the topics they subscribe to"},
+    {"check", check, "check the mesh (members, services) for scripts and probes: exit status"},
+    {"keygen", keygen, "write a CURVE keypair or a mesh secret for a secured mesh"},
 };
 
 int usage(std::FILE* to) {
     std::fprintf(to, "usage: zmesh COMMAND [options]   (zmesh COMMAND --help for its options)\n\n");
-    for (const auto& c : commands) std::fprintf(to, "  %-6s %s\n", c.name, c.what);
+    for (const auto& c : commands) std::fprintf(to, "  %-7s %s\n", c.name, c.what);
+    std::fprintf(to, "\nEvery command takes --mesh, --seed, --key, --allow, --mesh-secret and --interface,\n"
+                     "or $ZMESH_MESH, $ZMESH_SEED, $ZMESH_KEY, $ZMESH_ALLOW, $ZMESH_MESH_SECRET and\n"
+                     "$ZMESH_INTERFACE. zmesh --version prints the version.\n");
     return to == stdout ? 0 : 2;
 }
 
 }  // namespace
+}  // namespace zmesh::tool
 
 int main(int argc, char** argv) {
+    using namespace zmesh;
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
-    if (argc < 2) return usage(stderr);
-    if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return usage(stdout);
-    for (const auto& c : commands) {
+    if (argc < 2) return tool::usage(stderr);
+    if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return tool::usage(stdout);
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("zmesh %s\n", cli::version);
+        return 0;
+    }
+    for (const auto& c : tool::commands) {
         if (std::strcmp(argv[1], c.name) != 0) continue;
         // "zmesh pub" is the program name its errors carry.
         std::string program = std::string("zmesh ") + c.name;
@@ -291,6 +98,9 @@ int main(int argc, char** argv) {
             return cli::fail(program.c_str(), e.what());
         }
     }
-    std::fprintf(stderr, "zmesh: error: unknown command '%s' (see zmesh --help)\n", argv[1]);
+    std::vector<std::string> names;
+    for (const auto& c : tool::commands) names.emplace_back(c.name);
+    std::fprintf(stderr, "zmesh: error: unknown command '%s'%s (see zmesh --help)\n", argv[1],
+                 cli::did_you_mean(cli::closest(argv[1], names)).c_str());
     return 2;
 }

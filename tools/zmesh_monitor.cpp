@@ -5,6 +5,7 @@
 // it prints the mesh once it is stable and exits; with --json (or --watch --json) one JSON
 // document per second, one per line.
 #include "cli.hpp"
+#include "mesh_view.hpp"
 #include "monitor_view.hpp"
 #include "web_view.hpp"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -22,13 +24,12 @@ namespace {
 using namespace zmesh;
 using clock_type = std::chrono::steady_clock;
 
-// Identity of the membership: who is there and in what state.
-std::vector<std::pair<node_id, peer_state>> signature(const std::vector<peer_info>& peers) {
-    std::vector<std::pair<node_id, peer_state>> s;
-    for (const auto& p : peers) s.emplace_back(p.id, p.state);
-    std::sort(s.begin(), s.end());
-    return s;
-}
+const char* const about =
+    "Watches the mesh as an observer (no beacons; never counted as a member). Live: a table of\n"
+    "members (rates, RPC, services, subscriptions) and recent topics, redrawn every second ('q'\n"
+    "quits, in a terminal); --json: one JSON document a line, every second, the first once the\n"
+    "mesh is stable and every member's rates are known; --once: one table or document, then exit.\n"
+    "Exit: 0 done, 'q' or SIGTERM; 130 SIGINT (Ctrl-C); 1 a bad value; 2 bad flags.";
 
 // The terminal while the live view runs: keys without Enter or echo, restored on every exit
 // (the destructor runs on 'q', on SIGINT/SIGTERM and on errors alike).
@@ -48,6 +49,7 @@ public:
     raw_terminal(const raw_terminal&) = delete;
     raw_terminal& operator=(const raw_terminal&) = delete;
     // Returns: true when 'q' was typed (reads what is waiting, never blocks).
+    bool active() const noexcept { return active_; }
     bool quit_typed() const {
         if (!active_) return false;
         char c;
@@ -68,29 +70,46 @@ std::pair<int, int> terminal_size() {
     return {w.ws_col, w.ws_row};
 }
 
+// Returns: once the view has settled and every member has rates (or `wait` passed): 0; the
+// signal when one came first. Feeds `tracker` meanwhile.
+int await_rates(const node& n, const options& o, monitor::rate_tracker& tracker, std::chrono::milliseconds wait) {
+    const auto start = clock_type::now();
+    cli::settle_tracker view(cli::settle_rules_for(o), start);
+    while (clock_type::now() - start < wait) {
+        const auto now = clock_type::now();
+        const bool settled = view.update(n.peers(), now);
+        bool rates_known = true;
+        for (const auto& p : monitor::members(n)) rates_known &= tracker.update(p, now).events_out >= 0;
+        if (settled && rates_known) return 0;
+        if (const int sig = cli::wait_for_signal(std::chrono::milliseconds(50))) return sig;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
-    cli::po::options_description desc("zmesh-monitor options");
-    cli::add_node_flags(desc);
+    cli::po::options_description own("zmesh-monitor options");
     // clang-format off
-    desc.add_options()
+    own.add_options()
         ("once", "print the mesh once and exit (after it is stable or --wait passed)")
         ("json", "print JSON instead of a table (live: one document per line, every second)")
         ("watch", "keep printing every second until stopped (the default without --once)")
-        ("wait", cli::po::value<std::string>()->default_value("5"), "with --once: the most seconds to wait, or with a unit (500ms)")
+        ("wait", cli::po::value<std::string>()->default_value("5"), "the most seconds to wait for a stable mesh (--once), or for every member's rates before the first --json line; or with a unit (500ms)")
         ("http", cli::po::value<std::string>(), "HOST:PORT: also serve /metrics (Prometheus), /mesh.json and a live page of the mesh at /");
     // clang-format on
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S]");
+    const auto vm = cli::parse(argc, argv,
+                               {"zmesh-monitor", "zmesh-monitor --mesh MESH [--once | --watch] [--json] [--wait S] [--http HOST:PORT]",
+                                about, {}, true, "warn"},
+                               own).vm;
 
     try {
         auto o = cli::node_options(vm);
         o.observer = true;
         o.stats_poll = std::chrono::milliseconds(1000);   // members report their counters
         if (!vm.count("name")) o.name = "monitor";
-        if (vm["log-level"].defaulted()) o.log = log_level::warn;   // keep the table clean
         const auto wait = cli::duration_flag(vm, "wait", std::chrono::milliseconds(1000));
         node n(o);
         n.start();
@@ -98,34 +117,28 @@ int main(int argc, char** argv) {
         if (vm.count("once") && vm.count("watch")) throw std::invalid_argument("--once or --watch, not both");
         if (vm.count("once") && vm.count("http")) throw std::invalid_argument("--http serves a live view: not with --once");
         if (vm.count("once")) {
-            // Stable: the same members in the same states for one beacon interval, and no
-            // handshake still in flight.
-            const auto settle = std::max(o.beacon_interval, std::chrono::milliseconds(500));
-            const auto deadline =
-                clock_type::now() + wait;
-            auto last = signature(monitor::members(n));
-            auto stable_since = clock_type::now();
-            while (clock_type::now() < deadline) {
-                if (cli::wait_for_signal(std::chrono::milliseconds(50))) break;
-                const auto all = n.peers();
-                // Still handshaking, or a member has not yet reported its counters.
-                const bool handshaking = std::any_of(all.begin(), all.end(), [](const auto& p) {
-                    return p.state == peer_state::connecting ||
-                           (!p.observer && p.state == peer_state::joined && p.reported.empty());
-                });
-                const auto now_sig = signature(monitor::members(n));
-                if (now_sig != last || handshaking) {
-                    last = now_sig;
-                    stable_since = clock_type::now();
-                } else if (clock_type::now() - stable_since >= settle) {
-                    break;
+            // Stable: the view has settled (every member beaconed once or was named by one that
+            // answered, no handshake in flight, the table quiet) and every member has reported
+            // its counters.
+            const auto start = clock_type::now();
+            cli::settle_tracker view(cli::settle_rules_for(o), start);
+            while (clock_type::now() < start + wait) {
+                if (const int sig = cli::wait_for_signal(std::chrono::milliseconds(50))) {
+                    n.stop();
+                    return cli::interrupted_status(sig);
                 }
+                const auto all = n.peers();
+                const bool settled = view.update(all, clock_type::now());
+                const bool reported = std::none_of(all.begin(), all.end(), [](const auto& p) {
+                    return !p.observer && p.state == peer_state::joined && p.reported.empty();
+                });
+                if (settled && reported) break;
             }
             const auto peers = monitor::members(n);
             if (vm.count("json"))
                 std::cout << monitor::document(n.config().mesh, peers).dump() << std::endl;
             else
-                std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false);
+                std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false, false);
             n.stop();
             return 0;
         }
@@ -146,7 +159,11 @@ int main(int argc, char** argv) {
             });
         monitor::rate_tracker tracker;
         raw_terminal keys;
-        bool quit = false;
+        int stopped_by = 0;
+        // A document is a promise about the mesh: the first waits (up to --wait) until the
+        // view has settled and every member's rates are known (two reports of its counters).
+        if (json) stopped_by = await_rates(n, o, tracker, wait);
+        bool quit = stopped_by != 0;
         while (!quit) {
             const auto peers = monitor::members(n);
             const auto now = clock_type::now();
@@ -157,15 +174,20 @@ int main(int argc, char** argv) {
             } else {
                 const auto [cols, rows] = terminal_size();   // asked each frame: resizes just work
                 const auto recent = topics.recent(rows > 0 ? static_cast<std::size_t>(std::max(rows - 6 - static_cast<int>(peers.size()), 1)) : 10);
-                std::cout << monitor::render(n.config().mesh, peers, rates, recent, now, cols, rows, ansi) << std::flush;
+                std::cout << monitor::render(n.config().mesh, peers, rates, recent, now, cols, rows, ansi, true,
+                                             keys.active())
+                          << std::flush;
                 if (!ansi) std::cout << std::endl;   // frames apart in a log
             }
-            for (int slice = 0; slice < 10 && !quit; ++slice)   // 1 s, watching keys and signals
-                quit = cli::wait_for_signal(std::chrono::milliseconds(100)) || keys.quit_typed();
+            for (int slice = 0; slice < 10 && !quit; ++slice) {   // 1 s, watching keys and signals
+                stopped_by = cli::wait_for_signal(std::chrono::milliseconds(100));
+                quit = stopped_by != 0 || keys.quit_typed();
+            }
         }
         if (web) web->close();   // its HTTP threads ask the node: before it stops
         n.stop();
-        return 0;
+        // 'q' and SIGTERM (a supervisor's stop) are the ways to end it; Ctrl-C interrupts.
+        return stopped_by == SIGINT ? cli::interrupted_status(SIGINT) : 0;
     } catch (const std::exception& e) {
         return cli::fail("zmesh-monitor", e.what());
     }

@@ -13,6 +13,13 @@
 namespace {
 using namespace zmesh;
 
+const char* const about =
+    "One mesh member as a process. Prints \"started NAME ID mesh=... pub=... router=...\", then each\n"
+    "peer event as a line (joined NAME ID, evasive, recovered, left NAME ID REASON; observers'\n"
+    "only with --show-observers), \"event {JSON}\" per event received with --subscribe, and on\n"
+    "exit \"stats {JSON}\": every counter. Exit: 0 on SIGINT/SIGTERM, after telling its peers it\n"
+    "is leaving; 1 a bad value; 2 bad flags.";
+
 // What --publish sends: a msgpack map {"n": 1, "from": "orders"}.
 struct counter {
     std::uint64_t n;
@@ -54,21 +61,23 @@ int main(int argc, char** argv) {
     using namespace zmesh;
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
-    cli::po::options_description desc("zmesh-node options");
-    cli::add_node_flags(desc);
+    cli::po::options_description own("zmesh-node options");
     // clang-format off
-    desc.add_options()
+    own.add_options()
         ("subscribe", cli::po::value<std::vector<std::string>>()->composing(), "print events of this topic prefix (repeatable)")
         ("publish", cli::po::value<std::string>(), "publish a counter on this topic")
         ("serve", cli::po::value<std::vector<std::string>>()->composing(), "serve a built-in method: echo, time or stats (repeatable)")
         ("rate", cli::po::value<double>()->default_value(1.0), "events per second for --publish")
-        ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer");
+        ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
+        ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
     // clang-format on
-    const auto vm = cli::parse(argc, argv, desc, "zmesh-node [--name NAME] [--mesh MESH] [options]");
+    const auto vm = cli::parse(argc, argv, {"zmesh-node", "zmesh-node [--name NAME] [--mesh MESH] [options]", about, {}}, own).vm;
 
     try {
         node n(cli::node_options(vm));
-        n.on_peer_event([](const peer_event& e) {
+        // Observers come and go with every zmesh call: not news about the mesh.
+        n.on_peer_event([show_observers = vm.count("show-observers") > 0](const peer_event& e) {
+            if (e.peer.observer && !show_observers) return;
             std::string line = std::string(to_string(e.kind)) + " " + e.peer.name + " " +
                                e.peer.id.hex();
             if (e.peer.observer) line += " observer";

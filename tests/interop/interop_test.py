@@ -61,10 +61,11 @@ class BySeed(MeshCase):
         self.assertIsNotNone(me["counters"])
         self.assertIn("events_out", me["counters"])
 
-        # Events C++ -> Python: `zmesh pub` waits for both members' SUBS first.
+        # Events C++ -> Python: `zmesh pub` waits until the member subscribed to the topic (the
+        # Python node) has said so in SUBS.
         payload = {"hello": "from C++", "list": [1, 2.5, None, True]}
         pub = self.run_cxx("pub", "zmesh", "pub", *self.local(), "--seed", self.seed, "--name",
-                           "cxx-pub", "--wait-peers", "2", "--count", "5", "interop.from-cxx",
+                           "cxx-pub", "--wait-peers", "1", "--wait", "20", "--count", "5", "interop.from-cxx",
                            json.dumps(payload))
         self.assertEqual(pub.wait_exit(), 0)
         self.assertTrue(wait_for(lambda: len(got) >= 5), f"got {got}")

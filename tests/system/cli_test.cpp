@@ -61,7 +61,19 @@ INSTANTIATE_TEST_SUITE_P(
         bad_flags_case{"bench_zero_runs", "zmesh-bench", {"pubsub", "--runs", "0"}, 2, "runs"},
         bad_flags_case{"bench_unknown_flag", "zmesh-bench", {"rpc", "--bogus"}, 2, "bogus"},
         bad_flags_case{"bench_negative_settle", "zmesh-bench", {"discovery", "--settle", "-1"}, 2, "settle"},
-        bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"}),
+        bad_flags_case{"bench_hidden_role_unknown", "zmesh-bench", {"_role", "x", "--mesh", "m", "--beacon-port", "1"}, 1, "x"},
+        // Whole flags only: an abbreviation is no flag.
+        bad_flags_case{"node_abbreviated_flag", "zmesh-node", {"--nam", "x"}, 2, "nam"},
+        bad_flags_case{"call_abbreviated_flag", "zmesh", {"call", "--tim", "5", "echo"}, 2, "tim"},
+        bad_flags_case{"bench_abbreviated_flag", "zmesh-bench", {"rpc", "--pipe", "5"}, 2, "pipe"},
+        // Every argument is used or refused, and a missing one is named as the usage names it.
+        bad_flags_case{"call_stray_argument", "zmesh", {"call", "echo", "1", "2"}, 2, "unexpected argument '2'"},
+        bad_flags_case{"node_stray_argument", "zmesh-node", {"stray"}, 2, "unexpected argument 'stray'"},
+        bad_flags_case{"monitor_stray_argument", "zmesh-monitor", {"--once", "x"}, 2, "unexpected argument 'x'"},
+        bad_flags_case{"keygen_stray_argument", "zmesh", {"keygen", "--out", "k", "x"}, 2, "unexpected argument 'x'"},
+        bad_flags_case{"call_no_method", "zmesh", {"call"}, 2, "missing METHOD"},
+        bad_flags_case{"sub_stray_argument", "zmesh", {"sub", "a.", "b."}, 2, "unexpected argument 'b.'"},
+        bad_flags_case{"unknown_command_hint", "zmesh", {"cal"}, 2, "did you mean 'call'"}),
     [](const ::testing::TestParamInfo<bad_flags_case>& info) { return std::string(info.param.label); });
 
 TEST(help, prints_usage_and_exits_zero) {
@@ -70,6 +82,43 @@ TEST(help, prints_usage_and_exits_zero) {
         ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0));
         EXPECT_NE(p.out().find("usage:"), std::string::npos);
         EXPECT_NE(p.out().find("--mesh"), std::string::npos);
+    }
+}
+
+TEST(help, a_command_shows_its_own_flags_first_and_the_tuning_ones_on_request) {
+    for (const char* command : {"pub", "sub", "call", "reply", "ls", "check"}) {
+        process p(tool("zmesh"), {command, "--help"});
+        ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0)) << command;
+        const auto out = p.out();
+        const auto own = out.find(std::string("zmesh ") + command + " options");
+        const auto mesh = out.find("mesh options");
+        ASSERT_NE(own, std::string::npos) << out;
+        ASSERT_NE(mesh, std::string::npos) << out;
+        EXPECT_LT(own, mesh) << out;
+        EXPECT_NE(out.find("Exit:"), std::string::npos) << "the exit statuses: " << out;
+        EXPECT_EQ(out.find("--heartbeat"), std::string::npos) << out;
+        process all(tool("zmesh"), {command, "--help-all"});
+        ASSERT_EQ(all.wait(std::chrono::seconds(10)), std::optional<int>(0));
+        EXPECT_NE(all.out().find("--heartbeat"), std::string::npos) << all.out();
+    }
+}
+
+TEST(help, the_benchmark_hides_what_it_passes_itself) {
+    process p(tool("zmesh-bench"), {"--help"});
+    ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0));
+    for (const char* internal : {"--command", "--role", "--endpoint", "--key-dir", "--beacon-port"})
+        EXPECT_EQ(p.out().find(internal), std::string::npos) << internal << " in\n" << p.out();
+    EXPECT_NE(p.out().find("--runs"), std::string::npos);
+}
+
+TEST(version, every_tool_prints_the_project_version) {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+        {"zmesh", {"--version"}}, {"zmesh", {"call", "--version"}}, {"zmesh-node", {"--version"}},
+        {"zmesh-monitor", {"--version"}}, {"zmesh-bench", {"--version"}}};
+    for (const auto& [t, args] : cases) {
+        process p(tool(t), args);
+        ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0)) << t << p.err();
+        EXPECT_EQ(p.out(), t + " " + ZMESH_VERSION + "\n");
     }
 }
 

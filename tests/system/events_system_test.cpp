@@ -21,6 +21,15 @@ protected:
     std::vector<std::string> mesh_args() const {
         return {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_)};
     }
+    // Returns once a member subscribed to `topic` has said so (zmesh check as a readiness
+    // wait): zmesh pub then finds it however loaded the machine.
+    void await_subscriber(const std::string& topic, std::vector<std::string> extra = {}) {
+        auto args = mesh_args();
+        args.insert(args.begin(), {"check", "--expect-subscriber", topic, "--timeout", "30s"});
+        args.insert(args.end(), extra.begin(), extra.end());
+        process p(tool("zmesh"), args);
+        ASSERT_EQ(p.wait(60s), std::optional<int>(0)) << p.out() << p.err();
+    }
 
     // Returns: the "event {JSON}" lines zmesh-node printed, parsed.
     static std::vector<nlohmann::json> events_of(const process& p) {
@@ -64,6 +73,7 @@ TEST_F(events_system, zmesh_sub_receives_ten_thousand_events_from_zmesh_pub_with
     for (const char* a : {"orders.", "--count", "10000", "--json", "--timeout", "60"})
         args.push_back(a);
     auto& sub = spawn_tool(args);
+    await_subscriber("orders.created");
     args = mesh_args();
     args.insert(args.begin(), "pub");
     for (const char* a : {"orders.created", R"({"id": 7, "items": ["a", "b"]})", "--count", "10000"})
@@ -134,12 +144,13 @@ TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
     };
     const std::vector<bad_case> cases = {
         {{"pub", "t", "{not json"}, 1, "JSON"},
-        {{"pub", "t"}, 2, "json"},
+        {{"pub", "t"}, 2, "missing BODY"},
+        {{"pub", "t", "1", "extra"}, 2, "unexpected argument 'extra'"},
         {{"pub", "", "1"}, 1, "topic"},
         {{"pub", "t", "1", "--rate", "-1"}, 1, "rate"},
         {{"sub", "--count", "x"}, 2, "count"},
         {{"nope"}, 2, "nope"},
-        {{"pub", "t", "1", "--wait", "0.2"}, 1, "peers"},   // nobody there
+        {{"pub", "t", "1", "--wait", "0.2"}, 1, "no beacon of any mesh"},   // nobody there
     };
     for (const auto& c : cases) {
         auto args = c.args;
@@ -150,6 +161,79 @@ TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
         EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
         EXPECT_NE(err.find(c.mentions), std::string::npos) << err;
     }
+}
+
+TEST_F(events_system, zmesh_sub_short_of_its_count_exits_non_zero_and_says_what_came) {
+    auto args = mesh_args();
+    args.insert(args.begin(), {"sub", "orders.", "--count", "5"});
+    auto& sub = spawn_tool(args);
+    await_subscriber("orders.created");
+    args = mesh_args();
+    args.insert(args.begin(), {"pub", "orders.created", "{}", "--count", "3"});
+    auto& pub = spawn_tool(args);
+    ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
+    ASSERT_TRUE(wait_until([&] { return sub.out_lines().size() == 3; }, 20s)) << sub.out();
+    sub.signal(SIGINT);
+    ASSERT_EQ(sub.wait(10s), std::optional<int>(1)) << sub.err();
+    EXPECT_NE(sub.err().find("received 3 of 5 event(s), 0 gap(s)"), std::string::npos) << sub.err();
+    EXPECT_NE(sub.err().find("interrupted with 3 of 5"), std::string::npos) << sub.err();
+    // Timed out with nothing: the same, said so.
+    args = mesh_args();
+    args.insert(args.begin(), {"sub", "--count", "1", "--timeout", "1s"});
+    process lonely(tool("zmesh"), args);
+    ASSERT_EQ(lonely.wait(30s), std::optional<int>(1)) << lonely.err();
+    EXPECT_NE(lonely.err().find("timed out with 0 of 1"), std::string::npos) << lonely.err();
+}
+
+TEST_F(events_system, zmesh_sub_waits_for_a_publisher_that_comes_later) {
+    auto args = mesh_args();
+    args.insert(args.begin(), {"sub", "ticks.", "--count", "3"});
+    auto& sub = spawn_tool(args);
+    // Its view settled with no one in it: it says so, and goes on waiting.
+    ASSERT_TRUE(wait_until([&] { return sub.err().find("waiting for publishers") != std::string::npos; }, 20s))
+        << sub.err();
+    EXPECT_TRUE(sub.running());
+    spawn_node("ticker", {"--publish", "ticks.now", "--rate", "20"});
+    ASSERT_EQ(sub.wait(30s), std::optional<int>(0)) << sub.err();
+    EXPECT_EQ(sub.out_lines().size(), 3u);
+}
+
+TEST_F(events_system, zmesh_sub_ends_when_its_reader_is_gone) {
+    spawn_node("ticker", {"--publish", "ticks.now", "--rate", "50"});
+    // `zmesh sub | head -2`: once head has exited, the next line cannot be written.
+    std::string command = tool("zmesh") + " sub ticks.";
+    for (const auto& a : mesh_args()) command += " '" + a + "'";
+    process pipeline("/bin/sh", {"-c", command + " | head -2"});
+    ASSERT_EQ(pipeline.wait(30s), std::optional<int>(0)) << pipeline.err();
+    EXPECT_EQ(pipeline.out_lines().size(), 2u) << pipeline.out();
+    EXPECT_NE(pipeline.err().find("received "), std::string::npos) << pipeline.err();
+}
+
+TEST_F(events_system, zmesh_pub_says_who_subscribes_to_its_topic) {
+    spawn_node("orders-sub", {"--subscribe", "orders."});
+    await_subscriber("orders.created");
+    const auto pub = [&](std::vector<std::string> extra) {
+        auto args = mesh_args();
+        args.insert(args.begin(), extra.begin(), extra.end());
+        args.insert(args.begin(), "pub");
+        auto p = std::make_unique<process>(tool("zmesh"), args);
+        EXPECT_TRUE(p->wait(60s));
+        return p;
+    };
+    auto p = pub({"orders.created", "1", "--count", "20", "--hwm", "10"});
+    ASSERT_EQ(p->wait(0ms), std::optional<int>(0)) << p->err();
+    EXPECT_NE(p->err().find("published 20 event(s) on orders.created to 1 subscriber(s) (orders-sub)"),
+              std::string::npos) << p->err();
+    EXPECT_NE(p->err().find("more than 10 (--hwm) events behind loses the excess"), std::string::npos) << p->err();
+    // No one subscribes to this one: by default that is an error, at once...
+    p = pub({"stock.changed", "1"});
+    ASSERT_EQ(p->wait(0ms), std::optional<int>(1)) << p->err();
+    EXPECT_NE(p->err().find("no member subscribe(s) to 'stock.changed', --wait-peers wants 1; "
+                            "subscriptions: orders-sub: orders."), std::string::npos) << p->err();
+    // ...and with --wait-peers 0 it is said.
+    p = pub({"stock.changed", "1", "--wait-peers", "0"});
+    ASSERT_EQ(p->wait(0ms), std::optional<int>(0)) << p->err();
+    EXPECT_NE(p->err().find("no member subscribes to it: no one received them"), std::string::npos) << p->err();
 }
 
 TEST_F(events_system, slow_subscriber_never_blocks_the_publisher_and_both_stay_bounded) {

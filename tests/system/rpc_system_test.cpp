@@ -45,7 +45,8 @@ protected:
 };
 
 TEST_F(rpc_system, zmesh_call_echo_round_trip_prints_json_and_exits_zero) {
-    spawn_node("srv", {"--serve", "echo", "--serve", "time"});
+    // Up before the call: a call decides once its view of the mesh has settled.
+    ASSERT_TRUE(spawn_node("srv", {"--serve", "echo", "--serve", "time"}).wait_for_line("started ", 10s));
     auto p = call({"echo", R"({"order": 42, "items": ["x", "y"]})"});
     ASSERT_EQ(p->wait(0ms), std::optional<int>(0)) << p->err();
     EXPECT_EQ(nlohmann::json::parse(p->out()),
@@ -56,7 +57,7 @@ TEST_F(rpc_system, zmesh_call_echo_round_trip_prints_json_and_exits_zero) {
 }
 
 TEST_F(rpc_system, zmesh_call_reports_each_failure_kind_and_exits_non_zero) {
-    spawn_node("srv", {"--serve", "echo"});
+    ASSERT_TRUE(spawn_node("srv", {"--serve", "echo"}).wait_for_line("started ", 10s));
     auto p = call({"--peer", "srv", "no.such.method", "1"});
     EXPECT_EQ(p->wait(0ms), std::optional<int>(1));
     EXPECT_NE(p->err().find("remote: code -32601"), std::string::npos) << p->err();

@@ -75,6 +75,11 @@ TEST_F(security_system, secured_sub_gets_events_and_a_stranger_gets_none) {
     auto stranger_args = tool_args("sub", "stranger");
     for (const char* a : {"orders.", "--count", "1", "--json", "--timeout", "5"}) stranger_args.push_back(a);
     auto& stranger = spawn_tool(stranger_args);
+    // Once the subscriber's filter is in place (a readiness wait with the publisher's key).
+    auto ready = tool_args("check", "pub");
+    for (const char* a : {"--expect-subscriber", "orders.created", "--timeout", "30s"}) ready.push_back(a);
+    process check(tool("zmesh"), ready);
+    ASSERT_EQ(check.wait(60s), std::optional<int>(0)) << check.out() << check.err();
     args = tool_args("pub", "pub");
     for (const char* a : {"orders.created", R"({"secret": "marker"})", "--count", "100"}) args.push_back(a);
     auto& pub = spawn_tool(args);
@@ -108,6 +113,25 @@ TEST_F(security_system, zmesh_call_reaches_a_secured_seed_named_by_its_key_file)
     process bad(tool("zmesh"), args);
     ASSERT_EQ(bad.wait(10s), std::optional<int>(1)) << bad.err();
     EXPECT_NE(bad.err().find("nobody.pub"), std::string::npos) << bad.err();
+}
+
+TEST_F(security_system, a_secured_mesh_can_come_from_the_environment) {
+    keygen("seed", true);
+    keygen("caller", true);
+    const auto port = std::to_string(free_port());
+    auto seed_args = secured("seed");
+    for (const char* f : {"--beacon-interval", "0", "--serve", "echo"}) seed_args.push_back(f);
+    seed_args.insert(seed_args.end(), {"--router-port", port});
+    auto& seed = spawn_node("seed", seed_args);
+    // Not one mesh flag on the command line: ZMESH_MESH, ZMESH_KEY, ZMESH_ALLOW,
+    // ZMESH_MESH_SECRET and ZMESH_SEED say it all.
+    const auto command = "ZMESH_MESH='" + mesh_ + "' ZMESH_KEY='" + (keys_ / "caller.key").string() +
+                         "' ZMESH_ALLOW='" + allow_.string() + "' ZMESH_MESH_SECRET='" + mesh_secret_.string() +
+                         "' ZMESH_SEED='seed@tcp://127.0.0.1:" + port + "' exec " + tool("zmesh") +
+                         " call --beacon-interval 0 --timeout 20s echo from-env";
+    process call("/bin/sh", {"-c", command});
+    ASSERT_EQ(call.wait(30s), std::optional<int>(0)) << call.err() << seed.err();
+    EXPECT_EQ(call.out(), "\"from-env\"\n");
 }
 
 TEST_F(security_system, open_or_missing_secret_key_stops_a_tool_with_one_line) {
