@@ -93,13 +93,15 @@ void reactor::loop() {
     const auto now0 = clock::now();
     // At once, not after a period.
     next_beacon_ = next_heartbeat_ = next_liveness_ = next_seed_ = next_stats_poll_ = now0;
-    // Waited on as plain descriptors (see dirty_), then the beacon's; the ZAP socket exists
-    // only when secured.
+    // Waited on as plain descriptors (see dirty_), then the beacon's and the RPC workers'
+    // answers'; the ZAP socket exists only when secured.
     const auto sockets = polled_sockets();
     constexpr std::uint64_t beacon_tag = std::tuple_size_v<decltype(sockets)>;
+    constexpr std::uint64_t answers_tag = beacon_tag + 1;
     for (std::uint64_t i = 0; i < beacon_tag; ++i)
         if (sockets[i].second->handle()) waits_.add(sockets[i].second->get(zmq::sockopt::fd), i);
     if (beacon_) waits_.add(beacon_->fd(), beacon_tag);
+    waits_.add(server_.answers_fd(), answers_tag);
     std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
@@ -120,12 +122,14 @@ void reactor::loop() {
         // A signalled socket is read, not asked first: its handler's first receive processes
         // the commands behind the signal as a ZMQ_EVENTS check would, and a false alarm
         // costs one EAGAIN, what the check costs every time.
-        bool beacon_ready = false;
+        bool beacon_ready = false, answers_ready = false;
         for (const auto tag : waits_.wait(signalled, static_cast<int>(wait))) {
             if (tag < beacon_tag)
                 ready |= sockets[tag].first;
             else if (tag == beacon_tag)
                 beacon_ready = true;
+            else if (tag == answers_tag)
+                answers_ready = true;
             else
                 call_links_.signalled(static_cast<int>(tag - call_links::wait_tag));
         }
@@ -163,7 +167,7 @@ void reactor::loop() {
         if (subscriber_.receiving()) run(polled_sub, [&] { return subscriber_.on_readable(now); });
         run(polled_sub_monitor, unsure([&] { subscriber_.on_monitor(now); }));
         run(polled_dialer_monitor, unsure([&] { on_dialer_monitor(now); }));
-        run(polled_workers, unsure([&] { server_.on_workers(clock::now()); }));
+        if (answers_ready) server_.on_answers();
         run(polled_zap, unsure([&] { security_.on_zap(); }));
         // Connections first: a subscription's descriptor is then known to be open.
         run(polled_pub_monitor, unsure([&] { on_listener_monitor(pub_monitor_, listener::pub); }));
@@ -205,6 +209,7 @@ node_stats reactor::current_stats() {
     stats_.handshake_timeouts = table_.handshake_timeouts();
     stats_.handler_errors = counters_->handler_errors.load(std::memory_order_relaxed);
     stats_.publish_dropped = counters_->publish_dropped.load(std::memory_order_relaxed);
+    server_.count_workers();
     return stats_;
 }
 

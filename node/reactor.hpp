@@ -71,7 +71,7 @@ public:
         std::string command_endpoint;    // bound PULL: commands in
         std::string delivery_endpoint;   // bound PAIR: peer events out
         std::shared_ptr<shared_counters> counters;
-        std::string workers_endpoint;    // bound ROUTER: RPC handler threads
+        std::shared_ptr<worker_pool> workers;   // the hand-off to the RPC handler threads
         // What the node was asked before it started (serve, subscribe), in order: handled
         // before the first poll, so the first HELLO and SUBS already carry it.
         std::vector<command> first;
@@ -114,24 +114,22 @@ private:
         polled_router = 1u << 1,
         polled_sub = 1u << 2,
         polled_sub_monitor = 1u << 3,
-        polled_workers = 1u << 4,
-        polled_zap = 1u << 5,
-        polled_dialer_monitor = 1u << 6,
-        polled_dialer = 1u << 7,
-        polled_pub = 1u << 8,              // subscriptions arriving (XPUB)
-        polled_pub_monitor = 1u << 9,      // connections our PUB accepted and lost
-        polled_router_monitor = 1u << 10,  // the same for our ROUTER
-        polled_all = (1u << 11) - 1,
+        polled_zap = 1u << 4,
+        polled_dialer_monitor = 1u << 5,
+        polled_dialer = 1u << 6,
+        polled_pub = 1u << 7,              // subscriptions arriving (XPUB)
+        polled_pub_monitor = 1u << 8,      // connections our PUB accepted and lost
+        polled_router_monitor = 1u << 9,   // the same for our ROUTER
+        polled_all = (1u << 10) - 1,
     };
     // Marks sockets to check before the next wait (see dirty_).
     void touched(unsigned sockets) noexcept { dirty_ |= sockets; }
     // Returns: each waited-on socket with its bit, in the loop's order.
-    std::array<std::pair<unsigned, zmq::socket_t*>, 11> polled_sockets() noexcept {
+    std::array<std::pair<unsigned, zmq::socket_t*>, 10> polled_sockets() noexcept {
         return {{{polled_commands, &commands_},
                  {polled_router, &router_},
                  {polled_sub, &subscriber_.socket()},
                  {polled_sub_monitor, &subscriber_.monitor()},
-                 {polled_workers, &server_.workers_socket()},
                  {polled_zap, &security_.zap_socket()},
                  {polled_dialer_monitor, &dialer_monitor_},
                  {polled_dialer, &dialer_},

@@ -73,7 +73,7 @@ reactor::reactor(setup s)
       table_(opts_.liveness),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, table_, security_, *this, net_ctx_, socket_use(dirty_, polled_sub)),
-      server_(ctx_, *counters_, *this, s.workers_endpoint, socket_use(dirty_, polled_workers)) {
+      server_(ctx_, *this, std::move(s.workers)) {
     check_descriptors();
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
