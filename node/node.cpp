@@ -69,8 +69,8 @@ struct node::threads {
         : commands(command_endpoint, publish_queue), pool(std::make_shared<detail::worker_pool>(rpc_queue)) {}
 
     std::string command_endpoint = detail::unique_inproc("cmd");
-    std::string delivery_endpoint = detail::unique_inproc("deliver");
     detail::command_sender commands;
+    std::shared_ptr<detail::delivery_queue> deliveries = std::make_shared<detail::delivery_queue>();
     // Requests for the workers, shared with the reactor; outlives the workers (joined first).
     std::shared_ptr<detail::worker_pool> pool;
     std::vector<std::jthread> workers;   // none until a method is served on them
@@ -146,8 +146,7 @@ void node::start() {
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
-    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
-                                 counters_, t->pool, {}};
+    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}};
     // Methods and subscriptions made before start are the reactor's first commands, handled
     // before it polls: sent through the pipe after start, a peer's beacon could come first
     // and our first HELLO would lack them.
@@ -184,12 +183,8 @@ void node::start() {
         throw;
     }
 
-    // The delivery thread connects after the reactor bound its end.
-    zmq::socket_t in(detail::pipe_context(), zmq::socket_type::pair);
-    in.set(zmq::sockopt::linger, 0);
-    in.connect(t->delivery_endpoint);
     t->delivery_thread = std::jthread(
-        [loop = detail::delivery_loop(std::move(in), peer_handler_, counters_)]() mutable {
+        [loop = detail::delivery_loop(t->deliveries, peer_handler_, counters_)]() mutable {
             detail::name_this_thread("zmesh-deliver");
             loop.run();
         });
@@ -404,6 +399,9 @@ void node::stop() {
     counters_->stopping.store(true, std::memory_order_relaxed);
     send_command(detail::stop_command{});
     threads_->reactor_thread.join();
+    // The reactor's last delivery ends the delivery thread; this one too, should the reactor
+    // have failed before it sent it (what follows the first is never read).
+    threads_->deliveries->push(detail::end_of_deliveries{});
     threads_->delivery_thread.join();
     for (auto& w : threads_->workers) w.join();   // each finishes its current handler
     threads_.reset();

@@ -10,6 +10,7 @@
 #include "by_name.hpp"
 #include "wait_set.hpp"
 #include "command.hpp"
+#include "delivery.hpp"
 #include "workers.hpp"
 #include "outbox.hpp"
 #include "pipe.hpp"
@@ -69,7 +70,7 @@ public:
         options opts;
         node_id id;
         std::string command_endpoint;    // bound PULL: commands in
-        std::string delivery_endpoint;   // bound PAIR: peer events out
+        std::shared_ptr<delivery_queue> deliveries;   // to the delivery thread
         std::shared_ptr<shared_counters> counters;
         std::shared_ptr<worker_pool> workers;   // the hand-off to the RPC handler threads
         // What the node was asked before it started (serve, subscribe), in order: handled
@@ -274,7 +275,8 @@ private:
     zmq::context_t net_ctx_;               // network sockets only; terminated on exit so
                                            // LEAVE is flushed before the thread ends
     security security_;                    // before any secured socket: binds the ZAP handler
-    zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
+    zmq::socket_t commands_;               // in the process-wide pipe context
+    std::shared_ptr<delivery_queue> deliveries_;
     zmq::socket_t pub_, router_, dialer_, dialer_monitor_;
     zmq::socket_t pub_monitor_, router_monitor_;   // connections accepted and lost
     std::unique_ptr<discovery::beacon_socket> beacon_;
@@ -301,7 +303,7 @@ private:
         return round_now_;
     }
     // What goes to the delivery thread: events, call outcomes, peer events, in order.
-    outbox outbox_{[this](delivery&& d) { send_owned(deliveries_, std::make_unique<delivery>(std::move(d))); },
+    outbox outbox_{[this](delivery&& d) { deliveries_->push(std::move(d)); },
                    *counters_};
     // The events this node takes.
     subscriber subscriber_;

@@ -69,7 +69,7 @@ reactor::reactor(setup s)
       net_ctx_(1),
       security_(ctx_, net_ctx_),
       commands_(pipe_context(), zmq::socket_type::pull),
-      deliveries_(pipe_context(), zmq::socket_type::pair),
+      deliveries_(std::move(s.deliveries)),
       table_(opts_.liveness),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, table_, security_, *this, net_ctx_, socket_use(dirty_, polled_sub)),
@@ -77,9 +77,6 @@ reactor::reactor(setup s)
     check_descriptors();
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
-    deliveries_.set(zmq::sockopt::linger, -1);
-    deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
-    deliveries_.bind(s.delivery_endpoint);
     for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
     const auto secure = [this](zmq::socket_t& s) { security_.secure_server(s); };
