@@ -71,9 +71,12 @@ worker_pool::counts worker_pool::take_counts() {
 }
 
 void worker_pool::answer(rpc_answer a) {
-    std::lock_guard lock(answers_mutex_);
+    std::unique_lock lock(answers_mutex_);
     answers_.push_back(std::move(a));
     if (answers_.size() > 1) return;   // the descriptor signals already
+    // Signalled after the lock is free, or the reactor would wake to wait for it. Should the
+    // reactor take this answer first, it wakes once more for nothing, and clears it.
+    lock.unlock();
     const std::uint64_t one = 1;
     (void)!::write(answers_fd_, &one, sizeof one);   // cannot fail: far from the counter's limit
 }

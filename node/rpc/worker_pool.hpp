@@ -72,7 +72,7 @@ private:
 
     std::mutex answers_mutex_;
     std::vector<rpc_answer> answers_;
-    int answers_fd_;   // an eventfd: non-zero while answers_ holds any
+    int answers_fd_;   // an eventfd: readable whenever answers_ holds any
 };
 
 }  // namespace zmesh::detail
