@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <iterator>
 #include <system_error>
 #include <utility>
@@ -50,7 +50,7 @@ std::unique_ptr<rpc_job> worker_pool::take() {
             ++sleeping_;
             job_ready_.wait(lock);
             --sleeping_;
-            waking_ = false;   // this one is awake (woken, or by chance: either way, one more may be)
+            waking_ = false;   // a worker is up (this one): the next wake-up may go
         }
         if (stopping_) return nullptr;
         auto job = std::move(jobs_.front());
