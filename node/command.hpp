@@ -24,9 +24,6 @@ struct shared_counters {
     // Set by node::stop(): events still queued for handlers are dropped, not run — a slow
     // handler with a full queue would otherwise hold stop() for queue x handler time.
     std::atomic<bool> stopping{false};
-    // RPC worker threads running: 0 until node::serve starts them for a method served on
-    // run_on::handler_thread. The reactor tells this many to quit when it stops.
-    std::atomic<std::size_t> workers_started{0};
 
     // Runs application code (a handler or callback): whatever it throws is counted in
     // handler_errors, never propagated. An application bug must not take the node down.

@@ -2,25 +2,44 @@
 // delivery: dispatch of peer events and events to the application's handlers.
 #include "delivery.hpp"
 
-#include "pipe.hpp"
-
 #include <algorithm>
+#include <iterator>
 
 namespace zmesh::detail {
 
-delivery_loop::delivery_loop(zmq::socket_t in, std::function<void(const peer_event&)> peer_handler,
+void delivery_queue::push(delivery d) {
+    std::unique_lock lock(mutex_);
+    queued_.push_back(std::move(d));
+    if (!sleeping_) return;   // busy: it takes this with the rest when it is done
+    sleeping_ = false;
+    lock.unlock();   // or the thread woken would wait for this lock at once
+    ready_.notify_one();
+}
+
+void delivery_queue::take_all(std::vector<delivery>& out) {
+    std::unique_lock lock(mutex_);
+    while (queued_.empty()) {
+        sleeping_ = true;
+        ready_.wait(lock);
+    }
+    sleeping_ = false;
+    std::move(queued_.begin(), queued_.end(), std::back_inserter(out));
+    queued_.clear();
+}
+
+delivery_loop::delivery_loop(std::shared_ptr<delivery_queue> in,
+                             std::function<void(const peer_event&)> peer_handler,
                              std::shared_ptr<shared_counters> counters)
     : in_(std::move(in)), peer_handler_(std::move(peer_handler)), counters_(std::move(counters)) {}
 
 void delivery_loop::run() noexcept {
+    std::vector<delivery> batch;
     while (!done_) {
-        std::unique_ptr<delivery> d;
-        try {
-            d = receive_owned<delivery>(in_, zmq::recv_flags::none);
-        } catch (...) {
+        in_->take_all(batch);
+        for (auto& d : batch) {
+            if (!done_) std::visit([this](auto& x) { handle(x); }, d);
         }
-        if (!d) return;
-        std::visit([this](auto& x) { handle(x); }, *d);
+        batch.clear();
     }
 }
 

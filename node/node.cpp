@@ -15,6 +15,7 @@
 #include "protocol/limits.hpp"
 #include "protocol/rpc.hpp"
 #include "reactor.hpp"
+#include "rpc/worker_pool.hpp"
 
 #include <zmesh/keys.hpp>
 
@@ -65,12 +66,14 @@ std::size_t longest_prefix_sent_intact() {
 
 // The threads of a running node, and the pipe ends that are not the reactor's.
 struct node::threads {
-    explicit threads(int publish_queue) : commands(command_endpoint, publish_queue) {}
+    threads(int publish_queue, std::size_t rpc_queue)
+        : commands(command_endpoint, publish_queue), pool(std::make_shared<detail::worker_pool>(rpc_queue)) {}
 
     std::string command_endpoint = detail::unique_inproc("cmd");
-    std::string delivery_endpoint = detail::unique_inproc("deliver");
-    std::string workers_endpoint = detail::unique_inproc("workers");
     detail::command_sender commands;
+    std::shared_ptr<detail::delivery_queue> deliveries = std::make_shared<detail::delivery_queue>();
+    // Requests for the workers, shared with the reactor; outlives the workers (joined first).
+    std::shared_ptr<detail::worker_pool> pool;
     std::vector<std::jthread> workers;   // none until a method is served on them
     std::once_flag workers_started;
     std::jthread reactor_thread;
@@ -143,13 +146,11 @@ bool node::running() const noexcept { return threads_ != nullptr; }
 void node::start() {
     if (threads_) return;
     counters_->stopping.store(false, std::memory_order_relaxed);   // a node may start again
-    counters_->workers_started.store(0, std::memory_order_relaxed);
-    auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue));
+    auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue), options_.rpc_queue);
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
-    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->delivery_endpoint,
-                                 counters_, t->workers_endpoint, {}};
+    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}};
     // Methods and subscriptions made before start are the reactor's first commands, handled
     // before it polls: sent through the pipe after start, a peer's beacon could come first
     // and our first HELLO would lack them.
@@ -186,12 +187,8 @@ void node::start() {
         throw;
     }
 
-    // The delivery thread connects after the reactor bound its end.
-    zmq::socket_t in(detail::pipe_context(), zmq::socket_type::pair);
-    in.set(zmq::sockopt::linger, 0);
-    in.connect(t->delivery_endpoint);
     t->delivery_thread = std::jthread(
-        [loop = detail::delivery_loop(std::move(in), peer_handler_, counters_)]() mutable {
+        [loop = detail::delivery_loop(t->deliveries, peer_handler_, counters_)]() mutable {
             detail::name_this_thread("zmesh-deliver");
             loop.run();
         });
@@ -257,9 +254,7 @@ void node::unsubscribe(subscription_id id) {
 
 void node::start_workers_once() {
     std::call_once(threads_->workers_started, [this] {
-        threads_->workers = detail::start_workers(threads_->workers_endpoint,
-                                                  options_.rpc_workers, options_.max_rpc_size);
-        counters_->workers_started.store(threads_->workers.size(), std::memory_order_release);
+        threads_->workers = detail::start_workers(*threads_->pool, options_.rpc_workers, options_.max_rpc_size);
     });
 }
 
@@ -397,6 +392,9 @@ void node::stop() {
     counters_->stopping.store(true, std::memory_order_relaxed);
     send_command(detail::stop_command{});
     threads_->reactor_thread.join();
+    // The reactor's last delivery ends the delivery thread; this one too, should the reactor
+    // have failed before it sent it (what follows the first is never read).
+    threads_->deliveries->push(detail::end_of_deliveries{});
     threads_->delivery_thread.join();
     for (auto& w : threads_->workers) w.join();   // each finishes its current handler
     threads_.reset();

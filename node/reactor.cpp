@@ -48,12 +48,11 @@ void reactor::call(call_command&& c) {
     client_.call(std::move(c), call_clock());
 }
 
-std::array<std::pair<unsigned, zmq::socket_t*>, 11> reactor::polled_sockets() noexcept {
+std::array<std::pair<unsigned, zmq::socket_t*>, 10> reactor::polled_sockets() noexcept {
     return {{{polled_commands, &commands_},
              {polled_router, &inbox_.socket()},
              {polled_sub, &subscriber_.socket()},
              {polled_sub_monitor, &subscriber_.monitor()},
-             {polled_workers, &server_.workers_socket()},
              {polled_zap, &security_.zap_socket()},
              {polled_dialer_monitor, &links_.monitor()},
              {polled_dialer, &links_.socket()},
@@ -91,13 +90,15 @@ unsigned reactor::readable_now(unsigned sockets) {
 }
 
 void reactor::loop() {
-    // Waited on as plain descriptors (see dirty_), then the beacon's; the ZAP socket exists
-    // only when secured.
+    // Waited on as plain descriptors (see dirty_), then the beacon's and the RPC workers'
+    // answers'; the ZAP socket exists only when secured.
     const auto sockets = polled_sockets();
     constexpr std::uint64_t beacon_tag = std::tuple_size_v<decltype(sockets)>;
+    constexpr std::uint64_t answers_tag = beacon_tag + 1;
     for (std::uint64_t i = 0; i < beacon_tag; ++i)
         if (sockets[i].second->handle()) waits_.add(sockets[i].second->get(zmq::sockopt::fd), i);
     if (beacons_.fd() >= 0) waits_.add(beacons_.fd(), beacon_tag);
+    waits_.add(server_.answers_fd(), answers_tag);
     std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
@@ -117,12 +118,14 @@ void reactor::loop() {
         // A signalled socket is read, not asked first: its handler's first receive processes
         // the commands behind the signal as a ZMQ_EVENTS check would, and a false alarm
         // costs one EAGAIN, what the check costs every time.
-        bool beacon_ready = false;
+        bool beacon_ready = false, answers_ready = false;
         for (const auto tag : waits_.wait(signalled, static_cast<int>(wait))) {
             if (tag < beacon_tag)
                 ready |= sockets[tag].first;
             else if (tag == beacon_tag)
                 beacon_ready = true;
+            else if (tag == answers_tag)
+                answers_ready = true;
             else
                 call_links_.signalled(static_cast<int>(tag - call_links::wait_tag));
         }
@@ -173,7 +176,7 @@ void reactor::loop() {
         run(polled_dialer_monitor, unsure([&] {
             links_.on_monitor([&](const node_id& id, link_event e) { mesh_.on_link_event(id, e, now); });
         }));
-        run(polled_workers, unsure([&] { server_.on_workers(clock::now()); }));
+        if (answers_ready) server_.on_answers();
         run(polled_zap, unsure([&] { security_.on_zap(); }));
         // Connections first: a subscription's descriptor is then known to be open.
         run(polled_pub_monitor, unsure([&] { listeners_.on_monitor(listener::pub); }));

@@ -8,6 +8,7 @@
 #include "bind.hpp"
 #include "command.hpp"
 #include "context.hpp"
+#include "delivery.hpp"
 #include "inbox.hpp"
 #include "listeners.hpp"
 #include "outbox.hpp"
@@ -42,9 +43,9 @@ public:
         options opts;
         node_id id;
         std::string command_endpoint;    // bound PULL: commands in
-        std::string delivery_endpoint;   // bound PAIR: peer events out
+        std::shared_ptr<delivery_queue> deliveries;   // to the delivery thread
         std::shared_ptr<shared_counters> counters;
-        std::string workers_endpoint;    // bound ROUTER: RPC handler threads
+        std::shared_ptr<worker_pool> workers;   // the hand-off to the RPC handler threads
         // What the node was asked before it started (serve, subscribe), in order: handled
         // before the first poll, so the first HELLO and SUBS already carry it.
         std::vector<command> first;
@@ -80,17 +81,16 @@ private:
         polled_router = 1u << 1,
         polled_sub = 1u << 2,
         polled_sub_monitor = 1u << 3,
-        polled_workers = 1u << 4,
-        polled_zap = 1u << 5,
-        polled_dialer_monitor = 1u << 6,
-        polled_dialer = 1u << 7,
-        polled_pub = 1u << 8,              // subscriptions arriving (XPUB)
-        polled_pub_monitor = 1u << 9,      // connections our PUB accepted and lost
-        polled_router_monitor = 1u << 10,  // the same for our ROUTER
-        polled_all = (1u << 11) - 1,
+        polled_zap = 1u << 4,
+        polled_dialer_monitor = 1u << 5,
+        polled_dialer = 1u << 6,
+        polled_pub = 1u << 7,              // subscriptions arriving (XPUB)
+        polled_pub_monitor = 1u << 8,      // connections our PUB accepted and lost
+        polled_router_monitor = 1u << 9,   // the same for our ROUTER
+        polled_all = (1u << 10) - 1,
     };
     // Returns: each waited-on socket with its bit, in the loop's order.
-    std::array<std::pair<unsigned, zmq::socket_t*>, 11> polled_sockets() noexcept;
+    std::array<std::pair<unsigned, zmq::socket_t*>, 10> polled_sockets() noexcept;
     // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
     unsigned readable_now(unsigned sockets);
     void loop();
@@ -147,7 +147,8 @@ private:
     zmq::context_t net_ctx_{1};            // network sockets only; terminated on exit so
                                            // LEAVE is flushed before the thread ends
     security security_{ctx_, net_ctx_};    // before any secured socket: binds the ZAP handler
-    zmq::socket_t commands_, deliveries_;  // in the process-wide pipe context
+    zmq::socket_t commands_;               // in the process-wide pipe context
+    std::shared_ptr<delivery_queue> deliveries_;
     listeners listeners_{ctx_, net_ctx_, security_};
     publisher publisher_{ctx_, net_ctx_, security_, listeners_, used(polled_pub)};
     inbox inbox_{ctx_, net_ctx_, security_, listeners_, used(polled_router)};
@@ -159,7 +160,7 @@ private:
 
     std::shared_ptr<shared_counters> counters_;
     // What goes to the delivery thread: events, call outcomes, peer events, in order.
-    outbox outbox_{[this](delivery&& d) { send_owned(deliveries_, std::make_unique<delivery>(std::move(d))); },
+    outbox outbox_{[this](delivery&& d) { deliveries_->push(std::move(d)); },
                    *counters_};
     subscriber subscriber_;   // the events this node takes
     rpc_server server_;       // the methods served, and the requests that come in

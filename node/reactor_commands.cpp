@@ -23,6 +23,7 @@ node_stats reactor::current_stats() {
     stats_.handshake_timeouts = mesh_.table().handshake_timeouts();
     stats_.handler_errors = counters_->handler_errors.load(std::memory_order_relaxed);
     stats_.publish_dropped = counters_->publish_dropped.load(std::memory_order_relaxed);
+    server_.count_workers();
     return stats_;
 }
 

@@ -28,16 +28,13 @@ reactor::reactor(setup s)
     : opts_(std::move(s.opts)),
       id_(s.id),
       commands_(pipe_context(), zmq::socket_type::pull),
-      deliveries_(pipe_context(), zmq::socket_type::pair),
+      deliveries_(std::move(s.deliveries)),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
-      server_(ctx_, *counters_, inbox_, s.workers_endpoint, used(polled_workers)) {
+      server_(ctx_, inbox_, std::move(s.workers)) {
     check_descriptors(ctx_);
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
-    deliveries_.set(zmq::sockopt::linger, -1);
-    deliveries_.set(zmq::sockopt::sndhwm, 0);   // peer events are few; never drop them
-    deliveries_.bind(s.delivery_endpoint);
     for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
     beacons_.set_ports(publisher_.port(), inbox_.port());

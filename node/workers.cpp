@@ -4,6 +4,7 @@
 
 #include "pipe.hpp"
 #include "protocol/rpc.hpp"
+#include "rpc/worker_pool.hpp"
 
 #include <array>
 
@@ -98,35 +99,16 @@ void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out) {
     run_handler(*job.handler, req, job.caller, job.id, max_result_size, out);
 }
 
-std::vector<std::jthread> start_workers(const std::string& endpoint, std::size_t count,
-                                        std::size_t max_result_size) {
+std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, std::size_t max_result_size) {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < count; ++i) {
-        zmq::socket_t s(pipe_context(), zmq::socket_type::dealer);
-        s.set(zmq::sockopt::linger, 0);
-        s.connect(endpoint);
-        threads.emplace_back([s = std::move(s), max_result_size]() mutable noexcept {
+        threads.emplace_back([&pool, max_result_size]() noexcept {
             name_this_thread("zmesh-rpc");
-            try {
-                s.send(zmq::message_t(), zmq::send_flags::none);   // ready
-                rpc_done done;
-                while (true) {
-                    auto job = receive_owned<rpc_job>(s, zmq::recv_flags::none);
-                    if (!job) return;   // quit, or the reactor is gone
-                    run_job(*job, max_result_size, done);
-                    auto frame = done.frame();
-                    done.result.reset();   // it is in the frame: not kept until the next job
-                    // Never blocks: one reply in flight at most, and once the reactor is gone
-                    // (node stopping) the reply is dropped so "quit" can still be read. The
-                    // second part always follows a first that was taken.
-                    std::array<std::uint8_t, protocol::max_routing_id_size> routing;
-                    const auto caller = protocol::routing_id_of(done.caller, routing);
-                    if (s.send(zmq::buffer(caller.data(), caller.size()),
-                               zmq::send_flags::sndmore | zmq::send_flags::dontwait))
-                        s.send(frame, zmq::send_flags::dontwait);
-                }
-            } catch (...) {
-                // The pipe context outlives every node: only ETERM-like failures land here.
+            rpc_done done;
+            while (auto job = pool.take()) {
+                run_job(*job, max_result_size, done);
+                pool.answer({done.caller, done.frame()});
+                done.result.reset();   // it is in the frame: not kept until the next job
             }
         });
     }

@@ -6,20 +6,12 @@
 #include "protocol/msgpack_io.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace zmesh::detail {
 
-rpc_server::rpc_server(node_context& ctx, shared_counters& counters, reply_port& replies,
-                       const std::string& workers_endpoint, socket_use workers_used)
-    : ctx_(ctx),
-      counters_(counters),
-      replies_(replies),
-      workers_used_(workers_used),
-      workers_(pipe_context(), zmq::socket_type::router),
-      pool_(ctx.opts.rpc_queue) {
-    workers_.set(zmq::sockopt::linger, 1000);   // "quit" must reach every worker
-    workers_.bind(workers_endpoint);
-}
+rpc_server::rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers)
+    : ctx_(ctx), replies_(replies), pool_(std::move(workers)) {}
 
 bool rpc_server::serve(serve_command& c) {
     if (c.handler) {
@@ -55,7 +47,7 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
         reply_error(in.routing, h.id, protocol::rpc_no_such_method, "no method '" + std::string(h.method) + "'");
         return;
     }
-    if (service->second.where == run_on::handler_thread && pool_.full()) {
+    if (service->second.where == run_on::handler_thread && pool_->full()) {
         ++stats.rpc_busy;
         reply_error(in.routing, h.id, protocol::rpc_busy, "server busy");
         return;
@@ -86,67 +78,31 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
     job->handler = service->second.handler;
     job->args = share_part(in.frame, m->body);
     job->deadline = deadline;
-    pool_.queue(std::move(job));
-    dispatch(now);
+    pool_->queue(std::move(job));
 }
 
-void rpc_server::dispatch(clock::time_point now) {
-    while (auto next = pool_.next(now, ctx_.stats.rpc_expired)) {
-        ++ctx_.stats.rpc_served;
-        workers_used_();
-        workers_.send(zmq::buffer(next->worker), zmq::send_flags::sndmore);
-        send_owned(workers_, std::move(next->job));
+void rpc_server::on_answers() {
+    answers_.clear();
+    pool_->take_answers(answers_, max_answers_per_round);
+    std::array<std::uint8_t, protocol::max_routing_id_size> routing;
+    for (auto& a : answers_) {
+        const auto id = protocol::routing_id_of(a.caller, routing);
+        zmq::message_t to(id.data(), id.size());
+        replies_.send_reply(to, a.reply);
     }
+    answers_.clear();   // the frames sent: nothing kept until the next round
 }
 
-bool rpc_server::read_worker(zmq::message_t& worker, zmq::message_t& caller, zmq::message_t& frame) {
-    if (!workers_.recv(worker, zmq::recv_flags::dontwait)) return false;
-    // Both of our threads' messages come whole: [worker][empty] or [worker][caller][frame].
-    caller.rebuild();
-    frame.rebuild();
-    if (worker.more()) (void)workers_.recv(caller);
-    if (caller.more()) (void)workers_.recv(frame);
-    return true;
-}
-
-void rpc_server::on_workers(clock::time_point now) {
-    zmq::message_t worker, caller, frame;
-    for (int i = 0; i < 256; ++i) {
-        if (!read_worker(worker, caller, frame)) break;
-        if (caller.size() == 0) {   // a new worker says it is ready
-            pool_.ready(worker.to_string_view());
-            continue;
-        }
-        pool_.answered(worker.to_string_view());
-        if (protocol::read_routing_id(bytes_of(caller))) replies_.send_reply(caller, frame);
-    }
-    dispatch(now);
+void rpc_server::count_workers() {
+    const auto c = pool_->take_counts();
+    ctx_.stats.rpc_served += c.taken;
+    ctx_.stats.rpc_expired += c.expired;
 }
 
 void rpc_server::reply_error(zmq::message_t& routing, std::uint64_t id, std::int64_t code,
                              const std::string& message) {
     auto frame = reply_frame({id, code, message}, packed_nil);
     replies_.send_reply(routing, frame);
-}
-
-void rpc_server::stop() {
-    // A worker that has not said "ready" yet (a node stopped right after start) would never
-    // hear "quit": wait for every one of them first. Replies still coming are dropped.
-    zmq::message_t worker, caller, frame;
-    const auto give_up = clock::now() + std::chrono::seconds(10);
-    const auto started = counters_.workers_started.load(std::memory_order_acquire);
-    while (pool_.workers() < started && clock::now() < give_up) {
-        zmq_pollitem_t item{workers_.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) continue;
-        if (read_worker(worker, caller, frame) && caller.size() == 0) pool_.ready(worker.to_string_view());
-    }
-    // Busy workers read this after the jobs they hold (worker_credit at most); jobs still
-    // queued here are dropped (their callers see this node leave: peer_lost).
-    for (const auto& id : pool_.worker_ids()) {
-        workers_.send(zmq::buffer(id), zmq::send_flags::sndmore);
-        send_owned(workers_, std::unique_ptr<rpc_job>());
-    }
-    pool_.clear();
 }
 
 }  // namespace zmesh::detail

@@ -98,13 +98,15 @@ protected:
 
     // A HELLO from `id`, as a node that found us first sends it.
     protocol::hello hello_from(const node_id& id, std::uint64_t token, std::uint64_t echo = 0,
-                               std::string mesh = "test") const {
+                               std::string mesh = "test") {
         protocol::hello h;
         h.mesh = std::move(mesh);
         h.id = id;
         h.name = "peer-" + id.short_hex();
-        h.pub_endpoint = "tcp://10.0.0.1:" + std::to_string(1000 + (id.bytes()[0] % 100));
-        h.router_endpoint = "tcp://10.0.0.1:" + std::to_string(2000 + (id.bytes()[0] % 100));
+        // Each id its own ports: two ids at one endpoint would be one node restarted.
+        const auto port = ports_.try_emplace(id, 1000 + ports_.size()).first->second;
+        h.pub_endpoint = "tcp://10.0.0.1:" + std::to_string(port);
+        h.router_endpoint = "tcp://10.0.0.1:" + std::to_string(port + 500);
         h.token = token;
         h.echo = echo;
         h.flags = protocol::hello_flag_call_links;
@@ -126,7 +128,9 @@ protected:
     void join(const node_id& id, std::uint64_t token, int ms = 0) {
         protocol::control msg = hello_from(id, token);
         m_.on_control(route(id, token), msg, at(ms));
-        ASSERT_EQ(m_.table().find(id)->state, discovery::peer_state::joined);
+        const auto* p = m_.table().find(id);
+        ASSERT_NE(p, nullptr);
+        ASSERT_EQ(p->state, discovery::peer_state::joined);
     }
     std::uint64_t our_token(const node_id& id) { return m_.table().find(id)->our_token; }
 
@@ -139,6 +143,7 @@ protected:
     mesh m_{ctx_, wire_, host_};
     clock::time_point t0_ = clock::now();
     node_id a_ = node_id::random(), b_ = node_id::random();
+    std::map<node_id, std::size_t> ports_;   // of the ids HELLOs came from
 };
 
 TEST_F(mesh_rules, hello_from_a_newcomer_dials_it_back_echoing_its_token_and_joins_it) {
