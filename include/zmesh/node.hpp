@@ -180,7 +180,7 @@ private:
     struct threads;
 
     template <class Command>
-    void send_command(Command&& c);   // defined and used in node.cpp only
+    void send_command(Command&& c);   // defined in node/node_threads.hpp
     // Arguments the typed call() packed: one msgpack object by construction, so they are not
     // checked again (the check would be a part of every call's cost). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
