@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace zmesh::protocol {
 
@@ -13,77 +14,75 @@ namespace {
 
 // ---- encoding ---------------------------------------------------------------------------
 
+// One field, as the wire has it: names, keys and errors as str, the payload as bin, enums as
+// their numbers, lists as arrays.
 template <class Writer>
-void pack_text(msgpack::packer<Writer>& pk, std::string_view s) {
+void put(msgpack::packer<Writer>& pk, std::string_view s) {
     pk.pack_str(static_cast<std::uint32_t>(s.size()));
     pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
 }
-
-// Every message starts with the stream's and the consumer's names.
 template <class Writer>
-void start(Writer& w, msgpack::packer<Writer>& pk, std::uint8_t type, std::uint32_t fields, std::string_view stream,
-           std::string_view consumer) {
+void put(msgpack::packer<Writer>& pk, std::span<const std::uint8_t> bin) {
+    pk.pack_bin(static_cast<std::uint32_t>(bin.size()));
+    pk.pack_bin_body(reinterpret_cast<const char*>(bin.data()), static_cast<std::uint32_t>(bin.size()));
+}
+template <class Writer, class Number>
+    requires std::is_arithmetic_v<Number>
+void put(msgpack::packer<Writer>& pk, Number n) {
+    pk.pack(n);
+}
+template <class Writer, class Enum>
+    requires std::is_enum_v<Enum>
+void put(msgpack::packer<Writer>& pk, Enum e) {
+    pk.pack(static_cast<std::uint8_t>(e));
+}
+template <class Writer>
+void put(msgpack::packer<Writer>& pk, const std::vector<std::uint64_t>& list) {
+    pk.pack_array(static_cast<std::uint32_t>(list.size()));
+    for (const auto v : list) pk.pack(v);
+}
+template <class Writer>
+void put(msgpack::packer<Writer>& pk, const std::vector<stream_settle_entry>& entries);
+template <class Writer, class... Fields>
+void put_array(msgpack::packer<Writer>& pk, const Fields&... fields) {
+    pk.pack_array(sizeof...(Fields));
+    (put(pk, fields), ...);
+}
+template <class Writer>
+void put(msgpack::packer<Writer>& pk, const std::vector<stream_settle_entry>& entries) {
+    pk.pack_array(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& e : entries) put_array(pk, e.seq, e.attempt, e.kind, e.delay_ms, e.error);
+}
+
+// A whole frame: version, type, then the array of `fields`.
+template <class Writer, class... Fields>
+void pack_frame(Writer& w, std::uint8_t type, const Fields&... fields) {
     start_frame(w, type);
-    pk.pack_array(fields);
-    pack_text(pk, stream);
-    pack_text(pk, consumer);
+    msgpack::packer<Writer> pk(w);
+    put_array(pk, fields...);
 }
 
 // The one layout of each frame, for counting and for writing.
 template <class Writer>
 void pack(Writer& w, const stream_consume& m) {
-    msgpack::packer<Writer> pk(w);
-    start(w, pk, stream_consume_type, 8, m.stream, m.consumer);
-    pk.pack(static_cast<std::uint8_t>(m.start));
-    pk.pack(m.start_value);
-    pk.pack(m.ack_wait_ms);
-    pk.pack(m.max_deliveries);
-    pk.pack_array(static_cast<std::uint32_t>(m.backoff_ms.size()));
-    for (const auto ms : m.backoff_ms) pk.pack(ms);
-    pk.pack(m.max_in_flight);
+    pack_frame(w, stream_consume_type, m.stream, m.consumer, m.start, m.start_value, m.ack_wait_ms, m.max_deliveries,
+               m.backoff_ms, m.max_in_flight);
 }
-
 template <class Writer>
 void pack(Writer& w, const stream_answer& m) {
-    msgpack::packer<Writer> pk(w);
-    start(w, pk, stream_answer_type, 6, m.stream, m.consumer);
-    pk.pack(m.status);
-    pk.pack(m.first_seq);
-    pk.pack(m.last_seq);
-    pk.pack(m.position);
+    pack_frame(w, stream_answer_type, m.stream, m.consumer, m.status, m.first_seq, m.last_seq, m.position);
 }
-
 template <class Writer>
 void pack(Writer& w, const stream_deliver& m) {
-    msgpack::packer<Writer> pk(w);
-    start(w, pk, stream_deliver_type, 7, m.stream, m.consumer);
-    pk.pack(m.seq);
-    pk.pack(m.attempt);
-    pk.pack(m.time_us);
-    pack_text(pk, m.key);
-    pk.pack_bin(static_cast<std::uint32_t>(m.payload.size()));
-    pk.pack_bin_body(reinterpret_cast<const char*>(m.payload.data()), static_cast<std::uint32_t>(m.payload.size()));
+    pack_frame(w, stream_deliver_type, m.stream, m.consumer, m.seq, m.attempt, m.time_us, m.key, m.payload);
 }
-
 template <class Writer>
 void pack(Writer& w, const stream_settle& m) {
-    msgpack::packer<Writer> pk(w);
-    start(w, pk, stream_settle_type, 3, m.stream, m.consumer);
-    pk.pack_array(static_cast<std::uint32_t>(m.entries.size()));
-    for (const auto& e : m.entries) {
-        pk.pack_array(5);
-        pk.pack(e.seq);
-        pk.pack(e.attempt);
-        pk.pack(static_cast<std::uint8_t>(e.kind));
-        pk.pack(e.delay_ms);
-        pack_text(pk, e.error);
-    }
+    pack_frame(w, stream_settle_type, m.stream, m.consumer, m.entries);
 }
-
 template <class Writer>
 void pack(Writer& w, const stream_end& m) {
-    msgpack::packer<Writer> pk(w);
-    start(w, pk, stream_end_type, 2, m.stream, m.consumer);
+    pack_frame(w, stream_end_type, m.stream, m.consumer);
 }
 
 void require(bool ok, const char* what) {
