@@ -64,7 +64,12 @@ inline delivery_message from_wire(const protocol::stream_deliver& m) {
 
 // `batch`: settles of one stream and consumer (the first one's names are the frame's).
 inline protocol::stream_settle to_wire(std::span<const settle_message> batch) {
-    protocol::stream_settle m{batch.empty() ? "" : batch.front().stream, batch.empty() ? "" : batch.front().consumer, {}};
+    // Views of the first settle's strings (not of a copy, as `cond ? "" : str` would make).
+    protocol::stream_settle m;
+    if (!batch.empty()) {
+        m.stream = batch.front().stream;
+        m.consumer = batch.front().consumer;
+    }
     for (const auto& s : batch)
         m.entries.push_back({s.seq, s.attempt, static_cast<protocol::settle_kind>(s.kind),
                              static_cast<std::uint64_t>(s.delay.count()), s.error});
