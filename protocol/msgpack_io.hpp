@@ -2,6 +2,7 @@
 // msgpack_io: the only place that calls msgpack's unpacker, so no msgpack exception leaves protocol/.
 #pragma once
 
+#include "limits.hpp"
 #include "node_id.hpp"
 #include "result.hpp"
 
@@ -126,6 +127,8 @@ public:
     std::optional<errc> integer(std::int64_t& out);
     // A str of at most `max_len` bytes (else oversized), viewed in place.
     std::optional<errc> str(std::string_view& out, std::size_t max_len);
+    // A bin of at most `max_len` bytes (else oversized), viewed in place.
+    std::optional<errc> bin(std::span<const std::uint8_t>& out, std::size_t max_len);
     // Skips `count` whole objects nested at most `max_depth` deep (see skip_msgpack).
     std::optional<errc> skip(std::size_t count, std::size_t max_depth);
     bool at_end() const noexcept { return at_ == b_.size(); }
@@ -231,11 +234,75 @@ inline std::optional<errc> span_reader::str(std::string_view& out, std::size_t m
     return std::nullopt;
 }
 
+inline std::optional<errc> span_reader::bin(std::span<const std::uint8_t>& out, std::size_t max_len) {
+    if (at_ >= b_.size()) return errc::truncated;
+    const std::uint8_t tag = b_[at_++];
+    if (tag < 0xc4 || tag > 0xc6) return errc::wrong_type;
+    std::uint64_t len = 0;
+    if (auto e = big_endian(std::size_t{1} << (tag - 0xc4), len)) return e;
+    if (b_.size() - at_ < len) return errc::truncated;
+    if (len > max_len) return errc::oversized;
+    out = b_.subspan(at_, static_cast<std::size_t>(len));
+    at_ += static_cast<std::size_t>(len);
+    return std::nullopt;
+}
+
 inline std::optional<errc> span_reader::skip(std::size_t count, std::size_t max_depth) {
     if (count == 0) return std::nullopt;
     const auto end = skip_msgpack(b_.subspan(at_), count, max_depth);
     if (!end) return end.error();
     at_ += *end;
+    return std::nullopt;
+}
+
+// ---- frames of ROUTER/DEALER messages: version, type, then a msgpack array ----------------
+
+// msgpack-cxx's packer writes through one of these: the first counts what a frame takes, the
+// second writes it. An encoder passes both through the same layout function, so a size and
+// its frame cannot disagree.
+struct size_counter {
+    std::size_t size = 0;
+    void write(const char*, std::size_t n) { size += n; }
+};
+
+// Writes into a buffer already checked to be large enough. A source already at the place it
+// is written to (a frame encoded again in place) is not copied onto itself.
+struct span_writer {
+    std::uint8_t* at;
+    void write(const char* data, std::size_t n) {
+        if (n != 0 && reinterpret_cast<const std::uint8_t*>(data) != at) std::memcpy(at, data, n);
+        at += n;
+    }
+};
+
+template <class Writer>
+void start_frame(Writer& w, std::uint8_t type) {
+    const char head[] = {static_cast<char>(version), static_cast<char>(type)};
+    w.write(head, sizeof head);
+}
+
+// What a frame's array may claim: its length, and the nesting of the fields after the known
+// ones. The element counts inside ignored fields are not limited otherwise: the frame's own
+// size bounds them, and nothing is built from them.
+inline constexpr std::uint64_t max_frame_fields = 4096;
+inline constexpr std::size_t max_extra_field_depth = 15;
+
+// Returns: nothing when `frame` starts with `version`, `type` and an array of at least
+// `known_fields` (at most max_frame_fields), with `r` (reading from the frame's offset 2) at
+// its first field and `extra` the count of fields after the known ones; else truncated,
+// bad_version, unknown_type (another type), wrong_type (not an array, or too short) or
+// oversized.
+inline std::optional<errc> open_frame(std::span<const std::uint8_t> frame, std::uint8_t type,
+                                      std::uint64_t known_fields, span_reader& r, std::uint64_t& extra) {
+    if (frame.size() < 2) return errc::truncated;
+    if (frame[0] != version) return errc::bad_version;
+    if (frame[1] != type) return errc::unknown_type;
+    if (frame.size() == 2) return errc::truncated;
+    std::uint64_t count = 0;
+    if (auto e = r.array(count)) return e;
+    if (count > max_frame_fields) return errc::oversized;
+    if (count < known_fields) return errc::wrong_type;
+    extra = count - known_fields;
     return std::nullopt;
 }
 

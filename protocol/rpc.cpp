@@ -13,29 +13,6 @@ namespace {
 
 // ---- encoding ---------------------------------------------------------------------------
 
-// msgpack-cxx's packer writes through one of these: the first counts what a frame takes, the
-// second writes it. Both see the same calls, so a size and its frame cannot disagree.
-struct size_counter {
-    std::size_t size = 0;
-    void write(const char*, std::size_t n) { size += n; }
-};
-
-// Writes into a buffer already checked to be large enough. A source already at the place it
-// is written to (a frame encoded again in place) is not copied onto itself.
-struct span_writer {
-    std::uint8_t* at;
-    void write(const char* data, std::size_t n) {
-        if (n != 0 && reinterpret_cast<const std::uint8_t*>(data) != at) std::memcpy(at, data, n);
-        at += n;
-    }
-};
-
-template <class Writer>
-void start_frame(Writer& w, std::uint8_t type) {
-    const char head[] = {static_cast<char>(version), static_cast<char>(type)};
-    w.write(head, sizeof head);
-}
-
 template <class Writer>
 void pack_body(Writer& w, std::span<const std::uint8_t> body) {
     w.write(reinterpret_cast<const char*>(body.data()), body.size());
@@ -70,27 +47,6 @@ void pack_reply(Writer& w, const reply_header& h, std::span<const std::uint8_t> 
 
 // The header fields both messages have before any a later revision adds.
 constexpr std::uint64_t known_fields = 3;
-// What unpacking the body as one object allowed: the array's length, and nesting below it.
-// The element counts of nested arrays and maps in extra fields are not limited as the
-// unpacker limited them: the header limit bounds them, and nothing is built.
-constexpr std::uint64_t max_fields = 4096;
-constexpr std::size_t max_extra_depth = 15;
-
-// Returns: nothing when `frame` starts with version, `type` and an array of at least
-// known_fields, with `r` at its first field and `extra` the fields after the known ones.
-std::optional<errc> open_header(std::span<const std::uint8_t> frame, std::uint8_t type,
-                                span_reader& r, std::uint64_t& extra) {
-    if (frame.size() < 2) return errc::truncated;
-    if (frame[0] != version) return errc::bad_version;
-    if (frame[1] != type) return errc::unknown_type;
-    if (frame.size() == 2) return errc::truncated;
-    std::uint64_t count = 0;
-    if (auto e = r.array(count)) return e;
-    if (count > max_fields) return errc::oversized;
-    if (count < known_fields) return errc::wrong_type;
-    extra = count - known_fields;
-    return std::nullopt;
-}
 
 // The reader of a header: the first max_rpc_header_size bytes of `frame` after version and
 // type, so however long the body, the work is bounded.
@@ -108,9 +64,9 @@ result<rpc_message<Header>> decode(std::span<const std::uint8_t> frame, std::uin
     result<rpc_message<Header>> out{rpc_message<Header>{}};   // filled in place, not copied
     auto r = header_reader(frame);
     std::uint64_t extra = 0;
-    auto e = open_header(frame, type, r, extra);
+    auto e = open_frame(frame, type, known_fields, r, extra);
     if (!e) e = read_fields(r, out->header);
-    if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_depth);
+    if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_field_depth);
     if (e)
         out = *e == errc::truncated && frame.size() > max_rpc_header_size ? errc::oversized : *e;
     else

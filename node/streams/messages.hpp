@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // messages: what a stream's consumers and its publisher say to each other — a member joins a
 // consumer (CONSUME), the publisher answers and hands it records (DELIVER), the member
-// settles each attempt (ACK, NAK, IN_PROGRESS, TERM) or leaves. As values here; their wire
-// form comes with the streams' protocol revision.
+// settles each attempt (ACK, NAK, IN_PROGRESS, TERM) or leaves (END). As values here; their
+// wire form is protocol/stream.hpp (PROTOCOL.md §14), and wire.hpp converts.
 #pragma once
 
 #include "consumer_group.hpp"
@@ -47,6 +47,11 @@ struct settle_message {
     settle kind = settle::ack;
     std::chrono::milliseconds delay{0};   // nak: before the next attempt
     std::string error;                    // nak: why, kept with a dead letter
+};
+
+// The member stops consuming: what it holds unsettled goes back to the others.
+struct consume_end {
+    std::string stream, consumer;
 };
 
 struct delivery_message {

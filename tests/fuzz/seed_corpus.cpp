@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 // seed_corpus DIR: writes real encoded messages, one file each, into DIR/<target>/ for the
 // fuzz targets to start from — every message type, signed and plain beacons, events and
-// RPC headers of several shapes — so fuzzing begins past the magic bytes and headers.
+// RPC headers and stream messages of several shapes — so fuzzing begins past the magic
+// bytes and headers.
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
 #include "protocol/rpc.hpp"
+#include "protocol/stream.hpp"
 
 #include <msgpack.hpp>
 
@@ -95,6 +97,24 @@ std::vector<bytes> rpcs() {
             padded};
 }
 
+std::vector<bytes> streams() {
+    const bytes payload = {0x92, 0x01, 0xa1, 'z'};
+    const std::string error(max_settle_error_len, 'e');
+    stream_settle full{"orders", "billing", {}};   // at the batch limit: one entry more is oversized
+    for (std::size_t i = 0; i < max_settle_batch; ++i) full.entries.push_back({i + 1, 1, settle_kind::ack, 0, ""});
+    return {encode_stream_frame(stream_consume{"orders", "billing", stream_start::sequence, 40, 30'000, 5, {0, 1000}, 256}),
+            encode_stream_frame(stream_consume{"o", "b", stream_start::new_records, 0, 1, 1, {}, 1}),
+            encode_stream_frame(stream_answer{"orders", "billing", answer_ok, 1, 1ull << 40, 17}),
+            encode_stream_frame(stream_answer{"orders", "billing", answer_no_stream, 0, 0, 0}),
+            encode_stream_frame(stream_deliver{"orders", "billing", 18, 1, 1'790'000'000'000'000, "c-7", payload}),
+            encode_stream_frame(stream_deliver{"orders", "billing", 1ull << 40, 7, 0, "", {}}),
+            encode_stream_frame(stream_settle{"orders", "billing",
+                                              {{18, 1, settle_kind::ack, 0, ""}, {19, 2, settle_kind::nak, 500, error},
+                                               {20, 1, settle_kind::in_progress, 0, ""}, {21, 3, settle_kind::term, 0, "x"}}}),
+            encode_stream_frame(full),
+            encode_stream_frame(stream_end{"orders", "billing"})};
+}
+
 std::vector<bytes> msgpacks() {
     std::vector<bytes> out;
     msgpack::sbuffer a, b, c;
@@ -117,6 +137,7 @@ int main(int argc, char** argv) {
     write_all(root / "control", controls());
     write_all(root / "event", events());
     write_all(root / "rpc", rpcs());
+    write_all(root / "stream", streams());
     write_all(root / "msgpack", msgpacks());
     return 0;
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
-// PROTOCOL.md: the worked examples of its §13 are the bytes the reference's encoders write,
+// PROTOCOL.md: the worked examples of its §13 and §14.9 are the bytes the reference's encoders write,
 // byte for byte, and the offsets of its dumps count those bytes. An implementation written
 // from the document alone checks itself against these examples, so they must stay true.
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
 #include "protocol/rpc.hpp"
+#include "protocol/stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -282,6 +283,54 @@ TEST(protocol_md, rpc_examples_are_what_callers_and_servers_write) {
         encode_reply({7, code, ""}, {}, h);
         EXPECT_TRUE(shows(text, std::span(h).subspan(4, 3))) << code;
     }
+}
+
+TEST(protocol_md, stream_examples_are_what_the_stream_encoders_write) {
+    const auto text = section("### 14.9 ");
+    const auto d = dumps(text);
+    ASSERT_EQ(d.size(), 2u) << text;
+    const bytes payload = {0x81, 0xa2, 'i', 'd', 0x2a};   // {"id": 42}
+    const auto deliver = encode_stream_frame(stream_deliver{"orders", "billing", 18, 1, 1700000000000000, "c-7", payload});
+    EXPECT_EQ(d[0].start, 0u);
+    EXPECT_EQ(d[0].data, deliver);
+    EXPECT_TRUE(says_size(text, deliver.size()));
+    const stream_settle settles{"orders", "billing",
+                                {{18, 1, settle_kind::ack, 0, ""}, {19, 2, settle_kind::nak, 500, "db down"}}};
+    const auto settle = encode_stream_frame(settles);
+    EXPECT_EQ(d[1].start, 0u);
+    EXPECT_EQ(d[1].data, settle);
+    EXPECT_TRUE(says_size(text, settle.size()));
+    const auto back = decode_stream_settle(d[1].data);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, settles);
+
+    const auto consume = encode_stream_frame(stream_consume{"orders", "billing", stream_start::first, 0, 30000, 5, {1000, 5000}, 256});
+    EXPECT_TRUE(shows(text, consume)) << hex(consume);
+    const auto answer = encode_stream_frame(stream_answer{"orders", "billing", answer_ok, 1, 42, 17});
+    EXPECT_TRUE(shows(text, answer)) << hex(answer);
+    const auto end = encode_stream_frame(stream_end{"orders", "billing"});
+    EXPECT_TRUE(shows(text, end)) << hex(end);
+}
+
+// §6.2's table names every stream type with its count of fields, and §14.2 its limits.
+TEST(protocol_md, the_type_table_and_the_limits_list_the_stream_messages) {
+    const auto types = section("### 6.2 ");
+    for (const auto* row : {"| `30` | CONSUME | 8 |", "| `31` | ANSWER | 6 |", "| `32` | DELIVER | 7 |",
+                            "| `33` | SETTLE | 3 |", "| `34` | END | 2 |"})
+        EXPECT_NE(types.find(row), std::string::npos) << row;
+    const auto limits = section("### 14.2 ");
+    const auto row = [&](const char* name, std::size_t value) {
+        return limits.find(std::string("| `") + name + "` | " + std::to_string(value)) != std::string::npos;
+    };
+    EXPECT_TRUE(row("max_stream_name_len", max_stream_name_len));
+    EXPECT_TRUE(row("max_record_key_len", max_record_key_len));
+    EXPECT_TRUE(row("max_stream_wait_ms", max_stream_wait_ms));
+    EXPECT_TRUE(row("max_backoff_steps", max_backoff_steps));
+    EXPECT_TRUE(row("max_stream_deliveries", max_stream_deliveries));
+    EXPECT_TRUE(row("max_stream_in_flight", max_stream_in_flight));
+    EXPECT_TRUE(row("max_settle_batch", max_settle_batch));
+    EXPECT_TRUE(row("max_settle_error_len", max_settle_error_len));
+    EXPECT_NE(limits.find("| DELIVER overhead | " + std::to_string(max_deliver_overhead)), std::string::npos);
 }
 
 }  // namespace
