@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MPL-2.0
 # What `cmake --install` puts in a prefix: libzmesh.so and libzmesh.a (each the whole library:
-# protocol, discovery and node), the public headers under include/zmesh, the tools, a CMake
+# protocol, discovery, node and its streams), the public headers under include/zmesh, the tools, a CMake
 # package (find_package(zmesh CONFIG): zmesh::zmesh shared, zmesh::zmesh_static) and zmesh.pc.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(ZMESH_OBJECTS $<TARGET_OBJECTS:zmesh_protocol> $<TARGET_OBJECTS:zmesh_discovery>
-                  $<TARGET_OBJECTS:zmesh>)
+                  $<TARGET_OBJECTS:zmesh_streams> $<TARGET_OBJECTS:zmesh>)
 # The internal libraries stay three, for the layout; the installed ones are one each.
 add_library(zmesh_shared SHARED ${ZMESH_OBJECTS})
 add_library(zmesh_archive STATIC ${ZMESH_OBJECTS})
@@ -16,8 +16,8 @@ set_target_properties(zmesh_shared PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmes
 set_target_properties(zmesh_archive PROPERTIES OUTPUT_NAME zmesh EXPORT_NAME zmesh_static
                       ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/install-archive)
 # A consumer gets what the public headers need and nothing more: their directory, msgpack-cxx's
-# headers (found by zmeshConfig.cmake, used without Boost) and threads. libzmq and libsodium
-# are the library's own business: libzmesh.so links them, and zmesh_static names them for
+# headers (found by zmeshConfig.cmake, used without Boost) and threads. libzmq, libsodium and
+# SQLite are the library's own business: libzmesh.so links them, and zmesh_static names them for
 # the linker, so neither cppzmq nor any other package is looked for by find_package(zmesh).
 foreach(lib zmesh_shared zmesh_archive)
   target_include_directories(${lib} INTERFACE
@@ -26,8 +26,8 @@ foreach(lib zmesh_shared zmesh_archive)
   target_compile_definitions(${lib} INTERFACE MSGPACK_NO_BOOST)
   target_link_libraries(${lib} INTERFACE Threads::Threads)
 endforeach()
-target_link_libraries(zmesh_shared PRIVATE libzmq PkgConfig::SODIUM)
-target_link_libraries(zmesh_archive INTERFACE zmq sodium)   # by name: consumers need no package
+target_link_libraries(zmesh_shared PRIVATE libzmq PkgConfig::SODIUM SQLite::SQLite3)
+target_link_libraries(zmesh_archive INTERFACE zmq sodium sqlite3)   # by name: consumers need no package
 
 # The public headers, include/zmesh, and no other: internal headers stay beside their sources.
 install(DIRECTORY include/zmesh DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MPL-2.0
 # The command-line programs (tools/) are linked fully static (a static PIE): libzmq,
-# libsodium, Boost.Program_options, libstdc++ and glibc from their archives, when the Debian
+# libsodium, Boost.Program_options, SQLite, libstdc++ and glibc from their archives, when the Debian
 # -dev packages ship them (libzmq3-dev and libc6-dev pull in every one it needs).
 #
 # Why: a mesh is many small processes on one host. Each process that maps shared libraries
@@ -13,7 +13,7 @@
 # service that embeds zmesh chooses its own linking.
 #
 # How: the internal libraries name their dependencies through the zmesh_zmq, zmesh_sodium
-# and zmesh_program_options targets below. Each resolves, for the program being linked, to
+# zmesh_sqlite and zmesh_program_options targets below. Each resolves, for the program being linked, to
 # the archives when that program has the property ZMESH_STATIC_RUNTIME, else to the
 # shared library — so the archives come after every user of their symbols on the link line.
 # The linker warns that glibc's name lookups (getaddrinfo, getpwuid, ...) in a static
@@ -33,7 +33,7 @@ add_library(zmesh_static_runtime INTERFACE)
 if(ZMESH_STATIC_TOOLS)
   set(zmesh_missing "")
   set(zmesh_archive_paths "")
-  foreach(name zmq sodium bsd md boost_program_options)
+  foreach(name zmq sodium bsd md boost_program_options sqlite3)
     find_library(ZMESH_STATIC_${name} NAMES lib${name}.a)
     if(ZMESH_STATIC_${name})
       list(APPEND zmesh_archive_paths ${ZMESH_STATIC_${name}})
@@ -93,6 +93,9 @@ target_link_libraries(zmesh_zmq INTERFACE
 add_library(zmesh_sodium INTERFACE)
 target_link_libraries(zmesh_sodium INTERFACE
   $<IF:${zmesh_static_program},zmesh_static_runtime,PkgConfig::SODIUM>)
+add_library(zmesh_sqlite INTERFACE)
+target_link_libraries(zmesh_sqlite INTERFACE
+  $<IF:${zmesh_static_program},zmesh_static_runtime,SQLite::SQLite3>)
 add_library(zmesh_program_options INTERFACE)
 target_link_libraries(zmesh_program_options INTERFACE
   $<IF:${zmesh_static_program},zmesh_static_runtime,Boost::program_options>)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <zmesh/node.hpp>
+#include <zmesh/streams.hpp>
 
 #include <zmq.hpp>
 
@@ -74,11 +75,51 @@ struct serve_command {
     run_on where = run_on::handler_thread;   // if so, node::serve started the workers first
 };
 
+// Durable streams (node/streams/node_streams.hpp).
+struct declare_stream_command {
+    stream_config config;
+    std::promise<void> done;   // fails with stream_error
+};
+struct remove_stream_command {
+    std::string name;
+    std::promise<bool> done;
+};
+struct streams_query {
+    std::promise<std::vector<stream_info>> reply;
+};
+// An event to publish and store: the event's frame, as a publish sends it.
+struct publish_stored_command {
+    zmq::message_t frame;
+    std::promise<void> stored;   // fails with stream_error
+};
+struct consume_command {
+    consumer_id id;
+    std::string stream, consumer;
+    std::shared_ptr<const stream_handler> handler;
+    consume_options options;
+    run_on where = run_on::handler_thread;
+};
+struct stop_consuming_command {
+    consumer_id id;
+};
+// The application settled a message it was handed.
+struct settle_command {
+    node_id publisher;
+    std::string stream, consumer;
+    std::uint64_t seq = 0;
+    std::uint32_t attempt = 0;
+    stream_message::outcome outcome = stream_message::outcome::ack;
+    milliseconds delay{0};
+    std::string error;
+};
+
 // Publishes travel apart from these: as the event's wire frame itself on the same pipe (see
 // command_pipe.hpp), so a publish costs the frame's one allocation and the reactor only fills
 // in its header.
 using command = std::variant<peers_query, stats_query, stop_command, subscribe_command,
-                             unsubscribe_command, call_command, serve_command>;
+                             unsubscribe_command, call_command, serve_command, declare_stream_command,
+                             remove_stream_command, streams_query, publish_stored_command, consume_command,
+                             stop_consuming_command, settle_command>;
 
 // The delivery thread's handler table changes in order with the events it dispatches.
 struct subscription_added {
@@ -103,10 +144,15 @@ struct call_completed {
 struct call_batch {
     std::vector<call_completed> calls;
 };
+// A stream message for a consumer's handler.
+struct stream_delivery {
+    std::shared_ptr<const stream_handler> handler;
+    stream_message message;
+};
 // The reactor's last delivery: everything before it has been handed over.
 struct end_of_deliveries {};
 
 using delivery = std::variant<peer_event, event_batch, subscription_added, subscription_removed,
-                              call_completed, call_batch, end_of_deliveries>;
+                              call_completed, call_batch, stream_delivery, end_of_deliveries>;
 
 }  // namespace zmesh::detail

@@ -74,6 +74,12 @@ void delivery_loop::handle(call_batch& b) {
     for (auto& c : b.calls) handle(c);
 }
 
+void delivery_loop::handle(stream_delivery& d) {
+    // Stopping: not run. Unsettled, it goes to another member, or to this one when it is back.
+    if (counters_->stopping.load(std::memory_order_relaxed)) return;
+    counters_->run_guarded([&] { (*d.handler)(d.message); });
+}
+
 void delivery_loop::handle(call_completed& c) {
     counters_->run_guarded([&] { c.done(c.result); });
 }

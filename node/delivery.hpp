@@ -47,6 +47,7 @@ private:
     void handle(subscription_removed& s);
     void handle(call_completed& c);
     void handle(call_batch& b);
+    void handle(stream_delivery& d);
     void handle(end_of_deliveries&) { done_ = true; }
 
     struct subscription {

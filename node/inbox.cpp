@@ -3,6 +3,8 @@
 // from the network: decode errors are counted, never thrown, never asserted.
 #include "inbox.hpp"
 
+#include "protocol/stream.hpp"
+
 #include "bind.hpp"
 #include "pipe.hpp"
 #include "routed_recv.hpp"
@@ -64,6 +66,15 @@ bool inbox::on_readable(const std::function<bool()>& between, inbox_reader& read
             }
             routed_frame in{*route, routing_id, frame, bytes};
             reader.on_rpc(in, head->type);
+            continue;
+        }
+        if (head && protocol::is_stream_type(head->type)) {
+            if (!admits(sender, frame)) continue;
+            if (!route) {
+                ++stats.frames_unknown_sender;
+                continue;
+            }
+            reader.on_stream(*route, bytes, head->type);
             continue;
         }
         auto msg = protocol::decode_control(bytes);

@@ -26,6 +26,10 @@ public:
     // A REQUEST or REPLY (`type`) from the node `in.route` names, admitted.
     virtual void on_rpc(routed_frame& in, std::uint8_t type) = 0;
     // A control message, admitted; `sender`: what its routing id holds (none: not a node's).
+    // A stream frame (protocol/stream.hpp: `type` 0x30..0x3f) from the node `sender` names,
+    // admitted.
+    virtual void on_stream(const protocol::sender_route& sender, std::span<const std::uint8_t> frame,
+                           std::uint8_t type) = 0;
     virtual void on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg) = 0;
 
 protected:

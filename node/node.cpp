@@ -4,6 +4,7 @@
 // checked in options.cpp.
 #include "node_threads.hpp"
 
+#include "data_dir.hpp"
 #include "key_ids.hpp"
 #include "protocol/limits.hpp"
 
@@ -28,9 +29,11 @@ std::string default_name() {
 node::node(options o)
     : options_(std::move(o)),
       // A secured node's id is bound to its key: nobody without the secret can claim it.
-      id_(options_.secret_key.empty() || !decode_key(options_.secret_key)
-              ? node_id::random()
-              : new_id_for_key(*decode_key(public_key_of(options_.secret_key)))),
+      // Else the id kept in its data directory, if it has one.
+      id_(!options_.secret_key.empty() && decode_key(options_.secret_key)
+              ? new_id_for_key(*decode_key(public_key_of(options_.secret_key)))
+              : !options_.data_dir.empty() ? detail::kept_node_id(options_.data_dir)
+                                           : node_id::random()),
       prefix_counts_(std::make_unique<prefix_counts>()),
       counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();
@@ -50,10 +53,24 @@ void node::start() {
     if (threads_) return;
     counters_->stopping.store(false, std::memory_order_relaxed);   // a node may start again
     auto t = std::make_unique<threads>(static_cast<int>(options_.publish_queue), options_.rpc_queue);
+    if (!options_.data_dir.empty()) t->data_dir = std::make_unique<detail::data_dir_lock>(options_.data_dir);
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
-    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}};
+    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}, {}};
+    // A stream message settles through the node while it runs (node_threads.hpp: settle_gate).
+    t->settles->target = this;
+    setup.settlers = [gate = t->settles](detail::settle_command c) -> stream_message::settler {
+        return [gate, c = std::move(c)](stream_message::outcome o, milliseconds delay, const std::string& error) {
+            std::lock_guard lock(gate->mutex);
+            if (!gate->target) return;   // stopped: the publisher hands the message out again
+            auto settle = c;
+            settle.outcome = o;
+            settle.delay = delay;
+            settle.error = error;
+            gate->target->send_command(std::move(settle));
+        };
+    };
     // Methods and subscriptions made before start are the reactor's first commands, handled
     // before it polls: sent through the pipe after start, a peer's beacon could come first
     // and our first HELLO would lack them.
@@ -106,6 +123,10 @@ void node::stop() {
         std::this_thread::get_id() == threads_->reactor_thread.get_id())
         throw std::logic_error("node::stop() called from one of its own callbacks");
     counters_->stopping.store(true, std::memory_order_relaxed);
+    {
+        std::lock_guard lock(threads_->settles->mutex);
+        threads_->settles->target = nullptr;
+    }
     send_command(detail::stop_command{});
     threads_->reactor_thread.join();
     // The reactor's last delivery ends the delivery thread; this one too, should the reactor

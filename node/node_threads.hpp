@@ -8,6 +8,7 @@
 
 #include "command.hpp"
 #include "command_pipe.hpp"
+#include "data_dir.hpp"
 #include "delivery.hpp"
 #include "reactor.hpp"
 #include "rpc/worker_pool.hpp"
@@ -41,6 +42,18 @@ struct node::threads {
     std::jthread delivery_thread;
     std::thread::id delivery_thread_id;
     detail::reactor* reactor = nullptr;   // compared, never used, off its own thread
+    std::unique_ptr<detail::data_dir_lock> data_dir;   // with options::data_dir
+
+    // Where a stream message's settle goes: the node while it runs. A message may outlive
+    // its node's run (kept by the application); its settle then does nothing.
+    struct settle_gate {
+        std::mutex mutex;
+        node* target = nullptr;
+    };
+    std::shared_ptr<settle_gate> settles = std::make_shared<settle_gate>();
+    // The consumers running (stream, consumer name) by id: consume() refuses a second one.
+    std::mutex consumers_mutex;
+    std::map<consumer_id, std::pair<std::string, std::string>> consumers;
 
     // Returns: this node's reactor when the caller is code it runs (run_on::reactor), which
     // hands it work directly instead of through the pipe; else null.

@@ -109,7 +109,7 @@ void reactor::loop() {
         // the loop wakes every millisecond to see whether they caught up.
         const bool reading = subscriber_.receiving();
         auto now = clock::now();
-        const auto next = std::min(mesh_.next_deadline(), client_.next_deadline());
+        const auto next = streams_.next_deadline(std::min(mesh_.next_deadline(), client_.next_deadline()));
         auto wait = std::max<std::int64_t>(
             0, std::chrono::duration_cast<milliseconds>(next - now).count() + 1);
         if (!reading) wait = std::min<std::int64_t>(wait, 1);
@@ -188,7 +188,8 @@ void reactor::loop() {
             });
         on_timers(clock::now());
         run_posted();
-        outbox_.flush();   // call outcomes of this round, in one message
+        streams_.flush();   // the consumers' settles of this round, batched
+        outbox_.flush();    // call outcomes of this round, in one message
     }
 }
 
@@ -211,6 +212,7 @@ void reactor::on_timers(clock::time_point now) {
     mesh_.on_timers(now);
     subscriber_.on_timers(now);
     client_.expire(now);
+    streams_.on_timers(now, unix_now_us());
 }
 
 }  // namespace zmesh::detail

@@ -24,6 +24,7 @@
 #include "rpc/client.hpp"
 #include "rpc/server.hpp"
 #include "security/security.hpp"
+#include "streams/durable_streams.hpp"
 
 #include <zmq.hpp>
 
@@ -49,6 +50,8 @@ public:
         // What the node was asked before it started (serve, subscribe), in order: handled
         // before the first poll, so the first HELLO and SUBS already carry it.
         std::vector<command> first;
+        // Makes a stream message's settle (node::start: through the command pipe).
+        std::function<stream_message::settler(settle_command)> settlers;
     };
 
     // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
@@ -112,7 +115,15 @@ private:
     void handle(unsubscribe_command& c) { subscriber_.unsubscribe(c); }
     void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
-    void on_publish(zmq::message_t& frame);
+    // `stored`: a publish_stored's promise, told when the event is on disk.
+    void on_publish(zmq::message_t& frame, std::promise<void>* stored = nullptr);
+    void handle(publish_stored_command& c) { on_publish(c.frame, &c.stored); }
+    void handle(declare_stream_command& c) { streams_.handle(c); }
+    void handle(remove_stream_command& c) { streams_.handle(c); }
+    void handle(streams_query& q) { streams_.handle(q); }
+    void handle(consume_command& c) { streams_.handle(c, clock::now()); }
+    void handle(stop_consuming_command& c) { streams_.handle(c); }
+    void handle(settle_command& c) { streams_.handle(c); }
     node_stats current_stats();
     peer_info to_info(const discovery::peer& p, clock::time_point now) const;
 
@@ -126,6 +137,7 @@ private:
     void peer_subscribes(discovery::peer& p, protocol::subs&& s) override;
     void stats_asked(const node_id& from) override;
     void on_rpc(routed_frame& in, std::uint8_t type) override;
+    void on_stream(const protocol::sender_route& sender, std::span<const std::uint8_t> frame, std::uint8_t type) override;
     void on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg) override;
     void on_link_reply(const node_id& from, zmq::message_t& frame);
     // The allowlist changed: peers it no longer allows leave (revoked), their connections cut.
@@ -169,6 +181,7 @@ private:
     wait_set waits_;
     call_links call_links_{ctx_, net_ctx_, security_, waits_};   // the calls this node makes
     rpc_client client_{ctx_, *counters_, outbox_, mesh_.table(), mesh_, call_links_};
+    durable_streams streams_;   // the streams this node publishes and consumes
 
     // See post(): commands and events from reactor code, run at the end of the round. Two
     // vectors swapped each round keep their capacity.

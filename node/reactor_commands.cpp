@@ -24,6 +24,7 @@ node_stats reactor::current_stats() {
     stats_.handler_errors = counters_->handler_errors.load(std::memory_order_relaxed);
     stats_.publish_dropped = counters_->publish_dropped.load(std::memory_order_relaxed);
     server_.count_workers();
+    streams_.count(stats_);
     return stats_;
 }
 
@@ -31,11 +32,16 @@ void reactor::handle(serve_command& c) {
     if (server_.serve(c)) mesh_.services_changed();
 }
 
-void reactor::on_publish(zmq::message_t& frame) {
+void reactor::on_publish(zmq::message_t& frame, std::promise<void>* stored) {
     // Laid out by node::send_event: a frame that is not is a bug, and dropped.
     const auto e = publisher_.stamp(frame);
-    if (!e) return;
+    if (!e) {
+        if (stored) stored->set_exception(std::make_exception_ptr(stream_error("malformed event frame")));
+        return;
+    }
     subscriber_.deliver_local(e->topic, e->header, e->body);
+    // Stored before it is sent: the views into the frame end with the send.
+    streams_.published(e->topic, e->body, e->header.sent_us, stored, call_clock());
     publisher_.send(frame);
 }
 

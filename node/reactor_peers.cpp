@@ -18,6 +18,9 @@ void reactor::peer_changed(const discovery::peer_change& c) {
     outbox_.flush();   // events that came before this change are handled before it
     outbox_.send(peer_event{c.kind, c.reason, std::move(info)});
     if (joined) subscriber_.peer_joined(c.snapshot, now);
+    // Publishers are members; a consumer may be an observer (a zmesh command).
+    if (joined && !c.snapshot.observer) streams_.member_joined(c.snapshot.id, now);
+    if (left) streams_.member_left(c.snapshot.id, now);
     if (left) client_.peer_left(c.snapshot.id, c.snapshot.name + " left (" + std::string(to_string(c.reason)) + ")");
 }
 
@@ -59,6 +62,12 @@ void reactor::on_rpc(routed_frame& in, std::uint8_t type) {
         client_.on_reply(*from, in.frame, *m);
     else
         ++stats_.frames_invalid;
+}
+
+void reactor::on_stream(const protocol::sender_route& sender, std::span<const std::uint8_t> frame,
+                        std::uint8_t type) {
+    const auto now = call_clock();
+    if (auto* from = mesh_.known_sender(sender, now)) streams_.on_frame(from->id, frame, type, now);
 }
 
 void reactor::on_link_reply(const node_id& id, zmq::message_t& frame) {

@@ -31,7 +31,9 @@ reactor::reactor(setup s)
       deliveries_(std::move(s.deliveries)),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
-      server_(ctx_, inbox_, std::move(s.workers)) {
+      server_(ctx_, inbox_, std::move(s.workers)),
+      streams_(ctx_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
+               std::move(s.settlers)) {
     check_descriptors(ctx_);
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);

@@ -36,6 +36,9 @@ inline constexpr std::uint8_t stream_answer_type = 0x31;
 inline constexpr std::uint8_t stream_deliver_type = 0x32;
 inline constexpr std::uint8_t stream_settle_type = 0x33;
 inline constexpr std::uint8_t stream_end_type = 0x34;
+// Returns: whether `type` is a stream message's (0x30..0x3f, reserved for streams): a node
+// that does not know one of them drops it as an unknown stream frame.
+constexpr bool is_stream_type(std::uint8_t type) noexcept { return (type & 0xf0) == 0x30; }
 
 // A stream's or a consumer's name, like a stream's own (stream_config): 1..255 bytes.
 inline constexpr std::size_t max_stream_name_len = 255;

@@ -27,6 +27,7 @@
 #include <zmesh/peer.hpp>
 #include <zmesh/rpc.hpp>
 #include <zmesh/stats.hpp>
+#include <zmesh/streams.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -169,6 +170,40 @@ public:
     void call_packed(std::optional<node_id> peer, std::string_view method,
                      std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                      run_on where = run_on::handler_thread);
+
+    // Durable streams (<zmesh/streams.hpp>): publishing needs options::data_dir. Each of
+    // these runs on the reactor and returns when it is done; any thread, after start().
+    // Declares a stream in this node's log, or changes its prefix and limits (its messages
+    // stay). Throws stream_error: no data_dir, a name outside 1..255 bytes, the log failed.
+    void declare_stream(const stream_config& config);
+    // Removes a stream with its messages and consumers' positions. Returns: whether it existed.
+    bool remove_stream(const std::string& name);
+    // Returns: the streams this node publishes, as its log holds them now.
+    std::vector<stream_info> streams() const;
+    // Publishes like publish(), and stores the event in every stream that takes its topic.
+    // The future is ready once it is stored (as options::stream_durability promises), or
+    // fails with stream_error: no stream takes the topic, no data_dir, not running, the log
+    // failed. Throws what publish() throws.
+    template <class T>
+    std::future<void> publish_stored(std::string_view topic, const T& value) {
+        static thread_local msgpack::sbuffer buffer(256);
+        buffer.clear();
+        msgpack::pack(buffer, value);
+        return publish_stored_packed(topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
+    }
+    std::future<void> publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
+    // Consumes `stream` from every member that publishes it, as `consumer`: members of one
+    // name share the work (each message goes to one of them at a time), and the publisher
+    // keeps the name's position, so a consumer resumes where it was. `handler` runs on the
+    // delivery thread (or with run_on::reactor on the reactor) and settles each message (ack,
+    // nak, ...; unsettled past options.ack_wait, it is redelivered). Throws
+    // std::invalid_argument for names outside 1..255 bytes, a name this node consumes
+    // already, an empty handler or options outside PROTOCOL.md §14's bounds;
+    // std::logic_error when not running.
+    consumer_id consume(const std::string& stream, const std::string& consumer, stream_handler handler,
+                        consume_options options = {}, run_on where = run_on::handler_thread);
+    // Stops a consumer: what it holds unsettled goes to the other members of its name.
+    void stop_consuming(consumer_id id);
 
     // Returns: every peer this node knows (connecting ones included), from the reactor's
     // table at the time of the call. Empty when not running.

@@ -15,6 +15,12 @@ namespace zmesh {
 
 using std::chrono::milliseconds;
 
+// What a stored stream message survives (<zmesh/streams.hpp>).
+enum class durability : std::uint8_t {
+    os,      // a crash of the process (kill -9): the OS has it
+    fsync,   // a crash of the OS or a power loss: the disk has it
+};
+
 struct options {
     std::string name;                  // "" = "<hostname>-<pid>"; 1..64 bytes
     std::string mesh = "default";      // nodes only talk within one mesh id; 1..64 bytes
@@ -53,6 +59,13 @@ struct options {
     std::size_t max_rpc_size = 1024 * 1024;   // argument / result bytes, both ways
     int peer_queue = 100000;           // messages (calls, replies, control) queued to one
                                        // peer; past it a call fails at once as peer_lost
+
+    // Durable streams (<zmesh/streams.hpp>). "" = none: declare_stream and publish_stored
+    // are refused (consuming needs no directory). Created when absent; it holds the streams'
+    // log and the node's id, so a node restarted on it is the same publisher to its
+    // consumers. One running node per directory.
+    std::string data_dir;
+    durability stream_durability = durability::os;
 
     // Security (<zmesh/keys.hpp>). No secret key: a plain mesh, for local development. With one,
     // every connection is CURVE-encrypted, only allowed keys get in, and the node id is the

@@ -79,6 +79,17 @@
     X(rpc_busy, "requests refused: queue full") \
     X(rpc_expired, "requests whose deadline passed while queued: dropped") \
     X(rpc_replies_dropped, "replies not sent: caller gone or its queue full") \
+    /* Durable streams */ \
+    X(stream_stored, "events stored in this node's streams") \
+    X(stream_store_failures, "operations on this node's stream log that failed (disk, database): logged") \
+    X(stream_stale_settles, "settles this node's streams refused: an attempt superseded, or not in flight") \
+    X(stream_delivered, "stream messages handed to this node's consumers, redeliveries included") \
+    X(stream_redelivered, "of those, redeliveries: another attempt at a message") \
+    X(stream_duplicates_dropped, "stream messages not handed again: already handed at that attempt") \
+    X(stream_overflow_dropped, "stream messages beyond a consumer's max_in_flight: dropped, redelivered later") \
+    X(stream_settles_sent, "settles this node's consumers sent") \
+    X(stream_settles_stale, "settles of a message not held (settled already, or redelivered): not sent") \
+    X(stream_frames_invalid, "stream frames that did not decode, or came for no consumer") \
     /* Membership */ \
     X(peers_joined, "peers that joined") \
     X(peers_left, "peers that left")

@@ -27,7 +27,8 @@ public:
 
     statement_use& bind(std::int64_t v) { return check(sqlite3_bind_int64(s_, ++at_, v)); }
     statement_use& bind(std::string_view v) {
-        return check(sqlite3_bind_text(s_, ++at_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+        // An empty text, not NULL, for a view without data: the columns are NOT NULL.
+        return check(sqlite3_bind_text(s_, ++at_, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC));
     }
     statement_use& bind(std::span<const std::uint8_t> v) {
         // A zero-length blob, not NULL: the column is NOT NULL.

@@ -76,6 +76,8 @@ public:
     // Commits, redeliveries and retention that are due. `now_us`: the wall clock (record ages).
     void on_timers(clock::time_point now, std::uint64_t now_us);
     std::optional<clock::time_point> next_deadline() const;
+    // Commits what was appended now (a node stopping), not when due; its tickets are told.
+    void commit(clock::time_point now);
 
     // Returns: the consumer's group, if it exists (for stats and tests).
     const consumer_group* group(std::string_view stream, std::string_view consumer) const;
@@ -87,7 +89,6 @@ private:
         consumer_group group;
         std::uint64_t stored_position = 0;   // as last written to the log
     };
-    void commit(clock::time_point now);
     // Hands out what each consumer can take now.
     void dispatch(clock::time_point now);
     void dispatch(const group_key& key, group_entry& g, clock::time_point now);
