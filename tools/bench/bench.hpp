@@ -117,6 +117,7 @@ int run_pubsub(const settings& s);
 int run_rpc(const settings& s);
 int run_discovery(const settings& s);
 int run_codec(const settings& s);
+int run_durable(const settings& s);
 // `report`: every standard benchmark, written to --out as Markdown.
 int run_report(const settings& s);
 roles pubsub_roles();
