@@ -12,8 +12,8 @@
 # Everything else (the tests, the examples, the installed libraries) links them shared: a
 # service that embeds zmesh chooses its own linking.
 #
-# How: the internal libraries name their dependencies through the zmesh_zmq, zmesh_sodium
-# zmesh_sqlite and zmesh_program_options targets below. Each resolves, for the program being linked, to
+# How: the internal libraries name their dependencies through the zmesh_zmq, zmesh_sodium,
+# zmesh_program_options and zmesh_sqlite targets below. Each resolves, for the program being linked, to
 # the archives when that program has the property ZMESH_STATIC_RUNTIME, else to the
 # shared library — so the archives come after every user of their symbols on the link line.
 # The linker warns that glibc's name lookups (getaddrinfo, getpwuid, ...) in a static
@@ -93,12 +93,14 @@ target_link_libraries(zmesh_zmq INTERFACE
 add_library(zmesh_sodium INTERFACE)
 target_link_libraries(zmesh_sodium INTERFACE
   $<IF:${zmesh_static_program},zmesh_static_runtime,PkgConfig::SODIUM>)
-add_library(zmesh_sqlite INTERFACE)
-target_link_libraries(zmesh_sqlite INTERFACE
-  $<IF:${zmesh_static_program},zmesh_static_runtime,SQLite::SQLite3>)
 add_library(zmesh_program_options INTERFACE)
 target_link_libraries(zmesh_program_options INTERFACE
   $<IF:${zmesh_static_program},zmesh_static_runtime,Boost::program_options>)
+add_library(zmesh_sqlite INTERFACE)
+target_include_directories(zmesh_sqlite INTERFACE
+  $<TARGET_PROPERTY:SQLite::SQLite3,INTERFACE_INCLUDE_DIRECTORIES>)
+target_link_libraries(zmesh_sqlite INTERFACE
+  $<IF:${zmesh_static_program},zmesh_static_runtime,SQLite::SQLite3>)
 # cppzmq's headers without its link to the shared libzmq.
 add_library(cppzmq_headers INTERFACE)
 target_include_directories(cppzmq_headers INTERFACE

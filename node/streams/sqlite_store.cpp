@@ -2,6 +2,10 @@
 // sqlite_store: log_store on SQLite in WAL mode. One connection, used by one thread at a time
 // (the reactor's). The committed state of each stream is kept in memory, so that state()
 // and read() never see a batch that is not yet durable.
+//
+// A stream's last sequence is the larger of its newest record and the last_seq its row keeps.
+// The row is written only when records are deleted (trim), the one time the newest record can
+// go: so a commit writes its records and nothing else.
 #include "log_store.hpp"
 #include "sqlite_statement.hpp"
 
@@ -121,7 +125,8 @@ sqlite_store::sqlite_store(const std::string& path, durability mode) {
     for (std::size_t q = 0; q < query_count; ++q) queries_[q] = prepare(query_sql[q]);
 
     // The committed state of every stream, counted once here and kept up to date after.
-    auto* all = prepare("SELECT s.id, s.name, s.prefix, s.max_messages, s.max_bytes, s.max_age_ms, s.last_seq, "
+    auto* all = prepare("SELECT s.id, s.name, s.prefix, s.max_messages, s.max_bytes, s.max_age_ms, "
+                        "MAX(s.last_seq, IFNULL(MAX(r.seq), 0)), "
                         "MIN(r.seq), COUNT(r.seq), TOTAL(LENGTH(r.key) + LENGTH(r.payload)) "
                         "FROM streams s LEFT JOIN records r ON r.stream = s.id GROUP BY s.id");
     for (auto q = run(all); q.step();) {
@@ -246,8 +251,6 @@ std::uint64_t sqlite_store::append(std::string_view name, std::uint64_t time_us,
 std::size_t sqlite_store::commit() {
     if (!in_batch_) return 0;
     try {
-        for (auto& [name, s] : streams_)
-            if (s.batch_last_seq) run(update_last_seq).bind(static_cast<std::int64_t>(s.batch_last_seq)).bind(s.id).step();
         exec("COMMIT");
     } catch (...) {
         // Nothing of the batch is stored: its sequences are given again.
@@ -308,8 +311,10 @@ std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {
         }
     }
     if (messages == 0) return 0;
-    run(delete_through).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
     auto& c = s.committed;
+    // The newest record may be among those going: its sequence stays in the stream's row.
+    run(update_last_seq).bind(static_cast<std::int64_t>(c.last_seq)).bind(s.id).step();
+    run(delete_through).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
     c.messages -= messages;
     c.bytes -= bytes;
     c.first_seq = c.messages ? std::max(c.first_seq, last + 1) : 0;

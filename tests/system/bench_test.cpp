@@ -124,6 +124,20 @@ TEST(bench, ratio_is_the_median_of_each_runs_own_ratio) {
     expect_metric(r, "decode_ns", false, 3);
 }
 
+TEST(bench, durable_reports_stored_records_per_second_against_raw_sqlite) {
+    const auto r = run_bench({"durable", "--count", "2000", "--batch", "10"});
+    EXPECT_EQ(r.value("bench", ""), "durable");
+    EXPECT_EQ(r.value("baseline", ""), "raw SQLite");
+    // Both durabilities, the fsync one with a tenth of the records.
+    expect_metric(r, "records_per_s_batch_10");
+    expect_metric(r, "fsync_records_per_s_batch_10");
+    EXPECT_EQ(r["params"]["fsync"].value("count", 0), 200) << r.dump();
+    // One durability when asked for one.
+    const auto os = run_bench({"durable", "--count", "500", "--batch", "1", "--durability", "os"});
+    expect_metric(os, "records_per_s_batch_1");
+    EXPECT_FALSE(os["metrics"].contains("fsync_records_per_s_batch_1")) << os.dump();
+}
+
 TEST(bench, codec_reports_ns_per_operation) {
     const auto r = run_bench({"codec", "--count", "20000"});
     EXPECT_EQ(r.value("baseline", ""), "msgpack-cxx");

@@ -4,8 +4,12 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
@@ -127,6 +131,17 @@ double percentile(std::vector<double> values, double p) {
 
 void progress(const std::string& line) {
     std::cerr << "zmesh-bench: " << line << std::endl;
+}
+
+temp_dir::temp_dir(const std::string& prefix) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot make a directory " + tmpl + ": " + std::strerror(errno));
+    path_ = tmpl;
+}
+
+temp_dir::~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
 }
 
 std::vector<std::string> args_with(std::vector<std::string> args, const std::vector<std::string>& more) {

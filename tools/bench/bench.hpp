@@ -86,6 +86,22 @@ double percentile(std::vector<double> values, double p);
 // A progress line on stderr, for runs that take more than a moment.
 void progress(const std::string& line);
 
+// A private directory (mode 0700) under the system's temp directory, named `prefix` and a
+// random suffix; removed with everything in it when this is destroyed. Throws
+// std::runtime_error when it cannot be made.
+class temp_dir {
+public:
+    explicit temp_dir(const std::string& prefix);
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
 // Returns: `args` followed by `more`.
 std::vector<std::string> args_with(std::vector<std::string> args, const std::vector<std::string>& more);
 
@@ -101,6 +117,7 @@ int run_pubsub(const settings& s);
 int run_rpc(const settings& s);
 int run_discovery(const settings& s);
 int run_codec(const settings& s);
+int run_durable(const settings& s);
 // `report`: every standard benchmark, written to --out as Markdown.
 int run_report(const settings& s);
 roles pubsub_roles();

@@ -3,11 +3,13 @@
 // host. Each subcommand runs its peers as separate processes over tcp loopback (this
 // program again, with a hidden "_role NAME"), runs the libzmq baseline of the same shape
 // right after, and prints both with their ratio — a table, or one JSON object with --json.
+// (codec and durable run in this process, against msgpack-cxx and raw SQLite.)
 //
 //   zmesh-bench pubsub    [--size 64] [--count 1000000] [--subscribers 1] [--secure]
 //   zmesh-bench rpc       [--size 64] [--count 20000] [--pipelined 200000] [--window 100]
 //   zmesh-bench discovery [--nodes 32]
 //   zmesh-bench codec     [--size 64] [--count 5000000]
+//   zmesh-bench durable   [--size 64] [--count 100000] [--batch 1|10|100] [--durability os|fsync]
 //   zmesh-bench report    [--out docs/performance.md]: the standard ones, as a document
 //   common: [--runs 3] [--json] [--timeout 60] [--interface lo]
 #include "bench.hpp"
@@ -28,9 +30,10 @@ using namespace zmesh;
 using namespace zmesh::bench;
 
 const char* usage =
-    "usage: zmesh-bench pubsub|rpc|discovery|codec [options]\n"
+    "usage: zmesh-bench pubsub|rpc|discovery|codec|durable [options]\n"
     "       zmesh-bench report [--out docs/performance.md] [--runs 3]   (every benchmark above, as a document)\n"
-    "Runs zmesh and the raw libzmq baseline of the same shape; prints both and their ratio.\n"
+    "Runs zmesh and the raw libzmq baseline of the same shape (codec: msgpack-cxx; durable: SQLite);\n"
+    "prints both and their ratio.\n"
     "Exit: 0 measured; 1 a run failed; 2 bad flags.";
 
 // Returns: a UDP port free right now, for this invocation's beacons.
@@ -59,7 +62,7 @@ po::options_description flags() {
         ("timeout", po::value<int>()->default_value(60), "seconds any one step may take")
         ("interface", po::value<std::string>()->default_value("lo"), "interface nodes beacon on")
         ("size", po::value<std::size_t>()->default_value(64), "payload bytes")
-        ("count", po::value<std::uint64_t>(), "events (pubsub), sequential calls (rpc), operations (codec)")
+        ("count", po::value<std::uint64_t>(), "events (pubsub), sequential calls (rpc), operations (codec), records (durable)")
         ("subscribers", po::value<std::size_t>()->default_value(1), "pubsub: subscriber processes")
         ("secure", po::bool_switch(), "pubsub: also run both sides encrypted (zmesh secured, raw CURVE) with throwaway keys")
         ("pipelined", po::value<std::uint64_t>()->default_value(200000), "rpc: calls in the pipelined phase")
@@ -68,6 +71,8 @@ po::options_description flags() {
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes")
         ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read")
         ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)")
+        ("batch", po::value<std::size_t>(), "durable: records per commit (default: 1, 10 and 100 in turn)")
+        ("durability", po::value<std::string>(), "durable: os or fsync (default: both; fsync with a tenth of --count, at the largest batch)")
         ("out", po::value<std::string>()->default_value("docs/performance.md"), "report: the Markdown file to write");
     // clang-format on
     return d;
@@ -92,6 +97,7 @@ po::options_description internal_flags() {
 std::uint64_t default_count(const std::string& command) {
     if (command == "pubsub") return 1'000'000;
     if (command == "rpc") return 20'000;
+    if (command == "durable") return 100'000;
     return 5'000'000;
 }
 
@@ -118,7 +124,7 @@ settings parse(int argc, char** argv) {
         std::exit(0);
     }
     po::notify(s.vm);
-    if (!s.vm.count("command")) throw std::invalid_argument("which benchmark? pubsub, rpc, discovery or codec");
+    if (!s.vm.count("command")) throw std::invalid_argument("which benchmark? pubsub, rpc, discovery, codec or durable");
     const auto command = s.get<std::string>("command");
     if (!s.vm.count("count"))
         s.vm.insert({"count", po::variable_value(default_count(command), true)});
@@ -137,6 +143,11 @@ settings parse(int argc, char** argv) {
         throw std::invalid_argument("--subscribers must be 1..64");
     if (s.get<int>("settle") < 0 || s.get<int>("settle") > 3600)
         throw std::invalid_argument("--settle must be 0..3600 seconds");
+    if (s.vm.count("batch") && (s.get<std::size_t>("batch") < 1 || s.get<std::size_t>("batch") > 1'000'000))
+        throw std::invalid_argument("--batch must be 1..1000000");
+    if (s.vm.count("durability"))
+        if (const auto d = s.get<std::string>("durability"); d != "os" && d != "fsync")
+            throw std::invalid_argument("--durability is os or fsync, not '" + d + "'");
     if (s.get<std::size_t>("nodes") > 256) throw std::invalid_argument("--nodes is at most 256");
     if (command == "_role") {
         if (!s.vm.count("role") || !s.vm.count("mesh") || !s.vm.count("beacon-port"))
@@ -180,6 +191,7 @@ int main(int argc, char** argv) {
         if (command == "rpc") return run_rpc(s);
         if (command == "discovery") return run_discovery(s);
         if (command == "codec") return run_codec(s);
+        if (command == "durable") return run_durable(s);
         if (command == "report") return run_report(s);
         std::cerr << "zmesh-bench: error: no benchmark '" << command << "' (see zmesh-bench --help)\n";
         return 2;

@@ -3,8 +3,6 @@
 
 #include <zmesh/keys.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -14,26 +12,15 @@ namespace zmesh::bench {
 namespace fs = std::filesystem;
 
 key_dir::key_dir(const std::vector<std::string>& names) {
-    std::string tmpl = (fs::temp_directory_path() / "zmesh-bench-keys-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-    path_ = tmpl;
-    try {
-        fs::create_directory(fs::path(path_) / "allow");
-        write_mesh_secret(path_ + "/mesh.secret");
-        for (const auto& name : names) {
-            const auto pair = generate_keypair();
-            write_keypair(pair, path_ + "/" + name);
-            fs::rename(path_ + "/" + name + ".pub", path_ + "/allow/" + name + ".pub");
-        }
-    } catch (...) {
-        fs::remove_all(path_);
-        throw;
+    // A failure midway leaves nothing behind: dir_ is a member, destroyed as this throws.
+    const auto& path = dir_.path();
+    fs::create_directory(fs::path(path) / "allow");
+    write_mesh_secret(path + "/mesh.secret");
+    for (const auto& name : names) {
+        const auto pair = generate_keypair();
+        write_keypair(pair, path + "/" + name);
+        fs::rename(path + "/" + name + ".pub", path + "/allow/" + name + ".pub");
     }
-}
-
-key_dir::~key_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
 }
 
 void secure_node(options& o, const std::string& dir, const std::string& key_name) {

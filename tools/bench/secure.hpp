@@ -4,6 +4,8 @@
 // keys for them all in a private directory and hands each child the directory and its name.
 #pragma once
 
+#include "bench.hpp"
+
 #include <zmesh/options.hpp>
 
 #include <zmq.hpp>
@@ -18,14 +20,11 @@ namespace zmesh::bench {
 class key_dir {
 public:
     explicit key_dir(const std::vector<std::string>& names);
-    ~key_dir();
-    key_dir(const key_dir&) = delete;
-    key_dir& operator=(const key_dir&) = delete;
 
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return dir_.path(); }
 
 private:
-    std::string path_;
+    temp_dir dir_{"zmesh-bench-keys-"};
 };
 
 // Makes `o` a secured node keyed as `key_name` from the directory at `dir`: CURVE with its
