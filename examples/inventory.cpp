@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
-// inventory: one warehouse. Serves inventory.reserve (take stock for an order, or say why
-// not) and inventory.stock, and publishes inventory.reserved / inventory.rejected so anyone
-// interested learns the outcome. Run several: callers spread over them and fail over.
+// inventory: one warehouse. Takes orders from the stream "orders" as a member of the work
+// queue "inventory" (each order goes to one instance at a time, and to another should that
+// one fail or die), reserves their stock or says why not, and publishes the decision
+// (inventory.reserved / inventory.rejected) for orders and anyone interested. Also serves
+// inventory.stock, and inventory.reserve for callers that want an answer at once (the Python
+// front end of python/). Run several: they share the orders.
 //
 //   zmesh-example-inventory --name inv-a --stock apple=500,pear=500 [zmesh node flags]
 #include "shop.hpp"
 #include "tools/cli.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -16,6 +20,7 @@
 namespace {
 
 using namespace zmesh;
+using namespace std::chrono_literals;
 
 // Stock per item and every decision taken. Handlers run on several worker threads: one
 // lock makes check-and-take atomic, so stock can never go below zero.
@@ -26,8 +31,12 @@ public:
 
     shop::reservation reserve(const shop::reserve_request& r) {
         std::lock_guard lock(mutex_);
-        // A caller that lost our reply asks again: the same order gets the same answer.
-        if (auto it = decided_.find(r.order_id); it != decided_.end()) return it->second;
+        // An order handed again (a redelivery, or a caller that lost our reply) gets the same
+        // answer: its stock is taken once.
+        if (auto it = decided_.find(r.order_id); it != decided_.end()) {
+            ++repeats_;
+            return it->second;
+        }
         shop::reservation out{r.order_id, r.item, r.qty, false, name_, ""};
         auto item = stock_.find(r.item);
         if (r.qty <= 0) {
@@ -48,7 +57,7 @@ public:
 
     shop::stock_report report() const {
         std::lock_guard lock(mutex_);
-        return {name_, stock_, reserved_qty_, reserved_orders_, rejected_orders_};
+        return {name_, stock_, reserved_qty_, reserved_orders_, rejected_orders_, repeats_};
     }
 
 private:
@@ -57,8 +66,28 @@ private:
     std::map<std::string, std::int64_t> stock_;
     std::unordered_map<std::uint64_t, shop::reservation> decided_;
     std::int64_t reserved_qty_ = 0;
-    std::uint64_t reserved_orders_ = 0, rejected_orders_ = 0;
+    std::uint64_t reserved_orders_ = 0, rejected_orders_ = 0, repeats_ = 0;
 };
+
+// Decides one order of the stream: the decision is announced, then the order acknowledged.
+// Should this instance die in between, the order is handed again (here or to another
+// instance) and its decision announced again; orders keeps the first one it hears.
+void take_order(node& n, warehouse& stock, const stream_message& msg) {
+    const auto order = msg.try_as<shop::reserve_request>();
+    if (!order) {
+        // No attempt can read it; after max_deliveries it waits in orders.dlq with this reason.
+        msg.nak(0ms, "not a reserve_request");
+        return;
+    }
+    const auto decision = stock.reserve(*order);
+    if (!n.publish(decision.reserved ? "inventory.reserved" : "inventory.rejected", decision)) {
+        // This node's publish queue is full: a transient failure. The decision is kept, and
+        // the next attempt announces it.
+        msg.nak(1s, "publish queue full");
+        return;
+    }
+    msg.ack();
+}
 
 // "apple=500,pear=20" -> {apple: 500, pear: 20}.
 std::map<std::string, std::int64_t> parse_stock(const std::string& text) {
@@ -103,6 +132,13 @@ int main(int argc, char** argv) {
         });
         n.serve("inventory.stock", [&](const request&) -> response { return stock->report(); });
         n.start();
+        // The first instance ever starts at the first order stored: orders placed before any
+        // inventory ran are decided too. Later ones resume where the name "inventory" was.
+        consume_options queue;
+        queue.start = stream_start::first;
+        queue.ack_wait = 10s;   // deciding is quick: an order held this long sits with a hung instance
+        n.consume(shop::orders_stream, shop::inventory_consumer,
+                  [&](const stream_message& msg) { take_order(n, *stock, msg); }, queue);
         std::printf("ready %s\n", n.name().c_str());
         std::fflush(stdout);
         while (!cli::wait_for_signal(std::chrono::seconds(1))) {

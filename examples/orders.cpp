@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
-// orders: takes orders (RPC orders.place), announces each (event order.created), asks an
-// inventory instance to reserve its stock (RPC inventory.reserve, to whichever instance is
-// least busy) and follows each order to a final state from the inventory's events
-// (inventory.reserved / inventory.rejected) or, should an event be lost, from the reply.
-// When an instance dies mid-call the call fails (peer_lost, timeout) and is sent again to
-// another one, so every order ends reserved or rejected while any instance is alive.
+// orders: takes orders (RPC orders.place) and stores each in the stream "orders" (event
+// order.created, kept in --data-dir), answering once it is on disk. The inventory instances
+// take the stream as a work queue and announce their decisions (inventory.reserved /
+// inventory.rejected), from which orders follows each order to a final state. Orders placed
+// while no inventory runs wait in the stream and are decided when one comes back.
 //
-//   zmesh-example-orders --name orders [zmesh node flags]
+//   zmesh-example-orders --name orders [--data-dir DIR] [zmesh node flags]
 #include "shop.hpp"
 #include "tools/cli.hpp"
 
@@ -14,60 +13,43 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
-#include <vector>
 
 namespace {
 
 using namespace zmesh;
-using std::chrono::steady_clock;
-
-constexpr std::chrono::milliseconds reserve_timeout{2000};
-constexpr std::chrono::milliseconds retry_after{200};   // no instance answered: ask again then
 
 struct order {
     shop::reserve_request request;
     std::string state = "pending";
     std::string by;
-    std::optional<steady_clock::time_point> retry_at;   // set when a reserve call failed
 };
 
-// Every order and its state. Touched from RPC workers (place), the delivery thread (events,
-// call results) and main (retries): one lock, held only to read or write the map.
+// Every order this run placed, and its state. Touched from RPC workers (place, get) and the
+// delivery thread (decisions): one lock, held only to read or write the map. It lives in
+// memory: a real service would keep it in its database, next to the stream.
 class order_book {
 public:
-    shop::reserve_request add(const shop::order_request& r) {
+    void add(const shop::reserve_request& r) {
         std::lock_guard lock(mutex_);
-        const auto id = ++last_id_;
-        orders_[id].request = {id, r.item, r.qty};
-        return orders_[id].request;
+        orders_[r.order_id].request = r;
     }
-    // Applies an inventory decision; the first one for an order wins. Returns: true if new.
-    bool decide(const shop::reservation& r) {
+    void remove(std::uint64_t id) {
+        std::lock_guard lock(mutex_);
+        orders_.erase(id);
+    }
+    // Applies an inventory decision. An order is handed again when its first decision may
+    // not have been acknowledged, so a decision may come twice, even from two instances:
+    // the first one wins and the others are only counted.
+    void decide(const shop::reservation& r) {
         std::lock_guard lock(mutex_);
         auto it = orders_.find(r.order_id);
-        if (it == orders_.end() || it->second.state != "pending") return false;
+        if (it == orders_.end()) return;   // placed before a restart, or by someone else
+        if (it->second.state != "pending") {
+            ++repeats_;
+            return;
+        }
         it->second.state = r.reserved ? "reserved" : "rejected";
         it->second.by = r.by;
-        it->second.retry_at.reset();
-        return true;
-    }
-    void failed(std::uint64_t id) {
-        std::lock_guard lock(mutex_);
-        if (auto it = orders_.find(id); it != orders_.end() && it->second.state == "pending")
-            it->second.retry_at = steady_clock::now() + retry_after;
-    }
-    // Returns: the pending orders whose retry time has come (and counts them as retried).
-    std::vector<shop::reserve_request> due() {
-        std::lock_guard lock(mutex_);
-        std::vector<shop::reserve_request> out;
-        const auto now = steady_clock::now();
-        for (auto& [id, o] : orders_)
-            if (o.retry_at && *o.retry_at <= now) {
-                o.retry_at.reset();
-                out.push_back(o.request);
-            }
-        retries_ += out.size();
-        return out;
     }
     std::optional<shop::order_view> view(std::uint64_t id) const {
         std::lock_guard lock(mutex_);
@@ -80,7 +62,7 @@ public:
         std::lock_guard lock(mutex_);
         shop::summary s;
         s.total = orders_.size();
-        s.retries = retries_;
+        s.repeats = repeats_;
         for (const auto& [id, o] : orders_) {
             if (o.state == "pending") ++s.pending;
             if (o.state == "rejected") ++s.rejected;
@@ -94,21 +76,49 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::uint64_t last_id_ = 0;
-    std::uint64_t retries_ = 0;
+    std::uint64_t repeats_ = 0;
     std::unordered_map<std::uint64_t, order> orders_;
 };
 
-// Asks any inventory instance to reserve `r`; a failed call is retried by main's loop.
-void reserve(node& n, order_book& book, const shop::reserve_request& r) {
-    n.call("inventory.reserve", r, reserve_timeout, [&book, id = r.order_id](const call_result& c) {
-        if (c.ok()) {
-            book.decide(c.value().as<shop::reservation>());
-        } else if (c.error().kind() != rpc_errc::stopped) {
-            book.failed(id);   // timeout, peer_lost, no_provider, busy: another try soon
+// Numbers and stores orders one at a time, so order n is record n of the stream: a
+// restarted service goes on from the stream's last sequence number, and never hands out an
+// id the inventories have decided already.
+class order_desk {
+public:
+    order_desk(node& n, order_book& book) : node_(n), book_(book) {}
+
+    // Declares the stream and reads how far it goes; orders.place waits for it.
+    void open() {
+        std::lock_guard lock(mutex_);
+        node_.declare_stream({shop::orders_stream, "order."});
+        for (const auto& s : node_.streams())
+            if (s.config.name == shop::orders_stream) last_id_ = s.last_seq;
+        open_ = true;
+    }
+
+    // Returns: the order's id once it is stored, or an error when it could not be.
+    response place(const shop::order_request& o) {
+        std::lock_guard lock(mutex_);
+        if (!open_) return rpc_error(503, "not open yet");
+        const shop::reserve_request r{last_id_ + 1, o.item, o.qty};
+        book_.add(r);   // before it is stored: its decision may come back at once
+        try {
+            node_.publish_stored("order.created", r).get();
+        } catch (const std::exception& e) {
+            book_.remove(r.order_id);   // not stored: the id is free again
+            return rpc_error(503, std::string("order not stored: ") + e.what());
         }
-    });
-}
+        last_id_ = r.order_id;
+        return shop::placed{r.order_id};
+    }
+
+private:
+    node& node_;
+    order_book& book_;
+    std::mutex mutex_;
+    std::uint64_t last_id_ = 0;
+    bool open_ = false;
+};
 
 }  // namespace
 
@@ -116,33 +126,40 @@ int main(int argc, char** argv) {
     zmesh::tune_malloc();   // first, before any thread: see <zmesh/tuning.hpp>
     cli::block_signals();
     cli::po::options_description desc("zmesh-example-orders options");
-    const auto vm = cli::parse(argc, argv, {"zmesh-example-orders", "zmesh-example-orders [--name NAME] [options]"},
+    desc.add_options()("data-dir", cli::po::value<std::string>()->value_name("DIR"),
+                       "where the orders stream and this node's id are kept, created when absent "
+                       "(default: NAME.data in the current directory, NAME from --name or 'orders'); "
+                       "restarted on it, the service resumes where it was");
+    const auto vm = cli::parse(argc, argv,
+                               {"zmesh-example-orders", "zmesh-example-orders [--name NAME] [--data-dir DIR] [options]"},
                                desc).vm;
     try {
         order_book book;   // before the node: its handlers use it until it stops
-        node n(cli::node_options(vm));
+        auto opts = cli::node_options(vm);
+        opts.data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>()
+                                             : (opts.name.empty() ? std::string("orders") : opts.name) + ".data";
+        node n(opts);
+        order_desk desk(n, book);
         n.serve("orders.place", [&](const request& r) -> response {
             const auto o = r.as<shop::order_request>();
             if (o.item.empty() || o.qty <= 0 || o.qty > 1000)
                 return rpc_error(400, "an order needs an item and a quantity of 1..1000");
-            const auto placed = book.add(o);
-            n.publish("order.created", placed);
-            reserve(n, book, placed);
-            return shop::placed{placed.order_id};
+            return desk.place(o);
         });
         n.serve("orders.get", [&](const request& r) -> response {
             if (auto v = book.view(r.as<std::uint64_t>())) return *v;
-            return rpc_error(404, "no such order");
+            return rpc_error(404, "no such order (this run of orders.place did not take it)");
         });
         n.serve("orders.summary", [&](const request&) -> response { return book.totals(); });
         const auto on_decision = [&book](const event& e) { book.decide(e.as<shop::reservation>()); };
         n.subscribe("inventory.reserved", on_decision);
         n.subscribe("inventory.rejected", on_decision);
         n.start();
+        desk.open();
         std::printf("ready %s\n", n.name().c_str());
         std::fflush(stdout);
-        while (!cli::wait_for_signal(std::chrono::milliseconds(100)))
-            for (const auto& r : book.due()) reserve(n, book, r);
+        while (!cli::wait_for_signal(std::chrono::seconds(1))) {
+        }
         n.stop();
         const auto s = book.totals();
         std::printf("orders total=%llu reserved=%llu rejected=%llu pending=%llu\n",

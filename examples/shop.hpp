@@ -2,13 +2,14 @@
 // shop: the messages of the orders/inventory example, shared by both services. Each is a
 // msgpack map, so a service in another language reads them by field name.
 //
-//   RPC    orders.place       order_request     -> placed
+//   RPC    orders.place       order_request     -> placed (once stored)
 //          orders.get         order_id          -> order_view
 //          orders.summary     (nil)             -> summary
 //          inventory.reserve  reserve_request   -> reservation (reserved or not)
 //          inventory.stock    (nil)             -> stock_report
-//   events order.created      reserve_request
-//          inventory.reserved reservation       (reserved = true)
+//   stream orders             order.created     reserve_request, stored by orders and taken
+//                                               by the inventories as consumer "inventory"
+//   events inventory.reserved reservation       (reserved = true)
 //          inventory.rejected reservation       (reserved = false, reason)
 #pragma once
 
@@ -19,6 +20,9 @@
 #include <string>
 
 namespace shop {
+
+inline constexpr const char* orders_stream = "orders";
+inline constexpr const char* inventory_consumer = "inventory";
 
 struct order_request {
     std::string item;
@@ -59,9 +63,9 @@ struct order_view {
 
 struct summary {
     std::uint64_t total = 0, pending = 0, reserved = 0, rejected = 0;
-    std::uint64_t retries = 0;                        // reserve calls sent again (failover)
+    std::uint64_t repeats = 0;   // decisions heard again for an order decided already: ignored
     std::map<std::string, std::uint64_t> reserved_by;   // orders per inventory instance
-    MSGPACK_DEFINE_MAP(total, pending, reserved, rejected, retries, reserved_by)
+    MSGPACK_DEFINE_MAP(total, pending, reserved, rejected, repeats, reserved_by)
 };
 
 struct stock_report {
@@ -70,7 +74,8 @@ struct stock_report {
     std::int64_t reserved_qty = 0;              // units handed out since start
     std::uint64_t reserved_orders = 0;
     std::uint64_t rejected_orders = 0;
-    MSGPACK_DEFINE_MAP(name, left, reserved_qty, reserved_orders, rejected_orders)
+    std::uint64_t repeats = 0;   // orders handed again once decided: same answer, no stock taken
+    MSGPACK_DEFINE_MAP(name, left, reserved_qty, reserved_orders, rejected_orders, repeats)
 };
 
 }  // namespace shop
