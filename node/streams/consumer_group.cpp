@@ -126,15 +126,20 @@ void consumer_group::expire(clock::time_point now) {
     }
 }
 
-std::optional<consumer_group::member_id> consumer_group::least_loaded() const {
-    std::optional<member_id> best;
+std::optional<consumer_group::member_id> consumer_group::least_loaded() {
     std::size_t load = config_.max_in_flight;
-    for (const auto& [m, n] : members_)
-        if (n < load) {
-            best = m;
-            load = n;
-        }
-    return best;
+    for (const auto& [m, n] : members_) load = std::min(load, n);
+    if (load == config_.max_in_flight) return std::nullopt;   // nobody has room
+    // Among the least loaded, the next after the last one chosen, in id order: members that
+    // ack at once are all at zero, and would otherwise all lose to the first.
+    std::optional<member_id> after, first;
+    for (const auto& [m, n] : members_) {
+        if (n != load) continue;
+        if (!first || m < *first) first = m;
+        if (last_chosen_ && *last_chosen_ < m && (!after || m < *after)) after = m;
+    }
+    last_chosen_ = after ? after : first;
+    return last_chosen_;
 }
 
 std::vector<consumer_group::dispatch> consumer_group::next(std::uint64_t last_seq, clock::time_point now) {

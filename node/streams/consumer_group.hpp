@@ -111,8 +111,9 @@ private:
     void finish(std::uint64_t seq);
     void come_back(std::uint64_t seq, clock::time_point not_before, std::string error);
     std::chrono::milliseconds backoff_after(std::uint32_t attempt) const;
-    // Returns: the member with the fewest records in flight that has room, if any.
-    std::optional<member_id> least_loaded() const;
+    // Returns: the member with the fewest records in flight that has room, if any; ties
+    // taken in turn.
+    std::optional<member_id> least_loaded();
     void advance_floor();
 
     group_config config_;
@@ -126,6 +127,7 @@ private:
     std::uint64_t first_kept_ = 0;         // the log's oldest record (retention)
     std::vector<dead_letter> dead_;
     std::uint64_t stale_acks_ = 0, redeliveries_ = 0;
+    std::optional<member_id> last_chosen_;
 };
 
 }  // namespace zmesh::detail::streams

@@ -50,6 +50,22 @@ TEST_F(consumer_group_test, each_record_goes_to_one_member_the_least_loaded_firs
     EXPECT_TRUE(g.next(6, at(1)).empty());   // nothing new, nothing back
 }
 
+TEST_F(consumer_group_test, members_that_ack_at_once_take_turns) {
+    consumer_group g(config(), 0);
+    g.member_joined(a_);
+    g.member_joined(b_);
+    std::map<protocol::node_id, int> handed;
+    // Each record acked before the next is dispatched: both members are always at zero.
+    for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+        const auto d = g.next(seq, at(0));
+        ASSERT_EQ(d.size(), 1u);
+        ++handed[d[0].member];
+        EXPECT_EQ(g.ack(d[0].member, d[0].seq, d[0].attempt), verdict::done);
+    }
+    EXPECT_EQ(handed[a_], 5);
+    EXPECT_EQ(handed[b_], 5);
+}
+
 TEST_F(consumer_group_test, a_member_gets_no_more_than_its_room) {
     consumer_group g(config(2), 0);
     g.member_joined(a_);
