@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // logger: a node's log, by level, one line per record to the application's sink
-// (options::log_to) or to stderr (defined in log.cpp).
+// (options::log_to) or to stderr (defined in logger.cpp).
 #pragma once
 
 #include <zmesh/log.hpp>

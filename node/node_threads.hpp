@@ -12,7 +12,7 @@
 #include "delivery.hpp"
 #include "reactor.hpp"
 #include "rpc/worker_pool.hpp"
-#include "workers.hpp"
+#include "rpc/workers.hpp"
 
 #include <chrono>
 #include <future>

@@ -8,7 +8,7 @@
 #include "node/by_name.hpp"
 #include "node/command.hpp"
 #include "node/context.hpp"
-#include "node/workers.hpp"
+#include "workers.hpp"
 #include "routed_frame.hpp"
 #include "worker_pool.hpp"
 

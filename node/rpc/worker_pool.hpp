@@ -9,7 +9,7 @@
 // reactor's descriptor signals when answers start to wait, not for each answer.
 #pragma once
 
-#include "node/workers.hpp"
+#include "workers.hpp"
 
 #include <condition_variable>
 #include <cstddef>

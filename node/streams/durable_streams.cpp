@@ -307,15 +307,18 @@ void durable_streams::flush() {
 
 void durable_streams::count(node_stats& s) const {
     const auto& c = consumer_.counters();
-    s.stream_store_failures = store_failures_;
-    s.stream_stale_settles = publisher_ ? publisher_->stale_settles() : 0;
-    s.stream_delivered = c.delivered;
-    s.stream_redelivered = c.redelivered;
-    s.stream_duplicates_dropped = c.duplicates_dropped;
-    s.stream_overflow_dropped = c.over_limit_dropped;
-    s.stream_settles_sent = c.settles_sent;
-    s.stream_settles_stale = c.stale_settles_refused;
-    s.stream_frames_invalid = frames_invalid_ + c.unexpected_dropped;
+    const std::pair<std::uint64_t node_stats::*, std::uint64_t> values[] = {
+        {&node_stats::stream_store_failures, store_failures_},
+        {&node_stats::stream_stale_settles, publisher_ ? publisher_->stale_settles() : 0},
+        {&node_stats::stream_delivered, c.delivered},
+        {&node_stats::stream_redelivered, c.redelivered},
+        {&node_stats::stream_duplicates_dropped, c.duplicates_dropped},
+        {&node_stats::stream_overflow_dropped, c.over_limit_dropped},
+        {&node_stats::stream_settles_sent, c.settles_sent},
+        {&node_stats::stream_settles_stale, c.stale_settles_refused},
+        {&node_stats::stream_frames_invalid, frames_invalid_ + c.unexpected_dropped},
+    };
+    for (const auto& [field, value] : values) s.*field = value;
 }
 
 }  // namespace zmesh::detail

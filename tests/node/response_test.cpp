@@ -2,7 +2,7 @@
 // response: what a handler returns. A payload passed on is not copied when the node lent it
 // to the handler now running (an echo) or when it shares its storage; anything else, and any
 // copy of a response, holds bytes of its own, so nothing a handler keeps dangles.
-#include "node/workers.hpp"
+#include "node/rpc/workers.hpp"
 #include "protocol/rpc.hpp"
 
 #include <gtest/gtest.h>

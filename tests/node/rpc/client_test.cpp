@@ -4,7 +4,7 @@
 // reply, a timeout or its peer leaving ends it, once.
 #include "node/rpc/client.hpp"
 
-#include "node/workers.hpp"
+#include "node/rpc/workers.hpp"
 #include "protocol/rpc.hpp"
 #include "support/rpc_frames.hpp"
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 // workers: the threads that run RPC handlers, so a slow handler never holds up the reactor.
-// They take requests from the node's worker_pool (node/rpc/worker_pool) and hand their
+// They take requests from the node's worker_pool (worker_pool.hpp) and hand their
 // answers back through it; the reactor sends them.
 #pragma once
 
-#include "pipe.hpp"
+#include "node/pipe.hpp"
 #include "protocol/rpc.hpp"
 
 #include <zmesh/rpc.hpp>

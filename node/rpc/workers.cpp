@@ -2,9 +2,9 @@
 // workers: running handlers and turning whatever they do into a REPLY.
 #include "workers.hpp"
 
-#include "pipe.hpp"
+#include "node/pipe.hpp"
 #include "protocol/rpc.hpp"
-#include "rpc/worker_pool.hpp"
+#include "worker_pool.hpp"
 
 #include <array>
 
