@@ -9,6 +9,7 @@
 #include "protocol/limits.hpp"
 
 #include <zmesh/keys.hpp>
+#include <zmesh/metrics.hpp>
 
 #include <unistd.h>
 
@@ -115,6 +116,15 @@ void node::start() {
     t->delivery_thread_id = t->delivery_thread.get_id();
     threads_ = std::move(t);
     if (early_workers) start_workers_once();
+    if (!options_.metrics_endpoint.empty()) {
+        try {
+            threads_->metrics = std::make_unique<detail::metrics_server>(options_.metrics_endpoint,
+                                                                         [this] { return metrics(); });
+        } catch (...) {
+            stop();
+            throw;
+        }
+    }
 }
 
 void node::stop() {
@@ -122,6 +132,7 @@ void node::stop() {
     if (std::this_thread::get_id() == threads_->delivery_thread_id ||
         std::this_thread::get_id() == threads_->reactor_thread.get_id())
         throw std::logic_error("node::stop() called from one of its own callbacks");
+    threads_->metrics.reset();   // it asks the reactor: gone before the reactor is
     counters_->stopping.store(true, std::memory_order_relaxed);
     {
         std::lock_guard lock(threads_->settles->mutex);
@@ -140,6 +151,23 @@ void node::stop() {
 std::vector<peer_info> node::peers() const {
     if (!threads_) return {};
     return threads_->ask<std::vector<peer_info>, detail::peers_query>();
+}
+
+std::string node::metrics() const {
+    // This node as a member that reported all its counters, beside the members it sees.
+    peer_info self;
+    self.id = id_;
+    self.name = options_.name;
+    self.state = peer_state::joined;
+    self.observer = options_.observer;
+    self.reported = counters_of(stats());
+    auto all = peers();
+    all.insert(all.begin(), std::move(self));
+    return prometheus_text(options_.mesh, all);
+}
+
+std::uint16_t node::metrics_port() const noexcept {
+    return threads_ && threads_->metrics ? threads_->metrics->port() : 0;
 }
 
 node_stats node::stats() const {

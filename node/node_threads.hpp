@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "command_pipe.hpp"
 #include "data_dir.hpp"
+#include "metrics_server.hpp"
 #include "delivery.hpp"
 #include "reactor.hpp"
 #include "rpc/worker_pool.hpp"
@@ -43,6 +44,8 @@ struct node::threads {
     std::thread::id delivery_thread_id;
     detail::reactor* reactor = nullptr;   // compared, never used, off its own thread
     std::unique_ptr<detail::data_dir_lock> data_dir;   // with options::data_dir
+    // With options::metrics_endpoint; asks the node, so it goes first when the node stops.
+    std::unique_ptr<detail::metrics_server> metrics;
 
     // Where a stream message's settle goes: the node while it runs. A message may outlive
     // its node's run (kept by the application); its settle then does nothing.

@@ -2,7 +2,7 @@
 // web_view: the HTTP server of zmesh-monitor and what it serves.
 #include "web_view.hpp"
 
-#include "metrics.hpp"
+#include <zmesh/metrics.hpp>
 #include "web_page.hpp"
 
 #include <httplib.h>
@@ -83,6 +83,6 @@ nlohmann::json web_view::mesh_json() {
     return doc;
 }
 
-std::string web_view::metrics_text() { return prometheus_text(node_.config().mesh, members(node_)); }
+std::string web_view::metrics_text() { return zmesh::prometheus_text(node_.config().mesh, members(node_)); }
 
 }  // namespace zmesh::monitor

@@ -210,6 +210,11 @@ public:
     std::vector<peer_info> peers() const;
     // Returns: the counters at the time of the call; zeros when not running.
     node_stats stats() const;
+    // Returns: this node's counters and the members it sees, in the Prometheus text format
+    // (<zmesh/metrics.hpp>); what options::metrics_endpoint serves.
+    std::string metrics() const;
+    // Returns: the port options::metrics_endpoint is served on (0: not served, or not running).
+    std::uint16_t metrics_port() const noexcept;
 
 private:
     struct threads;

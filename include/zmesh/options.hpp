@@ -67,6 +67,10 @@ struct options {
     std::string data_dir;
     durability stream_durability = durability::os;
 
+    // Metrics: "HOST:PORT" serves node::metrics() at http://HOST:PORT/metrics for Prometheus
+    // (PORT 0: any free one, see node::metrics_port()); "" = not served.
+    std::string metrics_endpoint;
+
     // Security (<zmesh/keys.hpp>). No secret key: a plain mesh, for local development. With one,
     // every connection is CURVE-encrypted, only allowed keys get in, and the node id is the
     // start of the public key. A secured node and a plain one never talk.

@@ -12,12 +12,6 @@
 
 namespace zmesh::detail {
 
-namespace {
-bool any_prefix_of(const std::map<std::string, int>& prefixes, std::string_view topic) {
-    return std::any_of(prefixes.begin(), prefixes.end(), [&](const auto& p) { return topic.starts_with(p.first); });
-}
-}  // namespace
-
 subscriber::subscriber(node_context& ctx, shared_counters& counters, outbox& out, const discovery::peer_table& table,
                        security& sec, peer_port& host, zmq::context_t& net, socket_use sub_used)
     : ctx_(ctx),
@@ -43,7 +37,7 @@ bool subscriber::receiving() const {
     return counters_.pending_events.load(std::memory_order_acquire) < static_cast<std::int64_t>(ctx_.opts.receive_queue);
 }
 
-bool subscriber::wants(std::string_view topic) const { return any_prefix_of(prefixes_, topic); }
+bool subscriber::wants(std::string_view topic) const { return subscriptions_.wants(topic); }
 
 bool subscriber::on_readable(clock::time_point now) {
     zmq::message_t frame, extra;
@@ -113,7 +107,7 @@ void subscriber::accept(zmq::message_t& frame, clock::time_point now, sender_run
     std::string topic(e->topic);
     // Handlers on the reactor are lent the payload inside the frame, which outlives them (a
     // copy of the event takes its own bytes); handler threads share the frame itself.
-    if (!reactor_subs_.empty() && !any_prefix_of(thread_prefixes_, topic)) {
+    if (subscriptions_.any_on_reactor() && !subscriptions_.wants_on_threads(topic)) {
         run_reactor_handlers(event(std::move(topic), h.sender, s.name, h.seq, h.sent_us, e->payload, nullptr));
         return;
     }
@@ -130,22 +124,20 @@ void subscriber::accept(zmq::message_t& frame, clock::time_point now, sender_run
     }
     auto& events = out_.events();
     events.emplace_back(std::move(topic), h.sender, s.name, h.seq, h.sent_us, view, std::move(shared));
-    if (!reactor_subs_.empty()) run_reactor_handlers(events.back());
+    if (subscriptions_.any_on_reactor()) run_reactor_handlers(events.back());
 }
 
 void subscriber::run_reactor_handlers(const event& e) {
-    // Whatever a handler asks of this node is posted, so reactor_subs_ holds still here.
-    for (const auto& s : reactor_subs_)
-        if (e.topic().starts_with(s.prefix)) counters_.run_guarded([&] { s.handler(e); });
+    subscriptions_.for_reactor_handlers(e.topic(), [&](const event_handler& h) { counters_.run_guarded([&] { h(e); }); });
 }
 
 void subscriber::deliver_local(std::string_view topic, const protocol::event_header& h,
                                std::span<const std::uint8_t> payload) {
     if (!wants(topic)) return;
-    const bool to_threads = any_prefix_of(thread_prefixes_, topic);
+    const bool to_threads = subscriptions_.wants_on_threads(topic);
     if (to_threads && !receiving()) {
         ++ctx_.stats.local_dropped;
-        if (reactor_subs_.empty()) return;
+        if (!subscriptions_.any_on_reactor()) return;
     }
     auto copy = std::make_shared<std::vector<std::uint8_t>>(payload.begin(), payload.end());
     const std::span<const std::uint8_t> view(*copy);
@@ -156,50 +148,36 @@ void subscriber::deliver_local(std::string_view topic, const protocol::event_hea
 }
 
 void subscriber::subscribe(subscribe_command& c) {
-    subscription_prefix_[c.id] = {c.prefix, c.where};
-    if (prefixes_[c.prefix]++ == 0) {
+    const bool reactor = c.where == run_on::reactor;
+    if (subscriptions_.add(c.id, c.prefix, c.where, reactor ? std::move(c.handler) : event_handler{})) {
         sub_used_();
         sub_.set(zmq::sockopt::subscribe, c.prefix);
         send_subs_to_all();
         connect_to_all();   // the first subscription: now events are wanted
     }
-    if (c.where == run_on::reactor) {
-        reactor_subs_.push_back({c.id, std::move(c.prefix), std::move(c.handler)});
-        return;
-    }
-    ++thread_prefixes_[c.prefix];
     // Events already read keep going to the handlers of their time.
-    out_.send(subscription_added{c.id, std::move(c.prefix), std::move(c.handler)});
+    if (!reactor) out_.send(subscription_added{c.id, std::move(c.prefix), std::move(c.handler)});
 }
 
 void subscriber::unsubscribe(unsubscribe_command& c) {
-    const auto it = subscription_prefix_.find(c.id);
-    if (it == subscription_prefix_.end()) return;
-    const std::string prefix = std::move(it->second.prefix);
-    const run_on where = it->second.where;
-    subscription_prefix_.erase(it);
-    if (--prefixes_[prefix] == 0) {
-        prefixes_.erase(prefix);
+    const auto r = subscriptions_.remove(c.id);
+    if (!r) return;
+    if (r->last_of_prefix) {
         sub_used_();
-        sub_.set(zmq::sockopt::unsubscribe, prefix);
+        sub_.set(zmq::sockopt::unsubscribe, r->prefix);
         send_subs_to_all();
         // What is published on those topics from now on is not wanted, not missed: the
         // first event after a new subscription sets a new baseline, it is no gap.
-        const auto unwanted = [&](std::string_view topic) { return topic.starts_with(prefix) && !wants(topic); };
+        const auto unwanted = [&](std::string_view topic) { return topic.starts_with(r->prefix) && !wants(topic); };
         senders_.forget_topics(unwanted);
     }
-    if (where == run_on::reactor) {
-        std::erase_if(reactor_subs_, [&](const auto& s) { return s.id == c.id; });
-        return;
-    }
-    if (--thread_prefixes_[prefix] == 0) thread_prefixes_.erase(prefix);
-    out_.send(subscription_removed{c.id});
+    if (r->where != run_on::reactor) out_.send(subscription_removed{c.id});
 }
 
 void subscriber::send_subs(const protocol::node_id& to) {
     if (ctx_.opts.observer) return;
     protocol::subs s;
-    for (const auto& [prefix, count] : prefixes_) s.prefixes.push_back(prefix);
+    s.prefixes = subscriptions_.prefixes();
     host_.send_to_peer(to, s);
 }
 

@@ -13,6 +13,7 @@
 #include "node/security/security.hpp"
 #include "node/socket_use.hpp"
 #include "senders.hpp"
+#include "subscriptions.hpp"
 #include "discovery/peer_table.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
@@ -91,15 +92,6 @@ private:
         protocol::node_id id;
         clock::time_point at;
     };
-    struct subscription_place {
-        std::string prefix;
-        run_on where;
-    };
-    struct reactor_subscription {   // run_on::reactor
-        subscription_id id;
-        std::string prefix;
-        event_handler handler;
-    };
 
     // How long a departed peer's SUB connection stays, to take its last events.
     static constexpr std::chrono::milliseconds leave_drain{1000};
@@ -111,7 +103,7 @@ private:
     void accept(zmq::message_t& frame, clock::time_point now, sender_run& run);
     void run_reactor_handlers(const event& e);
     // Our SUB connects to a peer's PUB only while we subscribe to something.
-    bool wants_events() const noexcept { return !prefixes_.empty(); }
+    bool wants_events() const noexcept { return subscriptions_.any(); }
     void connect(const protocol::node_id& id, const std::string& pub_endpoint);
     void connect_to_all();
     void disconnect(const std::string& pub_endpoint);
@@ -129,10 +121,7 @@ private:
     peer_port& host_;
     zmq::socket_t sub_, monitor_;
     socket_use sub_used_;
-    std::map<std::string, int> prefixes_;          // SUB filters, refcounted
-    std::map<std::string, int> thread_prefixes_;   // of the delivery thread's
-    std::unordered_map<subscription_id, subscription_place> subscription_prefix_;
-    std::vector<reactor_subscription> reactor_subs_;
+    subscriptions subscriptions_;   // the application's; their prefixes are the SUB's filters
     senders senders_;   // peers whose events we take
     // Pub endpoints our SUB is connected to: every peer's while we subscribe to anything,
     // none before (a node that only calls and serves pays for no event connections, two of

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MPL-2.0
-// metrics: the Prometheus exposition of what the monitor sees.
-#include "metrics.hpp"
+// metrics: the Prometheus exposition of members and their counters.
+#include <zmesh/metrics.hpp>
+#include <zmesh/stats.hpp>
 
 #include <cstdio>
 #include <functional>
 #include <map>
 
-namespace zmesh::monitor {
+namespace zmesh {
 
-std::string escape_label(std::string_view value) {
+std::string prometheus_label(std::string_view value) {
     std::string out;
     out.reserve(value.size());
     for (const char c : value) {
@@ -43,9 +44,9 @@ public:
     // One sample of the current family for `p`, with `extra` labels (name="value" pairs).
     void sample(const std::string& name, const peer_info& p, const std::string& value,
                 const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-        out_ += name + "{mesh=\"" + escape_label(mesh_) + "\",node=\"" + escape_label(p.name) + "\",id=\"" +
+        out_ += name + "{mesh=\"" + prometheus_label(mesh_) + "\",node=\"" + prometheus_label(p.name) + "\",id=\"" +
                 p.id.hex() + "\"";
-        for (const auto& [label, v] : extra) out_ += "," + label + "=\"" + escape_label(v) + "\"";
+        for (const auto& [label, v] : extra) out_ += "," + label + "=\"" + prometheus_label(v) + "\"";
         out_ += "} " + value + "\n";
     }
     std::string text() && { return std::move(out_); }
@@ -62,7 +63,7 @@ std::string prometheus_text(const std::string& mesh, const std::vector<peer_info
     e.family("zmesh_peer_joined", "gauge", "1 while the member is joined, 0 while evasive or handshaking");
     for (const auto& p : peers) e.sample("zmesh_peer_joined", p, p.state == peer_state::joined ? "1" : "0");
 
-    e.family("zmesh_peer_state", "gauge", "the member's state as the monitor sees it, one series per state");
+    e.family("zmesh_peer_state", "gauge", "the member's state as this node sees it, one series per state");
     for (const auto& p : peers) e.sample("zmesh_peer_state", p, "1", {{"state", std::string(to_string(p.state))}});
 
     e.family("zmesh_peer_rtt_seconds", "gauge", "the last round trip to the member (members whose link is in use)");
@@ -95,4 +96,4 @@ std::string prometheus_text(const std::string& mesh, const std::vector<peer_info
     return std::move(e).text();
 }
 
-}  // namespace zmesh::monitor
+}  // namespace zmesh

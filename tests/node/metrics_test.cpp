@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
-// The monitor's Prometheus exposition: families once each, counters as _total with their
+// The Prometheus exposition (the monitor's and a node's own): families once each, counters as _total with their
 // meaning, gauges per member, label values escaped.
-#include "metrics.hpp"
+#include <zmesh/metrics.hpp>
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-namespace zmesh::monitor {
+namespace zmesh::test {
 namespace {
 
 peer_info member(std::string name, peer_state state) {
@@ -65,7 +65,7 @@ TEST(metrics, members_have_state_rtt_services_and_subscriptions_as_gauges) {
 }
 
 TEST(metrics, label_values_from_the_network_are_escaped) {
-    EXPECT_EQ(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     const auto text = prometheus_text("m\"esh", {member("evil\"}\nzmesh_fake 1", peer_state::joined)});
     EXPECT_EQ(text.find("\nzmesh_fake 1"), std::string::npos);
     EXPECT_NE(text.find("node=\"evil\\\"}\\nzmesh_fake 1\""), std::string::npos);
@@ -89,4 +89,4 @@ TEST(metrics, every_line_is_a_comment_or_a_well_formed_sample) {
 }
 
 }  // namespace
-}  // namespace zmesh::monitor
+}  // namespace zmesh::test
