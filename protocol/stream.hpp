@@ -76,6 +76,7 @@ enum class settle_kind : std::uint8_t { ack = 0, nak = 1, in_progress = 2, term 
 // ANSWER's status; a consumer takes any other value as a refusal (a later revision's).
 inline constexpr std::uint8_t answer_ok = 0;
 inline constexpr std::uint8_t answer_no_stream = 1;
+inline constexpr std::uint8_t answer_too_many = 2;   // the publisher takes no more consumer names
 
 struct stream_consume {
     std::string_view stream, consumer;

@@ -82,6 +82,7 @@
     /* Durable streams */ \
     X(stream_stored, "events stored in this node's streams") \
     X(stream_store_failures, "operations on this node's stream log that failed (disk, database): logged") \
+    X(stream_consumes_refused, "consumer names refused: this node serves as many as it takes") \
     X(stream_stale_settles, "settles this node's streams refused: an attempt superseded, or not in flight") \
     X(stream_delivered, "stream messages handed to this node's consumers, redeliveries included") \
     X(stream_redelivered, "of those, redeliveries: another attempt at a message") \

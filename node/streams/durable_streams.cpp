@@ -309,6 +309,7 @@ void durable_streams::count(node_stats& s) const {
     const auto& c = consumer_.counters();
     const std::pair<std::uint64_t node_stats::*, std::uint64_t> values[] = {
         {&node_stats::stream_store_failures, store_failures_},
+        {&node_stats::stream_consumes_refused, publisher_ ? publisher_->refused_consumes() : 0},
         {&node_stats::stream_stale_settles, publisher_ ? publisher_->stale_settles() : 0},
         {&node_stats::stream_delivered, c.delivered},
         {&node_stats::stream_redelivered, c.redelivered},

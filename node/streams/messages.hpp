@@ -29,7 +29,8 @@ struct consume_request {
     group_config config;
 };
 
-enum class consume_status : std::uint8_t { ok, no_stream };
+// too_many: the publisher holds as many consumer names as it takes (publisher_config).
+enum class consume_status : std::uint8_t { ok, no_stream, too_many };
 
 struct consume_answer {
     std::string stream, consumer;

@@ -95,6 +95,12 @@ void stream_publisher::on_consume(const member_id& from, const consume_request& 
     }
     const group_key key{r.stream, r.consumer};
     auto it = groups_.find(key);
+    if (it == groups_.end() && groups_.size() >= config_.max_groups) {
+        a.status = consume_status::too_many;
+        ++refused_consumes_;
+        sink_.answer(from, a);
+        return;
+    }
     if (it == groups_.end()) {
         // A consumer known to the log resumes where it was; a new one starts as asked, and is
         // known to the log from now on.

@@ -47,6 +47,9 @@ struct publisher_config {
     std::size_t commit_every = 256;                 // records per commit at most
     std::chrono::milliseconds commit_within{2};     // the longest a record waits to be stored
     std::chrono::milliseconds trim_every{1000};     // retention applied this often
+    // Consumer names (stream, consumer) served at once: each CONSUME of a new name costs a
+    // group and a position in the log, and names come from the network.
+    std::size_t max_groups = 1024;
 };
 
 class stream_publisher {
@@ -82,6 +85,8 @@ public:
     // Returns: the consumer's group, if it exists (for stats and tests).
     const consumer_group* group(std::string_view stream, std::string_view consumer) const;
     std::uint64_t stale_settles() const noexcept { return stale_settles_; }
+    // CONSUMEs refused for max_groups.
+    std::uint64_t refused_consumes() const noexcept { return refused_consumes_; }
 
 private:
     using group_key = std::pair<std::string, std::string>;   // stream, consumer
@@ -106,7 +111,7 @@ private:
     std::vector<std::uint64_t> waiting_tickets_;   // stored at the next commit
     std::optional<clock::time_point> commit_due_;
     clock::time_point next_trim_{};
-    std::uint64_t stale_settles_ = 0;
+    std::uint64_t stale_settles_ = 0, refused_consumes_ = 0;
 };
 
 }  // namespace zmesh::detail::streams

@@ -22,7 +22,8 @@ static_assert(static_cast<int>(settle::ack) == static_cast<int>(protocol::settle
               static_cast<int>(settle::in_progress) == static_cast<int>(protocol::settle_kind::in_progress) &&
               static_cast<int>(settle::term) == static_cast<int>(protocol::settle_kind::term));
 static_assert(static_cast<int>(consume_status::ok) == protocol::answer_ok &&
-              static_cast<int>(consume_status::no_stream) == protocol::answer_no_stream);
+              static_cast<int>(consume_status::no_stream) == protocol::answer_no_stream &&
+              static_cast<int>(consume_status::too_many) == protocol::answer_too_many);
 
 inline protocol::stream_consume to_wire(const consume_request& r) {
     protocol::stream_consume m{r.stream, r.consumer, static_cast<protocol::stream_start>(r.start), r.start_value,

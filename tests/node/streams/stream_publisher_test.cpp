@@ -126,6 +126,19 @@ TEST_F(stream_publisher_test, a_consumer_gets_stored_records_and_resumes_after_a
     EXPECT_EQ(got[0].rec.seq, 4u);
 }
 
+TEST_F(stream_publisher_test, consumer_names_from_the_network_are_bounded) {
+    pub_.reset();
+    pub_ = std::make_unique<stream_publisher>(open_sqlite_store((dir_ / "log.db").string(), durability::os), sink_,
+                                              publisher_config{.max_groups = 3});
+    for (int i = 0; i < 5; ++i) pub_->on_consume(a_, request("name-" + std::to_string(i)), at(0));
+    ASSERT_EQ(sink_.answers.size(), 5u);
+    for (std::size_t i = 0; i < 5; ++i)
+        EXPECT_EQ(sink_.answers[i].second.status, i < 3 ? consume_status::ok : consume_status::too_many) << i;
+    EXPECT_EQ(pub_->refused_consumes(), 2u);
+    pub_->on_consume(b_, request("name-1"), at(1));   // a name it serves takes more members
+    EXPECT_EQ(sink_.answers.back().second.status, consume_status::ok);
+}
+
 TEST_F(stream_publisher_test, a_work_queue_hands_each_record_to_one_member_and_a_leavers_to_the_other) {
     pub_->on_consume(a_, request("workers"), at(0));
     pub_->on_consume(b_, request("workers"), at(0));
