@@ -18,7 +18,8 @@ from .node import Node
 from .options import Options
 from .peers import PeerEvent, PeerInfo
 from .pubsub import Event
+from .streams import StreamMessage
 
 __version__ = "0.1.0"
-__all__ = ["Node", "Options", "Event", "PeerInfo", "PeerEvent", "RpcError", "ErrorKind",
-           "SetupError", "__version__"]
+__all__ = ["Node", "Options", "Event", "StreamMessage", "PeerInfo", "PeerEvent", "RpcError",
+           "ErrorKind", "SetupError", "__version__"]

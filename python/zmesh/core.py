@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .mesh import Mesh
     from .pubsub import PubSub
     from .rpc import Rpc
+    from .streams import Streams
     from .security import Allowlist, ZapHandler
 
 log = logging.getLogger("zmesh")
@@ -40,6 +41,9 @@ COUNTERS = (
     "publish_dropped handler_errors receive_paused rpc_calls rpc_ok rpc_remote_errors "
     "rpc_timeouts rpc_peer_lost rpc_no_provider rpc_stray_replies rpc_served "
     "rpc_unknown_method rpc_bad_requests rpc_busy rpc_expired rpc_replies_dropped "
+    "stream_stored stream_store_failures stream_stale_settles stream_delivered "
+    "stream_redelivered stream_duplicates_dropped stream_overflow_dropped stream_settles_sent "
+    "stream_settles_stale stream_frames_invalid "
     "peers_joined peers_left").split()
 
 
@@ -66,6 +70,7 @@ class Core:
         self.liveness: "Liveness" = None  # type: ignore[assignment]
         self.pubsub: "PubSub" = None  # type: ignore[assignment]
         self.rpc: "Rpc" = None  # type: ignore[assignment]
+        self.streams: "Streams" = None  # type: ignore[assignment]
         self.discovery: Optional["Discovery"] = None
         self.zap: Optional["ZapHandler"] = None
         self.closed = False   # every socket closed by the shutdown: the contexts may end

@@ -42,11 +42,13 @@ class Liveness:
                             self.core.peer_event("recovered", p)
                     if came_back:  # §7.8 rule 4: whoever listens there now answers as itself
                         self.mesh.send_hello(p, want_reply=True, echo=p.their_token)
+                    self.core.streams.on_link_up(p)   # §14.8 rule 1: a new session
             elif ev == zmq.EVENT_DISCONNECTED:
                 p.link_up = False
                 if p.member:  # rule 1: suspect at once; only a new handshake clears it
                     self.c["link_disconnects"] += 1
                     p.disconnected_at, p.retries = now, 0
+                    self.core.streams.on_link_lost(p)   # §14.8 rule 2
                     if p.state == JOINED:
                         p.state = EVASIVE
                         self.core.peer_event("evasive", p)

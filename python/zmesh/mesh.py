@@ -21,6 +21,7 @@ from . import wire
 from .core import Core
 from .peers import CONNECTING, EVASIVE, JOINED, Peer, parse_routing_id
 from .security import key_matches_id
+from .stream_wire import is_stream_type
 from .wire import (FLAG_OBSERVER, FLAG_WANT_REPLY, HELLO, LEAVE, PEERS, PING, PONG, REPLY,
                    REQUEST, STATS, STATS_QUERY, SUBS, VERSION, ProtocolError)
 
@@ -52,13 +53,19 @@ class Mesh:
 
     def send(self, p: Peer, msg_type: int, fields: list) -> None:
         """Everything to a peer goes through our link to it (§4.2), never blocking."""
+        self.send_frame(p, wire.encode_control(msg_type, fields), used=msg_type not in (PING, PONG))
+
+    def send_frame(self, p: Peer, frame: bytes, used: bool = True) -> bool:
+        """One frame on our link to the peer, never blocking; False (counted) when dropped.
+        used: the frame is no PING or PONG, so the link's round trip is worth measuring."""
         try:
-            p.dealer.send(wire.encode_control(msg_type, fields), zmq.NOBLOCK)
+            p.dealer.send(frame, zmq.NOBLOCK)
         except zmq.ZMQError:
             self.c["sends_dropped"] += 1
-            return
-        if msg_type not in (PING, PONG):
+            return False
+        if used:
             p.sent_since_ping = True
+        return True
 
     def hello_frame(self, want_reply: bool, token: int, echo: int) -> bytes:
         flags = (FLAG_WANT_REPLY if want_reply else 0) | (FLAG_OBSERVER if self.o.observer else 0)
@@ -142,6 +149,7 @@ class Mesh:
         was_member = p.member
         self._close_link(p, linger=0)
         self.core.rpc.on_peer_removed(p)
+        self.core.streams.on_removed(p)
         self.core.pubsub.on_removed(p, reason if was_member else None, was_member)
         if was_member:
             self.c["peers_left"] += 1
@@ -186,6 +194,7 @@ class Mesh:
             for i in range(0, len(others), wire.MAX_PEERS_PER_LIST):
                 self.send(p, PEERS, [others[i:i + wire.MAX_PEERS_PER_LIST]])
         self.core.pubsub.on_joined(p)
+        self.core.streams.on_joined(p)
 
     def alive(self, p: Peer) -> None:
         """A sign of life (§8.2)."""
@@ -294,6 +303,14 @@ class Mesh:
                     self.core.rpc.on_request(p, rid, f)
                 else:
                     self.core.rpc.on_reply(p, f)
+            return
+        if len(f) >= 2 and f[0] == VERSION and is_stream_type(f[1]):  # §14.1: like control frames
+            if parsed and not self._key_ok(parsed[0], user):
+                return
+            p = self.sender(rid, parsed)
+            if p is not None:
+                self.alive(p)
+                self.core.streams.on_frame(p, f)
             return
         try:
             msg_type, body = wire.decode_control(f)

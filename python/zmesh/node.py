@@ -7,10 +7,11 @@
         node.wait_for_provider("inventory.reserve", timeout=5)
         node.call("inventory.reserve", {"order_id": 1, "item": "apple", "qty": 2})
         node.publish("order.created", {"order_id": 1})
+        node.consume("orders", "billing", lambda m: (bill(m.payload), m.ack()), start="first")
 
 Threads: start() runs a reactor thread that owns every socket of the node, and one handler
-thread that runs all application code of this node (event handlers, served methods and
-peer event handlers), one at a time, in arrival order. A slow handler delays the next
+thread that runs all application code of this node (event handlers, served methods, stream
+consumers' handlers and peer event handlers), one at a time, in arrival order. A slow handler delays the next
 handler, never heartbeats. Every method may be called from any thread, handlers included;
 stop() from any thread but the node's own.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime
 import itertools
 import logging
 import os
@@ -28,7 +30,7 @@ from typing import Any, Callable, Optional
 
 import zmq
 
-from . import wire
+from . import stream_wire, wire
 from .core import COUNTERS, Core
 from .discovery import Discovery
 from .errors import ErrorKind, RpcError, SetupError
@@ -40,6 +42,7 @@ from .peers import JOINED, PeerEvent, PeerInfo
 from .pubsub import Event, PubSub
 from .reactor import Delivery, Reactor
 from .rpc import PeerRef, Rpc
+from .streams import MAX_CONSUMERS, StreamMessage, Streams
 from .security import (Allowlist, ZapHandler, new_id_for_key, read_mesh_secret,
                        read_secret_key)
 
@@ -76,6 +79,7 @@ class Node:
         self._subscriptions: dict[int, tuple[bytes, Callable[[Event], None]]] = {}
         self._methods: dict[str, Callable[[Any], Any]] = {}
         self._peer_handlers: list[Callable[[PeerEvent], None]] = []
+        self._consumers: dict[int, tuple[stream_wire.Consume, Callable[[StreamMessage], None]]] = {}
         self._ids = itertools.count(1)
         self._core: Optional[Core] = None
         self._lock = threading.Lock()   # start() and stop() against each other
@@ -151,6 +155,7 @@ class Node:
         core.liveness = Liveness(core)
         core.pubsub = PubSub(core)
         core.rpc = Rpc(core)
+        core.streams = Streams(core)
         # §4.3: the host peers dial, and the one the beacon names (empty: its source address).
         bind_host = None if o.bind in _WILDCARDS else o.bind
         lan = [i for i in interfaces if not i.loopback]
@@ -162,9 +167,12 @@ class Node:
         core.rpc.methods.update(self._methods)
         for sub_id, (prefix, handler) in self._subscriptions.items():
             core.pubsub.subscribe(sub_id, prefix, handler)
+        for cid, (request, handler) in self._consumers.items():
+            core.streams.consume(cid, request, handler)
         core.discovery = Discovery(core, interfaces, o.advertise or bind_host or "",
                                    core.pubsub.bound_port, core.mesh.bound_port)
-        core.reactor.components = [core.liveness, core.pubsub, core.rpc, core.discovery]
+        core.reactor.components = [core.liveness, core.pubsub, core.rpc, core.discovery,
+                                   core.streams]   # last: its timer ends each round
 
     def stop(self) -> None:
         """Sends LEAVE to every peer, fails pending calls (stopped), closes every socket
@@ -194,6 +202,7 @@ class Node:
     def _shutdown(core: Core) -> None:
         try:
             core.rpc.fail_all(ErrorKind.STOPPED, "node stopped")
+            core.streams.stop_all()   # settles, then END, before LEAVE (§14.7)
             core.mesh.leave_all()
             core.discovery.close()
             core.pubsub.close()
@@ -320,6 +329,55 @@ class Node:
                          peer: PeerRef = None) -> Any:
         """The asyncio flavour of call(): awaits the result, or raises RpcError."""
         return await asyncio.wrap_future(self.call_future(method, args, timeout, peer))
+
+    # --- durable streams (PROTOCOL.md §14) -------------------------------------------------
+
+    def consume(self, stream: str, consumer: str, handler: Callable[[StreamMessage], None], *,
+                start: str | int | datetime.datetime = "new", ack_wait: float = 30.0,
+                max_deliveries: int = 5, backoff: tuple[float, ...] = (0,),
+                max_in_flight: int = 256) -> int:
+        """Consumes stream from every member that publishes it, as consumer: members of one
+        consumer name share the work (each record goes to one of them at a time), and the
+        publisher keeps the name's position, so a consumer resumes where it was.
+        handler(message) runs on the handler thread and settles each StreamMessage (ack,
+        nak, in_progress, term); unsettled after ack_wait seconds it is delivered again,
+        after max_deliveries attempts it goes to the stream "<stream>.dlq". A consumer new
+        to the publisher starts at start: "new" (records stored from now on), "first" (the
+        oldest kept), a seq, or a datetime (the first stored at or after it; naive is
+        local time). backoff: the delays, in seconds, before attempt n+1 after attempt n's
+        ack wait ran out (the last repeats). At most max_in_flight deliveries are held
+        unsettled. Before or after start(). Returns an id for stop_consuming(). Raises
+        ValueError for names outside 1..255 bytes, a name pair this node consumes already,
+        more than 1024 consumers, or options outside §14.3's bounds."""
+        if start == "new":
+            how, value = stream_wire.START_NEW, 0
+        elif start == "first":
+            how, value = stream_wire.START_FIRST, 0
+        elif isinstance(start, datetime.datetime):
+            how, value = stream_wire.START_TIME, max(int(start.timestamp() * 1_000_000), 0)
+        elif type(start) is int and start >= 0:
+            how, value = stream_wire.START_SEQ, start
+        else:
+            raise ValueError('start is "new", "first", a seq (int >= 0) or a datetime')
+        request = stream_wire.Consume(stream, consumer, how, value, round(ack_wait * 1000),
+                                      max_deliveries, tuple(round(b * 1000) for b in backoff),
+                                      max_in_flight)
+        stream_wire.encode_consume(request)   # raises ValueError for what a publisher refuses
+        if any(r.stream == stream and r.consumer == consumer for r, _ in self._consumers.values()):
+            raise ValueError(f"this node consumes {stream!r} as {consumer!r} already")
+        if len(self._consumers) >= MAX_CONSUMERS:
+            raise ValueError("more than 1024 consumers")
+        cid = next(self._ids)
+        self._consumers[cid] = (request, handler)
+        self._post(lambda core: core.streams.consume(cid, request, handler))
+        return cid
+
+    def stop_consuming(self, consumer_id: int) -> None:
+        """Stops a consumer: its settles made so far are sent, then what it holds unsettled
+        goes to the other members of its name. Messages already queued for its handler may
+        still reach it; their settles are refused (stream_settles_stale)."""
+        if self._consumers.pop(consumer_id, None) is not None:
+            self._post(lambda core: core.streams.stop_consuming(consumer_id))
 
     # --- looking at the mesh ---------------------------------------------------------------
 
