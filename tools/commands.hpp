@@ -21,6 +21,7 @@ int reply(int argc, char** argv);
 int ls(int argc, char** argv);
 int check(int argc, char** argv);
 int keygen(int argc, char** argv);
+int consume(int argc, char** argv);
 
 // Returns: the options of a short-lived node from the flags: named COMMAND-PID unless --name
 // says otherwise; an observer unless `member` (it serves or subscribes), so that it is never
@@ -37,5 +38,14 @@ std::string names_of(const std::vector<peer_info>& peers, std::size_t max = 6);
 
 // Returns: true when a member subscribed to a prefix of `topic` (and told us so).
 bool subscribes_to(const peer_info& p, std::string_view topic);
+
+// zmesh consume's pure parts (tests/tools). Sets o.start (and start_sequence) from --from:
+// first, new or a sequence >= 1; throws std::invalid_argument for anything else.
+void start_from(const std::string& text, consume_options& o);
+// Returns: a message as zmesh consume --json prints it; a payload JSON cannot express
+// becomes "payload_error".
+nlohmann::json consumed_json(const stream_message& m, const std::string& publisher_name);
+// Returns: "SEQ ATTEMPT PUBLISHER PAYLOAD-JSON", as zmesh consume prints a message.
+std::string consumed_line(const stream_message& m, const std::string& publisher_name);
 
 }  // namespace zmesh::tool

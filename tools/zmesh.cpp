@@ -3,6 +3,7 @@
 // or subscribes), does one job and leaves:
 //   zmesh pub TOPIC BODY       publish JSON as msgpack
 //   zmesh sub [PREFIX]         print events, one per line
+//   zmesh consume STREAM --name CONSUMER   consume a durable stream, acking each message
 //   zmesh call METHOD [ARGS]   print the result as JSON
 //   zmesh reply METHOD --command CMD   serve a method with a shell command
 //   zmesh ls                   members, services, subscriptions
@@ -57,6 +58,7 @@ struct command {
 const command commands[] = {
     {"pub", pub, "publish JSON as msgpack events"},
     {"sub", sub, "print the events of a topic prefix"},
+    {"consume", consume, "consume a durable stream as a named consumer, acking each message"},
     {"call", call, "call a method and print its result"},
     {"reply", reply, "serve a method with a shell command"},
     {"ls", ls, "list members, the methods they serve and the topics they subscribe to"},

@@ -145,7 +145,9 @@ std::optional<consumer_group::member_id> consumer_group::least_loaded() {
 std::vector<consumer_group::dispatch> consumer_group::next(std::uint64_t last_seq, clock::time_point now) {
     std::vector<dispatch> out;
     const auto hand = [&](std::uint64_t seq, const member_id& m) {
-        const auto attempt = ++attempts_[seq];
+        auto& attempts = attempts_[seq];
+        if (attempts == 0 && seq <= handed_before_ && config_.max_deliveries > 1) attempts = 1;
+        const auto attempt = ++attempts;
         in_flight_[seq] = {m, attempt, now + config_.ack_wait};
         ++members_[m];
         out.push_back({m, seq, attempt});

@@ -61,6 +61,10 @@ public:
     std::uint64_t position() const noexcept { return floor_; }
 
     void member_joined(const member_id& m);
+    // Records up to `seq` may have been handed out before this group was made, by a run of
+    // the publisher that kept only the position: their next attempt counts as the second, so
+    // that no member is handed one of them again as new.
+    void handed_before(std::uint64_t seq) { handed_before_ = seq; }
     // Its records come back at once, for other members (a new attempt each).
     void member_left(const member_id& m, clock::time_point now);
     bool has_member(const member_id& m) const { return members_.contains(m); }
@@ -125,6 +129,7 @@ private:
     std::unordered_map<std::uint64_t, std::uint32_t> attempts_;   // of records not done
     std::unordered_map<member_id, std::size_t> members_;          // -> records in flight
     std::uint64_t first_kept_ = 0;         // the log's oldest record (retention)
+    std::uint64_t handed_before_ = 0;      // records up to it may have had an attempt already
     std::vector<dead_letter> dead_;
     std::uint64_t stale_acks_ = 0, redeliveries_ = 0;
     std::optional<member_id> last_chosen_;

@@ -21,6 +21,7 @@ stream_publisher::stream_publisher(std::unique_ptr<log_store> store, stream_sink
     : store_(std::move(store)), sink_(sink), config_(config) {
     config_.commit_every = std::max<std::size_t>(config_.commit_every, 1);
     refresh_topic_streams();
+    for (const auto& s : store_->all()) last_at_open_.emplace(s.config.name, s.last_seq);
 }
 
 void stream_publisher::refresh_topic_streams() {
@@ -36,6 +37,7 @@ void stream_publisher::declare(const stream_config& config) {
 
 bool stream_publisher::remove(std::string_view stream) {
     std::erase_if(groups_, [&](const auto& g) { return g.first.first == stream; });
+    if (const auto it = last_at_open_.find(stream); it != last_at_open_.end()) last_at_open_.erase(it);
     const bool removed = store_->remove(stream);
     refresh_topic_streams();
     return removed;
@@ -108,6 +110,10 @@ void stream_publisher::on_consume(const member_id& from, const consume_request& 
         const auto position = kept ? *kept : start_position(r, *state);
         it = groups_.emplace(key, group_entry{consumer_group(r.config, position), position}).first;
         if (!kept) store_->set_position(r.stream, r.consumer, position);
+        // The log keeps a consumer's position, not what was in flight past it: a record
+        // acked or held when the last run ended is handed again, as a redelivery.
+        if (const auto before = last_at_open_.find(r.stream); kept && before != last_at_open_.end())
+            it->second.group.handed_before(before->second);
         if (state->first_seq > 0) it->second.group.trimmed_before(state->first_seq);
     }
     it->second.group.member_joined(from);

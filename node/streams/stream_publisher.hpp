@@ -108,6 +108,9 @@ private:
     std::map<group_key, group_entry> groups_;
     // The streams that take topics, by name and prefix: looked at on every append.
     std::vector<std::pair<std::string, std::string>> topic_streams_;
+    // Each stream's last record when the log was opened: what a run before this one may
+    // have handed out.
+    std::map<std::string, std::uint64_t, std::less<>> last_at_open_;
     std::vector<std::uint64_t> waiting_tickets_;   // stored at the next commit
     std::optional<clock::time_point> commit_due_;
     clock::time_point next_trim_{};

@@ -86,7 +86,7 @@ TEST(help, prints_usage_and_exits_zero) {
 }
 
 TEST(help, a_command_shows_its_own_flags_first_and_the_tuning_ones_on_request) {
-    for (const char* command : {"pub", "sub", "call", "reply", "ls", "check"}) {
+    for (const char* command : {"pub", "sub", "call", "reply", "ls", "check", "consume"}) {
         process p(tool("zmesh"), {command, "--help"});
         ASSERT_EQ(p.wait(std::chrono::seconds(10)), std::optional<int>(0)) << command;
         const auto out = p.out();

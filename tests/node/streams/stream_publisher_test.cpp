@@ -139,6 +139,23 @@ TEST_F(stream_publisher_test, consumer_names_from_the_network_are_bounded) {
     EXPECT_EQ(sink_.answers.back().second.status, consume_status::ok);
 }
 
+TEST_F(stream_publisher_test, what_was_handed_out_before_a_restart_comes_back_as_a_redelivery) {
+    publish(5, 0);
+    pub_->on_consume(a_, request("billing"), at(10));
+    auto got = sink_.take(a_);
+    ASSERT_EQ(got.size(), 5u);
+    // 2..5 acked, 1 still held: the position stays at 0, and the log keeps only that.
+    for (std::size_t i = 1; i < 5; ++i) ack(a_, got[i], 11);
+    pub_->on_timers(at(20), 1'000'000);
+
+    open();   // the publisher restarts (killed: what it knew past the position is gone)
+    publish(2, 30, 6);
+    pub_->on_consume(b_, request("billing"), at(40));
+    got = sink_.take(b_);
+    ASSERT_EQ(got.size(), 7u);
+    for (const auto& d : got) EXPECT_EQ(d.attempt, d.rec.seq <= 5 ? 2u : 1u) << d.rec.seq;
+}
+
 TEST_F(stream_publisher_test, a_work_queue_hands_each_record_to_one_member_and_a_leavers_to_the_other) {
     pub_->on_consume(a_, request("workers"), at(0));
     pub_->on_consume(b_, request("workers"), at(0));
