@@ -211,11 +211,31 @@ public:
     // Returns: the counters at the time of the call; zeros when not running.
     node_stats stats() const;
 
+    // Waits until the mesh is as the application needs it before it calls or publishes:
+    // a node that has just started knows no one yet, so a call() made at once fails with
+    // no_provider and a publish() reaches no one. Each returns true as soon as it holds,
+    // false when `timeout` passes first or the node is not running (or stops meanwhile); it
+    // never blocks past `timeout`. The node tells the waiting thread when a peer joins,
+    // leaves or states its services or subscriptions: it does not poll. Any thread but the
+    // node's own reactor and delivery threads (its callbacks): from those it throws
+    // std::logic_error, as the node could not change while it waits.
+    // At least `n` members (not observers) have joined.
+    bool wait_for_peers(std::size_t n, milliseconds timeout) const;
+    // A joined member serves `method`: call(method, ...) then finds a provider.
+    bool wait_for_provider(std::string_view method, milliseconds timeout) const;
+    // At least `n` joined members subscribe to a prefix of `topic` and have told this node so
+    // (their SUBS): an event published then reaches them. This node's own subscriptions are
+    // not counted.
+    bool wait_for_subscribers(std::string_view topic, std::size_t n, milliseconds timeout) const;
+
 private:
     struct threads;
 
     template <class Command>
     void send_command(Command&& c);   // defined in node/node_threads.hpp
+    // Waits until `holds` is true of a snapshot of peers() (node_waits.cpp).
+    bool wait_for_view(const std::function<bool(const std::vector<peer_info>&)>& holds,
+                       milliseconds timeout) const;
     // Arguments the typed call() packed: one msgpack object by construction, so they are not
     // checked again (the check would be a part of every call's cost). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
