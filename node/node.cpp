@@ -38,6 +38,7 @@ node::node(options o)
       counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
+    counters_->handler_log.set(logger(options_.name, options_.log, options_.log_to));
 }
 
 node::~node() { stop(); }

@@ -136,7 +136,7 @@ void subscriber::accept(zmq::message_t& frame, clock::time_point now, sender_run
 void subscriber::run_reactor_handlers(const event& e) {
     // Whatever a handler asks of this node is posted, so reactor_subs_ holds still here.
     for (const auto& s : reactor_subs_)
-        if (e.topic().starts_with(s.prefix)) counters_.run_guarded([&] { s.handler(e); });
+        if (e.topic().starts_with(s.prefix)) counters_.run_guarded("an event handler", [&] { s.handler(e); });
 }
 
 void subscriber::deliver_local(std::string_view topic, const protocol::event_header& h,

@@ -133,7 +133,7 @@ void rpc_client::on_reply(const discovery::peer& from, zmq::message_t& frame,
         const auto done = std::move(*callback);
         drop_call(h.id, from.id);
         const call_result result(reply(from.id, lent_string::lend(from.name), m.body, nullptr));
-        counters_.run_guarded([&] { done(result); });
+        counters_.run_guarded("a call callback", [&] { done(result); });
         return;
     }
     // The caller's view is the result inside the received frame: no copy.
@@ -186,7 +186,7 @@ void rpc_client::finish(pending_call& call, std::variant<reply, rpc_error>&& out
     call_result result = std::holds_alternative<reply>(outcome) ? call_result(std::get<reply>(std::move(outcome)))
                                                                 : call_result(std::get<rpc_error>(std::move(outcome)));
     if (call.where == run_on::reactor) {
-        counters_.run_guarded([&] { callback(result); });
+        counters_.run_guarded("a call callback", [&] { callback(result); });
         return;
     }
     out_.completion({std::move(callback), std::move(result)});
