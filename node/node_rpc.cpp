@@ -17,6 +17,7 @@ std::string_view to_string(rpc_errc k) noexcept {
         case rpc_errc::no_provider: return "no_provider";
         case rpc_errc::peer_lost: return "peer_lost";
         case rpc_errc::remote: return "remote";
+        case rpc_errc::busy: return "busy";
         case rpc_errc::decode: return "decode";
         case rpc_errc::stopped: return "stopped";
         case rpc_errc::invalid: return "invalid";
@@ -26,7 +27,9 @@ std::string_view to_string(rpc_errc k) noexcept {
 
 void node::start_workers_once() {
     std::call_once(threads_->workers_started, [this] {
-        threads_->workers = detail::start_workers(*threads_->pool, options_.rpc_workers, options_.max_rpc_size);
+        threads_->workers = detail::start_workers(
+            *threads_->pool, options_.rpc_workers,
+            {options_.max_rpc_size, options_.rpc_expose_errors, &counters_->handler_log});
     });
 }
 

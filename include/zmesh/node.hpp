@@ -132,7 +132,10 @@ public:
     // request (fast handlers only: see run_on).
     // The method is advertised to every peer (in HELLO), so call() finds it. Any thread,
     // before or after start(); serving a method again replaces its handler. A handler that
-    // throws replies with an error (rpc_error: its code; anything else: -32603).
+    // throws replies with an error: an rpc_error with its code and message; a decode_error
+    // (as<T>() of arguments of another type) with -32602, invalid params; anything else with
+    // -32603. The text of those two goes to the caller only with options::rpc_expose_errors;
+    // else it is logged here (at warn, a line a second at most).
     // Throws std::invalid_argument for a bad name or an empty handler.
     void serve(std::string method, rpc_handler handler, run_on where = run_on::handler_thread);
     void unserve(const std::string& method);
@@ -140,7 +143,8 @@ public:
     // Calls `method` on the joined peer that serves it with the fewest calls outstanding
     // from this node (ties: round robin). Never blocks. The future fails with rpc_error:
     // no_provider at once when nobody serves it, peer_lost at once when the peer leaves,
-    // timeout after `timeout`, remote when the handler failed, stopped, invalid.
+    // timeout after `timeout`, remote when the handler failed, busy when the server's queue
+    // was full (nothing ran), stopped, invalid.
     template <class T>
     std::future<reply> call(std::string_view method, const T& args, milliseconds timeout) {
         return call_packed({}, method, pack(args), timeout);

@@ -117,7 +117,9 @@ void rpc_client::on_reply(const discovery::peer& from, zmq::message_t& frame,
     }
     if (h.code != protocol::rpc_ok) {
         ++ctx_.stats.rpc_remote_errors;
-        complete(h.id, rpc_error(h.code, std::string(h.message)));
+        // Busy is the server's state, not the handler's answer: the caller may try again.
+        complete(h.id, h.code == protocol::rpc_busy ? rpc_error(rpc_errc::busy, h.code, std::string(h.message))
+                                                    : rpc_error(h.code, std::string(h.message)));
         return;
     }
     if (m.body.size() > ctx_.opts.max_rpc_size || protocol::check_msgpack(m.body)) {
