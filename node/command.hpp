@@ -76,6 +76,7 @@ struct call_command {
     milliseconds timeout;
     call_done done;
     run_on where = run_on::handler_thread;   // of a callback
+    std::string peer_name;   // without `peer`: a member of this name (node::call_named)
 };
 // A null handler stops serving the method.
 struct serve_command {

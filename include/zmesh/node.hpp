@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -106,7 +107,8 @@ public:
     // Stops the handler. Events already queued for it may still reach it. Any thread.
     void unsubscribe(subscription_id id);
 
-    // Publishes `value` (anything msgpack-cxx packs, MSGPACK_DEFINE structs included) on
+    // Publishes `value` (anything msgpack-cxx packs, MSGPACK_DEFINE structs included; nullptr
+    // as nil) on
     // `topic` to every subscriber of a matching prefix. Any thread; never blocks.
     // Returns: false when not running or this thread's publish queue is full (counted in
     // stats().publish_dropped). Throws std::invalid_argument for a topic that is empty, over
@@ -116,7 +118,7 @@ public:
         // One buffer per thread, reused: packing allocates nothing once it has grown.
         static thread_local msgpack::sbuffer buffer(256);
         buffer.clear();
-        msgpack::pack(buffer, value);
+        pack_value(buffer, value);
         return send_event(
             topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
     }
@@ -145,15 +147,30 @@ public:
     // no_provider at once when nobody serves it, peer_lost at once when the peer leaves,
     // timeout after `timeout`, remote when the handler failed, busy when the server's queue
     // was full (nothing ran), stopped, invalid.
+    // `args` is anything msgpack-cxx packs; nullptr sends nil.
     template <class T>
     std::future<reply> call(std::string_view method, const T& args, milliseconds timeout) {
         return call_packed({}, method, pack(args), timeout);
+    }
+    // The same with no arguments: the handler receives nil.
+    std::future<reply> call(std::string_view method, milliseconds timeout) {
+        return call(method, nullptr, timeout);
     }
     // The same, on one peer (by id; see peers()), whether or not it advertises the method.
     template <class T>
     std::future<reply> call_peer(const node_id& peer, std::string_view method, const T& args,
                                  milliseconds timeout) {
         return call_packed(peer, method, pack(args), timeout);
+    }
+    // The same, on the joined member named `peer_name` (see peers()), whether or not it
+    // advertises the method. Names need not be unique: with several members of that name
+    // the call goes to the one with the fewest calls outstanding from this node (ties: in
+    // turn), as call() chooses among providers; call_peer names one by its id. Fails with
+    // no_provider, naming the name, when no joined member (observers aside) has it.
+    template <class T>
+    std::future<reply> call_named(std::string_view peer_name, std::string_view method, const T& args,
+                                  milliseconds timeout) {
+        return call_named_packed(peer_name, method, pack(args), timeout);
     }
     // Callback forms: `done` runs once, on the delivery thread, or with run_on::reactor on
     // the reactor as the reply arrives (or at once on this thread when the call is refused
@@ -192,7 +209,7 @@ public:
     std::future<void> publish_stored(std::string_view topic, const T& value) {
         static thread_local msgpack::sbuffer buffer(256);
         buffer.clear();
-        msgpack::pack(buffer, value);
+        pack_value(buffer, value);
         return publish_stored_packed(topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
     }
     std::future<void> publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
@@ -253,18 +270,29 @@ private:
         static thread_local pack_buffer scratch;
         if (scratch.capacity() > 64 * 1024) scratch.release();   // a big argument's room is not kept
         scratch.clear();
-        msgpack::pack(scratch, value);
+        pack_value(scratch, value);
         return {scratch.bytes()};
+    }
+    // Packs `value` into `buffer`; nullptr as nil, which msgpack-cxx has no adaptor for.
+    template <class Buffer, class T>
+    static void pack_value(Buffer& buffer, const T& value) {
+        if constexpr (std::is_null_pointer_v<T>)
+            msgpack::pack(buffer, msgpack::type::nil_t());
+        else
+            msgpack::pack(buffer, value);
     }
     std::future<reply> call_packed(std::optional<node_id> peer, std::string_view method,
                                    packed_args args, milliseconds timeout);
+    std::future<reply> call_named_packed(std::string_view peer_name, std::string_view method, packed_args args,
+                                         milliseconds timeout);
     void call_packed(std::optional<node_id> peer, std::string_view method, packed_args args,
                      milliseconds timeout, call_callback done, run_on where);
     // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
+    // `peer_name`, without `peer`: the call goes to a member of that name (call_named).
     void start_call(const std::optional<node_id>& peer, std::string_view method, bool args_checked,
                     std::span<const std::uint8_t> args, milliseconds timeout,
                     std::variant<std::promise<reply>, call_callback>&& done,
-                    run_on where = run_on::handler_thread);
+                    run_on where = run_on::handler_thread, std::string_view peer_name = {});
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
     // Starts the RPC worker threads, the first time a method is served on them.

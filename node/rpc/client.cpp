@@ -35,7 +35,18 @@ const discovery::peer* rpc_client::choose_provider(std::string_view method) {
         known = providers_.emplace(std::string(method), std::move(found)).first;
     }
     const auto& providers = known->second;
-    if (providers.empty()) return nullptr;
+    return providers.empty() ? nullptr : least_loaded(providers);
+}
+
+const discovery::peer* rpc_client::choose_named(const std::string& name) {
+    std::vector<protocol::node_id> named;
+    for (const auto& [id, p] : table_.all())
+        if (p.state == peer_state::joined && !p.observer && p.name == name) named.push_back(id);
+    std::sort(named.begin(), named.end());   // the table's order is not stable: turns need one
+    return named.empty() ? nullptr : least_loaded(named);
+}
+
+const discovery::peer* rpc_client::least_loaded(const std::vector<protocol::node_id>& providers) {
     if (providers.size() == 1) return joined(providers.front());
     // Least calls pending first; among equals, the next in turn.
     const protocol::node_id* target = nullptr;
@@ -63,12 +74,15 @@ void rpc_client::call(call_command&& c, clock::time_point now) {
         return;
     }
     const auto method = m->header.method;
-    const auto* target = c.peer ? joined(*c.peer) : choose_provider(method);
+    const bool by_name = !c.peer && !c.peer_name.empty();
+    const auto* target = c.peer ? joined(*c.peer) : by_name ? choose_named(c.peer_name) : choose_provider(method);
     const auto id = calls_.add(target ? target->id : protocol::node_id(), std::move(c.done), c.where, now + c.timeout);
     if (!target) {
         ++ctx_.stats.rpc_no_provider;
-        fail_soon(id, rpc_error(rpc_errc::no_provider, c.peer ? "peer " + c.peer->short_hex() + " is not joined"
-                                                              : "no joined peer serves '" + std::string(method) + "'"));
+        fail_soon(id, rpc_error(rpc_errc::no_provider,
+                                c.peer    ? "peer " + c.peer->short_hex() + " is not joined"
+                                : by_name ? "no joined member is named '" + c.peer_name + "'"
+                                          : "no joined peer serves '" + std::string(method) + "'"));
         return;
     }
     // The same header with the id, over the one there: its size and the method's and
