@@ -15,7 +15,6 @@
 #include "rpc/worker_pool.hpp"
 #include "workers.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -70,9 +69,7 @@ struct node::threads {
     bool own_thread(bool workers_too) const {
         const auto self = std::this_thread::get_id();
         if (self == delivery_thread_id || self == reactor_thread.get_id()) return true;
-        if (!workers_too) return false;
-        // Set once, before any handler runs on them (start_workers_once).
-        return std::any_of(workers.begin(), workers.end(), [&](const std::jthread& w) { return w.get_id() == self; });
+        return workers_too && detail::is_worker_of(*pool);
     }
 
     // A generous bound by default: the reactor answers within one poll, but a caller must

@@ -12,6 +12,9 @@ namespace zmesh::detail {
 
 namespace {
 
+// The pool whose worker this thread is, if any.
+thread_local const worker_pool* pool_of_this_thread = nullptr;
+
 // The bytes lent to the handler running on this thread, if any (see response).
 thread_local std::span<const std::uint8_t> lent_to_handler;
 
@@ -118,11 +121,14 @@ void run_job(const rpc_job& job, const handler_policy& policy, rpc_done& out) {
     run_handler(*job.handler, req, job.caller, job.id, policy, out);
 }
 
+bool is_worker_of(const worker_pool& pool) noexcept { return pool_of_this_thread == &pool; }
+
 std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, handler_policy policy) {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < count; ++i) {
         threads.emplace_back([&pool, policy]() noexcept {
             name_this_thread("zmesh-rpc");
+            pool_of_this_thread = &pool;
             rpc_done done;
             while (auto job = pool.take()) {
                 run_job(*job, policy, done);

@@ -81,6 +81,10 @@ void run_handler(const rpc_handler& handler, const request& req,
 // Sets `out` to the reply for `job` after running its handler. Never throws.
 void run_job(const rpc_job& job, const handler_policy& policy, rpc_done& out);
 
+// Returns: whether this thread is one of `pool`'s workers. Known from the thread's first
+// instruction, unlike its std::thread, which its starter may not have stored yet.
+bool is_worker_of(const worker_pool& pool) noexcept;
+
 // Starts `count` worker threads serving `pool`. Each runs until the pool stops, which must
 // outlive them, as must what `policy` points to.
 std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, handler_policy policy);
