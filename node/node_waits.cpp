@@ -10,7 +10,12 @@ namespace zmesh {
 
 namespace {
 
-bool joined_member(const peer_info& p) { return p.state == peer_state::joined && !p.observer; }
+// A member joined both ways: we took its HELLO, and it took ours. Its SUBS (sent once it
+// has us joined, whatever it subscribes to) says the second: until then a request from us
+// would reach a node that does not know us yet, and be dropped.
+bool joined_member(const peer_info& p) {
+    return p.state == peer_state::joined && !p.observer && p.subscriptions_known;
+}
 
 }  // namespace
 
@@ -51,7 +56,7 @@ bool node::wait_for_subscribers(std::string_view topic, std::size_t n, milliseco
     if (n == 0) return running();
     return wait_for_view([topic, n](const std::vector<peer_info>& peers) {
         return static_cast<std::size_t>(std::count_if(peers.begin(), peers.end(), [&](const peer_info& p) {
-                   return joined_member(p) && p.subscriptions_known &&
+                   return joined_member(p) &&
                           std::any_of(p.subscriptions.begin(), p.subscriptions.end(),
                                       [&](const std::string& prefix) { return topic.starts_with(prefix); });
                })) >= n;

@@ -240,6 +240,8 @@ public:
     // leaves or states its services or subscriptions: it does not poll. Any thread but the
     // node's own reactor and delivery threads (its callbacks): from those it throws
     // std::logic_error, as the node could not change while it waits.
+    // Joined means both ways: this node took the member's HELLO and the member took this
+    // node's (its SUBS came), so a call or an event sent now is not dropped as a stranger's.
     // At least `n` members (not observers) have joined.
     bool wait_for_peers(std::size_t n, milliseconds timeout) const;
     // A joined member serves `method`: call(method, ...) then finds a provider.
