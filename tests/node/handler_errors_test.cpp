@@ -39,10 +39,7 @@ TEST(handler_error_log, logs_nothing_below_warn_or_without_a_log) {
 
 TEST_F(node_fixture, a_throwing_event_handler_is_logged_at_warn_and_counted) {
     log_capture captured;
-    auto o = make_options("thrower");
-    o.log = log_level::warn;
-    o.log_to = captured.sink();
-    node n(o);
+    node n(logged_options("thrower", captured));
     n.subscribe("t", [](const event&) { throw std::runtime_error("bad order 17"); });
     n.start();
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(n.publish("t", i));
@@ -54,10 +51,7 @@ TEST_F(node_fixture, a_throwing_event_handler_is_logged_at_warn_and_counted) {
 
 TEST_F(node_fixture, a_throwing_peer_event_handler_is_logged_and_counted) {
     log_capture captured;
-    auto o = make_options("thrower");
-    o.log = log_level::warn;
-    o.log_to = captured.sink();
-    node n(o);
+    node n(logged_options("thrower", captured));
     n.on_peer_event([](const peer_event&) { throw std::logic_error("peer handler bug"); });
     n.start();
     start("other");

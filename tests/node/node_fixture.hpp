@@ -92,6 +92,13 @@ protected:
         o.log = log_level::error;
         return o;
     }
+    // make_options for a node that logs at warn and up into `captured`.
+    options logged_options(const std::string& name, log_capture& captured) const {
+        auto o = make_options(name);
+        o.log = log_level::warn;
+        o.log_to = captured.sink();
+        return o;
+    }
     // make_options for a node whose peers are fakes (fake_peer.hpp), which never answer
     // PINGs: they stay joined all the same for the length of a test.
     options options_with_fakes(const std::string& name) const {

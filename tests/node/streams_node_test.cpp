@@ -253,10 +253,7 @@ TEST_F(streams_fixture, a_stream_handler_that_throws_on_the_reactor_is_counted_a
     pub.declare_stream({"orders", "orders."});
     publish(pub, 0, 3);
     log_capture captured;
-    auto o = make_options("consumer");
-    o.log = log_level::warn;
-    o.log_to = captured.sink();
-    auto& consumer = start(o);
+    auto& consumer = start(logged_options("consumer", captured));
     ASSERT_TRUE(consumer.wait_for_peers(1, 10s));
     received got;
     consume_options from_first;

@@ -16,10 +16,8 @@ class beacons : public node_fixture {
 protected:
     // Returns: the options of a node logging into `captured`, on `interface`.
     options logged(const std::string& name, const std::string& interface, log_capture& captured) const {
-        auto o = make_options(name);
+        auto o = logged_options(name, captured);
         o.interface = interface;
-        o.log = log_level::warn;
-        o.log_to = captured.sink();
         return o;
     }
     // Returns: whether the default choice ("auto") takes a LAN interface on this machine.
