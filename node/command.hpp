@@ -3,6 +3,8 @@
 // thread. Each is one variant, handled by std::visit.
 #pragma once
 
+#include "handler_errors.hpp"
+
 #include <zmesh/node.hpp>
 #include <zmesh/streams.hpp>
 
@@ -26,14 +28,21 @@ struct shared_counters {
     // handler with a full queue would otherwise hold stop() for queue x handler time.
     std::atomic<bool> stopping{false};
 
-    // Runs application code (a handler or callback): whatever it throws is counted in
-    // handler_errors, never propagated. An application bug must not take the node down.
+    handler_error_log handler_log;
+
+    // Runs application code (`what`: a handler or callback): whatever it throws is counted
+    // in handler_errors and logged (handler_error_log), never propagated. An application
+    // bug must not take the node down.
     template <class Code>
-    void run_guarded(Code&& code) noexcept {
+    void run_guarded(std::string_view what, Code&& code) noexcept {
         try {
             code();
+        } catch (const std::exception& e) {
+            handler_errors.fetch_add(1, std::memory_order_relaxed);
+            handler_log.report(what, e.what());
         } catch (...) {
             handler_errors.fetch_add(1, std::memory_order_relaxed);
+            handler_log.report(what, "something not derived from std::exception");
         }
     }
 };
@@ -67,6 +76,7 @@ struct call_command {
     milliseconds timeout;
     call_done done;
     run_on where = run_on::handler_thread;   // of a callback
+    std::string peer_name;   // without `peer`: a member of this name (node::call_named)
 };
 // A null handler stops serving the method.
 struct serve_command {

@@ -45,7 +45,7 @@ void delivery_loop::run() noexcept {
 
 void delivery_loop::handle(peer_event& e) {
     if (!peer_handler_) return;
-    counters_->run_guarded([&] { peer_handler_(e); });
+    counters_->run_guarded("a peer event handler", [&] { peer_handler_(e); });
 }
 
 void delivery_loop::handle(event_batch& b) {
@@ -54,7 +54,7 @@ void delivery_loop::handle(event_batch& b) {
         if (stopping) break;
         for (const auto& s : subscriptions_) {
             if (e.topic().starts_with(s.prefix))
-                counters_->run_guarded([&] { s.handler(e); });
+                counters_->run_guarded("an event handler", [&] { s.handler(e); });
         }
     }
     // Only now is there room again: the reactor resumes reading when this falls.
@@ -77,11 +77,11 @@ void delivery_loop::handle(call_batch& b) {
 void delivery_loop::handle(stream_delivery& d) {
     // Stopping: not run. Unsettled, it goes to another member, or to this one when it is back.
     if (counters_->stopping.load(std::memory_order_relaxed)) return;
-    counters_->run_guarded([&] { (*d.handler)(d.message); });
+    counters_->run_guarded("a stream handler", [&] { (*d.handler)(d.message); });
 }
 
 void delivery_loop::handle(call_completed& c) {
-    counters_->run_guarded([&] { c.done(c.result); });
+    counters_->run_guarded("a call callback", [&] { c.done(c.result); });
 }
 
 }  // namespace zmesh::detail

@@ -102,6 +102,11 @@ void check_private(const std::string& path, const char* what) {
 }  // namespace
 
 std::string read_secret_key(const std::string& path) {
+    // Checked first: a .pub file is readable by others by design, and "chmod 600 it" would
+    // send the user the wrong way.
+    if (path.ends_with(".pub"))
+        throw std::runtime_error("secret key " + path + ": this is a public key, not a secret key (use " +
+                                 path.substr(0, path.size() - 4) + ".key)");
     check_private(path, "secret key");
     std::ifstream in(path);
     std::string key;

@@ -39,6 +39,7 @@ node::node(options o)
       counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();
     if (auto error = validate(options_); !error.empty()) throw std::invalid_argument(error);
+    counters_->handler_log.set(logger(options_.name, options_.log, options_.log_to));
 }
 
 node::~node() { stop(); }
@@ -58,7 +59,7 @@ void node::start() {
 
     std::promise<std::pair<std::string, std::string>> ready;
     auto ready_future = ready.get_future();
-    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}, {}};
+    detail::reactor::setup setup{options_, id_, t->command_endpoint, t->deliveries, counters_, t->pool, {}, {}, t->view};
     // A stream message settles through the node while it runs (node_threads.hpp: settle_gate).
     t->settles->target = this;
     setup.settlers = [gate = t->settles](detail::settle_command c) -> stream_message::settler {
@@ -129,9 +130,9 @@ void node::start() {
 
 void node::stop() {
     if (!threads_) return;
-    if (std::this_thread::get_id() == threads_->delivery_thread_id ||
-        std::this_thread::get_id() == threads_->reactor_thread.get_id())
-        throw std::logic_error("node::stop() called from one of its own callbacks");
+    // Stopping joins these threads: one of them would wait for itself for ever.
+    if (threads_->own_thread(true))
+        throw std::logic_error("node::stop() called from one of the node's own threads (a callback or handler)");
     threads_->metrics.reset();   // it asks the reactor: gone before the reactor is
     counters_->stopping.store(true, std::memory_order_relaxed);
     {

@@ -17,6 +17,7 @@ std::string_view to_string(rpc_errc k) noexcept {
         case rpc_errc::no_provider: return "no_provider";
         case rpc_errc::peer_lost: return "peer_lost";
         case rpc_errc::remote: return "remote";
+        case rpc_errc::busy: return "busy";
         case rpc_errc::decode: return "decode";
         case rpc_errc::stopped: return "stopped";
         case rpc_errc::invalid: return "invalid";
@@ -26,7 +27,9 @@ std::string_view to_string(rpc_errc k) noexcept {
 
 void node::start_workers_once() {
     std::call_once(threads_->workers_started, [this] {
-        threads_->workers = detail::start_workers(*threads_->pool, options_.rpc_workers, options_.max_rpc_size);
+        threads_->workers = detail::start_workers(
+            *threads_->pool, options_.rpc_workers,
+            {options_.max_rpc_size, options_.rpc_expose_errors, &counters_->handler_log});
     });
 }
 
@@ -70,6 +73,19 @@ std::future<reply> node::call_packed(std::optional<node_id> peer, std::string_vi
     return future;
 }
 
+std::future<reply> node::call_named_packed(std::string_view peer_name, std::string_view method,
+                                           packed_args args, milliseconds timeout) {
+    std::variant<std::promise<reply>, call_callback> done;
+    auto future = done.emplace<std::promise<reply>>().get_future();
+    if (peer_name.empty()) {   // passed on, it would mean any provider
+        std::get<std::promise<reply>>(done).set_exception(
+            std::make_exception_ptr(rpc_error(rpc_errc::invalid, "call_named needs a peer name")));
+        return future;
+    }
+    start_call({}, method, true, args.bytes, timeout, std::move(done), run_on::handler_thread, peer_name);
+    return future;
+}
+
 void node::call_packed(std::optional<node_id> peer, std::string_view method,
                        std::vector<std::uint8_t> args, milliseconds timeout, call_callback done,
                        run_on where) {
@@ -83,7 +99,8 @@ void node::call_packed(std::optional<node_id> peer, std::string_view method, pac
 
 void node::start_call(const std::optional<node_id>& peer, std::string_view method, bool args_checked,
                       std::span<const std::uint8_t> args, milliseconds timeout,
-                      std::variant<std::promise<reply>, call_callback>&& done, run_on where) {
+                      std::variant<std::promise<reply>, call_callback>&& done, run_on where,
+                      std::string_view peer_name) {
     if (const auto* callback = std::get_if<call_callback>(&done); callback && !*callback)
         throw std::invalid_argument("call callback is empty");
     // Refusals before the reactor are reported like any other failure: through `done`.
@@ -108,9 +125,10 @@ void node::start_call(const std::optional<node_id>& peer, std::string_view metho
     zmq::message_t request(protocol::request_size(header, args.size()));
     protocol::encode_request(header, args, {request.data<std::uint8_t>(), request.size()});
     if (auto* r = threads_->reactor_of_this_thread()) {   // code run on our reactor: no command
-        return r->call(detail::call_command{peer, std::move(request), timeout, std::move(done), where});
+        return r->call(detail::call_command{peer, std::move(request), timeout, std::move(done), where,
+                                            std::string(peer_name)});
     }
-    send_command(detail::call_command{peer, std::move(request), timeout, std::move(done), where});
+    send_command(detail::call_command{peer, std::move(request), timeout, std::move(done), where, std::string(peer_name)});
 }
 
 }  // namespace zmesh

@@ -103,6 +103,11 @@ consumer_id node::consume(const std::string& stream, const std::string& consumer
                 throw std::invalid_argument("this node consumes " + stream + " as " + consumer + " already");
         threads_->consumers.emplace(id, std::pair(stream, consumer));
     }
+    // On the reactor nothing else catches what it throws (the delivery thread guards its own).
+    if (where == run_on::reactor)
+        handler = [h = std::move(handler), counters = counters_](const stream_message& m) {
+            counters->run_guarded("a stream handler", [&] { h(m); });
+        };
     send_command(detail::consume_command{id, stream, consumer,
                                          std::make_shared<const stream_handler>(std::move(handler)),
                                          std::move(options), where});

@@ -12,6 +12,7 @@
 #include "metrics_server.hpp"
 #include "delivery.hpp"
 #include "reactor.hpp"
+#include "view_signal.hpp"
 #include "rpc/worker_pool.hpp"
 #include "rpc/workers.hpp"
 
@@ -43,6 +44,7 @@ struct node::threads {
     std::jthread delivery_thread;
     std::thread::id delivery_thread_id;
     detail::reactor* reactor = nullptr;   // compared, never used, off its own thread
+    std::shared_ptr<detail::view_signal> view = std::make_shared<detail::view_signal>();
     std::unique_ptr<detail::data_dir_lock> data_dir;   // with options::data_dir
     // With options::metrics_endpoint; asks the node, so it goes first when the node stops.
     std::unique_ptr<detail::metrics_server> metrics;
@@ -65,14 +67,22 @@ struct node::threads {
         return r == reactor ? r : nullptr;
     }
 
+    // Returns: whether this thread is one of the node's own (reactor, delivery, RPC worker),
+    // which must not wait for the node: the node would wait for it in turn.
+    bool own_thread(bool workers_too) const {
+        const auto self = std::this_thread::get_id();
+        if (self == delivery_thread_id || self == reactor_thread.get_id()) return true;
+        return workers_too && detail::is_worker_of(*pool);
+    }
+
+    // A generous bound by default: the reactor answers within one poll, but a caller must
+    // never hang on a reactor that is stopping.
     template <class Reply, class Query>
-    Reply ask() {
+    Reply ask(std::chrono::milliseconds within = std::chrono::seconds(10)) {
         auto q = std::make_unique<detail::command>(Query{});
         auto reply = std::get<Query>(*q).reply.get_future();
         if (!detail::send_command(commands.socket(), std::move(q))) return Reply{};
-        // A generous bound: the reactor answers within one poll, but a caller must never
-        // hang on a reactor that is stopping.
-        if (reply.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return Reply{};
+        if (reply.wait_for(within) != std::future_status::ready) return Reply{};
         try {
             return reply.get();
         } catch (const std::future_error&) {

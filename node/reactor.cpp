@@ -190,6 +190,7 @@ void reactor::loop() {
         run_posted();
         streams_.flush();   // the consumers' settles of this round, batched
         outbox_.flush();    // call outcomes of this round, in one message
+        signal_view_changes();
     }
 }
 

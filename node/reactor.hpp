@@ -12,6 +12,7 @@
 #include "inbox.hpp"
 #include "listeners.hpp"
 #include "outbox.hpp"
+#include "view_signal.hpp"
 #include "wait_set.hpp"
 #include "mesh/beacons.hpp"
 #include "mesh/links.hpp"
@@ -52,6 +53,8 @@ public:
         std::vector<command> first;
         // Makes a stream message's settle (node::start: through the command pipe).
         std::function<stream_message::settler(settle_command)> settlers;
+        // Told when the peer table or a peer's subscriptions change (node::wait_for_peers).
+        std::shared_ptr<view_signal> view;
     };
 
     // Binds every socket and opens the beacon. Throws std::runtime_error with a one-line
@@ -142,6 +145,8 @@ private:
     void on_link_reply(const node_id& from, zmq::message_t& frame);
     // The allowlist changed: peers it no longer allows leave (revoked), their connections cut.
     void drop_revoked();
+    // Tells the node's waiters when the table or a peer's subscriptions changed this round.
+    void signal_view_changes();
     void log(log_level l, const std::string& message) const { ctx_.log(l, message); }
 
     options opts_;
@@ -192,6 +197,9 @@ private:
     // Zero: not read.
     clock::time_point round_now_{};
     bool stopping_ = false;
+    std::shared_ptr<view_signal> view_;
+    std::uint64_t view_version_ = 0;   // of the table, when waiters were last told
+    bool subscriptions_changed_ = false;   // a peer's SUBS came this round
 };
 
 }  // namespace zmesh::detail

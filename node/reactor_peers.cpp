@@ -40,6 +40,15 @@ void reactor::peer_subscribes(discovery::peer& p, protocol::subs&& s) {
     // This peer's filters came before its SUBS: the PUB takes them now, so an event
     // published right after "subscriptions known" is not filtered out.
     publisher_.take_subscriptions();
+    subscriptions_changed_ = true;
+}
+
+void reactor::signal_view_changes() {
+    // Once a round at most, and only on a change: membership moves slowly next to rounds.
+    if (mesh_.table().version() == view_version_ && !subscriptions_changed_) return;
+    view_version_ = mesh_.table().version();
+    subscriptions_changed_ = false;
+    if (view_) view_->changed();
 }
 
 void reactor::stats_asked(const node_id& from) {

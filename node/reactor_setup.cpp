@@ -31,9 +31,10 @@ reactor::reactor(setup s)
       deliveries_(std::move(s.deliveries)),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
-      server_(ctx_, inbox_, std::move(s.workers)),
+      server_(ctx_, inbox_, std::move(s.workers), counters_->handler_log),
       streams_(ctx_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
-               std::move(s.settlers)) {
+               std::move(s.settlers)),
+      view_(std::move(s.view)) {
     check_descriptors(ctx_);
     commands_.set(zmq::sockopt::linger, 0);
     commands_.bind(s.command_endpoint);
@@ -73,6 +74,7 @@ void reactor::shut_down() {
     posted_.clear();
     outbox_.flush();
     outbox_.send(end_of_deliveries{});
+    if (view_) view_->close();
 }
 
 void reactor::refuse_after_stop(command& cmd) {

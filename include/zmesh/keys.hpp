@@ -48,7 +48,8 @@ seed_address split_seed(const std::string& seed);
 void write_keypair(const keypair& pair, const std::string& path);
 
 // Returns: the Z85 secret key in the file at `path`. Throws std::runtime_error with a
-// one-line reason when it is missing, readable by group or others, or not a key.
+// one-line reason when it is a NAME.pub file (a public key), missing, readable by group or
+// others, or not a key.
 std::string read_secret_key(const std::string& path);
 
 // The mesh secret signs beacons (options::mesh_secret): one line of at least 16 characters,

@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -106,7 +107,8 @@ public:
     // Stops the handler. Events already queued for it may still reach it. Any thread.
     void unsubscribe(subscription_id id);
 
-    // Publishes `value` (anything msgpack-cxx packs, MSGPACK_DEFINE structs included) on
+    // Publishes `value` (anything msgpack-cxx packs, MSGPACK_DEFINE structs included; nullptr
+    // as nil) on
     // `topic` to every subscriber of a matching prefix. Any thread; never blocks.
     // Returns: false when not running or this thread's publish queue is full (counted in
     // stats().publish_dropped). Throws std::invalid_argument for a topic that is empty, over
@@ -116,7 +118,7 @@ public:
         // One buffer per thread, reused: packing allocates nothing once it has grown.
         static thread_local msgpack::sbuffer buffer(256);
         buffer.clear();
-        msgpack::pack(buffer, value);
+        pack_value(buffer, value);
         return send_event(
             topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
     }
@@ -132,7 +134,10 @@ public:
     // request (fast handlers only: see run_on).
     // The method is advertised to every peer (in HELLO), so call() finds it. Any thread,
     // before or after start(); serving a method again replaces its handler. A handler that
-    // throws replies with an error (rpc_error: its code; anything else: -32603).
+    // throws replies with an error: an rpc_error with its code and message; a decode_error
+    // (as<T>() of arguments of another type) with -32602, invalid params; anything else with
+    // -32603. The text of those two goes to the caller only with options::rpc_expose_errors;
+    // else it is logged here (at warn, a line a second at most).
     // Throws std::invalid_argument for a bad name or an empty handler.
     void serve(std::string method, rpc_handler handler, run_on where = run_on::handler_thread);
     void unserve(const std::string& method);
@@ -140,16 +145,32 @@ public:
     // Calls `method` on the joined peer that serves it with the fewest calls outstanding
     // from this node (ties: round robin). Never blocks. The future fails with rpc_error:
     // no_provider at once when nobody serves it, peer_lost at once when the peer leaves,
-    // timeout after `timeout`, remote when the handler failed, stopped, invalid.
+    // timeout after `timeout`, remote when the handler failed, busy when the server's queue
+    // was full (nothing ran), stopped, invalid.
+    // `args` is anything msgpack-cxx packs; nullptr sends nil.
     template <class T>
     std::future<reply> call(std::string_view method, const T& args, milliseconds timeout) {
         return call_packed({}, method, pack(args), timeout);
+    }
+    // The same with no arguments: the handler receives nil.
+    std::future<reply> call(std::string_view method, milliseconds timeout) {
+        return call(method, nullptr, timeout);
     }
     // The same, on one peer (by id; see peers()), whether or not it advertises the method.
     template <class T>
     std::future<reply> call_peer(const node_id& peer, std::string_view method, const T& args,
                                  milliseconds timeout) {
         return call_packed(peer, method, pack(args), timeout);
+    }
+    // The same, on the joined member named `peer_name` (see peers()), whether or not it
+    // advertises the method. Names need not be unique: with several members of that name
+    // the call goes to the one with the fewest calls outstanding from this node (ties: in
+    // turn), as call() chooses among providers; call_peer names one by its id. Fails with
+    // no_provider, naming the name, when no joined member (observers aside) has it.
+    template <class T>
+    std::future<reply> call_named(std::string_view peer_name, std::string_view method, const T& args,
+                                  milliseconds timeout) {
+        return call_named_packed(peer_name, method, pack(args), timeout);
     }
     // Callback forms: `done` runs once, on the delivery thread, or with run_on::reactor on
     // the reactor as the reply arrives (or at once on this thread when the call is refused
@@ -188,7 +209,7 @@ public:
     std::future<void> publish_stored(std::string_view topic, const T& value) {
         static thread_local msgpack::sbuffer buffer(256);
         buffer.clear();
-        msgpack::pack(buffer, value);
+        pack_value(buffer, value);
         return publish_stored_packed(topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
     }
     std::future<void> publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
@@ -216,11 +237,33 @@ public:
     // Returns: the port options::metrics_endpoint is served on (0: not served, or not running).
     std::uint16_t metrics_port() const noexcept;
 
+    // Waits until the mesh is as the application needs it before it calls or publishes:
+    // a node that has just started knows no one yet, so a call() made at once fails with
+    // no_provider and a publish() reaches no one. Each returns true as soon as it holds,
+    // false when `timeout` passes first or the node is not running (or stops meanwhile); it
+    // never blocks past `timeout`. The node tells the waiting thread when a peer joins,
+    // leaves or states its services or subscriptions: it does not poll. Any thread but the
+    // node's own reactor and delivery threads (its callbacks): from those it throws
+    // std::logic_error, as the node could not change while it waits.
+    // Joined means both ways: this node took the member's HELLO and the member took this
+    // node's (its SUBS came), so a call or an event sent now is not dropped as a stranger's.
+    // At least `n` members (not observers) have joined.
+    bool wait_for_peers(std::size_t n, milliseconds timeout) const;
+    // A joined member serves `method`: call(method, ...) then finds a provider.
+    bool wait_for_provider(std::string_view method, milliseconds timeout) const;
+    // At least `n` joined members subscribe to a prefix of `topic` and have told this node so
+    // (their SUBS): an event published then reaches them. This node's own subscriptions are
+    // not counted.
+    bool wait_for_subscribers(std::string_view topic, std::size_t n, milliseconds timeout) const;
+
 private:
     struct threads;
 
     template <class Command>
     void send_command(Command&& c);   // defined in node/node_threads.hpp
+    // Waits until `holds` is true of a snapshot of peers() (node_waits.cpp).
+    bool wait_for_view(const std::function<bool(const std::vector<peer_info>&)>& holds,
+                       milliseconds timeout) const;
     // Arguments the typed call() packed: one msgpack object by construction, so they are not
     // checked again (the check would be a part of every call's cost). A broken adaptor
     // that packs two is still refused, by the server: rpc_bad_request.
@@ -234,18 +277,29 @@ private:
         static thread_local pack_buffer scratch;
         if (scratch.capacity() > 64 * 1024) scratch.release();   // a big argument's room is not kept
         scratch.clear();
-        msgpack::pack(scratch, value);
+        pack_value(scratch, value);
         return {scratch.bytes()};
+    }
+    // Packs `value` into `buffer`; nullptr as nil, which msgpack-cxx has no adaptor for.
+    template <class Buffer, class T>
+    static void pack_value(Buffer& buffer, const T& value) {
+        if constexpr (std::is_null_pointer_v<T>)
+            msgpack::pack(buffer, msgpack::type::nil_t());
+        else
+            msgpack::pack(buffer, value);
     }
     std::future<reply> call_packed(std::optional<node_id> peer, std::string_view method,
                                    packed_args args, milliseconds timeout);
+    std::future<reply> call_named_packed(std::string_view peer_name, std::string_view method, packed_args args,
+                                         milliseconds timeout);
     void call_packed(std::optional<node_id> peer, std::string_view method, packed_args args,
                      milliseconds timeout, call_callback done, run_on where);
     // Checks the call, then hands it to the reactor; `done` is a promise or a callback.
+    // `peer_name`, without `peer`: the call goes to a member of that name (call_named).
     void start_call(const std::optional<node_id>& peer, std::string_view method, bool args_checked,
                     std::span<const std::uint8_t> args, milliseconds timeout,
                     std::variant<std::promise<reply>, call_callback>&& done,
-                    run_on where = run_on::handler_thread);
+                    run_on where = run_on::handler_thread, std::string_view peer_name = {});
     // Checks the topic and the size, then hands both to the reactor.
     bool send_event(std::string_view topic, std::span<const std::uint8_t> payload);
     // Starts the RPC worker threads, the first time a method is served on them.

@@ -59,6 +59,8 @@ struct options {
     std::size_t max_rpc_size = 1024 * 1024;   // argument / result bytes, both ways
     int peer_queue = 100000;           // messages (calls, replies, control) queued to one
                                        // peer; past it a call fails at once as peer_lost
+    bool rpc_expose_errors = false;    // a handler's exception text goes to its callers; else
+                                       // they get "internal error" and this node logs the text
 
     // Durable streams (<zmesh/streams.hpp>). "" = none: declare_stream and publish_stored
     // are refused (consuming needs no directory). Created when absent; it holds the streams'

@@ -5,12 +5,14 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zmesh {
@@ -55,14 +57,16 @@ public:
         }
     }
 
-    // Returns: the object converted to T. Throws decode_error when it is not a T.
+    // Returns: the object converted to T. Throws decode_error when it is not a T, saying
+    // what it is instead ("payload is not of type int: it is the string \"12\"").
     template <class T>
     T as() const {
         const auto handle = object();
         try {
             return handle.get().as<T>();
-        } catch (const std::exception& e) {
-            throw decode_error(std::string("payload is not the type asked for: ") + e.what());
+        } catch (const std::exception&) {
+            throw decode_error("payload is not of type " + std::string(type_name<T>()) + ": it is " +
+                               describe(handle.get()));
         }
     }
 
@@ -78,6 +82,44 @@ public:
 
 private:
     friend class response;   // passes a payload on unchanged when it may (see rpc.hpp)
+
+    // Returns: T's name as the compiler spells it (no RTTI, nothing at run time).
+    template <class T>
+    static constexpr std::string_view type_name() noexcept {
+        // GCC: "... type_name() [with T = int; ...]"; Clang: "... type_name() [T = int]".
+        constexpr std::string_view f = __PRETTY_FUNCTION__;
+        constexpr auto begin = f.find("T = ");
+        if constexpr (begin == std::string_view::npos) {
+            return "the type asked for";
+        } else {
+            constexpr auto semicolon = f.find(';', begin);
+            constexpr auto end = semicolon != std::string_view::npos ? semicolon : f.rfind(']');
+            return f.substr(begin + 4, end - begin - 4);
+        }
+    }
+    // Returns: what `o` is, for a decode_error: its kind, and its value or size.
+    static std::string describe(const msgpack::object& o) {
+        const auto quoted = [](const char* p, std::uint32_t n) {
+            constexpr std::uint32_t shown = 40;   // enough to recognise, short enough for a log line
+            return "\"" + std::string(p, std::min(n, shown)) + (n > shown ? "...\"" : "\"");
+        };
+        switch (o.type) {
+            case msgpack::type::NIL: return "nil";
+            case msgpack::type::BOOLEAN: return o.via.boolean ? "the boolean true" : "the boolean false";
+            case msgpack::type::POSITIVE_INTEGER: return "the integer " + std::to_string(o.via.u64);
+            case msgpack::type::NEGATIVE_INTEGER: return "the integer " + std::to_string(o.via.i64);
+            case msgpack::type::FLOAT32:
+            case msgpack::type::FLOAT64: return "the float " + std::to_string(o.via.f64);
+            case msgpack::type::STR: return "the string " + quoted(o.via.str.ptr, o.via.str.size);
+            case msgpack::type::BIN: return "binary of " + std::to_string(o.via.bin.size) + " bytes";
+            case msgpack::type::ARRAY: return "an array of " + std::to_string(o.via.array.size);
+            case msgpack::type::MAP: return "a map of " + std::to_string(o.via.map.size);
+            case msgpack::type::EXT:
+                return "an ext of type " + std::to_string(o.via.ext.type()) + ", " + std::to_string(o.via.ext.size) +
+                       " bytes";
+        }
+        return "unknown";
+    }
 
     void own_if_borrowed() {
         if (storage_ || bytes_.empty()) return;

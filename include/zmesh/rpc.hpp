@@ -33,6 +33,7 @@ enum class rpc_errc {
     no_provider,   // no joined peer serves the method (or the named peer is unknown)
     peer_lost,     // the peer left or expired while the call was pending: failed at once
     remote,        // the server replied with an error: see code() and message
+    busy,          // the server's queue was full (code() -32000): nothing ran; try again later
     decode,        // the result is not the type asked for (from reply::as, as decode_error)
     stopped,       // this node stopped before the reply came
     invalid,       // the call itself was refused locally (bad method name, too large)
@@ -50,6 +51,9 @@ public:
         : std::runtime_error(message), kind_(rpc_errc::remote), code_(code) {}
     rpc_error(rpc_errc kind, const std::string& message)
         : std::runtime_error(message), kind_(kind), code_(0) {}
+    // A failure of `kind` that came with the server's `code` (busy).
+    rpc_error(rpc_errc kind, std::int64_t code, const std::string& message)
+        : std::runtime_error(message), kind_(kind), code_(code) {}
 
     rpc_errc kind() const noexcept { return kind_; }
     std::int64_t code() const noexcept { return code_; }

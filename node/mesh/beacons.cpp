@@ -2,6 +2,7 @@
 // beacons: choosing interfaces and the advertised host, sending and believing beacons.
 #include "beacons.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -45,6 +46,20 @@ beacons::beacons(node_context& ctx, security& sec) : ctx_(ctx), security_(sec) {
     } catch (const std::system_error& e) {
         throw std::runtime_error(std::string("cannot open beacon: ") + e.what());
     }
+    warn_if_open_to_the_lan(chosen.chosen);
+}
+
+void beacons::warn_if_open_to_the_lan(const std::vector<discovery::interface_info>& chosen) const {
+    // The defaults join every plain node of mesh "default" on the LAN: two developers
+    // running the examples on one network would join each other without a word.
+    const auto& opts = ctx_.opts;
+    if (security_.secured() || opts.observer) return;   // an observer does not beacon
+    const auto lan = std::find_if(chosen.begin(), chosen.end(), [](const auto& i) { return !i.loopback; });
+    if (lan == chosen.end()) return;
+    ctx_.log(log_level::warn, "mesh '" + opts.mesh + "' is open to the LAN: this plain node beacons on " + lan->name +
+                                  " (" + lan->ip + "), so any host there can join it; to keep it on this host use "
+                                  "--interface lo (options::interface = \"lo\"), or secure the mesh (--key, "
+                                  "options::secret_key)");
 }
 
 int beacons::fd() const { return socket_ ? socket_->fd() : -1; }

@@ -7,6 +7,7 @@
 #include "node/context.hpp"
 #include "node/security/security.hpp"
 #include "discovery/beacon_socket.hpp"
+#include "discovery/interfaces.hpp"
 #include "protocol/beacon.hpp"
 
 #include <chrono>
@@ -46,6 +47,9 @@ public:
                      const std::function<void(const protocol::beacon&, const std::string& host)>& heard);
 
 private:
+    // Logs one line at warn when a plain member beacons beyond loopback.
+    void warn_if_open_to_the_lan(const std::vector<discovery::interface_info>& chosen) const;
+
     node_context& ctx_;
     security& security_;
     std::string hello_host_;

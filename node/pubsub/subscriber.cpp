@@ -128,7 +128,9 @@ void subscriber::accept(zmq::message_t& frame, clock::time_point now, sender_run
 }
 
 void subscriber::run_reactor_handlers(const event& e) {
-    subscriptions_.for_reactor_handlers(e.topic(), [&](const event_handler& h) { counters_.run_guarded([&] { h(e); }); });
+    subscriptions_.for_reactor_handlers(e.topic(), [&](const event_handler& h) {
+        counters_.run_guarded("an event handler", [&] { h(e); });
+    });
 }
 
 void subscriber::deliver_local(std::string_view topic, const protocol::event_header& h,

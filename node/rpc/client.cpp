@@ -35,7 +35,18 @@ const discovery::peer* rpc_client::choose_provider(std::string_view method) {
         known = providers_.emplace(std::string(method), std::move(found)).first;
     }
     const auto& providers = known->second;
-    if (providers.empty()) return nullptr;
+    return providers.empty() ? nullptr : least_loaded(providers);
+}
+
+const discovery::peer* rpc_client::choose_named(const std::string& name) {
+    std::vector<protocol::node_id> named;
+    for (const auto& [id, p] : table_.all())
+        if (p.state == peer_state::joined && !p.observer && p.name == name) named.push_back(id);
+    std::sort(named.begin(), named.end());   // the table's order is not stable: turns need one
+    return named.empty() ? nullptr : least_loaded(named);
+}
+
+const discovery::peer* rpc_client::least_loaded(const std::vector<protocol::node_id>& providers) {
     if (providers.size() == 1) return joined(providers.front());
     // Least calls pending first; among equals, the next in turn.
     const protocol::node_id* target = nullptr;
@@ -63,12 +74,15 @@ void rpc_client::call(call_command&& c, clock::time_point now) {
         return;
     }
     const auto method = m->header.method;
-    const auto* target = c.peer ? joined(*c.peer) : choose_provider(method);
+    const bool by_name = !c.peer && !c.peer_name.empty();
+    const auto* target = c.peer ? joined(*c.peer) : by_name ? choose_named(c.peer_name) : choose_provider(method);
     const auto id = calls_.add(target ? target->id : protocol::node_id(), std::move(c.done), c.where, now + c.timeout);
     if (!target) {
         ++ctx_.stats.rpc_no_provider;
-        fail_soon(id, rpc_error(rpc_errc::no_provider, c.peer ? "peer " + c.peer->short_hex() + " is not joined"
-                                                              : "no joined peer serves '" + std::string(method) + "'"));
+        fail_soon(id, rpc_error(rpc_errc::no_provider,
+                                c.peer    ? "peer " + c.peer->short_hex() + " is not joined"
+                                : by_name ? "no joined member is named '" + c.peer_name + "'"
+                                          : "no joined peer serves '" + std::string(method) + "'"));
         return;
     }
     // The same header with the id, over the one there: its size and the method's and
@@ -117,7 +131,9 @@ void rpc_client::on_reply(const discovery::peer& from, zmq::message_t& frame,
     }
     if (h.code != protocol::rpc_ok) {
         ++ctx_.stats.rpc_remote_errors;
-        complete(h.id, rpc_error(h.code, std::string(h.message)));
+        // Busy is the server's state, not the handler's answer: the caller may try again.
+        complete(h.id, h.code == protocol::rpc_busy ? rpc_error(rpc_errc::busy, h.code, std::string(h.message))
+                                                    : rpc_error(h.code, std::string(h.message)));
         return;
     }
     if (m.body.size() > ctx_.opts.max_rpc_size || protocol::check_msgpack(m.body)) {
@@ -133,7 +149,7 @@ void rpc_client::on_reply(const discovery::peer& from, zmq::message_t& frame,
         const auto done = std::move(*callback);
         drop_call(h.id, from.id);
         const call_result result(reply(from.id, lent_string::lend(from.name), m.body, nullptr));
-        counters_.run_guarded([&] { done(result); });
+        counters_.run_guarded("a call callback", [&] { done(result); });
         return;
     }
     // The caller's view is the result inside the received frame: no copy.
@@ -186,7 +202,7 @@ void rpc_client::finish(pending_call& call, std::variant<reply, rpc_error>&& out
     call_result result = std::holds_alternative<reply>(outcome) ? call_result(std::get<reply>(std::move(outcome)))
                                                                 : call_result(std::get<rpc_error>(std::move(outcome)));
     if (call.where == run_on::reactor) {
-        counters_.run_guarded([&] { callback(result); });
+        counters_.run_guarded("a call callback", [&] { callback(result); });
         return;
     }
     out_.completion({std::move(callback), std::move(result)});

@@ -76,6 +76,11 @@ private:
     // Returns: the joined provider of `method` with the fewest calls pending (ties: in
     // turn), or null when none serves it.
     const discovery::peer* choose_provider(std::string_view method);
+    // Returns: the joined member named `name` with the fewest calls pending (ties: in turn),
+    // or null when none has that name.
+    const discovery::peer* choose_named(const std::string& name);
+    // Returns: the one of `peers` (not empty) with the fewest calls pending; ties in turn.
+    const discovery::peer* least_loaded(const std::vector<protocol::node_id>& peers);
     void fail_soon(std::uint64_t id, rpc_error why) { failed_.push_back({id, std::move(why)}); }
     // Removes call `id`, to `peer`, from the pending ones and from that peer's count.
     void drop_call(std::uint64_t id, const protocol::node_id& peer);

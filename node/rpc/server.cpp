@@ -10,8 +10,10 @@
 
 namespace zmesh::detail {
 
-rpc_server::rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers)
-    : ctx_(ctx), replies_(replies), pool_(std::move(workers)) {}
+rpc_server::rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers,
+                       handler_error_log& errors)
+    : ctx_(ctx), replies_(replies), pool_(std::move(workers)),
+      policy_{ctx.opts.max_rpc_size, ctx.opts.rpc_expose_errors, &errors} {}
 
 bool rpc_server::serve(serve_command& c) {
     if (c.handler) {
@@ -64,7 +66,7 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
         ++stats.rpc_served;
         const request lent(lent_string::lend(service->first), caller, lent_string::lend(caller_name),
                            deadline, m->body, nullptr);
-        run_handler(*service->second.handler, lent, in.route, h.id, ctx_.opts.max_rpc_size, done_);
+        run_handler(*service->second.handler, lent, in.route, h.id, policy_, done_);
         auto answer = done_.frame();   // built while the frame its result may view lives
         done_.result.reset();   // sent: a big result is not kept until the next handler runs
         replies_.send_reply(in.routing, answer);

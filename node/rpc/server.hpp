@@ -25,8 +25,10 @@ class rpc_server {
 public:
     using clock = std::chrono::steady_clock;
 
-    // `workers`: the hand-off to the node's handler threads, shared with them.
-    rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers);
+    // `workers`: the hand-off to the node's handler threads, shared with them; `errors`: where
+    // what handlers run on the reactor throw is logged.
+    rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers,
+               handler_error_log& errors);
 
     // Serves `c.method` (or stops serving it, with no handler). Returns: whether the list of
     // methods changed: peers must then be told (HELLO).
@@ -65,6 +67,7 @@ private:
     std::shared_ptr<worker_pool> pool_;
     std::vector<rpc_answer> answers_;   // a batch taken from the pool (capacity kept)
     rpc_done done_;                     // the reply of a handler run on the reactor
+    handler_policy policy_;             // for handlers run on the reactor
 };
 
 }  // namespace zmesh::detail

@@ -12,6 +12,9 @@ namespace zmesh::detail {
 
 namespace {
 
+// The pool whose worker this thread is, if any.
+thread_local const worker_pool* pool_of_this_thread = nullptr;
+
 // The bytes lent to the handler running on this thread, if any (see response).
 thread_local std::span<const std::uint8_t> lent_to_handler;
 
@@ -69,44 +72,66 @@ zmq::message_t reply_frame(const protocol::reply_header& h, std::span<const std:
     return frame;
 }
 
+namespace {
+
+// A handler failed with `error` (an exception's text): the caller is told `code` and, unless
+// the policy exposes errors, a fixed text; the server's log has the text either way.
+void set_failure(rpc_done& out, const protocol::sender_route& reply_to, std::uint64_t id, const request& req,
+                 const handler_policy& policy, std::int64_t code, std::string_view error) {
+    if (policy.errors) policy.errors->report("the handler of '" + req.method() + "'", error);
+    const bool bad_params = code == protocol::rpc_bad_request;
+    if (policy.expose_errors)
+        return set_error(out, reply_to, id, code, (bad_params ? "invalid params: " : "") + std::string(error));
+    set_error(out, reply_to, id, code,
+              bad_params ? "invalid params: the arguments are not of the type the method takes" : "internal error");
+}
+
+}  // namespace
+
 void run_handler(const rpc_handler& handler, const request& req,
                  const protocol::sender_route& reply_to, std::uint64_t id,
-                 std::size_t max_result_size, rpc_done& out) {
+                 const handler_policy& policy, rpc_done& out) {
     try {
         const lent_scope lent(req.bytes());
         response r = handler(req);
         if (const auto& e = r.error()) return set_error(out, reply_to, id, e->code(), e->what());
-        if (r.bytes().size() > max_result_size)
+        if (r.bytes().size() > policy.max_result_size)
             return set_error(out, reply_to, id, protocol::rpc_handler_failed,
                              "result of " + std::to_string(r.bytes().size()) +
                                  " bytes is over the size limit");
         set_header(out, reply_to, id, protocol::rpc_ok, {});
         out.result.emplace(std::move(r));
     } catch (const rpc_error& e) {
-        set_error(out, reply_to, id, e.kind() == rpc_errc::remote ? e.code() : protocol::rpc_handler_failed,
-                  e.what());
+        // The application's own error reply; any other kind is a call of its that failed.
+        if (e.kind() == rpc_errc::remote) return set_error(out, reply_to, id, e.code(), e.what());
+        set_failure(out, reply_to, id, req, policy, protocol::rpc_handler_failed, e.what());
+    } catch (const decode_error& e) {
+        set_failure(out, reply_to, id, req, policy, protocol::rpc_bad_request, e.what());
     } catch (const std::exception& e) {
-        set_error(out, reply_to, id, protocol::rpc_handler_failed, e.what());
+        set_failure(out, reply_to, id, req, policy, protocol::rpc_handler_failed, e.what());
     } catch (...) {
-        set_error(out, reply_to, id, protocol::rpc_handler_failed, "handler threw a non-exception");
+        set_failure(out, reply_to, id, req, policy, protocol::rpc_handler_failed, "something not derived from std::exception");
     }
 }
 
-void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out) {
+void run_job(const rpc_job& job, const handler_policy& policy, rpc_done& out) {
     // The job outlives the handler: its strings are lent, not copied.
     const request req(lent_string::lend(job.method), job.caller.id, lent_string::lend(job.caller_name),
                       job.deadline, job.args.bytes, job.args.frame);
-    run_handler(*job.handler, req, job.caller, job.id, max_result_size, out);
+    run_handler(*job.handler, req, job.caller, job.id, policy, out);
 }
 
-std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, std::size_t max_result_size) {
+bool is_worker_of(const worker_pool& pool) noexcept { return pool_of_this_thread == &pool; }
+
+std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, handler_policy policy) {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < count; ++i) {
-        threads.emplace_back([&pool, max_result_size]() noexcept {
+        threads.emplace_back([&pool, policy]() noexcept {
             name_this_thread("zmesh-rpc");
+            pool_of_this_thread = &pool;
             rpc_done done;
             while (auto job = pool.take()) {
-                run_job(*job, max_result_size, done);
+                run_job(*job, policy, done);
                 pool.answer({done.caller, done.frame()});
                 done.result.reset();   // it is in the frame: not kept until the next job
             }

@@ -4,6 +4,7 @@
 // answers back through it; the reactor sends them.
 #pragma once
 
+#include "node/handler_errors.hpp"
 #include "node/pipe.hpp"
 #include "protocol/rpc.hpp"
 
@@ -60,17 +61,32 @@ struct rpc_answer {
     zmq::message_t reply;
 };
 
+// How a node answers for its handlers (from its options).
+struct handler_policy {
+    std::size_t max_result_size = 0;   // options::max_rpc_size
+    // options::rpc_expose_errors: a handler's exception text goes to the caller; else the
+    // caller gets a fixed text and the text is only logged (to `errors`, when given).
+    bool expose_errors = false;
+    handler_error_log* errors = nullptr;   // outlives the handlers run under this policy
+};
+
 // Sets `out` to the reply for `reply_to` to request `id` after running `handler` on `req`.
 // The handler is lent `req`'s bytes: `out` may refer to them (see response), so they must
-// outlive its use. Never throws.
+// outlive its use. A decode_error escaping the handler is taken for arguments of another
+// type than the handler decodes (-32602); any other exception but an application's
+// rpc_error, for a failure of the handler (-32603). Never throws.
 void run_handler(const rpc_handler& handler, const request& req,
                  const protocol::sender_route& reply_to, std::uint64_t id,
-                 std::size_t max_result_size, rpc_done& out);
+                 const handler_policy& policy, rpc_done& out);
 // Sets `out` to the reply for `job` after running its handler. Never throws.
-void run_job(const rpc_job& job, std::size_t max_result_size, rpc_done& out);
+void run_job(const rpc_job& job, const handler_policy& policy, rpc_done& out);
+
+// Returns: whether this thread is one of `pool`'s workers. Known from the thread's first
+// instruction, unlike its std::thread, which its starter may not have stored yet.
+bool is_worker_of(const worker_pool& pool) noexcept;
 
 // Starts `count` worker threads serving `pool`. Each runs until the pool stops, which must
-// outlive them.
-std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, std::size_t max_result_size);
+// outlive them, as must what `policy` points to.
+std::vector<std::jthread> start_workers(worker_pool& pool, std::size_t count, handler_policy policy);
 
 }  // namespace zmesh::detail

@@ -40,6 +40,10 @@ security::security(node_context& ctx, zmq::context_t& net)
     : ctx_(ctx), replays_(4 * protocol::max_peers_per_list) {
     if (ctx_.opts.secret_key.empty()) return;
     allow_.emplace(ctx_.opts.allowed_keys, ctx_.opts.allow_dir);
+    // Both are 40 characters of Z85: only the allowlist tells a public key given by mistake.
+    if (allow_->allows(*decode_key(ctx_.opts.secret_key)))
+        throw std::runtime_error("secret key: this is a public key, not a secret key (it is on the allowlist; "
+                                 "a node's secret key is in its NAME.key file)");
     secret_key_ = ctx_.opts.secret_key;
     public_key_ = public_key_of(secret_key_);
     zap_ = zmq::socket_t(net, zmq::socket_type::rep);

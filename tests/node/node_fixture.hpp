@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zmesh::test {
@@ -41,6 +44,30 @@ private:
     std::vector<peer_event> events_;
 };
 
+// Collects a node's log lines (options::log_to), from whichever thread logs them.
+class log_capture {
+public:
+    // Returns: a sink for options::log_to; it must not outlive this capture.
+    log_sink sink() {
+        return [this](log_level level, std::string_view line) {
+            std::lock_guard lock(mutex_);
+            lines_.emplace_back(level, std::string(line));
+        };
+    }
+    // Returns: the lines at `level` that contain `text`.
+    std::vector<std::string> find(log_level level, std::string_view text) const {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> out;
+        for (const auto& [l, line] : lines_)
+            if (l == level && line.find(text) != std::string::npos) out.push_back(line);
+        return out;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::pair<log_level, std::string>> lines_;
+};
+
 // Returns: the names of the members `n` sees as joined (observers excluded), sorted.
 inline std::vector<std::string> joined_names(const node& n) {
     std::vector<std::string> names;
@@ -63,6 +90,13 @@ protected:
         o.interface = "lo";   // never beacon off this host from a test
         o.bind = "127.0.0.1";
         o.log = log_level::error;
+        return o;
+    }
+    // make_options for a node that logs at warn and up into `captured`.
+    options logged_options(const std::string& name, log_capture& captured) const {
+        auto o = make_options(name);
+        o.log = log_level::warn;
+        o.log_to = captured.sink();
         return o;
     }
     // make_options for a node whose peers are fakes (fake_peer.hpp), which never answer

@@ -21,7 +21,7 @@ detail::rpc_done run(const rpc_handler& handler, std::span<const std::uint8_t> a
     static const std::string method = "m", caller = "caller";   // outlive what lends them
     const request lent(lent_string::lend(method), node_id(), lent_string::lend(caller), {}, args, nullptr);
     detail::rpc_done out;
-    detail::run_handler(handler, lent, {node_id(), false}, id, 1024, out);
+    detail::run_handler(handler, lent, {node_id(), false}, id, {1024}, out);
     return out;
 }
 

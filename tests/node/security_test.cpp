@@ -346,5 +346,36 @@ TEST(keys, files_round_trip_and_an_open_secret_is_refused) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(keys, a_public_key_file_given_as_the_secret_key_is_named_for_what_it_is) {
+    const auto dir = std::filesystem::temp_directory_path() / ("zmesh-keys-pub-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto base = (dir / "alpha").string();
+    write_keypair(generate_keypair(), base);
+    try {
+        (void)read_secret_key(base + ".pub");
+        ADD_FAILURE() << "a public key file was read as a secret key";
+    } catch (const std::runtime_error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("this is a public key, not a secret key"), std::string::npos) << what;
+        EXPECT_NE(what.find("alpha.key"), std::string::npos) << what;
+        EXPECT_EQ(what.find("readable by others"), std::string::npos) << what;
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_F(security, a_public_key_given_as_the_secret_key_is_named_for_what_it_is_at_start) {
+    // Its own public key, as a user who mixed up the two files would pass it.
+    auto o = secured("x", alpha_, {alpha_.public_key, beta_.public_key});
+    o.secret_key = alpha_.public_key;
+    node mistaken(o);
+    try {
+        mistaken.start();
+        ADD_FAILURE() << "a public key was taken for a secret key";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("this is a public key, not a secret key"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(mistaken.running());
+}
+
 }  // namespace
 }  // namespace zmesh::test

@@ -244,3 +244,30 @@ TEST_F(streams_fixture, a_publisher_restarted_on_its_data_directory_is_the_same_
 
 }  // namespace
 }  // namespace zmesh::test
+
+namespace zmesh::test {
+namespace {
+
+TEST_F(streams_fixture, a_stream_handler_that_throws_on_the_reactor_is_counted_and_logged_and_the_node_goes_on) {
+    auto& pub = start(publisher_options("pub"));
+    pub.declare_stream({"orders", "orders."});
+    publish(pub, 0, 3);
+    log_capture captured;
+    auto& consumer = start(logged_options("consumer", captured));
+    ASSERT_TRUE(consumer.wait_for_peers(1, 10s));
+    received got;
+    consume_options from_first;
+    from_first.start = stream_start::first;
+    consumer.consume("orders", "billing", [&](const stream_message& m) {
+        got.add(m);
+        m.ack();
+        if (m.seq() == 1) throw std::runtime_error("stream handler bug");
+    }, from_first, run_on::reactor);
+    ASSERT_TRUE(wait_until([&] { return got.distinct() == 3; }, 10s)) << got.distinct();
+    EXPECT_EQ(consumer.stats().handler_errors, 1u);
+    EXPECT_EQ(captured.find(log_level::warn, "a stream handler threw: stream handler bug").size(), 1u);
+    EXPECT_TRUE(consumer.running());
+}
+
+}  // namespace
+}  // namespace zmesh::test
