@@ -197,7 +197,9 @@ template <class Message>
 void durable_streams::send(const node_id& to, const Message& m) {
     zmq::message_t frame(protocol::stream_frame_size(m));
     protocol::encode_stream(m, {frame.data<std::uint8_t>(), frame.size()});
-    if (!send_(to, frame)) ++sends_failed_;
+    // Lost with its peer's link or a full queue: what it carried comes again (a DELIVER after its
+    // ack wait, a CONSUME or SETTLE with the next session), and the drop is counted like any other.
+    if (!send_(to, frame)) ++ctx_.stats.sends_dropped;
 }
 
 void durable_streams::deliver(const streams::member_id& to, const streams::delivery_message& d) {

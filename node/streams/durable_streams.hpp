@@ -108,7 +108,7 @@ private:
     std::set<node_id> members_;
     std::uint64_t next_ticket_ = 1;
     std::map<std::uint64_t, std::promise<void>> waiting_;   // stored publishes, by ticket
-    std::uint64_t store_failures_ = 0, frames_invalid_ = 0, sends_failed_ = 0;
+    std::uint64_t store_failures_ = 0, frames_invalid_ = 0;
 };
 
 }  // namespace zmesh::detail

@@ -41,7 +41,8 @@ COUNTERS = (
     "publish_dropped handler_errors receive_paused rpc_calls rpc_ok rpc_remote_errors "
     "rpc_timeouts rpc_peer_lost rpc_no_provider rpc_stray_replies rpc_served "
     "rpc_unknown_method rpc_bad_requests rpc_busy rpc_expired rpc_replies_dropped "
-    "stream_stored stream_store_failures stream_stale_settles stream_delivered "
+    "stream_stored stream_store_failures stream_consumes_refused stream_stale_settles "
+    "stream_delivered "
     "stream_redelivered stream_duplicates_dropped stream_overflow_dropped stream_settles_sent "
     "stream_settles_stale stream_frames_invalid "
     "peers_joined peers_left").split()
