@@ -6,6 +6,7 @@
 #include "protocol/event.hpp"
 #include "protocol/msgpack_io.hpp"
 #include "protocol/stream.hpp"
+#include "streams/wire.hpp"
 
 #include <atomic>
 #include <stdexcept>
@@ -19,21 +20,6 @@ void check_name(const std::string& name, const char* what) {
         throw std::invalid_argument(std::string(what) + " must be 1..255 bytes");
 }
 
-void check(const consume_options& o) {
-    const auto wait_ok = [](std::chrono::milliseconds w) {
-        return w.count() >= 0 && static_cast<std::uint64_t>(w.count()) <= protocol::max_stream_wait_ms;
-    };
-    if (o.ack_wait.count() < 1 || !wait_ok(o.ack_wait))
-        throw std::invalid_argument("ack_wait must be 1 ms..24 h");
-    if (o.max_deliveries < 1 || o.max_deliveries > protocol::max_stream_deliveries)
-        throw std::invalid_argument("max_deliveries must be 1.." + std::to_string(protocol::max_stream_deliveries));
-    if (o.max_in_flight < 1 || o.max_in_flight > protocol::max_stream_in_flight)
-        throw std::invalid_argument("max_in_flight must be 1.." + std::to_string(protocol::max_stream_in_flight));
-    if (o.backoff.size() > protocol::max_backoff_steps)
-        throw std::invalid_argument("backoff has at most " + std::to_string(protocol::max_backoff_steps) + " steps");
-    for (const auto step : o.backoff)
-        if (!wait_ok(step)) throw std::invalid_argument("a backoff step must be 0..24 h");
-}
 
 // Waits for the reactor's answer to a command that never fails to be answered while it runs.
 template <class T>
@@ -89,13 +75,18 @@ std::future<void> node::publish_stored_packed(std::string_view topic, std::span<
 
 consumer_id node::consume(const std::string& stream, const std::string& consumer, stream_handler handler,
                           consume_options options, run_on where) {
-    check_name(stream, "a stream name");
-    check_name(consumer, "a consumer name");
     if (!handler) throw std::invalid_argument("stream handler is empty");
-    check(options);
+    detail::consume_command c{0, stream, consumer, std::make_shared<const stream_handler>(std::move(handler)),
+                              std::move(options), where};
+    // The bounds are the wire's (PROTOCOL.md §14): what its encoder refuses, a publisher would.
+    try {
+        (void)protocol::encode_stream_frame(detail::streams::to_wire(detail::request_of(c)));
+    } catch (const std::length_error& e) {
+        throw std::invalid_argument(std::string("consume: ") + e.what());
+    }
     if (!threads_) throw std::logic_error("consume needs a running node");
     static std::atomic<consumer_id> next_id{1};
-    const consumer_id id = next_id++;
+    const consumer_id id = c.id = next_id++;
     {
         std::lock_guard lock(threads_->consumers_mutex);
         for (const auto& [other, names] : threads_->consumers)
@@ -103,14 +94,7 @@ consumer_id node::consume(const std::string& stream, const std::string& consumer
                 throw std::invalid_argument("this node consumes " + stream + " as " + consumer + " already");
         threads_->consumers.emplace(id, std::pair(stream, consumer));
     }
-    // On the reactor nothing else catches what it throws (the delivery thread guards its own).
-    if (where == run_on::reactor)
-        handler = [h = std::move(handler), counters = counters_](const stream_message& m) {
-            counters->run_guarded("a stream handler", [&] { h(m); });
-        };
-    send_command(detail::consume_command{id, stream, consumer,
-                                         std::make_shared<const stream_handler>(std::move(handler)),
-                                         std::move(options), where});
+    send_command(std::move(c));
     return id;
 }
 

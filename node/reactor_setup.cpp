@@ -32,7 +32,7 @@ reactor::reactor(setup s)
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
       server_(ctx_, inbox_, std::move(s.workers), counters_->handler_log),
-      streams_(ctx_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
+      streams_(ctx_, *counters_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
                std::move(s.settlers)),
       view_(std::move(s.view)) {
     check_descriptors(ctx_);

@@ -20,22 +20,6 @@ constexpr auto consume_retry = 2s;
 // Consumers times members: each pair is a session of the consumer logic.
 constexpr std::size_t max_sessions = 1 << 16;
 
-streams::consume_request request_of(const consume_command& c) {
-    streams::consume_request r;
-    r.stream = c.stream;
-    r.consumer = c.consumer;
-    r.start = static_cast<streams::start_at>(c.options.start);
-    r.start_value = c.options.start == stream_start::time
-                        ? static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                         c.options.start_time.time_since_epoch())
-                                                         .count())
-                        : c.options.start_sequence;
-    r.config.ack_wait = c.options.ack_wait;
-    r.config.max_deliveries = c.options.max_deliveries;
-    r.config.backoff = c.options.backoff;
-    r.config.max_in_flight = c.options.max_in_flight;
-    return r;
-}
 
 streams::stream_config config_of(const stream_config& c) {
     return {c.name, c.prefix, {c.limits.max_messages, c.limits.max_bytes, c.limits.max_age}};
@@ -62,8 +46,27 @@ std::unique_ptr<streams::stream_publisher> open_publisher(const options& o, stre
 
 }  // namespace
 
-durable_streams::durable_streams(node_context& ctx, frame_sender send, outbox& out, settler_factory settlers)
+streams::consume_request request_of(const consume_command& c) {
+    streams::consume_request r;
+    r.stream = c.stream;
+    r.consumer = c.consumer;
+    r.start = static_cast<streams::start_at>(c.options.start);
+    r.start_value = c.options.start == stream_start::time
+                        ? static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                         c.options.start_time.time_since_epoch())
+                                                         .count())
+                        : c.options.start_sequence;
+    r.config.ack_wait = c.options.ack_wait;
+    r.config.max_deliveries = c.options.max_deliveries;
+    r.config.backoff = c.options.backoff;
+    r.config.max_in_flight = c.options.max_in_flight;
+    return r;
+}
+
+durable_streams::durable_streams(node_context& ctx, shared_counters& counters, frame_sender send, outbox& out,
+                                 settler_factory settlers)
     : ctx_(ctx),
+      counters_(counters),
       send_(std::move(send)),
       out_(out),
       settlers_(std::move(settlers)),
@@ -275,7 +278,9 @@ void durable_streams::on_deliver(const node_id& from, std::span<const std::uint8
                        std::move(storage),
                        settlers_(settle_command{from, a->stream, a->consumer, d->seq, d->attempt, {}, {}, {}}));
     if (a->where == run_on::reactor)
-        (*a->handler)(msg);   // its settles are posted: they run after this
+        // Its settles are posted: they run after this. What it throws is counted and logged,
+        // as the delivery thread does for handlers it runs.
+        counters_.run_guarded("a stream handler", [&] { (*a->handler)(msg); });
     else
         out_.send(stream_delivery{a->handler, std::move(msg)});
 }

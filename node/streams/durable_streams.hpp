@@ -35,6 +35,9 @@
 
 namespace zmesh::detail {
 
+// Returns: what `c` asks of each publisher, as the consumer logic and the wire carry it.
+streams::consume_request request_of(const consume_command& c);
+
 class durable_streams final : private streams::stream_sink {
 public:
     using clock = std::chrono::steady_clock;
@@ -45,7 +48,8 @@ public:
 
     // Opens the log in ctx.opts.data_dir when there is one. Throws std::runtime_error (the
     // store's message) when it cannot.
-    durable_streams(node_context& ctx, frame_sender send, outbox& out, settler_factory settlers);
+    durable_streams(node_context& ctx, shared_counters& counters, frame_sender send, outbox& out,
+                    settler_factory settlers);
     ~durable_streams();
 
     // The application's commands.
@@ -99,6 +103,7 @@ private:
     app_consumer* find(std::string_view stream, std::string_view consumer);
 
     node_context& ctx_;
+    shared_counters& counters_;
     frame_sender send_;
     outbox& out_;
     settler_factory settlers_;
