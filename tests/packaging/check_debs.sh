@@ -30,6 +30,8 @@ done
 work=$(mktemp -d /tmp/zmesh-debs-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Any other command that stops this script (set -e) says where, rather than ending it silently.
+trap 'echo "FAIL: line $LINENO exited with status $?" >&2' ERR
 
 # --- 1. build them --------------------------------------------------------------------------
 # cpack installs each component of this tree into a staging directory first (it builds
@@ -90,6 +92,9 @@ for pkg in "${!deb[@]}"; do
     done < "$work/$pkg.depends"
 done
 # Every shared library a packaged ELF file loads comes from a package its Depends names.
+# The loader's cache is read once into a file: a reader that stops early on a pipe would kill
+# ldconfig with SIGPIPE, and under pipefail end this script once the cache outgrows the pipe.
+ldconfig -p > "$work/ldcache"
 for pkg in "${!deb[@]}"; do
     dpkg-deb -x "${deb[$pkg]}" "$work/x-$pkg"
     while IFS= read -r -d '' f; do
@@ -98,7 +103,7 @@ for pkg in "${!deb[@]}"; do
         for soname in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
             [[ $soname == libzmesh.so.* ]] && { grep -qx "$lib_pkg" "$work/$pkg.depends" || 
                 fail "$pkg needs $soname but does not depend on $lib_pkg"; continue; }
-            path=$(ldconfig -p | awk -v s="$soname" '$1 == s { print $NF; exit }')
+            path=$(awk -v s="$soname" '$1 == s && !found { print $NF; found = 1 }' "$work/ldcache")
             [ -n "$path" ] || fail "${f#"$work/x-$pkg"} needs $soname, which this system lacks"
             owner=$(dpkg -S "$(readlink -f "$path")" 2> /dev/null || dpkg -S "$path" 2> /dev/null) ||
                 fail "no package owns $path"
@@ -110,9 +115,10 @@ for pkg in "${!deb[@]}"; do
 done
 grep -qx "$lib_pkg" "$work/libzmesh-dev.depends" || fail "libzmesh-dev does not depend on $lib_pkg"
 grep -qx libmsgpack-cxx-dev "$work/libzmesh-dev.depends" || fail "libzmesh-dev does not depend on libmsgpack-cxx-dev"
-dpkg-deb --ctrl-tarfile "${deb[$lib_pkg]}" | tar -xO ./shlibs 2> /dev/null | grep -q "^libzmesh ${version%%.*} $lib_pkg" ||
+dpkg-deb -e "${deb[$lib_pkg]}" "$work/control-$lib_pkg"
+grep -qs "^libzmesh ${version%%.*} $lib_pkg" "$work/control-$lib_pkg/shlibs" ||
     fail "$lib_pkg has no shlibs entry for libzmesh"
-dpkg-deb --ctrl-tarfile "${deb[$lib_pkg]}" | tar -xO ./postinst 2> /dev/null | grep -q ldconfig ||
+grep -qs ldconfig "$work/control-$lib_pkg/postinst" ||
     fail "$lib_pkg's postinst does not run ldconfig"
 # apt's own resolver, against what this system has installed and its package lists: no
 # dependency left unmet, nothing to remove. Changes nothing.
