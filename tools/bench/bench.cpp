@@ -104,8 +104,10 @@ void report::print(bool json) const {
     std::printf("  %-26s %14s %14s %8s\n", "", "zmesh", baseline_.c_str(), "ratio");
     for (const auto& m : metrics_) {
         const double z = median(m.zmesh);
-        if (m.raw.empty()) {
-            std::printf("  %-26s %14s %14s %8s\n", m.label.c_str(), figure(z).c_str(), "-", "-");
+        // No baseline, or one of nothing (a raw process idles at 0% CPU): no ratio to print.
+        if (m.raw.empty() || (run_ratios(m).empty() && median(m.raw) == 0)) {
+            const auto raw = m.raw.empty() ? std::string("-") : figure(median(m.raw));
+            std::printf("  %-26s %14s %14s %8s\n", m.label.c_str(), figure(z).c_str(), raw.c_str(), "-");
             continue;
         }
         std::printf("  %-26s %14s %14s %7.2fx\n", m.label.c_str(), figure(z).c_str(),

@@ -5,6 +5,8 @@
 // (libraries' pages are counted in every process's RSS but held once); after one is killed
 // with SIGKILL, the time until every survivor saw it leave. With --subscribe every node
 // subscribes (so it connects its SUB to every peer's PUB) before it starts.
+// Also read over that idle window: the CPU the whole mesh spends (heartbeats, beacons:
+// what grows with N) and each node's open descriptors (links and sockets).
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
@@ -13,9 +15,13 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <zmq.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -29,6 +35,33 @@ std::string converged_line() {
     ::getrusage(RUSAGE_SELF, &u);
     const auto us = [](const timeval& t) { return std::int64_t{t.tv_sec} * 1000000 + t.tv_usec; };
     return "converged " + std::to_string(now_ns()) + " " + std::to_string(us(u.ru_utime) + us(u.ru_stime));
+}
+
+// Returns: the CPU process `pid` has used, all threads, in ms (utime + stime of
+// /proc/PID/stat), or 0 if unreadable.
+double process_cpu_ms(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto name_end = stat.rfind(')');   // the command name may hold spaces
+    if (name_end == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(name_end + 2));
+    std::string field;
+    std::uint64_t utime = 0, stime = 0;
+    // After the name: state is field 3, utime 14 and stime 15 of proc(5).
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Returns: how many descriptors process `pid` holds open.
+double open_fds(pid_t pid) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+    double n = 0;
+    for (; !ec && it != end; it.increment(ec)) ++n;
+    return n;
 }
 
 int zmesh_node(const settings& s) {
@@ -75,6 +108,9 @@ struct figures {
     double rss_kib_max = 0;
     double private_kib_median = 0;
     double cpu_ms_median = 0;
+    double idle_cpu_percent = 0;   // the whole mesh, % of one core
+    double fds_median = 0;
+    double fds_max = 0;
     double kill_noticed_ms = -1;
 };
 
@@ -103,13 +139,27 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     f.cpu_ms_median = median(cpu_ms);
 
     // Idle means idle for a while: anything a link carries cycles its libzmq queue through
-    // 16 KiB chunks, so memory read at once would miss growth from periodic traffic.
-    std::this_thread::sleep_for(std::chrono::seconds(s.get<int>("settle")));
-    std::vector<double> rss, own;
+    // 16 KiB chunks, so memory read at once would miss growth from periodic traffic. The
+    // window is at least a second, so that the CPU read over it is not all rounding.
+    const auto cpu_of_all = [&] {
+        double ms = 0;
+        for (auto& c : all) ms += process_cpu_ms(c->pid());
+        return ms;
+    };
+    const auto window = std::chrono::seconds(std::max(1, s.get<int>("settle")));
+    const double cpu_before = cpu_of_all();
+    const auto window_start = clock::now();
+    std::this_thread::sleep_for(window);
+    f.idle_cpu_percent = (cpu_of_all() - cpu_before) * 100.0 /
+                         std::chrono::duration<double, std::milli>(clock::now() - window_start).count();
+    std::vector<double> rss, own, fds;
     for (auto& c : all) {
         rss.push_back(static_cast<double>(rss_kib(c->pid())));
         own.push_back(static_cast<double>(private_kib(c->pid())));
+        fds.push_back(open_fds(c->pid()));
     }
+    f.fds_median = median(fds);
+    f.fds_max = *std::max_element(fds.begin(), fds.end());
     f.rss_kib_median = median(rss);
     f.private_kib_median = median(own);
     f.rss_kib_max = *std::max_element(rss.begin(), rss.end());
@@ -151,6 +201,9 @@ int run_discovery(const settings& s) {
     auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
     auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
     auto& own = r.at("private_kib", "idle private mem (KiB)", false);
+    auto& idle_cpu = r.at("idle_cpu_percent", "idle CPU, mesh (% of core)", false);
+    auto& fds = r.at("fds", "open fds per node", false);
+    auto& fds_max = r.at("fds_max", "open fds, largest", false);
     for (int run = 1; run <= s.runs; ++run) {
         const auto z = measure(s, "zmesh-node", nodes, true);
         const auto raw = measure(s, "raw-node", nodes, false);
@@ -165,6 +218,12 @@ int run_discovery(const settings& s) {
         rss_max.raw.push_back(raw.rss_kib_max);
         own.zmesh.push_back(z.private_kib_median);
         own.raw.push_back(raw.private_kib_median);
+        idle_cpu.zmesh.push_back(z.idle_cpu_percent);
+        idle_cpu.raw.push_back(raw.idle_cpu_percent);
+        fds.zmesh.push_back(z.fds_median);
+        fds.raw.push_back(raw.fds_median);
+        fds_max.zmesh.push_back(z.fds_max);
+        fds_max.raw.push_back(raw.fds_max);
         progress("discovery run " + std::to_string(run) + "/" + std::to_string(s.runs) + ": " +
                  std::to_string(nodes) + " nodes converged in " +
                  std::to_string(static_cast<int>(z.converge_ms)) + " ms (processes alone " +
