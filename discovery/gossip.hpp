@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MPL-2.0
+// gossip: the values membership by gossip (gossip_membership) reads and writes — a member's
+// state as it is passed from member to member, the four probe messages that carry it, and
+// the rules that decide which of two reports about one member is the newer.
+//
+// The design is SWIM's (Das, Gupta, Motivala 2002) with Lifeguard's refinements (Dadgar,
+// Phillips, Currey 2018): each member probes one other per period, directly and then through
+// a few others; a member that answers neither way is suspected, not removed, and has a while
+// to refute it by raising its incarnation; what changes rides on the probes' own messages.
+// docs/scale.md gives the reasons and the figures.
+#pragma once
+
+#include "protocol/node_id.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zmesh::discovery::gossip {
+
+using clock = std::chrono::steady_clock;
+using protocol::node_id;
+using std::chrono::milliseconds;
+
+enum class status : std::uint8_t {
+    alive = 0,
+    suspect = 1,   // missed a probe, direct and indirect; may still refute
+    dead = 2,      // suspected past its timeout, or unreachable and never refuted
+    left = 3,      // said so itself
+};
+
+// What one member reports about another (or itself).
+struct update {
+    node_id id;
+    std::uint32_t incarnation = 0;   // raised only by the member itself, to refute
+    status state = status::alive;
+    node_id by;                      // suspect: who suspects it (distinct ones shorten the wait)
+    std::string meta;                // alive: what the member says of itself, opaque here
+    bool operator==(const update&) const = default;
+};
+
+// Returns: whether `incoming` says something newer about its member than `known` does:
+// a later incarnation always; at the same incarnation, only a graver state (alive <
+// suspect < dead = left). Dead and left are final for their incarnation.
+bool overrides(const update& incoming, const update& known);
+
+enum class kind : std::uint8_t {
+    ping,       // "are you there?" — answered by ack
+    ping_req,   // "probe `target` for me" — the receiver pings it and relays the ack
+    ack,
+    nack,       // a relay's "the target did not answer me" (Lifeguard: the prober is not alone)
+};
+
+struct message {
+    kind type = kind::ping;
+    std::uint32_t seq = 0;         // the prober's: an ack or nack carries its ping's
+    node_id target;                // ping: who it is for; ping_req: whom to probe
+    std::vector<update> updates;   // piggybacked news
+};
+
+struct outgoing {
+    node_id to;
+    message msg;
+};
+
+// A member's state changed, as the application sees the mesh.
+struct change {
+    node_id id;
+    status state = status::alive;   // alive: joined, back from suspect, or new meta
+    std::string meta;
+};
+
+struct config {
+    milliseconds probe_interval{200};
+    milliseconds probe_timeout{80};    // direct ack wait; then the indirect probes
+    std::size_t indirect_probes = 3;
+    // Suspicion lasts from min = min_mult * log10(members) * probe_interval (at least one
+    // such) down from max = max_mult * min, shorter with each independent confirmation,
+    // reaching min at `indirect_probes` confirmations (Lifeguard's dynamic suspicion).
+    double suspicion_min_mult = 2.0;
+    double suspicion_max_mult = 4.0;
+    // Each update rides on retransmit_mult * ceil(log10(members + 1)) messages.
+    std::size_t retransmit_mult = 4;
+    std::size_t max_piggyback = 8;     // updates per message
+    int max_health = 8;                // Lifeguard's local health: periods stretch up to 1 + this
+    milliseconds tombstone_for{30'000};   // dead and left are remembered this long
+    std::size_t max_members = 65536;
+    std::size_t max_relays = 256;      // ping_reqs relayed at once
+    milliseconds push_pull_interval{30'000};
+};
+
+}  // namespace zmesh::discovery::gossip
