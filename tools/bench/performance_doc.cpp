@@ -34,7 +34,7 @@ const invocation suite[] = {
     {{"rpc", "--handler", "threads"}, "RPC with handlers on worker threads (the default API)"},
     {{"discovery"}, "discovery: 32 node processes started at once"},
     {{"codec"}, "codecs: the event header and payload check"},
-    {{"durable", "--count", "20000"}, "durable streams: records stored per second against raw SQLite"},
+    {{"durable", "--count", "20000"}, "durable streams: records stored per second against raw SQLite; end to end against JetStream"},
 };
 
 std::string first_line_of(const char* path, const char* key) {
