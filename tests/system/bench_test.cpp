@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace zmesh::test {
@@ -136,6 +137,45 @@ TEST(bench, durable_reports_stored_records_per_second_against_raw_sqlite) {
     const auto os = run_bench({"durable", "--count", "500", "--batch", "1", "--durability", "os"});
     expect_metric(os, "records_per_s_batch_1");
     EXPECT_FALSE(os["metrics"].contains("fsync_records_per_s_batch_1")) << os.dump();
+}
+
+// Whether zmesh-bench can run the JetStream baseline here: built with libnats
+// (ZMESH_BENCH_JETSTREAM, from CMake) and nats-server on PATH.
+bool jetstream_expected() {
+#ifdef ZMESH_BENCH_JETSTREAM
+    return std::system("command -v nats-server >/dev/null 2>&1") == 0;
+#else
+    return false;
+#endif
+}
+
+TEST(bench, durable_group_reports_acked_deliveries_and_jetstream_side_by_side_when_it_can) {
+    // Three runs: each side goes first in one of them.
+    const auto r = run_bench({"durable", "--count", "600", "--batch", "10", "--durability", "os"}, 3);
+    EXPECT_EQ(r["params"]["group"].value("count", 0), 600) << r.dump();
+    EXPECT_EQ(r["params"]["group"].value("sync_count", 0), 12) << r.dump();
+    // Both members of the group acked some; the benchmark itself fails when a record is not
+    // acked exactly once.
+    const auto by_member = r["zmesh"]["group"]["acked_by_member"];
+    ASSERT_EQ(by_member.size(), 2u) << r.dump();
+    EXPECT_EQ(by_member[0].get<int>() + by_member[1].get<int>(), 600);
+    const bool jetstream = jetstream_expected();
+    for (const char* key : {"stored_publish_sync_per_s", "stored_publish_window_per_s", "group_acked_per_s"}) {
+        expect_metric(r, key, !jetstream, 3);
+        EXPECT_EQ(r["metrics"][key].value("baseline", ""), "JetStream") << key;
+    }
+    expect_metric(r, "records_per_s_batch_10", false, 3);   // raw SQLite's, as before
+    if (jetstream) {
+        EXPECT_FALSE(r["jetstream"].contains("skipped")) << r.dump();
+        const auto js_members = r["jetstream"]["acked_by_member"];
+        ASSERT_EQ(js_members.size(), 2u) << r.dump();
+        EXPECT_EQ(js_members[0].get<int>() + js_members[1].get<int>(), 600);
+    } else {
+        EXPECT_FALSE(r["jetstream"].value("skipped", "").empty()) << r.dump();
+    }
+    // fsync only: no end-to-end shapes.
+    const auto fsync = run_bench({"durable", "--count", "200", "--batch", "10", "--durability", "fsync"});
+    EXPECT_FALSE(fsync["metrics"].contains("group_acked_per_s")) << fsync.dump();
 }
 
 TEST(bench, codec_reports_ns_per_operation) {

@@ -38,7 +38,7 @@ options node_options(const settings& s, const std::string& name) {
 metric& report::at(const std::string& key, const std::string& label, bool higher_is_better) {
     for (auto& m : metrics_)
         if (m.key == key) return m;
-    metrics_.push_back({key, label, higher_is_better, {}, {}});
+    metrics_.push_back({key, label, higher_is_better, {}, {}, {}});
     return metrics_.back();
 }
 
@@ -69,6 +69,7 @@ nlohmann::json report::to_json() const {
     for (const auto& m : metrics_) {
         nlohmann::json f{{"zmesh", median(m.zmesh)}, {"zmesh_runs", m.zmesh},
                          {"higher_is_better", m.higher_is_better}};
+        if (!m.baseline.empty()) f["baseline"] = m.baseline;
         if (!m.raw.empty()) {
             const double raw = median(m.raw);
             f["raw"] = raw;
@@ -101,8 +102,14 @@ void report::print(bool json) const {
     std::printf("%s  %s  (medians of %zu runs; ratio: the median of each run's zmesh/raw)\n",
                 bench_.c_str(), params_.dump().c_str(),
                 metrics_.empty() ? 0 : metrics_.front().zmesh.size());
-    std::printf("  %-26s %14s %14s %8s\n", "", "zmesh", baseline_.c_str(), "ratio");
+    const std::string* heading = nullptr;
     for (const auto& m : metrics_) {
+        // A heading for each run of metrics against one baseline.
+        const auto& against = m.baseline.empty() ? baseline_ : m.baseline;
+        if (!heading || *heading != against) {
+            std::printf("  %-26s %14s %14s %8s\n", "", "zmesh", against.c_str(), "ratio");
+            heading = &against;
+        }
         const double z = median(m.zmesh);
         // No baseline, or one of nothing (a raw process idles at 0% CPU): no ratio to print.
         if (m.raw.empty() || (run_ratios(m).empty() && median(m.raw) == 0)) {

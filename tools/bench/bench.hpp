@@ -50,6 +50,7 @@ struct metric {
     bool higher_is_better = true;
     std::vector<double> zmesh;     // one per run
     std::vector<double> raw;       // one per run; empty when libzmq has no such figure
+    std::string baseline;          // what `raw` is, when not the report's baseline ("": it is)
 };
 
 class report {
@@ -64,7 +65,8 @@ public:
     nlohmann::json& extra(const std::string& side) { return extra_[side]; }
 
     // Prints a table on stdout, or with `json` one JSON object: params, and per metric the
-    // median of each side, their ratio (zmesh / raw) and every run.
+    // median of each side, their ratio (zmesh / raw) and every run. A metric with a baseline
+    // of its own is printed under a heading naming it, and carries it in the JSON.
     void print(bool json) const;
     nlohmann::json to_json() const;
 

@@ -37,7 +37,7 @@ int poll_ms_until(clock::time_point deadline) {
 
 }  // namespace
 
-child::child(const std::vector<std::string>& args) {
+child::child(const std::vector<std::string>& args, const std::string& program) {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0) throw sys_error("pipe");
     if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -47,7 +47,7 @@ child::child(const std::vector<std::string>& args) {
     }
     // argv is built before fork: the child may only call async-signal-safe functions.
     std::vector<char*> argv;
-    std::string self = "/proc/self/exe";
+    std::string self = program;
     argv.push_back(self.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
@@ -62,7 +62,7 @@ child::child(const std::vector<std::string>& args) {
         if (::getppid() != parent) ::_exit(1);
         ::dup2(in[0], STDIN_FILENO);
         ::dup2(out[1], STDOUT_FILENO);
-        ::execv("/proc/self/exe", argv.data());
+        ::execv(self.c_str(), argv.data());
         ::_exit(127);
     }
     ::close(in[0]);
@@ -136,6 +136,13 @@ int child::wait(clock::time_point deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return status_;
+}
+
+bool child::running() {
+    if (reaped_) return false;
+    const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+    if (r == pid_ || (r < 0 && errno != EINTR)) reaped_ = true;
+    return !reaped_;
 }
 
 void child::kill(int signal) {

@@ -23,9 +23,9 @@ std::int64_t now_ns();
 
 class child {
 public:
-    // Starts this program (/proc/self/exe) with `args`; stderr is shared with ours.
-    // Throws std::runtime_error when it cannot.
-    explicit child(const std::vector<std::string>& args);
+    // Starts `program` (a path; this program by default) with `args`; stderr is shared with
+    // ours. Throws std::runtime_error when it cannot.
+    explicit child(const std::vector<std::string>& args, const std::string& program = "/proc/self/exe");
     ~child();   // SIGKILLs it if it is still running, and reaps it
     child(const child&) = delete;
     child& operator=(const child&) = delete;
@@ -40,6 +40,8 @@ public:
     // skipped). Throws std::runtime_error naming `what` at `deadline` or when it exited.
     std::string expect(const std::string& word, clock::time_point deadline, const std::string& what);
 
+    // Returns: whether it has not exited yet (reaps it when it has).
+    bool running();
     // Closes its stdin: "stop". It should exit soon after.
     void close_stdin();
     // Returns: its exit status; SIGKILLs it first when it did not exit by `deadline`.

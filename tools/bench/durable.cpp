@@ -3,17 +3,17 @@
 // stream_publisher over its SQLite log, driven as the node's reactor drives it (commits
 // every --batch records or when commit_within falls due), against the plain SQLite C API
 // storing the same records in the same batches, with the same journal and sync settings.
-#include "bench.hpp"
+// Then end to end (stream_shapes.hpp): stored publishes through a node and a group of two
+// members acking them, against the same shapes on JetStream when it can run here.
 #include "node/streams/stream_publisher.hpp"
+#include "stream_shapes.hpp"
 
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <memory>
 #include <span>
 #include <stdexcept>
-#include <string_view>
 #include <thread>
 
 namespace zmesh::bench {
@@ -139,18 +139,6 @@ double run_raw(const workload& w) {
     return per_second(w.count, now_ns() - t0);
 }
 
-// Returns: whether `program` is an executable file in a directory of $PATH.
-bool on_path(std::string_view program) {
-    const char* path = std::getenv("PATH");
-    for (std::string_view dirs = path ? path : ""; !dirs.empty();) {
-        const auto end = std::min(dirs.find(':'), dirs.size());
-        const std::string file = std::string(dirs.substr(0, end)) + "/" + std::string(program);
-        if (end > 0 && ::access(file.c_str(), X_OK) == 0) return true;
-        dirs.remove_prefix(std::min(end + 1, dirs.size()));
-    }
-    return false;
-}
-
 // One row of the table: a durability and batch size, both sides measured in every run.
 struct row {
     workload work;
@@ -171,6 +159,12 @@ int run_durable(const settings& s) {
 
     nlohmann::json params{{"count", count}, {"size", size}, {"batches", batches}};
     if (chosen != "os") params["fsync"] = {{"count", fsync_count}, {"batch", fsync_batch}};
+    // End to end, in durability::os only: JetStream's file store does not sync each write either.
+    const bool shapes = chosen != "fsync";
+    const shape_work shape{.count = count, .sync_count = std::max<std::uint64_t>(count / 50, 1), .size = size};
+    if (shapes)
+        params["group"] = {{"count", shape.count}, {"sync_count", shape.sync_count}, {"window", shape.window},
+                           {"in_flight_per_member", shape.batch}, {"jetstream_fetch", shape.batch}};
     report r("durable", params);
     r.baseline("raw SQLite");
     r.extra("raw") = {{"sqlite", sqlite3_libversion()}, {"journal", "WAL"}};
@@ -186,10 +180,25 @@ int run_durable(const settings& s) {
                         &r.at("fsync_records_per_s_batch_" + std::to_string(fsync_batch),
                               "fsync records/s, batch " + std::to_string(fsync_batch))});
 
-    if (!on_path("nats-server"))
-        progress("nats-server not installed: JetStream baseline skipped");
-    else
-        progress("nats-server found, but there is no JetStream baseline yet: skipped");
+    const auto jetstream_missing = shapes ? jetstream_unavailable() : std::nullopt;
+    metric *sync = nullptr, *window = nullptr, *group = nullptr;
+    if (shapes) {
+        r.extra("zmesh")["group"] = {{"nodes", "publisher and 2 members in this process, TCP loopback"},
+                                     {"handlers", s.get<std::string>("handler")}};
+        if (jetstream_missing) {
+            progress("JetStream baseline skipped: " + *jetstream_missing);
+            r.extra("jetstream") = {{"skipped", *jetstream_missing}};
+        } else {
+            r.extra("jetstream") = {{"server", "nats-server -js, file store, a child process"},
+                                    {"clients", "zmesh-bench-jetstream: publisher and 2 pull subscribers, own connections"}};
+        }
+        const std::string js = "JetStream";
+        const auto n = std::to_string(shape.window);
+        sync = &r.at("stored_publish_sync_per_s", "stored publishes/s, 1 out");
+        window = &r.at("stored_publish_window_per_s", "stored publishes/s, " + n + " out");
+        group = &r.at("group_acked_per_s", "acked deliveries/s, group 2");
+        for (auto* m : {sync, window, group}) m->baseline = js;
+    }
     for (int run = 1; run <= s.runs; ++run) {
         for (auto& [work, figures] : rows) {
             // Each side goes first in every other run: the one after inherits the other's
@@ -200,6 +209,32 @@ int run_durable(const settings& s) {
             } else {
                 figures->raw.push_back(run_raw(work));
                 figures->zmesh.push_back(run_zmesh(work, s.deadline()));
+            }
+        }
+        if (shapes) {
+            // Each side goes first in every other run, as above.
+            const auto measure_zmesh = [&] {
+                const auto z = run_zmesh_shapes(s, shape);
+                sync->zmesh.push_back(z.publish_sync);
+                window->zmesh.push_back(z.publish_async);
+                group->zmesh.push_back(z.group_acked);
+                r.extra("zmesh")["group"]["acked_by_member"] = z.facts["acked_by_member"];
+            };
+            const auto measure_jetstream = [&] {
+                if (jetstream_missing) return;
+                const auto j = run_jetstream_shapes(s, shape);
+                sync->raw.push_back(j.publish_sync);
+                window->raw.push_back(j.publish_async);
+                group->raw.push_back(j.group_acked);
+                r.extra("jetstream")["client_version"] = j.facts["client"];
+                r.extra("jetstream")["acked_by_member"] = j.facts["acked_by_member"];
+            };
+            if (run % 2) {
+                measure_zmesh();
+                measure_jetstream();
+            } else {
+                measure_jetstream();
+                measure_zmesh();
             }
         }
         progress("durable run " + std::to_string(run) + "/" + std::to_string(s.runs));

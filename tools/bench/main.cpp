@@ -3,7 +3,8 @@
 // host. Each subcommand runs its peers as separate processes over tcp loopback (this
 // program again, with a hidden "_role NAME"), runs the libzmq baseline of the same shape
 // right after, and prints both with their ratio — a table, or one JSON object with --json.
-// (codec and durable run in this process, against msgpack-cxx and raw SQLite.)
+// (codec and durable run in this process, against msgpack-cxx and raw SQLite; durable's
+// end-to-end shapes also against JetStream, when nats-server and libnats are there.)
 //
 //   zmesh-bench pubsub    [--size 64] [--count 1000000] [--subscribers 1] [--secure]
 //   zmesh-bench rpc       [--size 64] [--count 20000] [--pipelined 200000] [--window 100]
@@ -32,7 +33,8 @@ using namespace zmesh::bench;
 const char* usage =
     "usage: zmesh-bench pubsub|rpc|discovery|codec|durable [options]\n"
     "       zmesh-bench report [--out docs/performance.md] [--runs 3]   (every benchmark above, as a document)\n"
-    "Runs zmesh and the raw libzmq baseline of the same shape (codec: msgpack-cxx; durable: SQLite);\n"
+    "Runs zmesh and the raw libzmq baseline of the same shape (codec: msgpack-cxx; durable: SQLite,\n"
+    "and JetStream when nats-server is on PATH and zmesh-bench-jetstream was built);\n"
     "prints both and their ratio.\n"
     "Exit: 0 measured; 1 a run failed; 2 bad flags.";
 
@@ -72,7 +74,7 @@ po::options_description flags() {
         ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read")
         ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)")
         ("batch", po::value<std::size_t>(), "durable: records per commit (default: 1, 10 and 100 in turn)")
-        ("durability", po::value<std::string>(), "durable: os or fsync (default: both; fsync with a tenth of --count, at the largest batch)")
+        ("durability", po::value<std::string>(), "durable: os or fsync (default: both; fsync with a tenth of --count, at the largest batch; os also runs the end-to-end shapes: stored publishes through a node, one at a time (a fiftieth of --count) and 256 outstanding, then acked by a group of 2)")
         ("out", po::value<std::string>()->default_value("docs/performance.md"), "report: the Markdown file to write");
     // clang-format on
     return d;
