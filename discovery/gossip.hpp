@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // gossip: the values membership by gossip (gossip_membership) reads and writes — a member's
-// state as it is passed from member to member, the four probe messages that carry it, and
-// the rules that decide which of two reports about one member is the newer.
+// state as it is passed from member to member and the four probe messages that carry it
+// (the wire's types, protocol/gossip.hpp), the rule that decides which of two reports about
+// one member is the newer, what comes out, and the settings.
 //
 // The design is SWIM's (Das, Gupta, Motivala 2002) with Lifeguard's refinements (Dadgar,
 // Phillips, Currey 2018): each member probes one other per period, directly and then through
@@ -10,7 +11,7 @@
 // docs/scale.md gives the reasons and the figures.
 #pragma once
 
-#include "protocol/node_id.hpp"
+#include "protocol/gossip.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -23,41 +24,16 @@ using clock = std::chrono::steady_clock;
 using protocol::node_id;
 using std::chrono::milliseconds;
 
-enum class status : std::uint8_t {
-    alive = 0,
-    suspect = 1,   // missed a probe, direct and indirect; may still refute
-    dead = 2,      // suspected past its timeout, or unreachable and never refuted
-    left = 3,      // said so itself
-};
-
-// What one member reports about another (or itself).
-struct update {
-    node_id id;
-    std::uint32_t incarnation = 0;   // raised only by the member itself, to refute
-    status state = status::alive;
-    node_id by;                      // suspect: who suspects it (distinct ones shorten the wait)
-    std::string meta;                // alive: what the member says of itself, opaque here
-    bool operator==(const update&) const = default;
-};
+// The wire's own types (protocol/gossip.hpp): the logic reads and writes what is sent.
+using status = protocol::gossip_status;
+using update = protocol::gossip_update;
+using kind = protocol::gossip_kind;
+using message = protocol::gossip_message;
 
 // Returns: whether `incoming` says something newer about its member than `known` does:
 // a later incarnation always; at the same incarnation, only a graver state (alive <
 // suspect < dead = left). Dead and left are final for their incarnation.
 bool overrides(const update& incoming, const update& known);
-
-enum class kind : std::uint8_t {
-    ping,       // "are you there?" — answered by ack
-    ping_req,   // "probe `target` for me" — the receiver pings it and relays the ack
-    ack,
-    nack,       // a relay's "the target did not answer me" (Lifeguard: the prober is not alone)
-};
-
-struct message {
-    kind type = kind::ping;
-    std::uint32_t seq = 0;         // the prober's: an ack or nack carries its ping's
-    node_id target;                // ping: who it is for; ping_req: whom to probe
-    std::vector<update> updates;   // piggybacked news
-};
 
 struct outgoing {
     node_id to;

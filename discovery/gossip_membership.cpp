@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <utility>
 
 namespace zmesh::discovery::gossip {
@@ -22,6 +23,7 @@ bool overrides(const update& incoming, const update& known) {
 gossip_membership::gossip_membership(node_id self, std::string meta, std::uint32_t incarnation, config cfg,
                                      std::uint64_t seed)
     : self_{self, incarnation, status::alive, {}, std::move(meta)}, cfg_(cfg), rng_(seed) {
+    if (self_.meta.size() > protocol::max_gossip_meta) throw std::length_error("gossip meta over its bound");
     news_.push(self_);   // the first messages say who sends them
 }
 
@@ -34,7 +36,10 @@ void gossip_membership::merge(const std::vector<update>& all, clock::time_point 
 std::vector<update> gossip_membership::snapshot() const {
     std::vector<update> all{self_};
     all.reserve(members_.size() + 1);
-    for (const auto& [id, m] : members_) all.push_back(m.state);
+    for (const auto& [id, m] : members_) {
+        all.push_back(m.state);
+        if (m.state.state != status::alive) all.back().meta.clear();   // only alive carries it
+    }
     return all;
 }
 
@@ -158,11 +163,13 @@ void gossip_membership::on_unreachable(const node_id& id, clock::time_point now)
 void gossip_membership::leave() {
     if (self_.state != status::alive) return;
     self_.state = status::left;
+    self_.meta.clear();
     news_.push(self_);
     for (const auto& id : random_live(cfg_.indirect_probes, self_.id)) send(id, kind::ping, next_seq_++, id);
 }
 
 void gossip_membership::set_meta(std::string meta) {
+    if (meta.size() > protocol::max_gossip_meta) throw std::length_error("gossip meta over its bound");
     self_.meta = std::move(meta);
     ++self_.incarnation;
     news_.push(self_);
@@ -215,7 +222,7 @@ void gossip_membership::expire(clock::time_point now) {
     }
     // Applied after the scan: apply() may change the table.
     for (const auto& id : suspects_due)
-        apply(update{id, members_.at(id).state.incarnation, status::dead, self_.id, {}}, now);
+        apply(update{id, members_.at(id).state.incarnation, status::dead, {}, {}}, now);
     for (const auto& id : tombstones_due) members_.erase(id);
 }
 

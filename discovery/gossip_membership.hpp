@@ -30,6 +30,7 @@ class gossip_membership {
 public:
     // `incarnation`: this member's first. A member that restarts under the same id must
     // start above what it had (the caller uses the wall clock), or its tombstone wins.
+    // Throws std::length_error for a meta over protocol::max_gossip_meta (as set_meta).
     gossip_membership(node_id self, std::string meta, std::uint32_t incarnation, config cfg, std::uint64_t seed);
 
     // A member heard of outside gossip (its beacon, a seed, a push-pull): applied as news.

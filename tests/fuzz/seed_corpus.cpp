@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // seed_corpus DIR: writes real encoded messages, one file each, into DIR/<target>/ for the
 // fuzz targets to start from — every message type, signed and plain beacons, events and
-// RPC headers and stream messages of several shapes — so fuzzing begins past the magic
+// RPC headers, stream messages and gossip datagrams of several shapes — so fuzzing begins past the magic
 // bytes and headers.
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
+#include "protocol/gossip.hpp"
 #include "protocol/rpc.hpp"
 #include "protocol/stream.hpp"
 
@@ -125,6 +126,19 @@ std::vector<bytes> msgpacks() {
     return out;
 }
 
+std::vector<bytes> gossips() {
+    const auto a = node_id::random(), b = node_id::random();
+    gossip_datagram d{"lab", a, {gossip_kind::ping, 7, b, {}}};
+    std::vector<bytes> out = {encode_gossip(d)};
+    d.message.updates = {{b, 3, gossip_status::alive, {}, "name=alpha"}, {a, 9, gossip_status::suspect, b, {}},
+                         {b, 1, gossip_status::dead, {}, {}}, {a, 2, gossip_status::left, {}, {}}};
+    for (auto type : {gossip_kind::ping, gossip_kind::ping_req, gossip_kind::ack, gossip_kind::nack}) {
+        d.message.type = type;
+        out.push_back(encode_gossip(d));
+    }
+    return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,6 +152,7 @@ int main(int argc, char** argv) {
     write_all(root / "event", events());
     write_all(root / "rpc", rpcs());
     write_all(root / "stream", streams());
+    write_all(root / "gossip", gossips());
     write_all(root / "msgpack", msgpacks());
     return 0;
 }
