@@ -188,7 +188,7 @@ void reactor::loop() {
             });
         on_timers(clock::now());
         run_posted();
-        streams_.flush();   // the consumers' settles of this round, batched
+        streams_.flush();   // what this round published, stored; the consumers' settles, batched
         outbox_.flush();    // call outcomes of this round, in one message
         signal_view_changes();
     }

@@ -299,6 +299,7 @@ durable_streams::clock::time_point durable_streams::next_deadline(clock::time_po
 }
 
 void durable_streams::flush() {
+    if (publisher_) guarded("commit", [&] { publisher_->end_of_round(clock::now()); });
     for (auto& o : consumer_.take_outgoing()) {
         std::visit(
             [&](const auto& m) {

@@ -73,7 +73,8 @@ public:
 
     void on_timers(clock::time_point now, std::uint64_t now_us);
     clock::time_point next_deadline(clock::time_point later) const;
-    // Sends what the consumers decided this round (their settles, batched).
+    // The end of the reactor's round: stores what was published in it, and sends what the
+    // consumers decided (their settles, batched).
     void flush();
 
     // Adds this node's stream counters to `s`.

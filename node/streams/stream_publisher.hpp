@@ -45,7 +45,9 @@ protected:
 
 struct publisher_config {
     std::size_t commit_every = 256;                 // records per commit at most
-    std::chrono::milliseconds commit_within{2};     // the longest a record waits to be stored
+    // The longest a record waits to be stored when nobody calls end_of_round (a node calls
+    // it after every round), and a moved position to be written.
+    std::chrono::milliseconds commit_within{2};
     std::chrono::milliseconds trim_every{1000};     // retention applied this often
     // Consumer names (stream, consumer) served at once: each CONSUME of a new name costs a
     // group and a position in the log, and names come from the network.
@@ -81,6 +83,13 @@ public:
     std::optional<clock::time_point> next_deadline() const;
     // Commits what was appended now (a node stopping), not when due; its tickets are told.
     void commit(clock::time_point now);
+    // The caller's round of work is over: what it appended is committed now, since nothing
+    // more would join the batch before the next round. Natural group commit: a lone publish
+    // is stored at once on an idle node, and a busy node stores everything that arrived
+    // during its last round (up to commit_every) in one commit.
+    void end_of_round(clock::time_point now) {
+        if (!waiting_tickets_.empty()) commit(now);
+    }
 
     // Returns: the consumer's group, if it exists (for stats and tests).
     const consumer_group* group(std::string_view stream, std::string_view consumer) const;
