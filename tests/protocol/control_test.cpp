@@ -14,12 +14,6 @@ using namespace zmesh::test;
 
 namespace {
 
-node_id id_of(std::uint8_t fill) {
-    node_id::bytes_type b;
-    b.fill(fill);
-    return node_id(b);
-}
-
 hello sample_hello() {
     return hello{"lab", id_of(1), "alpha", "tcp://192.0.2.9:5001", "tcp://192.0.2.9:5002",
                  hello_flag_observer, {"echo", "time.now"}, 0x0123456789abcdefu, UINT64_MAX};

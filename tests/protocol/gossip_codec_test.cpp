@@ -14,19 +14,13 @@ using namespace zmesh::test;
 
 namespace {
 
-node_id filled(std::uint8_t b) {
-    node_id::bytes_type bytes;
-    bytes.fill(b);
-    return node_id(bytes);
-}
-
 gossip_datagram sample() {
     return {"lab",
-            filled(0x11),
-            {gossip_kind::ping_req, 42, filled(0x22),
-             {{filled(0x33), 7, gossip_status::alive, {}, "name=alpha"},
-              {filled(0x22), 3, gossip_status::suspect, filled(0x11), {}},
-              {filled(0x44), 1, gossip_status::left, {}, {}}}}};
+            id_of(0x11),
+            {gossip_kind::ping_req, 42, id_of(0x22),
+             {{id_of(0x33), 7, gossip_status::alive, {}, "name=alpha"},
+              {id_of(0x22), 3, gossip_status::suspect, id_of(0x11), {}},
+              {id_of(0x44), 1, gossip_status::left, {}, {}}}}};
 }
 
 bytes header(std::uint8_t type = 2, std::uint8_t ver = version) { return {'Z', 'M', 'G', 'S', ver, type}; }
@@ -76,7 +70,7 @@ TEST(GossipCodec, LayoutIsMagicVersionTypeThenOneArray) {
 TEST(GossipCodec, UpdatesThatDoNotFitAreLeftOutInOrder) {
     auto d = sample();
     d.message.updates.clear();
-    for (std::uint8_t i = 1; i <= 20; ++i) d.message.updates.push_back({filled(i), i, gossip_status::alive, {}, std::string(300, 'm')});
+    for (std::uint8_t i = 1; i <= 20; ++i) d.message.updates.push_back({id_of(i), i, gossip_status::alive, {}, std::string(300, 'm')});
     std::size_t written = 0;
     const auto bytes = encode_gossip(d, &written);
     EXPECT_LE(bytes.size(), max_gossip_size);
@@ -84,7 +78,7 @@ TEST(GossipCodec, UpdatesThatDoNotFitAreLeftOutInOrder) {
     auto back = decode_gossip(bytes);
     ASSERT_TRUE(back);
     ASSERT_EQ(back->message.updates.size(), 3u);
-    EXPECT_EQ(back->message.updates[2].id, filled(3));
+    EXPECT_EQ(back->message.updates[2].id, id_of(3));
     // Small updates: no more than max_gossip_updates however small.
     for (auto& u : d.message.updates) u.meta.clear();
     (void)encode_gossip(d, &written);

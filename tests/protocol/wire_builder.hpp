@@ -3,6 +3,7 @@
 // encoders would never produce.
 #pragma once
 
+#include "protocol/node_id.hpp"
 #include "protocol/result.hpp"
 
 #include <msgpack.hpp>
@@ -82,6 +83,13 @@ inline bytes frame(bytes head, const field& body) {
     const bytes b = pack(body);
     head.insert(head.end(), b.begin(), b.end());
     return head;
+}
+
+// Returns: the id of 16 bytes `fill`.
+inline zmesh::node_id id_of(std::uint8_t fill) {
+    zmesh::node_id::bytes_type b;
+    b.fill(fill);
+    return zmesh::node_id(b);
 }
 
 // Returns: `n` bytes from `rng`.

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "child.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +197,19 @@ std::uint64_t rss_kib(pid_t pid) {
         status.ignore(4096, '\n');
     }
     return 0;
+}
+
+std::uint16_t free_loopback_port(int socket_type, const std::string& what) {
+    const int fd = ::socket(AF_INET, socket_type, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok) throw std::runtime_error("no free port for " + what);
+    return ntohs(a.sin_port);
 }
 
 }  // namespace zmesh::bench

@@ -62,6 +62,10 @@ void wait_for_stop();
 // Child side: writes one line to stdout and flushes it. Thread-safe.
 void say(const std::string& line);
 
+// Returns: a port on loopback free right now for `socket_type` (SOCK_STREAM, SOCK_DGRAM).
+// Throws std::runtime_error naming `what` it was for when there is none.
+std::uint16_t free_loopback_port(int socket_type, const std::string& what);
+
 // Returns: the resident set size of process `pid` in KiB from /proc, or 0 if unreadable.
 std::uint64_t rss_kib(pid_t pid);
 // Returns: the memory only process `pid` holds, in KiB (smaps_rollup Private_Clean +

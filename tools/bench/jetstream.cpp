@@ -42,20 +42,6 @@ std::string client_program() {
     return ::access(helper.c_str(), X_OK) == 0 ? helper.string() : std::string();
 }
 
-// Returns: a TCP port on loopback free right now.
-std::uint16_t free_tcp_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok) throw std::runtime_error("no free TCP port for nats-server");
-    return ntohs(a.sin_port);
-}
-
 bool accepts(std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -80,7 +66,7 @@ std::string tail_of(const std::string& path) {
 class nats_server {
 public:
     nats_server(const std::string& program, clock::time_point deadline)
-        : dir_("zmesh-bench-jetstream-"), port_(free_tcp_port()),
+        : dir_("zmesh-bench-jetstream-"), port_(free_loopback_port(SOCK_STREAM, "nats-server")),
           server_({"-js", "-a", "127.0.0.1", "-p", std::to_string(port_), "-sd", dir_.path() + "/store", "-l",
                    log_path()},
                   program) {

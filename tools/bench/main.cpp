@@ -38,20 +38,6 @@ const char* usage =
     "prints both and their ratio.\n"
     "Exit: 0 measured; 1 a run failed; 2 bad flags.";
 
-// Returns: a UDP port free right now, for this invocation's beacons.
-std::uint16_t free_udp_port() {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free UDP port for beacons");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // The options --help shows.
 po::options_description flags() {
     po::options_description d("zmesh-bench options");
@@ -159,7 +145,7 @@ settings parse(int argc, char** argv) {
     } else {
         if (s.vm.count("role")) throw std::invalid_argument("unexpected argument '" + s.get<std::string>("role") + "'");
         s.mesh = "bench-" + node_id::random().hex().substr(0, 12);
-        s.beacon_port = free_udp_port();
+        s.beacon_port = free_loopback_port(SOCK_DGRAM, "beacons");
     }
     return s;
 }
