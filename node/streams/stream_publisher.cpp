@@ -17,6 +17,8 @@ const std::string no_topics(1, '\0');
 // Records read at once for their keys (a group ordered by key): one read per window.
 constexpr std::size_t key_window = 256;
 constexpr std::size_t key_window_bytes = 1 << 20;
+// Records to hand out that lie further apart than this are read apart.
+constexpr std::uint64_t max_read_gap = 64;
 
 
 }  // namespace
@@ -183,16 +185,23 @@ void stream_publisher::dispatch(const group_key& key, group_entry& g, clock::tim
     for (const auto& d : g.group.take_dead_letters()) bury(key.first, d);
     if (out.empty()) return;
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
-    const auto first = out.front().seq, last = out.back().seq;
-    auto records = store_->read(key.first, first, static_cast<std::size_t>(last - first + 1), SIZE_MAX);
-    auto r = records.begin();
-    for (const auto& d : out) {
-        while (r != records.end() && r->seq < d.seq) ++r;
-        if (r == records.end() || r->seq != d.seq) {
-            g.group.term(d.member, d.seq, d.attempt);   // trimmed meanwhile: nothing to hand
-            continue;
+    // Read in runs of near records: a redelivery, or a record held back for its key, may lie
+    // far behind the new ones, and what lies between is not to be read.
+    for (auto run = out.begin(); run != out.end();) {
+        auto end = std::next(run);
+        while (end != out.end() && end->seq - std::prev(end)->seq <= max_read_gap) ++end;
+        const auto first = run->seq, last = std::prev(end)->seq;
+        auto records = store_->read(key.first, first, static_cast<std::size_t>(last - first + 1), SIZE_MAX);
+        auto r = records.begin();
+        for (; run != end; ++run) {
+            const auto& d = *run;
+            while (r != records.end() && r->seq < d.seq) ++r;
+            if (r == records.end() || r->seq != d.seq) {
+                g.group.term(d.member, d.seq, d.attempt);   // trimmed meanwhile: nothing to hand
+                continue;
+            }
+            sink_.deliver(d.member, delivery_message{key.first, key.second, *r, d.attempt});
         }
-        sink_.deliver(d.member, delivery_message{key.first, key.second, *r, d.attempt});
     }
 }
 

@@ -261,6 +261,27 @@ TEST_F(stream_publisher_test, retention_trims_and_consumers_skip_what_went) {
     EXPECT_EQ(got[0].rec.seq, 8u);
 }
 
+TEST_F(stream_publisher_test, records_far_apart_are_handed_out_together) {
+    publish(199, 0);
+    auto r = request("billing");
+    r.config.max_in_flight = 100;
+    pub_->on_consume(a_, r, at(4));
+    const auto first = sink_.take(a_);
+    ASSERT_EQ(first.size(), 100u);
+    for (std::size_t i = 1; i < first.size(); ++i) ack(a_, first[i], 5);   // a holds 1, 101..199
+    ASSERT_EQ(sink_.take(a_).size(), 99u);
+    pub_->on_consume(b_, r, at(6));
+    EXPECT_TRUE(sink_.take(b_).empty());   // nothing left for it
+    pub_->member_left(a_, at(7));   // all 100 go to b in one round, read in two runs
+    const auto moved = sink_.take(b_);
+    ASSERT_EQ(moved.size(), 100u);
+    EXPECT_EQ(moved.front().rec.seq, 1u);
+    EXPECT_EQ(moved.front().rec.payload, first.front().rec.payload);
+    EXPECT_EQ(moved[1].rec.seq, 101u);
+    EXPECT_EQ(moved.back().rec.seq, 199u);
+    for (const auto& d : moved) EXPECT_EQ(d.attempt, 2u);
+}
+
 TEST_F(stream_publisher_test, an_ordered_consumer_hands_a_keys_records_in_order_with_keys_from_the_log) {
     // Keys k0, k1, k2 in turn; the group learns them from the log, not from the appends.
     for (std::uint64_t i = 1; i <= 30; ++i) {
