@@ -101,6 +101,7 @@ struct streams_query {
 struct publish_stored_command {
     zmq::message_t frame;
     std::promise<void> stored;   // fails with stream_error
+    std::string key;             // stored with it, "" none (not sent)
 };
 struct consume_command {
     consumer_id id;

@@ -53,8 +53,11 @@ std::vector<stream_info> node::streams() const {
     return threads_->ask<std::vector<stream_info>, detail::streams_query>();
 }
 
-std::future<void> node::publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes) {
+std::future<void> node::publish_stored_packed(std::string_view topic, std::string_view key,
+                                              std::span<const std::uint8_t> msgpack_bytes) {
     if (protocol::check_topic(topic)) throw std::invalid_argument("topic must be 1..255 bytes without NUL");
+    if (key.size() > protocol::max_record_key_len)
+        throw std::invalid_argument("a stored message's key is 0..255 bytes, not " + std::to_string(key.size()));
     if (auto e = protocol::check_msgpack(msgpack_bytes))
         throw std::invalid_argument("payload is not one msgpack object: " + std::string(protocol::to_string(*e)));
     if (msgpack_bytes.size() > options_.max_event_size)
@@ -69,7 +72,7 @@ std::future<void> node::publish_stored_packed(std::string_view topic, std::span<
     // As a publish lays it out: the reactor stamps it, sends it and stores it.
     zmq::message_t frame(protocol::event_frame_size(topic.size(), msgpack_bytes.size()));
     protocol::lay_out_event_frame(topic, msgpack_bytes, {frame.data<std::uint8_t>(), frame.size()});
-    send_command(detail::publish_stored_command{std::move(frame), std::move(stored)});
+    send_command(detail::publish_stored_command{std::move(frame), std::move(stored), std::string(key)});
     return future;
 }
 

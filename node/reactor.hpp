@@ -119,8 +119,8 @@ private:
     void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
     // `stored`: a publish_stored's promise, told when the event is on disk.
-    void on_publish(zmq::message_t& frame, std::promise<void>* stored = nullptr);
-    void handle(publish_stored_command& c) { on_publish(c.frame, &c.stored); }
+    void on_publish(zmq::message_t& frame, std::promise<void>* stored = nullptr, std::string_view key = {});
+    void handle(publish_stored_command& c) { on_publish(c.frame, &c.stored, c.key); }
     void handle(declare_stream_command& c) { streams_.handle(c); }
     void handle(remove_stream_command& c) { streams_.handle(c); }
     void handle(streams_query& q) { streams_.handle(q); }

@@ -32,7 +32,7 @@ void reactor::handle(serve_command& c) {
     if (server_.serve(c)) mesh_.services_changed();
 }
 
-void reactor::on_publish(zmq::message_t& frame, std::promise<void>* stored) {
+void reactor::on_publish(zmq::message_t& frame, std::promise<void>* stored, std::string_view key) {
     // Laid out by node::send_event: a frame that is not is a bug, and dropped.
     const auto e = publisher_.stamp(frame);
     if (!e) {
@@ -41,7 +41,7 @@ void reactor::on_publish(zmq::message_t& frame, std::promise<void>* stored) {
     }
     subscriber_.deliver_local(e->topic, e->header, e->body);
     // Stored before it is sent: the views into the frame end with the send.
-    streams_.published(e->topic, e->body, e->header.sent_us, stored, call_clock());
+    streams_.published(e->topic, key, e->body, e->header.sent_us, stored, call_clock());
     publisher_.send(frame);
 }
 

@@ -66,11 +66,11 @@ void pack_frame(Writer& w, std::uint8_t type, const Fields&... fields) {
 template <class Writer>
 void pack(Writer& w, const stream_consume& m) {
     pack_frame(w, stream_consume_type, m.stream, m.consumer, m.start, m.start_value, m.ack_wait_ms, m.max_deliveries,
-               m.backoff_ms, m.max_in_flight);
+               m.backoff_ms, m.max_in_flight, m.order);
 }
 template <class Writer>
 void pack(Writer& w, const stream_answer& m) {
-    pack_frame(w, stream_answer_type, m.stream, m.consumer, m.status, m.first_seq, m.last_seq, m.position);
+    pack_frame(w, stream_answer_type, m.stream, m.consumer, m.status, m.first_seq, m.last_seq, m.position, m.order);
 }
 template <class Writer>
 void pack(Writer& w, const stream_deliver& m) {
@@ -104,6 +104,7 @@ void check(const stream_consume& m) {
     require(m.backoff_ms.size() <= max_backoff_steps, "too many backoff steps");
     for (const auto ms : m.backoff_ms) require(ms <= max_stream_wait_ms, "backoff step out of range");
     require(m.max_in_flight >= 1 && m.max_in_flight <= max_stream_in_flight, "max_in_flight out of range");
+    require(static_cast<std::uint8_t>(m.order) <= static_cast<std::uint8_t>(stream_order::by_key), "unknown order");
 }
 void check(const stream_answer& m) { check_names(m.stream, m.consumer); }
 void check(const stream_deliver& m) {
@@ -163,7 +164,9 @@ maybe_error read_names(span_reader& r, std::string_view& stream, std::string_vie
 }
 
 // Returns: the message of `type` in `frame`, its `known_fields` read by `read_fields` (after
-// version, type and the array's size), the fields after them skipped; or an errc.
+// version, type and the array's size), the fields after them skipped; or an errc. A
+// `read_fields` that takes the count of those extra fields reads the optional ones a later
+// revision added, taking them off the count.
 template <class Message, class ReadFields>
 result<Message> decode(std::span<const std::uint8_t> frame, std::uint8_t type, std::uint64_t known_fields,
                        std::size_t max_size, ReadFields read_fields) {
@@ -172,11 +175,26 @@ result<Message> decode(std::span<const std::uint8_t> frame, std::uint8_t type, s
     std::uint64_t extra = 0;
     auto e = open_frame(frame, type, known_fields, r, extra);
     if (!e && frame.size() > max_size) e = errc::oversized;
-    if (!e) e = read_fields(r, *out);
+    if (!e) {
+        if constexpr (std::is_invocable_v<ReadFields, span_reader&, Message&, std::uint64_t&>)
+            e = read_fields(r, *out, extra);
+        else
+            e = read_fields(r, *out);
+    }
     if (!e) e = r.skip(static_cast<std::size_t>(extra), max_extra_field_depth);
     if (!e && !r.at_end()) e = errc::bad_msgpack;   // bytes after the array
     if (e) out = *e;
     return out;
+}
+
+// An optional field (absent: none), taken off `extra` when present; at most `max`.
+maybe_error read_order(span_reader& r, stream_order& out, std::uint64_t& extra, std::uint8_t max) {
+    if (extra == 0) return std::nullopt;
+    --extra;
+    std::uint8_t v = 0;
+    auto e = read_uint(r, v, 0, max);
+    out = static_cast<stream_order>(v);
+    return e;
 }
 
 maybe_error read_backoff(span_reader& r, std::vector<std::uint64_t>& out) {
@@ -220,7 +238,8 @@ void encode_stream(const stream_settle& m, std::span<std::uint8_t> out) { encode
 void encode_stream(const stream_end& m, std::span<std::uint8_t> out) { encode(m, out); }
 
 result<stream_consume> decode_stream_consume(std::span<const std::uint8_t> frame) {
-    return decode<stream_consume>(frame, stream_consume_type, 8, max_control_size, [](span_reader& r, stream_consume& m) {
+    return decode<stream_consume>(frame, stream_consume_type, 8, max_control_size,
+                                  [](span_reader& r, stream_consume& m, std::uint64_t& extra) {
         std::uint8_t start = 0;
         auto e = read_names(r, m.stream, m.consumer);
         if (!e) e = read_uint(r, start, 0, static_cast<std::uint8_t>(stream_start::time));
@@ -229,18 +248,22 @@ result<stream_consume> decode_stream_consume(std::span<const std::uint8_t> frame
         if (!e) e = read_uint(r, m.max_deliveries, 1, max_stream_deliveries);
         if (!e) e = read_backoff(r, m.backoff_ms);
         if (!e) e = read_uint(r, m.max_in_flight, 1, max_stream_in_flight);
+        if (!e) e = read_order(r, m.order, extra, static_cast<std::uint8_t>(stream_order::by_key));
         m.start = static_cast<stream_start>(start);
         return e;
     });
 }
 
 result<stream_answer> decode_stream_answer(std::span<const std::uint8_t> frame) {
-    return decode<stream_answer>(frame, stream_answer_type, 6, max_control_size, [](span_reader& r, stream_answer& m) {
+    return decode<stream_answer>(frame, stream_answer_type, 6, max_control_size,
+                                 [](span_reader& r, stream_answer& m, std::uint64_t& extra) {
         auto e = read_names(r, m.stream, m.consumer);
         if (!e) e = read_uint(r, m.status, 0, 255);
         if (!e) e = read_uint(r, m.first_seq, 0, UINT64_MAX);
         if (!e) e = read_uint(r, m.last_seq, 0, UINT64_MAX);
         if (!e) e = read_uint(r, m.position, 0, UINT64_MAX);
+        // A later revision's order is taken as one that is not none (§14.8 rule 4).
+        if (!e) e = read_order(r, m.order, extra, 255);
         return e;
     });
 }

@@ -7,9 +7,10 @@
 //  1       1     type (consume 0x30, answer 0x31, deliver 0x32, settle 0x33, end 0x34)
 //  2       n     msgpack array of the type's fields, trailing extra fields ignored:
 //                  consume [stream, consumer, start uint, start_value uint, ack_wait_ms uint,
-//                           max_deliveries uint, backoff_ms [uint...], max_in_flight uint]
+//                           max_deliveries uint, backoff_ms [uint...], max_in_flight uint,
+//                           order uint (revision 11; absent: 0)]
 //                  answer  [stream, consumer, status uint, first_seq uint, last_seq uint,
-//                           position uint]
+//                           position uint, order uint (revision 11; absent: 0)]
 //                  deliver [stream, consumer, seq uint, attempt uint, time_us uint, key str,
 //                           payload bin]
 //                  settle  [stream, consumer, [[seq, attempt, kind, delay_ms, error]...]]
@@ -71,6 +72,12 @@ enum class stream_start : std::uint8_t {
     time = 3,          // the first record stored at or after start_value µs since the epoch
 };
 
+// How a consumer's records are handed out (CONSUME field 8, ANSWER field 6).
+enum class stream_order : std::uint8_t {
+    none = 0,     // any record to any member with room
+    by_key = 1,   // records of one key to one member at a time, in seq order
+};
+
 enum class settle_kind : std::uint8_t { ack = 0, nak = 1, in_progress = 2, term = 3 };
 
 // ANSWER's status; a consumer takes any other value as a refusal (a later revision's).
@@ -86,6 +93,7 @@ struct stream_consume {
     std::uint32_t max_deliveries = 5;            // 1..max_stream_deliveries
     std::vector<std::uint64_t> backoff_ms;       // 0..max_backoff_steps, each 0..max_stream_wait_ms
     std::uint32_t max_in_flight = 256;           // 1..max_stream_in_flight
+    stream_order order = stream_order::none;     // asked for; the consumer's first CONSUME decides
     bool operator==(const stream_consume&) const = default;
 };
 
@@ -94,6 +102,7 @@ struct stream_answer {
     std::uint8_t status = answer_ok;
     std::uint64_t first_seq = 0, last_seq = 0;   // the stream's, as stored when answered
     std::uint64_t position = 0;                  // the consumer's: every record up to it is done
+    stream_order order = stream_order::none;     // the consumer's, as the publisher runs it (0..255)
     bool operator==(const stream_answer&) const = default;
 };
 
@@ -154,8 +163,8 @@ std::vector<std::uint8_t> encode_stream_frame(const Message& m) {
 
 // Each returns: the message in `frame`, viewed in it; or an errc: truncated, bad_version,
 // unknown_type (another type), wrong_type or bad_msgpack (a field missing or mistyped),
-// bad_field (a value out of its range: an empty name, seq 0, attempt 0, an unknown start or
-// settle kind, ...), oversized (a string, a list or the frame over its bound). Never throws.
+// bad_field (a value out of its range: an empty name, seq 0, attempt 0, an unknown start,
+// order or settle kind, ...), oversized (a string, a list or the frame over its bound). Never throws.
 // CONSUME, ANSWER, SETTLE and END are at most max_control_size bytes.
 result<stream_consume> decode_stream_consume(std::span<const std::uint8_t> frame);
 result<stream_answer> decode_stream_answer(std::span<const std::uint8_t> frame);

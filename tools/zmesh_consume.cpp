@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unistd.h>
 
 namespace zmesh::tool {
@@ -24,7 +25,10 @@ const char* const about =
     "name goes on where this one stopped; --from says where a new name starts.\n"
     "--nak-every K naks (never acks) the messages whose SEQ is a multiple of K, so they come\n"
     "back until max deliveries send them to the stream \"STREAM.dlq\": a poison-message drill.\n"
-    "--no-ack settles nothing: messages come back after --ack-wait, or at once when it exits.\n"
+    "--no-ack settles nothing: messages come back after --ack-wait, or at once when it exits;\n"
+    "--ack-after D settles each D late (past --ack-wait, the publisher refuses and counts it).\n"
+    "--ordered-by-key hands the messages of one key (zmesh-node --keys) to one process at a\n"
+    "time, in the order stored, if this name's first consumer at the publisher asked for it.\n"
     "On exit it prints on stderr how many it acked and naked.\n"
     "Exit: 0 --count messages acked (without --count: --timeout passed); 1 --timeout passed\n"
     "short of --count, or a bad value; 128+N on signal N (130 on SIGINT); 2 bad flags.";
@@ -74,6 +78,7 @@ nlohmann::json consumed_json(const stream_message& m, const std::string& publish
                         {"publisher", {{"id", m.publisher().hex()}, {"name", publisher_name}}},
                         {"stored_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                           m.stored_at().time_since_epoch()).count()}};
+    if (!m.key().empty()) j["key"] = m.key();
     try {
         j["payload"] = nlohmann::json::from_msgpack(m.bytes().begin(), m.bytes().end());
     } catch (const std::exception& e) {
@@ -98,9 +103,11 @@ int consume(int argc, char** argv) {
     own.add_options()
         ("count", cli::po::value<std::uint64_t>()->default_value(0), "exit after acking this many messages (0: never)")
         ("from", cli::po::value<std::string>()->default_value("new"), "where a consumer name new to the publisher starts: first, new or a sequence number")
-        ("json", "print each message as one JSON object: stream, seq, attempt, publisher, stored_us, payload")
+        ("json", "print each message as one JSON object: stream, seq, attempt, publisher, stored_us, key (if any), payload")
         ("nak-every", cli::po::value<std::uint64_t>()->default_value(0), "nak instead of ack the messages whose sequence is a multiple of K (0: none)")
         ("no-ack", "settle nothing: print the messages and let them come back")
+        ("ordered-by-key", "hand the messages of one key to one member of the name at a time, in order")
+        ("ack-after", cli::po::value<std::string>()->default_value("0"), "wait this long before settling each message, in seconds or with a unit (500ms): a slow worker, whose settles come late past --ack-wait")
         ("max-deliveries", cli::po::value<std::uint32_t>()->default_value(consume_options{}.max_deliveries), "attempts at a message before it goes to STREAM.dlq")
         ("ack-wait", cli::po::value<std::string>()->default_value("30"), "seconds a message may stay unsettled before it is redelivered, or with a unit (500ms)")
         ("timeout", cli::po::value<std::string>()->default_value("0"), "give up after this many seconds, or with a unit (500ms) (0: never)");
@@ -122,6 +129,8 @@ int consume(int argc, char** argv) {
     start_from(vm["from"].as<std::string>(), co);
     co.max_deliveries = vm["max-deliveries"].as<std::uint32_t>();
     co.ack_wait = cli::duration_flag(vm, "ack-wait", milliseconds(1000));
+    co.ordered_by_key = vm.count("ordered-by-key") > 0;
+    const auto ack_after = cli::duration_flag(vm, "ack-after", milliseconds(1000));
 
     // An observer: a publisher hands messages to whoever asks for them, member or not. --name
     // names the consumer; the node is that name and the pid, so that members of one name are
@@ -143,6 +152,7 @@ int consume(int argc, char** argv) {
             return;
         }
         if (no_ack) return;
+        if (ack_after.count() > 0) std::this_thread::sleep_for(ack_after);
         if (nak_every && m.seq() % nak_every == 0) {
             m.nak(milliseconds(0), "nak-every " + std::to_string(nak_every));
             ++naked;

@@ -26,7 +26,8 @@ const char* const about =
     "of them at most. With --data-dir, each --stream NAME=PREFIX is declared at start, and a\n"
     "--publish topic a stream takes is stored before n moves on; on a restart on the same\n"
     "directory n goes on after the stream's last stored sequence (so n is the sequence), and\n"
-    "\"stored N\" (stored by this run) comes before \"stats\" on exit.\n"
+    "\"stored N\" (stored by this run) comes before \"stats\" on exit. --keys K stores each with\n"
+    "the key \"k<n mod K>\", for consumers ordered by key.\n"
     "Exit: 0 on SIGINT/SIGTERM, after telling its peers it is leaving; 1 a bad value or a failed\n"
     "store; 2 bad flags (--stream or --durability without --data-dir).";
 
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
         ("data-dir", cli::po::value<std::string>(), "directory of the durable streams' log and of this node's id (same id on restart)")
         ("durability", cli::po::value<std::string>(), "what a stored message survives: os (kill -9, the default) or fsync (power loss)")
         ("stream", cli::po::value<std::vector<std::string>>()->composing(), "NAME=PREFIX: declare a stream taking the topics starting with PREFIX (repeatable; needs --data-dir)")
+        ("keys", cli::po::value<std::uint64_t>()->default_value(0), "store each --publish with the key k<n mod K> (0: no key)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
     // clang-format on
@@ -182,6 +184,7 @@ int main(int argc, char** argv) {
         const double rate = vm["rate"].as<double>();
         if (!(rate > 0 && rate <= 1e6)) throw std::invalid_argument("--rate must be in (0, 1e6]");
         const auto count = vm["count"].as<std::uint64_t>();
+        const auto keys = vm["keys"].as<std::uint64_t>();
         n.start();
         for (const auto& s : streams) n.declare_stream(s);
         bool stored = false;
@@ -196,7 +199,8 @@ int main(int argc, char** argv) {
         for (std::uint64_t i = first;; ++i) {
             if (!topic.empty() && (count == 0 || i <= count)) {
                 if (stored)
-                    pending.add(n.publish_stored(topic, counter{i, n.name()}));
+                    pending.add(n.publish_stored(topic, keys ? "k" + std::to_string(i % keys) : std::string(),
+                                                 counter{i, n.name()}));
                 else
                     n.publish(topic, counter{i, n.name()});
                 next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);

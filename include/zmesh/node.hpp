@@ -207,12 +207,24 @@ public:
     // failed. Throws what publish() throws.
     template <class T>
     std::future<void> publish_stored(std::string_view topic, const T& value) {
+        return publish_stored(topic, std::string_view(), value);
+    }
+    // The same, the message stored with `key` (0..255 bytes, "" none): a consumer ordered by
+    // key (consume_options::ordered_by_key) hands the messages of one key to one member at a
+    // time, in the order stored. Subscribers do not see the key. Throws
+    // std::invalid_argument for a key over 255 bytes, and what publish() throws.
+    template <class T>
+    std::future<void> publish_stored(std::string_view topic, std::string_view key, const T& value) {
         static thread_local msgpack::sbuffer buffer(256);
         buffer.clear();
         pack_value(buffer, value);
-        return publish_stored_packed(topic, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
+        return publish_stored_packed(topic, key, {reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
     }
-    std::future<void> publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes);
+    std::future<void> publish_stored_packed(std::string_view topic, std::span<const std::uint8_t> msgpack_bytes) {
+        return publish_stored_packed(topic, std::string_view(), msgpack_bytes);
+    }
+    std::future<void> publish_stored_packed(std::string_view topic, std::string_view key,
+                                            std::span<const std::uint8_t> msgpack_bytes);
     // Consumes `stream` from every member that publishes it, as `consumer`: members of one
     // name share the work (each message goes to one of them at a time), and the publisher
     // keeps the name's position, so a consumer resumes where it was. `handler` runs on the

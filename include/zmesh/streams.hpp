@@ -75,6 +75,14 @@ struct consume_options {
     // names its own.
     std::vector<std::chrono::milliseconds> backoff{std::chrono::milliseconds(0)};
     std::uint32_t max_in_flight = 256;            // handed to this member and not settled
+    // Messages of one key (node::publish_stored with a key) go to one member at a time, in
+    // the order stored: one is not handed out while an earlier one of its key is unsettled
+    // or waiting to be redelivered; other keys flow past it. A message that goes to the dead
+    // letters or is termed frees its key. Messages without a key are not ordered. The
+    // publisher runs a consumer name as the CONSUME that created it asked (this field, like
+    // the others above, for as long as the publisher runs): a member that asks otherwise is
+    // answered what the name does, and logs a warning.
+    bool ordered_by_key = false;
 };
 
 // A store failure, or a stored publish no stream took.

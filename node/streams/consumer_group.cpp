@@ -11,6 +11,7 @@ consumer_group::consumer_group(group_config config, std::uint64_t acked)
     if (config_.backoff.empty()) config_.backoff.push_back(std::chrono::milliseconds(0));
     config_.max_deliveries = std::max<std::uint32_t>(config_.max_deliveries, 1);
     config_.max_in_flight = std::max<std::uint32_t>(config_.max_in_flight, 1);
+    if (config_.ordered_by_key) order_.emplace(config_.max_held_back);
 }
 
 void consumer_group::member_joined(const member_id& m) { members_.emplace(m, 0); }
@@ -79,6 +80,7 @@ void consumer_group::finish(std::uint64_t seq) {
     in_flight_.erase(seq);
     redeliver_.erase(seq);
     attempts_.erase(seq);
+    if (order_) order_->release(seq);
     if (seq > floor_) done_above_.insert(seq);
     advance_floor();
 }
@@ -142,7 +144,12 @@ std::optional<consumer_group::member_id> consumer_group::least_loaded() {
     return last_chosen_;
 }
 
-std::vector<consumer_group::dispatch> consumer_group::next(std::uint64_t last_seq, clock::time_point now) {
+bool consumer_group::has_room() const {
+    return std::any_of(members_.begin(), members_.end(), [&](const auto& m) { return m.second < config_.max_in_flight; });
+}
+
+std::vector<consumer_group::dispatch> consumer_group::next(std::uint64_t last_seq, clock::time_point now,
+                                                           const key_reader& key_of) {
     std::vector<dispatch> out;
     const auto hand = [&](std::uint64_t seq, const member_id& m) {
         auto& attempts = attempts_[seq];
@@ -165,11 +172,26 @@ std::vector<consumer_group::dispatch> consumer_group::next(std::uint64_t last_se
         ++redeliveries_;
         hand(seq, *m);
     }
+    // Records held back for their key, which is theirs now: before later records of any key.
+    if (order_)
+        for (auto& ready = order_->ready(); !ready.empty();) {
+            const auto m = least_loaded();
+            if (!m) return out;
+            const auto seq = *ready.begin();
+            ready.erase(ready.begin());
+            hand(seq, *m);
+        }
     next_new_ = std::max(next_new_, first_kept_);
-    while (next_new_ <= last_seq) {
-        const auto m = least_loaded();
-        if (!m) break;
-        hand(next_new_++, *m);
+    while (next_new_ <= last_seq && has_room()) {
+        if (order_) {
+            const auto admitted = order_->admit_new(next_new_, key_of ? key_of(next_new_) : std::string());
+            if (admitted == key_order::admit::full) break;
+            if (admitted == key_order::admit::held_back) {
+                ++next_new_;
+                continue;
+            }
+        }
+        hand(next_new_++, *least_loaded());
     }
     return out;
 }
@@ -180,8 +202,10 @@ void consumer_group::trimmed_before(std::uint64_t first_kept) {
     // What waits for another attempt and is gone cannot have one.
     for (auto it = redeliver_.begin(); it != redeliver_.end() && it->first < first_kept;) {
         attempts_.erase(it->first);
+        if (order_) order_->release(it->first);
         it = redeliver_.erase(it);
     }
+    if (order_) order_->trimmed_before(first_kept);
     done_above_.erase(done_above_.begin(), done_above_.lower_bound(first_kept));
     advance_floor();
 }

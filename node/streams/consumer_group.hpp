@@ -6,16 +6,20 @@
 // passes without an ack or an in_progress, or at once when its member leaves; after
 // max_deliveries attempts it goes to the dead letters instead. Acks name the attempt they
 // answer, so a late ack from a member that lost the record to a redelivery is refused, not
-// credited. The position (every record up to it acked) only moves forward.
+// credited. The position (every record up to it acked) only moves forward. A group ordered
+// by key hands a key's records one at a time, in sequence order (key_order): a record waits
+// while an earlier one of its key is unsettled or waiting for another attempt.
 //
 // Pure state: time comes in as an argument, decisions go out as values. It never reads the
 // log; the caller tells it how far the stream goes and reads the records it dispatches.
 #pragma once
 
+#include "key_order.hpp"
 #include "protocol/node_id.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,6 +37,11 @@ struct group_config {
     // repeats); a nak names its own.
     std::vector<std::chrono::milliseconds> backoff{std::chrono::milliseconds(0)};
     std::uint32_t max_in_flight = 256;   // unacked records per member
+    // Records of one key (record::key, "" none) go to one member at a time, in order.
+    bool ordered_by_key = false;
+    // Ordered by key: records passed over for their key at most (the publisher's bound, not
+    // the consumer's); beyond it new records wait in the log.
+    std::size_t max_held_back = 65'536;
 };
 
 class consumer_group {
@@ -52,6 +61,8 @@ public:
         std::string last_error;
     };
     enum class verdict { done, stale, unknown };
+    // A record's key, read from the log (ordered groups only; "" for a record that is gone).
+    using key_reader = std::function<std::string(std::uint64_t seq)>;
 
     // Starts after `acked` (every record up to it is done).
     consumer_group(group_config config, std::uint64_t acked);
@@ -83,8 +94,10 @@ public:
     // Records whose ack wait ran out come back (after their backoff).
     void expire(clock::time_point now);
     // Returns: what to hand to whom now, the stream going up to `last_seq`, records that came
-    // back first (lowest sequence first), then new ones in order; each member up to its room.
-    std::vector<dispatch> next(std::uint64_t last_seq, clock::time_point now);
+    // back first (lowest sequence first), then, ordered by key, records whose key came free
+    // (lowest first), then new ones in order; each member up to its room. `key_of` is asked
+    // for the key of each new record of an ordered group (none: every key is "").
+    std::vector<dispatch> next(std::uint64_t last_seq, clock::time_point now, const key_reader& key_of = {});
     // Returns: the records that ran out of attempts since the last call, for the dead
     // letters; they count as done.
     std::vector<dead_letter> take_dead_letters() { return std::exchange(dead_, {}); }
@@ -99,6 +112,9 @@ public:
     std::size_t waiting_redelivery() const noexcept { return redeliver_.size(); }
     std::uint64_t stale_acks() const noexcept { return stale_acks_; }
     std::uint64_t redeliveries() const noexcept { return redeliveries_; }
+    // Ordered by key: keys held by unsettled records, and records held back behind them.
+    std::size_t keys_held() const noexcept { return order_ ? order_->keys() : 0; }
+    std::size_t held_back() const noexcept { return order_ ? order_->held_back() : 0; }
 
 private:
     struct flight {
@@ -118,6 +134,7 @@ private:
     // Returns: the member with the fewest records in flight that has room, if any; ties
     // taken in turn.
     std::optional<member_id> least_loaded();
+    bool has_room() const;
     void advance_floor();
 
     group_config config_;
@@ -133,6 +150,7 @@ private:
     std::vector<dead_letter> dead_;
     std::uint64_t stale_acks_ = 0, redeliveries_ = 0;
     std::optional<member_id> last_chosen_;
+    std::optional<key_order> order_;   // ordered by key only
 };
 
 }  // namespace zmesh::detail::streams

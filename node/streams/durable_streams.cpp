@@ -60,6 +60,7 @@ streams::consume_request request_of(const consume_command& c) {
     r.config.max_deliveries = c.options.max_deliveries;
     r.config.backoff = c.options.backoff;
     r.config.max_in_flight = c.options.max_in_flight;
+    r.config.ordered_by_key = c.options.ordered_by_key;
     return r;
 }
 
@@ -126,8 +127,8 @@ void durable_streams::handle(streams_query& q) {
     q.reply.set_value(std::move(out));
 }
 
-void durable_streams::published(std::string_view topic, std::span<const std::uint8_t> payload, std::uint64_t time_us,
-                             std::promise<void>* stored, clock::time_point now) {
+void durable_streams::published(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
+                                std::uint64_t time_us, std::promise<void>* stored, clock::time_point now) {
     const auto refuse = [&](const std::string& why) {
         if (stored) stored->set_exception(std::make_exception_ptr(stream_error(why)));
     };
@@ -135,7 +136,7 @@ void durable_streams::published(std::string_view topic, std::span<const std::uin
     const auto ticket = next_ticket_++;
     if (stored) waiting_.emplace(ticket, std::move(*stored));
     std::size_t taken = 0;
-    const bool ok = guarded("append", [&] { taken = publisher_->append(topic, {}, payload, time_us, ticket, now); });
+    const bool ok = guarded("append", [&] { taken = publisher_->append(topic, key, payload, time_us, ticket, now); });
     if (ok && taken > 0) return;   // told when committed
     if (const auto it = waiting_.find(ticket); it != waiting_.end()) {
         it->second.set_exception(std::make_exception_ptr(
@@ -220,7 +221,15 @@ void durable_streams::on_frame(const node_id& from, std::span<const std::uint8_t
         case protocol::stream_deliver_type: return on_deliver(from, frame);
         case protocol::stream_answer_type: {
             const auto m = protocol::decode_stream_answer(frame);
-            if (!m || !consumer_.on_answer(from, streams::from_wire(*m), now)) invalid();
+            if (!m) return invalid();
+            const auto a = streams::from_wire(*m);
+            const auto status = consumer_.on_answer(from, a, now);
+            if (!status) return invalid();
+            if (const auto* c = find(a.stream, a.consumer);
+                c && *status == streams::consume_status::ok && c->request.config.ordered_by_key != a.ordered_by_key)
+                ctx_.log(log_level::warn, "streams: consumer " + a.consumer + " of " + a.stream + " is " +
+                                              (a.ordered_by_key ? "" : "not ") + "ordered by key at " +
+                                              from.short_hex() + ", as its first member asked");
             return;
         }
     }

@@ -60,10 +60,10 @@ public:
     void handle(stop_consuming_command& c);
     void handle(settle_command& c);
 
-    // An event this node published: stored in every stream that takes its topic. `stored`
-    // (a publish_stored's) is told when it is on disk, or why not.
-    void published(std::string_view topic, std::span<const std::uint8_t> payload, std::uint64_t time_us,
-                   std::promise<void>* stored, clock::time_point now);
+    // An event this node published: stored, with `key` ("" none), in every stream that takes
+    // its topic. `stored` (a publish_stored's) is told when it is on disk, or why not.
+    void published(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
+                   std::uint64_t time_us, std::promise<void>* stored, clock::time_point now);
 
     // Members (not observers) joining and leaving the mesh, as the mesh sees them.
     void member_joined(const node_id& id, clock::time_point now);

@@ -37,6 +37,9 @@ struct consume_answer {
     consume_status status = consume_status::ok;
     std::uint64_t first_seq = 0, last_seq = 0;   // the stream's, as stored now
     std::uint64_t position = 0;                  // the consumer's: all up to it is done
+    // The consumer hands a key's records one at a time (its first CONSUME asked so): first
+    // attempts need not come in rising seq order.
+    bool ordered_by_key = false;
 };
 
 enum class settle : std::uint8_t { ack, nak, in_progress, term };

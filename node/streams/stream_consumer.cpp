@@ -18,7 +18,10 @@ namespace zmesh::detail::streams {
 //      below it is handed again only from `redeliver_`, with attempt = ++attempts_[seq] >= 2.
 //      And first attempts go out in rising seq order. One link is FIFO, so in a session a
 //      member sees attempt-1 seqs strictly rising: an attempt-1 DELIVER at or below the
-//      highest attempt-1 seq already handed is a duplicate.
+//      highest attempt-1 seq already handed is a duplicate. Except in a consumer ordered by
+//      key (its ANSWER says so): a record held back for its key goes out after later ones,
+//      so there first attempts rise per key, not overall, and the check rests on rule 2 and
+//      the held seqs alone (a first attempt is never sent twice by rule 1's first sentence).
 //   2. Each (seq, attempt) goes out once: every hand-out increments the attempt. So an
 //      attempt >= 2 for a seq not held now is one the application has not been handed: a
 //      redelivery of a record it naked, or whose ack wait ran out, or that another member or
@@ -116,6 +119,7 @@ std::optional<consume_status> stream_consumer::on_answer(const publisher_id& pub
     if (!c || c->at != phase::awaiting_answer) return std::nullopt;
     if (a.status == consume_status::ok) {
         c->at = phase::consuming;
+        c->ordered = a.ordered_by_key;
     } else {
         c->at = phase::refused;   // no such stream yet, or a refusal of a later revision
         c->retry_at = now + retry_every_;
@@ -140,7 +144,7 @@ stream_consumer::handed stream_consumer::on_deliver(const publisher_id& publishe
         ++counters_.redelivered;
         return handed::redelivery;
     }
-    if (d.attempt == 1 && d.seq <= c->highest_first_attempt) {
+    if (d.attempt == 1 && !c->ordered && d.seq <= c->highest_first_attempt) {
         ++counters_.duplicates_dropped;
         return handed::duplicate;
     }
@@ -150,7 +154,7 @@ stream_consumer::handed stream_consumer::on_deliver(const publisher_id& publishe
     }
     c->held.emplace(d.seq, d.attempt);
     ++counters_.delivered;
-    if (d.attempt == 1) c->highest_first_attempt = d.seq;
+    if (d.attempt == 1) c->highest_first_attempt = std::max(c->highest_first_attempt, d.seq);
     if (d.attempt > 1 || d.seq <= c->highest_before_session) {
         ++counters_.redelivered;
         return handed::redelivery;

@@ -125,6 +125,7 @@ private:
         // The highest seq handed at attempt 1 in this session, and in the sessions before it.
         std::uint64_t highest_first_attempt = 0;
         std::uint64_t highest_before_session = 0;
+        bool ordered = false;   // by key, as the ANSWER said: first attempts rise per key only
     };
     // Orders consumers by publisher, stream and consumer, and finds them by views (a DELIVER's
     // names) without building a key.

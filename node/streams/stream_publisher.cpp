@@ -14,6 +14,12 @@ namespace {
 // A dead-letter stream's prefix: no topic holds a NUL, so it takes none.
 const std::string no_topics(1, '\0');
 
+// Records read at once for their keys (a group ordered by key): one read per window.
+constexpr std::size_t key_window = 256;
+constexpr std::size_t key_window_bytes = 1 << 20;
+// Records to hand out that lie further apart than this are read apart.
+constexpr std::uint64_t max_read_gap = 64;
+
 
 }  // namespace
 
@@ -108,7 +114,7 @@ void stream_publisher::on_consume(const member_id& from, const consume_request& 
         // known to the log from now on.
         const auto kept = store_->position(r.stream, r.consumer);
         const auto position = kept ? *kept : start_position(r, *state);
-        it = groups_.emplace(key, group_entry{consumer_group(r.config, position), position}).first;
+        it = groups_.emplace(key, group_entry{consumer_group(r.config, position), position, {}}).first;
         if (!kept) store_->set_position(r.stream, r.consumer, position);
         // The log keeps a consumer's position, not what was in flight past it: a record
         // acked or held when the last run ended is handed again, as a redelivery.
@@ -120,6 +126,7 @@ void stream_publisher::on_consume(const member_id& from, const consume_request& 
     a.first_seq = state->first_seq;
     a.last_seq = state->last_seq;
     a.position = it->second.group.position();
+    a.ordered_by_key = it->second.group.config().ordered_by_key;   // as its first CONSUME asked
     sink_.answer(from, a);
     dispatch(it->first, it->second, now);
 }
@@ -162,20 +169,39 @@ void stream_publisher::dispatch(clock::time_point now) {
 void stream_publisher::dispatch(const group_key& key, group_entry& g, clock::time_point now) {
     const auto state = store_->state(key.first);
     if (!state) return;
-    auto out = g.group.next(state->last_seq, now);
+    // An ordered group learns the keys of new records from the log, a window at a time, kept
+    // across dispatches: it asks for them in rising order, one or a few per settle.
+    consumer_group::key_reader key_of;
+    if (g.group.config().ordered_by_key)
+        key_of = [&](std::uint64_t seq) {
+            auto& ahead = g.keys_ahead;
+            while (!ahead.empty() && ahead.front().first < seq) ahead.pop_front();
+            if (ahead.empty())
+                for (auto& r : store_->read(key.first, seq, key_window, key_window_bytes))
+                    ahead.emplace_back(r.seq, std::move(r.key));
+            return !ahead.empty() && ahead.front().first == seq ? ahead.front().second : std::string();
+        };
+    auto out = g.group.next(state->last_seq, now, key_of);
     for (const auto& d : g.group.take_dead_letters()) bury(key.first, d);
     if (out.empty()) return;
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
-    const auto first = out.front().seq, last = out.back().seq;
-    auto records = store_->read(key.first, first, static_cast<std::size_t>(last - first + 1), SIZE_MAX);
-    auto r = records.begin();
-    for (const auto& d : out) {
-        while (r != records.end() && r->seq < d.seq) ++r;
-        if (r == records.end() || r->seq != d.seq) {
-            g.group.term(d.member, d.seq, d.attempt);   // trimmed meanwhile: nothing to hand
-            continue;
+    // Read in runs of near records: a redelivery, or a record held back for its key, may lie
+    // far behind the new ones, and what lies between is not to be read.
+    for (auto run = out.begin(); run != out.end();) {
+        auto end = std::next(run);
+        while (end != out.end() && end->seq - std::prev(end)->seq <= max_read_gap) ++end;
+        const auto first = run->seq, last = std::prev(end)->seq;
+        auto records = store_->read(key.first, first, static_cast<std::size_t>(last - first + 1), SIZE_MAX);
+        auto r = records.begin();
+        for (; run != end; ++run) {
+            const auto& d = *run;
+            while (r != records.end() && r->seq < d.seq) ++r;
+            if (r == records.end() || r->seq != d.seq) {
+                g.group.term(d.member, d.seq, d.attempt);   // trimmed meanwhile: nothing to hand
+                continue;
+            }
+            sink_.deliver(d.member, delivery_message{key.first, key.second, *r, d.attempt});
         }
-        sink_.deliver(d.member, delivery_message{key.first, key.second, *r, d.attempt});
     }
 }
 

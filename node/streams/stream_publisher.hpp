@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,6 +103,8 @@ private:
     struct group_entry {
         consumer_group group;
         std::uint64_t stored_position = 0;   // as last written to the log
+        // Ordered by key: the keys of the records after the last one the group took, read ahead.
+        std::deque<std::pair<std::uint64_t, std::string>> keys_ahead;
     };
     // Hands out what each consumer can take now.
     void dispatch(clock::time_point now);

@@ -28,7 +28,8 @@ static_assert(static_cast<int>(consume_status::ok) == protocol::answer_ok &&
 inline protocol::stream_consume to_wire(const consume_request& r) {
     protocol::stream_consume m{r.stream, r.consumer, static_cast<protocol::stream_start>(r.start), r.start_value,
                                static_cast<std::uint64_t>(r.config.ack_wait.count()), r.config.max_deliveries, {},
-                               r.config.max_in_flight};
+                               r.config.max_in_flight,
+                               r.config.ordered_by_key ? protocol::stream_order::by_key : protocol::stream_order::none};
     for (const auto step : r.config.backoff) m.backoff_ms.push_back(static_cast<std::uint64_t>(step.count()));
     return m;
 }
@@ -40,17 +41,20 @@ inline consume_request from_wire(const protocol::stream_consume& m) {
     r.config.backoff.clear();
     for (const auto ms : m.backoff_ms) r.config.backoff.emplace_back(ms);
     r.config.max_in_flight = m.max_in_flight;
+    r.config.ordered_by_key = m.order == protocol::stream_order::by_key;
     return r;
 }
 
 inline protocol::stream_answer to_wire(const consume_answer& a) {
-    return {a.stream, a.consumer, static_cast<std::uint8_t>(a.status), a.first_seq, a.last_seq, a.position};
+    return {a.stream,     a.consumer, static_cast<std::uint8_t>(a.status), a.first_seq, a.last_seq,
+            a.position,   a.ordered_by_key ? protocol::stream_order::by_key : protocol::stream_order::none};
 }
 
-// A status this revision does not know stays as its number: it is not ok.
+// A status this revision does not know stays as its number: it is not ok. An order it does
+// not know is not none: first attempts may come in any order.
 inline consume_answer from_wire(const protocol::stream_answer& m) {
     return {std::string(m.stream), std::string(m.consumer), static_cast<consume_status>(m.status),
-            m.first_seq, m.last_seq, m.position};
+            m.first_seq, m.last_seq, m.position, m.order != protocol::stream_order::none};
 }
 
 inline protocol::stream_deliver to_wire(const delivery_message& d) {

@@ -335,7 +335,7 @@ class Node:
     def consume(self, stream: str, consumer: str, handler: Callable[[StreamMessage], None], *,
                 start: str | int | datetime.datetime = "new", ack_wait: float = 30.0,
                 max_deliveries: int = 5, backoff: tuple[float, ...] = (0,),
-                max_in_flight: int = 256) -> int:
+                max_in_flight: int = 256, ordered_by_key: bool = False) -> int:
         """Consumes stream from every member that publishes it, as consumer: members of one
         consumer name share the work (each record goes to one of them at a time), and the
         publisher keeps the name's position, so a consumer resumes where it was.
@@ -346,7 +346,9 @@ class Node:
         oldest kept), a seq, or a datetime (the first stored at or after it; naive is
         local time). backoff: the delays, in seconds, before attempt n+1 after attempt n's
         ack wait ran out (the last repeats). At most max_in_flight deliveries are held
-        unsettled. Before or after start(). Returns an id for stop_consuming(). Raises
+        unsettled. ordered_by_key: the records of one key go to one member at a time, in the
+        order stored (the consumer's first CONSUME at a publisher decides, §14.3). Before
+        or after start(). Returns an id for stop_consuming(). Raises
         ValueError for names outside 1..255 bytes, a name pair this node consumes already,
         more than 1024 consumers, or options outside §14.3's bounds."""
         if start == "new":
@@ -361,7 +363,8 @@ class Node:
             raise ValueError('start is "new", "first", a seq (int >= 0) or a datetime')
         request = stream_wire.Consume(stream, consumer, how, value, round(ack_wait * 1000),
                                       max_deliveries, tuple(round(b * 1000) for b in backoff),
-                                      max_in_flight)
+                                      max_in_flight,
+                                      stream_wire.ORDER_BY_KEY if ordered_by_key else stream_wire.ORDER_NONE)
         stream_wire.encode_consume(request)   # raises ValueError for what a publisher refuses
         if any(r.stream == stream and r.consumer == consumer for r, _ in self._consumers.values()):
             raise ValueError(f"this node consumes {stream!r} as {consumer!r} already")

@@ -32,6 +32,8 @@ MAX_DELIVER_OVERHEAD = 1024
 START_NEW, START_FIRST, START_SEQ, START_TIME = range(4)
 # ANSWER's status (§14.4): any other value is a refusal of a later revision.
 STATUS_OK, STATUS_NO_STREAM = 0, 1
+# CONSUME's and ANSWER's order (§14.3, §14.4; revision 11, absent means ORDER_NONE).
+ORDER_NONE, ORDER_BY_KEY = 0, 1
 # A SETTLE entry's kind (§14.6).
 ACK, NAK, IN_PROGRESS, TERM = range(4)
 
@@ -52,6 +54,7 @@ class Consume(NamedTuple):
     max_deliveries: int
     backoff_ms: tuple[int, ...]
     max_in_flight: int
+    order: int = ORDER_NONE
 
 
 class Answer(NamedTuple):
@@ -61,6 +64,7 @@ class Answer(NamedTuple):
     first_seq: int
     last_seq: int
     position: int
+    order: int = ORDER_NONE   # any value but ORDER_NONE: first attempts rise per key only
 
 
 class Deliver(NamedTuple):
@@ -110,12 +114,13 @@ def _consume_ok(m: Consume) -> bool:
             and _in(m.max_deliveries, 1, MAX_STREAM_DELIVERIES)
             and isinstance(m.backoff_ms, (list, tuple)) and len(m.backoff_ms) <= MAX_BACKOFF_STEPS
             and all(_in(ms, 0, MAX_STREAM_WAIT_MS) for ms in m.backoff_ms)
-            and _in(m.max_in_flight, 1, MAX_STREAM_IN_FLIGHT))
+            and _in(m.max_in_flight, 1, MAX_STREAM_IN_FLIGHT) and _in(m.order, 0, ORDER_BY_KEY))
 
 
 def _answer_ok(m: Answer) -> bool:
     return (_name(m.stream) and _name(m.consumer) and _in(m.status, 0, 255)
-            and is_uint(m.first_seq) and is_uint(m.last_seq) and is_uint(m.position))
+            and is_uint(m.first_seq) and is_uint(m.last_seq) and is_uint(m.position)
+            and _in(m.order, 0, 255))
 
 
 def _deliver_ok(m: Deliver) -> bool:
@@ -141,7 +146,7 @@ def encode_consume(m: Consume) -> bytes:
     if not _consume_ok(m):
         raise ValueError("CONSUME field outside PROTOCOL.md §14.3's bounds")
     return _frame(CONSUME, [m.stream, m.consumer, m.start, m.start_value, m.ack_wait_ms,
-                            m.max_deliveries, list(m.backoff_ms), m.max_in_flight])
+                            m.max_deliveries, list(m.backoff_ms), m.max_in_flight, m.order])
 
 
 def encode_answer(m: Answer) -> bytes:
@@ -201,14 +206,14 @@ def decode_consume(frame: bytes) -> Consume:
     backoff = b[6]
     if type(backoff) is not list:
         raise ProtocolError("CONSUME backoff is not an array")
-    m = Consume(*b[:6], tuple(backoff), b[7])
+    m = Consume(*b[:6], tuple(backoff), b[7], *b[8:9])   # order: revision 11, optional
     if not _consume_ok(m):
         raise ProtocolError("bad CONSUME field")
     return m
 
 
 def decode_answer(frame: bytes) -> Answer:
-    m = Answer(*_body(frame, ANSWER, 6, MAX_CONTROL_SIZE)[:6])
+    m = Answer(*_body(frame, ANSWER, 6, MAX_CONTROL_SIZE)[:7])   # order: revision 11, optional
     if not _answer_ok(m):
         raise ProtocolError("bad ANSWER field")
     return m

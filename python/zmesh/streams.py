@@ -91,7 +91,7 @@ class StreamMessage:
 class _Session:
     """One consumer with one publisher, between a CONSUME and the loss of the link."""
 
-    __slots__ = ("phase", "retry_at", "held", "highest_first", "highest_before")
+    __slots__ = ("phase", "retry_at", "held", "highest_first", "highest_before", "ordered")
 
     def __init__(self) -> None:
         self.phase = _WAITING_LINK
@@ -99,6 +99,7 @@ class _Session:
         self.held: dict[int, int] = {}   # seq -> attempt handed, not yet settled
         self.highest_first = 0           # the highest seq handed at attempt 1 in this session
         self.highest_before = 0          # ...and in the sessions before it
+        self.ordered = False             # by key, as the ANSWER said: first attempts rise per key
 
     def begin(self) -> None:
         self.highest_before = max(self.highest_before, self.highest_first)
@@ -246,6 +247,7 @@ class Streams:
             raise ProtocolError("ANSWER for no CONSUME waiting")
         if a.status == sw.STATUS_OK:
             s.phase = _CONSUMING
+            s.ordered = a.order != sw.ORDER_NONE
         else:  # no such stream (yet), or a refusal of a later revision: asked again later
             s.phase, s.retry_at = _REFUSED, time.monotonic() + CONSUME_RETRY
 
@@ -259,7 +261,7 @@ class Streams:
                 self.c["stream_duplicates_dropped"] += 1
                 return
             redelivered = True   # it replaces the older attempt, whose settle is now stale
-        elif d.attempt == 1 and d.seq <= s.highest_first:
+        elif d.attempt == 1 and not s.ordered and d.seq <= s.highest_first:
             self.c["stream_duplicates_dropped"] += 1
             return
         elif len(s.held) >= c.request.max_in_flight:   # rule 5: the publisher sends it again
@@ -267,7 +269,7 @@ class Streams:
             return
         else:
             if d.attempt == 1:
-                s.highest_first = d.seq
+                s.highest_first = max(s.highest_first, d.seq)
             redelivered = d.attempt > 1 or d.seq <= s.highest_before
         s.held[d.seq] = d.attempt
         self.c["stream_delivered"] += 1

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 // Durable streams between nodes in one process: stored publishes, consumers that resume,
-// work queues, redelivery, dead letters, a publisher restarted on its data directory.
+// work queues, redelivery, dead letters, a publisher restarted on its data directory, a work
+// queue ordered by key.
 #include "node_fixture.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -154,6 +156,61 @@ TEST_F(streams_fixture, members_of_one_name_share_the_work_and_each_message_is_a
             EXPECT_EQ(attempts.size(), 1u);
         }
     EXPECT_EQ(all.size(), 401u);
+}
+
+TEST_F(streams_fixture, a_work_queue_ordered_by_key_acks_each_keys_messages_in_the_order_stored) {
+    auto& pub = start(publisher_options("pub"));
+    pub.declare_stream({"jobs", "jobs."});
+    EXPECT_THROW(pub.publish_stored("jobs.run", std::string(256, 'k'), 0), std::invalid_argument);
+    constexpr int total = 300, keys = 5;
+    for (int i = 1; i < total; ++i) pub.publish_stored("jobs.run", "k" + std::to_string(i % keys), i);
+    pub.publish_stored("jobs.run", "k" + std::to_string(total % keys), total).get();
+    auto& a = start("worker-a");
+    auto& b = start("worker-b");
+    ASSERT_TRUE(wait_until([&] { return joined(pub, 2); }, 10s));
+    std::mutex mutex;
+    std::map<std::string, std::vector<std::uint64_t>> acked;   // key -> seqs, in ack order
+    std::set<std::string> active;                               // keys in a handler now
+    int overlaps = 0, wrong_keys = 0;
+    std::set<int> members_used;
+    const auto worker = [&](int member) {
+        return [&, member](const stream_message& m) {
+            {
+                std::lock_guard lock(mutex);
+                if (!active.insert(m.key()).second) ++overlaps;   // two of one key at once
+                if (m.key() != "k" + std::to_string(m.as<int>() % keys)) ++wrong_keys;
+                members_used.insert(member);
+            }
+            const bool nak = m.as<int>() % 7 == 0 && m.attempt() == 1;
+            {
+                std::lock_guard lock(mutex);   // out before the settle: the next of its key may come at once
+                active.erase(m.key());
+                if (!nak) acked[m.key()].push_back(m.seq());
+            }
+            nak ? m.nak(0ms, "once") : m.ack();
+        };
+    };
+    consume_options o;
+    o.start = stream_start::first;
+    o.ordered_by_key = true;
+    a.consume("jobs", "workers", worker(0), o);
+    b.consume("jobs", "workers", worker(1), o);
+    ASSERT_TRUE(wait_until([&] {
+        std::lock_guard lock(mutex);
+        std::size_t n = 0;
+        for (const auto& [key, seqs] : acked) n += seqs.size();
+        return n == total;
+    }, 30s));
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(overlaps, 0);
+    EXPECT_EQ(wrong_keys, 0);
+    EXPECT_EQ(members_used.size(), 2u);
+    ASSERT_EQ(acked.size(), static_cast<std::size_t>(keys));
+    for (const auto& [key, seqs] : acked) {
+        EXPECT_EQ(seqs.size(), static_cast<std::size_t>(total / keys)) << key;
+        EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << key;
+        EXPECT_EQ(std::set<std::uint64_t>(seqs.begin(), seqs.end()).size(), seqs.size()) << key;
+    }
 }
 
 TEST_F(streams_fixture, a_nak_redelivers_and_a_poison_message_ends_in_the_dead_letters_after_max_deliveries) {

@@ -315,7 +315,7 @@ TEST(protocol_md, stream_examples_are_what_the_stream_encoders_write) {
 // §6.2's table names every stream type with its count of fields, and §14.2 its limits.
 TEST(protocol_md, the_type_table_and_the_limits_list_the_stream_messages) {
     const auto types = section("### 6.2 ");
-    for (const auto* row : {"| `30` | CONSUME | 8 |", "| `31` | ANSWER | 6 |", "| `32` | DELIVER | 7 |",
+    for (const auto* row : {"| `30` | CONSUME | 8 (+1 optional) |", "| `31` | ANSWER | 6 (+1 optional) |", "| `32` | DELIVER | 7 |",
                             "| `33` | SETTLE | 3 |", "| `34` | END | 2 |"})
         EXPECT_NE(types.find(row), std::string::npos) << row;
     const auto limits = section("### 14.2 ");

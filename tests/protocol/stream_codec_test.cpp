@@ -45,8 +45,8 @@ bool same(const stream_deliver& a, const stream_deliver& b) {
 
 // The frames of §14.8, as its hex. "orders" is a6 6f 72 64 65 72 73, "billing" a7 62 69 6c 6c 69 6e 67.
 const std::string names_hex = "a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67";
-const bytes golden_consume = from_hex("01 30 98 " + names_hex + " 01 00 cd 75 30 05 92 cd 03 e8 cd 13 88 cd 01 00");
-const bytes golden_answer = from_hex("01 31 96 " + names_hex + " 00 01 2a 11");
+const bytes golden_consume = from_hex("01 30 99 " + names_hex + " 01 00 cd 75 30 05 92 cd 03 e8 cd 13 88 cd 01 00 00");
+const bytes golden_answer = from_hex("01 31 97 " + names_hex + " 00 01 2a 11 00");
 const bytes golden_deliver =
     from_hex("01 32 97 " + names_hex + " 12 01 cf 00 06 0a 24 18 1e 40 00 a3 63 2d 37 c4 05 81 a2 69 64 2a");
 const bytes golden_settle =
@@ -289,6 +289,35 @@ TEST(stream_codec, a_payload_over_the_limit_or_a_frame_too_large_is_oversized) {
 
 // ---- forward compatibility and hostile bytes ---------------------------------------------
 
+TEST(stream_codec, the_order_field_is_optional_and_bounded) {
+    // Revision 10's CONSUME and ANSWER, without it: no order.
+    const auto old_consume = consume_frame(1, 30'000, 5, uints({1000, 5000}), 256);
+    EXPECT_EQ(*decode_stream_consume(old_consume), sample_consume());
+    const auto old_answer = frame_of(stream_answer_type, with_names({uint_field(0), uint_field(1), uint_field(42), uint_field(17)}));
+    EXPECT_EQ(*decode_stream_answer(old_answer), sample_answer());
+    auto c = sample_consume();
+    c.order = stream_order::by_key;
+    EXPECT_EQ(*decode_stream_consume(encode_stream_frame(c)), c);
+    auto a = sample_answer();
+    a.order = stream_order::by_key;
+    EXPECT_EQ(*decode_stream_answer(encode_stream_frame(a)), a);
+    c.order = static_cast<stream_order>(2);   // no publisher could honour it
+    EXPECT_THROW((void)encode_stream_frame(c), std::length_error);
+    auto with_order = [&](std::uint64_t order) {
+        return frame_of(stream_consume_type, with_names({uint_field(1), uint_field(0), uint_field(30'000), uint_field(5),
+                                                         uints({}), uint_field(256), uint_field(order)}));
+    };
+    EXPECT_EQ(failure(decode_stream_consume(with_order(2))), errc::bad_field);
+    // A later revision's order in an ANSWER is kept as its number: it is not none.
+    const auto later = decode_stream_answer(frame_of(
+        stream_answer_type, with_names({uint_field(0), uint_field(1), uint_field(42), uint_field(17), uint_field(9)})));
+    ASSERT_TRUE(later);
+    EXPECT_EQ(static_cast<int>(later->order), 9);
+    EXPECT_EQ(failure(decode_stream_answer(frame_of(stream_answer_type, with_names({uint_field(0), uint_field(1), uint_field(42),
+                                                                                   uint_field(17), uint_field(256)})))),
+              errc::bad_field);
+}
+
 TEST(stream_codec, fields_a_later_revision_adds_are_ignored) {
     const std::vector<field> extra = {uint_field(7), array_field({str_field("x"), map_field()}), nil_field()};
     const auto add = [&](std::vector<field> f) {
@@ -297,11 +326,13 @@ TEST(stream_codec, fields_a_later_revision_adds_are_ignored) {
     };
     EXPECT_EQ(*decode_stream_end(frame_of(stream_end_type, add(names()))), sample_end());
     EXPECT_EQ(*decode_stream_answer(frame_of(stream_answer_type,
-                                             add(with_names({uint_field(0), uint_field(1), uint_field(42), uint_field(17)})))),
+                                             add(with_names({uint_field(0), uint_field(1), uint_field(42), uint_field(17),
+                                                             uint_field(0)})))),
               sample_answer());
     // The decoders' views point into the frames: these are kept while they are read.
     const auto consume = frame_of(stream_consume_type, add(with_names({uint_field(1), uint_field(0), uint_field(30'000),
-                                                                       uint_field(5), uints({1000, 5000}), uint_field(256)})));
+                                                                       uint_field(5), uints({1000, 5000}), uint_field(256),
+                                                                       uint_field(0)})));
     const auto c = decode_stream_consume(consume);
     ASSERT_TRUE(c);
     EXPECT_EQ(*c, sample_consume());

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 // The durable streams on the command line: zmesh-node --data-dir --stream publishing stored
 // events (its count going on after a restart), zmesh consume printing and acking them, a
-// consumer name resuming where it stopped, and their exit statuses.
+// consumer name resuming where it stopped, order by key (zmesh-node --keys, zmesh consume
+// --ordered-by-key), and their exit statuses.
 #include "streams_fixture.hpp"
 
 #include <csignal>
+#include <map>
 
 namespace zmesh::test {
 namespace {
@@ -72,6 +74,32 @@ TEST_F(consume_cli, consume_prints_each_stored_message_once_and_a_name_resumes_w
     pub->signal(SIGTERM);
     ASSERT_EQ(pub->wait(10s), std::optional<int>(0));
     EXPECT_EQ(pub->count_lines("stored 5"), 1u) << pub->out();
+}
+
+TEST_F(consume_cli, ordered_by_key_a_naked_message_comes_back_before_the_next_of_its_key) {
+    spawn_node("pub", {"--data-dir", (dir_ / "pub").string(), "--stream", "jobs=jobs.", "--publish", "jobs.run",
+                       "--rate", "500", "--count", "60", "--keys", "3", "--beacon-interval", "250ms"});
+    // Multiples of 7 are naked at each of their 2 attempts, then dead letters: 52 acked.
+    auto& c = spawn_consumer({"--from", "first", "--ordered-by-key", "--json", "--nak-every", "7", "--max-deliveries",
+                              "2", "--count", "52", "--timeout", "30s"});
+    ASSERT_EQ(c.wait(40s), std::optional<int>(0)) << c.err();
+    std::map<std::string, std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_key;   // in the order printed
+    for (const auto& line : c.out_lines()) {
+        const auto j = nlohmann::json::parse(line);
+        const auto seq = j["seq"].get<std::uint64_t>();
+        EXPECT_EQ(j["key"], "k" + std::to_string(seq % 3)) << line;
+        by_key[j["key"].get<std::string>()].emplace_back(seq, j["attempt"].get<std::uint32_t>());
+    }
+    ASSERT_EQ(by_key.size(), 3u);
+    for (const auto& [key, handed] : by_key) {
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> expected;
+        for (std::uint64_t seq = 1; seq <= 60; ++seq) {
+            if (seq % 3 != std::stoul(key.substr(1))) continue;
+            expected.emplace_back(seq, 1);
+            if (seq % 7 == 0) expected.emplace_back(seq, 2);   // again, before the next of its key
+        }
+        EXPECT_EQ(handed, expected) << key;
+    }
 }
 
 TEST_F(consume_cli, sigint_ends_consume_with_130) {

@@ -2,7 +2,9 @@
 // The durability promise with real processes killed -9: a work queue of zmesh consume
 // processes loses nothing and hands nothing twice as new while its members, or its publisher,
 // are killed and restarted; a killed member's messages go to another member soon; a poison
-// message ends in the dead letters after exactly max deliveries while the rest flows.
+// message ends in the dead letters after exactly max deliveries while the rest flows; a
+// consumer started after 5,000 messages replays them and goes on live with no gap or
+// duplicate at the seam; a slow worker's late acks are refused and counted by the publisher.
 #include "streams_fixture.hpp"
 
 #include <algorithm>
@@ -218,6 +220,88 @@ TEST_F(streams_system, a_poison_message_ends_in_the_dead_letters_after_max_deliv
     std::printf("[ figures  ] poison: seqs 37 and 74 tried 4 times each then dead-lettered; %zu later messages "
                 "handed before 37's last attempt; 98 acked\n",
                 after_it_before);
+}
+
+TEST_F(streams_system, a_consumer_started_after_5000_messages_replays_from_the_first_then_goes_on_live_without_a_gap_or_a_duplicate) {
+    constexpr std::size_t backlog = 5'000, live = 3'000;
+    // The publisher prints each event it publishes (--subscribe sees its own): its count is
+    // how many it has stored, within a commit's 2 ms.
+    auto& pub = spawn_node("pub", {"--data-dir", (dir_ / "pub").string(), "--stream", "jobs=jobs.", "--publish",
+                                   "jobs.run", "--rate", "2000", "--count", "0", "--beacon-interval", "250ms",
+                                   "--subscribe", "jobs."});
+    ASSERT_TRUE(wait_until([&] { return pub.count_lines("event ") >= backlog; }, 60s, 20ms)) << pub.err();
+    const auto stored_before = pub.count_lines("event ");
+    const auto started = steady::now();
+    auto& consumer = spawn_consumer({"--from", "first"});
+    // Its lines are the messages in the order handed; the replay is over at the line of the
+    // last message stored before it started.
+    std::optional<double> replay_s;
+    ASSERT_TRUE(wait_until([&] {
+        const auto lines = consumer.out_lines().size();
+        if (!replay_s && lines >= stored_before) replay_s = seconds_since(started);
+        return lines >= stored_before + live;
+    }, 120s, 10ms)) << consumer.out_lines().size() << " handed; " << consumer.err();
+    const auto total_s = seconds_since(started);
+    consumer.signal(SIGTERM);
+    ASSERT_TRUE(consumer.wait(20s));
+    pub.signal(SIGTERM);
+    ASSERT_EQ(pub.wait(20s), std::optional<int>(0)) << pub.err();
+
+    const auto handed = handed_by(consumer);
+    const auto published = pub.count_lines("event ");
+    ASSERT_GE(handed.size(), stored_before + live);
+    std::size_t out_of_place = 0, not_new = 0, wrong_payload = 0;
+    for (std::size_t i = 0; i < handed.size(); ++i) {
+        if (handed[i].seq != i + 1) ++out_of_place;   // a gap, a duplicate or a swap
+        if (handed[i].attempt != 1) ++not_new;
+        if (handed[i].payload["n"] != handed[i].seq) ++wrong_payload;
+    }
+    EXPECT_EQ(out_of_place, 0u) << "the seq of line i is not i + 1";
+    EXPECT_EQ(not_new, 0u);
+    EXPECT_EQ(wrong_payload, 0u);
+    EXPECT_LE(handed.size(), published);
+    const auto stats = exit_stats(pub);
+    ASSERT_FALSE(stats.is_null());
+    EXPECT_EQ(stats["stream_stale_settles"], 0);
+    ASSERT_TRUE(replay_s);
+    std::printf("[ figures  ] replay: %zu stored before the consumer started, handed in %.2f s from its start "
+                "(%.0f messages/s, process start and discovery included); then %zu more, live, in %.2f s, all in "
+                "order at attempt 1; %zu published in all\n",
+                stored_before, *replay_s, static_cast<double>(stored_before) / *replay_s, handed.size() - stored_before,
+                total_s - *replay_s, published);
+}
+
+TEST_F(streams_system, a_slow_workers_late_acks_after_a_redelivery_are_refused_and_counted_by_the_publisher) {
+    constexpr std::uint64_t total = 20;
+    auto& pub = spawn_publisher("100", std::to_string(total));
+    // The slow worker, alone at first, is handed all 20; it settles each 3 s after it came,
+    // past the 2 s ack wait. The fast one joins meanwhile: when the ack waits run out, the 20
+    // are handed again to the two in turn, so of the slow one's first two, one goes to the
+    // fast one, and the slow one's ack of it comes late.
+    auto& slow = spawn_consumer({"--from", "first", "--ack-wait", "2s", "--ack-after", "3s"});
+    ASSERT_TRUE(wait_until([&] { return !slow.out_lines().empty(); }, 20s)) << slow.err();
+    auto& fast = spawn_consumer({"--from", "first", "--ack-wait", "2s"});
+    // A third line is printed after the second message's ack was made.
+    ASSERT_TRUE(wait_until([&] { return slow.out_lines().size() >= 3; }, 30s)) << slow.out();
+    ASSERT_TRUE(wait_until([&] { return attempts_of({&fast}).size() >= total / 2; }, 20s)) << fast.out();
+    slow.signal(SIGTERM);
+    ASSERT_TRUE(slow.wait(20s));
+    fast.signal(SIGTERM);
+    ASSERT_TRUE(fast.wait(20s));
+    pub.signal(SIGTERM);
+    ASSERT_EQ(pub.wait(20s), std::optional<int>(0)) << pub.err();
+
+    const auto slow_got = handed_by(slow), fast_got = handed_by(fast);
+    std::size_t redelivered_to_fast = 0;
+    for (const auto& h : fast_got) redelivered_to_fast += h.attempt > 1;
+    EXPECT_GE(redelivered_to_fast, 1u);
+    const auto stats = exit_stats(pub);
+    ASSERT_FALSE(stats.is_null());
+    const auto stale = stats["stream_stale_settles"].get<std::uint64_t>();
+    EXPECT_GE(stale, 1u) << stats.dump();
+    std::printf("[ figures  ] late acks: the slow worker was handed %zu, the fast one %zu (%zu redeliveries); the "
+                "publisher refused %llu stale settle(s)\n",
+                slow_got.size(), fast_got.size(), redelivered_to_fast, static_cast<unsigned long long>(stale));
 }
 
 }  // namespace

@@ -17,9 +17,9 @@ def h(text):
     return bytes.fromhex(text.replace(" ", "").replace("\n", ""))
 
 
-CONSUME_14_9 = h("""01 30 98 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 01 00 cd 75 30 05 92 cd 03 e8
-    cd 13 88 cd 01 00""")
-ANSWER_14_9 = h("01 31 96 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 00 01 2a 11")
+CONSUME_14_9 = h("""01 30 99 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 01 00 cd 75 30 05 92 cd 03 e8
+    cd 13 88 cd 01 00 00""")
+ANSWER_14_9 = h("01 31 97 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 00 01 2a 11 00")
 DELIVER_14_9 = h("""01 32 97 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 12 01 cf 00 06 0a 24 18 1e 40
     00 a3 63 2d 37 c4 05 81 a2 69 64 2a""")
 SETTLE_14_9 = h("""01 33 93 a6 6f 72 64 65 72 73 a7 62 69 6c 6c 69 6e 67 92 95 12 01 00 00 a0 95 13 02
@@ -78,10 +78,10 @@ class RoundTrip(unittest.TestCase):
             c = sw.Consume(name(), name(), rng.randint(0, 3), rng.getrandbits(64),
                            rng.randint(1, sw.MAX_STREAM_WAIT_MS), rng.randint(1, 10000),
                            tuple(rng.randint(0, sw.MAX_STREAM_WAIT_MS) for _ in range(rng.randint(0, 64))),
-                           rng.randint(1, 65536))
+                           rng.randint(1, 65536), rng.randint(0, 1))
             self.assertEqual(sw.decode_consume(sw.encode_consume(c)), c)
             a = sw.Answer(name(), name(), rng.randint(0, 255), rng.getrandbits(64),
-                          rng.getrandbits(64), rng.getrandbits(64))
+                          rng.getrandbits(64), rng.getrandbits(64), rng.randint(0, 255))
             self.assertEqual(sw.decode_answer(sw.encode_answer(a)), a)
             d = sw.Deliver(name(), name(), rng.randint(1, (1 << 64) - 1), rng.randint(1, (1 << 32) - 1),
                            rng.getrandbits(64), name()[:rng.randint(0, 80)], os.urandom(rng.randint(0, 300)))
@@ -138,11 +138,13 @@ class Malformed(unittest.TestCase):
         good = list(msgpack.unpackb(CONSUME_14_9[2:]))
         for i, bad in [(0, ""), (0, "s" * 256), (1, b"billing"), (2, 4), (3, -1), (4, 0),
                        (4, sw.MAX_STREAM_WAIT_MS + 1), (5, 0), (5, 10001), (6, [1] * 65),
-                       (6, [sw.MAX_STREAM_WAIT_MS + 1]), (6, 5), (7, 0), (7, 65537), (7, True)]:
+                       (6, [sw.MAX_STREAM_WAIT_MS + 1]), (6, 5), (7, 0), (7, 65537), (7, True),
+                       (8, 2), (8, -1), (8, True)]:
             self.assertDropped(frame(sw.CONSUME, good[:i] + [bad] + good[i + 1:]), f"CONSUME {i}={bad!r}")
         self.assertDropped(frame(sw.CONSUME, good[:7]), "CONSUME missing a field")
+        self.assertEqual(sw.decode_consume(frame(sw.CONSUME, good[:8])).order, sw.ORDER_NONE)   # revision 10's
         good = list(ANSWER)
-        for i, bad in [(0, ""), (2, 256), (3, -1), (5, 1.0)]:
+        for i, bad in [(0, ""), (2, 256), (3, -1), (5, 1.0), (6, 256), (6, -1)]:
             self.assertDropped(frame(sw.ANSWER, good[:i] + [bad] + good[i + 1:]), f"ANSWER {i}={bad!r}")
         good = list(DELIVER)
         for i, bad in [(1, ""), (2, 0), (3, 0), (3, 1 << 32), (4, -5), (5, "k" * 256), (5, None),

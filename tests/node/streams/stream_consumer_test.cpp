@@ -88,6 +88,18 @@ TEST_F(stream_consumer_test, hands_each_first_attempt_once_and_higher_attempts_a
     EXPECT_EQ(c_.counters().stale_settles_refused, 1u);
 }
 
+TEST_F(stream_consumer_test, ordered_by_key_takes_first_attempts_below_the_highest_once) {
+    c_.start(pub, request(), true, t0_);
+    consume_answer a{"orders", "billing", consume_status::ok, 1, 10, 0};
+    a.ordered_by_key = true;   // the publisher holds records back for their key
+    ASSERT_EQ(c_.on_answer(pub, a, t0_), consume_status::ok);
+    EXPECT_EQ(c_.on_deliver(pub, deliver(3, 1)), handed::fresh);
+    EXPECT_EQ(c_.on_deliver(pub, deliver(2, 1)), handed::fresh);       // held back behind 1
+    EXPECT_EQ(c_.on_deliver(pub, deliver(2, 1)), handed::duplicate);   // held at that attempt
+    EXPECT_TRUE(c_.settle(key, 2, 1, settle::ack));
+    EXPECT_EQ(c_.on_deliver(pub, deliver(2, 2)), handed::redelivery);
+}
+
 TEST_F(stream_consumer_test, drops_deliveries_beyond_max_in_flight_until_one_is_settled) {
     consuming(2);
     EXPECT_EQ(c_.on_deliver(pub, deliver(1, 1)), handed::fresh);

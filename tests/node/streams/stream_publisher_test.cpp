@@ -2,13 +2,14 @@
 // A node as the broker of its own messages, over a real SQLite log and without sockets:
 // group commits and stored notices, consumers that resume after a restart, work queues,
 // redelivery when a member leaves, attempt-fenced acks, dead letters, start positions,
-// retention.
+// retention, per-key order read from the log.
 #include "node/streams/stream_publisher.hpp"
 
 #include <gtest/gtest.h>
 #include <msgpack.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -258,6 +259,65 @@ TEST_F(stream_publisher_test, retention_trims_and_consumers_skip_what_went) {
     const auto got = sink_.take(a_);
     ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0].rec.seq, 8u);
+}
+
+TEST_F(stream_publisher_test, records_far_apart_are_handed_out_together) {
+    publish(199, 0);
+    auto r = request("billing");
+    r.config.max_in_flight = 100;
+    pub_->on_consume(a_, r, at(4));
+    const auto first = sink_.take(a_);
+    ASSERT_EQ(first.size(), 100u);
+    for (std::size_t i = 1; i < first.size(); ++i) ack(a_, first[i], 5);   // a holds 1, 101..199
+    ASSERT_EQ(sink_.take(a_).size(), 99u);
+    pub_->on_consume(b_, r, at(6));
+    EXPECT_TRUE(sink_.take(b_).empty());   // nothing left for it
+    pub_->member_left(a_, at(7));   // all 100 go to b in one round, read in two runs
+    const auto moved = sink_.take(b_);
+    ASSERT_EQ(moved.size(), 100u);
+    EXPECT_EQ(moved.front().rec.seq, 1u);
+    EXPECT_EQ(moved.front().rec.payload, first.front().rec.payload);
+    EXPECT_EQ(moved[1].rec.seq, 101u);
+    EXPECT_EQ(moved.back().rec.seq, 199u);
+    for (const auto& d : moved) EXPECT_EQ(d.attempt, 2u);
+}
+
+TEST_F(stream_publisher_test, an_ordered_consumer_hands_a_keys_records_in_order_with_keys_from_the_log) {
+    // Keys k0, k1, k2 in turn; the group learns them from the log, not from the appends.
+    for (std::uint64_t i = 1; i <= 30; ++i) {
+        const std::string body = "order-" + std::to_string(i), key = "k" + std::to_string(i % 3);
+        pub_->append("orders.created", key, std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()),
+                     1'000'000, i, at(0));
+    }
+    pub_->on_timers(at(3), 1'000'000);
+    auto r = request("billing");
+    r.config.ordered_by_key = true;
+    pub_->on_consume(a_, r, at(4));
+    ASSERT_EQ(sink_.answers.size(), 1u);
+    EXPECT_TRUE(sink_.answers[0].second.ordered_by_key);
+    r.config.ordered_by_key = false;   // a later member cannot change it
+    pub_->on_consume(b_, r, at(4));
+    EXPECT_TRUE(sink_.answers[1].second.ordered_by_key);
+    std::map<std::string, std::vector<std::uint64_t>> acked;
+    for (int round = 0; round < 100 && pub_->group("orders", "billing")->position() < 30; ++round) {
+        for (const auto& m : {a_, b_})
+            for (const auto& d : sink_.take(m)) {
+                // Each key's first record is naked once: its others must wait for it.
+                if (d.rec.seq <= 3 && d.attempt == 1) {
+                    pub_->on_settle(m, {d.stream, d.consumer, d.rec.seq, 1, settle::nak, 0ms, ""}, at(5 + round));
+                    continue;
+                }
+                acked[d.rec.key].push_back(d.rec.seq);
+                ack(m, d, 5 + round);
+            }
+        pub_->on_timers(at(5 + round), 1'000'000);
+    }
+    EXPECT_EQ(pub_->group("orders", "billing")->position(), 30u);
+    ASSERT_EQ(acked.size(), 3u);
+    for (const auto& [key, seqs] : acked) {
+        EXPECT_EQ(seqs.size(), 10u) << key;
+        EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << key;
+    }
 }
 
 }  // namespace
