@@ -26,9 +26,10 @@ const char* const about =
     "of them at most. With --data-dir, each --stream NAME=PREFIX is declared at start, and a\n"
     "--publish topic a stream takes is stored before n moves on; on a restart on the same\n"
     "directory n goes on after the stream's last stored sequence (so n is the sequence), and\n"
-    "\"stored N\" (stored by this run) comes before \"stats\" on exit.\n"
+    "\"stored N\" (stored by this run) comes before \"stats\" on exit. Members may list its streams\n"
+    "and dead letters (zmesh stream ls, zmesh dlq ls); --stream-admin lets them change them too.\n"
     "Exit: 0 on SIGINT/SIGTERM, after telling its peers it is leaving; 1 a bad value or a failed\n"
-    "store; 2 bad flags (--stream or --durability without --data-dir).";
+    "store; 2 bad flags (--stream, --durability or --stream-admin without --data-dir).";
 
 // What --publish sends: a msgpack map {"n": 1, "from": "orders"}.
 struct counter {
@@ -134,12 +135,13 @@ int main(int argc, char** argv) {
         ("data-dir", cli::po::value<std::string>(), "directory of the durable streams' log and of this node's id (same id on restart)")
         ("durability", cli::po::value<std::string>(), "what a stored message survives: os (kill -9, the default) or fsync (power loss)")
         ("stream", cli::po::value<std::vector<std::string>>()->composing(), "NAME=PREFIX: declare a stream taking the topics starting with PREFIX (repeatable; needs --data-dir)")
+        ("stream-admin", "let members add and remove this node's streams, publish into them and requeue dead letters (zmesh stream, zmesh dlq; needs --data-dir)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
     // clang-format on
     const cli::command_spec spec{"zmesh-node", "zmesh-node [--name NAME] [--mesh MESH] [options]", about, {}};
     const auto vm = cli::parse(argc, argv, spec, own).vm;
-    for (const char* flag : {"stream", "durability"})
+    for (const char* flag : {"stream", "durability", "stream-admin"})
         if (vm.count(flag) && !vm.count("data-dir")) {
             std::fprintf(stderr, "zmesh-node: error: --%s needs --data-dir DIR (usage: %s; see --help)\n", flag,
                          spec.usage.c_str());
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
     try {
         auto o = cli::node_options(vm);
         if (vm.count("data-dir")) o.data_dir = vm["data-dir"].as<std::string>();
+        o.stream_admin = vm.count("stream-admin") > 0;
         if (vm.count("durability")) {
             const auto mode = vm["durability"].as<std::string>();
             if (mode != "os" && mode != "fsync") throw std::invalid_argument("--durability is os or fsync, not '" + mode + "'");

@@ -163,7 +163,10 @@ void stream_publisher::dispatch(const group_key& key, group_entry& g, clock::tim
     const auto state = store_->state(key.first);
     if (!state) return;
     auto out = g.group.next(state->last_seq, now);
-    for (const auto& d : g.group.take_dead_letters()) bury(key.first, d);
+    for (const auto& d : g.group.take_dead_letters()) {
+        bury(key.first, d);
+        ++g.dead_letters;
+    }
     if (out.empty()) return;
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
     const auto first = out.front().seq, last = out.back().seq;
