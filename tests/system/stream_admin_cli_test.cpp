@@ -2,7 +2,7 @@
 // The members' streams administered from the command line, against zmesh-node processes:
 // zmesh stream ls/info/add/rm, zmesh pub --stream, zmesh dlq ls/requeue after a poison
 // message reached the dead letters, a node that does not allow writes, and the exit statuses
-// and error lines of each.
+// and error lines of each; and zmesh-monitor showing the streams.
 #include "streams_fixture.hpp"
 
 #include <csignal>
@@ -136,6 +136,16 @@ TEST_F(stream_admin_cli, poison_messages_are_listed_in_the_dead_letters_and_requ
     ASSERT_EQ(status(text), 0) << text.err();
     EXPECT_NE(text.out().find("jobs on pub: 2 dead letter(s)"), std::string::npos) << text.out();
     EXPECT_NE(text.out().find("(was 6) 2 attempt(s)"), std::string::npos) << text.out();
+
+    // The monitor shows the stream with its publisher and consumer, its dead letters folded in.
+    const auto doc = monitor_once(5.0);
+    ASSERT_TRUE(doc.is_object()) << doc.dump();
+    ASSERT_EQ(doc["streams"].size(), 1u) << doc.dump();
+    EXPECT_EQ(doc["streams"][0]["publisher"], "pub");
+    EXPECT_EQ(doc["streams"][0]["name"], "jobs");
+    EXPECT_EQ(doc["streams"][0]["last_seq"], 6);
+    EXPECT_EQ(doc["streams"][0]["dead_letters"], 2);
+    EXPECT_EQ(doc["streams"][0]["consumers"][0]["name"], "workers");
 
     auto& one = run({"dlq", "requeue", "jobs", "1", "--node", "pub"});
     ASSERT_EQ(status(one), 0) << one.err();
