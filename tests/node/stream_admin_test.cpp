@@ -192,5 +192,29 @@ TEST_F(stream_admin_fixture, bad_arguments_and_bounds_are_answered_with_codes_an
     EXPECT_TRUE(list["more"].is_null());
 }
 
+TEST_F(stream_admin_fixture, a_listing_past_the_reply_bound_comes_in_pages_that_cover_every_stream_once) {
+    auto [pub, ops] = start_pair(true);
+    // Long names and prefixes: 600 streams take more than one reply's 256 KiB.
+    std::vector<std::future<reply>> adds;
+    for (int i = 0; i < 600; ++i) {
+        auto name = std::to_string(1000 + i) + std::string(250, 'n');
+        const json args = {{"name", name}, {"prefix", std::string(250, 'p') + std::to_string(i)}};
+        adds.push_back(ops->call_packed(pub->id(), "zmesh.stream.add", json::to_msgpack(args), 30s));
+    }
+    for (auto& f : adds) f.get();
+    std::set<std::string> seen;
+    json args = nullptr;
+    int pages = 0;
+    for (; pages < 10; ++pages) {
+        const auto page = ask(*ops, *pub, "zmesh.streams", args);
+        EXPECT_LE(json::to_msgpack(page).size(), 256u * 1024 + 1024);
+        for (const auto& s : page["streams"]) EXPECT_TRUE(seen.insert(s["name"]).second) << s["name"];
+        if (page["more"].is_null()) break;
+        args = {{"after", page["more"]}};
+    }
+    EXPECT_GE(pages, 1);   // more than one page
+    EXPECT_EQ(seen.size(), 600u);
+}
+
 }  // namespace
 }  // namespace zmesh::test
