@@ -21,6 +21,7 @@ void stream_poll::poll(node& n, const std::vector<peer_info>& members, clock::ti
             take(p.id, p.name, a);
         }
         if (!m.asking && (m.asked == clock::time_point{} || now - m.asked >= every_)) {
+            // The first page only: what one reply holds (256 KiB) is more than a screen shows.
             m.asking = cli::ask_member(n, p.id, "zmesh.streams", nullptr, timeout_);
             m.asked = now;
         }

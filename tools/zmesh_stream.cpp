@@ -88,8 +88,10 @@ int stream_job::no_holder(const std::string& stream) {
     }
     std::string line = "no stream '" + stream + "' on " + (member_.empty() ? "any member" : "member '" + member_ + "'") +
                        cli::did_you_mean(cli::closest(stream, names));
+    // Asked of every member, those without streams are no news; asked of one, its reason is.
     for (const auto& [p, a] : errors)
-        if (a.code != cli::admin_no_such_stream && a.code != cli::admin_no_data_dir && a.code != cli::admin_no_such_method)
+        if (a.code != cli::admin_no_such_stream &&
+            (!member_.empty() || (a.code != cli::admin_no_data_dir && a.code != cli::admin_no_such_method)))
             line += "; " + cli::describe_error(p.name, a);
     return cli::fail(program_, line);
 }
