@@ -149,10 +149,12 @@ void stream_admin::dlq_list(std::span<const std::uint8_t> args, const pending_re
     const auto dlq = pub->state(dlq_of(q.stream));
     if (!dlq && !pub->state(q.stream))
         return fail(to, admin::no_such_stream, "no stream '" + q.stream + "' on node '" + ctx_.opts.name + "'");
+    // The reports view their payloads in these records: they live until the reply is encoded.
+    std::vector<streams::record> records;
     std::vector<admin::dead_letter_report> page;
     std::optional<std::uint64_t> more;
     if (dlq) {
-        const auto records = pub->read(dlq_of(q.stream), q.from, static_cast<std::size_t>(q.max), admin::max_reply_bytes);
+        records = pub->read(dlq_of(q.stream), q.from, static_cast<std::size_t>(q.max), admin::max_reply_bytes);
         std::size_t bytes = 0;
         for (const auto& r : records) {
             admin::dead_letter_report d{r.seq, 0, 0, r.time_us, {}, r.key, {}};
