@@ -26,6 +26,7 @@
 #include "rpc/server.hpp"
 #include "security/security.hpp"
 #include "streams/durable_streams.hpp"
+#include "streams/stream_admin.hpp"
 
 #include <zmq.hpp>
 
@@ -38,7 +39,7 @@
 
 namespace zmesh::detail {
 
-class reactor : private mesh_host, private inbox_reader {
+class reactor : private mesh_host, private inbox_reader, private reserved_methods {
 public:
     using clock = std::chrono::steady_clock;
     struct setup {
@@ -118,9 +119,9 @@ private:
     void handle(unsubscribe_command& c) { subscriber_.unsubscribe(c); }
     void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
-    // `stored`: a publish_stored's promise, told when the event is on disk.
-    void on_publish(zmq::message_t& frame, std::promise<void>* stored = nullptr, std::string_view key = {});
-    void handle(publish_stored_command& c) { on_publish(c.frame, &c.stored, c.key); }
+    // `stored`: told when the event is on disk (a publish_stored, an administrator's publish).
+    void on_publish(zmq::message_t& frame, const stored_callback& stored = {}, std::string_view key = {});
+    void handle(publish_stored_command& c) { on_publish(c.frame, tell_promise(std::move(c.stored)), c.key); }
     void handle(declare_stream_command& c) { streams_.handle(c); }
     void handle(remove_stream_command& c) { streams_.handle(c); }
     void handle(streams_query& q) { streams_.handle(q); }
@@ -143,6 +144,8 @@ private:
     void on_stream(const protocol::sender_route& sender, std::span<const std::uint8_t> frame, std::uint8_t type) override;
     void on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg) override;
     void on_link_reply(const node_id& from, zmq::message_t& frame);
+    bool on_reserved(const node_id& caller, std::string_view method, std::span<const std::uint8_t> args,
+                     const pending_reply& reply) override;
     // The allowlist changed: peers it no longer allows leave (revoked), their connections cut.
     void drop_revoked();
     // Tells the node's waiters when the table or a peer's subscriptions changed this round.
@@ -187,6 +190,9 @@ private:
     call_links call_links_{ctx_, net_ctx_, security_, waits_};   // the calls this node makes
     rpc_client client_{ctx_, *counters_, outbox_, mesh_.table(), mesh_, call_links_};
     durable_streams streams_;   // the streams this node publishes and consumes
+    // Its streams administered by members (PROTOCOL.md §15); after streams_, so that it ends
+    // first and what streams_ tells at its end reaches no reply port.
+    stream_admin stream_admin_;
 
     // See post(): commands and events from reactor code, run at the end of the round. Two
     // vectors swapped each round keep their capacity.

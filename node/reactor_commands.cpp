@@ -32,11 +32,11 @@ void reactor::handle(serve_command& c) {
     if (server_.serve(c)) mesh_.services_changed();
 }
 
-void reactor::on_publish(zmq::message_t& frame, std::promise<void>* stored, std::string_view key) {
+void reactor::on_publish(zmq::message_t& frame, const stored_callback& stored, std::string_view key) {
     // Laid out by node::send_event: a frame that is not is a bug, and dropped.
     const auto e = publisher_.stamp(frame);
     if (!e) {
-        if (stored) stored->set_exception(std::make_exception_ptr(stream_error("malformed event frame")));
+        if (stored) stored(store_outcome::failed, "malformed event frame");
         return;
     }
     subscriber_.deliver_local(e->topic, e->header, e->body);

@@ -73,6 +73,12 @@ void reactor::on_rpc(routed_frame& in, std::uint8_t type) {
         ++stats_.frames_invalid;
 }
 
+bool reactor::on_reserved(const node_id& caller, std::string_view method, std::span<const std::uint8_t> args,
+                          const pending_reply& reply) {
+    (void)caller;   // any member may ask; what it may change is options::stream_admin's
+    return stream_admin_.on_request(method, args, reply);
+}
+
 void reactor::on_stream(const protocol::sender_route& sender, std::span<const std::uint8_t> frame,
                         std::uint8_t type) {
     const auto now = call_clock();

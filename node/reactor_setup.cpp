@@ -5,6 +5,7 @@
 
 #include "descriptors.hpp"
 #include "command_pipe.hpp"
+#include "protocol/event.hpp"
 
 namespace zmesh::detail {
 
@@ -31,9 +32,18 @@ reactor::reactor(setup s)
       deliveries_(std::move(s.deliveries)),
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
-      server_(ctx_, inbox_, std::move(s.workers), counters_->handler_log),
+      server_(ctx_, inbox_, std::move(s.workers), counters_->handler_log, *this),
       streams_(ctx_, *counters_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
                std::move(s.settlers)),
+      stream_admin_(ctx_, streams_,
+                    [this](const pending_reply& to, std::int64_t code, const std::string& message,
+                           std::span<const std::uint8_t> result) { server_.answer(to, code, message, result); },
+                    [this](std::string_view topic, std::span<const std::uint8_t> payload, stored_callback stored) {
+                        // Laid out as node::publish_stored lays out its events.
+                        zmq::message_t frame(protocol::event_frame_size(topic.size(), payload.size()));
+                        protocol::lay_out_event_frame(topic, payload, {frame.data<std::uint8_t>(), frame.size()});
+                        on_publish(frame, stored);
+                    }),
       view_(std::move(s.view)) {
     check_descriptors(ctx_);
     commands_.set(zmq::sockopt::linger, 0);

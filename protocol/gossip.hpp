@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §15, a draft: the node does
+// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §16, a draft: the node does
 // not send it yet; docs/scale.md), one member to another, unicast.
 //
 //  offset  size  field

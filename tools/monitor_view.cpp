@@ -115,7 +115,8 @@ std::vector<std::string> shared_names(const std::vector<peer_info>& peers) {
 
 std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                    const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
-                   clock_type::time_point now, int cols, int rows, bool ansi, bool live, bool quit_key) {
+                   clock_type::time_point now, int cols, int rows, bool ansi, bool live, bool quit_key,
+                   const std::vector<stream_row>* streams) {
     std::vector<std::string> lines;
     char buf[1024];
     std::snprintf(buf, sizeof buf, "zmesh-monitor  mesh %s  %zu peer(s)%s", mesh.c_str(), peers.size(),
@@ -141,6 +142,10 @@ std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                       rate_cell(r.events_out).c_str(), gaps < 0 ? "-" : std::to_string(gaps).c_str(),
                       rate_cell(r.rpc_calls).c_str(), rate_cell(r.rpc_errors).c_str(), offers.c_str());
         lines.emplace_back(buf);
+    }
+    if (streams && !streams->empty()) {
+        lines.emplace_back();
+        for (auto& l : stream_lines(*streams)) lines.push_back(std::move(l));
     }
     // Only the live view listens to events.
     if (live) {
@@ -184,10 +189,12 @@ nlohmann::json peer_json(const peer_info& p, const peer_rates* rates) {
 }
 
 nlohmann::json document(const std::string& mesh, const std::vector<peer_info>& peers,
-                        const std::vector<peer_rates>* rates) {
+                        const std::vector<peer_rates>* rates, const std::vector<stream_row>* streams) {
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < peers.size(); ++i) list.push_back(peer_json(peers[i], rates ? &(*rates)[i] : nullptr));
-    return {{"mesh", mesh}, {"peers", list}, {"shared_names", shared_names(peers)}};
+    nlohmann::json doc = {{"mesh", mesh}, {"peers", list}, {"shared_names", shared_names(peers)}};
+    if (streams) doc["streams"] = to_json(*streams);
+    return doc;
 }
 
 }  // namespace zmesh::monitor

@@ -3,6 +3,8 @@
 // (STATS), the most recent topics, and the table drawn to fit a terminal.
 #pragma once
 
+#include "stream_poll.hpp"
+
 #include <zmesh/node.hpp>
 
 #include <nlohmann/json.hpp>
@@ -88,11 +90,12 @@ nlohmann::json counters_json(const peer_info& p);
 // Returns: the screen: a header, one row per peer, then (when `live`) recent topics, cut to
 // `cols` x `rows` (0: no limit). With `ansi`, it starts with cursor-home and clears what
 // follows each line, so it redraws in place without flicker. The header says "q quits" only
-// when `quit_key` (a terminal to type it in).
+// when `quit_key` (a terminal to type it in). `streams`, when given, are listed after the
+// peers (none: the section is left out).
 std::string render(const std::string& mesh, const std::vector<peer_info>& peers,
                    const std::vector<peer_rates>& rates, const std::vector<topic_log::entry>& topics,
                    clock_type::time_point now, int cols, int rows, bool ansi, bool live = true,
-                   bool quit_key = false);
+                   bool quit_key = false, const std::vector<stream_row>* streams = nullptr);
 
 // Returns: the rates as JSON (null for unknown).
 nlohmann::json to_json(const peer_rates& r);
@@ -103,8 +106,9 @@ std::vector<peer_info> members(const node& n);
 // and its rates when given.
 nlohmann::json peer_json(const peer_info& p, const peer_rates* rates);
 // Returns: the monitor's JSON document of `mesh`: its members (with rates when given, one per
-// member) and the names more than one of them holds.
+// member), the names more than one of them holds, and the streams when given.
 nlohmann::json document(const std::string& mesh, const std::vector<peer_info>& peers,
-                        const std::vector<peer_rates>* rates = nullptr);
+                        const std::vector<peer_rates>* rates = nullptr,
+                        const std::vector<stream_row>* streams = nullptr);
 
 }  // namespace zmesh::monitor

@@ -4,6 +4,8 @@
 //   zmesh pub TOPIC BODY       publish JSON as msgpack
 //   zmesh sub [PREFIX]         print events, one per line
 //   zmesh consume STREAM --name CONSUMER   consume a durable stream, acking each message
+//   zmesh stream ls|info|add|rm   the members' durable streams
+//   zmesh dlq ls|requeue STREAM   a stream's dead letters
 //   zmesh call METHOD [ARGS]   print the result as JSON
 //   zmesh reply METHOD --command CMD   serve a method with a shell command
 //   zmesh ls                   members, services, subscriptions
@@ -59,6 +61,8 @@ const command commands[] = {
     {"pub", pub, "publish JSON as msgpack events"},
     {"sub", sub, "print the events of a topic prefix"},
     {"consume", consume, "consume a durable stream as a named consumer, acking each message"},
+    {"stream", stream, "list, show, add and remove the members' durable streams (ls, info, add, rm)"},
+    {"dlq", dlq, "list and requeue a stream's dead letters (ls, requeue)"},
     {"call", call, "call a method and print its result"},
     {"reply", reply, "serve a method with a shell command"},
     {"ls", ls, "list members, the methods they serve and the topics they subscribe to"},

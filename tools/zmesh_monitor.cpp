@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
             // its counters.
             const auto start = clock_type::now();
             cli::settle_tracker view(cli::settle_rules_for(o), start);
+            monitor::stream_poll streams(wait);   // asked once, when the view has settled
+            bool asked = false;
             while (clock_type::now() < start + wait) {
                 if (const int sig = cli::wait_for_signal(std::chrono::milliseconds(50))) {
                     n.stop();
@@ -132,13 +134,20 @@ int main(int argc, char** argv) {
                 const bool reported = std::none_of(all.begin(), all.end(), [](const auto& p) {
                     return !p.observer && p.state == peer_state::joined && p.reported.empty();
                 });
-                if (settled && reported) break;
+                if (settled && reported) {
+                    // Then the streams of the members, answered within what is left of --wait.
+                    streams.poll(n, monitor::members(n), clock_type::now());
+                    if (asked && streams.answered_all()) break;
+                    asked = true;
+                }
             }
             const auto peers = monitor::members(n);
+            const auto rows = streams.rows();
             if (vm.count("json"))
-                std::cout << monitor::document(n.config().mesh, peers).dump() << std::endl;
+                std::cout << monitor::document(n.config().mesh, peers, nullptr, &rows).dump() << std::endl;
             else
-                std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false, false);
+                std::cout << monitor::render(n.config().mesh, peers, {}, {}, clock_type::now(), 0, 0, false, false,
+                                             false, &rows);
             n.stop();
             return 0;
         }
@@ -158,6 +167,8 @@ int main(int argc, char** argv) {
                 if (web) web->seen(e);
             });
         monitor::rate_tracker tracker;
+        // The members' streams, asked every 5 s (answers are taken as they come, never waited for).
+        monitor::stream_poll streams;
         raw_terminal keys;
         int stopped_by = 0;
         // A document is a promise about the mesh: the first waits (up to --wait) until the
@@ -169,13 +180,15 @@ int main(int argc, char** argv) {
             const auto now = clock_type::now();
             std::vector<monitor::peer_rates> rates;
             for (const auto& p : peers) rates.push_back(tracker.update(p, now));
+            streams.poll(n, peers, now);
+            const auto stream_rows = streams.rows();
             if (json) {
-                std::cout << monitor::document(n.config().mesh, peers, &rates).dump() << std::endl;
+                std::cout << monitor::document(n.config().mesh, peers, &rates, &stream_rows).dump() << std::endl;
             } else {
                 const auto [cols, rows] = terminal_size();   // asked each frame: resizes just work
                 const auto recent = topics.recent(rows > 0 ? static_cast<std::size_t>(std::max(rows - 6 - static_cast<int>(peers.size()), 1)) : 10);
                 std::cout << monitor::render(n.config().mesh, peers, rates, recent, now, cols, rows, ansi, true,
-                                             keys.active())
+                                             keys.active(), &stream_rows)
                           << std::flush;
                 if (!ansi) std::cout << std::endl;   // frames apart in a log
             }

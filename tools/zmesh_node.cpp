@@ -27,9 +27,10 @@ const char* const about =
     "--publish topic a stream takes is stored before n moves on; on a restart on the same\n"
     "directory n goes on after the stream's last stored sequence (so n is the sequence), and\n"
     "\"stored N\" (stored by this run) comes before \"stats\" on exit. --keys K stores each with\n"
-    "the key \"k<n mod K>\", for consumers ordered by key.\n"
+    "the key \"k<n mod K>\", for consumers ordered by key. Members may list its streams and dead\n"
+    "letters (zmesh stream ls, zmesh dlq ls); --stream-admin lets them change them too.\n"
     "Exit: 0 on SIGINT/SIGTERM, after telling its peers it is leaving; 1 a bad value or a failed\n"
-    "store; 2 bad flags (--stream or --durability without --data-dir).";
+    "store; 2 bad flags (--stream, --durability or --stream-admin without --data-dir).";
 
 // What --publish sends: a msgpack map {"n": 1, "from": "orders"}.
 struct counter {
@@ -136,12 +137,13 @@ int main(int argc, char** argv) {
         ("durability", cli::po::value<std::string>(), "what a stored message survives: os (kill -9, the default) or fsync (power loss)")
         ("stream", cli::po::value<std::vector<std::string>>()->composing(), "NAME=PREFIX: declare a stream taking the topics starting with PREFIX (repeatable; needs --data-dir)")
         ("keys", cli::po::value<std::uint64_t>()->default_value(0), "store each --publish with the key k<n mod K> (0: no key)")
+        ("stream-admin", "let members add and remove this node's streams, publish into them and requeue dead letters (zmesh stream, zmesh dlq; needs --data-dir)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
     // clang-format on
     const cli::command_spec spec{"zmesh-node", "zmesh-node [--name NAME] [--mesh MESH] [options]", about, {}};
     const auto vm = cli::parse(argc, argv, spec, own).vm;
-    for (const char* flag : {"stream", "durability"})
+    for (const char* flag : {"stream", "durability", "stream-admin"})
         if (vm.count(flag) && !vm.count("data-dir")) {
             std::fprintf(stderr, "zmesh-node: error: --%s needs --data-dir DIR (usage: %s; see --help)\n", flag,
                          spec.usage.c_str());
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
     try {
         auto o = cli::node_options(vm);
         if (vm.count("data-dir")) o.data_dir = vm["data-dir"].as<std::string>();
+        o.stream_admin = vm.count("stream-admin") > 0;
         if (vm.count("durability")) {
             const auto mode = vm["durability"].as<std::string>();
             if (mode != "os" && mode != "fsync") throw std::invalid_argument("--durability is os or fsync, not '" + mode + "'");

@@ -23,8 +23,12 @@ const char* const about =
     "Up to --count events (at most 1,000,000; --hwm sets another bound) queue for a subscriber\n"
     "slower than this publisher; past that it loses the excess and counts it as gaps (zmesh sub\n"
     "reports them), as it does what is still queued a second after the last is published.\n"
-    "Exit: 0 published; 1 fewer subscribers than --wait-peers, stopped (SIGINT/SIGTERM) before\n"
-    "--count, or a bad value; 2 bad flags.";
+    "With --stream it stores BODY once in the streams of the member holding one that takes TOPIC\n"
+    "(or --node's; zmesh.stream.publish): that member publishes it as its own event, and this\n"
+    "exits once the member has stored it.\n"
+    "Exit: 0 published (--stream: stored); 1 fewer subscribers than --wait-peers, stopped\n"
+    "(SIGINT/SIGTERM) before --count, no stream takes TOPIC, the member refused, or a bad value;\n"
+    "2 bad flags.";
 
 // The most events queued for one subscriber when --hwm is not given.
 constexpr std::uint64_t max_burst = 1'000'000;
@@ -55,7 +59,10 @@ int pub(int argc, char** argv) {
     own.add_options()
         ("count", cli::po::value<std::uint64_t>()->default_value(1), "events to publish")
         ("rate", cli::po::value<double>()->default_value(0), "events per second (0: as fast as possible)")
-        ("wait-peers", cli::po::value<std::size_t>()->default_value(1), "members subscribed to TOPIC to publish to (0: publish to whoever is there once the view has settled)");
+        ("wait-peers", cli::po::value<std::size_t>()->default_value(1), "members subscribed to TOPIC to publish to (0: publish to whoever is there once the view has settled)")
+        ("stream", "store BODY once in the streams of the member that holds one taking TOPIC (or --node's), and exit once it is stored")
+        ("node", cli::po::value<std::string>(), "with --stream: the member to publish through (by name, or by its id)")
+        ("timeout", cli::po::value<std::string>()->default_value("5000"), "with --stream: ms to wait for it to be stored, or with a unit (2s)");
     // clang-format on
     add_wait_flag(own);
     const auto cl = cli::parse(argc, argv,
@@ -64,6 +71,12 @@ int pub(int argc, char** argv) {
     const auto& topic = cl.args[0];
     if (protocol::check_topic(topic)) throw std::invalid_argument("topic must be 1..255 bytes without NUL");
     const auto payload = cli::body_to_msgpack(cl.args[1], std::cin);
+    if (vm.count("stream")) {
+        if (!vm["count"].defaulted() || !vm["rate"].defaulted() || !vm["wait-peers"].defaulted())
+            throw std::invalid_argument("--count, --rate and --wait-peers do not go with --stream: it stores one message");
+        return pub_stored(vm, argv[0], topic, payload);
+    }
+    if (vm.count("node")) throw std::invalid_argument("--node goes with --stream");
     const auto count = vm["count"].as<std::uint64_t>();
     if (count == 0) throw std::invalid_argument("--count must be at least 1");
     const double rate = vm["rate"].as<double>();

@@ -68,6 +68,11 @@ struct options {
     // consumers. One running node per directory.
     std::string data_dir;
     durability stream_durability = durability::os;
+    // Other members may change this node's streams through the reserved methods of
+    // PROTOCOL.md §15 (declare, remove, publish into, requeue dead letters); reading them
+    // (list, dead letters) is always answered. Off by default: a plain mesh is open to its
+    // network, and anyone who joins it could otherwise delete this node's stored messages.
+    bool stream_admin = false;
 
     // Metrics: "HOST:PORT" serves node::metrics() at http://HOST:PORT/metrics for Prometheus
     // (PORT 0: any free one, see node::metrics_port()); "" = not served.

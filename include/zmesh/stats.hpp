@@ -91,6 +91,7 @@
     X(stream_settles_sent, "settles this node's consumers sent") \
     X(stream_settles_stale, "settles of a message not held (settled already, or redelivered): not sent") \
     X(stream_frames_invalid, "stream frames that did not decode, or came for no consumer") \
+    X(stream_admin_refused, "stream administration requests answered with an error: bad arguments, not allowed, a bound") \
     /* Membership */ \
     X(peers_joined, "peers that joined") \
     X(peers_left, "peers that left")

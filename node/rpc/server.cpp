@@ -11,8 +11,8 @@
 namespace zmesh::detail {
 
 rpc_server::rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers,
-                       handler_error_log& errors)
-    : ctx_(ctx), replies_(replies), pool_(std::move(workers)),
+                       handler_error_log& errors, reserved_methods& reserved)
+    : ctx_(ctx), replies_(replies), reserved_(reserved), pool_(std::move(workers)),
       policy_{ctx.opts.max_rpc_size, ctx.opts.rpc_expose_errors, &errors} {}
 
 bool rpc_server::serve(serve_command& c) {
@@ -43,6 +43,8 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
         reply_error(in.routing, h.id, protocol::rpc_bad_request, "arguments are not one msgpack object");
         return;
     }
+    // Answered by the node on this thread, whatever the application serves.
+    if (reserved_.on_reserved(caller, h.method, m->body, {in.route, h.id})) return;
     const auto service = services_.find(h.method);
     if (service == services_.end()) {
         ++stats.rpc_unknown_method;
@@ -81,6 +83,16 @@ void rpc_server::on_request(const protocol::node_id& caller, const std::string& 
     job->args = share_part(in.frame, m->body);
     job->deadline = deadline;
     pool_->queue(std::move(job));
+}
+
+void rpc_server::answer(const pending_reply& to, std::int64_t code, const std::string& message,
+                        std::span<const std::uint8_t> result) {
+    std::array<std::uint8_t, protocol::max_routing_id_size> routing;
+    const auto id = protocol::routing_id_of(to.caller, routing);
+    zmq::message_t route(id.data(), id.size());
+    auto frame = reply_frame({to.id, code, code ? message.substr(0, protocol::max_rpc_message_len) : std::string()},
+                             code ? std::span<const std::uint8_t>(packed_nil) : result);
+    replies_.send_reply(route, frame);
 }
 
 void rpc_server::on_answers() {

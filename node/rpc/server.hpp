@@ -9,6 +9,7 @@
 #include "node/command.hpp"
 #include "node/context.hpp"
 #include "workers.hpp"
+#include "reserved.hpp"
 #include "routed_frame.hpp"
 #include "worker_pool.hpp"
 
@@ -27,8 +28,9 @@ public:
 
     // `workers`: the hand-off to the node's handler threads, shared with them; `errors`: where
     // what handlers run on the reactor throw is logged.
+    // `reserved`: the node's own methods, asked first (see reserved.hpp).
     rpc_server(node_context& ctx, reply_port& replies, std::shared_ptr<worker_pool> workers,
-               handler_error_log& errors);
+               handler_error_log& errors, reserved_methods& reserved);
 
     // Serves `c.method` (or stops serving it, with no handler). Returns: whether the list of
     // methods changed: peers must then be told (HELLO).
@@ -39,6 +41,11 @@ public:
     // A REQUEST from a joined peer, `caller` named `caller_name`.
     void on_request(const protocol::node_id& caller, const std::string& caller_name, routed_frame& in,
                     clock::time_point now);
+
+    // Answers a request the reserved methods took: `result` (one msgpack object) when
+    // `code` is 0, else an error with `message`.
+    void answer(const pending_reply& to, std::int64_t code, const std::string& message,
+                std::span<const std::uint8_t> result);
 
     // A descriptor readable while the workers' answers wait, and its handler, which sends a
     // batch of them.
@@ -63,6 +70,7 @@ private:
     };
     node_context& ctx_;
     reply_port& replies_;
+    reserved_methods& reserved_;
     by_name<service> services_;   // found by a string_view
     std::shared_ptr<worker_pool> pool_;
     std::vector<rpc_answer> answers_;   // a batch taken from the pool (capacity kept)

@@ -79,6 +79,7 @@ public:
     // Its records come back at once, for other members (a new attempt each).
     void member_left(const member_id& m, clock::time_point now);
     bool has_member(const member_id& m) const { return members_.contains(m); }
+    std::size_t members() const noexcept { return members_.size(); }
 
     // The member processed the record: it is done. Returns: done, stale (an attempt that was
     // superseded: not credited) or unknown (not in flight, or not this member's).

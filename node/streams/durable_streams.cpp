@@ -46,6 +46,16 @@ std::unique_ptr<streams::stream_publisher> open_publisher(const options& o, stre
 
 }  // namespace
 
+stored_callback tell_promise(std::promise<void>&& p) {
+    auto shared = std::make_shared<std::promise<void>>(std::move(p));
+    return [shared](store_outcome o, const std::string& why) {
+        if (o == store_outcome::stored)
+            shared->set_value();
+        else
+            shared->set_exception(std::make_exception_ptr(stream_error(why)));
+    };
+}
+
 streams::consume_request request_of(const consume_command& c) {
     streams::consume_request r;
     r.stream = c.stream;
@@ -78,7 +88,7 @@ durable_streams::durable_streams(node_context& ctx, shared_counters& counters, f
 durable_streams::~durable_streams() {
     // What waits to be stored is stored now, and told so: a clean stop loses nothing.
     if (publisher_) guarded("commit", [&] { publisher_->commit(clock::now()); });
-    for (auto& [ticket, p] : waiting_) p.set_exception(std::make_exception_ptr(stream_error("node stopped")));
+    for (auto& [ticket, tell] : waiting_) tell(store_outcome::failed, "node stopped");
 }
 
 template <class Step>
@@ -128,20 +138,23 @@ void durable_streams::handle(streams_query& q) {
 }
 
 void durable_streams::published(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
-                                std::uint64_t time_us, std::promise<void>* stored, clock::time_point now) {
-    const auto refuse = [&](const std::string& why) {
-        if (stored) stored->set_exception(std::make_exception_ptr(stream_error(why)));
-    };
-    if (!publisher_) return refuse("publish_stored needs options::data_dir");
+                                std::uint64_t time_us, const stored_callback& stored, clock::time_point now) {
+    if (!publisher_) {
+        if (stored) stored(store_outcome::failed, "publish_stored needs options::data_dir");
+        return;
+    }
     const auto ticket = next_ticket_++;
-    if (stored) waiting_.emplace(ticket, std::move(*stored));
+    if (stored) waiting_.emplace(ticket, stored);
     std::size_t taken = 0;
     const bool ok = guarded("append", [&] { taken = publisher_->append(topic, key, payload, time_us, ticket, now); });
     if (ok && taken > 0) return;   // told when committed
     if (const auto it = waiting_.find(ticket); it != waiting_.end()) {
-        it->second.set_exception(std::make_exception_ptr(
-            stream_error(ok ? "no stream takes topic '" + std::string(topic) + "'" : "the log failed: see the log")));
+        const auto tell = std::move(it->second);
         waiting_.erase(it);
+        if (ok)
+            tell(store_outcome::no_stream, "no stream takes topic '" + std::string(topic) + "'");
+        else
+            tell(store_outcome::failed, "the log failed: see the log");
     }
 }
 
@@ -149,11 +162,12 @@ void durable_streams::stored(std::uint64_t ticket, bool ok) {
     ok ? ++ctx_.stats.stream_stored : ++store_failures_;
     const auto it = waiting_.find(ticket);
     if (it == waiting_.end()) return;
-    if (ok)
-        it->second.set_value();
-    else
-        it->second.set_exception(std::make_exception_ptr(stream_error("the log failed to commit: see the log")));
+    const auto tell = std::move(it->second);
     waiting_.erase(it);
+    if (ok)
+        tell(store_outcome::stored, {});
+    else
+        tell(store_outcome::failed, "the log failed to commit: see the log");
 }
 
 void durable_streams::handle(consume_command& c, clock::time_point now) {

@@ -38,6 +38,13 @@ namespace zmesh::detail {
 // Returns: what `c` asks of each publisher, as the consumer logic and the wire carry it.
 streams::consume_request request_of(const consume_command& c);
 
+// How a stored publish ended: stored (as the log's durability promises), no stream takes its
+// topic, or it failed (the log, no data directory, the node stopping), with why.
+enum class store_outcome { stored, no_stream, failed };
+using stored_callback = std::function<void(store_outcome, const std::string& why)>;
+// Returns: a callback that tells `p` (a publish_stored's future) how the publish ended.
+stored_callback tell_promise(std::promise<void>&& p);
+
 class durable_streams final : private streams::stream_sink {
 public:
     using clock = std::chrono::steady_clock;
@@ -61,9 +68,13 @@ public:
     void handle(settle_command& c);
 
     // An event this node published: stored, with `key` ("" none), in every stream that takes
-    // its topic. `stored` (a publish_stored's) is told when it is on disk, or why not.
+    // its topic. `stored` (a publish_stored's, or an administrator's) is told when it is on
+    // disk, or why not.
     void published(std::string_view topic, std::string_view key, std::span<const std::uint8_t> payload,
-                   std::uint64_t time_us, std::promise<void>* stored, clock::time_point now);
+                   std::uint64_t time_us, const stored_callback& stored, clock::time_point now);
+    // Returns: the streams this node publishes, or null without a data directory (for the
+    // administration of PROTOCOL.md §15, on the reactor).
+    streams::stream_publisher* publisher() noexcept { return publisher_.get(); }
 
     // Members (not observers) joining and leaving the mesh, as the mesh sees them.
     void member_joined(const node_id& id, clock::time_point now);
@@ -113,7 +124,7 @@ private:
     std::map<consumer_id, app_consumer> consumers_;
     std::set<node_id> members_;
     std::uint64_t next_ticket_ = 1;
-    std::map<std::uint64_t, std::promise<void>> waiting_;   // stored publishes, by ticket
+    std::map<std::uint64_t, stored_callback> waiting_;   // stored publishes, by ticket
     std::uint64_t store_failures_ = 0, frames_invalid_ = 0;
 };
 

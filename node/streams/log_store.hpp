@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zmesh::detail::streams {
@@ -96,6 +97,12 @@ public:
     // A consumer's position: the sequence up to which it has acknowledged everything.
     virtual void set_position(std::string_view stream, std::string_view consumer, std::uint64_t acked) = 0;
     virtual std::optional<std::uint64_t> position(std::string_view stream, std::string_view consumer) const = 0;
+    // Returns: every consumer the log keeps a position for in `stream`, by name, in order.
+    virtual std::vector<std::pair<std::string, std::uint64_t>> positions(std::string_view stream) const = 0;
+
+    // Removes one committed record (a dead letter requeued or dropped), committing the open
+    // batch first; the stream's last_seq stays. Returns: whether the record was kept.
+    virtual bool erase(std::string_view stream, std::uint64_t seq) = 0;
 
     // Node-wide values kept with the log (the node's identity).
     virtual void set_value(std::string_view name, std::span<const std::uint8_t> value) = 0;

@@ -7,6 +7,7 @@
 // The row is written only when records are deleted (trim), the one time the newest record can
 // go: so a commit writes its records and nothing else.
 #include "log_store.hpp"
+#include "sqlite_queries.hpp"
 #include "sqlite_statement.hpp"
 
 #include <sqlite3.h>
@@ -28,33 +29,9 @@ struct statement_finalize {
 };
 using statement = std::unique_ptr<sqlite3_stmt, statement_finalize>;
 using use = statement_use;
+using namespace sql;
 
 constexpr std::size_t max_stream_name = 255;
-
-// The statements the store runs, prepared once when it opens.
-enum query : std::size_t {
-    insert_record, select_records, update_last_seq, upsert_position, select_position, upsert_value,
-    select_value, count_through, delete_through, select_sizes, select_oldest_before, upsert_stream, select_first_at,
-    query_count
-};
-constexpr const char* query_sql[query_count] = {
-    "INSERT INTO records(stream, seq, time_us, key, payload) VALUES(?, ?, ?, ?, ?)",
-    "SELECT seq, time_us, key, payload FROM records WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
-    "UPDATE streams SET last_seq = ? WHERE id = ?",
-    "INSERT INTO positions(stream, consumer, acked) VALUES(?, ?, ?) "
-    "ON CONFLICT(stream, consumer) DO UPDATE SET acked = excluded.acked",
-    "SELECT acked FROM positions WHERE stream = ? AND consumer = ?",
-    "INSERT INTO node_values(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-    "SELECT value FROM node_values WHERE name = ?",
-    "SELECT COUNT(*), TOTAL(LENGTH(key) + LENGTH(payload)) FROM records WHERE stream = ? AND seq <= ?",
-    "DELETE FROM records WHERE stream = ? AND seq <= ?",
-    "SELECT seq, LENGTH(key) + LENGTH(payload) FROM records WHERE stream = ? ORDER BY seq",
-    "SELECT MAX(seq) FROM records WHERE stream = ? AND time_us < ?",
-    "INSERT INTO streams(name, prefix, max_messages, max_bytes, max_age_ms, last_seq) VALUES(?, ?, ?, ?, ?, 0) "
-    "ON CONFLICT(name) DO UPDATE SET prefix = excluded.prefix, max_messages = excluded.max_messages, "
-    "max_bytes = excluded.max_bytes, max_age_ms = excluded.max_age_ms RETURNING id",
-    "SELECT MIN(seq) FROM records WHERE stream = ? AND time_us >= ? AND seq <= ?",
-};
 
 class sqlite_store final : public log_store {
 public:
@@ -75,6 +52,8 @@ public:
     std::uint64_t trim(std::string_view stream, std::uint64_t now_us) override;
     void set_position(std::string_view stream, std::string_view consumer, std::uint64_t acked) override;
     std::optional<std::uint64_t> position(std::string_view stream, std::string_view consumer) const override;
+    std::vector<std::pair<std::string, std::uint64_t>> positions(std::string_view stream) const override;
+    bool erase(std::string_view stream, std::uint64_t seq) override;
     void set_value(std::string_view name, std::span<const std::uint8_t> value) override;
     std::optional<std::vector<std::uint8_t>> value(std::string_view name) const override;
 
@@ -381,6 +360,50 @@ std::optional<std::uint64_t> sqlite_store::position(std::string_view name, std::
     q.bind(s->id).bind(consumer);
     if (!q.step()) return std::nullopt;
     return static_cast<std::uint64_t>(q.integer(0));
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> sqlite_store::positions(std::string_view name) const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    const auto* s = lookup(name);
+    if (!s) return out;
+    auto q = run(select_positions);
+    for (q.bind(s->id); q.step();) out.emplace_back(q.text(0), static_cast<std::uint64_t>(q.integer(1)));
+    return out;
+}
+
+bool sqlite_store::erase(std::string_view name, std::uint64_t seq) {
+    const auto it = streams_.find(name);
+    if (it == streams_.end()) return false;
+    auto* s = &it->second;
+    commit();   // the open batch first: the committed counts below are then the whole story
+    std::uint64_t bytes = 0;
+    {
+        auto q = run(select_record_size);
+        q.bind(s->id).bind(static_cast<std::int64_t>(seq));
+        if (!q.step()) return false;
+        bytes = static_cast<std::uint64_t>(q.integer(0));
+    }
+    auto& c = s->committed;
+    exec("BEGIN");
+    try {
+        // The newest record may be the one going: its sequence stays in the stream's row.
+        run(update_last_seq).bind(static_cast<std::int64_t>(c.last_seq)).bind(s->id).step();
+        run(delete_record).bind(s->id).bind(static_cast<std::int64_t>(seq)).step();
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    --c.messages;
+    c.bytes -= bytes;
+    if (c.messages == 0) {
+        c.first_seq = 0;
+    } else if (seq == c.first_seq) {
+        auto q = run(select_first_seq);
+        q.bind(s->id);
+        c.first_seq = q.step() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
+    }
+    return true;
 }
 
 void sqlite_store::set_value(std::string_view name, std::span<const std::uint8_t> value) {

@@ -182,7 +182,10 @@ void stream_publisher::dispatch(const group_key& key, group_entry& g, clock::tim
             return !ahead.empty() && ahead.front().first == seq ? ahead.front().second : std::string();
         };
     auto out = g.group.next(state->last_seq, now, key_of);
-    for (const auto& d : g.group.take_dead_letters()) bury(key.first, d);
+    for (const auto& d : g.group.take_dead_letters()) {
+        bury(key.first, d);
+        ++g.dead_letters;
+    }
     if (out.empty()) return;
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
     // Read in runs of near records: a redelivery, or a record held back for its key, may lie

@@ -92,6 +92,22 @@ public:
         if (!waiting_tickets_.empty()) commit(now);
     }
 
+    // Administration (stream_publisher_admin.cpp), for the reserved methods of PROTOCOL.md §15.
+    struct consumer_state {
+        std::string name;
+        std::uint64_t members = 0, position = 0, pending = 0, in_flight = 0, redeliveries = 0, dead_letters = 0;
+    };
+    std::optional<stream_state> state(std::string_view stream) const { return store_->state(stream); }
+    // Returns: every consumer of `stream` the log or this run knows, by name.
+    std::vector<consumer_state> consumers(std::string_view stream) const;
+    std::vector<record> read(std::string_view stream, std::uint64_t from, std::size_t max, std::size_t max_bytes) const {
+        return store_->read(stream, from, max, max_bytes);
+    }
+    enum class requeue_result { done, no_stream, no_record, unreadable };
+    // Appends dead letter `seq` of "<stream>.dlq" to `stream` again, as a new record, and
+    // removes it from the dead letters; committed before it returns. Throws store_error.
+    requeue_result requeue(std::string_view stream, std::uint64_t seq, std::uint64_t now_us, clock::time_point now);
+
     // Returns: the consumer's group, if it exists (for stats and tests).
     const consumer_group* group(std::string_view stream, std::string_view consumer) const;
     std::uint64_t stale_settles() const noexcept { return stale_settles_; }
@@ -105,6 +121,7 @@ private:
         std::uint64_t stored_position = 0;   // as last written to the log
         // Ordered by key: the keys of the records after the last one the group took, read ahead.
         std::deque<std::pair<std::uint64_t, std::string>> keys_ahead;
+        std::uint64_t dead_letters = 0;      // sent to the dead letters by this run
     };
     // Hands out what each consumer can take now.
     void dispatch(clock::time_point now);

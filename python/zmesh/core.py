@@ -44,7 +44,7 @@ COUNTERS = (
     "stream_stored stream_store_failures stream_consumes_refused stream_stale_settles "
     "stream_delivered "
     "stream_redelivered stream_duplicates_dropped stream_overflow_dropped stream_settles_sent "
-    "stream_settles_stale stream_frames_invalid "
+    "stream_settles_stale stream_frames_invalid stream_admin_refused "
     "peers_joined peers_left").split()
 
 

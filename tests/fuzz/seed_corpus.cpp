@@ -9,6 +9,7 @@
 #include "protocol/gossip.hpp"
 #include "protocol/rpc.hpp"
 #include "protocol/stream.hpp"
+#include "protocol/stream_admin.hpp"
 
 #include <msgpack.hpp>
 
@@ -116,6 +117,28 @@ std::vector<bytes> streams() {
             encode_stream_frame(stream_end{"orders", "billing"})};
 }
 
+// Arguments of the reserved stream methods (PROTOCOL.md §15): maps of str keys.
+std::vector<bytes> stream_admins() {
+    const auto packed = [](const auto& v) {
+        msgpack::sbuffer b;
+        msgpack::pack(b, v);
+        return bytes(b.data(), b.data() + b.size());
+    };
+    using str_map = std::map<std::string, std::string>;
+    msgpack::sbuffer add, publish, requeue, page;
+    msgpack::packer<msgpack::sbuffer> a(add), p(publish), r(requeue), l(page);
+    a.pack_map(5), a.pack("name"), a.pack("orders"), a.pack("prefix"), a.pack("orders."), a.pack("max_messages");
+    a.pack(1000), a.pack("max_bytes"), a.pack(1 << 20), a.pack("max_age_ms"), a.pack(60000);
+    p.pack_map(2), p.pack("topic"), p.pack("orders.placed"), p.pack("payload"), p.pack(std::vector<int>{1, 2});
+    r.pack_map(2), r.pack("stream"), r.pack("orders"), r.pack("all"), r.pack(true);
+    l.pack_map(3), l.pack("stream"), l.pack("orders"), l.pack("from"), l.pack(3), l.pack("max"), l.pack(10);
+    return {packed(msgpack::type::nil_t()), packed(str_map{{"stream", "orders"}, {"after", "a"}}),
+            bytes(add.data(), add.data() + add.size()), packed(str_map{{"name", "orders"}}),
+            bytes(publish.data(), publish.data() + publish.size()),
+            bytes(page.data(), page.data() + page.size()),
+            bytes(requeue.data(), requeue.data() + requeue.size())};
+}
+
 std::vector<bytes> msgpacks() {
     std::vector<bytes> out;
     msgpack::sbuffer a, b, c;
@@ -152,6 +175,7 @@ int main(int argc, char** argv) {
     write_all(root / "event", events());
     write_all(root / "rpc", rpcs());
     write_all(root / "stream", streams());
+    write_all(root / "stream_admin", stream_admins());
     write_all(root / "gossip", gossips());
     write_all(root / "msgpack", msgpacks());
     return 0;

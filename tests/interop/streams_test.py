@@ -168,5 +168,25 @@ class Streams(MeshCase):
         self.assertTrue(all(a == 1 for _, a in attempts), attempts)
 
 
+    def test_the_reserved_methods_list_its_streams_and_refuse_writes(self):
+        """PROTOCOL.md §15 from Python: a call on the named member, as any call; this
+        publisher does not allow writes (no stream_admin)."""
+        self.publisher(("orders", 5))
+        py = self.consumer_node("py-admin")
+        listed = py.call("zmesh.streams", None, peer=self.pub_id, timeout=STEP)
+        streams = {s["name"]: s for s in listed["streams"]}
+        self.assertEqual(streams["orders"]["last_seq"], 5)
+        self.assertEqual(streams["orders"]["messages"], 5)
+        self.assertIsNone(listed["more"])
+        page = py.call("zmesh.dlq.ls", {"stream": "orders"}, peer=self.pub_id, timeout=STEP)
+        self.assertEqual(page["dead_letters"], [])
+        with self.assertRaises(support.zmesh.RpcError) as refused:
+            py.call("zmesh.stream.rm", {"name": "orders"}, peer=self.pub_id, timeout=STEP)
+        self.assertEqual(refused.exception.code, -32012)
+        with self.assertRaises(support.zmesh.RpcError) as bad:
+            py.call("zmesh.dlq.ls", {"stream": "orders", "max": 0}, peer=self.pub_id, timeout=STEP)
+        self.assertEqual(bad.exception.code, -32602)
+
+
 if __name__ == "__main__":
     support.main()

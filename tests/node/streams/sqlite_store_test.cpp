@@ -199,6 +199,78 @@ TEST_F(sqlite_store_test, positions_and_node_values_survive_a_restart) {
     EXPECT_FALSE(s->value("other"));
 }
 
+TEST_F(sqlite_store_test, erasing_a_record_takes_it_from_counts_and_reads_and_survives_a_restart) {
+    {
+        auto s = open();
+        s->declare({"orders.dlq", std::string(1, '\0'), {}});
+        append_n(*s, "orders.dlq", 4);   // payloads m0..m3, 2 bytes each
+        s->commit();
+        EXPECT_TRUE(s->erase("orders.dlq", 2));
+        EXPECT_FALSE(s->erase("orders.dlq", 2));    // gone already
+        EXPECT_FALSE(s->erase("orders.dlq", 99));   // never was
+        EXPECT_FALSE(s->erase("nothing", 1));
+        auto st = s->state("orders.dlq");
+        EXPECT_EQ(st->messages, 3u);
+        EXPECT_EQ(st->bytes, 6u);
+        EXPECT_EQ(st->first_seq, 1u);
+        const auto r = s->read("orders.dlq", 1, 10, 1 << 20);
+        ASSERT_EQ(r.size(), 3u);
+        EXPECT_EQ(r[1].seq, 3u);
+    }
+    auto s = open();
+    const auto st = s->state("orders.dlq");
+    EXPECT_EQ(st->messages, 3u);
+    EXPECT_EQ(st->first_seq, 1u);
+    EXPECT_EQ(st->last_seq, 4u);
+}
+
+TEST_F(sqlite_store_test, erasing_the_first_or_last_record_moves_first_seq_but_never_last_seq) {
+    {
+        auto s = open();
+        s->declare({"q", "q.", {}});
+        append_n(*s, "q", 3);
+        s->commit();
+        EXPECT_TRUE(s->erase("q", 1));
+        EXPECT_EQ(s->state("q")->first_seq, 2u);
+        EXPECT_TRUE(s->erase("q", 3));
+        EXPECT_EQ(s->state("q")->last_seq, 3u);
+        EXPECT_TRUE(s->erase("q", 2));
+        EXPECT_EQ(s->state("q")->first_seq, 0u);
+        EXPECT_EQ(s->state("q")->messages, 0u);
+        EXPECT_EQ(s->state("q")->bytes, 0u);
+    }
+    auto s = open();   // the row keeps the last sequence: the next record is 4
+    EXPECT_EQ(s->state("q")->last_seq, 3u);
+    EXPECT_EQ(s->append("q", 1, "", bytes("x")), 4u);
+}
+
+TEST_F(sqlite_store_test, erase_commits_the_open_batch_first) {
+    auto s = open();
+    s->declare({"q", "q.", {}});
+    append_n(*s, "q", 2);
+    s->commit();
+    s->append("q", 1, "", bytes("late"));
+    EXPECT_TRUE(s->erase("q", 1));
+    EXPECT_FALSE(s->pending());
+    EXPECT_EQ(s->state("q")->messages, 2u);
+    EXPECT_EQ(s->state("q")->last_seq, 3u);
+}
+
+TEST_F(sqlite_store_test, positions_lists_a_streams_consumers_by_name) {
+    auto s = open();
+    s->declare({"a", "a.", {}});
+    s->declare({"b", "b.", {}});
+    s->set_position("a", "zeta", 3);
+    s->set_position("a", "alpha", 7);
+    s->set_position("b", "other", 1);
+    s->commit();
+    const auto p = s->positions("a");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_EQ(p[0], std::make_pair(std::string("alpha"), std::uint64_t{7}));
+    EXPECT_EQ(p[1], std::make_pair(std::string("zeta"), std::uint64_t{3}));
+    EXPECT_TRUE(s->positions("none").empty());
+}
+
 TEST_F(sqlite_store_test, an_unopenable_path_is_a_store_error) {
     EXPECT_THROW(open_sqlite_store((dir_ / "no" / "such" / "dir" / "log.db").string(), durability::os), store_error);
 }
