@@ -16,7 +16,8 @@ namespace zmesh::detail {
 
 namespace fs = std::filesystem;
 
-node_id kept_node_id(const std::string& dir) {
+node_id kept_node_id(const std::string& dir, const std::function<node_id()>& fresh,
+                     const std::function<bool(const node_id&)>& keep) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::runtime_error("cannot create data directory " + dir + ": " + ec.message());
@@ -24,10 +25,11 @@ node_id kept_node_id(const std::string& dir) {
     if (std::ifstream in(path); in) {
         std::string hex;
         in >> hex;
-        if (const auto id = node_id::from_hex(hex)) return *id;
-        throw std::runtime_error(path.string() + " does not hold a node id (32 hex digits)");
+        const auto id = node_id::from_hex(hex);
+        if (!id) throw std::runtime_error(path.string() + " does not hold a node id (32 hex digits)");
+        if (!keep || keep(*id)) return *id;
     }
-    const auto id = node_id::random();
+    const auto id = fresh();
     const auto temp = fs::path(dir) / "node_id.new";
     {
         std::ofstream out(temp, std::ios::trunc);

@@ -6,13 +6,16 @@
 
 #include <zmesh/node_id.hpp>
 
+#include <functional>
 #include <string>
 
 namespace zmesh::detail {
 
-// Returns: the id kept in `dir` (created, with the directory, when absent). Throws
-// std::runtime_error when it can be neither read nor written, or is not an id.
-node_id kept_node_id(const std::string& dir);
+// Returns: the id kept in `dir`, when there is one that `keep` accepts; else one from
+// `fresh`, written there first (and the directory created). Throws std::runtime_error when
+// it can be neither read nor written, or the file does not hold an id.
+node_id kept_node_id(const std::string& dir, const std::function<node_id()>& fresh = node_id::random,
+                     const std::function<bool(const node_id&)>& keep = {});
 
 // Holds `dir`'s lock while it lives (released by the OS if the process dies).
 class data_dir_lock {

@@ -25,16 +25,25 @@ std::string default_name() {
     std::string name = std::string(host) + "-" + std::to_string(getpid());
     return name.substr(0, protocol::max_name_len);
 }
+// Returns: the id a node with options `o` starts with. A secured node's is bound to its key
+// (nobody without the secret can claim it); with a data directory it is the one kept there,
+// so a restarted publisher is the same publisher to its consumers — a secured one too, as
+// long as its key is the same (another key: a fresh id for it, kept in its turn).
+node_id initial_id(const options& o) {
+    if (!o.secret_key.empty() && decode_key(o.secret_key)) {
+        const auto key = *decode_key(public_key_of(o.secret_key));
+        const auto fresh = [&] { return new_id_for_key(key); };
+        if (o.data_dir.empty()) return fresh();
+        return detail::kept_node_id(o.data_dir, fresh, [&](const node_id& id) { return id_holds_key(id, key); });
+    }
+    return o.data_dir.empty() ? node_id::random() : detail::kept_node_id(o.data_dir);
+}
+
 }  // namespace
 
 node::node(options o)
     : options_(std::move(o)),
-      // A secured node's id is bound to its key: nobody without the secret can claim it.
-      // Else the id kept in its data directory, if it has one.
-      id_(!options_.secret_key.empty() && decode_key(options_.secret_key)
-              ? new_id_for_key(*decode_key(public_key_of(options_.secret_key)))
-              : !options_.data_dir.empty() ? detail::kept_node_id(options_.data_dir)
-                                           : node_id::random()),
+      id_(initial_id(options_)),
       prefix_counts_(std::make_unique<prefix_counts>()),
       counters_(std::make_shared<counters>()) {
     if (options_.name.empty()) options_.name = default_name();

@@ -4,6 +4,8 @@
 // queue ordered by key.
 #include "node_fixture.hpp"
 
+#include <zmesh/keys.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -324,6 +326,29 @@ TEST_F(streams_fixture, a_stream_handler_that_throws_on_the_reactor_is_counted_a
     EXPECT_EQ(consumer.stats().handler_errors, 1u);
     EXPECT_EQ(captured.find(log_level::warn, "a stream handler threw: stream handler bug").size(), 1u);
     EXPECT_TRUE(consumer.running());
+}
+
+TEST_F(streams_fixture, a_secured_publisher_keeps_its_id_in_its_data_directory_while_its_key_is_the_same) {
+    const auto alpha = generate_keypair(), beta = generate_keypair();
+    const auto secured = [&](const keypair& k) {
+        auto o = publisher_options("pub");
+        o.secret_key = k.secret_key;
+        o.allowed_keys = {alpha.public_key, beta.public_key};
+        o.mesh_secret = "secret shared by every member";
+        return o;
+    };
+    const auto first = node(secured(alpha)).id();
+    EXPECT_EQ(node(secured(alpha)).id(), first) << "a restart is the same publisher";
+    // Another key on the directory: an id of its own key (the kept one would not hold it).
+    const auto other = node(secured(beta)).id();
+    EXPECT_NE(other, first);
+    EXPECT_EQ(node(secured(beta)).id(), other);
+    // Two directories with one key: two members, as replicas of one key must be.
+    auto elsewhere = secured(alpha);
+    elsewhere.data_dir = (dir_ / "replica").string();
+    const auto replica = node(elsewhere).id();
+    EXPECT_NE(replica, first);
+    EXPECT_EQ(replica.hex().substr(0, 16), first.hex().substr(0, 16)) << "the key's part";
 }
 
 }  // namespace
