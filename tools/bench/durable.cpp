@@ -108,6 +108,7 @@ double run_raw(const workload& w) {
     const std::unique_ptr<sqlite3, db_close> db(opened);
     if (rc != SQLITE_OK) fail(opened, "cannot open " + path);
     // What zmesh's store sets for each durability (sqlite_store.cpp).
+    exec(db.get(), "PRAGMA locking_mode=EXCLUSIVE");   // as the node's log: one user
     exec(db.get(), "PRAGMA journal_mode=WAL");
     exec(db.get(), w.mode == durability::fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec(db.get(), "CREATE TABLE records(seq INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, key TEXT NOT NULL, "
