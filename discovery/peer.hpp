@@ -36,6 +36,7 @@ struct peer {
     std::vector<std::string> services;
     bool observer = false;
     bool takes_call_links = false;   // its HELLO offers them (PROTOCOL.md §4.2 rule 6)
+    bool gossips = false;            // its HELLO says it takes gossip and MEMBERS (§16)
     peer_state state = peer_state::connecting;
     clock::time_point created{};
     clock::time_point last_seen{};
@@ -44,6 +45,9 @@ struct peer {
     bool link_up = false;
     std::optional<clock::time_point> disconnected_at;   // set while its connection is down
     int refused_reconnects = 0;                          // since disconnected_at
+    // Gossip said it is dead or left while our link to it was up: it has until `evasive`
+    // after this to show any traffic (we ping it), or it is gone (peer_table::doubt).
+    std::optional<clock::time_point> doubted_since;
     std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown
     std::vector<std::string> subscriptions;              // its topic prefixes (SUBS)
     bool subscriptions_known = false;

@@ -60,6 +60,7 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
     p.services = h.services;
     p.observer = (h.flags & protocol::hello_flag_observer) != 0;
     p.takes_call_links = (h.flags & protocol::hello_flag_call_links) != 0;
+    p.gossips = (h.flags & protocol::hello_flag_gossip) != 0;
     p.their_token = h.token;
     if (p.state == peer_state::connecting) {
         p.state = peer_state::joined;
@@ -71,6 +72,7 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
 
 std::optional<peer_change> peer_table::on_traffic(peer& p, clock::time_point now) {
     p.last_seen = now;
+    p.doubted_since.reset();
     // While its connection is down, stale messages still queued on our side must not clear
     // the suspicion: only a reconnect does.
     if (p.state == peer_state::evasive && !p.disconnected_at) {
@@ -94,6 +96,15 @@ std::optional<peer_change> peer_table::on_disconnect(peer& p, clock::time_point 
         return peer_change{change_kind::evasive, leave_reason::none, p};
     }
     return std::nullopt;
+}
+
+std::optional<peer_change> peer_table::doubt(peer& p, clock::time_point now) {
+    if (p.state == peer_state::connecting || p.doubted_since) return std::nullopt;
+    p.doubted_since = now;
+    if (p.state != peer_state::joined) return std::nullopt;
+    ++version_;
+    p.state = peer_state::evasive;
+    return peer_change{change_kind::evasive, leave_reason::none, p};
 }
 
 std::optional<peer_change> peer_table::on_link_up(peer& p, clock::time_point now) {
@@ -128,10 +139,12 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
             if (now - p.created > cfg_.handshake) gone.emplace_back(id, leave_reason::expired);
             continue;
         }
-        if (p.link_up) p.last_seen = now;
+        if (p.link_up && (links_heartbeated_ || p.gossips)) p.last_seen = now;
         const auto silent = now - p.last_seen;
         if (p.disconnected_at && now - *p.disconnected_at > cfg_.down_allowed())
             gone.emplace_back(id, leave_reason::disconnected);
+        else if (p.doubted_since && now - *p.doubted_since > cfg_.evasive)
+            gone.emplace_back(id, leave_reason::expired);
         else if (silent > cfg_.expired)
             gone.emplace_back(id, leave_reason::expired);
         else if (p.state == peer_state::joined && silent > cfg_.evasive) {

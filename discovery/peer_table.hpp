@@ -7,7 +7,9 @@
 //        |                  \--traffic (or link up again)---------/
 //        \--no HELLO within handshake timeout--> dropped silently (never joined)
 //
-// Silence counts only while our link to the peer is not up: an up link is heartbeated.
+// Silence counts only while our link to the peer is not up: an up link is heartbeated (when
+// links are not, silence counts for peers that do not gossip).
+// A peer gossip calls dead is doubted: evasive until it shows traffic, left if it does not.
 #pragma once
 
 #include "peer.hpp"
@@ -21,7 +23,11 @@ namespace zmesh::discovery {
 
 class peer_table {
 public:
-    explicit peer_table(liveness_config cfg = {}) : cfg_(cfg) {}
+    // `links_heartbeated`: libzmq heartbeats our links, so an up link means a live peer. When
+    // not (a node that gossips), only a peer that gossips is judged elsewhere; the silence
+    // of the others counts even while their link is up.
+    explicit peer_table(liveness_config cfg = {}, bool links_heartbeated = true)
+        : cfg_(cfg), links_heartbeated_(links_heartbeated) {}
 
     const liveness_config& config() const noexcept { return cfg_; }
 
@@ -58,6 +64,10 @@ public:
     // gone. Returns: `left` (disconnected) on that second report.
     std::optional<peer_change> on_reconnect_failed(peer& p);
 
+    // Gossip says it is dead or left (PROTOCOL.md §16), which anyone could have forged: it is
+    // evasive now and left unless traffic comes from it within `evasive` (the caller pings it).
+    std::optional<peer_change> doubt(peer& p, clock::time_point now);
+
     // Removes the peer. Returns: a `left` change when it had joined; nothing for a peer
     // still connecting (it never counted as a member).
     // `id` by value: callers name it by a reference into the entry this erases.
@@ -78,6 +88,7 @@ public:
 
 private:
     liveness_config cfg_;
+    bool links_heartbeated_ = true;
     std::unordered_map<protocol::node_id, peer> peers_;
     std::size_t handshake_timeouts_ = 0;
     std::uint64_t version_ = 1;

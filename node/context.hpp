@@ -37,6 +37,10 @@ public:
     const protocol::node_id& id;   // this node's
     node_stats& stats;
 
+    // Returns: whether this node takes part in membership by gossip (an observer never does:
+    // it watches, it is not a member to probe).
+    bool gossips() const noexcept { return opts.gossip && !opts.observer; }
+
     void log(log_level level, const std::string& text) const { log_(level, text); }
     // Logs `text` the first time `what` happens (bounded: whatever strangers try, the set of
     // causes held is cleared past 1000). A line this node does not log takes no place.

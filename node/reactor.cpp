@@ -95,10 +95,12 @@ void reactor::loop() {
     const auto sockets = polled_sockets();
     constexpr std::uint64_t beacon_tag = std::tuple_size_v<decltype(sockets)>;
     constexpr std::uint64_t answers_tag = beacon_tag + 1;
+    constexpr std::uint64_t gossip_tag = answers_tag + 1;
     for (std::uint64_t i = 0; i < beacon_tag; ++i)
         if (sockets[i].second->handle()) waits_.add(sockets[i].second->get(zmq::sockopt::fd), i);
     if (beacons_.fd() >= 0) waits_.add(beacons_.fd(), beacon_tag);
     waits_.add(server_.answers_fd(), answers_tag);
+    if (gossip_) waits_.add(gossip_->fd(), gossip_tag);
     std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
@@ -118,7 +120,7 @@ void reactor::loop() {
         // A signalled socket is read, not asked first: its handler's first receive processes
         // the commands behind the signal as a ZMQ_EVENTS check would, and a false alarm
         // costs one EAGAIN, what the check costs every time.
-        bool beacon_ready = false, answers_ready = false;
+        bool beacon_ready = false, answers_ready = false, gossip_ready = false;
         for (const auto tag : waits_.wait(signalled, static_cast<int>(wait))) {
             if (tag < beacon_tag)
                 ready |= sockets[tag].first;
@@ -126,6 +128,8 @@ void reactor::loop() {
                 beacon_ready = true;
             else if (tag == answers_tag)
                 answers_ready = true;
+            else if (tag == gossip_tag)
+                gossip_ready = true;
             else
                 call_links_.signalled(static_cast<int>(tag - call_links::wait_tag));
         }
@@ -186,6 +190,7 @@ void reactor::loop() {
             beacons_.on_readable(now, [&](const protocol::beacon& b, const std::string& host) {
                 mesh_.on_beacon(b, host, now);
             });
+        if (gossip_ready) on_gossip_readable(now);
         on_timers(clock::now());
         run_posted();
         streams_.flush();   // what this round published, stored; the consumers' settles, batched
@@ -206,6 +211,15 @@ void reactor::on_pipe() {
             on_publish(std::get<zmq::message_t>(*msg));
     }
     outbox_.flush();   // own events for own subscriptions
+}
+
+void reactor::on_gossip_readable(clock::time_point now) {
+    // A batch at most: what is left keeps the descriptor readable for the next round.
+    for (int i = 0; i < max_batch; ++i) {
+        auto d = gossip_->receive(protocol::max_gossip_size);
+        if (!d) break;
+        mesh_.on_gossip(d->bytes, d->from, now);
+    }
 }
 
 void reactor::on_timers(clock::time_point now) {

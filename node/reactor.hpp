@@ -103,6 +103,8 @@ private:
     void loop();
     void on_pipe();
     void run_posted();
+    // Reads the gossip datagrams waiting, a batch at most, into the mesh.
+    void on_gossip_readable(clock::time_point now);
     void on_timers(clock::time_point now);
     // Ends the node: fails what is open, sends LEAVE, closes every socket.
     void shut_down();
@@ -175,6 +177,8 @@ private:
     links links_{ctx_, net_ctx_, security_, used(polled_dialer)};
     seed_probes seeds_{ctx_, net_ctx_, security_};
     beacons beacons_{ctx_, security_};
+    // Gossip datagrams (options::gossip) at the ROUTER's port number; bound by the constructor.
+    std::optional<discovery::gossip_socket> gossip_;
     mesh_sockets wire_{ctx_, links_, seeds_, beacons_};
     mesh mesh_{ctx_, wire_, *this};
 

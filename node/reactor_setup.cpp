@@ -50,6 +50,10 @@ reactor::reactor(setup s)
     commands_.bind(s.command_endpoint);
     for (auto& c : s.first) posted_.emplace_back(std::move(c));
 
+    if (ctx_.gossips()) {
+        gossip_.emplace(opts_.bind, inbox_.port());
+        wire_.use_gossip(*gossip_);
+    }
     beacons_.set_ports(publisher_.port(), inbox_.port());
     const auto host = beacons_.hello_host();
     mesh_.advertise("tcp://" + host + ":" + std::to_string(publisher_.port()),

@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
         ("durability", cli::po::value<std::string>(), "what a stored message survives: os (kill -9, the default) or fsync (power loss)")
         ("stream", cli::po::value<std::vector<std::string>>()->composing(), "NAME=PREFIX: declare a stream taking the topics starting with PREFIX (repeatable; needs --data-dir)")
         ("keys", cli::po::value<std::uint64_t>()->default_value(0), "store each --publish with the key k<n mod K> (0: no key)")
+        ("gossip", "membership by gossip: members probe each other over UDP at their ROUTER's port, with no heartbeat on every link (PROTOCOL.md §16; docs/scale.md)")
         ("stream-admin", "let members add and remove this node's streams, publish into them and requeue dead letters (zmesh stream, zmesh dlq; needs --data-dir)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
         auto o = cli::node_options(vm);
         if (vm.count("data-dir")) o.data_dir = vm["data-dir"].as<std::string>();
         o.stream_admin = vm.count("stream-admin") > 0;
+        o.gossip = vm.count("gossip") > 0;
         if (vm.count("durability")) {
             const auto mode = vm["durability"].as<std::string>();
             if (mode != "os" && mode != "fsync") throw std::invalid_argument("--durability is os or fsync, not '" + mode + "'");

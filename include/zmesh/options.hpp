@@ -36,6 +36,13 @@ struct options {
     milliseconds seed_interval{1000};  // how often seeds are (re)contacted
     std::size_t max_peers = 1024;      // peers (members and observers) in the table at once;
                                        // past it new ones are not dialled (peers_refused)
+    // Membership by gossip (PROTOCOL.md §16, docs/scale.md): members probe each other over
+    // UDP at their ROUTER's port number, spread who joined and who died, and exchange their
+    // tables (MEMBERS) instead of PEERS; links then carry no libzmq heartbeats, so the
+    // mesh's idle cost grows with its members, not with its pairs. Every link is still
+    // opened (a full mesh); links only where traffic flows come next. Not yet for a secured
+    // mesh (its datagrams are not sealed yet).
+    bool gossip = false;
 
     // Sockets
     std::string bind = "*";            // host the PUB and ROUTER bind on

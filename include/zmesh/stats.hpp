@@ -42,6 +42,11 @@
     X(hellos_unverified, "members' HELLOs not quoting our link token (forged, or it lost ours): nothing taken") \
     X(leaves_unverified, "LEAVEs not quoting our link token (forged, or from an older node): ignored") \
     X(frames_wrong_link, "frames claiming a member's id on a connection that is not its link: dropped") \
+    /* Membership by gossip (options::gossip) */ \
+    X(gossip_sent, "gossip datagrams sent (probes, acks, relays)") \
+    X(gossip_received, "gossip datagrams received of our mesh and well formed") \
+    X(gossip_invalid, "gossip datagrams malformed or of another mesh, and alive news of nowhere reachable: dropped") \
+    X(gossip_unsent, "gossip datagrams not sent: no address known for the member, or the kernel refused") \
     /* Inbound connections */ \
     X(subscriptions_refused, "subscriptions to our PUB past a bound (prefix size, count or bytes): connection cut") \
     X(connections_cut, "connections to our PUB or ROUTER we ended: past a bound, or their key was revoked") \

@@ -47,7 +47,9 @@ links::links(node_context& ctx, zmq::context_t& net, security& sec, socket_use d
     // one silent for `evasive`: idle links carry no message of ours, so their queues stay
     // small. The TTL lets the peer drop our end of a link we stopped heartbeating (a process
     // frozen or a network gone).
-    set_heartbeats(dialer_, opts.liveness);
+    // Not when this node gossips: gossip's probes judge members, at a cost that grows with
+    // the members rather than with the links, and the mesh pings the peers that do not.
+    if (!ctx_.gossips()) set_heartbeats(dialer_, opts.liveness);
     // What comes back on a link is a peer's REPLY to our REQUEST, one per call. The reactor
     // reads them at once; no limit on how many wait, so that libzmq never stops reading a
     // link (see set_heartbeats). Each is at most a REPLY's size.

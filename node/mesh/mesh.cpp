@@ -5,26 +5,24 @@
 #include "discovery/link_trust.hpp"
 
 #include <algorithm>
+#include <random>
 
 namespace zmesh::detail {
 
-namespace {
-
-std::uint64_t now_us(mesh::clock::time_point t) {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
-
-constexpr auto never = std::chrono::hours(1);
-
-}  // namespace
-
 mesh::mesh(node_context& ctx, mesh_wire& wire, mesh_host& host)
-    : ctx_(ctx), wire_(wire), host_(host), table_(ctx.opts.liveness) {}
+    : ctx_(ctx), wire_(wire), host_(host), table_(ctx.opts.liveness, !ctx.gossips()) {}
 
 void mesh::advertise(std::string pub_endpoint, std::string router_endpoint) {
     self_pub_ = std::move(pub_endpoint);
     self_router_ = std::move(router_endpoint);
+    if (!ctx_.gossips() || gossip_) return;
+    // The wall clock's seconds: a node restarted under the same id starts above what it had.
+    const auto incarnation = static_cast<std::uint32_t>(unix_now_us() / 1'000'000);
+    gossip_.emplace(ctx_, wire_, self_meta(), incarnation, std::random_device{}());
+}
+
+protocol::member_meta mesh::self_meta() const {
+    return {ctx_.opts.name, self_pub_, self_router_, ctx_.opts.observer, host_.served_methods(), true};
 }
 
 bool mesh::dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
@@ -78,6 +76,7 @@ protocol::hello mesh::hello_message(const discovery::peer* to, bool want_reply,
     h.services = host_.served_methods();
     h.flags = static_cast<std::uint8_t>((ctx_.opts.observer ? protocol::hello_flag_observer : 0) |
                                         (want_reply ? protocol::hello_flag_want_reply : 0) |
+                                        (gossip_ ? protocol::hello_flag_gossip : 0) |
                                         protocol::hello_flag_call_links);
     return h;
 }
@@ -142,6 +141,13 @@ void mesh::on_control(const std::optional<protocol::sender_route>& sender, proto
         for (const auto& e : list->list)
             if (e.id != ctx_.id && !table_.find(e.id))
                 dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
+    } else if (const auto* m = std::get_if<protocol::members>(&msg)) {
+        if (!gossip_ || !p->gossips) {
+            ++ctx_.stats.frames_invalid;   // MEMBERS only between members that both gossip
+            return;
+        }
+        gossip_->on_members(id, *m, now);
+        apply_gossip(now);
     } else if (auto* s = std::get_if<protocol::subs>(&msg)) {
         host_.peer_subscribes(*p, std::move(*s));
     } else if (std::holds_alternative<protocol::stats_query>(msg)) {
@@ -189,8 +195,14 @@ void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
     host_.peer_named(h.id, h.name);
     auto change = table_.on_hello(*p, h, now);
     const bool joined = change && change->kind == discovery::change_kind::joined;
+    const bool gossips = p->gossips;   // `p` may not outlive apply()
     apply(std::move(change));
-    if (joined && !ctx_.opts.observer) send_peer_list(h.id);
+    if (!joined || ctx_.opts.observer) return;
+    // Members that both gossip exchange tables (a push-pull); the others get PEERS.
+    if (gossip_ && gossips)
+        gossip_->linked(h.id, now);
+    else
+        send_peer_list(h.id);
 }
 
 void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t token) {
@@ -238,54 +250,19 @@ void mesh::on_link_event(const protocol::node_id& id, link_event e, clock::time_
             // Not CONNECTED: the kernel completes a TCP connect to a stopped process.
             apply(table_.on_link_up(*p, now));
             break;
-        case link_event::retry_failed:
-            apply(table_.on_reconnect_failed(*p));
+        case link_event::retry_failed: {
+            const protocol::node_id gone = id;   // `id` may live in what apply() closes
+            auto change = table_.on_reconnect_failed(*p);
+            const bool left = change && change->kind == discovery::change_kind::left;
+            apply(std::move(change));
+            // The port refused us: the process is gone, which gossip spreads as a suspicion.
+            if (left && gossip_) {
+                gossip_->unreachable(gone, now);
+                apply_gossip(now);
+            }
             break;
-    }
-}
-
-void mesh::send_peer_list(const protocol::node_id& to) {
-    protocol::peers list;
-    for (const auto& [id, p] : table_.all()) {
-        if (id == to || p.observer || p.state == discovery::peer_state::connecting) continue;
-        list.list.push_back({id, p.name, p.advertised_pub, p.advertised_router});
-        if (list.list.size() == protocol::max_peers_per_list) {
-            wire_.send(to, list);
-            list.list.clear();
         }
     }
-    if (!list.list.empty()) wire_.send(to, list);
-}
-
-void mesh::send_heartbeats(clock::time_point now) {
-    for (auto& [id, p] : table_.all()) {
-        if (p.state == discovery::peer_state::connecting) {
-            // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
-            wire_.send(id, hello_message(&p, true));
-        } else if (wire_.take_used(id) || p.rtt_us < 0) {
-            // Liveness is libzmq's heartbeat (see links); this PING measures the round trip,
-            // and only of a link in use: on an idle one, each message we queue is memory.
-            wire_.send(id, protocol::ping{now_us(now)});
-            ++ctx_.stats.pings_sent;
-        }
-    }
-}
-
-void mesh::contact_seeds() {
-    // Seeds are asked again and again: a restarted seed, or one across a healed partition,
-    // learns of us from the next probe.
-    wire_.probe_seeds(hello_message(nullptr, true));
-}
-
-void mesh::poll_stats() {
-    for (const auto& [id, p] : table_.all())
-        if (p.state != discovery::peer_state::connecting && !p.observer) wire_.send(id, protocol::stats_query{});
-}
-
-void mesh::services_changed() {
-    // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
-    // old HELLO: ask it to answer, so the handshake completes with the new list.
-    for (const auto& [id, p] : table_.all()) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
 }
 
 void mesh::drop_peer(protocol::node_id id, discovery::leave_reason why) {
@@ -320,49 +297,6 @@ void mesh::warn_if_name_shared(const discovery::peer& joined) {
             ctx_.log(log_level::warn, "two members are named '" + joined.name + "': " + p.id.short_hex() +
                                           " at " + p.router_endpoint + " and " + joined.id.short_hex() +
                                           " at " + joined.router_endpoint + " (calls by that name are ambiguous)");
-}
-
-void mesh::on_timers(clock::time_point now) {
-    const auto& opts = ctx_.opts;
-    if (now >= next_liveness_) {
-        std::vector<discovery::peer> dropped;
-        apply(table_.tick(now, &dropped));
-        for (const auto& p : dropped) unlink(p.id, p.pub_endpoint);
-        next_liveness_ = now + std::min(opts.liveness.heartbeat, std::chrono::milliseconds(100));
-    }
-    if (now >= next_heartbeat_) {
-        send_heartbeats(now);
-        next_heartbeat_ = now + opts.liveness.heartbeat;
-    }
-    if (opts.beacon_interval.count() <= 0) {
-        next_beacon_ = now + never;
-    } else if (now >= next_beacon_) {
-        wire_.send_beacon();
-        next_beacon_ = now + opts.beacon_interval;
-    }
-    if (opts.stats_poll.count() <= 0) {
-        next_stats_poll_ = now + never;
-    } else if (now >= next_stats_poll_) {
-        poll_stats();
-        next_stats_poll_ = now + opts.stats_poll;
-    }
-    if (now >= next_seed_) {
-        contact_seeds();
-        // The first HELLOs often meet a probe still connecting (IMMEDIATE drops them): ask
-        // again soon, then back off to the seed interval.
-        next_seed_ = now + (wire_.has_seeds() ? std::min(seed_retry_, opts.seed_interval) : never);
-        seed_retry_ = std::min(seed_retry_ * 2, opts.seed_interval);
-    }
-}
-
-mesh::clock::time_point mesh::next_deadline() const {
-    return std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_, next_stats_poll_});
-}
-
-void mesh::leave_all() {
-    // Peers still in handshake too: our HELLO may have made one count us as joined before
-    // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (const auto& [id, p] : table_.all()) wire_.send(id, protocol::leave{p.their_token});
 }
 
 }  // namespace zmesh::detail

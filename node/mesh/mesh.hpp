@@ -2,11 +2,13 @@
 // mesh: who is in the mesh and how we are linked to them. It dials newcomers (heard of by
 // beacon, seed, HELLO or a peer's PEERS list), runs the HELLO handshake with link tokens,
 // judges liveness (link events, traffic, timeouts), measures round trips, sends PEERS to
-// each peer that joins, and LEAVE on the way out. Every byte it reads came from the network:
-// what does not check out is counted, never trusted. Time comes in as an argument and all
+// each peer that joins (or, with members that gossip, exchanges MEMBERS tables and acts on
+// gossip's news: mesh_gossip), and LEAVE on the way out. Every byte it reads came from the
+// network: what does not check out is counted, never trusted. Time comes in as an argument and all
 // output goes through mesh_wire and mesh_host, so its rules are tested without sockets.
 #pragma once
 
+#include "mesh_gossip.hpp"
 #include "peer_port.hpp"
 #include "wire.hpp"
 #include "node/context.hpp"
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace zmesh::detail {
@@ -48,6 +51,10 @@ public:
     // A believable beacon (see beacons) of a node at `host`.
     void on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now);
     void on_link_event(const protocol::node_id& id, link_event e, clock::time_point now);
+    // A datagram came to our gossip socket (a node that gossips: options::gossip).
+    void on_gossip(std::span<const std::uint8_t> bytes, const discovery::udp_address& source, clock::time_point now);
+    // Returns: whether this node takes part in membership by gossip.
+    bool gossips() const noexcept { return gossip_.has_value(); }
 
     // Removes `id` (by value: callers often name it by a reference into the table) and
     // closes its link, telling the host.
@@ -92,12 +99,23 @@ private:
     void apply(std::vector<discovery::peer_change> changes);
     // Logs a warning when another live member holds the name of `joined`.
     void warn_if_name_shared(const discovery::peer& joined);
+    // Returns: `t` in µs of its clock: what a PING carries, and its PONG brings back.
+    static std::uint64_t now_us(clock::time_point t) {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+    }
+    // What this node says of itself in gossip.
+    protocol::member_meta self_meta() const;
+    // Acts on gossip's news: members alive and unknown are dialled; a member said dead or
+    // left is doubted, never dropped on hearsay alone (peer_table::doubt).
+    void apply_gossip(clock::time_point now);
 
     node_context& ctx_;
     mesh_wire& wire_;
     mesh_host& host_;
     discovery::peer_table table_;
     std::string self_pub_, self_router_;
+    std::optional<mesh_gossip> gossip_;   // set by advertise() when options::gossip
     // The last sender known_sender found, while the table is as it was then (see
     // peer_table::version): a pipelined caller's requests come one after another.
     struct {

@@ -14,6 +14,9 @@ public:
     mesh_sockets(node_context& ctx, links& l, seed_probes& s, beacons& b)
         : ctx_(ctx), links_(l), seeds_(s), beacons_(b) {}
 
+    // The gossip socket, once bound (a node that gossips; see options::gossip).
+    void use_gossip(discovery::gossip_socket& g) noexcept { gossip_ = &g; }
+
     bool open_link(const protocol::node_id& id, const std::string& router_endpoint,
                    std::uint64_t token) override {
         return links_.open(id, router_endpoint, token);
@@ -26,12 +29,16 @@ public:
     void probe_seeds(const protocol::hello& h) override;
     bool has_seeds() const override { return !seeds_.empty(); }
     void send_beacon() override { beacons_.send(); }
+    bool send_gossip(const discovery::udp_address& to, std::span<const std::uint8_t> bytes) override {
+        return gossip_ && gossip_->send(to, bytes);
+    }
 
 private:
     node_context& ctx_;
     links& links_;
     seed_probes& seeds_;
     beacons& beacons_;
+    discovery::gossip_socket* gossip_ = nullptr;
 };
 
 }  // namespace zmesh::detail

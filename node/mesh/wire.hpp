@@ -5,6 +5,7 @@
 // the mesh's rules are tested without a socket (tests/node/mesh/).
 #pragma once
 
+#include "discovery/gossip_socket.hpp"
 #include "discovery/peer.hpp"
 #include "discovery/peer_table.hpp"
 #include "protocol/control.hpp"
@@ -13,6 +14,7 @@
 #include <zmq.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,9 @@ public:
     virtual bool has_seeds() const = 0;
     // Announces this node on the beacon (nothing when beacons are off).
     virtual void send_beacon() = 0;
+    // Sends a gossip datagram (PROTOCOL.md §16). Returns: false when it could not go (no
+    // gossip socket, or the kernel would not take it): gossip tolerates loss.
+    virtual bool send_gossip(const discovery::udp_address& to, std::span<const std::uint8_t> bytes) = 0;
 
 protected:
     ~mesh_wire() = default;

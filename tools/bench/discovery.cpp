@@ -69,7 +69,9 @@ int zmesh_node(const settings& s) {
     // Declared before the node: its callbacks use them until it is destroyed.
     std::set<node_id> members;   // touched only on the delivery thread
     bool converged = false;
-    node n(node_options(s, s.get<std::string>("name")));
+    auto o = node_options(s, s.get<std::string>("name"));
+    o.gossip = s.get<bool>("gossip");
+    node n(o);
     if (s.get<bool>("subscribe")) n.subscribe("bench.", [](const event&) {});   // nothing is published
     n.on_peer_event([&](const peer_event& e) {
         if (e.peer.observer) return;
@@ -123,6 +125,7 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
         std::vector<std::string> extra = {"--nodes", std::to_string(nodes), "--name",
                                           "bench-node-" + std::to_string(i)};
         if (s.get<bool>("subscribe")) extra.push_back("--subscribe");
+        if (s.get<bool>("gossip")) extra.push_back("--gossip");
         all.push_back(std::make_unique<child>(args_with(s.peer_args(role), extra)));
     }
     const auto deadline = s.deadline();
@@ -194,7 +197,7 @@ int run_discovery(const settings& s) {
     const auto nodes = s.get<std::size_t>("nodes");
     if (nodes < 2) throw std::invalid_argument("--nodes must be at least 2");
     report r("discovery", {{"nodes", nodes}, {"settle_s", s.get<int>("settle")},
-                           {"subscribe", s.get<bool>("subscribe")}});
+                           {"subscribe", s.get<bool>("subscribe")}, {"gossip", s.get<bool>("gossip")}});
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
     auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // The mesh's rules without sockets: what it dials, sends, drops and reports, for each message
 // and timer, with the wire and the node around it recorded.
+#include "fakes.hpp"
 #include "node/mesh/mesh.hpp"
 
 #include <gtest/gtest.h>
@@ -15,75 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 using clock = mesh::clock;
 using protocol::node_id;
-
-class fake_wire : public mesh_wire {
-public:
-    struct sent_message {
-        node_id to;
-        protocol::control msg;
-    };
-    bool refuse_links = false;
-    std::map<node_id, std::uint64_t> open;   // link -> token given
-    std::vector<node_id> closed;
-    std::vector<sent_message> sent;
-    std::set<node_id> used;
-    std::vector<protocol::hello> probes;
-    int beacons = 0;
-    bool seeds = false;
-
-    bool open_link(const node_id& id, const std::string&, std::uint64_t token) override {
-        if (refuse_links) return false;
-        open[id] = token;
-        used.insert(id);
-        return true;
-    }
-    void close_link(const node_id& id) override {
-        open.erase(id);
-        closed.push_back(id);
-    }
-    void send(const node_id& id, const protocol::control& msg) override {
-        if (open.contains(id)) sent.push_back({id, msg});
-    }
-    bool send_frame(const node_id& id, zmq::message_t&) override { return open.contains(id); }
-    bool take_used(const node_id& id) override { return used.erase(id) > 0; }
-    void mark_used(const node_id& id) override { used.insert(id); }
-    void probe_seeds(const protocol::hello& h) override { probes.push_back(h); }
-    bool has_seeds() const override { return seeds; }
-    void send_beacon() override { ++beacons; }
-
-    // Returns: the messages of type T sent to `to`, in order.
-    template <typename T>
-    std::vector<T> to(const node_id& id) const {
-        std::vector<T> out;
-        for (const auto& s : sent)
-            if (s.to == id)
-                if (const auto* m = std::get_if<T>(&s.msg)) out.push_back(*m);
-        return out;
-    }
-};
-
-class fake_host : public mesh_host {
-public:
-    bool allow = true;
-    std::vector<discovery::peer_change> changes;
-    std::vector<node_id> dialled, unlinked;
-    std::vector<node_id> stats_asked_by;
-
-    void peer_changed(const discovery::peer_change& c) override { changes.push_back(c); }
-    void peer_dialled(const node_id& id, const std::string&, const std::string&) override { dialled.push_back(id); }
-    void peer_named(const node_id&, const std::string&) override {}
-    void peer_unlinked(const node_id& id, const std::string&) override { unlinked.push_back(id); }
-    bool may_dial(const node_id&) override { return allow; }
-    std::vector<std::string> served_methods() const override { return {"echo"}; }
-    void peer_subscribes(discovery::peer&, protocol::subs&&) override {}
-    void stats_asked(const node_id& from) override { stats_asked_by.push_back(from); }
-
-    int count(discovery::change_kind k) const {
-        int n = 0;
-        for (const auto& c : changes) n += c.kind == k;
-        return n;
-    }
-};
+using mesh_fakes::fake_host;
+using mesh_fakes::fake_wire;
 
 class mesh_rules : public ::testing::Test {
 protected:

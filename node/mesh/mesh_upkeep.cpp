@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MPL-2.0
+// mesh, over time: its timers (liveness, heartbeats, beacons, seeds, stats polls, gossip's
+// rounds) and what they bring, gossip's datagrams and news, PEERS for newcomers, and LEAVE
+// on the way out.
+#include "mesh.hpp"
+
+#include <algorithm>
+
+namespace zmesh::detail {
+
+namespace {
+
+constexpr auto never = std::chrono::hours(1);
+
+}  // namespace
+
+void mesh::send_peer_list(const protocol::node_id& to) {
+    protocol::peers list;
+    for (const auto& [id, p] : table_.all()) {
+        if (id == to || p.observer || p.state == discovery::peer_state::connecting) continue;
+        list.list.push_back({id, p.name, p.advertised_pub, p.advertised_router});
+        if (list.list.size() == protocol::max_peers_per_list) {
+            wire_.send(to, list);
+            list.list.clear();
+        }
+    }
+    if (!list.list.empty()) wire_.send(to, list);
+}
+
+void mesh::send_heartbeats(clock::time_point now) {
+    for (auto& [id, p] : table_.all()) {
+        if (p.state == discovery::peer_state::connecting) {
+            // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
+            wire_.send(id, hello_message(&p, true));
+        } else if (wire_.take_used(id) || p.rtt_us < 0 || (gossip_ && !p.gossips)) {
+            // Liveness is libzmq's heartbeat (see links); this PING measures the round trip,
+            // and only of a link in use: on an idle one, each message we queue is memory.
+            // A node that gossips has no such heartbeat: it pings the peers that do not
+            // gossip, whose silence then judges them (peer_table).
+            wire_.send(id, protocol::ping{now_us(now)});
+            ++ctx_.stats.pings_sent;
+        }
+    }
+}
+
+void mesh::contact_seeds() {
+    // Seeds are asked again and again: a restarted seed, or one across a healed partition,
+    // learns of us from the next probe.
+    wire_.probe_seeds(hello_message(nullptr, true));
+}
+
+void mesh::poll_stats() {
+    for (const auto& [id, p] : table_.all())
+        if (p.state != discovery::peer_state::connecting && !p.observer) wire_.send(id, protocol::stats_query{});
+}
+
+void mesh::on_gossip(std::span<const std::uint8_t> bytes, const discovery::udp_address& source,
+                     clock::time_point now) {
+    if (!gossip_) return;
+    gossip_->on_datagram(bytes, source, now);
+    apply_gossip(now);
+}
+
+void mesh::apply_gossip(clock::time_point now) {
+    for (const auto& n : gossip_->take_news()) {
+        if (n.id == ctx_.id) continue;
+        if (n.state == protocol::gossip_status::alive) {
+            if (n.meta && !n.meta->observer && !table_.find(n.id))
+                dial(n.id, n.meta->name, n.meta->pub_endpoint, n.meta->router_endpoint, now, true);
+        } else if (n.state != protocol::gossip_status::suspect) {
+            // Hearsay, as a forged datagram could be: the member is asked directly.
+            if (auto* p = table_.find(n.id)) {
+                auto change = table_.doubt(*p, now);
+                if (change) wire_.send(n.id, protocol::ping{now_us(now)});
+                apply(std::move(change));
+            }
+        }
+    }
+}
+
+void mesh::services_changed() {
+    if (gossip_) gossip_->set_self(self_meta());
+    // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
+    // old HELLO: ask it to answer, so the handshake completes with the new list.
+    for (const auto& [id, p] : table_.all()) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
+}
+
+void mesh::on_timers(clock::time_point now) {
+    const auto& opts = ctx_.opts;
+    if (now >= next_liveness_) {
+        std::vector<discovery::peer> dropped;
+        apply(table_.tick(now, &dropped));
+        for (const auto& p : dropped) unlink(p.id, p.pub_endpoint);
+        next_liveness_ = now + std::min(opts.liveness.heartbeat, std::chrono::milliseconds(100));
+    }
+    if (now >= next_heartbeat_) {
+        send_heartbeats(now);
+        next_heartbeat_ = now + opts.liveness.heartbeat;
+    }
+    if (opts.beacon_interval.count() <= 0) {
+        next_beacon_ = now + never;
+    } else if (now >= next_beacon_) {
+        wire_.send_beacon();
+        next_beacon_ = now + opts.beacon_interval;
+    }
+    if (opts.stats_poll.count() <= 0) {
+        next_stats_poll_ = now + never;
+    } else if (now >= next_stats_poll_) {
+        poll_stats();
+        next_stats_poll_ = now + opts.stats_poll;
+    }
+    if (now >= next_seed_) {
+        contact_seeds();
+        // The first HELLOs often meet a probe still connecting (IMMEDIATE drops them): ask
+        // again soon, then back off to the seed interval.
+        next_seed_ = now + (wire_.has_seeds() ? std::min(seed_retry_, opts.seed_interval) : never);
+        seed_retry_ = std::min(seed_retry_ * 2, opts.seed_interval);
+    }
+    if (gossip_) {
+        gossip_->on_timers(now);
+        apply_gossip(now);
+    }
+}
+
+mesh::clock::time_point mesh::next_deadline() const {
+    const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_, next_stats_poll_});
+    return gossip_ ? std::min(next, gossip_->next_deadline()) : next;
+}
+
+void mesh::leave_all() {
+    if (gossip_) gossip_->leave();
+    // Peers still in handshake too: our HELLO may have made one count us as joined before
+    // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
+    for (const auto& [id, p] : table_.all()) wire_.send(id, protocol::leave{p.their_token});
+}
+
+}  // namespace zmesh::detail

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MPL-2.0
+// The mesh of a node that gossips, without sockets: it says so in its HELLO, exchanges
+// MEMBERS with members that gossip and PEERS with the others, dials the members gossip finds,
+// doubts (never drops on hearsay) the ones gossip calls dead, and judges the peers that do
+// not gossip by their silence, its links carrying no libzmq heartbeat.
+#include "fakes.hpp"
+#include "node/mesh/mesh.hpp"
+
+#include <gtest/gtest.h>
+
+namespace zmesh::detail {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = mesh::clock;
+using mesh_fakes::fake_host;
+using mesh_fakes::fake_wire;
+using protocol::gossip_status;
+using protocol::node_id;
+
+class gossip_mesh : public ::testing::Test {
+protected:
+    gossip_mesh() { m_.advertise("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"); }
+
+    static options gossip_options() {
+        options o;
+        o.mesh = "test";
+        o.name = "self";
+        o.gossip = true;
+        return o;
+    }
+    clock::time_point at(int ms) const { return t0_ + std::chrono::milliseconds(ms); }
+    static std::string endpoint(int port) { return "tcp://10.0.0.1:" + std::to_string(port); }
+
+    // Makes `id` a joined member by its HELLO (as a newcomer), gossiping or not.
+    void join(const node_id& id, std::uint64_t token, bool gossips, int port) {
+        protocol::hello h;
+        h.mesh = "test";
+        h.id = id;
+        h.name = "peer-" + id.short_hex();
+        h.pub_endpoint = endpoint(port);
+        h.router_endpoint = endpoint(port + 1);
+        h.token = token;
+        h.flags = protocol::hello_flag_call_links | (gossips ? protocol::hello_flag_gossip : 0);
+        protocol::control msg = h;
+        m_.on_control(protocol::sender_route{id, false, token}, msg, at(0));
+        ASSERT_EQ(m_.table().find(id)->state, discovery::peer_state::joined);
+        // A member that gossips answers our table with its own, itself in it.
+        if (gossips) members_from(id, token, {false, {news(id, 1, gossip_status::alive, port)}}, 0);
+    }
+    void members_from(const node_id& from, std::uint64_t token, protocol::members m, int ms) {
+        protocol::control msg = std::move(m);
+        m_.on_control(protocol::sender_route{from, false, token}, msg, at(ms));
+    }
+    static protocol::gossip_update news(const node_id& id, std::uint32_t incarnation, gossip_status s,
+                                        int port = 0) {
+        protocol::gossip_update u{id, incarnation, s, {}, {}};
+        if (s == gossip_status::alive)
+            u.meta = protocol::encode_member_meta({"found", endpoint(port), endpoint(port + 1), false, {}, true});
+        return u;
+    }
+
+    options opts_ = gossip_options();
+    node_id self_ = node_id::random();
+    node_stats stats_;
+    node_context ctx_{opts_, self_, stats_};
+    fake_wire wire_;
+    fake_host host_;
+    mesh m_{ctx_, wire_, host_};
+    clock::time_point t0_ = clock::now();
+    node_id a_ = node_id::random(), b_ = node_id::random();
+};
+
+TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_not_peers) {
+    ASSERT_TRUE(m_.gossips());
+    join(a_, 1, true, 100);
+    join(b_, 2, true, 200);
+    ASSERT_FALSE(wire_.to<protocol::hello>(a_).empty());
+    EXPECT_TRUE(wire_.to<protocol::hello>(a_)[0].flags & protocol::hello_flag_gossip);
+    EXPECT_TRUE(wire_.to<protocol::peers>(b_).empty());
+    const auto tables = wire_.to<protocol::members>(b_);
+    ASSERT_EQ(tables.size(), 1u);
+    EXPECT_TRUE(tables[0].reply_wanted);
+}
+
+TEST_F(gossip_mesh, a_member_that_does_not_gossip_gets_peers_and_its_members_are_refused) {
+    join(a_, 1, true, 100);
+    join(b_, 2, false, 200);
+    EXPECT_EQ(wire_.to<protocol::peers>(b_).size(), 1u);
+    EXPECT_TRUE(wire_.to<protocol::members>(b_).empty());
+    members_from(b_, 2, {false, {news(node_id::random(), 1, gossip_status::alive, 300)}}, 10);
+    EXPECT_EQ(stats_.frames_invalid, 1u);
+}
+
+TEST_F(gossip_mesh, a_member_gossip_finds_is_dialled) {
+    join(a_, 1, true, 100);
+    const auto found = node_id::random();
+    members_from(a_, 1, {false, {news(found, 3, gossip_status::alive, 300)}}, 10);
+    EXPECT_TRUE(wire_.open.contains(found));
+    ASSERT_NE(m_.table().find(found), nullptr);
+    EXPECT_EQ(m_.table().find(found)->router_endpoint, endpoint(301));
+}
+
+TEST_F(gossip_mesh, a_member_gossip_calls_dead_is_asked_and_stays_when_it_answers) {
+    join(a_, 1, true, 100);
+    join(b_, 2, true, 200);
+    const auto pings_before = wire_.to<protocol::ping>(b_).size();
+    members_from(a_, 1, {false, {news(b_, 1u << 31, gossip_status::dead)}}, 10);
+    EXPECT_EQ(m_.table().find(b_)->state, discovery::peer_state::evasive);
+    EXPECT_EQ(wire_.to<protocol::ping>(b_).size(), pings_before + 1);   // asked directly
+    protocol::control pong = protocol::pong{0};
+    m_.on_control(protocol::sender_route{b_, false, 2}, pong, at(20));
+    EXPECT_EQ(m_.table().find(b_)->state, discovery::peer_state::joined);
+    m_.on_timers(at(20) + opts_.liveness.evasive * 2);
+    EXPECT_NE(m_.table().find(b_), nullptr);
+}
+
+TEST_F(gossip_mesh, a_member_gossip_calls_dead_that_stays_silent_leaves) {
+    join(a_, 1, true, 100);
+    join(b_, 2, true, 200);
+    members_from(a_, 1, {false, {news(b_, 1u << 31, gossip_status::left)}}, 10);
+    m_.on_timers(at(10) + opts_.liveness.evasive / 2);
+    EXPECT_NE(m_.table().find(b_), nullptr);   // its link is up: not before its time
+    m_.on_timers(at(11) + opts_.liveness.evasive);
+    EXPECT_EQ(m_.table().find(b_), nullptr);
+    EXPECT_TRUE(wire_.open.contains(a_));
+    EXPECT_FALSE(wire_.open.contains(b_));
+}
+
+TEST_F(gossip_mesh, a_peer_that_does_not_gossip_is_pinged_and_judged_by_its_silence) {
+    join(b_, 2, false, 200);
+    m_.on_link_event(b_, link_event::up, at(1));
+    for (int ms = 0; ms <= 3 * static_cast<int>(opts_.liveness.heartbeat.count()); ms += 10) m_.on_timers(at(ms));
+    EXPECT_GE(wire_.to<protocol::ping>(b_).size(), 3u);
+    // Its link is up, but no libzmq heartbeat vouches for it: silence counts.
+    for (auto t = at(0); t <= at(0) + opts_.liveness.expired + 200ms; t += 50ms) m_.on_timers(t);
+    EXPECT_EQ(m_.table().find(b_), nullptr);
+}
+
+TEST_F(gossip_mesh, a_member_that_gossips_is_not_judged_by_silence_on_an_up_link) {
+    join(a_, 1, true, 100);
+    m_.on_link_event(a_, link_event::up, at(1));
+    for (auto t = at(0); t <= at(0) + opts_.liveness.expired + 200ms; t += 50ms) m_.on_timers(t);
+    ASSERT_NE(m_.table().find(a_), nullptr);
+    EXPECT_EQ(m_.table().find(a_)->state, discovery::peer_state::joined);
+}
+
+}  // namespace
+}  // namespace zmesh::detail
