@@ -30,10 +30,8 @@ namespace zmesh::protocol {
 inline constexpr std::uint8_t gossip_magic[4] = {'Z', 'M', 'G', 'S'};
 inline constexpr std::size_t max_gossip_size = 1400;
 inline constexpr std::size_t max_gossip_updates = 16;   // in one datagram
-inline constexpr std::size_t max_gossip_meta = 1024;    // a member's metadata
 // One update of the largest meta fits a datagram with room to spare.
-static_assert(6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3 + (3 + 18 + 5 + 1 + 18 + 3 + max_gossip_meta) <
-              max_gossip_size);
+static_assert(6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3 + max_gossip_update_size < max_gossip_size);
 
 enum class gossip_status : std::uint8_t {
     alive = 0,
