@@ -5,6 +5,7 @@
 // not gossip by their silence, its links carrying no libzmq heartbeat.
 #include "fakes.hpp"
 #include "node/mesh/mesh.hpp"
+#include "protocol/gossip.hpp"
 
 #include <gtest/gtest.h>
 
@@ -137,12 +138,36 @@ TEST_F(gossip_mesh, a_peer_that_does_not_gossip_is_pinged_and_judged_by_its_sile
     EXPECT_EQ(m_.table().find(b_), nullptr);
 }
 
-TEST_F(gossip_mesh, a_member_that_gossips_is_not_judged_by_silence_on_an_up_link) {
+TEST_F(gossip_mesh, a_member_that_gossips_is_judged_by_its_acks_not_by_silence_on_its_link) {
     join(a_, 1, true, 100);
     m_.on_link_event(a_, link_event::up, at(1));
-    for (auto t = at(0); t <= at(0) + opts_.liveness.expired + 200ms; t += 50ms) m_.on_timers(t);
+    const auto a_gossip = *discovery::udp_address_of(endpoint(101));
+    // Runs the timers to `until`, `a_` acking every probe of ours while `acks`.
+    auto run = [&](clock::time_point from, clock::time_point until, bool acks) {
+        for (auto t = from; t <= until; t += 10ms) {
+            m_.on_timers(t);
+            for (const auto& d : std::exchange(wire_.datagrams, {})) {
+                const auto probe = protocol::decode_gossip(d.bytes);
+                if (!acks || !probe || !(d.to == a_gossip) || probe->message.type != protocol::gossip_kind::ping) continue;
+                protocol::gossip_message ack;
+                ack.type = protocol::gossip_kind::ack;
+                ack.seq = probe->message.seq;
+                ack.target = a_;
+                m_.on_gossip(protocol::encode_gossip({"test", a_, ack}), a_gossip, t);
+            }
+        }
+    };
+    // No traffic on its link for longer than `expired`, but it answers gossip: it stays.
+    run(at(0), at(0) + opts_.liveness.expired * 2, true);
     ASSERT_NE(m_.table().find(a_), nullptr);
     EXPECT_EQ(m_.table().find(a_)->state, discovery::peer_state::joined);
+    EXPECT_GT(stats_.gossip_sent, 0u);
+    EXPECT_GT(stats_.gossip_received, 0u);
+    // It stops answering (a frozen process, its link still up): gossip finds it dead, and it
+    // does not answer our ping either.
+    const auto start = at(0) + opts_.liveness.expired * 2;
+    run(start, start + 15s, false);
+    EXPECT_EQ(m_.table().find(a_), nullptr);
 }
 
 }  // namespace

@@ -112,6 +112,15 @@ protected:
     clock::time_point now_ = clock::now();
 };
 
+TEST_F(gossip_net, a_new_member_is_due_at_once_at_a_time_a_wait_can_be_computed_from) {
+    auto& a = add();
+    // The reactor sleeps until `next_deadline() - now`: the earliest time_point would overflow.
+    EXPECT_NE(a.g->next_deadline(), clock::time_point::min());
+    EXPECT_LE(a.g->next_deadline(), now_);
+    a.g->on_timers(now_);
+    EXPECT_GT(a.g->next_deadline(), now_);
+}
+
 TEST_F(gossip_net, linked_members_exchange_tables_and_learn_where_each_other_is) {
     auto& a = add();
     auto& b = add();

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MPL-2.0
+// Nodes that gossip (options::gossip), in one process on loopback: joiners that know one seed
+// learn the rest by MEMBERS and gossip, every member probes over UDP, and a node that gossips
+// and one that does not stay members of one mesh.
+#include "node_fixture.hpp"
+
+#include <zmesh/keys.hpp>
+
+#include <thread>
+
+namespace zmesh::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> others(std::size_t count, std::size_t except) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < count; ++i)
+        if (i != except) names.push_back("g" + std::to_string(i));
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+TEST_F(node_fixture, gossiping_joiners_that_know_one_seed_learn_every_member) {
+    constexpr std::size_t count = 6;
+    auto seed_options = make_options("g0");
+    seed_options.gossip = true;
+    seed_options.beacon_interval = 0ms;   // no beacons: only the seed, then gossip
+    auto& seed = start(seed_options);
+    for (std::size_t i = 1; i < count; ++i) {
+        auto o = make_options("g" + std::to_string(i));
+        o.gossip = true;
+        o.beacon_interval = 0ms;
+        o.seeds = {seed.router_endpoint()};
+        start(o);
+    }
+    for (std::size_t i = 0; i < count; ++i)
+        EXPECT_TRUE(wait_until([&] { return joined_names(*nodes_[i]) == others(count, i); }, 15s))
+            << "g" << i << " sees " << joined_names(*nodes_[i]).size();
+    for (std::size_t i = 0; i < count; ++i) {
+        EXPECT_TRUE(wait_until([&] { return nodes_[i]->stats().gossip_received > 0; }, 5s)) << "g" << i;
+        EXPECT_EQ(nodes_[i]->stats().gossip_invalid, 0u) << "g" << i;
+    }
+}
+
+TEST_F(node_fixture, a_node_that_gossips_and_one_that_does_not_stay_members_of_one_mesh) {
+    auto fast = [&](const std::string& name, bool gossip) {
+        auto o = make_options(name);
+        o.gossip = gossip;
+        o.liveness.evasive = 500ms;
+        o.liveness.expired = 1500ms;
+        return o;
+    };
+    auto& g = start(fast("gossiping", true));
+    auto& p = start(fast("plain", false));
+    ASSERT_TRUE(wait_until([&] { return joined_names(g) == std::vector<std::string>{"plain"}; }, 5s));
+    ASSERT_TRUE(wait_until([&] { return joined_names(p) == std::vector<std::string>{"gossiping"}; }, 5s));
+    // Longer than `expired` twice: the gossiping node's link carries no libzmq heartbeat, so
+    // it pings the plain node, whose answers keep it a member.
+    const auto until = std::chrono::steady_clock::now() + 3500ms;
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_EQ(joined_names(g), std::vector<std::string>{"plain"});
+        ASSERT_EQ(joined_names(p), std::vector<std::string>{"gossiping"});
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(events(g).count(peer_event_kind::left, "plain"), 0u);
+    EXPECT_EQ(events(p).count(peer_event_kind::left, "gossiping"), 0u);
+    EXPECT_GT(g.stats().pings_sent, 5u);
+}
+
+TEST_F(node_fixture, gossip_in_a_secured_mesh_is_refused_with_a_clear_error) {
+    options o = make_options("secured");
+    const auto pair = generate_keypair();
+    o.secret_key = pair.secret_key;
+    o.allowed_keys = {pair.public_key};
+    o.mesh_secret = std::string(32, 's');
+    ASSERT_EQ(validate(o), "");
+    o.gossip = true;
+    EXPECT_NE(validate(o).find("gossip"), std::string::npos) << validate(o);
+    EXPECT_THROW(node{o}, std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace zmesh::test

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MPL-2.0
+// zmesh-node --gossip processes: a kill -9 is still seen at once (the link drops); a stopped
+// process, whose links stay up and carry no libzmq heartbeat, is found dead by gossip and
+// comes back after SIGCONT; and a plain node in the mesh is judged by its silence.
+#include "system_fixture.hpp"
+
+#include <csignal>
+
+namespace zmesh::test {
+namespace {
+
+using std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+const std::vector<std::string> gossip_timing = {"--gossip", "--evasive", "500", "--expire", "1500"};
+
+TEST_F(system_fixture, gossiping_processes_see_a_kill_9_at_once) {
+    auto& a = spawn_node("a", gossip_timing);
+    auto& b = spawn_node("b", gossip_timing);
+    auto& c = spawn_node("c", gossip_timing);
+    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 5s)) << a.out();
+    ASSERT_TRUE(sees_joined(b, {"a", "c"}, 5s)) << b.out();
+    c.signal(SIGKILL);
+    EXPECT_TRUE(a.wait_for_line("left c ", 1500ms)) << a.out();
+    EXPECT_TRUE(b.wait_for_line("left c ", 1500ms)) << b.out();
+    for (auto* p : {&a, &b}) {
+        p->signal(SIGTERM);
+        ASSERT_EQ(p->wait(5s), std::optional<int>(0)) << p->err();
+        const auto stats = exit_stats(*p);
+        EXPECT_GT(stats.value("gossip_sent", 0), 0) << stats.dump();
+        EXPECT_GT(stats.value("gossip_received", 0), 0) << stats.dump();
+    }
+}
+
+TEST_F(system_fixture, a_stopped_gossiping_process_is_found_dead_and_comes_back_after_sigcont) {
+    auto& a = spawn_node("a", gossip_timing);
+    auto& b = spawn_node("b", gossip_timing);
+    auto& c = spawn_node("c", gossip_timing);
+    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 5s)) << a.out();
+    ASSERT_TRUE(sees_joined(b, {"a", "c"}, 5s)) << b.out();
+    const auto t0 = steady_clock::now();
+    c.signal(SIGSTOP);
+    // Its links stay up: only gossip's probes can tell. Probe, indirect probes, suspicion,
+    // then our own ping unanswered for `evasive`.
+    EXPECT_TRUE(a.wait_for_line("left c ", 8s)) << a.out();
+    EXPECT_TRUE(b.wait_for_line("left c ", 8s)) << b.out();
+    std::cout << "SIGSTOP found by gossip in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count()
+              << " ms\n";
+    // Back: it hears itself dead, refutes, and is dialled again as the member it is.
+    c.signal(SIGCONT);
+    EXPECT_TRUE(wait_until([&] { return a.count_lines("joined c ") >= 2; }, 10s)) << a.out();
+    EXPECT_TRUE(wait_until([&] { return b.count_lines("joined c ") >= 2; }, 10s)) << b.out();
+}
+
+TEST_F(system_fixture, a_plain_node_among_gossiping_ones_is_judged_by_its_silence) {
+    auto& a = spawn_node("a", gossip_timing);
+    auto& p = spawn_node("p", {"--evasive", "500", "--expire", "1500"});
+    ASSERT_TRUE(sees_joined(a, {"p"}, 5s)) << a.out();
+    ASSERT_TRUE(sees_joined(p, {"a"}, 5s)) << p.out();
+    // Stays joined past `expire` twice: a pings it (its link has no libzmq heartbeat).
+    EXPECT_FALSE(a.wait_for_line("left p ", 3500ms)) << a.out();
+    p.signal(SIGSTOP);
+    EXPECT_TRUE(a.wait_for_line("left p ", 4s)) << a.out();
+    p.signal(SIGCONT);
+}
+
+}  // namespace
+}  // namespace zmesh::test
