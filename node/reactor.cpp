@@ -8,14 +8,28 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 
 namespace zmesh::detail {
 
 namespace {
+
 thread_local reactor* this_thread_reactor = nullptr;
+
+// Returns: the bits, among `which`, of the `sockets` (reactor::polled_sockets()) that hold a
+// message now (ZMQ_EVENTS, one syscall each).
+unsigned readable_now(std::span<const std::pair<unsigned, zmq::socket_t*>> sockets, unsigned which) {
+    unsigned out = 0;
+    for (const auto& [bit, socket] : sockets)
+        if ((which & bit) && socket->handle() &&
+            (socket->get(zmq::sockopt::events) & ZMQ_POLLIN))
+            out |= bit;
+    return out;
 }
+
+}  // namespace
 
 reactor* reactor::of_this_thread() noexcept { return this_thread_reactor; }
 
@@ -35,6 +49,8 @@ void reactor::run() noexcept {
     this_thread_reactor = nullptr;
 }
 
+// The loop's clock read after its wait, read again lazily after posted commands ran (they may
+// follow slow handlers): calls' deadlines come at most a round's work early.
 reactor::clock::time_point reactor::call_clock() {
     if (round_now_ == clock::time_point{}) round_now_ = clock::now();
     return round_now_;
@@ -80,15 +96,6 @@ void reactor::run_posted() {
     running_.clear();
 }
 
-unsigned reactor::readable_now(unsigned sockets) {
-    unsigned out = 0;
-    for (const auto& [bit, socket] : polled_sockets())
-        if ((sockets & bit) && socket->handle() &&
-            (socket->get(zmq::sockopt::events) & ZMQ_POLLIN))
-            out |= bit;
-    return out;
-}
-
 void reactor::loop() {
     // Waited on as plain descriptors (see dirty_), then the beacon's and the RPC workers'
     // answers'; the ZAP socket exists only when secured.
@@ -104,7 +111,7 @@ void reactor::loop() {
     std::array<std::uint64_t, 32> signalled;
     unsigned ready = 0;   // sockets known to hold messages, until their handler runs
     while (!stopping_) {
-        ready |= readable_now(dirty_);
+        ready |= readable_now(polled_sockets(), dirty_);
         dirty_ = 0;
         const bool calls_ready = call_links_.readable() || client_.has_failed();
         // While handlers are behind, the SUB is left unread (its peers drop, never block) and

@@ -5,7 +5,6 @@
 // subscriber (events), the RPC client and server, and security.
 #pragma once
 
-#include "bind.hpp"
 #include "command.hpp"
 #include "context.hpp"
 #include "delivery.hpp"
@@ -82,24 +81,9 @@ public:
     void call(call_command&& c);
 
 private:
-    // The loop (reactor.cpp). The zmq sockets it waits on, one bit each.
-    enum polled : unsigned {
-        polled_commands = 1u << 0,
-        polled_router = 1u << 1,
-        polled_sub = 1u << 2,
-        polled_sub_monitor = 1u << 3,
-        polled_zap = 1u << 4,
-        polled_dialer_monitor = 1u << 5,
-        polled_dialer = 1u << 6,
-        polled_pub = 1u << 7,              // subscriptions arriving (XPUB)
-        polled_pub_monitor = 1u << 8,      // connections our PUB accepted and lost
-        polled_router_monitor = 1u << 9,   // the same for our ROUTER
-        polled_all = (1u << 10) - 1,
-    };
-    // Returns: each waited-on socket with its bit, in the loop's order.
+    // The loop (reactor.cpp). Returns: each waited-on socket with its bit (socket_use.hpp), in
+    // the loop's order.
     std::array<std::pair<unsigned, zmq::socket_t*>, 10> polled_sockets() noexcept;
-    // Returns: which of `sockets` hold a message now (ZMQ_EVENTS, one syscall each).
-    unsigned readable_now(unsigned sockets);
     void loop();
     void on_pipe();
     void run_posted();
@@ -158,11 +142,7 @@ private:
     node_id id_;
     node_stats stats_;
     node_context ctx_{opts_, id_, stats_};
-    // A socket's ZMQ_FD turns readable only when commands reach it (libzmq's "something
-    // changed"), and any operation on the socket may consume that signal while messages stay
-    // queued. So a socket used since its last ZMQ_EVENTS check is dirty: checked before the
-    // loop waits, and only then trusted to its fd (zmq_poll would check every socket before
-    // and after every wait).
+    // The polled sockets used since their last ZMQ_EVENTS check (socket_use.hpp).
     unsigned dirty_ = polled_all;
     socket_use used(unsigned bit) noexcept { return socket_use(dirty_, bit); }
 
@@ -202,10 +182,7 @@ private:
     // vectors swapped each round keep their capacity.
     using posted_item = std::variant<command, zmq::message_t>;
     std::vector<posted_item> posted_, running_;
-    // The loop's clock read after its wait, read again lazily after posted commands ran
-    // (they may follow slow handlers): calls' deadlines come at most a round's work early.
-    // Zero: not read.
-    clock::time_point round_now_{};
+    clock::time_point round_now_{};   // see call_clock(); zero: not read
     bool stopping_ = false;
     std::shared_ptr<view_signal> view_;
     std::uint64_t view_version_ = 0;   // of the table, when waiters were last told

@@ -20,7 +20,7 @@ void pack_body(Writer& w, std::span<const std::uint8_t> body) {
 
 // The one layout of each frame, for counting and for writing.
 template <class Writer>
-void pack_request(Writer& w, const request_header& h, std::span<const std::uint8_t> body) {
+void pack_frame(Writer& w, const request_header& h, std::span<const std::uint8_t> body) {
     start_frame(w, request_type);
     msgpack::packer<Writer> pk(w);
     pk.pack_array(3);
@@ -32,7 +32,7 @@ void pack_request(Writer& w, const request_header& h, std::span<const std::uint8
 }
 
 template <class Writer>
-void pack_reply(Writer& w, const reply_header& h, std::span<const std::uint8_t> body) {
+void pack_frame(Writer& w, const reply_header& h, std::span<const std::uint8_t> body) {
     start_frame(w, reply_type);
     msgpack::packer<Writer> pk(w);
     pk.pack_array(3);
@@ -41,6 +41,24 @@ void pack_reply(Writer& w, const reply_header& h, std::span<const std::uint8_t> 
     pk.pack_str(static_cast<std::uint32_t>(h.message.size()));
     pk.pack_str_body(h.message.data(), static_cast<std::uint32_t>(h.message.size()));
     pack_body(w, body);
+}
+
+// Returns: the bytes of the frame of `h` with a body of `body_size` bytes.
+template <class Header>
+std::size_t frame_size(const Header& h, std::size_t body_size) noexcept {
+    size_counter c;
+    pack_frame(c, h, {});
+    return c.size + body_size;
+}
+
+// Writes the frame of `h` and `body` into `out`. Throws std::length_error(`wrong_size`) when
+// `out` is not exactly frame_size bytes.
+template <class Header>
+void write_frame(const Header& h, std::span<const std::uint8_t> body, std::span<std::uint8_t> out,
+                 const char* wrong_size) {
+    if (out.size() != frame_size(h, body.size())) throw std::length_error(wrong_size);
+    span_writer w{out.data()};
+    pack_frame(w, h, body);
 }
 
 // ---- decoding ---------------------------------------------------------------------------
@@ -76,20 +94,13 @@ result<rpc_message<Header>> decode(std::span<const std::uint8_t> frame, std::uin
 
 }  // namespace
 
-std::size_t request_size(const request_header& h, std::size_t body_size) noexcept {
-    size_counter c;
-    pack_request(c, h, {});
-    return c.size + body_size;
-}
+std::size_t request_size(const request_header& h, std::size_t body_size) noexcept { return frame_size(h, body_size); }
 
 void encode_request(const request_header& h, std::span<const std::uint8_t> body,
                     std::span<std::uint8_t> out) {
     if (h.method.empty() || h.method.size() > max_service_len)
         throw std::length_error("rpc request: method must be 1..128 bytes");
-    if (out.size() != request_size(h, body.size()))
-        throw std::length_error("rpc request: buffer is not request_size bytes");
-    span_writer w{out.data()};
-    pack_request(w, h, body);
+    write_frame(h, body, out, "rpc request: buffer is not request_size bytes");
 }
 
 result<request_message> decode_request(std::span<const std::uint8_t> frame) {
@@ -102,19 +113,12 @@ result<request_message> decode_request(std::span<const std::uint8_t> frame) {
     });
 }
 
-std::size_t reply_size(const reply_header& h, std::size_t body_size) noexcept {
-    size_counter c;
-    pack_reply(c, h, {});
-    return c.size + body_size;
-}
+std::size_t reply_size(const reply_header& h, std::size_t body_size) noexcept { return frame_size(h, body_size); }
 
 void encode_reply(const reply_header& h, std::span<const std::uint8_t> body, std::span<std::uint8_t> out) {
     if (h.message.size() > max_rpc_message_len)
         throw std::length_error("rpc reply: message over 4096 bytes");
-    if (out.size() != reply_size(h, body.size()))
-        throw std::length_error("rpc reply: buffer is not reply_size bytes");
-    span_writer w{out.data()};
-    pack_reply(w, h, body);
+    write_frame(h, body, out, "rpc reply: buffer is not reply_size bytes");
 }
 
 result<reply_message> decode_reply(std::span<const std::uint8_t> frame) {

@@ -55,11 +55,14 @@ std::optional<std::string> skip(span_reader& r) {
     return std::nullopt;
 }
 
+// Returns: `key` as an error names it, in single quotes.
+std::string quoted(std::string_view key) { return std::string(1, '\'').append(key).append(1, '\''); }
+
 // A str of min..max bytes without NUL.
 std::optional<std::string> name_field(span_reader& r, std::string_view key, std::string& out, std::size_t min,
                                       std::size_t max) {
     std::string_view v;
-    const std::string what = "'" + std::string(key) + "'";
+    const std::string what = quoted(key);
     if (const auto e = r.str(v, max))
         return *e == errc::oversized ? what + " is over " + std::to_string(max) + " bytes" : what + " must be a str";
     if (v.size() < min) return what + " must not be empty";
@@ -69,11 +72,11 @@ std::optional<std::string> name_field(span_reader& r, std::string_view key, std:
 }
 
 std::optional<std::string> uint_field(span_reader& r, std::string_view key, std::uint64_t& out) {
-    if (r.uint(out)) return "'" + std::string(key) + "' must be an unsigned integer";
+    if (r.uint(out)) return quoted(key) + " must be an unsigned integer";
     return std::nullopt;
 }
 
-std::optional<std::string> missing(std::string_view key) { return "'" + std::string(key) + "' is missing"; }
+std::optional<std::string> missing(std::string_view key) { return quoted(key) + " is missing"; }
 
 template <class T>
 parsed<T> done(std::optional<std::string> why, T&& value) {
@@ -215,41 +218,38 @@ result<dead_letter_body> decode_dead_letter(std::span<const std::uint8_t> record
 
 namespace {
 
+// One entry of a reply's map: its key, and a str or an unsigned integer.
+struct field {
+    field(const char* k, std::uint64_t v) : key(k), number(v) {}
+    field(const char* k, const std::string& v) : key(k), text(&v) {}
+    const char* key;
+    std::uint64_t number = 0;
+    const std::string* text = nullptr;
+};
+
+// Packs a map of `fields` and of `then` more entries, which the caller packs after these: the
+// map's size is counted, never written by hand.
 template <class Packer>
-void pack_kv(Packer& p, const char* key, std::uint64_t v) {
-    p.pack(key);
-    p.pack(v);
-}
-template <class Packer>
-void pack_kv(Packer& p, const char* key, const std::string& v) {
-    p.pack(key);
-    p.pack(v);
+void pack_fields(Packer& p, std::initializer_list<field> fields, std::uint32_t then = 0) {
+    p.pack_map(static_cast<std::uint32_t>(fields.size()) + then);
+    for (const auto& f : fields) {
+        p.pack(f.key);
+        f.text ? p.pack(*f.text) : p.pack(f.number);
+    }
 }
 
 template <class Packer>
 void pack_stream_to(Packer& p, const stream_report& s) {
-    p.pack_map(11);
-    pack_kv(p, "name", s.name);
-    pack_kv(p, "prefix", s.prefix);
-    pack_kv(p, "max_messages", s.max_messages);
-    pack_kv(p, "max_bytes", s.max_bytes);
-    pack_kv(p, "max_age_ms", s.max_age_ms);
-    pack_kv(p, "first_seq", s.first_seq);
-    pack_kv(p, "last_seq", s.last_seq);
-    pack_kv(p, "messages", s.messages);
-    pack_kv(p, "bytes", s.bytes);
+    pack_fields(p,
+                {{"name", s.name}, {"prefix", s.prefix}, {"max_messages", s.max_messages},
+                 {"max_bytes", s.max_bytes}, {"max_age_ms", s.max_age_ms}, {"first_seq", s.first_seq},
+                 {"last_seq", s.last_seq}, {"messages", s.messages}, {"bytes", s.bytes}},
+                2);   // then "consumers" and "dlq"
     p.pack("consumers");
     p.pack_array(static_cast<std::uint32_t>(s.consumers.size()));
-    for (const auto& c : s.consumers) {
-        p.pack_map(7);
-        pack_kv(p, "name", c.name);
-        pack_kv(p, "members", c.members);
-        pack_kv(p, "position", c.position);
-        pack_kv(p, "pending", c.pending);
-        pack_kv(p, "in_flight", c.in_flight);
-        pack_kv(p, "redeliveries", c.redeliveries);
-        pack_kv(p, "dead_letters", c.dead_letters);
-    }
+    for (const auto& c : s.consumers)
+        pack_fields(p, {{"name", c.name}, {"members", c.members}, {"position", c.position}, {"pending", c.pending},
+                        {"in_flight", c.in_flight}, {"redeliveries", c.redeliveries}, {"dead_letters", c.dead_letters}});
     // What a stream's own dead letters are is told by listing "<name>.dlq": not repeated here.
     p.pack("dlq");
     p.pack(s.name + ".dlq");
@@ -258,13 +258,10 @@ void pack_stream_to(Packer& p, const stream_report& s) {
 template <class Buffer>
 void pack_dead_letter_to(Buffer& b, const dead_letter_report& d) {
     msgpack::packer<Buffer> p(b);
-    p.pack_map(7);
-    pack_kv(p, "seq", d.seq);
-    pack_kv(p, "original_seq", d.original_seq);
-    pack_kv(p, "attempts", d.attempts);
-    pack_kv(p, "error", d.error);
-    pack_kv(p, "stored_us", d.stored_us);
-    pack_kv(p, "key", d.key);
+    pack_fields(p,
+                {{"seq", d.seq}, {"original_seq", d.original_seq}, {"attempts", d.attempts}, {"error", d.error},
+                 {"stored_us", d.stored_us}, {"key", d.key}},
+                1);   // then "payload"
     p.pack("payload");
     if (d.payload.empty())
         p.pack_nil();
@@ -310,11 +307,8 @@ std::vector<std::uint8_t> encode_dlq_page(const std::string& stream, std::uint64
                                           std::optional<std::uint64_t> more) {
     msgpack::sbuffer b;
     msgpack::packer<msgpack::sbuffer> p(b);
-    p.pack_map(6);
-    pack_kv(p, "stream", stream);
-    pack_kv(p, "first_seq", first_seq);
-    pack_kv(p, "last_seq", last_seq);
-    pack_kv(p, "messages", messages);
+    pack_fields(p, {{"stream", stream}, {"first_seq", first_seq}, {"last_seq", last_seq}, {"messages", messages}},
+                2);   // then "dead_letters" and "more"
     p.pack("dead_letters");
     p.pack_array(static_cast<std::uint32_t>(page.size()));
     for (const auto& d : page) pack_dead_letter_to(b, d);
@@ -327,7 +321,10 @@ std::vector<std::uint8_t> encode_counts(std::initializer_list<std::pair<const ch
     msgpack::sbuffer b;
     msgpack::packer<msgpack::sbuffer> p(b);
     p.pack_map(static_cast<std::uint32_t>(counts.size()));
-    for (const auto& [key, value] : counts) pack_kv(p, key, value);
+    for (const auto& [key, value] : counts) {
+        p.pack(key);
+        p.pack(value);
+    }
     return bytes_of(b);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-// cli: signals, JSON of peers and events, bodies and errors of the zmesh tools.
+// cli: signals, JSON of peers and events, bodies, tables and errors of the zmesh tools.
 #include "cli.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -90,6 +91,21 @@ std::vector<std::uint8_t> body_to_msgpack(const std::string& arg, std::istream& 
     std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     if (in.bad()) throw std::runtime_error("cannot read the body from stdin");
     return nlohmann::json::to_msgpack(parse_text(std::move(text)));
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows, const char* indent) {
+    std::vector<std::size_t> width;
+    for (const auto& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], r[i].size());
+        }
+    for (const auto& r : rows) {
+        std::string line = indent;
+        for (std::size_t i = 0; i < r.size(); ++i)
+            line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
+        std::cout << line << "\n";
+    }
 }
 
 int fail(const char* program, const std::string& message) {

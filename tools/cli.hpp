@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // cli: what every zmesh tool shares: the command line (flags, environment, positional
 // arguments, --help and --version), signal handling, JSON of peers and events, bodies given
-// on the command line, one-line errors.
+// on the command line, tables of text, one-line errors.
 #pragma once
 
 #include <zmesh/keys.hpp>
@@ -89,6 +89,10 @@ nlohmann::json parse_text(std::string text);
 // Returns: the msgpack of body argument `arg`: "-" is parse_text of all of `in`, anything else
 // is parse_body(arg).
 std::vector<std::uint8_t> body_to_msgpack(const std::string& arg, std::istream& in);
+
+// Prints `rows` on stdout, one line each starting with `indent`, in columns as wide as their
+// widest cell and two spaces apart (nothing pads a line's last cell).
+void print_table(const std::vector<std::vector<std::string>>& rows, const char* indent = "");
 
 // Prints "PROGRAM: error: MESSAGE" on stderr and returns the exit code 1, for `return fail(..)`.
 int fail(const char* program, const std::string& message);

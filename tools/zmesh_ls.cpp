@@ -3,7 +3,6 @@
 // with --listen, the topics published), once the view has settled.
 #include "commands.hpp"
 
-#include <algorithm>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -47,20 +46,6 @@ std::string joined_or_dash(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s.empty() ? "-" : s;
-}
-
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> width;
-    for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            if (width.size() <= i) width.push_back(0);
-            width[i] = std::max(width[i], r[i].size());
-        }
-    for (const auto& r : rows) {
-        std::string line = " ";
-        for (std::size_t i = 0; i < r.size(); ++i) line += " " + r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 1, ' ') : "");
-        std::cout << line << "\n";
-    }
 }
 
 void print_index(const char* title, const index& by) {
@@ -141,7 +126,7 @@ int ls(int argc, char** argv) {
     if (observers)
         for (const auto& p : watchers)
             rows.push_back({p.name, p.id.short_hex(), "observer", rtt(p.rtt_us), "-", "-"});
-    print_table(rows);
+    cli::print_table(rows, "  ");
     print_index("services (method: members)", services);
     print_index("subscriptions (prefix: members)", subscriptions);
     if (listen.count() > 0) {
@@ -152,7 +137,7 @@ int ls(int argc, char** argv) {
             topic_rows.push_back({topic, std::to_string(t.first) + " event(s)",
                                   "from " + joined_or_dash({t.second.begin(), t.second.end()})});
         if (topic_rows.empty()) std::cout << "  (none)\n";
-        print_table(topic_rows);
+        cli::print_table(topic_rows, "  ");
     }
     if (!others.empty()) {
         std::string s;

@@ -108,21 +108,6 @@ const char* const about =
     "Exit: 0 done; 1 no member answered, no such member or stream, the member refused (its\n"
     "error, with its code, on stderr) or a bad value; 2 bad flags or subcommand.";
 
-void print_rows(const std::vector<std::vector<std::string>>& rows, const char* indent = "") {
-    std::vector<std::size_t> width;
-    for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            if (width.size() <= i) width.push_back(0);
-            width[i] = std::max(width[i], r[i].size());
-        }
-    for (const auto& r : rows) {
-        std::string line = indent;
-        for (std::size_t i = 0; i < r.size(); ++i)
-            line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
-        std::cout << line << "\n";
-    }
-}
-
 std::string n(const nlohmann::json& j, const char* key) { return std::to_string(j.value(key, 0ull)); }
 
 nlohmann::json tagged(const peer_info& p, nlohmann::json s) {
@@ -167,7 +152,7 @@ int stream_ls(int argc, char** argv) {
     } else if (rows.size() == 1) {
         if (any) std::cout << "no member holds a stream\n";
     } else {
-        print_rows(rows);
+        cli::print_table(rows);
     }
     return out["errors"].empty() ? 0 : 1;
 }
@@ -198,7 +183,7 @@ int stream_info(int argc, char** argv) {
             rows.push_back({c.value("name", ""), n(c, "members"), n(c, "position"), n(c, "pending"), n(c, "in_flight"),
                             n(c, "redeliveries"), n(c, "dead_letters")});
         if (rows.size() == 1) std::cout << "  no consumer\n";
-        else print_rows(rows, "  ");
+        else cli::print_table(rows, "  ");
     }
     return 0;
 }

@@ -1,86 +1,19 @@
 // SPDX-License-Identifier: MPL-2.0
-// sqlite_store: log_store on SQLite in WAL mode. One connection, used by one thread at a time
-// (the reactor's). The committed state of each stream is kept in memory, so that state()
-// and read() never see a batch that is not yet durable.
-//
-// A stream's last sequence is the larger of its newest record and the last_seq its row keeps.
-// The row is written only when records are deleted (trim), the one time the newest record can
-// go: so a commit writes its records and nothing else.
-#include "log_store.hpp"
-#include "sqlite_queries.hpp"
-#include "sqlite_statement.hpp"
+// sqlite_store: the log opened (pragmas, schema, statements, each stream's committed state),
+// and its streams, batches, reads, positions and node values (see sqlite_store.hpp).
+#include "sqlite_store.hpp"
 
-#include <sqlite3.h>
-
-#include <array>
-#include <map>
-#include <memory>
 #include <utility>
 
 namespace zmesh::detail::streams {
 
-namespace {
-
-struct db_close {
-    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-struct statement_finalize {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using statement = std::unique_ptr<sqlite3_stmt, statement_finalize>;
-using use = statement_use;
 using namespace sql;
+
+namespace {
 
 constexpr std::size_t max_stream_name = 255;
 
-class sqlite_store final : public log_store {
-public:
-    sqlite_store(const std::string& path, durability mode);
-    ~sqlite_store() override;
-
-    void declare(const stream_config& config) override;
-    bool remove(std::string_view stream) override;
-    std::optional<stream_state> state(std::string_view stream) const override;
-    std::vector<stream_state> all() const override;
-    std::uint64_t append(std::string_view stream, std::uint64_t time_us, std::string_view key,
-                         std::span<const std::uint8_t> payload) override;
-    std::size_t commit() override;
-    bool pending() const override { return batch_records_ > 0; }
-    std::vector<record> read(std::string_view stream, std::uint64_t from, std::size_t max,
-                             std::size_t max_bytes) const override;
-    std::uint64_t seq_at(std::string_view stream, std::uint64_t time_us) const override;
-    std::uint64_t trim(std::string_view stream, std::uint64_t now_us) override;
-    void set_position(std::string_view stream, std::string_view consumer, std::uint64_t acked) override;
-    std::optional<std::uint64_t> position(std::string_view stream, std::string_view consumer) const override;
-    std::vector<std::pair<std::string, std::uint64_t>> positions(std::string_view stream) const override;
-    bool erase(std::string_view stream, std::uint64_t seq) override;
-    void set_value(std::string_view name, std::span<const std::uint8_t> value) override;
-    std::optional<std::vector<std::uint8_t>> value(std::string_view name) const override;
-
-private:
-    struct stream {
-        std::int64_t id = 0;
-        stream_state committed;
-        // The open batch's part: what commit() adds to `committed`.
-        std::uint64_t batch_last_seq = 0, batch_messages = 0, batch_bytes = 0;
-    };
-    void exec(const char* sql);
-    sqlite3_stmt* prepare(const char* sql);
-    use run(sqlite3_stmt* s) const { return use(db_.get(), s); }
-    use run(query q) const { return use(db_.get(), queries_[q]); }
-    stream& find(std::string_view name);
-    const stream* lookup(std::string_view name) const;
-    void begin_batch();
-    // Removes the records of `s` up to `last` (included). Returns: how many went.
-    std::uint64_t drop_through(stream& s, std::uint64_t last);
-
-    std::unique_ptr<sqlite3, db_close> db_;
-    std::vector<statement> statements_;
-    std::array<sqlite3_stmt*, query_count> queries_{};
-    std::map<std::string, stream, std::less<>> streams_;
-    bool in_batch_ = false;
-    std::size_t batch_records_ = 0;
-};
+}  // namespace
 
 sqlite_store::sqlite_store(const std::string& path, durability mode) {
     sqlite3* db = nullptr;
@@ -283,76 +216,6 @@ std::uint64_t sqlite_store::seq_at(std::string_view name, std::uint64_t time_us)
     return first > 0 ? static_cast<std::uint64_t>(first) : s->committed.last_seq + 1;
 }
 
-std::uint64_t sqlite_store::drop_through(stream& s, std::uint64_t last) {
-    std::uint64_t messages = 0, bytes = 0;
-    {
-        auto count = run(count_through);
-        count.bind(s.id).bind(static_cast<std::int64_t>(last));
-        if (count.step()) {
-            messages = static_cast<std::uint64_t>(count.integer(0));
-            bytes = static_cast<std::uint64_t>(count.integer(1));
-        }
-    }
-    if (messages == 0) return 0;
-    auto& c = s.committed;
-    // The newest record may be among those going: its sequence stays in the stream's row.
-    run(update_last_seq).bind(static_cast<std::int64_t>(c.last_seq)).bind(s.id).step();
-    run(delete_through).bind(s.id).bind(static_cast<std::int64_t>(last)).step();
-    c.messages -= messages;
-    c.bytes -= bytes;
-    c.first_seq = c.messages ? std::max(c.first_seq, last + 1) : 0;
-    return messages;
-}
-
-std::uint64_t sqlite_store::trim(std::string_view name, std::uint64_t now_us) {
-    auto& s = find(name);
-    commit();
-    const auto& limits = s.committed.config.limits;
-    std::uint64_t dropped = 0;
-    exec("BEGIN");
-    try {
-        // Each cut is found first, its statement done, then the records up to it deleted.
-        if (limits.max_age.count() > 0) {
-            const auto age_us = static_cast<std::uint64_t>(limits.max_age.count()) * 1000;
-            std::uint64_t last = 0;
-            if (now_us > age_us) {
-                auto q = run(select_oldest_before);
-                q.bind(s.id).bind(static_cast<std::int64_t>(now_us - age_us));
-                if (q.step()) last = static_cast<std::uint64_t>(q.integer(0));
-            }
-            if (last) dropped += drop_through(s, last);
-        }
-        if (limits.max_messages > 0 && s.committed.messages > limits.max_messages) {
-            // Kept records may have holes (a work queue's acked ones): count them one by one.
-            const auto excess = s.committed.messages - limits.max_messages;
-            std::uint64_t last = 0;
-            {
-                auto q = run(select_sizes);
-                q.bind(s.id);
-                for (std::uint64_t n = 0; n < excess && q.step(); ++n) last = static_cast<std::uint64_t>(q.integer(0));
-            }
-            dropped += drop_through(s, last);
-        }
-        if (limits.max_bytes > 0 && s.committed.bytes > limits.max_bytes) {
-            std::uint64_t freed = 0, last = 0;
-            {
-                auto q = run(select_sizes);
-                q.bind(s.id);
-                while (s.committed.bytes - freed > limits.max_bytes && q.step()) {
-                    last = static_cast<std::uint64_t>(q.integer(0));
-                    freed += static_cast<std::uint64_t>(q.integer(1));
-                }
-            }
-            dropped += drop_through(s, last);
-        }
-        exec("COMMIT");
-    } catch (...) {
-        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
-    }
-    return dropped;
-}
-
 void sqlite_store::set_position(std::string_view name, std::string_view consumer, std::uint64_t acked) {
     run(upsert_position).bind(find(name).id).bind(consumer).bind(static_cast<std::int64_t>(acked)).step();
 }
@@ -375,41 +238,6 @@ std::vector<std::pair<std::string, std::uint64_t>> sqlite_store::positions(std::
     return out;
 }
 
-bool sqlite_store::erase(std::string_view name, std::uint64_t seq) {
-    const auto it = streams_.find(name);
-    if (it == streams_.end()) return false;
-    auto* s = &it->second;
-    commit();   // the open batch first: the committed counts below are then the whole story
-    std::uint64_t bytes = 0;
-    {
-        auto q = run(select_record_size);
-        q.bind(s->id).bind(static_cast<std::int64_t>(seq));
-        if (!q.step()) return false;
-        bytes = static_cast<std::uint64_t>(q.integer(0));
-    }
-    auto& c = s->committed;
-    exec("BEGIN");
-    try {
-        // The newest record may be the one going: its sequence stays in the stream's row.
-        run(update_last_seq).bind(static_cast<std::int64_t>(c.last_seq)).bind(s->id).step();
-        run(delete_record).bind(s->id).bind(static_cast<std::int64_t>(seq)).step();
-        exec("COMMIT");
-    } catch (...) {
-        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
-    }
-    --c.messages;
-    c.bytes -= bytes;
-    if (c.messages == 0) {
-        c.first_seq = 0;
-    } else if (seq == c.first_seq) {
-        auto q = run(select_first_seq);
-        q.bind(s->id);
-        c.first_seq = q.step() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
-    }
-    return true;
-}
-
 void sqlite_store::set_value(std::string_view name, std::span<const std::uint8_t> value) {
     run(upsert_value).bind(name).bind(value).step();
 }
@@ -420,8 +248,6 @@ std::optional<std::vector<std::uint8_t>> sqlite_store::value(std::string_view na
     if (!q.step()) return std::nullopt;
     return q.blob(0);
 }
-
-}  // namespace
 
 std::unique_ptr<log_store> open_sqlite_store(const std::string& path, durability mode) {
     return std::make_unique<sqlite_store>(path, mode);
