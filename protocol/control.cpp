@@ -3,6 +3,7 @@
 #include "control.hpp"
 
 #include "endpoint.hpp"
+#include "gossip_update_codec.hpp"
 #include "msgpack_io.hpp"
 
 #include <sodium.h>
@@ -73,12 +74,19 @@ struct body_encoder {
             pk.pack(value);
         }
     }
+    void operator()(const members& m) const {
+        if (m.list.size() > max_members_per_message) throw std::length_error("member list too long");
+        pk.pack_array(2);
+        pk.pack(m.reply_wanted ? members_flag_reply_wanted : std::uint8_t{0});
+        pk.pack_array(static_cast<std::uint32_t>(m.list.size()));
+        for (const auto& u : m.list) pack_gossip_update(pk, u);
+    }
 };
 
 constexpr msg_type type_of(const control& m) {
     constexpr msg_type types[] = {msg_type::hello, msg_type::ping,  msg_type::pong,
                                   msg_type::leave, msg_type::peers, msg_type::subs,
-                                  msg_type::stats_query, msg_type::stats};
+                                  msg_type::stats_query, msg_type::stats, msg_type::members};
     static_assert(std::size(types) == std::variant_size_v<control>);
     return types[m.index()];
 }
@@ -170,6 +178,23 @@ result<control> decode_stats(field_reader& r) {
     return control{std::move(m)};
 }
 
+// Each update as strictly as in a gossip datagram: MEMBERS carries the same news.
+result<control> decode_members(field_reader& r) {
+    members m;
+    m.reply_wanted = (r.uint(255) & members_flag_reply_wanted) != 0;
+    const auto& list = r.object();
+    if (auto e = r.error()) return *e;
+    if (list.type != msgpack::type::ARRAY) return errc::wrong_type;
+    if (list.via.array.size > max_members_per_message) return errc::oversized;
+    m.list.reserve(list.via.array.size);
+    for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+        auto news = read_gossip_update(list.via.array.ptr[i]);
+        if (!news) return news.error();
+        m.list.push_back(std::move(*news));
+    }
+    return control{std::move(m)};
+}
+
 }  // namespace
 
 std::uint64_t random_link_token() {
@@ -240,6 +265,10 @@ result<control> decode_control(std::span<const std::uint8_t> frame) {
         case msg_type::stats: {
             field_reader r(body, 1);
             return decode_stats(r);
+        }
+        case msg_type::members: {
+            field_reader r(body, 2);
+            return decode_members(r);
         }
     }
     return errc::unknown_type;

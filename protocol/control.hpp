@@ -5,11 +5,12 @@
 //  offset  size  field
 //  0       1     version (1)
 //  1       1     type (hello 0x01, ping 0x02, pong 0x03, leave 0x04, peers 0x05,
-//                subs 0x06, stats_query 0x07, stats 0x08)
+//                subs 0x06, stats_query 0x07, stats 0x08, members 0x09)
 //  2       n     msgpack array of the type's fields (see PROTOCOL.md), trailing extra
 //                fields ignored
 #pragma once
 
+#include "gossip.hpp"
 #include "limits.hpp"
 #include "node_id.hpp"
 #include "result.hpp"
@@ -31,11 +32,13 @@ enum class msg_type : std::uint8_t {
     subs = 0x06,
     stats_query = 0x07,
     stats = 0x08,
+    members = 0x09,
 };
 
 inline constexpr std::uint8_t hello_flag_observer = 0x01;   // passive: never listed as a member
 inline constexpr std::uint8_t hello_flag_want_reply = 0x02; // "I have not seen your HELLO yet"
 inline constexpr std::uint8_t hello_flag_call_links = 0x04; // takes REQUESTs on call links (rpc.hpp)
+inline constexpr std::uint8_t hello_flag_gossip = 0x08; // takes gossip datagrams (UDP, at its ROUTER's port number) and MEMBERS
 
 struct hello {
     std::string mesh;
@@ -98,7 +101,17 @@ inline constexpr std::size_t max_counter_name_len = 64;
 // A full STATS of the longest names and largest values fits one control frame.
 static_assert(max_stats_counters * ((max_counter_name_len + 2) + 9) + 16 < max_control_size);
 
-using control = std::variant<hello, ping, pong, leave, peers, subs, stats_query, stats>;
+// Push-pull of the membership table between members that gossip (both set hello_flag_gossip):
+// on joining such a peer, and every push-pull interval with one member. A table longer than
+// max_members_per_message goes in several MEMBERS, reply_wanted on the first only.
+struct members {
+    bool reply_wanted = false;                // "send me yours": the receiver answers with its own table, reply_wanted false
+    std::vector<gossip_update> list;          // 0..max_members_per_message (protocol/gossip.hpp's gossip_update)
+    bool operator==(const members&) const = default;
+};
+inline constexpr std::uint8_t members_flag_reply_wanted = 0x01;
+
+using control = std::variant<hello, ping, pong, leave, peers, subs, stats_query, stats, members>;
 
 struct frame_header {
     std::uint8_t version;

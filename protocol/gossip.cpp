@@ -2,6 +2,7 @@
 // gossip: encode and strictly decode the membership datagram.
 #include "gossip.hpp"
 
+#include "gossip_update_codec.hpp"
 #include "msgpack_io.hpp"
 
 #include <algorithm>
@@ -12,7 +13,6 @@ namespace zmesh::protocol {
 namespace {
 
 constexpr std::size_t header_size = 6;
-constexpr std::size_t update_fields = 5;
 
 using packer = msgpack::packer<msgpack::sbuffer>;
 
@@ -21,28 +21,7 @@ void pack_id(packer& pk, const node_id& id) {
     pk.pack_bin_body(reinterpret_cast<const char*>(id.bytes().data()), node_id::size);
 }
 
-void pack_update(msgpack::sbuffer& out, const gossip_update& u) {
-    if (u.meta.size() > max_gossip_meta) throw std::length_error("gossip meta over " + std::to_string(max_gossip_meta) + " bytes");
-    packer pk(out);
-    pk.pack_array(update_fields);
-    pack_id(pk, u.id);
-    pk.pack(u.incarnation);
-    pk.pack(static_cast<std::uint8_t>(u.state));
-    pack_id(pk, u.by);
-    pk.pack_bin(static_cast<std::uint32_t>(u.meta.size()));
-    pk.pack_bin_body(u.meta.data(), static_cast<std::uint32_t>(u.meta.size()));
-}
-
 std::size_t array_header_size(std::size_t n) { return n < 16 ? 1 : 3; }
-
-// An id that may be the zero id ("none"): field_reader::id refuses that one.
-node_id id_or_none(field_reader& r) {
-    const auto b = r.bin(node_id::size);
-    if (r.error()) return {};
-    auto id = node_id::from_bytes(b);
-    if (!id) r.fail(errc::bad_field);
-    return id.value_or(node_id{});
-}
 
 }  // namespace
 
@@ -63,7 +42,8 @@ std::vector<std::uint8_t> encode_gossip(const gossip_datagram& d, std::size_t* w
     for (const auto& u : d.message.updates) {
         if (updates.size() == max_gossip_updates) break;
         msgpack::sbuffer one;
-        pack_update(one, u);
+        packer one_pk(one);
+        pack_gossip_update(one_pk, u);
         if (size + one.size() > max_gossip_size) break;
         size += one.size();
         updates.push_back(std::move(one));
@@ -91,7 +71,7 @@ result<gossip_datagram> decode_gossip(std::span<const std::uint8_t> d) {
         return errc::unknown_type;
 
     unpack_limits limits;
-    limits.array = std::max<std::size_t>(max_gossip_updates, update_fields) + 16;
+    limits.array = max_gossip_updates + 16;
     limits.str = max_mesh_len;
     limits.bin = max_gossip_meta;
     limits.map = 0;
@@ -105,24 +85,15 @@ result<gossip_datagram> decode_gossip(std::span<const std::uint8_t> d) {
     g.mesh = r.str(max_mesh_len, false);
     g.from = r.id();
     g.message.seq = static_cast<std::uint32_t>(r.uint(UINT32_MAX));
-    g.message.target = id_or_none(r);
+    g.message.target = r.id_or_none();
     const auto& list = r.object();
     if (auto e = r.error()) return *e;
     if (list.type != msgpack::type::ARRAY) return errc::wrong_type;
     if (list.via.array.size > max_gossip_updates) return errc::oversized;
     for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
-        field_reader u(list.via.array.ptr[i], update_fields);
-        gossip_update news;
-        news.id = u.id();
-        news.incarnation = static_cast<std::uint32_t>(u.uint(UINT32_MAX));
-        const auto state = u.uint(static_cast<std::uint8_t>(gossip_status::left));
-        news.by = id_or_none(u);
-        const auto meta = u.bin(max_gossip_meta);
-        if (auto e = u.error()) return *e;
-        news.state = static_cast<gossip_status>(state);
-        news.meta.assign(meta.begin(), meta.end());
-        if (news.id == node_id{} || (news.state != gossip_status::alive && !news.meta.empty())) return errc::bad_field;
-        g.message.updates.push_back(std::move(news));
+        auto news = read_gossip_update(list.via.array.ptr[i]);
+        if (!news) return news.error();
+        g.message.updates.push_back(std::move(*news));
     }
     if (g.from == node_id{}) return errc::bad_field;
     return g;

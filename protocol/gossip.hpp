@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §16, a draft: the node does
-// not send it yet; docs/scale.md), one member to another, unicast.
+// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §16.2; docs/scale.md), one
+// member to another, unicast to the port number of the receiver's router endpoint.
 //
 //  offset  size  field
 //  0       4     magic "ZMGS"
@@ -13,7 +13,7 @@
 //  total <= max_gossip_size: what fits an Ethernet frame without fragments.
 //
 // `by` is the all-zero id when no member is named (only a suspicion names one); `meta` is
-// empty unless the state is alive.
+// empty unless the state is alive, and then member_meta.hpp's bytes.
 #pragma once
 
 #include "limits.hpp"
@@ -30,10 +30,8 @@ namespace zmesh::protocol {
 inline constexpr std::uint8_t gossip_magic[4] = {'Z', 'M', 'G', 'S'};
 inline constexpr std::size_t max_gossip_size = 1400;
 inline constexpr std::size_t max_gossip_updates = 16;   // in one datagram
-inline constexpr std::size_t max_gossip_meta = 1024;    // a member's metadata
 // One update of the largest meta fits a datagram with room to spare.
-static_assert(6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3 + (3 + 18 + 5 + 1 + 18 + 3 + max_gossip_meta) <
-              max_gossip_size);
+static_assert(6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3 + max_gossip_update_size < max_gossip_size);
 
 enum class gossip_status : std::uint8_t {
     alive = 0,

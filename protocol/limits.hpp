@@ -40,4 +40,13 @@ static_assert(max_peers_per_list * (3 + 18 + (max_name_len + 2) + 2 * (max_endpo
 // A full SUBS of maximal prefixes fits one control frame too.
 static_assert(max_subscriptions * (max_topic_len + 3) + 16 < max_control_size);
 
+// What a member says of itself in its gossip updates (§16.4).
+inline constexpr std::size_t max_gossip_meta = 1024;
+// One gossip update at its largest: [id bin16, incarnation uint32, state, by bin16, meta bin16].
+inline constexpr std::size_t max_gossip_update_size = 1 + 18 + 5 + 1 + 18 + 3 + max_gossip_meta;
+// A MEMBERS of updates that each carry the largest meta fits one control frame, so a sender
+// splits its table by count alone.
+inline constexpr std::size_t max_members_per_message = 240;
+static_assert(max_members_per_message * max_gossip_update_size + 16 < max_control_size);
+
 }  // namespace zmesh::protocol

@@ -204,6 +204,14 @@ node_id field_reader::id() {
     return *id;
 }
 
+node_id field_reader::id_or_none() {
+    const auto b = bin(node_id::size);
+    if (error_) return {};
+    auto id = node_id::from_bytes(b);
+    if (!id) { fail(errc::bad_field); return {}; }
+    return *id;
+}
+
 const msgpack::object& field_reader::object() {
     static const msgpack::object nil;
     if (error_) return nil;

@@ -324,6 +324,8 @@ public:
     std::uint64_t uint(std::uint64_t max = UINT64_MAX);
     bool boolean();
     node_id id();
+    // A node id that may be the zero id, which stands for "none" (field_reader::id refuses it).
+    node_id id_or_none();
     std::span<const std::uint8_t> bin(std::size_t max_len);
     const msgpack::object& object();   // any type; a nil object when missing
 

@@ -42,7 +42,10 @@ std::vector<control> samples() {
             subs{},
             stats_query{},
             stats{{{"events_in", 5}, {"events_gaps", 0}}},
-            stats{}};
+            stats{},
+            members{true, {{id_of(2), 7, gossip_status::alive, {}, "meta"},
+                           {id_of(3), 1, gossip_status::suspect, id_of(2), {}}}},
+            members{}};
 }
 
 bytes head(std::uint8_t type, std::uint8_t ver = version) { return {ver, type}; }
@@ -119,7 +122,7 @@ TEST(control_codec, keeps_observer_flag_and_services) {
 
 TEST(control_encode, writes_version_and_type) {
     const std::uint8_t types[] = {0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x05, 0x05,
-                                  0x06, 0x06, 0x07, 0x08, 0x08};
+                                  0x06, 0x06, 0x07, 0x08, 0x08, 0x09, 0x09};
     const auto all = samples();
     for (std::size_t i = 0; i < all.size(); ++i) {
         const auto f = encode_control(all[i]);
@@ -206,7 +209,7 @@ TEST(control_decode, rejects_wrong_version) {
 }
 
 TEST(control_decode, rejects_unknown_type) {
-    for (std::uint8_t t : {0x00, 0x09, 0x20, 0x7f, 0xff})
+    for (std::uint8_t t : {0x00, 0x0a, 0x20, 0x7f, 0xff})
         EXPECT_EQ(error_of(frame(head(t), array_field({uint_field(1)}))), errc::unknown_type)
             << int(t);
 }
@@ -481,7 +484,7 @@ TEST(control_decode, valid_header_with_random_body_never_throws) {
         f.insert(f.end(), body.begin(), body.end());
         const bool ok = decode_consistently(f);
         if (ok) ++accepted;
-        if (t == 0 || t > 8) {
+        if (t == 0 || t > 9) {
             EXPECT_FALSE(ok) << "unknown type " << int(t) << " accepted";
         }
     }

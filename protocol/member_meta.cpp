@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MPL-2.0
+// member_meta: encode and strictly decode what a member says of itself in gossip.
+#include "member_meta.hpp"
+
+#include "endpoint.hpp"
+#include "msgpack_io.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace zmesh::protocol {
+
+namespace {
+
+using packer = msgpack::packer<msgpack::sbuffer>;
+
+constexpr std::uint32_t meta_fields = 5;
+
+void pack_str(packer& pk, const std::string& s, std::size_t max, const char* what) {
+    if (s.empty() || s.size() > max)
+        throw std::length_error(std::string("member meta: ") + what + " must be 1.." + std::to_string(max) + " bytes");
+    pk.pack(s);
+}
+
+std::size_t array_header_size(std::size_t n) { return n < 16 ? 1 : 3; }
+
+// An endpoint a member gives must be one a receiver can dial, as HELLO's (§2.3).
+std::string read_endpoint(field_reader& r) {
+    auto s = r.str(max_endpoint_len, false);
+    if (!r.error() && !parse_tcp_endpoint(s)) r.fail(errc::bad_field);
+    return s;
+}
+
+}  // namespace
+
+std::string encode_member_meta(const member_meta& m) {
+    // Every field but the services: the flags, not yet written, are one byte whatever their value.
+    msgpack::sbuffer head;
+    packer pk(head);
+    pk.pack_array(meta_fields);
+    pack_str(pk, m.name, max_name_len, "name");
+    pack_str(pk, m.pub_endpoint, max_endpoint_len, "pub_endpoint");
+    pack_str(pk, m.router_endpoint, max_endpoint_len, "router_endpoint");
+    const std::size_t head_size = head.size() + 1;
+    // Then the services, each alone: as many as fit go, in order.
+    msgpack::sbuffer services;
+    std::size_t count = 0;
+    for (const auto& s : m.services) {
+        if (count == max_services) break;
+        msgpack::sbuffer one;
+        packer one_pk(one);
+        pack_str(one_pk, s, max_service_len, "a service");
+        if (head_size + array_header_size(count + 1) + services.size() + one.size() > max_gossip_meta) break;
+        services.write(one.data(), one.size());
+        ++count;
+    }
+    const bool complete = m.services_complete && count == m.services.size();
+    std::uint8_t flags = 0;
+    if (m.observer) flags |= member_flag_observer;
+    if (!complete) flags |= member_flag_services_incomplete;
+    pk.pack(flags);
+    pk.pack_array(static_cast<std::uint32_t>(count));
+    std::string out(head.data(), head.size());
+    out.append(services.data(), services.size());
+    return out;
+}
+
+result<member_meta> decode_member_meta(std::span<const std::uint8_t> meta) {
+    if (meta.size() > max_gossip_meta) return errc::oversized;
+    // Every element and every string takes at least a byte of the meta.
+    unpack_limits limits;
+    limits.array = max_gossip_meta;
+    limits.map = max_gossip_meta / 2;
+    limits.str = max_gossip_meta;
+    limits.bin = max_gossip_meta;
+    limits.ext = max_gossip_meta;
+    limits.depth = 8;
+    auto handle = unpack_exact(meta, limits);
+    if (!handle) return handle.error();
+    field_reader r(handle->get(), meta_fields);
+    member_meta m;
+    m.name = r.str(max_name_len, false);
+    m.pub_endpoint = read_endpoint(r);
+    m.router_endpoint = read_endpoint(r);
+    const auto flags = r.uint(255);
+    field_reader list(r.object(), 0);
+    if (auto e = r.error()) return *e;
+    if (auto e = list.error()) return *e;
+    while (list.has_more()) {
+        if (m.services.size() == max_services) return errc::oversized;
+        m.services.push_back(list.str(max_service_len, false));
+    }
+    if (auto e = list.error()) return *e;
+    // Sorted and unique, whatever the sender did, as HELLO's (§6.3).
+    std::sort(m.services.begin(), m.services.end());
+    m.services.erase(std::unique(m.services.begin(), m.services.end()), m.services.end());
+    m.observer = (flags & member_flag_observer) != 0;
+    m.services_complete = (flags & member_flag_services_incomplete) == 0;
+    return m;
+}
+
+}  // namespace zmesh::protocol
