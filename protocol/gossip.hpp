@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
-// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §16, a draft: the node does
-// not send it yet; docs/scale.md), one member to another, unicast.
+// gossip: the UDP datagram of membership by gossip (PROTOCOL.md §16.2; docs/scale.md), one
+// member to another, unicast to the port number of the receiver's router endpoint.
 //
 //  offset  size  field
 //  0       4     magic "ZMGS"
@@ -13,7 +13,7 @@
 //  total <= max_gossip_size: what fits an Ethernet frame without fragments.
 //
 // `by` is the all-zero id when no member is named (only a suspicion names one); `meta` is
-// empty unless the state is alive.
+// empty unless the state is alive, and then member_meta.hpp's bytes.
 #pragma once
 
 #include "limits.hpp"

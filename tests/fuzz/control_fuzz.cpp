@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
-// control frames (HELLO, PING, PONG, LEAVE, PEERS, SUBS, STATS_QUERY, STATS): any frame
+// control frames (HELLO, PING, PONG, LEAVE, PEERS, SUBS, STATS_QUERY, STATS, MEMBERS): any frame
 // decodes or is refused without throwing; what decodes re-encodes to the same message.
 #include "fuzz_check.hpp"
 #include "protocol/control.hpp"

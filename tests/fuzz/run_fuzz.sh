@@ -11,7 +11,7 @@ set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-1000000}
 build=${2:-$source_dir/build-fuzz}
-targets=(beacon control event rpc stream stream_admin gossip msgpack)
+targets=(beacon control event rpc stream stream_admin gossip member_meta msgpack)
 
 if ! command -v clang++ >/dev/null || ! echo 'int main(){}' |
         clang++ -x c++ -fsanitize=fuzzer-no-link -o /dev/null - 2>/dev/null; then

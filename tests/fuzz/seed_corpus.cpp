@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 // seed_corpus DIR: writes real encoded messages, one file each, into DIR/<target>/ for the
 // fuzz targets to start from — every message type, signed and plain beacons, events and
-// RPC headers, stream messages and gossip datagrams of several shapes — so fuzzing begins past the magic
-// bytes and headers.
+// RPC headers, stream messages, gossip datagrams and member metas of several shapes — so fuzzing
+// begins past the magic bytes and headers.
 #include "protocol/beacon.hpp"
 #include "protocol/control.hpp"
 #include "protocol/event.hpp"
 #include "protocol/gossip.hpp"
+#include "protocol/member_meta.hpp"
 #include "protocol/rpc.hpp"
 #include "protocol/stream.hpp"
 #include "protocol/stream_admin.hpp"
@@ -53,6 +54,10 @@ std::vector<bytes> controls() {
     stats full;   // at the pair limit: one pair more is oversized
     for (std::size_t i = 0; i < max_stats_counters; ++i) full.counters.emplace_back("c" + std::to_string(i), i);
     all.push_back(full);
+    const auto meta = encode_member_meta({"alpha", "tcp://10.0.0.1:1", "tcp://10.0.0.1:2", false, {"echo"}, true});
+    all.push_back(members{true, {{id, 3, gossip_status::alive, {}, meta}, {node_id::random(), 9, gossip_status::suspect, id, {}},
+                                 {node_id::random(), 1, gossip_status::dead, {}, {}}, {node_id::random(), 2, gossip_status::left, {}, {}}}});
+    all.push_back(members{false, {}});
     std::vector<bytes> out;
     for (const auto& m : all) out.push_back(encode_control(m));
     return out;
@@ -162,6 +167,20 @@ std::vector<bytes> gossips() {
     return out;
 }
 
+std::vector<bytes> member_metas() {
+    std::vector<bytes> out;
+    const auto add = [&](const member_meta& m) {
+        const auto s = encode_member_meta(m);
+        out.emplace_back(s.begin(), s.end());
+    };
+    add({"alpha", "tcp://192.0.2.9:5001", "tcp://192.0.2.9:5002", false, {"echo", "time.now"}, true});
+    add({"o", "tcp://[::1]:1", "tcp://host.lan:65535", true, {}, true});
+    member_meta full{std::string(max_name_len, 'n'), "tcp://a:1", "tcp://a:2", false, {}, true};   // cut services
+    for (char c = 'a'; c <= 'z'; ++c) full.services.push_back(std::string(60, c));
+    add(full);
+    return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,6 +196,7 @@ int main(int argc, char** argv) {
     write_all(root / "stream", streams());
     write_all(root / "stream_admin", stream_admins());
     write_all(root / "gossip", gossips());
+    write_all(root / "member_meta", member_metas());
     write_all(root / "msgpack", msgpacks());
     return 0;
 }

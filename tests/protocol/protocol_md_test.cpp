@@ -192,6 +192,7 @@ TEST(protocol_md, other_control_examples_are_what_encode_control_writes) {
         subs{{""}},
         stats_query{},
         stats{{{"events_out", 10}, {"events_gaps", 0}}},
+        members{true, {{beta, 1, gossip_status::left, {}, {}}}},
     };
     for (const auto& m : examples) {
         const auto frame = encode_control(m);
@@ -331,6 +332,19 @@ TEST(protocol_md, the_type_table_and_the_limits_list_the_stream_messages) {
     EXPECT_TRUE(row("max_settle_batch", max_settle_batch));
     EXPECT_TRUE(row("max_settle_error_len", max_settle_error_len));
     EXPECT_NE(limits.find("| DELIVER overhead | " + std::to_string(max_deliver_overhead)), std::string::npos);
+}
+
+// §6.2 and §6.3 name MEMBERS and the gossip flag, and §2.2 the bounds MEMBERS and the meta
+// are held to.
+TEST(protocol_md, the_type_table_flags_and_limits_list_members) {
+    EXPECT_NE(section("### 6.2 ").find("| `09` | MEMBERS | 2 | 1 |"), std::string::npos);
+    char flag[32];
+    std::snprintf(flag, sizeof flag, "| 3 | `0x%02X` | gossip |", hello_flag_gossip);
+    EXPECT_NE(section("### 6.3 ").find(flag), std::string::npos) << flag;
+    const auto limits = section("### 2.2 ");
+    EXPECT_NE(limits.find("| `max_members_per_message` | " + std::to_string(max_members_per_message) + " |"),
+              std::string::npos);
+    EXPECT_NE(limits.find("| `max_gossip_meta` | " + std::to_string(max_gossip_meta) + " bytes |"), std::string::npos);
 }
 
 }  // namespace

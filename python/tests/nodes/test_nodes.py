@@ -64,6 +64,36 @@ class Mesh(unittest.TestCase):
             self.assertTrue(n.wait_for_peers(2, STEP), f"{n.name}: {n.peers()}")
         self.assertEqual(sorted(p.name for p in c.peers()), ["a", "b"])
 
+    def test_a_gossiping_member_is_joined_and_its_members_frames_are_dropped(self):
+        """A revision-13 member sets HELLO flag 0x08 and may send MEMBERS (type 09, §6.10):
+        a Python node, which does not gossip, joins it as any peer, ignores the flag and
+        counts MEMBERS as an unknown type."""
+        import zmq
+        from zmesh import wire
+        a = self.node("a")
+        nid, token = b"\x5a" * 16, 0x0123456789abcdef
+        ctx = zmq.Context()
+        try:
+            router, pub, link = ctx.socket(zmq.ROUTER), ctx.socket(zmq.PUB), ctx.socket(zmq.DEALER)
+            router_ep = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
+            pub_ep = f"tcp://127.0.0.1:{pub.bind_to_random_port('tcp://127.0.0.1')}"
+            link.setsockopt(zmq.ROUTING_ID, nid + token.to_bytes(8, "big"))
+            link.setsockopt(zmq.LINGER, 0)
+            link.connect(a.router_endpoint)
+            flags = wire.FLAG_WANT_REPLY | wire.FLAG_CALL_LINKS | 0x08
+            link.send(wire.encode_hello(self.mesh, nid, "gossiper", pub_ep, router_ep, flags, [], token, 0))
+            joined = lambda: any(p.id == nid and p.state == "joined" for p in a.peers())
+            self.assertTrue(wait_for(joined))
+            # MEMBERS with reply_wanted, one update: another member left (PROTOCOL.md §13.3).
+            members = bytes([0x01, 0x09, 0x92, 0x01, 0x91, 0x95, 0xc4, 0x10]) + bytes(range(16)) + \
+                bytes([0x01, 0x03, 0xc4, 0x10]) + bytes(16) + bytes([0xc4, 0x00])
+            link.send(members)
+            self.assertTrue(wait_for(lambda: a.stats()["frames_unknown_type"] == 1))
+            self.assertEqual(a.stats()["frames_invalid"], 0)
+            self.assertTrue(joined())
+        finally:
+            ctx.destroy(linger=0)
+
     def test_peer_events_come_in_order_and_a_leave_is_seen_at_once(self):
         events = []
         a = self.node("a", start=False)

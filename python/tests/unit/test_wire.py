@@ -97,6 +97,20 @@ class Control(unittest.TestCase):
         self.assertIsNone(counter(b"\x01\x06\x91" + b"\x91" * 16 + b"\x90"))   # 17 deep
         self.assertIsNone(counter(b"\x01\x02" + b"\x91\x00" + b"\x00" * wire.MAX_CONTROL_SIZE))
 
+    def test_revision_13_gossip_flag_and_members_are_ignored(self):
+        # HELLO flag 0x08 (gossip, §6.3) is a bit this node does not use; MEMBERS (09, §6.10),
+        # even the largest, is an unknown type, counted and dropped.
+        frame = wire.encode_hello("default", ALPHA, "alpha", "tcp://h:1", "tcp://h:2",
+                                  wire.FLAG_WANT_REPLY | wire.FLAG_CALL_LINKS | 0x08, [], 1, 0)
+        hello = wire.check_hello(wire.decode_control(frame)[1])
+        self.assertEqual(hello.flags & wire.FLAG_OBSERVER, 0)
+        update = [BETA, 2**32 - 1, 0, bytes(16), b"m" * 1024]
+        largest = wire.encode_control(0x09, [1, [update] * 240])
+        self.assertLessEqual(len(largest), wire.MAX_CONTROL_SIZE)
+        with self.assertRaises(ProtocolError) as e:
+            wire.decode_control(largest)
+        self.assertEqual(e.exception.counter, "frames_unknown_type")
+
     def test_bad_fields_invalidate_the_message(self):
         good = wire.decode_control(HELLO_13_2)[1]
         bad = {0: "", 1: bytes(16), 2: "x" * 65, 3: "tcp://*:1", 4: "tcp://h:0", 5: 256,
