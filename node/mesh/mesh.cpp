@@ -138,6 +138,7 @@ void mesh::on_control(const std::optional<protocol::sender_route>& sender, proto
         const auto sent = pong->token, received = now_us(now);
         if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
     } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
+        if (gossip_ && p->gossips) return;   // MEMBERS replaces it between members that gossip
         for (const auto& e : list->list)
             if (e.id != ctx_.id && !table_.find(e.id))
                 dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
@@ -200,7 +201,7 @@ void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
     if (!joined || ctx_.opts.observer) return;
     // Members that both gossip exchange tables (a push-pull); the others get PEERS.
     if (gossip_ && gossips)
-        gossip_->linked(h.id, now);
+        gossip_->linked(h.id);
     else
         send_peer_list(h.id);
 }

@@ -29,10 +29,9 @@ mesh_gossip::mesh_gossip(node_context& ctx, mesh_wire& wire, const protocol::mem
       wire_(wire),
       engine_(ctx.id, protocol::encode_member_meta(self), incarnation, config_of(ctx.opts), seed) {}
 
-void mesh_gossip::linked(const protocol::node_id& id, clock::time_point now) {
-    send_table(id, true);
-    settle();
-    (void)now;
+void mesh_gossip::linked(const protocol::node_id& id) {
+    // No answer asked: the peer, joining us in turn, sends its own.
+    send_table(id, false);
 }
 
 void mesh_gossip::on_members(const protocol::node_id& from, const protocol::members& m, clock::time_point now) {

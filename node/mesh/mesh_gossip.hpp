@@ -41,9 +41,9 @@ public:
     mesh_gossip(node_context& ctx, mesh_wire& wire, const protocol::member_meta& self,
                 std::uint32_t incarnation, std::uint64_t seed);
 
-    // A member that gossips joined us by handshake: the two exchange their tables (push-pull),
-    // which is how a newcomer learns the mesh, and how the mesh learns the newcomer.
-    void linked(const protocol::node_id& id, clock::time_point now);
+    // A member that gossips joined us by handshake: it is sent our table, as we are sent its
+    // (each end joins the other): how a newcomer learns the mesh, and the mesh the newcomer.
+    void linked(const protocol::node_id& id);
     // Its MEMBERS came on the link of `from`, a joined member.
     void on_members(const protocol::node_id& from, const protocol::members& m, clock::time_point now);
     // A datagram came to our gossip socket.

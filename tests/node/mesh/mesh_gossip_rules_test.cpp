@@ -81,7 +81,12 @@ TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_
     EXPECT_TRUE(wire_.to<protocol::peers>(b_).empty());
     const auto tables = wire_.to<protocol::members>(b_);
     ASSERT_EQ(tables.size(), 1u);
-    EXPECT_TRUE(tables[0].reply_wanted);
+    EXPECT_FALSE(tables[0].reply_wanted);   // b sends its own as it joins us
+    // Between members that gossip, PEERS is ignored: nobody is dialled from it.
+    const auto stranger = node_id::random();
+    protocol::control list = protocol::peers{{{stranger, "x", endpoint(900), endpoint(901)}}};
+    m_.on_control(protocol::sender_route{b_, false, 2}, list, at(5));
+    EXPECT_FALSE(wire_.open.contains(stranger));
 }
 
 TEST_F(gossip_mesh, a_member_that_does_not_gossip_gets_peers_and_its_members_are_refused) {

@@ -78,7 +78,8 @@ protected:
     void link(member& a, member& b) {
         a.wire.open[b.id] = 1;
         b.wire.open[a.id] = 1;
-        a.g->linked(b.id, now_);
+        a.g->linked(b.id);
+        b.g->linked(a.id);   // each end joins the other
         deliver();
     }
     // Carries everything sent until nothing is left in flight.
@@ -94,8 +95,10 @@ protected:
                     if (auto* to = at_address(d.to); to && !to->down) to->g->on_datagram(d.bytes, m->address, now_);
                 for (auto& s : sent)
                     if (auto* to = with_id(s.to); to && !to->down)
-                        if (const auto* list = std::get_if<protocol::members>(&s.msg))
+                        if (const auto* list = std::get_if<protocol::members>(&s.msg)) {
+                            ++(list->reply_wanted ? tables_asking_ : tables_not_asking_);
                             to->g->on_members(m->id, *list, now_);
+                        }
             }
         }
     }
@@ -110,6 +113,7 @@ protected:
 
     std::vector<std::unique_ptr<member>> members_;
     clock::time_point now_ = clock::now();
+    int tables_asking_ = 0, tables_not_asking_ = 0;   // MEMBERS carried
 };
 
 TEST_F(gossip_net, a_new_member_is_due_at_once_at_a_time_a_wait_can_be_computed_from) {
@@ -224,12 +228,24 @@ TEST_F(gossip_net, a_table_larger_than_one_message_goes_in_chunks_and_asks_one_a
     a.wire.open[b.id] = 1;
     a.g->on_members(b.id, many, now_);   // b is not linked to it in this test: nothing answers
     a.wire.sent.clear();
-    a.g->linked(b.id, now_);
+    a.g->linked(b.id);
     const auto sent = a.wire.to<protocol::members>(b.id);
     ASSERT_EQ(sent.size(), 2u);
-    EXPECT_TRUE(sent[0].reply_wanted);
-    EXPECT_FALSE(sent[1].reply_wanted);
+    EXPECT_FALSE(sent[0].reply_wanted || sent[1].reply_wanted);   // b sends its own on joining
     EXPECT_EQ(sent[0].list.size() + sent[1].list.size(), many.list.size() + 1);   // and itself
+}
+
+TEST_F(gossip_net, every_push_pull_interval_a_member_sends_its_table_and_asks_for_the_answer) {
+    auto& a = add();
+    auto& b = add();
+    link(a, b);
+    EXPECT_EQ(tables_asking_, 0);   // on linking, each sends its own unasked
+    EXPECT_EQ(tables_not_asking_, 2);
+    run(65s);
+    // Each member once per 30 s interval, asking once and answered once.
+    EXPECT_GE(tables_asking_, 2);
+    EXPECT_LE(tables_asking_, 6);
+    EXPECT_EQ(tables_not_asking_ - 2, tables_asking_);
 }
 
 }  // namespace
