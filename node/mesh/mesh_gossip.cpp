@@ -27,7 +27,15 @@ mesh_gossip::mesh_gossip(node_context& ctx, mesh_wire& wire, const protocol::mem
                          std::uint32_t incarnation, std::uint64_t seed)
     : ctx_(ctx),
       wire_(wire),
-      engine_(ctx.id, protocol::encode_member_meta(self), incarnation, config_of(ctx.opts), seed) {}
+      engine_(ctx.id, protocol::encode_member_meta(self), incarnation, config_of(ctx.opts), seed),
+      jitter_(static_cast<std::minstd_rand::result_type>(seed)) {}
+
+mesh_gossip::clock::duration mesh_gossip::beacon_interval(clock::duration base) {
+    const auto members = engine_.live_members() + 1;
+    if (members == 1) return base;
+    std::uniform_real_distribution<double> around(0.5, 1.5);
+    return std::chrono::duration_cast<clock::duration>(base * (static_cast<double>(members) * around(jitter_)));
+}
 
 void mesh_gossip::linked(const protocol::node_id& id) {
     // No answer asked: the peer, joining us in turn, sends its own.

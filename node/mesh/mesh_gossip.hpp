@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -60,6 +61,13 @@ public:
     void on_timers(clock::time_point now);
     clock::time_point next_deadline() const { return engine_.next_deadline(); }
 
+    // Returns: how long until this member beacons again, from the interval of a node alone:
+    // `base` until it knows another member, then longer as the mesh grows, so that the mesh
+    // as a whole beacons about once a `base` whatever its size (a newcomer beacons at `base`
+    // itself, and is found by that). Jittered, or members that started together would
+    // beacon together.
+    clock::duration beacon_interval(clock::duration base);
+
     // Returns and clears the news since the last call.
     std::vector<news> take_news() { return std::exchange(news_, {}); }
     // Returns: members alive or suspect, this node excluded.
@@ -80,6 +88,7 @@ private:
     // a relay's origin). Bounded: cleared when full.
     std::unordered_map<protocol::node_id, discovery::udp_address> sources_;
     std::vector<news> news_;
+    std::minstd_rand jitter_;
 };
 
 }  // namespace zmesh::detail

@@ -101,7 +101,7 @@ void mesh::on_timers(clock::time_point now) {
         next_beacon_ = now + never;
     } else if (now >= next_beacon_) {
         wire_.send_beacon();
-        next_beacon_ = now + opts.beacon_interval;
+        next_beacon_ = now + (gossip_ ? gossip_->beacon_interval(opts.beacon_interval) : clock::duration(opts.beacon_interval));
     }
     if (opts.stats_poll.count() <= 0) {
         next_stats_poll_ = now + never;

@@ -16,8 +16,10 @@
 namespace zmesh::bench {
 
 std::vector<std::string> settings::peer_args(const std::string& role) const {
-    return {"_role", role, "--mesh", mesh, "--beacon-port", std::to_string(beacon_port),
-            "--interface", interface, "--timeout", std::to_string(timeout.count())};
+    std::vector<std::string> args{"_role", role, "--mesh", mesh, "--beacon-port", std::to_string(beacon_port),
+                                  "--interface", interface, "--timeout", std::to_string(timeout.count())};
+    if (get<bool>("gossip")) args.push_back("--gossip");
+    return args;
 }
 
 run_on where(const settings& s) {
@@ -32,6 +34,7 @@ options node_options(const settings& s, const std::string& name) {
     o.interface = s.interface;
     o.bind = "127.0.0.1";
     o.log = log_level::error;   // a killed peer is expected here, not news
+    o.gossip = s.get<bool>("gossip");
     return o;
 }
 

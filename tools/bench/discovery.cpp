@@ -69,9 +69,7 @@ int zmesh_node(const settings& s) {
     // Declared before the node: its callbacks use them until it is destroyed.
     std::set<node_id> members;   // touched only on the delivery thread
     bool converged = false;
-    auto o = node_options(s, s.get<std::string>("name"));
-    o.gossip = s.get<bool>("gossip");
-    node n(o);
+    node n(node_options(s, s.get<std::string>("name")));
     if (s.get<bool>("subscribe")) n.subscribe("bench.", [](const event&) {});   // nothing is published
     n.on_peer_event([&](const peer_event& e) {
         if (e.peer.observer) return;
@@ -125,7 +123,6 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
         std::vector<std::string> extra = {"--nodes", std::to_string(nodes), "--name",
                                           "bench-node-" + std::to_string(i)};
         if (s.get<bool>("subscribe")) extra.push_back("--subscribe");
-        if (s.get<bool>("gossip")) extra.push_back("--gossip");
         all.push_back(std::make_unique<child>(args_with(s.peer_args(role), extra)));
     }
     const auto deadline = s.deadline();

@@ -58,7 +58,7 @@ po::options_description flags() {
         ("handler", po::value<std::string>()->default_value("reactor"), "where zmesh runs application code (pubsub: the subscribers' handler; rpc: the server's handler and the client's callbacks): reactor (run_on::reactor, like raw's loops) or threads (delivery and worker threads)")
         ("nodes", po::value<std::size_t>()->default_value(32), "discovery: node processes")
         ("settle", po::value<int>()->default_value(0), "discovery: seconds the converged nodes idle before their memory is read")
-        ("gossip", po::bool_switch(), "discovery: membership by gossip (options::gossip): probes over UDP, no heartbeat on every link")
+        ("gossip", po::bool_switch(), "zmesh's nodes are members by gossip (options::gossip): probes over UDP, no heartbeat on every link")
         ("subscribe", po::bool_switch(), "discovery: every node subscribes to a topic prefix before it starts (two more connections per pair of nodes: each one's SUB to the other's PUB)")
         ("batch", po::value<std::size_t>(), "durable: records per commit (default: 1, 10 and 100 in turn)")
         ("durability", po::value<std::string>(), "durable: os or fsync (default: both; fsync with a tenth of --count, at the largest batch; os also runs the end-to-end shapes: stored publishes through a node, one at a time (a fiftieth of --count) and 256 outstanding, then acked by a group of 2)")

@@ -248,5 +248,21 @@ TEST_F(gossip_net, every_push_pull_interval_a_member_sends_its_table_and_asks_fo
     EXPECT_EQ(tables_not_asking_ - 2, tables_asking_);
 }
 
+TEST_F(gossip_net, a_member_beacons_less_often_as_the_mesh_grows_so_the_mesh_beacons_as_one) {
+    auto& a = add();
+    EXPECT_EQ(a.g->beacon_interval(1s), clock::duration(1s));   // alone: as a node alone
+    for (int i = 0; i < 9; ++i) link(a, add());
+    ASSERT_EQ(a.g->live_members(), 9u);
+    clock::duration total{};
+    for (int i = 0; i < 1000; ++i) {
+        const auto d = a.g->beacon_interval(1s);
+        EXPECT_GE(d, 5s);    // 10 members, jittered by half at most
+        EXPECT_LE(d, 15s);
+        total += d;
+    }
+    // On average each of 10 beacons every 10 s: the mesh, once a second.
+    EXPECT_NEAR(std::chrono::duration<double>(total / 1000).count(), 10.0, 0.5);
+}
+
 }  // namespace
 }  // namespace zmesh::detail
