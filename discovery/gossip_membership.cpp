@@ -229,7 +229,9 @@ void gossip_membership::expire(clock::time_point now) {
 clock::time_point gossip_membership::next_deadline() const {
     if (!started_) return clock::time_point{};   // at once: the first tick starts the rounds
     auto next = std::min(next_probe_, next_expiry_);
-    if (probe_) next = std::min(next, probe_->indirect_sent ? probe_->period_end : probe_->indirect_at);
+    // An acked probe has nothing due before its period ends: not its indirect probes.
+    if (probe_)
+        next = std::min(next, probe_->acked || probe_->indirect_sent ? probe_->period_end : probe_->indirect_at);
     for (const auto& [seq, r] : relays_) next = std::min(next, r.nack_at);
     return next;
 }

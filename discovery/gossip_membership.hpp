@@ -39,6 +39,8 @@ public:
     void merge(const std::vector<update>& all, clock::time_point now);
     // Returns: everything this member knows, itself included (for a push-pull).
     std::vector<update> snapshot() const;
+    // Returns: what this member says of itself now.
+    const update& self() const noexcept { return self_; }
 
     void on_message(const node_id& from, const message& m, clock::time_point now);
     // Strong evidence from elsewhere (its host refused a connection): suspected at once,

@@ -38,8 +38,16 @@ mesh_gossip::clock::duration mesh_gossip::beacon_interval(clock::duration base) 
 }
 
 void mesh_gossip::linked(const protocol::node_id& id) {
-    // No answer asked: the peer, joining us in turn, sends its own.
-    send_table(id, false);
+    // The peer learns us from our own update; the whole table only on request: sent to every
+    // member that joins, a cold start of N members would move N³ updates. A member that
+    // knows no other yet asks for the peer's, and so learns the mesh in one exchange.
+    protocol::members m;
+    const auto peer = engine_.find(id);
+    const bool peer_live = peer && (peer->state == protocol::gossip_status::alive ||
+                                    peer->state == protocol::gossip_status::suspect);
+    m.reply_wanted = engine_.live_members() == (peer_live ? 1u : 0u);
+    m.list.push_back(engine_.self());
+    wire_.send(id, m);
 }
 
 void mesh_gossip::on_members(const protocol::node_id& from, const protocol::members& m, clock::time_point now) {

@@ -42,8 +42,8 @@ public:
     mesh_gossip(node_context& ctx, mesh_wire& wire, const protocol::member_meta& self,
                 std::uint32_t incarnation, std::uint64_t seed);
 
-    // A member that gossips joined us by handshake: it is sent our table, as we are sent its
-    // (each end joins the other): how a newcomer learns the mesh, and the mesh the newcomer.
+    // A member that gossips joined us by handshake: it is told of us, and, while we know no
+    // other member, asked for its table (how a newcomer learns the mesh in one exchange).
     void linked(const protocol::node_id& id);
     // Its MEMBERS came on the link of `from`, a joined member.
     void on_members(const protocol::node_id& from, const protocol::members& m, clock::time_point now);

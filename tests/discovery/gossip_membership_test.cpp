@@ -60,6 +60,10 @@ TEST(GossipMembership, ASmallMeshStaysQuietlyAlive) {
     const double per_member_s = static_cast<double>(s.sent) / 3 / 60;
     EXPECT_GT(per_member_s, 8.0);
     EXPECT_LT(per_member_s, 12.0);
+    // Woken only when something is due: the start and end of each probe period, never in a
+    // loop between (an acked probe's indirect-probe time is not a deadline).
+    const double wakes_per_member_s = static_cast<double>(s.ticks) / 3 / 60;
+    EXPECT_LT(wakes_per_member_s, 12.0) << wakes_per_member_s;
 }
 
 TEST(GossipMembership, JoinersThatKnowOneMemberLearnEveryone) {

@@ -79,9 +79,14 @@ TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_
     ASSERT_FALSE(wire_.to<protocol::hello>(a_).empty());
     EXPECT_TRUE(wire_.to<protocol::hello>(a_)[0].flags & protocol::hello_flag_gossip);
     EXPECT_TRUE(wire_.to<protocol::peers>(b_).empty());
+    // Each is told of us; only the first is asked for its table (we knew nobody then).
+    ASSERT_EQ(wire_.to<protocol::members>(a_).size(), 1u);
+    EXPECT_TRUE(wire_.to<protocol::members>(a_)[0].reply_wanted);
     const auto tables = wire_.to<protocol::members>(b_);
     ASSERT_EQ(tables.size(), 1u);
-    EXPECT_FALSE(tables[0].reply_wanted);   // b sends its own as it joins us
+    EXPECT_FALSE(tables[0].reply_wanted);
+    ASSERT_EQ(tables[0].list.size(), 1u);
+    EXPECT_EQ(tables[0].list[0].id, self_);
     // Between members that gossip, PEERS is ignored: nobody is dialled from it.
     const auto stranger = node_id::random();
     protocol::control list = protocol::peers{{{stranger, "x", endpoint(900), endpoint(901)}}};
