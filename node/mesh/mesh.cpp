@@ -199,7 +199,8 @@ void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
     const bool gossips = p->gossips;   // `p` may not outlive apply()
     apply(std::move(change));
     if (!joined || ctx_.opts.observer) return;
-    // Members that both gossip exchange tables (a push-pull); the others get PEERS.
+    // A member that gossips is told of us by MEMBERS (and asked for its table while we know
+    // nobody: mesh_gossip::linked); the others get PEERS.
     if (gossip_ && gossips)
         gossip_->linked(h.id);
     else
