@@ -35,6 +35,10 @@ using message = protocol::gossip_message;
 // suspect < dead = left). Dead and left are final for their incarnation.
 bool overrides(const update& incoming, const update& known);
 
+// Returns: whether a member in state `s` counts as a member (alive or suspect: it may still
+// refute), not a tombstone (dead or left).
+inline bool is_live(status s) noexcept { return s == status::alive || s == status::suspect; }
+
 struct outgoing {
     node_id to;
     message msg;

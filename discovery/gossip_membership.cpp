@@ -10,7 +10,6 @@ namespace zmesh::discovery::gossip {
 
 namespace {
 
-bool is_live(status s) { return s == status::alive || s == status::suspect; }
 
 }  // namespace
 

@@ -43,8 +43,7 @@ void mesh_gossip::linked(const protocol::node_id& id) {
     // knows no other yet asks for the peer's, and so learns the mesh in one exchange.
     protocol::members m;
     const auto peer = engine_.find(id);
-    const bool peer_live = peer && (peer->state == protocol::gossip_status::alive ||
-                                    peer->state == protocol::gossip_status::suspect);
+    const bool peer_live = peer && discovery::gossip::is_live(peer->state);
     m.reply_wanted = engine_.live_members() == (peer_live ? 1u : 0u);
     m.list.push_back(engine_.self());
     wire_.send(id, m);

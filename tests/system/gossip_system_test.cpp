@@ -14,12 +14,21 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string> gossip_timing = {"--gossip", "--evasive", "500", "--expire", "1500"};
 
-TEST_F(system_fixture, gossiping_processes_see_a_kill_9_at_once) {
-    auto& a = spawn_node("a", gossip_timing);
-    auto& b = spawn_node("b", gossip_timing);
-    auto& c = spawn_node("c", gossip_timing);
-    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 5s)) << a.out();
-    ASSERT_TRUE(sees_joined(b, {"a", "c"}, 5s)) << b.out();
+class gossip_trio : public system_fixture {
+protected:
+    // Starts gossiping nodes a, b and c, and waits until a and b see the other two joined.
+    void SetUp() override {
+        a_ = &spawn_node("a", gossip_timing);
+        b_ = &spawn_node("b", gossip_timing);
+        c_ = &spawn_node("c", gossip_timing);
+        ASSERT_TRUE(sees_joined(*a_, {"b", "c"}, 5s)) << a_->out();
+        ASSERT_TRUE(sees_joined(*b_, {"a", "c"}, 5s)) << b_->out();
+    }
+    process *a_ = nullptr, *b_ = nullptr, *c_ = nullptr;
+};
+
+TEST_F(gossip_trio, gossiping_processes_see_a_kill_9_at_once) {
+    auto &a = *a_, &b = *b_, &c = *c_;
     c.signal(SIGKILL);
     EXPECT_TRUE(a.wait_for_line("left c ", 1500ms)) << a.out();
     EXPECT_TRUE(b.wait_for_line("left c ", 1500ms)) << b.out();
@@ -29,12 +38,8 @@ TEST_F(system_fixture, gossiping_processes_see_a_kill_9_at_once) {
     }
 }
 
-TEST_F(system_fixture, a_stopped_gossiping_process_is_found_dead_and_comes_back_after_sigcont) {
-    auto& a = spawn_node("a", gossip_timing);
-    auto& b = spawn_node("b", gossip_timing);
-    auto& c = spawn_node("c", gossip_timing);
-    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 5s)) << a.out();
-    ASSERT_TRUE(sees_joined(b, {"a", "c"}, 5s)) << b.out();
+TEST_F(gossip_trio, a_stopped_gossiping_process_is_found_dead_and_comes_back_after_sigcont) {
+    auto &a = *a_, &b = *b_, &c = *c_;
     const auto t0 = steady_clock::now();
     c.signal(SIGSTOP);
     // Its links stay up: only gossip's probes can tell. Probe, indirect probes, suspicion,
