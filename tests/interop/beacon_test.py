@@ -63,6 +63,10 @@ class ByBeacon(MeshCase):
         self.nodes.append(stranger)
         stranger.start()
         self.assertTrue(wait_for(lambda: py.stats()["beacons_foreign_mesh"] > 0))
+        # Each listener hears the stranger's beacon in its own time: wait on the C++ node's
+        # own count before stopping it, not on the Python node's.
+        self.assertTrue(wait_for(
+            lambda: py.call("stats", peer=peer.id)["beacons_foreign_mesh"] > 0))
         self.assertEqual(cxx.stop(), 0)
         stats = json.loads(next(x for x in cxx.lines() if x.startswith("stats "))[6:])
         self.assertGreater(stats["beacons_received"], 0)
