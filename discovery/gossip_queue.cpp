@@ -20,9 +20,14 @@ void gossip_queue::erase(const node_id& id) {
     queued_.erase(it);
 }
 
-std::vector<update> gossip_queue::take(std::size_t max, std::size_t limit) {
+std::vector<update> gossip_queue::take(std::size_t max, std::size_t limit, std::size_t room) {
     std::vector<node_id> chosen;
-    for (auto it = order_.begin(); it != order_.end() && chosen.size() < max; ++it) chosen.push_back(it->second);
+    for (auto it = order_.begin(); it != order_.end() && chosen.size() < max; ++it) {
+        const auto size = protocol::gossip_update_size(queued_.at(it->second).news);
+        if (size > room) continue;
+        room -= size;
+        chosen.push_back(it->second);
+    }
     std::vector<update> out;
     out.reserve(chosen.size());
     // Re-ranked after the walk: moving an entry while walking would visit it twice.

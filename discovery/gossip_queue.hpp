@@ -22,9 +22,12 @@ class gossip_queue {
 public:
     // Queues `u` (replacing any news about its member); `urgent`: not a mere greeting.
     void push(const update& u, bool urgent = true);
-    // Returns: up to `max` updates for one message, each counted as sent once more; those
-    // sent `limit` times are dropped.
-    std::vector<update> take(std::size_t max, std::size_t limit);
+    // Returns: up to `max` updates for one message, of `room` bytes at most on the wire
+    // (protocol::gossip_update_size), each counted as sent once more; those sent `limit`
+    // times are dropped. One that does not fit what room is left stays, its count unchanged,
+    // for the next message; the ones after it may still go.
+    std::vector<update> take(std::size_t max, std::size_t limit,
+                             std::size_t room = protocol::gossip_updates_room);
     // Forgets the news about `id` (a member erased).
     void erase(const node_id& id);
     std::size_t size() const noexcept { return queued_.size(); }

@@ -25,6 +25,13 @@ std::size_t array_header_size(std::size_t n) { return n < 16 ? 1 : 3; }
 
 }  // namespace
 
+std::size_t gossip_update_size(const gossip_update& u) {
+    msgpack::sbuffer one;
+    packer pk(one);
+    pack_gossip_update(pk, u);
+    return one.size();
+}
+
 std::vector<std::uint8_t> encode_gossip(const gossip_datagram& d, std::size_t* written) {
     if (d.mesh.empty() || d.mesh.size() > max_mesh_len)
         throw std::length_error("gossip mesh must be 1.." + std::to_string(max_mesh_len) + " bytes");

@@ -30,8 +30,13 @@ namespace zmesh::protocol {
 inline constexpr std::uint8_t gossip_magic[4] = {'Z', 'M', 'G', 'S'};
 inline constexpr std::size_t max_gossip_size = 1400;
 inline constexpr std::size_t max_gossip_updates = 16;   // in one datagram
+// The largest datagram before its updates: magic, version, type, the array's header, the
+// longest mesh, from, seq, target, the updates' array header.
+inline constexpr std::size_t max_gossip_header_size = 6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3;
+// The bytes of updates every datagram has room for, whatever its mesh.
+inline constexpr std::size_t gossip_updates_room = max_gossip_size - max_gossip_header_size;
 // One update of the largest meta fits a datagram with room to spare.
-static_assert(6 + 3 + max_mesh_len + 2 + 18 + 5 + 18 + 3 + max_gossip_update_size < max_gossip_size);
+static_assert(max_gossip_update_size < gossip_updates_room);
 
 enum class gossip_status : std::uint8_t {
     alive = 0,
@@ -71,6 +76,9 @@ struct gossip_datagram {
     gossip_message message;
     bool operator==(const gossip_datagram&) const = default;
 };
+
+// Returns: the bytes `u` takes in a datagram (or a MEMBERS message).
+std::size_t gossip_update_size(const gossip_update& u);
 
 // Returns: the datagram of `d`, with as many of its updates, in order, as fit
 // max_gossip_size (and max_gossip_updates); `written`, when given, is told how many.

@@ -135,7 +135,7 @@ void mesh_gossip::settle() {
             ++ctx_.stats.gossip_unsent;
             continue;
         }
-        // What news does not fit this datagram rides on the next ones, or comes with a push-pull.
+        // The engine took only the news that fits a datagram (gossip_updates_room).
         const auto bytes = protocol::encode_gossip({ctx_.opts.mesh, ctx_.id, std::move(out.msg)});
         if (wire_.send_gossip(*to, bytes))
             ++ctx_.stats.gossip_sent;

@@ -47,6 +47,34 @@ TEST(GossipQueue, LeastSentFirstUntilTheLimitAndNewerNewsStartsAgain) {
     EXPECT_EQ(retransmit_limit(4, 1000), 16u);
 }
 
+TEST(GossipQueue, NewsThatDoesNotFitWaitsForTheNextMessageUncounted) {
+    gossip_queue q;
+    auto big = news(1, 1, status::alive);
+    big.meta.assign(900, 'm');
+    q.push(big);
+    q.push(news(2, 1, status::alive));
+    q.push(news(3, 1, status::alive));
+    const auto small = protocol::gossip_update_size(news(2, 1, status::alive));
+    // Room for the two small ones only: the big one, first in order, is passed over.
+    auto first = q.take(8, 2, 2 * small + 10);
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_NE(first[0].id, numbered_id(1));
+    EXPECT_NE(first[1].id, numbered_id(1));
+    // It was not counted as sent: the least sent, it goes first once it has the room.
+    EXPECT_EQ(q.take(1, 2).at(0).id, numbered_id(1));
+    EXPECT_EQ(q.take(8, 2).size(), 3u) << "each one's second time";
+    EXPECT_TRUE(q.empty());
+    // The default room is a datagram's, whatever the mesh.
+    for (int i = 4; i < 12; ++i) {
+        auto u = news(i, 1, status::alive);
+        u.meta.assign(300, 'm');
+        q.push(u);
+    }
+    std::size_t bytes = 0;
+    for (const auto& u : q.take(8, 2)) bytes += protocol::gossip_update_size(u);
+    EXPECT_LE(bytes, protocol::gossip_updates_room);
+}
+
 TEST(GossipMembership, ASmallMeshStaysQuietlyAlive) {
     sim s(3);
     s.know_all();

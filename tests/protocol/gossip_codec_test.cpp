@@ -85,6 +85,32 @@ TEST(GossipCodec, UpdatesThatDoNotFitAreLeftOutInOrder) {
     EXPECT_EQ(written, max_gossip_updates);
 }
 
+TEST(GossipCodec, UpdatesWithinTheRoomAlwaysFitWhateverTheMesh) {
+    auto d = sample();
+    d.mesh.assign(max_mesh_len, 'x');
+    d.message.seq = 0xffffffff;
+    d.message.updates.clear();
+    std::size_t taken = 0;
+    for (std::uint8_t i = 1; i <= 20; ++i) {
+        gossip_update u{id_of(i), 0xffffffff, gossip_status::alive, id_of(0x99), std::string(i * 37, 'm')};
+        EXPECT_EQ(gossip_update_size(u), [&] {   // what one update alone adds to a datagram
+            auto alone = d;
+            alone.message.updates = {u};
+            auto none = d;
+            none.message.updates = {};
+            return encode_gossip(alone).size() - encode_gossip(none).size();
+        }());
+        if (taken + gossip_update_size(u) > gossip_updates_room) break;
+        taken += gossip_update_size(u);
+        d.message.updates.push_back(u);
+    }
+    ASSERT_GE(d.message.updates.size(), 2u);
+    std::size_t written = 0;
+    const auto bytes = encode_gossip(d, &written);
+    EXPECT_EQ(written, d.message.updates.size()) << "the room is what the largest header leaves";
+    EXPECT_LE(bytes.size(), max_gossip_size);
+}
+
 TEST(GossipCodec, EncoderRefusesFieldsOverTheirBounds) {
     auto d = sample();
     d.message.updates[0].meta.assign(max_gossip_meta + 1, 'm');
