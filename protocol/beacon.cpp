@@ -43,7 +43,7 @@ std::vector<std::uint8_t> encode_body(const beacon& b, std::optional<std::uint64
 
     std::vector<std::uint8_t> out(std::begin(beacon_magic), std::end(beacon_magic));
     out.push_back(version);
-    out.push_back(sent_us ? beacon_flag_signed : 0);
+    out.push_back(static_cast<std::uint8_t>((sent_us ? beacon_flag_signed : 0) | (b.asking ? beacon_flag_asking : 0)));
     out.insert(out.end(), body.data(), body.data() + body.size());
     return out;
 }
@@ -110,6 +110,7 @@ result<beacon> decode_beacon(std::span<const std::uint8_t> d) {
     b.pub_port = static_cast<std::uint16_t>(r.uint(65535));
     b.router_port = static_cast<std::uint16_t>(r.uint(65535));
     b.is_signed = is_signed;
+    b.asking = d[5] & beacon_flag_asking;
     if (is_signed) b.sent_us = r.uint(UINT64_MAX);
     if (auto e = r.error()) return *e;
     if (b.pub_port == 0 || b.router_port == 0) return errc::bad_field;

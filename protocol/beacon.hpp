@@ -4,7 +4,8 @@
 //  offset  size  field
 //  0       4     magic "ZMSH"
 //  4       1     version (1)
-//  5       1     flags: bit 0 "signed"; other bits sent as 0, ignored on receipt
+//  5       1     flags: bit 0 "signed", bit 1 "asking" (revision 14); other bits sent as
+//                0, ignored on receipt
 //  6       n     msgpack array: [mesh str, id bin16, name str, host str, pub_port uint,
 //                                router_port uint, ...ignored trailing fields]
 //                signed: a 7th field sent_us uint (sender's clock, µs since the epoch)
@@ -33,12 +34,16 @@ struct beacon {
     std::uint16_t pub_port = 0;
     std::uint16_t router_port = 0;
     bool is_signed = false;      // decoded from a signed beacon (MAC not checked by decode)
+    // An observer that knows no member yet asks the members that hear it to beacon soon,
+    // and is not dialled (PROTOCOL.md §5.2 rule 4, §5.3 rule 5).
+    bool asking = false;
     std::uint64_t sent_us = 0;   // signed beacons only: against replays
 
     bool operator==(const beacon&) const = default;
 };
 
 inline constexpr std::uint8_t beacon_flag_signed = 0x01;
+inline constexpr std::uint8_t beacon_flag_asking = 0x02;
 inline constexpr std::size_t beacon_mac_size = 32;
 inline constexpr std::size_t min_mesh_secret_size = 16;
 

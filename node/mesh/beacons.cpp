@@ -64,10 +64,11 @@ void beacons::warn_if_open_to_the_lan(const std::vector<discovery::interface_inf
 
 int beacons::fd() const { return socket_ ? socket_->fd() : -1; }
 
-void beacons::send() {
+void beacons::send(bool asking) {
     const auto& opts = ctx_.opts;
-    if (!socket_ || opts.observer) return;
+    if (!socket_ || (opts.observer && !asking)) return;
     protocol::beacon b;
+    b.asking = asking;
     b.mesh = opts.mesh;
     b.id = ctx_.id;
     b.name = opts.name;
@@ -79,8 +80,9 @@ void beacons::send() {
         const auto secret = std::span(reinterpret_cast<const std::uint8_t*>(opts.mesh_secret.data()),
                                       opts.mesh_secret.size());
         bytes_ = protocol::encode_signed_beacon(b, unix_now_us(), secret);
-    } else if (bytes_.empty()) {
+    } else if (bytes_.empty() || bytes_asking_ != asking) {
         bytes_ = protocol::encode_beacon(b);
+        bytes_asking_ = asking;
     }
     const int failures = socket_->send(bytes_);
     auto& stats = ctx_.stats;

@@ -39,8 +39,10 @@ public:
         router_port_ = router_port;
     }
 
-    // Announces this node (not an observer: a watcher listens, it is not a member to find).
-    void send();
+    // Announces this node, or with `asking` asks the members that hear it to announce
+    // themselves soon (PROTOCOL.md §5.2 rule 4). An observer only asks: a watcher is not a
+    // member to find.
+    void send(bool asking);
     // Reads the datagrams waiting, a batch at most, and hands each believable beacon with
     // the host to dial it at; the rest are counted.
     void on_readable(clock::time_point now,
@@ -57,6 +59,7 @@ private:
     std::uint16_t pub_port_ = 0, router_port_ = 0;
     std::unique_ptr<discovery::beacon_socket> socket_;
     std::vector<std::uint8_t> bytes_;   // the last beacon sent
+    bool bytes_asking_ = false;         // and whether it asked
 };
 
 }  // namespace zmesh::detail

@@ -227,12 +227,43 @@ void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t to
 }
 
 void mesh::on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now) {
-    if (auto* p = table_.find(b.id)) {
-        apply(table_.on_traffic(*p, now));
-        return;
-    }
+    if (auto* p = table_.find(b.id)) apply(table_.on_traffic(*p, now));
+    // An observer's question is not dialled: it dials the members that answer.
+    if (b.asking) return answer_asking(now);
+    if (table_.find(b.id)) return;
     dial(b.id, b.name, "tcp://" + host + ":" + std::to_string(b.pub_port),
          "tcp://" + host + ":" + std::to_string(b.router_port), now, true);
+}
+
+namespace {
+
+// Asking beacons (PROTOCOL.md §5.2 rule 4): about this many members answer each question,
+// each within answer_within, and none more often than once per answer_spacing.
+constexpr double answerers = 3.0;
+constexpr std::chrono::milliseconds answer_within{100};
+constexpr std::chrono::milliseconds answer_spacing{500};
+
+}  // namespace
+
+void mesh::answer_asking(clock::time_point now) {
+    if (ctx_.opts.observer || ctx_.opts.beacon_interval.count() <= 0) return;
+    // Every member that hears the question could answer; each does with a chance of
+    // answerers / members, so a few beacons answer whatever the mesh's size (the asker
+    // learns the rest from the first member it dials), each after a random delay so that
+    // they do not all go at once. A forger's questions cost the mesh a bounded rate.
+    if (last_answer_ != clock::time_point{} && now - last_answer_ < answer_spacing) return;
+    const auto members = static_cast<double>(table_.all().size() + 1);
+    if (std::uniform_real_distribution<double>(0.0, members)(answer_dice_) >= answerers) return;
+    last_answer_ = now;
+    const auto delay = std::chrono::milliseconds(
+        std::uniform_int_distribution<std::int64_t>(0, answer_within.count())(answer_dice_));
+    next_beacon_ = std::min(next_beacon_, now + delay);
+}
+
+bool mesh::knows_member() const {
+    for (const auto& [id, p] : table_.all())
+        if (!p.observer && p.state != discovery::peer_state::connecting) return true;
+    return false;
 }
 
 void mesh::on_link_event(const protocol::node_id& id, link_event e, clock::time_point now) {

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 
@@ -104,6 +105,11 @@ private:
         return static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
     }
+    // An observer asked the members that hear it for their beacons: this one answers, or
+    // leaves it to others (mesh.cpp).
+    void answer_asking(clock::time_point now);
+    // Returns: whether the table holds a member (not an observer) past its handshake.
+    bool knows_member() const;
     // What this node says of itself in gossip.
     protocol::member_meta self_meta() const;
     // Acts on gossip's news: members alive and unknown are dialled; a member said dead or
@@ -124,6 +130,8 @@ private:
         std::uint64_t version = 0;
     } last_sender_;
     std::chrono::milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
+    std::minstd_rand answer_dice_{std::random_device{}()};
+    clock::time_point last_answer_{};   // to an asking beacon
     // At once, not after a period.
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{}, next_stats_poll_{};
 };

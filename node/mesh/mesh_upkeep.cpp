@@ -99,9 +99,14 @@ void mesh::on_timers(clock::time_point now) {
     }
     if (opts.beacon_interval.count() <= 0) {
         next_beacon_ = now + never;
-    } else if (now >= next_beacon_) {
-        wire_.send_beacon();
+    } else if (now >= next_beacon_ && !opts.observer) {
+        wire_.send_beacon(false);
         next_beacon_ = now + (gossip_ ? gossip_->beacon_interval(opts.beacon_interval) : clock::duration(opts.beacon_interval));
+    } else if (now >= next_beacon_) {
+        // An observer is no member to find; until it knows one it asks for the members'
+        // beacons, which in a large mesh each member sends seldom (§5.2 rule 4).
+        if (!knows_member()) wire_.send_beacon(true);
+        next_beacon_ = now + std::min<clock::duration>(opts.beacon_interval, std::chrono::milliseconds(250));
     }
     if (opts.stats_poll.count() <= 0) {
         next_stats_poll_ = now + never;

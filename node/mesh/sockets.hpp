@@ -28,7 +28,7 @@ public:
     void mark_used(const protocol::node_id& id) override { links_.mark_used(id); }
     void probe_seeds(const protocol::hello& h) override;
     bool has_seeds() const override { return !seeds_.empty(); }
-    void send_beacon() override { beacons_.send(); }
+    void send_beacon(bool asking) override { beacons_.send(asking); }
     bool send_gossip(const discovery::udp_address& to, std::span<const std::uint8_t> bytes) override {
         return gossip_ && gossip_->send(to, bytes);
     }

@@ -46,8 +46,9 @@ public:
     virtual void probe_seeds(const protocol::hello& h) = 0;
     // Returns: whether there are seeds to probe.
     virtual bool has_seeds() const = 0;
-    // Announces this node on the beacon (nothing when beacons are off).
-    virtual void send_beacon() = 0;
+    // Announces this node on the beacon (nothing when beacons are off); `asking`: an
+    // observer's question instead, which members answer with their own (PROTOCOL.md §5.2).
+    virtual void send_beacon(bool asking) = 0;
     // Sends a gossip datagram (PROTOCOL.md §16). Returns: false when it could not go (no
     // gossip socket, or the kernel would not take it): gossip tolerates loss.
     virtual bool send_gossip(const discovery::udp_address& to, std::span<const std::uint8_t> bytes) = 0;

@@ -39,6 +39,19 @@ TEST(signed_beacon, round_trips_with_its_timestamp_and_a_good_mac) {
     EXPECT_TRUE(beacon_mac_ok(d, as_bytes(secret)));
 }
 
+TEST(signed_beacon, an_asking_one_is_signed_with_its_flag_under_the_mac) {
+    auto b = sample();
+    b.asking = true;
+    auto d = encode_signed_beacon(b, when, as_bytes(secret));
+    EXPECT_EQ(d[5], beacon_flag_signed | beacon_flag_asking);
+    auto r = decode_beacon(d);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->asking);
+    EXPECT_TRUE(beacon_mac_ok(d, as_bytes(secret)));
+    d[5] = beacon_flag_signed;   // a forger turns the question into a beacon to dial
+    EXPECT_FALSE(beacon_mac_ok(d, as_bytes(secret)));
+}
+
 TEST(signed_beacon, mac_changes_with_time_so_each_beacon_is_new) {
     const auto b = sample();
     EXPECT_NE(encode_signed_beacon(b, when, as_bytes(secret)),

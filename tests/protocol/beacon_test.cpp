@@ -76,6 +76,23 @@ TEST(beacon_encode, writes_magic_version_and_zero_flags) {
     EXPECT_EQ(bytes(d.begin(), d.begin() + 6), header());
 }
 
+TEST(beacon_codec, an_asking_beacon_sets_flag_bit_1_and_other_bits_are_ignored) {
+    beacon b = sample();
+    b.asking = true;
+    const auto d = encode_beacon(b);
+    EXPECT_EQ(d[5], beacon_flag_asking);
+    auto r = decode_beacon(d);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->asking);
+    EXPECT_EQ(*r, b);
+    auto unknown = encode_beacon(sample());
+    unknown[5] = 0xfc;   // bits 2-7: reserved
+    auto u = decode_beacon(unknown);
+    ASSERT_TRUE(u);
+    EXPECT_FALSE(u->asking);
+    EXPECT_FALSE(u->is_signed);
+}
+
 TEST(beacon_encode, throws_length_error_on_bad_strings) {
     auto with = [](auto change) {
         beacon b = sample();

@@ -49,6 +49,23 @@ TEST_F(call_cli, a_mistyped_method_fails_long_before_wait_with_the_closest_name)
     EXPECT_LT(took, 10s) << err;
 }
 
+TEST_F(call_cli, a_gossiping_mesh_whose_members_beacon_seldom_is_found_at_once) {
+    // Three members that beacon every 3 s alone: knowing each other, each beacons about every
+    // 9 s (the mesh as one, every 3 s), far less often than the caller waits for a first
+    // beacon. The caller asks, and a member answers within 100 ms.
+    const std::vector<std::string> seldom = {"--gossip", "--beacon-interval", "3s"};
+    auto& a = server("a", {"--gossip", "--beacon-interval", "3s", "--serve", "echo"}, "info");
+    server("b", seldom, "info");
+    server("c", seldom, "info");
+    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 15s)) << a.out();
+    for (int i = 0; i < 4; ++i) {
+        const auto [p, took] = run(on_mesh({"call", "echo", "[7]"}));
+        EXPECT_EQ(p->wait(0ms), std::optional<int>(0)) << p->err();
+        EXPECT_NE(p->out().find("[7]"), std::string::npos) << p->out();
+        EXPECT_LT(took, 5s) << p->err();
+    }
+}
+
 TEST_F(call_cli, without_wait_a_missing_method_fails_once_the_view_settled) {
     server("srv", {"--serve", "echo"});
     const auto [p, took] = run(on_mesh({"call", "inventory.reserve", "{}"}));

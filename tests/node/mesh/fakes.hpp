@@ -27,6 +27,7 @@ public:
     std::set<node_id> used;
     std::vector<protocol::hello> probes;
     int beacons = 0;
+    int asks = 0;   // asking beacons
     bool seeds = false;
     struct datagram {
         discovery::udp_address to;
@@ -52,7 +53,7 @@ public:
     void mark_used(const node_id& id) override { used.insert(id); }
     void probe_seeds(const protocol::hello& h) override { probes.push_back(h); }
     bool has_seeds() const override { return seeds; }
-    void send_beacon() override { ++beacons; }
+    void send_beacon(bool asking) override { ++(asking ? asks : beacons); }
     bool send_gossip(const discovery::udp_address& to, std::span<const std::uint8_t> bytes) override {
         datagrams.push_back({to, {bytes.begin(), bytes.end()}});
         return true;

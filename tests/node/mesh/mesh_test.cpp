@@ -284,6 +284,58 @@ TEST_F(mesh_rules, beacons_go_out_every_interval_unless_off) {
     EXPECT_LE(m_.next_deadline(), at(300));
 }
 
+TEST_F(mesh_rules, an_asking_beacon_is_never_dialled_and_brings_this_members_beacon_forward) {
+    opts_.beacon_interval = 1000ms;
+    m_.on_timers(at(0));
+    ASSERT_EQ(wire_.beacons, 1);
+    auto asking = beacon_of(a_);
+    asking.asking = true;
+    m_.on_beacon(asking, "10.1.1.1", at(10));
+    EXPECT_TRUE(host_.dialled.empty()) << "the observer dials whoever answers";
+    EXPECT_EQ(m_.table().find(a_), nullptr);
+    EXPECT_LE(m_.next_deadline(), at(110)) << "alone in its table: it answers, within 100 ms";
+    for (int ms = 20; ms <= 110; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.beacons, 2);
+    m_.on_beacon(asking, "10.1.1.1", at(200));   // asked again at once: answered already
+    for (int ms = 210; ms <= 1000; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.beacons, 2) << "at most one answer per 500 ms, whoever asks";
+}
+
+TEST_F(mesh_rules, about_three_members_answer_each_question_whatever_the_meshs_size) {
+    opts_.beacon_interval = 3600s;   // only answers after the first
+    std::vector<node_id> others;
+    for (int i = 0; i < 4; ++i) join(others.emplace_back(node_id::random()), 10 + i);   // 5 with us
+    auto asking = beacon_of(a_);
+    asking.asking = true;
+    int answered = 0;
+    for (int i = 0; i < 200; ++i) {
+        const int t = i * 600;   // past the spacing each time
+        for (const auto& id : others) m_.on_beacon(beacon_of(id), "10.0.0.1", at(t));   // alive
+        ASSERT_EQ(m_.table().all().size(), 4u);
+        m_.on_timers(at(t));
+        const int before = wire_.beacons;
+        m_.on_beacon(asking, "10.1.1.1", at(t + 1));
+        for (int ms = 10; ms <= 110; ms += 10) m_.on_timers(at(t + ms));
+        answered += wire_.beacons - before;
+    }
+    // Each member answers with a chance of 3 in 5: 120 of 200 expected (6.9 standard
+    // deviations from either bound).
+    EXPECT_GT(answered, 72);
+    EXPECT_LT(answered, 168);
+}
+
+TEST_F(mesh_rules, an_observer_asks_for_beacons_until_it_knows_a_member_and_never_beacons) {
+    opts_.observer = true;
+    opts_.beacon_interval = 1000ms;
+    for (int ms = 0; ms < 750; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.asks, 3) << "every 250 ms";
+    EXPECT_EQ(wire_.beacons, 0);
+    join(a_, 7, 750);
+    for (int ms = 750; ms < 2000; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.asks, 3);
+    EXPECT_EQ(wire_.beacons, 0);
+}
+
 TEST_F(mesh_rules, leave_goes_to_every_peer_quoting_the_token_it_gave_us) {
     join(a_, 7);
     join(b_, 8);
