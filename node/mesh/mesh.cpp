@@ -138,7 +138,7 @@ void mesh::on_control(const std::optional<protocol::sender_route>& sender, proto
         const auto sent = pong->token, received = now_us(now);
         if (sent <= received) p->rtt_us = static_cast<std::int64_t>(received - sent);
     } else if (const auto* list = std::get_if<protocol::peers>(&msg)) {
-        if (gossip_ && p->gossips) return;   // MEMBERS replaces it between members that gossip
+        // Between members that gossip it names only those that do not (§7.4 rule 3).
         for (const auto& e : list->list)
             if (e.id != ctx_.id && !table_.find(e.id))
                 dial(e.id, e.name, e.pub_endpoint, e.router_endpoint, now, true);
@@ -200,11 +200,14 @@ void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
     apply(std::move(change));
     if (!joined || ctx_.opts.observer) return;
     // A member that gossips is told of us by MEMBERS (and asked for its table while we know
-    // nobody: mesh_gossip::linked); the others get PEERS.
-    if (gossip_ && gossips)
+    // nobody: mesh_gossip::linked), and of the members that do not gossip by PEERS: gossip's
+    // tables hold none of them. The others get PEERS naming everyone.
+    if (gossip_ && gossips) {
         gossip_->linked(h.id);
-    else
-        send_peer_list(h.id);
+        send_peer_list(h.id, true);
+    } else {
+        send_peer_list(h.id, false);
+    }
 }
 
 void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t token) {

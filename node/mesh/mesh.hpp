@@ -91,7 +91,9 @@ private:
     // `echo`, the one it gave us unless another is given (the token of the HELLO answered).
     protocol::hello hello_message(const discovery::peer* to, bool want_reply,
                                   std::optional<std::uint64_t> echo = std::nullopt) const;
-    void send_peer_list(const protocol::node_id& to);
+    // Sends `to` PEERS naming the members it may not know: all, or with `plain_only` those
+    // that do not gossip (a member that gossips learns the others by gossip).
+    void send_peer_list(const protocol::node_id& to, bool plain_only);
     void send_heartbeats(clock::time_point now);
     void contact_seeds();
     void poll_stats();

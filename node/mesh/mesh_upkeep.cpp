@@ -14,10 +14,11 @@ constexpr auto never = std::chrono::hours(1);
 
 }  // namespace
 
-void mesh::send_peer_list(const protocol::node_id& to) {
+void mesh::send_peer_list(const protocol::node_id& to, bool plain_only) {
     protocol::peers list;
     for (const auto& [id, p] : table_.all()) {
         if (id == to || p.observer || p.state == discovery::peer_state::connecting) continue;
+        if (plain_only && p.gossips) continue;
         list.list.push_back({id, p.name, p.advertised_pub, p.advertised_router});
         if (list.list.size() == protocol::max_peers_per_list) {
             wire_.send(to, list);

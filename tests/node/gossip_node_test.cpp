@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // Nodes that gossip (options::gossip), in one process on loopback: joiners that know one seed
 // learn the rest by MEMBERS and gossip, every member probes over UDP, and a node that gossips
-// and one that does not stay members of one mesh.
+// and one that does not stay members of one mesh, each joiner learning of both kinds.
 #include "node_fixture.hpp"
 
 #include <zmesh/keys.hpp>
@@ -65,6 +65,26 @@ TEST_F(node_fixture, a_node_that_gossips_and_one_that_does_not_stay_members_of_o
     EXPECT_EQ(events(g).count(peer_event_kind::left, "plain"), 0u);
     EXPECT_EQ(events(p).count(peer_event_kind::left, "gossiping"), 0u);
     EXPECT_GT(g.stats().pings_sent, 5u);
+}
+
+TEST_F(node_fixture, a_gossiping_joiner_learns_the_members_that_do_not_gossip) {
+    // No beacons: each joiner knows one seed. Gossip's tables hold only members that gossip;
+    // the plain one must still be named to the joiner, and the joiner to it.
+    auto quiet = [&](const std::string& name, bool gossip, const std::string& seed) {
+        auto o = make_options(name);
+        o.gossip = gossip;
+        o.beacon_interval = 0ms;
+        if (!seed.empty()) o.seeds = {seed};
+        return o;
+    };
+    auto& a = start(quiet("a", true, ""));
+    auto& plain = start(quiet("plain", false, a.router_endpoint()));
+    ASSERT_TRUE(wait_until([&] { return joined_names(a) == std::vector<std::string>{"plain"}; }, 5s));
+    auto& b = start(quiet("b", true, a.router_endpoint()));
+    EXPECT_TRUE(wait_until([&] { return joined_names(b) == std::vector<std::string>{"a", "plain"}; }, 10s))
+        << "b sees " << joined_names(b).size();
+    EXPECT_TRUE(wait_until([&] { return joined_names(plain) == std::vector<std::string>{"a", "b"}; }, 10s))
+        << "plain sees " << joined_names(plain).size();
 }
 
 TEST_F(node_fixture, gossip_in_a_secured_mesh_is_refused_with_a_clear_error) {

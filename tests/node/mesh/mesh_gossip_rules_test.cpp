@@ -72,13 +72,13 @@ protected:
     node_id a_ = node_id::random(), b_ = node_id::random();
 };
 
-TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_not_peers) {
+TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_and_peers_of_the_rest) {
     ASSERT_TRUE(m_.gossips());
     join(a_, 1, true, 100);
     join(b_, 2, true, 200);
     ASSERT_FALSE(wire_.to<protocol::hello>(a_).empty());
     EXPECT_TRUE(wire_.to<protocol::hello>(a_)[0].flags & protocol::hello_flag_gossip);
-    EXPECT_TRUE(wire_.to<protocol::peers>(b_).empty());
+    EXPECT_TRUE(wire_.to<protocol::peers>(b_).empty()) << "every member known gossips";
     // Each is told of us; only the first is asked for its table (we knew nobody then).
     ASSERT_EQ(wire_.to<protocol::members>(a_).size(), 1u);
     EXPECT_TRUE(wire_.to<protocol::members>(a_)[0].reply_wanted);
@@ -87,11 +87,18 @@ TEST_F(gossip_mesh, its_hello_says_it_gossips_and_gossiping_members_get_members_
     EXPECT_FALSE(tables[0].reply_wanted);
     ASSERT_EQ(tables[0].list.size(), 1u);
     EXPECT_EQ(tables[0].list[0].id, self_);
-    // Between members that gossip, PEERS is ignored: nobody is dialled from it.
-    const auto stranger = node_id::random();
-    protocol::control list = protocol::peers{{{stranger, "x", endpoint(900), endpoint(901)}}};
+    // Between members that gossip, PEERS names the members that do not: gossip never does.
+    const auto plain = node_id::random();
+    protocol::control list = protocol::peers{{{plain, "x", endpoint(900), endpoint(901)}}};
     m_.on_control(protocol::sender_route{b_, false, 2}, list, at(5));
-    EXPECT_FALSE(wire_.open.contains(stranger));
+    EXPECT_TRUE(wire_.open.contains(plain));
+    join(plain, 3, false, 300);
+    const auto c = node_id::random();
+    join(c, 4, true, 400);
+    const auto named = wire_.to<protocol::peers>(c);
+    ASSERT_EQ(named.size(), 1u);
+    ASSERT_EQ(named[0].list.size(), 1u) << "only the member that does not gossip";
+    EXPECT_EQ(named[0].list[0].id, plain);
 }
 
 TEST_F(gossip_mesh, a_member_that_does_not_gossip_gets_peers_and_its_members_are_refused) {
