@@ -105,9 +105,15 @@ void mesh::on_timers(clock::time_point now) {
         next_beacon_ = now + (gossip_ ? gossip_->beacon_interval(opts.beacon_interval) : clock::duration(opts.beacon_interval));
     } else if (now >= next_beacon_) {
         // An observer is no member to find; until it knows one it asks for the members'
-        // beacons, which in a large mesh each member sends seldom (§5.2 rule 4).
-        if (!knows_member()) wire_.send_beacon(true);
-        next_beacon_ = now + std::min<clock::duration>(opts.beacon_interval, std::chrono::milliseconds(250));
+        // beacons, which in a large mesh each member sends seldom (§5.2 rule 4): soon, then
+        // less often up to the beacon interval, as a monitor of an empty mesh may ask for hours.
+        if (knows_member()) {
+            ask_retry_ = first_ask_retry;
+        } else {
+            wire_.send_beacon(true);
+            ask_retry_ = std::min(ask_retry_ * 2, opts.beacon_interval);
+        }
+        next_beacon_ = now + std::min(ask_retry_, opts.beacon_interval);
     }
     if (opts.stats_poll.count() <= 0) {
         next_stats_poll_ = now + never;

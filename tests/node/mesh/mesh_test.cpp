@@ -327,12 +327,17 @@ TEST_F(mesh_rules, about_three_members_answer_each_question_whatever_the_meshs_s
 TEST_F(mesh_rules, an_observer_asks_for_beacons_until_it_knows_a_member_and_never_beacons) {
     opts_.observer = true;
     opts_.beacon_interval = 1000ms;
-    for (int ms = 0; ms < 750; ms += 10) m_.on_timers(at(ms));
-    EXPECT_EQ(wire_.asks, 3) << "every 250 ms";
+    for (int ms = 0; ms < 800; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.asks, 3) << "at 0, 250 and 750 ms: soon, then less often";
+    for (int ms = 800; ms < 4800; ms += 10) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.asks, 7) << "then once a beacon interval";
     EXPECT_EQ(wire_.beacons, 0);
-    join(a_, 7, 750);
-    for (int ms = 750; ms < 2000; ms += 10) m_.on_timers(at(ms));
-    EXPECT_EQ(wire_.asks, 3);
+    join(a_, 7, 4800);
+    for (int ms = 4800; ms < 8000; ms += 10) {
+        m_.on_beacon(beacon_of(a_), "10.0.0.1", at(ms));   // a_ stays alive
+        m_.on_timers(at(ms));
+    }
+    EXPECT_EQ(wire_.asks, 7);
     EXPECT_EQ(wire_.beacons, 0);
 }
 
