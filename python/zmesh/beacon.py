@@ -17,6 +17,7 @@ MAGIC = b"ZMSH"
 MAX_BEACON_SIZE = 512
 MAC_SIZE = 32
 FLAG_SIGNED = 0x01
+FLAG_ASKING = 0x02   # §5.2 rule 4 (revision 14): an observer asks members to beacon
 MIN_SECRET_SIZE = 16
 GROUP = "239.255.77.77"
 DEFAULT_PORT = 5870
@@ -38,6 +39,7 @@ class Beacon(NamedTuple):
     sent_us: int       # signed beacons only; 0 otherwise
     signed: bool       # flag bit 0 was set
     authentic: bool    # signed, and the MAC matched the secret we were given
+    asking: bool = False   # flag bit 1: an observer's question, never dialled
 
 
 def mac(secret: bytes, data: bytes) -> bytes:
@@ -46,12 +48,14 @@ def mac(secret: bytes, data: bytes) -> bytes:
 
 
 def encode_beacon(mesh: str, nid: bytes, name: str, host: str, pub_port: int, router_port: int,
-                  secret: bytes | None = None, sent_us: int = 0) -> bytes:
-    """One beacon datagram; signed, with sent_us as its 7th field, when a secret is given."""
+                  secret: bytes | None = None, sent_us: int = 0, asking: bool = False) -> bytes:
+    """One beacon datagram; signed, with sent_us as its 7th field, when a secret is given;
+    an observer's question with asking."""
     fields: list = [mesh, nid, name, host, pub_port, router_port]
     if secret is not None:
         fields.append(sent_us)
-    d = MAGIC + bytes([VERSION, FLAG_SIGNED if secret is not None else 0]) + pack(fields)
+    flags = (FLAG_SIGNED if secret is not None else 0) | (FLAG_ASKING if asking else 0)
+    d = MAGIC + bytes([VERSION, flags]) + pack(fields)
     if secret is not None:
         d += mac(secret, d)
     if len(d) > MAX_BEACON_SIZE:
@@ -89,7 +93,8 @@ def decode_beacon(d: bytes, secret: bytes | None = None) -> Beacon:
             and is_uint(pub_port) and 1 <= pub_port <= 65535
             and is_uint(router_port) and 1 <= router_port <= 65535 and is_uint(sent_us)):
         raise ProtocolError("bad beacon field")
-    return Beacon(mesh, nid, name, host, pub_port, router_port, sent_us, signed, authentic)
+    return Beacon(mesh, nid, name, host, pub_port, router_port, sent_us, signed, authentic,
+                  bool(d[5] & FLAG_ASKING))
 
 
 class ReplayGuard:

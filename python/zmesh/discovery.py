@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import time
 from typing import Optional
 
@@ -22,6 +23,11 @@ from .wire import ProtocolError
 log = logging.getLogger("zmesh")
 
 _FIRST_PROBE_WAIT = 0.05   # §7.5 rule 3: the first probes often meet a connection still opening
+# §5.2 rule 4 (revision 14): asking beacons and their answers.
+_FIRST_ASK_WAIT = 0.25
+_ANSWERERS = 3.0
+_ANSWER_WITHIN = 0.1
+_ANSWER_SPACING = 0.5
 
 
 def seed_key(seed: str, allow_dir: Optional[str]) -> tuple[Optional[str], str]:
@@ -46,7 +52,9 @@ class Discovery:
         self.beacon: Optional[BeaconSocket] = None
         self.replay = bc.ReplayGuard()
         now = time.monotonic()
-        self._next_beacon = now if self.o.beacon_interval > 0 and not self.o.observer else float("inf")
+        self._next_beacon = now if self.o.beacon_interval > 0 else float("inf")
+        self._ask_wait = _FIRST_ASK_WAIT / 2   # an observer's: doubled before each question
+        self._last_answer = float("-inf")
         self._fields = (self.o.mesh, core.id, self.o.name, beacon_host, pub_port, router_port)
         if self.o.beacon_interval > 0:
             try:
@@ -107,9 +115,10 @@ class Discovery:
 
     # --- beacons (§5.2, §5.3) ------------------------------------------------------------
 
-    def _send_beacon(self) -> None:
+    def _send_beacon(self, asking: bool = False) -> None:
         sent_us = time.time_ns() // 1000
-        d = bc.encode_beacon(*self._fields, secret=self.core.mesh_secret, sent_us=sent_us)
+        d = bc.encode_beacon(*self._fields, secret=self.core.mesh_secret, sent_us=sent_us,
+                             asking=asking)
         failures = self.beacon.send(d)
         self.c["beacons_sent"] += 1
         self.c["beacon_send_errors"] += failures
@@ -143,9 +152,12 @@ class Discovery:
         self.c["beacons_received"] += 1
         mesh = self.core.mesh
         p = mesh.peers.get(b.id)
+        if p is not None and p.member:
+            mesh.alive(p)
+        if b.asking:   # §5.2 rule 4: an observer's question, answered, never dialled
+            self._answer_asking()
+            return
         if p is not None:
-            if p.member:
-                mesh.alive(p)
             return
         host = b.host or source_ip
         if ":" in host and not host.startswith("["):
@@ -153,15 +165,35 @@ class Discovery:
         mesh.dial(b.id, b.name, f"tcp://{host}:{b.pub_port}", f"tcp://{host}:{b.router_port}",
                   want_reply=True)
 
+    def _answer_asking(self) -> None:
+        # About three members answer, whatever the mesh's size, each after a random delay,
+        # none more often than _ANSWER_SPACING.
+        now = time.monotonic()
+        if self.o.observer or now - self._last_answer < _ANSWER_SPACING:
+            return
+        if random.uniform(0, len(self.core.mesh.peers) + 1) >= _ANSWERERS:
+            return
+        self._last_answer = now
+        self._next_beacon = min(self._next_beacon, now + random.uniform(0, _ANSWER_WITHIN))
+
     # --- timers ------------------------------------------------------------------------
 
     def next_deadline(self) -> float:
         return min(self._next_beacon, self._next_probe)
 
     def on_timer(self, now: float) -> None:
-        if now >= self._next_beacon:
+        if now >= self._next_beacon and not self.o.observer:
             self._next_beacon = now + self.o.beacon_interval
             self._send_beacon()
+        elif now >= self._next_beacon:
+            # §5.2 rule 4: an observer asks for beacons until it knows a member: soon, then
+            # less often, up to the beacon interval.
+            if any(p.member and not p.observer for p in self.core.mesh.peers.values()):
+                self._ask_wait = _FIRST_ASK_WAIT
+            else:
+                self._send_beacon(asking=True)
+                self._ask_wait = min(self._ask_wait * 2, self.o.beacon_interval)
+            self._next_beacon = now + min(self._ask_wait, self.o.beacon_interval)
         if now >= self._next_probe:
             # §7.5 rule 3: HELLO(want_reply) through each probe, sooner at first, for ever.
             self._next_probe = now + self._probe_wait

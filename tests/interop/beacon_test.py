@@ -48,6 +48,24 @@ class ByBeacon(MeshCase):
         self.assertTrue(wait_for(lambda: len([p for p in py.peers() if p.state == "joined"]) == 3))
         print("  ok: three C++ nodes joined by beacon")
 
+    def test_a_python_observer_asks_a_gossiping_mesh_for_beacons(self):
+        # C++ members that gossip and beacon every 3 s alone beacon about every 6 s once
+        # they know each other; the Python observer asks (revision 14), a member answers
+        # within 100 ms, and the observer learns both members from it.
+        seldom = ("--gossip", "--beacon-interval", "3s")
+        a = self.cxx_node("cxx-a", *seldom, beacons=True)
+        self.cxx_node("cxx-b", *seldom, beacons=True)
+        a.wait_line(r"^joined cxx-b ")
+        import time
+        t0 = time.monotonic()
+        watcher = self.py_node("py-watcher", beacons=True, observer=True)
+        self.joined(watcher, "cxx-a", timeout=2.0)
+        self.joined(watcher, "cxx-b", timeout=2.0)
+        took = time.monotonic() - t0
+        self.assertLess(took, 2.0)
+        self.assertGreater(watcher.stats()["beacons_sent"], 0)   # its questions
+        print(f"  ok: a Python observer found two gossiping C++ members in {took:.2f} s")
+
     def test_cxx_node_takes_python_beacons(self):
         # Python beacons are well-formed to a C++ node (counted as received, none invalid);
         # a Python node of another mesh is heard and ignored by both.

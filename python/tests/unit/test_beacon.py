@@ -35,6 +35,19 @@ class Beacons(unittest.TestCase):
         self.assertFalse(bc.decode_beacon(forged, SECRET).authentic)
         self.assertFalse(bc.decode_beacon(BEACON_13_1, SECRET).authentic)   # unsigned
 
+    def test_an_asking_beacon_sets_bit_1_under_the_mac_and_unknown_bits_are_ignored(self):
+        d = bc.encode_beacon("m", ALPHA, "a", "", 1, 2, asking=True)
+        self.assertEqual(d[5], bc.FLAG_ASKING)
+        self.assertTrue(bc.decode_beacon(d).asking)
+        self.assertFalse(bc.decode_beacon(BEACON_13_1).asking)
+        s = bc.encode_beacon("m", ALPHA, "a", "", 1, 2, secret=SECRET, sent_us=77, asking=True)
+        self.assertEqual(s[5], bc.FLAG_SIGNED | bc.FLAG_ASKING)
+        self.assertTrue(bc.decode_beacon(s, SECRET).authentic)
+        turned = s[:5] + bytes([bc.FLAG_SIGNED]) + s[6:]   # a question made a beacon to dial
+        self.assertFalse(bc.decode_beacon(turned, SECRET).authentic)
+        unknown = BEACON_13_1[:5] + b"\xfc" + BEACON_13_1[6:]
+        self.assertEqual((bc.decode_beacon(unknown).asking, bc.decode_beacon(unknown).signed), (False, False))
+
     def test_malformed_datagrams_are_invalid(self):
         bad = [b"", BEACON_13_1[:5], b"ZMSX" + BEACON_13_1[4:], BEACON_13_1[:4] + b"\x02" + BEACON_13_1[5:],
                BEACON_13_1 + b"\x00", BEACON_13_1 + b"x" * 500,
