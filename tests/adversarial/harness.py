@@ -554,13 +554,14 @@ MACS = {
 
 
 def encode_beacon(mesh, nid, name, host, pub_port, router_port, secret=None, sent_us=None,
-                  mac="HMAC-SHA256"):
-    """A beacon datagram (PROTOCOL.md §5.1), signed (§5.4) when a secret is given."""
+                  mac="HMAC-SHA256", asking=False):
+    """A beacon datagram (PROTOCOL.md §5.1), signed (§5.4) when a secret is given; an
+    observer's question (§5.2 rule 4) with asking."""
     fields = [mesh, nid, name, host, pub_port, router_port]
     if secret is not None:
         fields.append(sent_us if sent_us is not None else time.time_ns() // 1000)
-    d = b"ZMSH" + bytes([wire.VERSION, 1 if secret is not None else 0]) + msgpack.packb(
-        fields, use_bin_type=True)
+    flags = (1 if secret is not None else 0) | (2 if asking else 0)
+    d = b"ZMSH" + bytes([wire.VERSION, flags]) + msgpack.packb(fields, use_bin_type=True)
     if secret is not None:
         d += MACS[mac](secret, d)
     return d

@@ -77,6 +77,35 @@ class forged_beacons(h.MeshTest):
             self.mesh, nid, "b", "127.0.0.1", b.pub_port, b.router_port))
         self.check("forged plain beacons", a, b, mark_a, mark_b, sent, elapsed)
 
+    def test_a_flood_of_asking_beacons_dials_nobody_and_costs_a_bounded_rate(self):
+        # Asking beacons (§5.2 rule 4) from ever new ids, at RATE/s, naming a port of ours: a
+        # member must never dial them, and answers at most once per 500 ms.
+        started = time.monotonic()
+        a = self.node("a", "--serve", "echo")
+        b = self.node("b", "--serve", "echo")
+        a.wait_joined(b)
+        b.wait_joined(a)
+        listener = h.Listener()
+        mark_a, mark_b = a.mark(), b.mark()
+        sent, elapsed = self.flood(a, b, lambda nid: h.encode_beacon(
+            self.mesh, nid, "asker", "127.0.0.1", listener.port, listener.port, asking=True))
+        dialled = listener.poll()
+        listener.close()
+        say(f"  asking beacons: {sent} sent in {elapsed:.1f} s, the asker dialled {dialled} times")
+        self.assertEqual(dialled, 0, "a member dialled an asking beacon's sender")
+        self.check("asking beacons", a, b, mark_a, mark_b, sent, elapsed)
+        a.stop()
+        b.stop()
+        lifetime = time.monotonic() - started
+        for node in (a, b):
+            st = node.stats()
+            self.assertIsNotNone(st)
+            # Its own beacon every second it ran, and two answers a second at most while
+            # asked (unbounded, it would answer about every 100 ms: ten a second).
+            bound = lifetime + 2 * elapsed + 3
+            say(f"  {node.name}: {st['beacons_sent']} beacons sent, {st['beacons_received']} received")
+            self.assertLessEqual(st["beacons_sent"], bound)
+
     def test_secured_mesh_holder_of_only_the_mesh_secret_never_evicts_a_member(self):
         secret = self.make_mesh_secret()
         self.keygen("a")
