@@ -22,6 +22,8 @@
     X(beacons_foreign_mesh, "valid beacons of another mesh: ignored") \
     X(beacons_unauthenticated, "beacons dropped with a mesh secret: unsigned or forged") \
     X(beacons_replayed, "signed beacons dropped: older than the sender's last, or stale") \
+    X(beacon_questions, "asking beacons of observers on our mesh: never dialled") \
+    X(beacon_answers, "beacons sent sooner to answer them") \
     /* Handshake and control frames (ROUTER) */ \
     X(hellos_foreign_mesh, "HELLOs of another mesh: ignored") \
     X(frames_invalid, "malformed control frames: dropped") \

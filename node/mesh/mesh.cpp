@@ -232,7 +232,10 @@ void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t to
 void mesh::on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now) {
     if (auto* p = table_.find(b.id)) apply(table_.on_traffic(*p, now));
     // An observer's question is not dialled: it dials the members that answer.
-    if (b.asking) return answer_asking(now);
+    if (b.asking) {
+        ++ctx_.stats.beacon_questions;
+        return answer_asking(now);
+    }
     if (table_.find(b.id)) return;
     dial(b.id, b.name, "tcp://" + host + ":" + std::to_string(b.pub_port),
          "tcp://" + host + ":" + std::to_string(b.router_port), now, true);
@@ -258,6 +261,7 @@ void mesh::answer_asking(clock::time_point now) {
     const auto members = static_cast<double>(table_.all().size() + 1);
     if (std::uniform_real_distribution<double>(0.0, members)(answer_dice_) >= answerers) return;
     last_answer_ = now;
+    ++ctx_.stats.beacon_answers;
     const auto delay = std::chrono::milliseconds(
         std::uniform_int_distribution<std::int64_t>(0, answer_within.count())(answer_dice_));
     next_beacon_ = std::min(next_beacon_, now + delay);

@@ -30,7 +30,8 @@ log = logging.getLogger("zmesh")
 # sends them in this order, and the monitor shows them by these names.
 COUNTERS = (
     "beacons_sent beacon_send_errors beacons_received beacons_invalid beacons_foreign_mesh "
-    "beacons_unauthenticated beacons_replayed hellos_foreign_mesh frames_invalid "
+    "beacons_unauthenticated beacons_replayed beacon_questions beacon_answers "
+    "hellos_foreign_mesh frames_invalid "
     "frames_bad_version frames_unknown_type frames_unknown_sender sends_dropped "
     "link_disconnects handshake_timeouts handshakes_failed handshakes_failed_timeout "
     "handshakes_failed_closed handshakes_failed_protocol handshakes_failed_auth pings_sent "

@@ -155,6 +155,7 @@ class Discovery:
         if p is not None and p.member:
             mesh.alive(p)
         if b.asking:   # §5.2 rule 4: an observer's question, answered, never dialled
+            self.c["beacon_questions"] += 1
             self._answer_asking()
             return
         if p is not None:
@@ -174,6 +175,7 @@ class Discovery:
         if random.uniform(0, len(self.core.mesh.peers) + 1) >= _ANSWERERS:
             return
         self._last_answer = now
+        self.c["beacon_answers"] += 1
         self._next_beacon = min(self._next_beacon, now + random.uniform(0, _ANSWER_WITHIN))
 
     # --- timers ------------------------------------------------------------------------

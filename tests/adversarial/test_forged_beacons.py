@@ -103,8 +103,11 @@ class forged_beacons(h.MeshTest):
             # Its own beacon every second it ran, and two answers a second at most while
             # asked (unbounded, it would answer about every 100 ms: ten a second).
             bound = lifetime + 2 * elapsed + 3
-            say(f"  {node.name}: {st['beacons_sent']} beacons sent, {st['beacons_received']} received")
+            say(f"  {node.name}: {st['beacons_sent']} beacons sent, {st['beacon_questions']} "
+                f"questions heard, {st['beacon_answers']} answered")
             self.assertLessEqual(st["beacons_sent"], bound)
+            self.assertGreater(st["beacon_questions"], 0)
+            self.assertLessEqual(st["beacon_answers"], 2 * elapsed + 2)
 
     def test_secured_mesh_holder_of_only_the_mesh_secret_never_evicts_a_member(self):
         secret = self.make_mesh_secret()

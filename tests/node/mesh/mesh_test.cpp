@@ -299,6 +299,8 @@ TEST_F(mesh_rules, an_asking_beacon_is_never_dialled_and_brings_this_members_bea
     m_.on_beacon(asking, "10.1.1.1", at(200));   // asked again at once: answered already
     for (int ms = 210; ms <= 1000; ms += 10) m_.on_timers(at(ms));
     EXPECT_EQ(wire_.beacons, 2) << "at most one answer per 500 ms, whoever asks";
+    EXPECT_EQ(stats_.beacon_questions, 2u);
+    EXPECT_EQ(stats_.beacon_answers, 1u);
 }
 
 TEST_F(mesh_rules, about_three_members_answer_each_question_whatever_the_meshs_size) {
@@ -322,6 +324,8 @@ TEST_F(mesh_rules, about_three_members_answer_each_question_whatever_the_meshs_s
     // deviations from either bound).
     EXPECT_GT(answered, 72);
     EXPECT_LT(answered, 168);
+    EXPECT_EQ(stats_.beacon_answers, static_cast<std::uint64_t>(answered));
+    EXPECT_EQ(stats_.beacon_questions, 200u);
 }
 
 TEST_F(mesh_rules, an_observer_asks_for_beacons_until_it_knows_a_member_and_never_beacons) {
