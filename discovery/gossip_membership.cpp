@@ -8,11 +8,6 @@
 
 namespace zmesh::discovery::gossip {
 
-namespace {
-
-
-}  // namespace
-
 bool overrides(const update& incoming, const update& known) {
     if (incoming.incarnation != known.incarnation) return incoming.incarnation > known.incarnation;
     const auto grave = [](status s) { return s == status::left ? 2 : static_cast<int>(s); };

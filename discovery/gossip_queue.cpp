@@ -9,7 +9,7 @@ namespace zmesh::discovery::gossip {
 void gossip_queue::push(const update& u, bool urgent) {
     erase(u.id);
     const rank at{!urgent, 0, next_order_++};
-    queued_.emplace(u.id, entry{u, at});
+    queued_.emplace(u.id, entry{u, at, protocol::gossip_update_size(u)});
     order_.emplace(at, u.id);
 }
 
@@ -23,7 +23,7 @@ void gossip_queue::erase(const node_id& id) {
 std::vector<update> gossip_queue::take(std::size_t max, std::size_t limit, std::size_t room) {
     std::vector<node_id> chosen;
     for (auto it = order_.begin(); it != order_.end() && chosen.size() < max; ++it) {
-        const auto size = protocol::gossip_update_size(queued_.at(it->second).news);
+        const auto size = queued_.at(it->second).size;
         if (size > room) continue;
         room -= size;
         chosen.push_back(it->second);

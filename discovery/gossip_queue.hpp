@@ -49,6 +49,7 @@ private:
     struct entry {
         update news;
         rank at;
+        std::size_t size = 0;   // on the wire: measured once, read by every take()
     };
     std::unordered_map<node_id, entry> queued_;
     std::map<rank, node_id, by_rank> order_;

@@ -230,13 +230,15 @@ void mesh::on_leave(const std::optional<protocol::node_id>& id, std::uint64_t to
 }
 
 void mesh::on_beacon(const protocol::beacon& b, const std::string& host, clock::time_point now) {
-    if (auto* p = table_.find(b.id)) apply(table_.on_traffic(*p, now));
+    auto* p = table_.find(b.id);
+    const bool known = p != nullptr;
+    if (known) apply(table_.on_traffic(*p, now));   // `p` may not outlive apply()
     // An observer's question is not dialled: it dials the members that answer.
     if (b.asking) {
         ++ctx_.stats.beacon_questions;
         return answer_asking(now);
     }
-    if (table_.find(b.id)) return;
+    if (known) return;
     dial(b.id, b.name, "tcp://" + host + ":" + std::to_string(b.pub_port),
          "tcp://" + host + ":" + std::to_string(b.router_port), now, true);
 }

@@ -135,7 +135,7 @@ private:
     std::minstd_rand answer_dice_{std::random_device{}()};
     clock::time_point last_answer_{};   // to an asking beacon
     static constexpr std::chrono::milliseconds first_ask_retry{250};
-    std::chrono::milliseconds ask_retry_{first_ask_retry / 2};   // doubled before its first use
+    std::chrono::milliseconds ask_retry_{first_ask_retry};   // after an observer's next question
     // At once, not after a period.
     clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{}, next_stats_poll_{};
 };

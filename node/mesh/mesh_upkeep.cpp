@@ -107,13 +107,10 @@ void mesh::on_timers(clock::time_point now) {
         // An observer is no member to find; until it knows one it asks for the members'
         // beacons, which in a large mesh each member sends seldom (§5.2 rule 4): soon, then
         // less often up to the beacon interval, as a monitor of an empty mesh may ask for hours.
-        if (knows_member()) {
-            ask_retry_ = first_ask_retry;
-        } else {
-            wire_.send_beacon(true);
-            ask_retry_ = std::min(ask_retry_ * 2, opts.beacon_interval);
-        }
+        const bool asks = !knows_member();
+        if (asks) wire_.send_beacon(true);
         next_beacon_ = now + std::min(ask_retry_, opts.beacon_interval);
+        ask_retry_ = asks ? std::min(ask_retry_ * 2, opts.beacon_interval) : first_ask_retry;
     }
     if (opts.stats_poll.count() <= 0) {
         next_stats_poll_ = now + never;

@@ -53,7 +53,7 @@ class Discovery:
         self.replay = bc.ReplayGuard()
         now = time.monotonic()
         self._next_beacon = now if self.o.beacon_interval > 0 else float("inf")
-        self._ask_wait = _FIRST_ASK_WAIT / 2   # an observer's: doubled before each question
+        self._ask_wait = _FIRST_ASK_WAIT   # an observer's, after its next question
         self._last_answer = float("-inf")
         self._fields = (self.o.mesh, core.id, self.o.name, beacon_host, pub_port, router_port)
         if self.o.beacon_interval > 0:
@@ -190,12 +190,11 @@ class Discovery:
         elif now >= self._next_beacon:
             # §5.2 rule 4: an observer asks for beacons until it knows a member: soon, then
             # less often, up to the beacon interval.
-            if any(p.member and not p.observer for p in self.core.mesh.peers.values()):
-                self._ask_wait = _FIRST_ASK_WAIT
-            else:
+            asks = not any(p.member and not p.observer for p in self.core.mesh.peers.values())
+            if asks:
                 self._send_beacon(asking=True)
-                self._ask_wait = min(self._ask_wait * 2, self.o.beacon_interval)
             self._next_beacon = now + min(self._ask_wait, self.o.beacon_interval)
+            self._ask_wait = min(self._ask_wait * 2, self.o.beacon_interval) if asks else _FIRST_ASK_WAIT
         if now >= self._next_probe:
             # §7.5 rule 3: HELLO(want_reply) through each probe, sooner at first, for ever.
             self._next_probe = now + self._probe_wait
