@@ -5,7 +5,8 @@
 namespace zmesh::discovery {
 
 hello_trust trust_hello(const peer& p, const protocol::hello& h) noexcept {
-    if (p.state == peer_state::connecting) return hello_trust::joins;
+    // A member known by gossip alone is met by its first HELLO as a newcomer is.
+    if (p.state == peer_state::connecting || !p.heard_hello) return hello_trust::joins;
     return p.our_token != 0 && h.echo == p.our_token ? hello_trust::authentic : hello_trust::unverified;
 }
 

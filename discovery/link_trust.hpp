@@ -13,8 +13,8 @@ namespace zmesh::discovery {
 
 // How a HELLO from a peer in our table is taken.
 enum class hello_trust {
-    joins,        // it is connecting: its first HELLO joins it, whatever it echoes (it may
-                  // not have our HELLO yet)
+    joins,        // it is connecting, or known by gossip alone: its first HELLO joins it,
+                  // whatever it echoes (it may not have our HELLO yet)
     authentic,    // it quotes the token we gave it
     unverified,   // it does not: perhaps forged. Nothing in it is believed; one asking for
                   // an answer gets one (ours may have been lost), which proves nothing to it

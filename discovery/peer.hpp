@@ -37,6 +37,12 @@ struct peer {
     bool observer = false;
     bool takes_call_links = false;   // its HELLO offers them (PROTOCOL.md §4.2 rule 6)
     bool gossips = false;            // its HELLO says it takes gossip and MEMBERS (§16)
+    // We hold a link to it. A member known by gossip alone has none until we call it or take
+    // its events (links on demand, PROTOCOL.md §16.5); gossip alone judges it meanwhile.
+    bool linked = true;
+    // Its HELLO came (on its link, with its token). Until then, a member known by gossip alone
+    // is not a sender whose frames we take: anyone could claim its id.
+    bool heard_hello = true;
     peer_state state = peer_state::connecting;
     clock::time_point created{};
     clock::time_point last_seen{};

@@ -2,6 +2,8 @@
 // peer_table: liveness transitions.
 #include "peer_table.hpp"
 
+#include <algorithm>
+
 namespace zmesh::discovery {
 
 peer* peer_table::find(const protocol::node_id& id) {
@@ -51,6 +53,36 @@ peer& peer_table::add(const protocol::node_id& id, std::string name, std::string
     return peers_.emplace(id, std::move(p)).first->second;
 }
 
+peer_change peer_table::add_member(const protocol::node_id& id, std::string name, std::string pub_endpoint,
+                                   std::string router_endpoint, std::vector<std::string> services,
+                                   clock::time_point now) {
+    peer& p = add(id, std::move(name), pub_endpoint, router_endpoint, now, 0);
+    p.advertised_pub = std::move(pub_endpoint);
+    p.advertised_router = std::move(router_endpoint);
+    std::sort(services.begin(), services.end());   // looked up by binary search, as a HELLO's
+    p.services = std::move(services);
+    p.gossips = true;
+    p.linked = false;
+    p.heard_hello = false;
+    p.state = peer_state::joined;
+    return peer_change{change_kind::joined, leave_reason::none, p};
+}
+
+void peer_table::update_member(peer& p, std::string name, std::vector<std::string> services) {
+    std::sort(services.begin(), services.end());
+    if (p.name == name && p.services == services) return;
+    ++version_;
+    p.name = std::move(name);
+    p.services = std::move(services);
+}
+
+void peer_table::linked(peer& p, std::uint64_t token, clock::time_point now) {
+    ++version_;
+    p.linked = true;
+    p.our_token = token;
+    p.last_seen = now;
+}
+
 std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& h,
                                                 clock::time_point now) {
     ++version_;
@@ -62,6 +94,7 @@ std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& 
     p.takes_call_links = (h.flags & protocol::hello_flag_call_links) != 0;
     p.gossips = (h.flags & protocol::hello_flag_gossip) != 0;
     p.their_token = h.token;
+    p.heard_hello = true;
     if (p.state == peer_state::connecting) {
         p.state = peer_state::joined;
         p.last_seen = now;
@@ -139,6 +172,7 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
             if (now - p.created > cfg_.handshake) gone.emplace_back(id, leave_reason::expired);
             continue;
         }
+        if (!p.linked) continue;   // known by gossip alone: judged by gossip
         if (p.link_up && (links_heartbeated_ || p.gossips)) p.last_seen = now;
         const auto silent = now - p.last_seen;
         if (p.disconnected_at && now - *p.disconnected_at > cfg_.down_allowed())

@@ -41,6 +41,18 @@ public:
     // Precondition: !find(id).
     peer& add(const protocol::node_id& id, std::string name, std::string pub_endpoint,
               std::string router_endpoint, clock::time_point now, std::uint64_t token);
+    // Records a member that gossip found alive (PROTOCOL.md §16.5): joined, with no link and
+    // no HELLO yet; gossip judges it. Precondition: !find(id). Returns: its `joined` change.
+    peer_change add_member(const protocol::node_id& id, std::string name, std::string pub_endpoint,
+                           std::string router_endpoint, std::vector<std::string> services,
+                           clock::time_point now);
+    // Gossip brought what an unlinked member says of itself now (a new incarnation): its
+    // name and services are taken. Its endpoints are where we would dial it: those change
+    // only with a new process, which is a new member.
+    void update_member(peer& p, std::string name, std::vector<std::string> services);
+    // We opened a link to `p`, a member known by gossip, giving it `token`: from now on its
+    // link's evidence judges it too, its silence counted from `now`.
+    void linked(peer& p, std::uint64_t token, clock::time_point now);
     // Returns: the peer other than `except` we dial at `pub_endpoint` or `router_endpoint`.
     peer* holder_of(const std::string& pub_endpoint, const std::string& router_endpoint,
                     const protocol::node_id& except);

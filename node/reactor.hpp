@@ -101,7 +101,7 @@ private:
     void handle(peers_query& q);
     void handle(stats_query& q);
     void handle(stop_command&) { stopping_ = true; }
-    void handle(subscribe_command& c) { subscriber_.subscribe(c); }
+    void handle(subscribe_command& c);
     void handle(unsubscribe_command& c) { subscriber_.unsubscribe(c); }
     void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
@@ -121,6 +121,8 @@ private:
     void peer_changed(const discovery::peer_change& c) override;
     void peer_dialled(const node_id& id, const std::string& name, const std::string& pub_endpoint) override;
     void peer_named(const node_id& id, const std::string& name) override;
+    void member_linked(const discovery::peer& p) override { subscriber_.member_linked(p); }
+    bool wants_events() const override { return subscriber_.wants_events(); }
     void peer_unlinked(const node_id& id, const std::string& pub_endpoint) override;
     bool may_dial(const node_id& id) override { return security_.may_dial(id); }
     std::vector<std::string> served_methods() const override { return server_.methods(); }

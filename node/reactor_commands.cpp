@@ -56,6 +56,7 @@ peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) cons
     info.observer = p.observer;
     info.last_seen_ms = std::chrono::duration_cast<milliseconds>(now - p.last_seen).count();
     info.rtt_us = p.rtt_us;
+    info.linked = p.linked;
     info.subscriptions = p.subscriptions;
     info.subscriptions_known = p.subscriptions_known;
     info.reported = p.reported;

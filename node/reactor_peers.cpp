@@ -28,6 +28,11 @@ void reactor::peer_dialled(const node_id& id, const std::string& name, const std
     subscriber_.peer_dialled(id, name, pub_endpoint);
 }
 
+void reactor::handle(subscribe_command& c) {
+    subscriber_.subscribe(c);
+    mesh_.link_everyone_if_wanted(call_clock());   // a node that takes events links to every member
+}
+
 void reactor::peer_named(const node_id& id, const std::string& name) { subscriber_.peer_named(id, name); }
 
 void reactor::peer_unlinked(const node_id& id, const std::string& pub_endpoint) {

@@ -33,7 +33,7 @@ reactor::reactor(setup s)
       counters_(std::move(s.counters)),
       subscriber_(ctx_, *counters_, outbox_, mesh_.table(), security_, mesh_, net_ctx_, used(polled_sub)),
       server_(ctx_, inbox_, std::move(s.workers), counters_->handler_log, *this),
-      streams_(ctx_, *counters_, [this](const node_id& to, zmq::message_t& frame) { return wire_.send_frame(to, frame); }, outbox_,
+      streams_(ctx_, *counters_, [this](const node_id& to, zmq::message_t& frame) { return mesh_.send_on_link(to, frame); }, outbox_,
                std::move(s.settlers)),
       stream_admin_(ctx_, streams_,
                     [this](const pending_reply& to, std::int64_t code, const std::string& message,

@@ -39,7 +39,8 @@ nlohmann::json to_json(const peer_info& p) {
             {"services", p.services},
             {"subscriptions", p.subscriptions},
             {"last_seen_ms", p.last_seen_ms},
-            {"rtt_us", p.rtt_us}};
+            {"rtt_us", p.rtt_us},
+            {"linked", p.linked}};
 }
 
 nlohmann::json to_json(const node_stats& s) {

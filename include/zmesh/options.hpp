@@ -39,10 +39,14 @@ struct options {
     // Membership by gossip (PROTOCOL.md §16, docs/scale.md): members probe each other over
     // UDP at their ROUTER's port number, spread who joined and who died, and exchange their
     // tables (MEMBERS) instead of PEERS; links then carry no libzmq heartbeats, so the
-    // mesh's idle cost grows with its members, not with its pairs. Every link is still
-    // opened (a full mesh); links only where traffic flows come next. Not yet for a secured
+    // mesh's idle cost grows with its members, not with its pairs. Not yet for a secured
     // mesh (its datagrams are not sealed yet).
     bool gossip = false;
+    // With gossip, a member links to every member while it knows fewer than this; past it,
+    // the members gossip finds are listed without a link, and a link is opened to one when
+    // this node calls it or takes events (a node that subscribes links to every member).
+    // Small meshes thus keep a link to everyone, and what it gives: a kill -9 seen at once.
+    std::size_t link_everyone_below = 32;
 
     // Sockets
     std::string bind = "*";            // host the PUB and ROUTER bind on

@@ -69,6 +69,10 @@ struct peer_info {
     bool observer = false;         // a monitor watching the mesh, not a member
     std::int64_t last_seen_ms = 0; // how long ago any traffic came from it
     std::int64_t rtt_us = -1;      // last heartbeat round trip; -1 before the first
+    // We hold a link to it. With options::gossip, past options::link_everyone_below, a member
+    // we neither call nor take events from has none: gossip alone vouches for it, and
+    // last_seen_ms counts from when we learned of it (PROTOCOL.md §16.5).
+    bool linked = true;
     // Events
     std::vector<std::string> subscriptions;   // the prefixes it subscribed to, sorted
     bool subscriptions_known = false;         // it has told us (its SUB reached our PUB)

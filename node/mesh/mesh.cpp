@@ -25,9 +25,8 @@ protocol::member_meta mesh::self_meta() const {
     return {ctx_.opts.name, self_pub_, self_router_, ctx_.opts.observer, host_.served_methods(), true};
 }
 
-bool mesh::dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
-                const std::string& router_endpoint, clock::time_point now, bool want_reply,
-                std::uint64_t echo) {
+bool mesh::may_take(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
+                    const std::string& router_endpoint) {
     // A key we do not allow is never dialled, and so never takes a member's place.
     if (!host_.may_dial(id)) return false;
     // Two processes cannot listen on one host:port, so a newcomer named at a known peer's
@@ -52,6 +51,13 @@ bool mesh::dial(const protocol::node_id& id, const std::string& name, const std:
                            ") nor any other newcomer until one leaves");
         return false;
     }
+    return true;
+}
+
+bool mesh::dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
+                const std::string& router_endpoint, clock::time_point now, bool want_reply,
+                std::uint64_t echo) {
+    if (!may_take(id, name, pub_endpoint, router_endpoint)) return false;
     const auto token = protocol::random_link_token();
     if (!wire_.open_link(id, router_endpoint, token)) return false;
     auto& p = table_.add(id, name, pub_endpoint, router_endpoint, now, token);
@@ -88,7 +94,8 @@ discovery::peer* mesh::known_sender(const std::optional<protocol::sender_route>&
     } else if (route && (p = table_.find(route->id))) {
         last_sender_ = {route->id, p, table_.version()};
     }
-    if (!p || p->state == discovery::peer_state::connecting) {
+    // A member known by gossip alone has not said which link is its own: not yet a sender.
+    if (!p || p->state == discovery::peer_state::connecting || !p->heard_hello) {
         ++ctx_.stats.frames_unknown_sender;
         return nullptr;
     }
@@ -179,6 +186,10 @@ void mesh::on_hello(const protocol::hello& h, clock::time_point now) {
         // It found us first (beacon, seed or peer list): dial back, our HELLO answering its.
         if (!dial(h.id, h.name, h.pub_endpoint, h.router_endpoint, now, false, h.token)) return;
         if (!(p = table_.find(h.id))) return;
+    } else if (!p->linked) {
+        // Known by gossip alone, it links us (it calls us, or takes our events): we link it
+        // back, our HELLO answering its, as we would a newcomer's.
+        if (!link_member(*p, now, h.token)) return;
     } else if (discovery::trust_hello(*p, h) == discovery::hello_trust::unverified) {
         // Not the node we dialled, or that node after dropping us and dialling us again
         // (a new token): nothing is taken from it. The node we dialled is asked, through
@@ -238,7 +249,7 @@ void mesh::on_beacon(const protocol::beacon& b, const std::string& host, clock::
         ++ctx_.stats.beacon_questions;
         return answer_asking(now);
     }
-    if (known) return;
+    if (known || !dial_beaconer()) return;
     dial(b.id, b.name, "tcp://" + host + ":" + std::to_string(b.pub_port),
          "tcp://" + host + ":" + std::to_string(b.router_port), now, true);
 }
@@ -261,12 +272,18 @@ void mesh::answer_asking(clock::time_point now) {
     // they do not all go at once. A forger's questions cost the mesh a bounded rate.
     if (last_answer_ != clock::time_point{} && now - last_answer_ < answer_spacing) return;
     const auto members = static_cast<double>(table_.all().size() + 1);
-    if (std::uniform_real_distribution<double>(0.0, members)(answer_dice_) >= answerers) return;
+    if (std::uniform_real_distribution<double>(0.0, members)(dice_) >= answerers) return;
     last_answer_ = now;
     ++ctx_.stats.beacon_answers;
     const auto delay = std::chrono::milliseconds(
-        std::uniform_int_distribution<std::int64_t>(0, answer_within.count())(answer_dice_));
+        std::uniform_int_distribution<std::int64_t>(0, answer_within.count())(dice_));
     next_beacon_ = std::min(next_beacon_, now + delay);
+}
+
+bool mesh::dial_beaconer() {
+    if (!gossip_ || links_everyone()) return true;
+    const auto members = static_cast<double>(table_.all().size() + 1);
+    return std::uniform_real_distribution<double>(0.0, members)(dice_) < answerers;
 }
 
 bool mesh::knows_member() const {

@@ -62,6 +62,9 @@ public:
     void drop_peer(protocol::node_id id, discovery::leave_reason why);
     // What this node serves changed: every peer gets a fresh HELLO.
     void services_changed();
+    // Links every member known by gossip alone, when this node links to everyone (it takes
+    // events, or knows fewer members than options::link_everyone_below).
+    void link_everyone_if_wanted(clock::time_point now);
     // Liveness, heartbeats, beacons, seeds and stats polls that are due.
     void on_timers(clock::time_point now);
     clock::time_point next_deadline() const;
@@ -72,9 +75,8 @@ public:
     void send_to_peer(const protocol::node_id& peer, const protocol::control& msg) override {
         wire_.send(peer, msg);
     }
-    bool send_on_link(const protocol::node_id& peer, zmq::message_t& frame) override {
-        return wire_.send_frame(peer, frame);
-    }
+    // A member known by gossip alone is linked first: the frame follows our HELLO on it.
+    bool send_on_link(const protocol::node_id& peer, zmq::message_t& frame) override;
     void peer_alive(const protocol::node_id& peer, clock::time_point now) override;
     void peer_called(const protocol::node_id& peer) override { wire_.mark_used(peer); }
 
@@ -85,6 +87,23 @@ private:
     bool dial(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
               const std::string& router_endpoint, clock::time_point now, bool want_reply,
               std::uint64_t echo = 0);
+    // Returns: whether a newcomer at these endpoints may be taken into the table: its key is
+    // allowed, no live peer holds its endpoints (a holder whose link failed is replaced), and
+    // the table has room.
+    bool may_take(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,
+                  const std::string& router_endpoint);
+    // Links `p`, a member known by gossip alone (mesh_links.cpp); our HELLO answers the one
+    // of token `echo` when given, else asks for an answer. Returns: whether it was linked.
+    bool link_member(discovery::peer& p, clock::time_point now, std::uint64_t echo = 0);
+    // Returns: whether this node links to every member it knows (see link_everyone_if_wanted).
+    bool links_everyone() const;
+    // Gossip says `id` is alive and this is what it says of itself: a newcomer is listed, and
+    // dialled only when this node links to everyone (or must hear its whole HELLO).
+    void meet_member(const protocol::node_id& id, const protocol::member_meta& meta, clock::time_point now);
+    // Returns: whether to dial the unknown node whose beacon we heard. A member that gossips
+    // and no longer links to everyone dials one in about answerers / members (the newcomer
+    // learns the rest from them), so a beacon does not bring it a link from every member.
+    bool dial_beaconer();
     void on_hello(const protocol::hello& h, clock::time_point now);
     void on_leave(const std::optional<protocol::node_id>& sender, std::uint64_t token);
     // Our HELLO to `to` (null: to a seed, not yet a peer), with the token we gave it and, as
@@ -117,6 +136,9 @@ private:
     // Acts on gossip's news: members alive and unknown are dialled; a member said dead or
     // left is doubted, never dropped on hearsay alone (peer_table::doubt).
     void apply_gossip(clock::time_point now);
+    // Once a second: links everyone if this node now should, and meets the members gossip
+    // knows alive that the table lacks.
+    void recheck_members(clock::time_point now);
 
     node_context& ctx_;
     mesh_wire& wire_;
@@ -132,12 +154,13 @@ private:
         std::uint64_t version = 0;
     } last_sender_;
     std::chrono::milliseconds seed_retry_{50};   // doubles after each round of seed HELLOs
-    std::minstd_rand answer_dice_{std::random_device{}()};
+    std::minstd_rand dice_{std::random_device{}()};
     clock::time_point last_answer_{};   // to an asking beacon
     static constexpr std::chrono::milliseconds first_ask_retry{250};
     std::chrono::milliseconds ask_retry_{first_ask_retry};   // after an observer's next question
     // At once, not after a period.
-    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{}, next_stats_poll_{};
+    clock::time_point next_beacon_{}, next_heartbeat_{}, next_liveness_{}, next_seed_{}, next_stats_poll_{},
+        next_recheck_{};
 };
 
 }  // namespace zmesh::detail

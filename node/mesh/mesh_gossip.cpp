@@ -109,21 +109,35 @@ std::optional<discovery::udp_address> mesh_gossip::address_of(const protocol::no
     return std::nullopt;
 }
 
+std::optional<mesh_gossip::news> mesh_gossip::alive_news(const protocol::node_id& id, const std::string& meta) const {
+    auto m = protocol::decode_member_meta({reinterpret_cast<const std::uint8_t*>(meta.data()), meta.size()});
+    if (!m || !discovery::udp_address_of(m->router_endpoint)) {
+        // Alive, but nowhere we could reach it: counted, and not passed on.
+        ++ctx_.stats.gossip_invalid;
+        return std::nullopt;
+    }
+    return news{id, protocol::gossip_status::alive, std::move(*m)};
+}
+
+std::vector<mesh_gossip::news> mesh_gossip::members_alive() const {
+    std::vector<news> all;
+    for (const auto& u : engine_.snapshot()) {
+        // A suspect's update carries no meta: it was passed on when it was alive.
+        if (u.id == ctx_.id || u.state != protocol::gossip_status::alive) continue;
+        if (auto n = alive_news(u.id, u.meta)) all.push_back(std::move(*n));
+    }
+    return all;
+}
+
 void mesh_gossip::settle() {
     for (auto& c : engine_.take_changes()) {
         news n{c.id, c.state, std::nullopt};
         if (c.state == protocol::gossip_status::alive) {
-            const auto meta = protocol::decode_member_meta(
-                {reinterpret_cast<const std::uint8_t*>(c.meta.data()), c.meta.size()});
-            const auto at = meta ? discovery::udp_address_of(meta->router_endpoint) : std::nullopt;
-            if (!at) {
-                // Alive, but nowhere we could reach it: counted, and not passed on.
-                ++ctx_.stats.gossip_invalid;
-                continue;
-            }
-            addresses_[c.id] = *at;
+            auto alive = alive_news(c.id, c.meta);
+            if (!alive) continue;
+            addresses_[c.id] = *discovery::udp_address_of(alive->meta->router_endpoint);
             sources_.erase(c.id);
-            n.meta = *meta;
+            n = std::move(*alive);
         } else if (c.state != protocol::gossip_status::suspect) {
             addresses_.erase(c.id);
         }

@@ -68,6 +68,9 @@ public:
     // beacon together.
     clock::duration beacon_interval(clock::duration base);
 
+    // Returns: the news of every member alive now, as settle() gave it when it changed (for
+    // a table that missed some).
+    std::vector<news> members_alive() const;
     // Returns and clears the news since the last call.
     std::vector<news> take_news() { return std::exchange(news_, {}); }
     // Returns: members alive or suspect, this node excluded.
@@ -76,6 +79,9 @@ public:
 private:
     // Passes on what the engine concluded and sends what it asked to send.
     void settle();
+    // Returns: the news of an alive member saying `meta`; none (counted) when the meta does
+    // not decode or names nowhere we could reach it.
+    std::optional<news> alive_news(const protocol::node_id& id, const std::string& meta) const;
     void send_table(const protocol::node_id& to, bool reply_wanted);
     std::optional<discovery::udp_address> address_of(const protocol::node_id& id) const;
 

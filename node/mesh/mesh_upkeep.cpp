@@ -30,6 +30,7 @@ void mesh::send_peer_list(const protocol::node_id& to, bool plain_only) {
 
 void mesh::send_heartbeats(clock::time_point now) {
     for (auto& [id, p] : table_.all()) {
+        if (!p.linked) continue;   // gossip probes it
         if (p.state == discovery::peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
             wire_.send(id, hello_message(&p, true));
@@ -52,7 +53,8 @@ void mesh::contact_seeds() {
 
 void mesh::poll_stats() {
     for (const auto& [id, p] : table_.all())
-        if (p.state != discovery::peer_state::connecting && !p.observer) wire_.send(id, protocol::stats_query{});
+        if (p.linked && p.state != discovery::peer_state::connecting && !p.observer)
+            wire_.send(id, protocol::stats_query{});
 }
 
 void mesh::on_gossip(std::span<const std::uint8_t> bytes, const discovery::udp_address& source,
@@ -66,11 +68,15 @@ void mesh::apply_gossip(clock::time_point now) {
     for (const auto& n : gossip_->take_news()) {
         if (n.id == ctx_.id) continue;
         if (n.state == protocol::gossip_status::alive) {
-            if (n.meta && !n.meta->observer && !table_.find(n.id))
-                dial(n.id, n.meta->name, n.meta->pub_endpoint, n.meta->router_endpoint, now, true);
+            if (n.meta) meet_member(n.id, *n.meta, now);
         } else if (n.state != protocol::gossip_status::suspect) {
-            // Hearsay, as a forged datagram could be: the member is asked directly.
-            if (auto* p = table_.find(n.id)) {
+            auto* p = table_.find(n.id);
+            if (p && !p->linked) {
+                // Known by gossip alone, it is judged by gossip alone.
+                drop_peer(n.id, n.state == protocol::gossip_status::left ? discovery::leave_reason::leave
+                                                                         : discovery::leave_reason::expired);
+            } else if (p) {
+                // Hearsay, as a forged datagram could be: the member is asked directly.
                 auto change = table_.doubt(*p, now);
                 if (change) wire_.send(n.id, protocol::ping{now_us(now)});
                 apply(std::move(change));
@@ -81,9 +87,11 @@ void mesh::apply_gossip(clock::time_point now) {
 
 void mesh::services_changed() {
     if (gossip_) gossip_->set_self(self_meta());
-    // Peers learn the new list from a fresh HELLO. One still handshaking may already hold our
-    // old HELLO: ask it to answer, so the handshake completes with the new list.
-    for (const auto& [id, p] : table_.all()) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
+    // Linked peers learn the new list from a fresh HELLO (the others from gossip). One still
+    // handshaking may already hold our old HELLO: ask it to answer, so the handshake
+    // completes with the new list.
+    for (const auto& [id, p] : table_.all())
+        if (p.linked) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
 }
 
 void mesh::on_timers(clock::time_point now) {
@@ -128,19 +136,36 @@ void mesh::on_timers(clock::time_point now) {
     if (gossip_) {
         gossip_->on_timers(now);
         apply_gossip(now);
+        if (now >= next_recheck_) {
+            recheck_members(now);
+            next_recheck_ = now + std::chrono::seconds(1);
+        }
     }
+}
+
+void mesh::recheck_members(clock::time_point now) {
+    link_everyone_if_wanted(now);
+    // A member gossip knows alive that the table lacks (its news came while another held its
+    // endpoints, or its link failed while gossip still heard it) is met again. Only then:
+    // this decodes every member's meta.
+    std::size_t listed = 0;
+    for (const auto& [id, p] : table_.all()) listed += p.gossips && p.state != discovery::peer_state::connecting;
+    if (listed >= gossip_->live_members()) return;
+    for (const auto& n : gossip_->members_alive())
+        if (!table_.find(n.id)) meet_member(n.id, *n.meta, now);
 }
 
 mesh::clock::time_point mesh::next_deadline() const {
     const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_, next_stats_poll_});
-    return gossip_ ? std::min(next, gossip_->next_deadline()) : next;
+    return gossip_ ? std::min({next, gossip_->next_deadline(), next_recheck_}) : next;
 }
 
 void mesh::leave_all() {
     if (gossip_) gossip_->leave();
     // Peers still in handshake too: our HELLO may have made one count us as joined before
     // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (const auto& [id, p] : table_.all()) wire_.send(id, protocol::leave{p.their_token});
+    for (const auto& [id, p] : table_.all())
+        if (p.linked) wire_.send(id, protocol::leave{p.their_token});
 }
 
 }  // namespace zmesh::detail

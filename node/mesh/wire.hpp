@@ -64,6 +64,11 @@ public:
     // A newcomer was dialled: events it publishes may arrive before its HELLO.
     virtual void peer_dialled(const protocol::node_id& id, const std::string& name,
                               const std::string& pub_endpoint) = 0;
+    // A member known by gossip alone was linked now: events it publishes are taken as a
+    // joined member's (links on demand, PROTOCOL.md §16.5).
+    virtual void member_linked(const discovery::peer& p) = 0;
+    // Returns: whether this node takes events (then it links to every member it knows).
+    virtual bool wants_events() const = 0;
     // Its HELLO said its name.
     virtual void peer_named(const protocol::node_id& id, const std::string& name) = 0;
     // Our link to `id` closed: whatever else the node holds for it goes too.

@@ -205,7 +205,9 @@ void subscriber::connect(const protocol::node_id& id, const std::string& pub_end
 void subscriber::connect_to_all() {
     // Joined peers were told we want nothing; the SUBS that follows each handshake corrects
     // that, once our filters are at their PUB.
-    for (const auto& [id, p] : table_.all()) connect(id, p.pub_endpoint);
+    // Members known by gossip alone are connected as the mesh links them.
+    for (const auto& [id, p] : table_.all())
+        if (p.linked) connect(id, p.pub_endpoint);
 }
 
 void subscriber::disconnect(const std::string& pub_endpoint) {
@@ -230,6 +232,12 @@ void subscriber::peer_dialled(const protocol::node_id& id, const std::string& na
         if (links_.count(pub_endpoint)) ready_.insert(pub_endpoint);
     }
     if (wants_events()) connect(id, pub_endpoint);
+}
+
+void subscriber::member_linked(const discovery::peer& p) {
+    senders_.dialled(p.id, p.name);
+    (void)senders_.joined(p.id);   // it joined already: nothing of its was held
+    if (wants_events()) connect(p.id, p.pub_endpoint);
 }
 
 void subscriber::peer_named(const protocol::node_id& id, const std::string& name) { senders_.named(id, name); }

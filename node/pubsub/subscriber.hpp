@@ -61,6 +61,11 @@ public:
 
     // Peer events. A peer dialled: its events may come before its HELLO, and are held.
     void peer_dialled(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint);
+    // Returns: whether this node subscribes to anything. Our SUB connects to a peer's PUB only
+    // while it does.
+    bool wants_events() const noexcept { return subscriptions_.any(); }
+    // `p`, a member known by gossip alone, was linked: its events are taken from now on.
+    void member_linked(const discovery::peer& p);
     void peer_named(const protocol::node_id& id, const std::string& name);
     // It joined: what it sent before is delivered, and it is told our prefixes once our
     // filters are at its PUB.
@@ -102,8 +107,6 @@ private:
 
     void accept(zmq::message_t& frame, clock::time_point now, sender_run& run);
     void run_reactor_handlers(const event& e);
-    // Our SUB connects to a peer's PUB only while we subscribe to something.
-    bool wants_events() const noexcept { return subscriptions_.any(); }
     void connect(const protocol::node_id& id, const std::string& pub_endpoint);
     void connect_to_all();
     void disconnect(const std::string& pub_endpoint);

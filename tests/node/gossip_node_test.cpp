@@ -42,6 +42,63 @@ TEST_F(node_fixture, gossiping_joiners_that_know_one_seed_learn_every_member) {
     }
 }
 
+// Past options::link_everyone_below, members that neither call each other nor take each
+// other's events hold no link (PROTOCOL.md §16.5): a call opens one, and so does taking events.
+TEST_F(node_fixture, past_the_threshold_links_open_where_calls_and_events_go) {
+    constexpr std::size_t count = 4;
+    auto gossiping = [&](std::size_t i) {
+        auto o = make_options("g" + std::to_string(i));
+        o.gossip = true;
+        o.beacon_interval = 0ms;
+        o.link_everyone_below = 0;
+        if (i > 0) o.seeds = {nodes_[0]->router_endpoint()};
+        return o;
+    };
+    start(gossiping(0));
+    for (std::size_t i = 1; i < count; ++i) {
+        auto o = gossiping(i);
+        if (i == 2) {
+            auto& n = start(o);
+            n.serve("two.echo", [](const request& r) -> response { return r; });
+        } else {
+            start(o);
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i)
+        ASSERT_TRUE(wait_until([&] { return joined_names(*nodes_[i]) == others(count, i); }, 15s)) << "g" << i;
+    const auto linked = [](const node& n, const std::string& name) {
+        for (const auto& p : n.peers())
+            if (p.name == name) return p.linked;
+        return false;
+    };
+    auto& g1 = *nodes_[1];
+    auto& g2 = *nodes_[2];
+    auto& g3 = *nodes_[3];
+    // g1 and g2 met through the seed's table: each lists the other, with no link.
+    EXPECT_FALSE(linked(g1, "g2"));
+    EXPECT_FALSE(linked(g2, "g1"));
+    ASSERT_TRUE(wait_until([&] {
+        for (const auto& p : g1.peers())
+            if (p.name == "g2") return p.services == std::vector<std::string>{"two.echo"};
+        return false;
+    }, 10s));
+    auto f = g1.call("two.echo", 42, 5s);
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(f.get().as<int>(), 42);
+    EXPECT_TRUE(linked(g1, "g2"));
+    EXPECT_TRUE(wait_until([&] { return linked(g2, "g1"); }, 5s)) << "linked back on its HELLO";
+    // A node that takes events links to every member, and gets their events.
+    EXPECT_FALSE(linked(g3, "g2"));
+    std::atomic<int> got{0};
+    g3.subscribe("news.", [&got](const event&) { ++got; });
+    ASSERT_TRUE(wait_until([&] { return linked(g3, "g0") && linked(g3, "g1") && linked(g3, "g2"); }, 5s));
+    ASSERT_TRUE(wait_until([&] {
+        (void)g2.publish("news.x", 1);
+        return got.load() > 0;
+    }, 10s));
+    g3.stop();   // before `got` goes away
+}
+
 TEST_F(node_fixture, a_node_that_gossips_and_one_that_does_not_stay_members_of_one_mesh) {
     auto fast = [&](const std::string& name, bool gossip) {
         auto o = make_options(name);

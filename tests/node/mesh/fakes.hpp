@@ -74,12 +74,15 @@ class fake_host : public mesh_host {
 public:
     bool allow = true;
     std::vector<discovery::peer_change> changes;
-    std::vector<node_id> dialled, unlinked;
+    std::vector<node_id> dialled, unlinked, linked;
+    bool events = false;   // wants_events
     std::vector<node_id> stats_asked_by;
 
     void peer_changed(const discovery::peer_change& c) override { changes.push_back(c); }
     void peer_dialled(const node_id& id, const std::string&, const std::string&) override { dialled.push_back(id); }
     void peer_named(const node_id&, const std::string&) override {}
+    void member_linked(const discovery::peer& p) override { linked.push_back(p.id); }
+    bool wants_events() const override { return events; }
     void peer_unlinked(const node_id& id, const std::string&) override { unlinked.push_back(id); }
     bool may_dial(const node_id&) override { return allow; }
     std::vector<std::string> served_methods() const override { return {"echo"}; }

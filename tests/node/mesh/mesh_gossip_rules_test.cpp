@@ -187,5 +187,152 @@ TEST_F(gossip_mesh, a_member_that_gossips_is_judged_by_its_acks_not_by_silence_o
     EXPECT_EQ(m_.table().find(a_), nullptr);
 }
 
+// Past options::link_everyone_below: links on demand (PROTOCOL.md §16.5).
+class on_demand : public gossip_mesh {
+protected:
+    on_demand() { opts_.link_everyone_below = 0; }
+
+    // Makes `found` known by gossip alone, through `a_` (a linked member that gossips).
+    void learn_through_a(const node_id& found, int port) {
+        join(a_, 1, true, 100);
+        members_from(a_, 1, {false, {news(found, 3, gossip_status::alive, port)}}, 10);
+    }
+    // A HELLO of `id` at `port`, with `token` and echoing `echo`.
+    static protocol::hello hello_of(const node_id& id, int port, std::uint64_t token, std::uint64_t echo) {
+        protocol::hello h;
+        h.mesh = "test";
+        h.id = id;
+        h.name = "found";
+        h.pub_endpoint = endpoint(port);
+        h.router_endpoint = endpoint(port + 1);
+        h.token = token;
+        h.echo = echo;
+        h.flags = protocol::hello_flag_call_links | protocol::hello_flag_gossip;
+        return h;
+    }
+    node_id found_ = node_id::random();
+};
+
+TEST_F(on_demand, a_member_gossip_finds_is_listed_joined_without_a_link) {
+    learn_through_a(found_, 300);
+    const auto* p = m_.table().find(found_);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->state, discovery::peer_state::joined);
+    EXPECT_FALSE(p->linked);
+    EXPECT_EQ(p->router_endpoint, endpoint(301));
+    EXPECT_FALSE(wire_.open.contains(found_));
+    EXPECT_EQ(host_.count(discovery::change_kind::joined), 2) << "a_ and the member gossip found";
+    // Its silence on a link it does not have counts for nothing: gossip judges it, and it
+    // answers gossip's probes here.
+    const auto found_gossip = *discovery::udp_address_of(endpoint(301));
+    for (auto t = at(10); t <= at(10) + opts_.liveness.expired * 2; t += 10ms) {
+        m_.on_timers(t);
+        for (const auto& d : std::exchange(wire_.datagrams, {})) {
+            const auto probe = protocol::decode_gossip(d.bytes);
+            if (!probe || !(d.to == found_gossip) || probe->message.type != protocol::gossip_kind::ping) continue;
+            protocol::gossip_message ack;
+            ack.type = protocol::gossip_kind::ack;
+            ack.seq = probe->message.seq;
+            ack.target = found_;
+            m_.on_gossip(protocol::encode_gossip({"test", found_, ack}), found_gossip, t);
+        }
+    }
+    ASSERT_NE(m_.table().find(found_), nullptr);
+    EXPECT_FALSE(m_.table().find(found_)->linked);
+    EXPECT_TRUE(wire_.to<protocol::ping>(found_).empty());
+    for (const auto& c : host_.changes) EXPECT_FALSE(c.snapshot.id == found_ && c.kind != discovery::change_kind::joined);
+}
+
+TEST_F(on_demand, sending_to_a_member_known_by_gossip_links_it_with_our_hello_first) {
+    learn_through_a(found_, 300);
+    zmq::message_t request(8);
+    EXPECT_TRUE(m_.send_on_link(found_, request));
+    ASSERT_TRUE(wire_.open.contains(found_));
+    const auto hellos = wire_.to<protocol::hello>(found_);
+    ASSERT_EQ(hellos.size(), 1u);
+    EXPECT_TRUE(hellos[0].flags & protocol::hello_flag_want_reply);
+    EXPECT_EQ(hellos[0].token, wire_.open[found_]);
+    EXPECT_EQ(host_.linked, std::vector<node_id>{found_});
+    // Its answer quotes our token: its link is known, and its frames are taken.
+    protocol::control answer = hello_of(found_, 300, 77, wire_.open[found_]);
+    m_.on_control(protocol::sender_route{found_, false, 77}, answer, at(20));
+    EXPECT_TRUE(m_.table().find(found_)->heard_hello);
+    EXPECT_NE(m_.known_sender(protocol::sender_route{found_, false, 77}, at(21)), nullptr);
+    EXPECT_EQ(m_.known_sender(protocol::sender_route{found_, false, 78}, at(21)), nullptr);
+}
+
+TEST_F(on_demand, a_member_known_by_gossip_that_links_us_is_linked_back_and_its_frames_taken) {
+    learn_through_a(found_, 300);
+    // Before its HELLO anyone could claim its id: nothing is taken.
+    const auto unknown = stats_.frames_unknown_sender;
+    EXPECT_EQ(m_.known_sender(protocol::sender_route{found_, false, 55}, at(15)), nullptr);
+    EXPECT_EQ(stats_.frames_unknown_sender, unknown + 1);
+    protocol::control h = hello_of(found_, 300, 55, 0);
+    m_.on_control(protocol::sender_route{found_, false, 55}, h, at(20));
+    ASSERT_TRUE(wire_.open.contains(found_));
+    const auto hellos = wire_.to<protocol::hello>(found_);
+    ASSERT_EQ(hellos.size(), 1u);
+    EXPECT_EQ(hellos[0].echo, 55u) << "ours answers its";
+    EXPECT_FALSE(hellos[0].flags & protocol::hello_flag_want_reply);
+    EXPECT_NE(m_.known_sender(protocol::sender_route{found_, false, 55}, at(21)), nullptr);
+    EXPECT_EQ(host_.count(discovery::change_kind::joined), 2) << "linking is no second join";
+    EXPECT_TRUE(wire_.to<protocol::members>(found_).empty()) << "both gossip already";
+}
+
+TEST_F(on_demand, a_member_known_by_gossip_alone_leaves_on_gossips_word) {
+    learn_through_a(found_, 300);
+    members_from(a_, 1, {false, {news(found_, 3, gossip_status::dead)}}, 20);
+    EXPECT_EQ(m_.table().find(found_), nullptr) << "no link to ask it on";
+    ASSERT_EQ(host_.count(discovery::change_kind::left), 1);
+    EXPECT_EQ(host_.changes.back().reason, discovery::leave_reason::expired);
+}
+
+TEST_F(on_demand, its_new_incarnation_brings_what_it_serves_now) {
+    learn_through_a(found_, 300);
+    const auto version = m_.table().version();
+    auto update = news(found_, 4, gossip_status::alive, 300);
+    update.meta = protocol::encode_member_meta({"found", endpoint(300), endpoint(301), false, {"time", "echo"}, true});
+    members_from(a_, 1, {false, {update}}, 20);
+    EXPECT_EQ(m_.table().find(found_)->services, (std::vector<std::string>{"echo", "time"}));
+    EXPECT_GT(m_.table().version(), version) << "providers are looked up again";
+}
+
+TEST_F(on_demand, a_node_that_takes_events_links_every_member) {
+    learn_through_a(found_, 300);
+    const auto other = node_id::random();
+    host_.events = true;
+    members_from(a_, 1, {false, {news(other, 1, gossip_status::alive, 400)}}, 20);
+    EXPECT_TRUE(wire_.open.contains(other)) << "dialled as it is found";
+    EXPECT_FALSE(wire_.open.contains(found_));
+    m_.link_everyone_if_wanted(at(30));
+    EXPECT_TRUE(wire_.open.contains(found_));
+    EXPECT_TRUE(m_.table().find(found_)->linked);
+}
+
+TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconers) {
+    opts_.link_everyone_below = 4;
+    learn_through_a(found_, 300);
+    m_.on_timers(at(20));
+    EXPECT_TRUE(wire_.open.contains(found_)) << "2 members: below the threshold";
+    // Past it, each newcomer's beacon is dialled with a chance of about 3 in the members
+    // known: 1,000 newcomers bring a few dozen links at most, not 1,000.
+    opts_.link_everyone_below = 0;
+    for (int i = 0; i < 30; ++i)
+        members_from(a_, 1, {false, {news(node_id::random(), 1, gossip_status::alive, 1000 + 2 * i)}}, 30);
+    const auto before = wire_.open.size();
+    for (int i = 0; i < 1000; ++i) {
+        protocol::beacon b;
+        b.id = node_id::random();
+        b.name = "newcomer";
+        b.mesh = "test";
+        b.pub_port = static_cast<std::uint16_t>(10000 + 2 * i);
+        b.router_port = static_cast<std::uint16_t>(10001 + 2 * i);
+        m_.on_beacon(b, "10.0.0.2", at(40));
+    }
+    const auto dialled = wire_.open.size() - before;
+    EXPECT_GT(dialled, 0u);
+    EXPECT_LT(dialled, 60u);
+}
+
 }  // namespace
 }  // namespace zmesh::detail

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MPL-2.0
+// mesh, links on demand (PROTOCOL.md §16.5; docs/scale.md): past a small mesh, a member that
+// gossips lists the members gossip finds without a link, and links one when it calls it,
+// sends it a stream's frame, or takes events (a subscriber links to everyone it knows). The
+// HELLO goes first on the new link, so whatever follows it is from a sender the peer knows.
+#include "mesh.hpp"
+
+namespace zmesh::detail {
+
+bool mesh::links_everyone() const {
+    return host_.wants_events() || table_.all().size() < ctx_.opts.link_everyone_below;
+}
+
+void mesh::link_everyone_if_wanted(clock::time_point now) {
+    if (!gossip_ || !links_everyone()) return;
+    std::vector<protocol::node_id> unlinked;
+    for (const auto& [id, p] : table_.all())
+        if (!p.linked) unlinked.push_back(id);
+    // By id: linking tells the host, which must not run while the table is walked.
+    for (const auto& id : unlinked)
+        if (auto* p = table_.find(id)) link_member(*p, now);
+}
+
+bool mesh::link_member(discovery::peer& p, clock::time_point now, std::uint64_t echo) {
+    if (!host_.may_dial(p.id)) return false;
+    const auto token = protocol::random_link_token();
+    if (!wire_.open_link(p.id, p.router_endpoint, token)) return false;
+    table_.linked(p, token, now);
+    host_.member_linked(p);
+    wire_.send(p.id, hello_message(&p, echo == 0, echo != 0 ? std::optional(echo) : std::nullopt));
+    ctx_.log(log_level::debug, "linked " + p.name + " (" + p.id.short_hex() + ") at " + p.router_endpoint);
+    return true;
+}
+
+bool mesh::send_on_link(const protocol::node_id& peer, zmq::message_t& frame) {
+    if (auto* p = table_.find(peer); p && !p->linked) link_member(*p, clock::now());
+    return wire_.send_frame(peer, frame);
+}
+
+void mesh::meet_member(const protocol::node_id& id, const protocol::member_meta& meta, clock::time_point now) {
+    if (meta.observer) return;   // an observer finds the members itself
+    if (auto* p = table_.find(id)) {
+        // A new incarnation of a member known by gossip alone: what it serves may have changed.
+        if (!p->linked) table_.update_member(*p, meta.name, meta.services);
+        return;
+    }
+    // A meta that could not list every method it serves leaves its HELLO to say them.
+    if (links_everyone() || !meta.services_complete) {
+        dial(id, meta.name, meta.pub_endpoint, meta.router_endpoint, now, true);
+        return;
+    }
+    if (!may_take(id, meta.name, meta.pub_endpoint, meta.router_endpoint)) return;
+    apply(table_.add_member(id, meta.name, meta.pub_endpoint, meta.router_endpoint, meta.services, now));
+}
+
+}  // namespace zmesh::detail
