@@ -50,7 +50,9 @@ peer& peer_table::add(const protocol::node_id& id, std::string name, std::string
     p.router_endpoint = std::move(router_endpoint);
     p.created = p.last_seen = now;
     ++version_;
-    return peers_.emplace(id, std::move(p)).first->second;
+    auto& added = peers_.emplace(id, std::move(p)).first->second;
+    linked_.push_back(&added);   // dialled; a member known by gossip is taken out (add_member)
+    return added;
 }
 
 peer_change peer_table::add_member(const protocol::node_id& id, std::string name, std::string pub_endpoint,
@@ -63,6 +65,7 @@ peer_change peer_table::add_member(const protocol::node_id& id, std::string name
     p.services = std::move(services);
     p.gossips = true;
     p.linked = false;
+    unindex(p);
     p.heard_hello = false;
     p.state = peer_state::joined;
     return peer_change{change_kind::joined, leave_reason::none, p};
@@ -77,6 +80,7 @@ void peer_table::update_member(peer& p, std::string name, std::vector<std::strin
 }
 
 void peer_table::linked(peer& p, std::uint64_t token, clock::time_point now) {
+    if (!p.linked) linked_.push_back(&p);
     ++version_;
     p.linked = true;
     p.our_token = token;
@@ -157,6 +161,7 @@ std::optional<peer_change> peer_table::remove(protocol::node_id id, leave_reason
     auto it = peers_.find(id);
     if (it == peers_.end()) return std::nullopt;
     ++version_;
+    unindex(it->second);
     peer p = std::move(it->second);
     peers_.erase(it);
     if (p.state == peer_state::connecting) return std::nullopt;
@@ -167,12 +172,14 @@ std::optional<peer_change> peer_table::remove(protocol::node_id id, leave_reason
 std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<peer>* dropped) {
     std::vector<peer_change> changes;
     std::vector<std::pair<protocol::node_id, leave_reason>> gone;
-    for (auto& [id, p] : peers_) {
+    // Members known by gossip alone are judged by gossip: only linked peers are walked.
+    for (auto* linked : linked_) {
+        auto& p = *linked;
+        const auto& id = p.id;
         if (p.state == peer_state::connecting) {
             if (now - p.created > cfg_.handshake) gone.emplace_back(id, leave_reason::expired);
             continue;
         }
-        if (!p.linked) continue;   // known by gossip alone: judged by gossip
         if (p.link_up && (links_heartbeated_ || p.gossips)) p.last_seen = now;
         const auto silent = now - p.last_seen;
         if (p.disconnected_at && now - *p.disconnected_at > cfg_.down_allowed())
@@ -191,6 +198,7 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
         const auto it = peers_.find(id);
         if (it->second.state == peer_state::connecting) {
             ++handshake_timeouts_;
+            unindex(it->second);
             if (dropped) dropped->push_back(std::move(it->second));
             peers_.erase(it);
             ++version_;
@@ -199,6 +207,13 @@ std::vector<peer_change> peer_table::tick(clock::time_point now, std::vector<pee
         }
     }
     return changes;
+}
+
+void peer_table::unindex(const peer& p) {
+    const auto at = std::find(linked_.begin(), linked_.end(), &p);
+    if (at == linked_.end()) return;
+    *at = linked_.back();
+    linked_.pop_back();
 }
 
 }  // namespace zmesh::discovery

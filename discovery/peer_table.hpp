@@ -28,6 +28,12 @@ public:
     // of the others counts even while their link is up.
     explicit peer_table(liveness_config cfg = {}, bool links_heartbeated = true)
         : cfg_(cfg), links_heartbeated_(links_heartbeated) {}
+    // linked_ points into peers_: a copy would point into the original, while a move takes
+    // peers_'s elements along, where they are.
+    peer_table(const peer_table&) = delete;
+    peer_table& operator=(const peer_table&) = delete;
+    peer_table(peer_table&&) = default;
+    peer_table& operator=(peer_table&&) = default;
 
     const liveness_config& config() const noexcept { return cfg_; }
 
@@ -93,15 +99,30 @@ public:
 
     std::size_t handshake_timeouts() const noexcept { return handshake_timeouts_; }
     const std::unordered_map<protocol::node_id, peer>& all() const noexcept { return peers_; }
+    // Calls f(peer) for each peer we hold a link to (dialled, or linked since), in no order:
+    // what timers walk, as past a small mesh the members far outnumber the links. f must
+    // not add or remove peers.
+    template <class F>
+    void for_each_linked(F&& f) {
+        for (auto* p : linked_) f(*p);
+    }
+    template <class F>
+    void for_each_linked(F&& f) const {
+        for (const auto* p : linked_) f(*p);
+    }
     // Returns: a number that changes whenever a peer is added or removed, changes state, or
     // declares its services again (HELLO), and only then: what is derived from the table
     // (the providers of a method) stays valid while it holds.
     std::uint64_t version() const noexcept { return version_; }
 
 private:
+    // Takes `p` out of linked_, if it is there.
+    void unindex(const peer& p);
+
     liveness_config cfg_;
     bool links_heartbeated_ = true;
     std::unordered_map<protocol::node_id, peer> peers_;
+    std::vector<peer*> linked_;   // into peers_ (its elements do not move)
     std::size_t handshake_timeouts_ = 0;
     std::uint64_t version_ = 1;
 };

@@ -12,6 +12,11 @@ namespace {
 
 constexpr auto never = std::chrono::hours(1);
 
+// A node that gossips wakes every probe period anyway (and to each probe's ack): its liveness
+// checks and heartbeats go along with whatever wakes it within this of their time, rather
+// than waking it on their own. Idle, what a large mesh costs is its members' wake-ups.
+constexpr std::chrono::milliseconds timer_slack{60};
+
 }  // namespace
 
 void mesh::send_peer_list(const protocol::node_id& to, bool plain_only) {
@@ -29,8 +34,9 @@ void mesh::send_peer_list(const protocol::node_id& to, bool plain_only) {
 }
 
 void mesh::send_heartbeats(clock::time_point now) {
-    for (auto& [id, p] : table_.all()) {
-        if (!p.linked) continue;   // gossip probes it
+    // Members known by gossip alone are probed by gossip.
+    table_.for_each_linked([&](discovery::peer& p) {
+        const auto& id = p.id;
         if (p.state == discovery::peer_state::connecting) {
             // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
             wire_.send(id, hello_message(&p, true));
@@ -42,7 +48,7 @@ void mesh::send_heartbeats(clock::time_point now) {
             wire_.send(id, protocol::ping{now_us(now)});
             ++ctx_.stats.pings_sent;
         }
-    }
+    });
 }
 
 void mesh::contact_seeds() {
@@ -52,9 +58,9 @@ void mesh::contact_seeds() {
 }
 
 void mesh::poll_stats() {
-    for (const auto& [id, p] : table_.all())
-        if (p.linked && p.state != discovery::peer_state::connecting && !p.observer)
-            wire_.send(id, protocol::stats_query{});
+    table_.for_each_linked([&](const discovery::peer& p) {
+        if (p.state != discovery::peer_state::connecting && !p.observer) wire_.send(p.id, protocol::stats_query{});
+    });
 }
 
 void mesh::on_gossip(std::span<const std::uint8_t> bytes, const discovery::udp_address& source,
@@ -90,19 +96,24 @@ void mesh::services_changed() {
     // Linked peers learn the new list from a fresh HELLO (the others from gossip). One still
     // handshaking may already hold our old HELLO: ask it to answer, so the handshake
     // completes with the new list.
-    for (const auto& [id, p] : table_.all())
-        if (p.linked) wire_.send(id, hello_message(&p, p.state == discovery::peer_state::connecting));
+    table_.for_each_linked([&](const discovery::peer& p) {
+        wire_.send(p.id, hello_message(&p, p.state == discovery::peer_state::connecting));
+    });
 }
 
 void mesh::on_timers(clock::time_point now) {
     const auto& opts = ctx_.opts;
-    if (now >= next_liveness_) {
+    const auto due = [&](clock::time_point at) { return now >= at || (gossip_ && now + timer_slack >= at); };
+    if (due(next_liveness_)) {
         std::vector<discovery::peer> dropped;
         apply(table_.tick(now, &dropped));
         for (const auto& p : dropped) unlink(p.id, p.pub_endpoint);
-        next_liveness_ = now + std::min(opts.liveness.heartbeat, std::chrono::milliseconds(100));
+        // Its links unheartbeated, a node that gossips judges few peers by the clock: it
+        // checks them with its heartbeats.
+        next_liveness_ = now + (gossip_ ? opts.liveness.heartbeat
+                                        : std::min(opts.liveness.heartbeat, std::chrono::milliseconds(100)));
     }
-    if (now >= next_heartbeat_) {
+    if (due(next_heartbeat_)) {
         send_heartbeats(now);
         next_heartbeat_ = now + opts.liveness.heartbeat;
     }
@@ -136,7 +147,7 @@ void mesh::on_timers(clock::time_point now) {
     if (gossip_) {
         gossip_->on_timers(now);
         apply_gossip(now);
-        if (now >= next_recheck_) {
+        if (due(next_recheck_)) {
             recheck_members(now);
             next_recheck_ = now + std::chrono::seconds(1);
         }
@@ -147,25 +158,29 @@ void mesh::recheck_members(clock::time_point now) {
     link_everyone_if_wanted(now);
     // A member gossip knows alive that the table lacks (its news came while another held its
     // endpoints, or its link failed while gossip still heard it) is met again. Only then:
-    // this decodes every member's meta.
-    std::size_t listed = 0;
-    for (const auto& [id, p] : table_.all()) listed += p.gossips && p.state != discovery::peer_state::connecting;
-    if (listed >= gossip_->live_members()) return;
+    // this decodes every member's meta. Only linked peers may be anything but members that
+    // gossip (observers, plain members, newcomers in handshake): the count walks those alone.
+    std::size_t others = 0;
+    table_.for_each_linked([&](const discovery::peer& p) {
+        others += !p.gossips || p.state == discovery::peer_state::connecting;
+    });
+    if (table_.all().size() - others >= gossip_->live_members()) return;
     for (const auto& n : gossip_->members_alive())
         if (!table_.find(n.id)) meet_member(n.id, *n.meta, now);
 }
 
 mesh::clock::time_point mesh::next_deadline() const {
-    const auto next = std::min({next_beacon_, next_heartbeat_, next_liveness_, next_seed_, next_stats_poll_});
-    return gossip_ ? std::min({next, gossip_->next_deadline(), next_recheck_}) : next;
+    const auto next = std::min({next_beacon_, next_seed_, next_stats_poll_});
+    if (!gossip_) return std::min({next, next_heartbeat_, next_liveness_});
+    return std::min({next, gossip_->next_deadline(), next_recheck_ + timer_slack, next_heartbeat_ + timer_slack,
+                     next_liveness_ + timer_slack});
 }
 
 void mesh::leave_all() {
     if (gossip_) gossip_->leave();
     // Peers still in handshake too: our HELLO may have made one count us as joined before
     // its answer reached us, and without LEAVE it would learn of the stop only by timeout.
-    for (const auto& [id, p] : table_.all())
-        if (p.linked) wire_.send(id, protocol::leave{p.their_token});
+    table_.for_each_linked([&](const discovery::peer& p) { wire_.send(p.id, protocol::leave{p.their_token}); });
 }
 
 }  // namespace zmesh::detail
