@@ -54,6 +54,9 @@ struct peer {
     // Gossip said it is dead or left while our link to it was up: it has until `evasive`
     // after this to show any traffic (we ping it), or it is gone (peer_table::doubt).
     std::optional<clock::time_point> doubted_since;
+    // Something besides a handshake went either way on our links with it (a call, a reply,
+    // a stream frame, a control message): a link idle long enough is closed (§16.5).
+    clock::time_point last_used{};
     std::int64_t rtt_us = -1;                            // last PING round trip, -1 unknown
     std::vector<std::string> subscriptions;              // its topic prefixes (SUBS)
     bool subscriptions_known = false;

@@ -48,7 +48,7 @@ peer& peer_table::add(const protocol::node_id& id, std::string name, std::string
     p.name = std::move(name);
     p.pub_endpoint = std::move(pub_endpoint);
     p.router_endpoint = std::move(router_endpoint);
-    p.created = p.last_seen = now;
+    p.created = p.last_seen = p.last_used = now;
     ++version_;
     auto& added = peers_.emplace(id, std::move(p)).first->second;
     linked_.push_back(&added);   // dialled; a member known by gossip is taken out (add_member)
@@ -84,7 +84,19 @@ void peer_table::linked(peer& p, std::uint64_t token, clock::time_point now) {
     ++version_;
     p.linked = true;
     p.our_token = token;
-    p.last_seen = now;
+    p.last_seen = p.last_used = now;
+}
+
+void peer_table::unlinked(peer& p) {
+    if (!p.linked) return;
+    unindex(p);
+    ++version_;
+    p.linked = false;
+    p.link_up = false;
+    p.disconnected_at.reset();
+    p.refused_reconnects = 0;
+    p.doubted_since.reset();
+    p.rtt_us = -1;
 }
 
 std::optional<peer_change> peer_table::on_hello(peer& p, const protocol::hello& h,

@@ -59,6 +59,10 @@ public:
     // We opened a link to `p`, a member known by gossip, giving it `token`: from now on its
     // link's evidence judges it too, its silence counted from `now`.
     void linked(peer& p, std::uint64_t token, clock::time_point now);
+    // We closed our link to `p` for idleness: it is judged by gossip again. What it gave us
+    // and we gave it (tokens, its HELLO) stays: its own link to us carries on, and our next
+    // HELLO quotes its token.
+    void unlinked(peer& p);
     // Returns: the peer other than `except` we dial at `pub_endpoint` or `router_endpoint`.
     peer* holder_of(const std::string& pub_endpoint, const std::string& router_endpoint,
                     const protocol::node_id& except);

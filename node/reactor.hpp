@@ -123,6 +123,7 @@ private:
     void peer_named(const node_id& id, const std::string& name) override;
     void member_linked(const discovery::peer& p) override { subscriber_.member_linked(p); }
     bool wants_events() const override { return subscriber_.wants_events(); }
+    bool awaits_from(const node_id& id) const override { return client_.awaits_from(id); }
     void peer_unlinked(const node_id& id, const std::string& pub_endpoint) override;
     bool may_dial(const node_id& id) override { return security_.may_dial(id); }
     std::vector<std::string> served_methods() const override { return server_.methods(); }

@@ -47,6 +47,10 @@ struct options {
     // this node calls it or takes events (a node that subscribes links to every member).
     // Small meshes thus keep a link to everyone, and what it gives: a kill -9 seen at once.
     std::size_t link_everyone_below = 32;
+    // Past that, a link to a member that carried nothing for this long (no call, reply,
+    // stream frame or control message either way) is closed; the member stays, judged by
+    // gossip, and is linked again when next needed. 0: links stay open.
+    milliseconds idle_link{60'000};
 
     // Sockets
     std::string bind = "*";            // host the PUB and ROUTER bind on

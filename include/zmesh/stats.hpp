@@ -49,6 +49,8 @@
     X(gossip_received, "gossip datagrams received of our mesh and well formed") \
     X(gossip_invalid, "gossip datagrams malformed or of another mesh, and alive news of nowhere reachable: dropped") \
     X(gossip_unsent, "gossip datagrams not sent: no address known for the member, or the kernel refused") \
+    X(links_on_demand, "links opened to members known by gossip alone: to call them, send them a stream frame or take events") \
+    X(links_idle_closed, "links to members closed after options::idle_link with nothing on them (the members stay)") \
     /* Inbound connections */ \
     X(subscriptions_refused, "subscriptions to our PUB past a bound (prefix size, count or bytes): connection cut") \
     X(connections_cut, "connections to our PUB or ROUTER we ended: past a bound, or their key was revoked") \

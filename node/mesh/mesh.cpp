@@ -95,6 +95,7 @@ discovery::peer* mesh::known_sender(const std::optional<protocol::sender_route>&
         last_sender_ = {route->id, p, table_.version()};
     }
     // A member known by gossip alone has not said which link is its own: not yet a sender.
+    if (p && p->state != discovery::peer_state::connecting && !p->heard_hello) ask_who_it_is(*p, now);
     if (!p || p->state == discovery::peer_state::connecting || !p->heard_hello) {
         ++ctx_.stats.frames_unknown_sender;
         return nullptr;
@@ -108,6 +109,7 @@ discovery::peer* mesh::known_sender(const std::optional<protocol::sender_route>&
                            ") from a connection that is not its link");
         return nullptr;
     }
+    p->last_used = now;
     apply(table_.on_traffic(*p, now));   // any traffic is a sign of life
     return p;
 }
@@ -122,7 +124,10 @@ discovery::peer* mesh::member(const protocol::node_id& id) {
 }
 
 void mesh::peer_alive(const protocol::node_id& peer, clock::time_point now) {
-    if (auto* p = table_.find(peer)) apply(table_.on_traffic(*p, now));
+    if (auto* p = table_.find(peer)) {
+        p->last_used = now;   // a reply came on our link or call link
+        apply(table_.on_traffic(*p, now));
+    }
 }
 
 void mesh::on_control(const std::optional<protocol::sender_route>& sender, protocol::control& msg,

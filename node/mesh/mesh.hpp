@@ -95,8 +95,14 @@ private:
     // Links `p`, a member known by gossip alone (mesh_links.cpp); our HELLO answers the one
     // of token `echo` when given, else asks for an answer. Returns: whether it was linked.
     bool link_member(discovery::peer& p, clock::time_point now, std::uint64_t echo = 0);
+    // Frames came from `p`, a member known by gossip alone, before its HELLO: it is linked,
+    // and so asked for one (mesh_links.cpp).
+    void ask_who_it_is(discovery::peer& p, clock::time_point now);
     // Returns: whether this node links to every member it knows (see link_everyone_if_wanted).
     bool links_everyone() const;
+    // Closes the links to members that carried nothing for options::idle_link, past the
+    // threshold: those members stay, judged by gossip (mesh_links.cpp).
+    void close_idle_links(clock::time_point now);
     // Gossip says `id` is alive and this is what it says of itself: a newcomer is listed, and
     // dialled only when this node links to everyone (or must hear its whole HELLO).
     void meet_member(const protocol::node_id& id, const protocol::member_meta& meta, clock::time_point now);

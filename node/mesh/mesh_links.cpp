@@ -26,10 +26,42 @@ bool mesh::link_member(discovery::peer& p, clock::time_point now, std::uint64_t 
     const auto token = protocol::random_link_token();
     if (!wire_.open_link(p.id, p.router_endpoint, token)) return false;
     table_.linked(p, token, now);
+    ++ctx_.stats.links_on_demand;
     host_.member_linked(p);
     wire_.send(p.id, hello_message(&p, echo == 0, echo != 0 ? std::optional(echo) : std::nullopt));
     ctx_.log(log_level::debug, "linked " + p.name + " (" + p.id.short_hex() + ") at " + p.router_endpoint);
     return true;
+}
+
+void mesh::close_idle_links(clock::time_point now) {
+    const auto idle = ctx_.opts.idle_link;
+    if (!gossip_ || idle.count() <= 0 || links_everyone()) return;
+    std::vector<protocol::node_id> idle_ones;
+    table_.for_each_linked([&](const discovery::peer& p) {
+        // Only a member that gossips, whose link is up and quiet: the others have no one
+        // else to vouch for them, or are in the middle of something.
+        if (p.gossips && p.heard_hello && !p.observer && p.state == discovery::peer_state::joined && p.link_up &&
+            now - p.last_used >= idle && !host_.awaits_from(p.id))
+            idle_ones.push_back(p.id);
+    });
+    for (const auto& id : idle_ones) {
+        auto* p = table_.find(id);
+        const std::string pub_endpoint = p->pub_endpoint;
+        table_.unlinked(*p);
+        unlink(id, pub_endpoint);
+        ++ctx_.stats.links_idle_closed;
+        ctx_.log(log_level::debug, "closed the idle link to " + p->name + " (" + id.short_hex() + ")");
+    }
+}
+
+void mesh::ask_who_it_is(discovery::peer& p, clock::time_point now) {
+    // It talks to us on a link of its own that we do not know: we dropped it (gossip said it
+    // was dead) while its link stayed, and learnt it again. Its frames are refused until its
+    // HELLO, which it sends only in a handshake: we start one, once a heartbeat at most (a
+    // stranger claiming its id costs no more than that).
+    if (p.linked || now - p.last_challenge < ctx_.opts.liveness.heartbeat) return;
+    p.last_challenge = now;
+    link_member(p, now);
 }
 
 bool mesh::send_on_link(const protocol::node_id& peer, zmq::message_t& frame) {

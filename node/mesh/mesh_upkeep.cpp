@@ -37,10 +37,12 @@ void mesh::send_heartbeats(clock::time_point now) {
     // Members known by gossip alone are probed by gossip.
     table_.for_each_linked([&](discovery::peer& p) {
         const auto& id = p.id;
-        if (p.state == discovery::peer_state::connecting) {
-            // Handshake retry: cheap, and it heals a peer that dropped our first HELLO.
+        if (p.state == discovery::peer_state::connecting || !p.heard_hello) {
+            // Handshake retry (a member known by gossip and linked since waits for its HELLO
+            // too): cheap, and it heals a peer that dropped our first HELLO.
             wire_.send(id, hello_message(&p, true));
-        } else if (wire_.take_used(id) || p.rtt_us < 0 || (gossip_ && !p.gossips)) {
+        } else if (const bool used = wire_.take_used(id); used || p.rtt_us < 0 || (gossip_ && !p.gossips)) {
+            if (used) p.last_used = now;
             // Liveness is libzmq's heartbeat (see links); this PING measures the round trip,
             // and only of a link in use: on an idle one, each message we queue is memory.
             // A node that gossips has no such heartbeat: it pings the peers that do not
@@ -156,6 +158,7 @@ void mesh::on_timers(clock::time_point now) {
 
 void mesh::recheck_members(clock::time_point now) {
     link_everyone_if_wanted(now);
+    close_idle_links(now);
     // A member gossip knows alive that the table lacks (its news came while another held its
     // endpoints, or its link failed while gossip still heard it) is met again. Only then:
     // this decodes every member's meta. Only linked peers may be anything but members that

@@ -69,6 +69,9 @@ public:
     virtual void member_linked(const discovery::peer& p) = 0;
     // Returns: whether this node takes events (then it links to every member it knows).
     virtual bool wants_events() const = 0;
+    // Returns: whether something of this node waits on its link to `id` (a call's reply):
+    // such a link is not idle, whatever the clock says.
+    virtual bool awaits_from(const protocol::node_id& id) const = 0;
     // Its HELLO said its name.
     virtual void peer_named(const protocol::node_id& id, const std::string& name) = 0;
     // Our link to `id` closed: whatever else the node holds for it goes too.

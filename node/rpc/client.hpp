@@ -53,6 +53,11 @@ public:
 
     // `peer` left: its calls fail now (peer_lost, with `why`), and its call link closes.
     void peer_left(const protocol::node_id& peer, const std::string& why);
+    // Returns: whether a call to `peer` awaits its reply.
+    bool awaits_from(const protocol::node_id& peer) const {
+        const auto it = pending_by_peer_.find(peer);
+        return it != pending_by_peer_.end() && it->second > 0;
+    }
     // Fails the calls whose deadline passed at `now` (timeout).
     void expire(clock::time_point now);
     // Returns: the next deadline of a pending call (time_point::max() when none).

@@ -83,6 +83,8 @@ public:
     void peer_named(const node_id&, const std::string&) override {}
     void member_linked(const discovery::peer& p) override { linked.push_back(p.id); }
     bool wants_events() const override { return events; }
+    std::set<node_id> awaiting;   // awaits_from
+    bool awaits_from(const node_id& id) const override { return awaiting.contains(id); }
     void peer_unlinked(const node_id& id, const std::string&) override { unlinked.push_back(id); }
     bool may_dial(const node_id&) override { return allow; }
     std::vector<std::string> served_methods() const override { return {"echo"}; }

@@ -210,6 +210,32 @@ protected:
         h.flags = protocol::hello_flag_call_links | protocol::hello_flag_gossip;
         return h;
     }
+    // Runs the timers from `from` to `until`, found_ acking every probe of ours.
+    void run_acked(clock::time_point from, clock::time_point until) {
+        const auto found_gossip = *discovery::udp_address_of(endpoint(301));
+        for (auto t = from; t <= until; t += 10ms) {
+            m_.on_timers(t);
+            for (const auto& d : std::exchange(wire_.datagrams, {})) {
+                const auto probe = protocol::decode_gossip(d.bytes);
+                if (!probe || !(d.to == found_gossip) || probe->message.type != protocol::gossip_kind::ping) continue;
+                protocol::gossip_message ack;
+                ack.type = protocol::gossip_kind::ack;
+                ack.seq = probe->message.seq;
+                ack.target = found_;
+                m_.on_gossip(protocol::encode_gossip({"test", found_, ack}), found_gossip, t);
+            }
+        }
+    }
+    // Learns found_ (at port 300) by gossip, links it by sending it a frame, and has its
+    // answer (token 77) and its link come up, all by `ms`.
+    void link_found(int ms) {
+        learn_through_a(found_, 300);
+        zmq::message_t request(8);
+        ASSERT_TRUE(m_.send_on_link(found_, request));
+        protocol::control answer = hello_of(found_, 300, 77, wire_.open[found_]);
+        m_.on_control(protocol::sender_route{found_, false, 77}, answer, at(ms));
+        m_.on_link_event(found_, link_event::up, at(ms));
+    }
     node_id found_ = node_id::random();
 };
 
@@ -224,19 +250,8 @@ TEST_F(on_demand, a_member_gossip_finds_is_listed_joined_without_a_link) {
     EXPECT_EQ(host_.count(discovery::change_kind::joined), 2) << "a_ and the member gossip found";
     // Its silence on a link it does not have counts for nothing: gossip judges it, and it
     // answers gossip's probes here.
-    const auto found_gossip = *discovery::udp_address_of(endpoint(301));
-    for (auto t = at(10); t <= at(10) + opts_.liveness.expired * 2; t += 10ms) {
-        m_.on_timers(t);
-        for (const auto& d : std::exchange(wire_.datagrams, {})) {
-            const auto probe = protocol::decode_gossip(d.bytes);
-            if (!probe || !(d.to == found_gossip) || probe->message.type != protocol::gossip_kind::ping) continue;
-            protocol::gossip_message ack;
-            ack.type = protocol::gossip_kind::ack;
-            ack.seq = probe->message.seq;
-            ack.target = found_;
-            m_.on_gossip(protocol::encode_gossip({"test", found_, ack}), found_gossip, t);
-        }
-    }
+    opts_.idle_link = 0ms;
+    run_acked(at(10), at(10) + opts_.liveness.expired * 2);
     ASSERT_NE(m_.table().find(found_), nullptr);
     EXPECT_FALSE(m_.table().find(found_)->linked);
     EXPECT_TRUE(wire_.to<protocol::ping>(found_).empty());
@@ -263,10 +278,6 @@ TEST_F(on_demand, sending_to_a_member_known_by_gossip_links_it_with_our_hello_fi
 
 TEST_F(on_demand, a_member_known_by_gossip_that_links_us_is_linked_back_and_its_frames_taken) {
     learn_through_a(found_, 300);
-    // Before its HELLO anyone could claim its id: nothing is taken.
-    const auto unknown = stats_.frames_unknown_sender;
-    EXPECT_EQ(m_.known_sender(protocol::sender_route{found_, false, 55}, at(15)), nullptr);
-    EXPECT_EQ(stats_.frames_unknown_sender, unknown + 1);
     protocol::control h = hello_of(found_, 300, 55, 0);
     m_.on_control(protocol::sender_route{found_, false, 55}, h, at(20));
     ASSERT_TRUE(wire_.open.contains(found_));
@@ -277,6 +288,27 @@ TEST_F(on_demand, a_member_known_by_gossip_that_links_us_is_linked_back_and_its_
     EXPECT_NE(m_.known_sender(protocol::sender_route{found_, false, 55}, at(21)), nullptr);
     EXPECT_EQ(host_.count(discovery::change_kind::joined), 2) << "linking is no second join";
     EXPECT_TRUE(wire_.to<protocol::members>(found_).empty()) << "both gossip already";
+}
+
+TEST_F(on_demand, one_talking_on_a_link_we_do_not_know_is_linked_and_asked_until_it_answers) {
+    // Dropped on gossip's word and learnt again, its link to us carried on: we know it by
+    // gossip alone, and it has no cause to send a HELLO.
+    learn_through_a(found_, 300);
+    const auto unknown = stats_.frames_unknown_sender;
+    protocol::control ping = protocol::ping{1};
+    m_.on_control(protocol::sender_route{found_, false, 55}, ping, at(20));
+    m_.on_control(protocol::sender_route{found_, false, 55}, ping, at(21));
+    EXPECT_EQ(stats_.frames_unknown_sender, unknown + 2) << "refused until its HELLO";
+    ASSERT_TRUE(wire_.open.contains(found_));
+    ASSERT_EQ(wire_.to<protocol::hello>(found_).size(), 1u);
+    EXPECT_TRUE(wire_.to<protocol::hello>(found_)[0].flags & protocol::hello_flag_want_reply);
+    // No answer yet: asked again with the heartbeats.
+    m_.on_timers(at(21) + opts_.liveness.heartbeat * 2);
+    EXPECT_GE(wire_.to<protocol::hello>(found_).size(), 2u);
+    protocol::control answer = hello_of(found_, 300, 55, wire_.open[found_]);
+    m_.on_control(protocol::sender_route{found_, false, 55}, answer, at(600));
+    m_.on_control(protocol::sender_route{found_, false, 55}, ping, at(601));
+    EXPECT_EQ(wire_.to<protocol::pong>(found_).size(), 1u) << "its frames are taken now";
 }
 
 TEST_F(on_demand, a_member_known_by_gossip_alone_leaves_on_gossips_word) {
@@ -332,6 +364,46 @@ TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconer
     const auto dialled = wire_.open.size() - before;
     EXPECT_GT(dialled, 0u);
     EXPECT_LT(dialled, 60u);
+}
+
+TEST_F(on_demand, a_link_quiet_for_idle_link_is_closed_and_its_member_stays) {
+    opts_.idle_link = 1000ms;
+    link_found(30);
+    run_acked(at(30), at(30) + 900ms);
+    EXPECT_TRUE(m_.table().find(found_)->linked) << "not idle yet";
+    run_acked(at(30) + 900ms, at(30) + 2500ms);
+    const auto* p = m_.table().find(found_);
+    ASSERT_NE(p, nullptr);
+    EXPECT_FALSE(p->linked);
+    EXPECT_EQ(p->state, discovery::peer_state::joined);
+    EXPECT_FALSE(wire_.open.contains(found_));
+    EXPECT_EQ(std::count(host_.unlinked.begin(), host_.unlinked.end(), found_), 1);
+    EXPECT_EQ(stats_.links_idle_closed, 1u);
+    // Its own link to us carries on: its frames are still taken.
+    EXPECT_NE(m_.known_sender(protocol::sender_route{found_, false, 77}, at(30) + 2500ms), nullptr);
+    // Needed again, it is linked again, our HELLO quoting its token so that it believes it.
+    zmq::message_t request(8);
+    EXPECT_TRUE(m_.send_on_link(found_, request));
+    ASSERT_TRUE(wire_.open.contains(found_));
+    EXPECT_EQ(wire_.to<protocol::hello>(found_).back().echo, 77u);
+    EXPECT_EQ(stats_.links_on_demand, 2u);
+}
+
+TEST_F(on_demand, a_link_in_use_or_awaiting_a_reply_stays_open) {
+    opts_.idle_link = 1000ms;
+    link_found(30);
+    host_.awaiting.insert(found_);   // a call's reply is due on it
+    run_acked(at(30), at(30) + 2500ms);
+    EXPECT_TRUE(m_.table().find(found_)->linked);
+    host_.awaiting.clear();
+    // Traffic from it every 500 ms: never a second of quiet.
+    for (int ms = 2600; ms <= 5000; ms += 500) {
+        protocol::control pong = protocol::pong{0};
+        m_.on_control(protocol::sender_route{found_, false, 77}, pong, at(30 + ms));
+        run_acked(at(30 + ms), at(30 + ms + 490));
+    }
+    EXPECT_TRUE(m_.table().find(found_)->linked);
+    EXPECT_EQ(stats_.links_idle_closed, 0u);
 }
 
 }  // namespace
