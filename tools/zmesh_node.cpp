@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
         ("stream", cli::po::value<std::vector<std::string>>()->composing(), "NAME=PREFIX: declare a stream taking the topics starting with PREFIX (repeatable; needs --data-dir)")
         ("keys", cli::po::value<std::uint64_t>()->default_value(0), "store each --publish with the key k<n mod K> (0: no key)")
         ("gossip", "membership by gossip: members probe each other over UDP at their ROUTER's port, with no heartbeat on every link (PROTOCOL.md §16; docs/scale.md)")
+        ("link-everyone-below", cli::po::value<std::size_t>()->default_value(options{}.link_everyone_below), "with --gossip: link every member while knowing fewer than this; past it, only those called or whose events are taken (PROTOCOL.md §16.5)")
+        ("idle-link", cli::po::value<std::string>()->default_value(std::to_string(options{}.idle_link.count())), "with --gossip, past --link-everyone-below: ms (or with a unit: 60s) after which a link that carried nothing is closed; 0: never")
         ("stream-admin", "let members add and remove this node's streams, publish into them and requeue dead letters (zmesh stream, zmesh dlq; needs --data-dir)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
@@ -156,6 +158,8 @@ int main(int argc, char** argv) {
         if (vm.count("data-dir")) o.data_dir = vm["data-dir"].as<std::string>();
         o.stream_admin = vm.count("stream-admin") > 0;
         o.gossip = vm.count("gossip") > 0;
+        o.link_everyone_below = vm["link-everyone-below"].as<std::size_t>();
+        o.idle_link = cli::duration_flag(vm, "idle-link", std::chrono::milliseconds(1));
         if (vm.count("durability")) {
             const auto mode = vm["durability"].as<std::string>();
             if (mode != "os" && mode != "fsync") throw std::invalid_argument("--durability is os or fsync, not '" + mode + "'");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // zmesh-node --gossip processes: a kill -9 is still seen at once (the link drops); a stopped
 // process, whose links stay up and carry no libzmq heartbeat, is found dead by gossip and
-// comes back after SIGCONT; and a plain node in the mesh is judged by its silence.
+// comes back after SIGCONT; links idle past the threshold close, after which a kill -9 is
+// found by gossip; and a plain node in the mesh is judged by its silence.
 #include "system_fixture.hpp"
 
 #include <csignal>
@@ -59,6 +60,36 @@ TEST_F(gossip_trio, a_stopped_gossiping_process_is_found_dead_and_comes_back_aft
     const auto stats = exit_stats(a);
     EXPECT_GT(stats.value("gossip_sent", 0), 0) << stats.dump();
     EXPECT_GT(stats.value("gossip_received", 0), 0) << stats.dump();
+}
+
+// Past the threshold (here from the first member) links idle for --idle-link close, and nobody
+// leaves for it; a kill -9 is then found by gossip alone, as no link drops.
+TEST_F(system_fixture, idle_links_close_and_a_kill_9_is_then_found_by_gossip) {
+    const std::vector<std::string> on_demand = {"--gossip", "--link-everyone-below", "0", "--idle-link", "300ms"};
+    auto& a = spawn_node("a", on_demand);
+    auto& b = spawn_node("b", on_demand);
+    auto& c = spawn_node("c", on_demand);
+    ASSERT_TRUE(sees_joined(a, {"b", "c"}, 5s)) << a.out();
+    ASSERT_TRUE(sees_joined(b, {"a", "c"}, 5s)) << b.out();
+    // (Waiting on a condition that must not come: a left, while the links go idle and close,
+    // which takes their first round trip, 300 ms and the once-a-second check, with room.)
+    EXPECT_FALSE(wait_until([&] { return a.count_lines("left ") + b.count_lines("left ") > 0; }, 4000ms))
+        << a.out() << b.out();
+    const auto t0 = steady_clock::now();
+    c.signal(SIGKILL);
+    for (auto* p : {&a, &b}) {
+        ASSERT_TRUE(p->wait_for_line("left c ", 8s)) << p->out();
+        for (const auto& line : p->out_lines())
+            if (line.starts_with("left c ")) EXPECT_TRUE(line.ends_with(" expired")) << line << ": not by gossip";
+    }
+    std::cout << "kill -9 of a member with no link found by gossip in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0).count() << " ms\n";
+    for (auto* p : {&a, &b}) {
+        p->signal(SIGTERM);
+        ASSERT_EQ(p->wait(5s), std::optional<int>(0)) << p->err();
+        const auto stats = exit_stats(*p);
+        EXPECT_GE(stats.value("links_idle_closed", 0), 2) << stats.dump();
+    }
 }
 
 TEST_F(system_fixture, a_plain_node_among_gossiping_ones_is_judged_by_its_silence) {
