@@ -3,6 +3,7 @@
 // that keeps what it is told (tests/node/mesh).
 #pragma once
 
+#include "node/mesh/mesh.hpp"
 #include "node/mesh/wire.hpp"
 
 #include <map>
@@ -96,6 +97,22 @@ public:
         for (const auto& c : changes) n += c.kind == k;
         return n;
     }
+};
+
+// A mesh under test and the world around it: its options, id, counters, wire and host, the
+// time its test starts, and two ids for peers.
+struct mesh_world {
+    explicit mesh_world(options o) : opts_(std::move(o)) {}
+
+    options opts_;
+    node_id self_ = node_id::random();
+    node_stats stats_;
+    node_context ctx_{opts_, self_, stats_};
+    fake_wire wire_;
+    fake_host host_;
+    mesh m_{ctx_, wire_, host_};
+    mesh::clock::time_point t0_ = mesh::clock::now();
+    node_id a_ = node_id::random(), b_ = node_id::random();
 };
 
 }  // namespace zmesh::detail::mesh_fakes

@@ -17,9 +17,9 @@ using clock = mesh::clock;
 using protocol::gossip_status;
 using protocol::node_id;
 
-class gossip_mesh : public ::testing::Test {
+class gossip_mesh : public ::testing::Test, protected mesh_world {
 protected:
-    gossip_mesh() { m_.advertise("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"); }
+    gossip_mesh() : mesh_world(gossip_options()) { m_.advertise("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"); }
 
     static options gossip_options() {
         options o;
@@ -58,16 +58,6 @@ protected:
             u.meta = protocol::encode_member_meta({"found", endpoint(port), endpoint(port + 1), false, {}, true});
         return u;
     }
-
-    options opts_ = gossip_options();
-    node_id self_ = node_id::random();
-    node_stats stats_;
-    node_context ctx_{opts_, self_, stats_};
-    fake_wire wire_;
-    fake_host host_;
-    mesh m_{ctx_, wire_, host_};
-    clock::time_point t0_ = clock::now();
-    node_id a_ = node_id::random(), b_ = node_id::random();
 };
 
 }  // namespace zmesh::detail::mesh_fakes

@@ -7,14 +7,9 @@
 
 #include <algorithm>
 
-namespace zmesh::detail {
+// In the fixture's namespace, whose names (clock, node_id, gossip_status) it uses.
+namespace zmesh::detail::mesh_fakes {
 namespace {
-
-using namespace std::chrono_literals;
-using clock = mesh::clock;
-using mesh_fakes::gossip_mesh;
-using protocol::gossip_status;
-using protocol::node_id;
 
 // Past options::link_everyone_below: links on demand (PROTOCOL.md §16.5).
 class on_demand : public gossip_mesh {
@@ -236,4 +231,4 @@ TEST_F(on_demand, a_link_in_use_or_awaiting_a_reply_stays_open) {
 }
 
 }  // namespace
-}  // namespace zmesh::detail
+}  // namespace zmesh::detail::mesh_fakes

@@ -16,12 +16,10 @@ namespace {
 using namespace std::chrono_literals;
 using clock = mesh::clock;
 using protocol::node_id;
-using mesh_fakes::fake_host;
-using mesh_fakes::fake_wire;
 
-class mesh_rules : public ::testing::Test {
+class mesh_rules : public ::testing::Test, protected mesh_fakes::mesh_world {
 protected:
-    mesh_rules() {
+    mesh_rules() : mesh_world(options{}) {
         opts_.mesh = "test";
         opts_.name = "self";
         opts_.max_peers = 4;
@@ -68,15 +66,6 @@ protected:
     }
     std::uint64_t our_token(const node_id& id) { return m_.table().find(id)->our_token; }
 
-    options opts_;
-    node_id self_ = node_id::random();
-    node_stats stats_;
-    node_context ctx_{opts_, self_, stats_};
-    fake_wire wire_;
-    fake_host host_;
-    mesh m_{ctx_, wire_, host_};
-    clock::time_point t0_ = clock::now();
-    node_id a_ = node_id::random(), b_ = node_id::random();
     std::map<node_id, std::size_t> ports_;   // of the ids HELLOs came from
 };
 
