@@ -122,7 +122,11 @@ void mesh::on_timers(clock::time_point now) {
     if (opts.beacon_interval.count() <= 0) {
         next_beacon_ = now + never;
     } else if (now >= next_beacon_ && !opts.observer) {
-        wire_.send_beacon(false);
+        // A member that gossips and is still joining (it dialled or was dialled, and gossip
+        // has not yet told it of a member) was found: its beacon would only reach every node
+        // again. When many start at once, those repeats are most of what the start costs.
+        const bool joining = gossip_ && gossip_->live_members() == 0 && !table_.all().empty();
+        if (!joining) wire_.send_beacon(false);
         next_beacon_ = now + (gossip_ ? gossip_->beacon_interval(opts.beacon_interval) : clock::duration(opts.beacon_interval));
     } else if (now >= next_beacon_) {
         // An observer is no member to find; until it knows one it asks for the members'

@@ -129,5 +129,26 @@ TEST_F(gossip_mesh, a_member_that_gossips_is_judged_by_its_acks_not_by_silence_o
     EXPECT_EQ(m_.table().find(a_), nullptr);
 }
 
+TEST_F(gossip_mesh, a_member_still_joining_does_not_beacon_again_until_it_is_alone_again) {
+    opts_.beacon_interval = 1000ms;
+    m_.on_timers(at(0));
+    ASSERT_EQ(wire_.beacons, 1) << "alone: at once";
+    // It hears a node and dials it: found, it is joining, and beacons no more meanwhile.
+    protocol::beacon b;
+    b.mesh = "test";
+    b.id = a_;
+    b.name = "a";
+    b.pub_port = 100;
+    b.router_port = 101;
+    m_.on_beacon(b, "10.0.0.1", at(10));
+    ASSERT_NE(m_.table().find(a_), nullptr);
+    for (int ms = 100; ms < 2500; ms += 100) m_.on_timers(at(ms));
+    EXPECT_EQ(wire_.beacons, 1);
+    // That node never answers: dropped after the handshake timeout, ours is alone again.
+    for (int ms = 2500; ms <= 3000 + static_cast<int>(opts_.liveness.handshake.count()); ms += 100) m_.on_timers(at(ms));
+    EXPECT_EQ(m_.table().find(a_), nullptr);
+    EXPECT_GE(wire_.beacons, 2);
+}
+
 }  // namespace
 }  // namespace zmesh::detail
