@@ -104,6 +104,18 @@ public:
 struct mesh_world {
     explicit mesh_world(options o) : opts_(std::move(o)) {}
 
+    // A beacon of `id` on mesh "test", its PUB and ROUTER at ports `pub_port` and the next
+    // of its host.
+    static protocol::beacon beacon_of(const node_id& id, std::uint16_t pub_port = 5000) {
+        protocol::beacon b;
+        b.mesh = "test";
+        b.id = id;
+        b.name = "beaconing";
+        b.pub_port = pub_port;
+        b.router_port = static_cast<std::uint16_t>(pub_port + 1);
+        return b;
+    }
+
     options opts_;
     node_id self_ = node_id::random();
     node_stats stats_;

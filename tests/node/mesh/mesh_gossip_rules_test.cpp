@@ -134,13 +134,7 @@ TEST_F(gossip_mesh, a_member_still_joining_does_not_beacon_again_until_it_is_alo
     m_.on_timers(at(0));
     ASSERT_EQ(wire_.beacons, 1) << "alone: at once";
     // It hears a node and dials it: found, it is joining, and beacons no more meanwhile.
-    protocol::beacon b;
-    b.mesh = "test";
-    b.id = a_;
-    b.name = "a";
-    b.pub_port = 100;
-    b.router_port = 101;
-    m_.on_beacon(b, "10.0.0.1", at(10));
+    m_.on_beacon(beacon_of(a_, 100), "10.0.0.1", at(10));
     ASSERT_NE(m_.table().find(a_), nullptr);
     for (int ms = 100; ms < 2500; ms += 100) m_.on_timers(at(ms));
     EXPECT_EQ(wire_.beacons, 1);

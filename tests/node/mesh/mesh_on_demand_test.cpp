@@ -177,13 +177,7 @@ TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconer
         members_from(a_, 1, {false, {news(node_id::random(), 1, gossip_status::alive, 1000 + 2 * i)}}, 30);
     const auto before = wire_.open.size();
     for (int i = 0; i < 1000; ++i) {
-        protocol::beacon b;
-        b.id = node_id::random();
-        b.name = "newcomer";
-        b.mesh = "test";
-        b.pub_port = static_cast<std::uint16_t>(10000 + 2 * i);
-        b.router_port = static_cast<std::uint16_t>(10001 + 2 * i);
-        m_.on_beacon(b, "10.0.0.2", at(40));
+        m_.on_beacon(beacon_of(node_id::random(), static_cast<std::uint16_t>(10000 + 2 * i)), "10.0.0.2", at(40));
     }
     const auto dialled = wire_.open.size() - before;
     EXPECT_GT(dialled, 0u);

@@ -45,16 +45,6 @@ protected:
         return h;
     }
     static protocol::sender_route route(const node_id& id, std::uint64_t token) { return {id, false, token}; }
-    // A beacon of `id` on our mesh, its PUB and ROUTER at ports 5000 and 5001 of its host.
-    static protocol::beacon beacon_of(const node_id& id) {
-        protocol::beacon b;
-        b.mesh = "test";
-        b.id = id;
-        b.name = "beaconing";
-        b.pub_port = 5000;
-        b.router_port = 5001;
-        return b;
-    }
 
     // Makes `id` a joined member: its HELLO, as a newcomer, with `token` as its own.
     void join(const node_id& id, std::uint64_t token, int ms = 0) {
