@@ -34,6 +34,10 @@ struct peer {
     std::string advertised_pub;     // what the peer said in HELLO: passed on in PEERS
     std::string advertised_router;
     std::vector<std::string> services;
+    // The prefixes of the topics it publishes, as its gossip meta lists them (PROTOCOL.md
+    // §16.4). None: it did not say (a member that does not list them, or one known by its
+    // HELLO alone), and may publish anything.
+    std::optional<std::vector<std::string>> publishes;
     bool observer = false;
     bool takes_call_links = false;   // its HELLO offers them (PROTOCOL.md §4.2 rule 6)
     bool gossips = false;            // its HELLO says it takes gossip and MEMBERS (§16)

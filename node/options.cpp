@@ -5,6 +5,7 @@
 #include "protocol/beacon.hpp"
 #include "protocol/endpoint.hpp"
 #include "protocol/limits.hpp"
+#include "protocol/member_meta.hpp"
 
 #include <zmesh/keys.hpp>
 
@@ -48,6 +49,9 @@ std::string validate(const options& o) {
     if (o.rpc_queue == 0) return "rpc queue must be >= 1";
     if (o.peer_queue < 0) return "peer queue must be >= 0";
     if (o.max_peers == 0 || o.max_peers > 65536) return "max peers must be 1..65536";
+    if (o.publishes.size() > max_published_prefixes) return "at most 16 published prefixes";
+    for (const auto& p : o.publishes)
+        if (p.empty() || p.size() > max_topic_len) return "a published prefix must be 1..max_topic_len bytes";
     if (o.max_rpc_size == 0 || o.max_rpc_size > 256u * 1024 * 1024)
         return "max rpc size must be 1 B..256 MiB";
     if (!o.mesh_secret.empty() && o.mesh_secret.size() < protocol::min_mesh_secret_size)

@@ -122,11 +122,14 @@ private:
     void peer_dialled(const node_id& id, const std::string& name, const std::string& pub_endpoint) override;
     void peer_named(const node_id& id, const std::string& name) override;
     void member_linked(const discovery::peer& p) override { subscriber_.member_linked(p); }
-    bool wants_events() const override { return subscriber_.wants_events(); }
+    bool wants_events_from(const discovery::peer& p) const override { return subscriber_.wants_events_from(p); }
     bool awaits_from(const node_id& id) const override { return client_.awaits_from(id); }
     void peer_unlinked(const node_id& id, const std::string& pub_endpoint) override;
     bool may_dial(const node_id& id) override { return security_.may_dial(id); }
     std::vector<std::string> served_methods() const override { return server_.methods(); }
+    std::optional<std::vector<std::string>> published_prefixes() const override {
+        return publisher_.prefixes();
+    }
     void peer_subscribes(discovery::peer& p, protocol::subs&& s) override;
     void stats_asked(const node_id& from) override;
     void on_rpc(routed_frame& in, std::uint8_t type) override;

@@ -39,6 +39,7 @@ void reactor::on_publish(zmq::message_t& frame, const stored_callback& stored, s
         if (stored) stored(store_outcome::failed, "malformed event frame");
         return;
     }
+    if (publisher_.take_new_prefix()) mesh_.publishes_changed();
     subscriber_.deliver_local(e->topic, e->header, e->body);
     // Stored before it is sent: the views into the frame end with the send.
     streams_.published(e->topic, key, e->body, e->header.sent_us, stored, call_clock());
@@ -59,6 +60,7 @@ peer_info reactor::to_info(const discovery::peer& p, clock::time_point now) cons
     info.linked = p.linked;
     info.subscriptions = p.subscriptions;
     info.subscriptions_known = p.subscriptions_known;
+    info.publishes = p.publishes;
     info.reported = p.reported;
     const auto seen = subscriber_.of(p.id);
     info.events_in = seen.events_in;

@@ -30,7 +30,7 @@ void reactor::peer_dialled(const node_id& id, const std::string& name, const std
 
 void reactor::handle(subscribe_command& c) {
     subscriber_.subscribe(c);
-    mesh_.link_everyone_if_wanted(call_clock());   // a node that takes events links to every member
+    mesh_.link_wanted(call_clock());   // the members that publish what it takes now
 }
 
 void reactor::peer_named(const node_id& id, const std::string& name) { subscriber_.peer_named(id, name); }

@@ -34,14 +34,14 @@ std::string read_endpoint(field_reader& r) {
 }  // namespace
 
 std::string encode_member_meta(const member_meta& m) {
-    // Every field but the services: the flags, not yet written, are one byte whatever their value.
-    msgpack::sbuffer head;
-    packer pk(head);
-    pk.pack_array(meta_fields);
-    pack_str(pk, m.name, max_name_len, "name");
-    pack_str(pk, m.pub_endpoint, max_endpoint_len, "pub_endpoint");
-    pack_str(pk, m.router_endpoint, max_endpoint_len, "router_endpoint");
-    const std::size_t head_size = head.size() + 1;
+    // The strings first; the array's header and the flags, written last, are one byte each
+    // whatever their value.
+    msgpack::sbuffer strings;
+    packer strings_pk(strings);
+    pack_str(strings_pk, m.name, max_name_len, "name");
+    pack_str(strings_pk, m.pub_endpoint, max_endpoint_len, "pub_endpoint");
+    pack_str(strings_pk, m.router_endpoint, max_endpoint_len, "router_endpoint");
+    const std::size_t head_size = 1 + strings.size() + 1;
     // Then the services, each alone: as many as fit go, in order.
     msgpack::sbuffer services;
     std::size_t count = 0;
@@ -54,14 +54,31 @@ std::string encode_member_meta(const member_meta& m) {
         services.write(one.data(), one.size());
         ++count;
     }
+    const std::size_t services_size = array_header_size(count) + services.size();
+    // Then the published prefixes, all or none: a partial list would tell subscribers of
+    // the missing ones that the member publishes nothing they want.
+    msgpack::sbuffer publishes;
+    bool listed = m.publishes_listed && m.publishes.size() <= max_published_prefixes;
+    if (listed) {
+        packer pub_pk(publishes);
+        pub_pk.pack_array(static_cast<std::uint32_t>(m.publishes.size()));
+        for (const auto& prefix : m.publishes) pack_str(pub_pk, prefix, max_topic_len, "a published prefix");
+        listed = head_size + services_size + publishes.size() <= max_gossip_meta;
+    }
     const bool complete = m.services_complete && count == m.services.size();
     std::uint8_t flags = 0;
     if (m.observer) flags |= member_flag_observer;
     if (!complete) flags |= member_flag_services_incomplete;
+    if (listed) flags |= member_flag_publishes_listed;
+    msgpack::sbuffer head;
+    packer pk(head);
+    pk.pack_array(listed ? meta_fields + 1 : meta_fields);
+    head.write(strings.data(), strings.size());
     pk.pack(flags);
     pk.pack_array(static_cast<std::uint32_t>(count));
     std::string out(head.data(), head.size());
     out.append(services.data(), services.size());
+    if (listed) out.append(publishes.data(), publishes.size());
     return out;
 }
 
@@ -96,6 +113,20 @@ result<member_meta> decode_member_meta(std::span<const std::uint8_t> meta) {
     m.services.erase(std::unique(m.services.begin(), m.services.end()), m.services.end());
     m.observer = (flags & member_flag_observer) != 0;
     m.services_complete = (flags & member_flag_services_incomplete) == 0;
+    m.publishes_listed = (flags & member_flag_publishes_listed) != 0;
+    if (m.publishes_listed) {
+        // Without its array the flag would claim the member publishes nothing.
+        if (!r.has_more()) return errc::wrong_type;
+        field_reader prefixes(r.object(), 0);
+        if (auto e = r.error()) return *e;
+        while (prefixes.has_more()) {
+            if (m.publishes.size() == max_published_prefixes) return errc::oversized;
+            m.publishes.push_back(prefixes.str(max_topic_len, false));
+        }
+        if (auto e = prefixes.error()) return *e;
+        std::sort(m.publishes.begin(), m.publishes.end());
+        m.publishes.erase(std::unique(m.publishes.begin(), m.publishes.end()), m.publishes.end());
+    }
     return m;
 }
 

@@ -40,7 +40,8 @@ nlohmann::json to_json(const peer_info& p) {
             {"subscriptions", p.subscriptions},
             {"last_seen_ms", p.last_seen_ms},
             {"rtt_us", p.rtt_us},
-            {"linked", p.linked}};
+            {"linked", p.linked},
+            {"publishes", p.publishes ? nlohmann::json(*p.publishes) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json to_json(const node_stats& s) {

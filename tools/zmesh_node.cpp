@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
         o.gossip = vm.count("gossip") > 0;
         o.link_everyone_below = vm["link-everyone-below"].as<std::size_t>();
         o.idle_link = cli::duration_flag(vm, "idle-link", std::chrono::milliseconds(1));
+        // Said from the start: past --link-everyone-below, subscribers link it before its first event.
+        if (vm.count("publish")) o.publishes = {vm["publish"].as<std::string>()};
         if (vm.count("durability")) {
             const auto mode = vm["durability"].as<std::string>();
             if (mode != "os" && mode != "fsync") throw std::invalid_argument("--durability is os or fsync, not '" + mode + "'");

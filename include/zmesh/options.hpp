@@ -44,13 +44,20 @@ struct options {
     bool gossip = false;
     // With gossip, a member links to every member while it knows fewer than this; past it,
     // the members gossip finds are listed without a link, and a link is opened to one when
-    // this node calls it or takes events (a node that subscribes links to every member).
+    // this node calls it or may take its events (it publishes under a prefix this node
+    // subscribes to: members list the prefixes of the topics they published in their meta).
     // Small meshes thus keep a link to everyone, and what it gives: a kill -9 seen at once.
     std::size_t link_everyone_below = 32;
     // Past that, a link to a member that carried nothing for this long (no call, reply,
     // stream frame or control message either way) is closed; the member stays, judged by
     // gossip, and is linked again when next needed. 0: links stay open.
     milliseconds idle_link{60'000};
+    // Topic prefixes this node will publish under, listed in its meta from the start (each
+    // 1..max_topic_len bytes, at most 16). Past link_everyone_below, a subscriber links only
+    // members that list a prefix it takes, and a topic's prefix (up to its first '.') is
+    // listed at its first event: the events sent before the news reaches a subscriber miss
+    // it, unless declared here.
+    std::vector<std::string> publishes;
 
     // Sockets
     std::string bind = "*";            // host the PUB and ROUTER bind on

@@ -6,6 +6,7 @@
 #include <zmesh/node_id.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,6 +77,9 @@ struct peer_info {
     // Events
     std::vector<std::string> subscriptions;   // the prefixes it subscribed to, sorted
     bool subscriptions_known = false;         // it has told us (its SUB reached our PUB)
+    // The prefixes of the topics it publishes, as its gossip meta lists them (options::gossip);
+    // none: it did not say, and may publish anything.
+    std::optional<std::vector<std::string>> publishes;
     std::uint64_t events_in = 0;              // events we accepted from it
     std::uint64_t gaps = 0;                   // its events we missed (seq jumps)
     // Its own counters, as it last reported them (options::stats_poll; empty otherwise).

@@ -22,7 +22,12 @@ void mesh::advertise(std::string pub_endpoint, std::string router_endpoint) {
 }
 
 protocol::member_meta mesh::self_meta() const {
-    return {ctx_.opts.name, self_pub_, self_router_, ctx_.opts.observer, host_.served_methods(), true};
+    protocol::member_meta m{ctx_.opts.name, self_pub_, self_router_, ctx_.opts.observer, host_.served_methods(), true};
+    if (auto published = host_.published_prefixes()) {
+        m.publishes_listed = true;
+        m.publishes = std::move(*published);
+    }
+    return m;
 }
 
 bool mesh::may_take(const protocol::node_id& id, const std::string& name, const std::string& pub_endpoint,

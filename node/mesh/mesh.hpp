@@ -62,9 +62,14 @@ public:
     void drop_peer(protocol::node_id id, discovery::leave_reason why);
     // What this node serves changed: every peer gets a fresh HELLO.
     void services_changed();
-    // Links every member known by gossip alone, when this node links to everyone (it takes
-    // events, or knows fewer members than options::link_everyone_below).
-    void link_everyone_if_wanted(clock::time_point now);
+    // What this node publishes changed: gossip spreads its new meta.
+    void publishes_changed() {
+        if (gossip_) gossip_->set_self(self_meta());
+    }
+    // Links every member known by gossip alone that this node wants a link to: all of them
+    // while it knows fewer members than options::link_everyone_below, else those whose
+    // events it may take (mesh_links.cpp).
+    void link_wanted(clock::time_point now);
     // Liveness, heartbeats, beacons, seeds and stats polls that are due.
     void on_timers(clock::time_point now);
     clock::time_point next_deadline() const;
@@ -98,8 +103,9 @@ private:
     // Frames came from `p`, a member known by gossip alone, before its HELLO: it is linked,
     // and so asked for one (mesh_links.cpp).
     void ask_who_it_is(discovery::peer& p, clock::time_point now);
-    // Returns: whether this node links to every member it knows (see link_everyone_if_wanted).
+    // Returns: whether this node links to every member it knows (see link_wanted).
     bool links_everyone() const;
+    bool wants_link(const discovery::peer& p) const;
     // Closes the links to members that carried nothing for options::idle_link, past the
     // threshold: those members stay, judged by gossip (mesh_links.cpp).
     void close_idle_links(clock::time_point now);

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: MPL-2.0
 // mesh, links on demand (PROTOCOL.md §16.5; docs/scale.md): past a small mesh, a member that
 // gossips lists the members gossip finds without a link, and links one when it calls it,
-// sends it a stream's frame, or takes events (a subscriber links to everyone it knows). The
-// HELLO goes first on the new link, so whatever follows it is from a sender the peer knows.
+// sends it a stream's frame, or may take its events (it publishes under a prefix this node
+// subscribes to, or does not say what it publishes). The HELLO goes first on the new link,
+// so whatever follows it is from a sender the peer knows.
 #include "mesh.hpp"
 
 namespace zmesh::detail {
 
-bool mesh::links_everyone() const {
-    return host_.wants_events() || table_.all().size() < ctx_.opts.link_everyone_below;
-}
+bool mesh::links_everyone() const { return table_.all().size() < ctx_.opts.link_everyone_below; }
 
-void mesh::link_everyone_if_wanted(clock::time_point now) {
-    if (!gossip_ || !links_everyone()) return;
+bool mesh::wants_link(const discovery::peer& p) const { return links_everyone() || host_.wants_events_from(p); }
+
+void mesh::link_wanted(clock::time_point now) {
+    if (!gossip_) return;
     std::vector<protocol::node_id> unlinked;
     for (const auto& [id, p] : table_.all())
-        if (!p.linked) unlinked.push_back(id);
+        if (!p.linked && wants_link(p)) unlinked.push_back(id);
     // By id: linking tells the host, which must not run while the table is walked.
     for (const auto& id : unlinked)
         if (auto* p = table_.find(id)) link_member(*p, now);
@@ -40,8 +41,9 @@ void mesh::close_idle_links(clock::time_point now) {
     table_.for_each_linked([&](const discovery::peer& p) {
         // Only a member that gossips, whose link is up and quiet: the others have no one
         // else to vouch for them, or are in the middle of something.
+        // Nor one whose events we take: they come on our SUB's connection, not on the link.
         if (p.gossips && p.heard_hello && !p.observer && p.state == discovery::peer_state::joined && p.link_up &&
-            now - p.last_used >= idle && !host_.awaits_from(p.id))
+            now - p.last_used >= idle && !host_.awaits_from(p.id) && !host_.wants_events_from(p))
             idle_ones.push_back(p.id);
     });
     for (const auto& id : idle_ones) {
@@ -71,18 +73,28 @@ bool mesh::send_on_link(const protocol::node_id& peer, zmq::message_t& frame) {
 
 void mesh::meet_member(const protocol::node_id& id, const protocol::member_meta& meta, clock::time_point now) {
     if (meta.observer) return;   // an observer finds the members itself
+    auto publishes = meta.publishes_listed ? std::optional(meta.publishes) : std::nullopt;
     if (auto* p = table_.find(id)) {
-        // A new incarnation of a member known by gossip alone: what it serves may have changed.
-        if (!p->linked) table_.update_member(*p, meta.name, meta.services);
+        // A new incarnation: what it serves or publishes may have changed.
+        p->publishes = std::move(publishes);
+        if (p->linked) return;
+        table_.update_member(*p, meta.name, meta.services);
+        if (wants_link(*p)) link_member(*p, now);
         return;
     }
     // A meta that could not list every method it serves leaves its HELLO to say them.
     if (links_everyone() || !meta.services_complete) {
-        dial(id, meta.name, meta.pub_endpoint, meta.router_endpoint, now, true);
+        if (dial(id, meta.name, meta.pub_endpoint, meta.router_endpoint, now, true))
+            if (auto* p = table_.find(id)) p->publishes = std::move(publishes);
         return;
     }
     if (!may_take(id, meta.name, meta.pub_endpoint, meta.router_endpoint)) return;
     apply(table_.add_member(id, meta.name, meta.pub_endpoint, meta.router_endpoint, meta.services, now));
+    // Listed first, linked after: the host hears of a joined member before of its link.
+    auto* p = table_.find(id);
+    if (!p) return;
+    p->publishes = std::move(publishes);
+    if (host_.wants_events_from(*p)) link_member(*p, now);
 }
 
 }  // namespace zmesh::detail

@@ -161,7 +161,7 @@ void mesh::on_timers(clock::time_point now) {
 }
 
 void mesh::recheck_members(clock::time_point now) {
-    link_everyone_if_wanted(now);
+    link_wanted(now);
     close_idle_links(now);
     // A member gossip knows alive that the table lacks (its news came while another held its
     // endpoints, or its link failed while gossip still heard it) is met again. Only then:

@@ -67,8 +67,8 @@ public:
     // A member known by gossip alone was linked now: events it publishes are taken as a
     // joined member's (links on demand, PROTOCOL.md §16.5).
     virtual void member_linked(const discovery::peer& p) = 0;
-    // Returns: whether this node takes events (then it links to every member it knows).
-    virtual bool wants_events() const = 0;
+    // Returns: whether this node may want events `p` publishes (then it links `p`).
+    virtual bool wants_events_from(const discovery::peer& p) const = 0;
     // Returns: whether something of this node waits on its link to `id` (a call's reply):
     // such a link is not idle, whatever the clock says.
     virtual bool awaits_from(const protocol::node_id& id) const = 0;
@@ -80,6 +80,9 @@ public:
     virtual bool may_dial(const protocol::node_id& id) = 0;
     // Returns: the methods this node serves, as its HELLO says.
     virtual std::vector<std::string> served_methods() const = 0;
+    // Returns: the prefixes of the topics this node publishes, or none when it may publish
+    // anything (its gossip meta lists them).
+    virtual std::optional<std::vector<std::string>> published_prefixes() const = 0;
     // A member sent SUBS: its subscriptions at our PUB.
     virtual void peer_subscribes(discovery::peer& p, protocol::subs&& s) = 0;
     // A member asked for our counters (STATS_QUERY).

@@ -12,7 +12,7 @@ constexpr int max_subscriptions_read_ahead = 64;
 }  // namespace
 
 publisher::publisher(node_context& ctx, zmq::context_t& net, security& sec, listeners& l, socket_use pub_used)
-    : ctx_(ctx), listeners_(l), pub_used_(pub_used) {
+    : ctx_(ctx), listeners_(l), pub_used_(pub_used), prefixes_(ctx.opts.publishes) {
     const auto& opts = ctx_.opts;
     pub_ = bind_socket(net, zmq::socket_type::xpub, opts.bind, opts.pub_port, "PUB", opts.send_hwm,
                        [&](zmq::socket_t& s) {
@@ -43,6 +43,7 @@ std::optional<publisher::stamped> publisher::stamp(zmq::message_t& msg) {
     // they do not count as a gap.
     bool added = false;
     const protocol::event_header h{ctx_.id, ++topic_seq_.at(topic, added), round_unix_us_};
+    if (added && prefixes_.note(topic)) new_prefix_ = true;
     const auto body = frame.subspan(protocol::event_body_offset(*topic_size));
     protocol::write_event_header(h, body.first<protocol::event_header_size>());
     return stamped{topic, h, body.subspan(protocol::event_header_size)};

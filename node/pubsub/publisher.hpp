@@ -8,6 +8,7 @@
 #include "node/listeners.hpp"
 #include "node/socket_use.hpp"
 #include "node/topic_counters.hpp"
+#include "published_prefixes.hpp"
 #include "senders.hpp"
 #include "protocol/event.hpp"
 
@@ -16,6 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 #include <span>
 #include <string_view>
 
@@ -46,6 +50,12 @@ public:
     std::optional<stamped> stamp(zmq::message_t& frame);
     // Sends a stamped frame to every subscriber; past send_hwm for one, libzmq drops for it.
     void send(zmq::message_t& frame);
+    // Returns: the prefixes of the topics this node publishes (options::publishes, and each
+    // new topic's up to its first '.'), or none past max_published_prefixes: it may then
+    // publish anything.
+    std::optional<std::vector<std::string>> prefixes() const { return prefixes_.list(); }
+    // Returns: whether a prefix was added since the last call (the meta says it next).
+    bool take_new_prefix() noexcept { return std::exchange(new_prefix_, false); }
     // A new round: the next event reads the clock again.
     void new_round() noexcept { round_unix_us_ = 0; }
 
@@ -66,6 +76,8 @@ private:
     // sent_us of the events published this round: one clock read per round, not per event.
     // 0: not read yet, so a round without events reads no clock.
     std::uint64_t round_unix_us_ = 0;
+    published_prefixes prefixes_;
+    bool new_prefix_ = false;
 };
 
 }  // namespace zmesh::detail

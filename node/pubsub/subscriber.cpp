@@ -234,6 +234,13 @@ void subscriber::peer_dialled(const protocol::node_id& id, const std::string& na
     if (wants_events()) connect(id, pub_endpoint);
 }
 
+bool subscriber::wants_events_from(const discovery::peer& p) const {
+    if (!wants_events()) return false;
+    if (!p.publishes) return true;
+    return std::any_of(p.publishes->begin(), p.publishes->end(),
+                       [&](const std::string& prefix) { return subscriptions_.meets(prefix); });
+}
+
 void subscriber::member_linked(const discovery::peer& p) {
     senders_.dialled(p.id, p.name);
     (void)senders_.joined(p.id);   // it joined already: nothing of its was held

@@ -64,6 +64,9 @@ public:
     // Returns: whether this node subscribes to anything. Our SUB connects to a peer's PUB only
     // while it does.
     bool wants_events() const noexcept { return subscriptions_.any(); }
+    // Returns: whether `p` may publish something this node subscribes to (by the prefixes its
+    // meta lists; one that lists none may publish anything).
+    bool wants_events_from(const discovery::peer& p) const;
     // `p`, a member known by gossip alone, was linked: its events are taken from now on.
     void member_linked(const discovery::peer& p);
     void peer_named(const protocol::node_id& id, const std::string& name);

@@ -10,6 +10,12 @@ bool subscriptions::any_prefix_of(const std::map<std::string, int, std::less<>>&
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const auto& p) { return topic.starts_with(p.first); });
 }
 
+bool subscriptions::meets(std::string_view published) const {
+    return std::any_of(prefixes_.begin(), prefixes_.end(), [&](const auto& p) {
+        return published.starts_with(p.first) || std::string_view(p.first).starts_with(published);
+    });
+}
+
 bool subscriptions::add(subscription_id id, const std::string& prefix, run_on where, event_handler handler) {
     by_id_[id] = {prefix, where};
     if (where == run_on::reactor)

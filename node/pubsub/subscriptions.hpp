@@ -38,6 +38,9 @@ public:
     bool wants_on_threads(std::string_view topic) const { return any_prefix_of(thread_prefixes_, topic); }
     bool any() const noexcept { return !prefixes_.empty(); }
     bool any_on_reactor() const noexcept { return !reactor_.empty(); }
+    // Returns: whether some topic could both start with `published` (a prefix a member
+    // publishes under) and be taken by a subscription.
+    bool meets(std::string_view published) const;
     // Returns: the distinct prefixes, sorted (our SUBS).
     std::vector<std::string> prefixes() const;
 

@@ -43,7 +43,8 @@ TEST_F(node_fixture, gossiping_joiners_that_know_one_seed_learn_every_member) {
 }
 
 // Past options::link_everyone_below, members that neither call each other nor take each
-// other's events hold no link (PROTOCOL.md §16.5): a call opens one, and so does taking events.
+// other's events hold no link (PROTOCOL.md §16.5): a call opens one, and so does taking
+// events from a member whose meta lists their prefix (declared, or found at its first event).
 TEST_F(node_fixture, past_the_threshold_links_open_where_calls_and_events_go) {
     constexpr std::size_t count = 4;
     auto gossiping = [&](std::size_t i) {
@@ -52,6 +53,7 @@ TEST_F(node_fixture, past_the_threshold_links_open_where_calls_and_events_go) {
         o.beacon_interval = 0ms;
         o.link_everyone_below = 0;
         if (i > 0) o.seeds = {nodes_[0]->router_endpoint()};
+        if (i == 1) o.publishes = {"news."};
         return o;
     };
     start(gossiping(0));
@@ -87,16 +89,23 @@ TEST_F(node_fixture, past_the_threshold_links_open_where_calls_and_events_go) {
     EXPECT_EQ(f.get().as<int>(), 42);
     EXPECT_TRUE(linked(g1, "g2"));
     EXPECT_TRUE(wait_until([&] { return linked(g2, "g1"); }, 5s)) << "linked back on its HELLO";
-    // A node that takes events links to every member, and gets their events.
+    // A node that takes events links to the members that publish what it takes: g1 said so
+    // from its start; g2 says so with its first event on such a topic.
     EXPECT_FALSE(linked(g3, "g2"));
-    std::atomic<int> got{0};
-    g3.subscribe("news.", [&got](const event&) { ++got; });
-    ASSERT_TRUE(wait_until([&] { return linked(g3, "g0") && linked(g3, "g1") && linked(g3, "g2"); }, 5s));
+    std::atomic<int> from_g1{0}, from_g2{0};
+    g3.subscribe("news.", [&](const event& e) { ++(e.sender_name() == "g1" ? from_g1 : from_g2); });
+    ASSERT_TRUE(wait_until([&] { return linked(g3, "g1"); }, 5s));
     ASSERT_TRUE(wait_until([&] {
-        (void)g2.publish("news.x", 1);
-        return got.load() > 0;
+        (void)g1.publish("news.one", 1);
+        return from_g1.load() > 0;
     }, 10s));
-    g3.stop();   // before `got` goes away
+    EXPECT_FALSE(linked(g3, "g2")) << "it has published nothing yet";
+    ASSERT_TRUE(wait_until([&] {
+        (void)g2.publish("news.two", 2);
+        return from_g2.load() > 0;
+    }, 10s));
+    EXPECT_TRUE(linked(g3, "g2"));
+    g3.stop();   // before the counters go away
 }
 
 TEST_F(node_fixture, a_node_that_gossips_and_one_that_does_not_stay_members_of_one_mesh) {

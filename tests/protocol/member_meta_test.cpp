@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // member_meta: round trip, byte layout, the largest meta, services left out when they do not
-// fit, and every way a meta is refused.
+// fit, published prefixes listed whole or not at all, and every way a meta is refused.
 #include "protocol/member_meta.hpp"
 
 #include "wire_builder.hpp"
@@ -73,6 +73,43 @@ TEST(member_meta, layout_is_one_array_of_five_fields) {
                                 array_field({str_field("echo"), str_field("time.now")})})));
 }
 
+TEST(member_meta, published_prefixes_round_trip_sorted_as_a_sixth_field) {
+    auto m = sample();
+    m.publishes_listed = true;   // listed and empty: it publishes nothing
+    EXPECT_EQ(decoded(as_bytes(encode_member_meta(m))), m);
+    m.publishes = {"orders.", "audit"};
+    EXPECT_EQ(as_bytes(encode_member_meta(m)),
+              pack(array_field({str_field("alpha"), str_field("tcp://192.0.2.9:5001"),
+                                str_field("tcp://192.0.2.9:5002"), uint_field(member_flag_publishes_listed),
+                                array_field({str_field("echo"), str_field("time.now")}),
+                                array_field({str_field("orders."), str_field("audit")})})));
+    const auto back = decoded(as_bytes(encode_member_meta(m)));
+    EXPECT_TRUE(back.publishes_listed);
+    EXPECT_EQ(back.publishes, (std::vector<std::string>{"audit", "orders."}));
+    // Not listed: no sixth field, and a receiver takes it as "may publish anything".
+    m.publishes_listed = false;
+    EXPECT_EQ(decoded(as_bytes(encode_member_meta(m))).publishes, std::vector<std::string>{});
+    EXPECT_EQ(as_bytes(encode_member_meta(m)), as_bytes(encode_member_meta(sample())));
+}
+
+TEST(member_meta, published_prefixes_go_whole_or_not_at_all) {
+    auto m = sample();
+    m.publishes_listed = true;
+    for (std::size_t i = 0; i < max_published_prefixes; ++i) m.publishes.push_back("topic" + std::to_string(i) + ".");
+    EXPECT_TRUE(decoded(as_bytes(encode_member_meta(m))).publishes_listed);
+    m.publishes.push_back("one.more.");
+    auto back = decoded(as_bytes(encode_member_meta(m)));
+    EXPECT_FALSE(back.publishes_listed) << "a partial list would hide a publisher from its subscribers";
+    EXPECT_TRUE(back.publishes.empty());
+    // Services that fill the meta come first; the prefixes that no longer fit are not listed.
+    m.publishes = {std::string(max_topic_len, 'p')};
+    for (char c = 'a'; c <= 'z'; ++c) m.services.push_back(std::string(max_service_len, c));
+    back = decoded(as_bytes(encode_member_meta(m)));
+    EXPECT_FALSE(back.publishes_listed);
+    EXPECT_FALSE(back.services.empty());
+    EXPECT_LE(encode_member_meta(m).size(), max_gossip_meta);
+}
+
 TEST(member_meta, the_largest_meta_fits_and_keeps_the_services_that_fit) {
     member_meta m{std::string(max_name_len, 'n'), longest_endpoint('p'), longest_endpoint('r'), true, {}, true};
     for (char c = 'a'; c <= 'z'; ++c) m.services.push_back(std::string(max_service_len, c));
@@ -128,6 +165,8 @@ TEST(member_meta, encoder_refuses_fields_out_of_their_bounds) {
     refused([](member_meta& m) { m.router_endpoint.assign(max_endpoint_len + 1, 'e'); });
     refused([](member_meta& m) { m.services.push_back(""); });
     refused([](member_meta& m) { m.services.push_back(std::string(max_service_len + 1, 's')); });
+    refused([](member_meta& m) { m.publishes_listed = true; m.publishes.push_back(""); });
+    refused([](member_meta& m) { m.publishes_listed = true; m.publishes.push_back(std::string(max_topic_len + 1, 't')); });
 }
 
 TEST(member_meta, decoder_sorts_services_and_removes_duplicates) {
@@ -137,7 +176,7 @@ TEST(member_meta, decoder_sorts_services_and_removes_duplicates) {
 
 TEST(member_meta, ignores_trailing_fields_and_unknown_flag_bits) {
     auto fields = good_fields();
-    fields[3] = uint_field(0xfc);
+    fields[3] = uint_field(0xf8);
     fields.push_back(str_field("later"));
     fields.push_back(array_field({map_field(), bin_field(3)}));
     const auto m = decoded(pack(array_field(fields)));
@@ -184,6 +223,23 @@ TEST(member_meta, refuses_what_is_not_a_valid_meta) {
     EXPECT_EQ(error_of(meta_with(4, array_field(many))), errc::oversized);
     many.pop_back();
     EXPECT_TRUE(decode_member_meta(meta_with(4, array_field(many))));
+
+    // Published prefixes: the flag says the sixth field is there.
+    const auto with_publishes = [](field sixth) {
+        auto fields = good_fields();
+        fields[3] = uint_field(member_flag_publishes_listed);
+        fields.push_back(std::move(sixth));
+        return pack(array_field(std::move(fields)));
+    };
+    EXPECT_TRUE(decode_member_meta(with_publishes(array_field({str_field("orders.")}))));
+    EXPECT_EQ(error_of(meta_with(3, uint_field(member_flag_publishes_listed))), errc::wrong_type);
+    EXPECT_EQ(error_of(with_publishes(str_field("orders."))), errc::wrong_type);
+    EXPECT_EQ(error_of(with_publishes(array_field({str_field("")}))), errc::bad_field);
+    EXPECT_EQ(error_of(with_publishes(array_field({uint_field(1)}))), errc::wrong_type);
+    EXPECT_EQ(error_of(with_publishes(array_field({str_field(std::string(max_topic_len + 1, 't'))}))),
+              errc::oversized);
+    std::vector<field> prefixes(max_published_prefixes + 1, str_field("p"));
+    EXPECT_EQ(error_of(with_publishes(array_field(prefixes))), errc::oversized);
 }
 
 TEST(member_meta, every_truncated_prefix_is_an_error) {

@@ -67,6 +67,7 @@ int zmesh_pub(const settings& s) {
     o.send_hwm = hwm_for(count);
     o.publish_queue = std::max<std::size_t>(o.publish_queue, count);
     o.max_event_size = s.get<std::size_t>("size") + 16;
+    o.publishes = {topic};   // with --gossip past 32 members, subscribers link only this node
     if (secured(s)) secure_node(o, key_dir_of(s), "pub");
     node n(o);
     n.start();

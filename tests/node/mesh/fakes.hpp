@@ -6,7 +6,9 @@
 #include "node/mesh/mesh.hpp"
 #include "node/mesh/wire.hpp"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <vector>
@@ -76,19 +78,25 @@ public:
     bool allow = true;
     std::vector<discovery::peer_change> changes;
     std::vector<node_id> dialled, unlinked, linked;
-    bool events = false;   // wants_events
+    // Subscribes to "orders." when set: wants the events of a member that publishes under
+    // that prefix or does not say what it publishes.
+    bool events = false;
+    std::optional<std::vector<std::string>> publishes;   // published_prefixes
     std::vector<node_id> stats_asked_by;
 
     void peer_changed(const discovery::peer_change& c) override { changes.push_back(c); }
     void peer_dialled(const node_id& id, const std::string&, const std::string&) override { dialled.push_back(id); }
     void peer_named(const node_id&, const std::string&) override {}
     void member_linked(const discovery::peer& p) override { linked.push_back(p.id); }
-    bool wants_events() const override { return events; }
+    bool wants_events_from(const discovery::peer& p) const override {
+        return events && (!p.publishes || std::count(p.publishes->begin(), p.publishes->end(), "orders.") > 0);
+    }
     std::set<node_id> awaiting;   // awaits_from
     bool awaits_from(const node_id& id) const override { return awaiting.contains(id); }
     void peer_unlinked(const node_id& id, const std::string&) override { unlinked.push_back(id); }
     bool may_dial(const node_id&) override { return allow; }
     std::vector<std::string> served_methods() const override { return {"echo"}; }
+    std::optional<std::vector<std::string>> published_prefixes() const override { return publishes; }
     void peer_subscribes(discovery::peer&, protocol::subs&&) override {}
     void stats_asked(const node_id& from) override { stats_asked_by.push_back(from); }
 

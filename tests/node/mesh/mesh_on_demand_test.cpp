@@ -2,7 +2,8 @@
 // Links on demand (PROTOCOL.md §16.5), without sockets: past options::link_everyone_below a
 // node that gossips lists the members gossip finds without a link, links one when it sends it
 // something (HELLO first), links back one that links it, refuses frames claiming one before
-// its HELLO, drops one on gossip's word, and closes links that stay idle.
+// its HELLO, drops one on gossip's word, closes links that stay idle, and, as a subscriber,
+// links the members whose meta lists a prefix it takes.
 #include "gossip_mesh_fixture.hpp"
 
 #include <algorithm>
@@ -59,6 +60,16 @@ protected:
         protocol::control answer = hello_of(found_, 300, 77, wire_.open[found_]);
         m_.on_control(protocol::sender_route{found_, false, 77}, answer, at(ms));
         m_.on_link_event(found_, link_event::up, at(ms));
+    }
+    // What `id` says in gossip: alive, at `port`, publishing under `prefixes`.
+    static protocol::gossip_update publishing(const node_id& id, std::uint32_t incarnation, int port,
+                                              std::vector<std::string> prefixes) {
+        auto u = news(id, incarnation, gossip_status::alive, port);
+        protocol::member_meta meta{"found", endpoint(port), endpoint(port + 1), false, {}, true};
+        meta.publishes_listed = true;
+        meta.publishes = std::move(prefixes);
+        u.meta = protocol::encode_member_meta(meta);
+        return u;
     }
     node_id found_ = node_id::random();
 };
@@ -160,9 +171,78 @@ TEST_F(on_demand, a_node_that_takes_events_links_every_member) {
     members_from(a_, 1, {false, {news(other, 1, gossip_status::alive, 400)}}, 20);
     EXPECT_TRUE(wire_.open.contains(other)) << "dialled as it is found";
     EXPECT_FALSE(wire_.open.contains(found_));
-    m_.link_everyone_if_wanted(at(30));
+    m_.link_wanted(at(30));
     EXPECT_TRUE(wire_.open.contains(found_));
     EXPECT_TRUE(m_.table().find(found_)->linked);
+}
+
+TEST_F(on_demand, a_subscriber_links_only_the_members_that_may_publish_what_it_takes) {
+    host_.events = true;   // it takes "orders."
+    join(a_, 1, true, 100);
+    const auto audit = node_id::random(), orders = node_id::random(), quiet = node_id::random(),
+               unsaid = node_id::random();
+    members_from(a_, 1,
+                 {false,
+                  {publishing(audit, 1, 300, {"audit."}), publishing(orders, 1, 310, {"orders."}),
+                   publishing(quiet, 1, 320, {}), news(unsaid, 1, gossip_status::alive, 330)}},
+                 10);
+    EXPECT_FALSE(wire_.open.contains(audit));
+    EXPECT_TRUE(wire_.open.contains(orders));
+    EXPECT_FALSE(wire_.open.contains(quiet)) << "it publishes nothing";
+    EXPECT_TRUE(wire_.open.contains(unsaid)) << "it does not say what it publishes: it may publish anything";
+    m_.link_wanted(at(20));
+    EXPECT_FALSE(wire_.open.contains(audit));
+    // Its next incarnation publishes orders too: linked as the news comes.
+    members_from(a_, 1, {false, {publishing(audit, 2, 300, {"audit.", "orders."})}}, 30);
+    EXPECT_TRUE(wire_.open.contains(audit));
+    ASSERT_NE(m_.table().find(audit), nullptr);
+    EXPECT_TRUE(m_.table().find(audit)->linked);
+    EXPECT_EQ(m_.table().find(audit)->publishes, (std::vector<std::string>{"audit.", "orders."}));
+}
+
+TEST_F(on_demand, a_new_subscription_links_the_members_that_publish_its_prefix) {
+    join(a_, 1, true, 100);
+    const auto orders = node_id::random(), audit = node_id::random();
+    members_from(a_, 1, {false, {publishing(orders, 1, 300, {"orders."}), publishing(audit, 1, 310, {"audit."})}}, 10);
+    EXPECT_FALSE(wire_.open.contains(orders)) << "it takes no events yet";
+    host_.events = true;
+    m_.link_wanted(at(20));
+    EXPECT_TRUE(wire_.open.contains(orders));
+    EXPECT_FALSE(wire_.open.contains(audit));
+}
+
+TEST_F(on_demand, the_link_to_a_member_whose_events_it_takes_is_never_idle) {
+    opts_.idle_link = 1000ms;
+    host_.events = true;   // found_ does not say what it publishes: its events are wanted
+    link_found(30);
+    run_acked(at(30), at(30) + 2500ms);
+    ASSERT_NE(m_.table().find(found_), nullptr);
+    EXPECT_TRUE(m_.table().find(found_)->linked) << "its events come on our SUB's connection, not on the link";
+    host_.events = false;   // unsubscribed: the link is idle now
+    run_acked(at(30) + 2500ms, at(30) + 4000ms);
+    EXPECT_FALSE(m_.table().find(found_)->linked);
+}
+
+TEST_F(on_demand, its_own_meta_lists_what_it_publishes) {
+    const auto meta_sent = [&] {
+        // A newly linked member is sent our own update in MEMBERS.
+        join(a_, 1, true, 100);
+        for (const auto& s : wire_.sent)
+            if (const auto* m = std::get_if<protocol::members>(&s.msg); m && s.to == a_)
+                for (const auto& u : m->list)
+                    if (u.id == self_) {
+                        auto meta = protocol::decode_member_meta(
+                            {reinterpret_cast<const std::uint8_t*>(u.meta.data()), u.meta.size()});
+                        if (meta) return *meta;
+                    }
+        ADD_FAILURE() << "no MEMBERS with our own update";
+        return protocol::member_meta{};
+    };
+    host_.publishes = std::vector<std::string>{"orders."};
+    m_.publishes_changed();
+    const auto meta = meta_sent();
+    EXPECT_TRUE(meta.publishes_listed);
+    EXPECT_EQ(meta.publishes, std::vector<std::string>{"orders."});
 }
 
 TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconers) {
@@ -170,8 +250,10 @@ TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconer
     learn_through_a(found_, 300);
     m_.on_timers(at(20));
     EXPECT_TRUE(wire_.open.contains(found_)) << "2 members: below the threshold";
-    // Past it, each newcomer's beacon is dialled with a chance of about 3 in the members
-    // known: 1,000 newcomers bring a few dozen links at most, not 1,000.
+    // Past it, each newcomer's beacon is dialled with a chance of 3 in the members known
+    // (33 here, growing by each one dialled): 1,000 newcomers bring about 51 links (31 to 71
+    // in 20,000 simulated runs), not 1,000. The bounds leave room for chance, none for
+    // dialling every beaconer or none.
     opts_.link_everyone_below = 0;
     for (int i = 0; i < 30; ++i)
         members_from(a_, 1, {false, {news(node_id::random(), 1, gossip_status::alive, 1000 + 2 * i)}}, 30);
@@ -180,8 +262,8 @@ TEST_F(on_demand, a_small_mesh_links_everyone_and_a_large_one_dials_few_beaconer
         m_.on_beacon(beacon_of(node_id::random(), static_cast<std::uint16_t>(10000 + 2 * i)), "10.0.0.2", at(40));
     }
     const auto dialled = wire_.open.size() - before;
-    EXPECT_GT(dialled, 0u);
-    EXPECT_LT(dialled, 60u);
+    EXPECT_GT(dialled, 15u);
+    EXPECT_LT(dialled, 120u);
 }
 
 TEST_F(on_demand, a_link_quiet_for_idle_link_is_closed_and_its_member_stays) {

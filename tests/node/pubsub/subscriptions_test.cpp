@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // The application's subscriptions without a socket: prefixes counted across subscriptions,
 // a filter set for the first of a prefix and cleared with the last, handlers on the reactor
-// kept and run by prefix, the delivery thread's prefixes apart.
+// kept and run by prefix, the delivery thread's prefixes apart, and which published prefixes
+// could carry a topic we take.
 #include "node/pubsub/subscriptions.hpp"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,19 @@ TEST(subscriptions, the_delivery_threads_prefixes_and_the_reactors_handlers_are_
     s.remove(2);
     EXPECT_FALSE(s.any_on_reactor());
     EXPECT_FALSE(s.wants("a.bc"));
+}
+
+TEST(subscriptions, a_published_prefix_meets_a_subscription_when_some_topic_is_under_both) {
+    subscriptions s;
+    EXPECT_FALSE(s.meets("orders.")) << "nothing subscribed";
+    s.add(1, "orders.eu.", run_on::handler_thread);
+    EXPECT_TRUE(s.meets("orders."));           // orders.eu.x is under both
+    EXPECT_TRUE(s.meets("orders.eu.paid"));    // a publisher's narrower prefix
+    EXPECT_TRUE(s.meets("ord"));
+    EXPECT_FALSE(s.meets("orders.us."));
+    EXPECT_FALSE(s.meets("stock."));
+    s.add(2, "", run_on::handler_thread);        // everything
+    EXPECT_TRUE(s.meets("stock."));
 }
 
 }  // namespace
