@@ -58,12 +58,16 @@ struct config {
     // Suspicion lasts from min = min_mult * log10(members) * probe_interval (at least one
     // such) down from max = max_mult * min, shorter with each independent confirmation,
     // reaching min at `indirect_probes` confirmations (Lifeguard's dynamic suspicion).
-    double suspicion_min_mult = 2.0;
+    double suspicion_min_mult = 3.0;
     double suspicion_max_mult = 4.0;
     // Each update rides on retransmit_mult * ceil(log10(members + 1)) messages.
     std::size_t retransmit_mult = 4;
     std::size_t max_piggyback = 8;     // updates per message
     int max_health = 8;                // Lifeguard's local health: periods stretch up to 1 + this
+    // Each suspect or dead member seen coming back alive makes suspicions last once more as
+    // long, fading over about this long (up to 1 + max_health times): a mesh whose members
+    // refute is one whose members are slow (a loaded machine), not dead.
+    std::chrono::duration<double> false_alarm_memory{10.0};
     milliseconds tombstone_for{30'000};   // dead and left are remembered this long
     std::size_t max_members = 65536;
     std::size_t max_relays = 256;      // ping_reqs relayed at once

@@ -71,24 +71,27 @@ bool gossip_membership::apply(const update& u, clock::time_point now) {
     }
     member& m = it->second;
     if (u.state == status::suspect && m.state.state == status::suspect && u.incarnation == m.state.incarnation) {
-        // Another member confirms the suspicion: each distinct one shortens the wait.
-        if (u.by == self_.id || m.confirmed_by.contains(u.by) || m.confirmed_by.size() > cfg_.indirect_probes)
+        // Another member confirms the suspicion (or this one, by a probe of its own that went
+        // unanswered): each distinct one shortens the wait.
+        if (m.confirmed_by.contains(u.by) || m.confirmed_by.size() > cfg_.indirect_probes)
             return false;
         m.confirmed_by.insert(u.by);
-        m.suspect_deadline = m.since + suspicion_timeout(m.confirmed_by.size() - 1);
+        m.suspect_deadline = m.since + suspicion_timeout(m.confirmed_by.size() - 1, now);
         expires_at(m.suspect_deadline);
         news_.push(u);
         return true;
     }
     if (!overrides(u, m.state)) return false;
     const auto before = m.state;
+    if ((before.state == status::suspect || before.state == status::dead) && u.state == status::alive)
+        false_alarms_.add(now, cfg_.false_alarm_memory);
     m.state = u;
     if (u.state != status::alive) m.state.meta = before.meta;   // only alive carries it
     m.since = now;
     if (u.state == status::suspect) {
         ++suspicions_;
         m.confirmed_by = {u.by};
-        m.suspect_deadline = now + suspicion_timeout(0);
+        m.suspect_deadline = now + suspicion_timeout(0, now);
         expires_at(m.suspect_deadline);
     } else {
         m.confirmed_by.clear();
@@ -108,7 +111,7 @@ void gossip_membership::refute(std::uint32_t heard) {
     add_health(1);
 }
 
-clock::duration gossip_membership::suspicion_timeout(std::size_t confirmations) const {
+clock::duration gossip_membership::suspicion_timeout(std::size_t confirmations, clock::time_point now) const {
     const double members = static_cast<double>(live_ + 1);
     const auto min = std::chrono::duration<double>(cfg_.probe_interval) * cfg_.suspicion_min_mult *
                      std::max(1.0, std::log10(members));
@@ -116,7 +119,12 @@ clock::duration gossip_membership::suspicion_timeout(std::size_t confirmations) 
     const double k = static_cast<double>(cfg_.indirect_probes);
     const double part = k < 1 ? 1.0
                               : std::min(1.0, std::log(static_cast<double>(confirmations) + 1.0) / std::log(k + 1.0));
-    return std::chrono::duration_cast<clock::duration>(max - (max - min) * part);
+    // Stretched by this member's own health (its own probes went unanswered) and by the
+    // suspicions and deaths it saw refuted lately: either says that answers come late
+    // because members are slow (a loaded machine), not because they are dead.
+    const double stretch =
+        1.0 + health_ + std::min(static_cast<double>(cfg_.max_health), false_alarms_.at(now, cfg_.false_alarm_memory));
+    return std::chrono::duration_cast<clock::duration>((max - (max - min) * part) * stretch);
 }
 
 void gossip_membership::on_message(const node_id& from, const message& m, clock::time_point now) {
@@ -280,7 +288,8 @@ void gossip_membership::end_probe(clock::time_point now) {
     // say the target was silent (Lifeguard's nack accounting).
     add_health(1 + static_cast<int>(p.nacks_expected - std::min(p.nacks, p.nacks_expected)));
     auto it = members_.find(p.target);
-    if (it == members_.end() || it->second.state.state != status::alive) return;
+    if (it == members_.end() || !is_live(it->second.state.state)) return;
+    // A suspect already: this is a confirmation (Lifeguard's independent suspicions).
     apply(update{p.target, it->second.state.incarnation, status::suspect, self_.id, {}}, now);
 }
 

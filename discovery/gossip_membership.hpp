@@ -18,6 +18,7 @@
 #include "gossip.hpp"
 #include "gossip_queue.hpp"
 
+#include <cmath>
 #include <optional>
 #include <random>
 #include <set>
@@ -25,6 +26,22 @@
 #include <vector>
 
 namespace zmesh::discovery::gossip {
+
+// A count whose every unit fades away exponentially, over `memory`.
+class fading_count {
+public:
+    void add(clock::time_point now, std::chrono::duration<double> memory) {
+        value_ = at(now, memory) + 1.0;
+        since_ = now;
+    }
+    double at(clock::time_point now, std::chrono::duration<double> memory) const {
+        return value_ == 0 ? 0 : value_ * std::exp(-std::chrono::duration<double>(now - since_) / memory);
+    }
+
+private:
+    double value_ = 0;
+    clock::time_point since_{};
+};
 
 class gossip_membership {
 public:
@@ -99,7 +116,7 @@ private:
     bool apply(const update& u, clock::time_point now);
     void refute(std::uint32_t heard);
     void suspect(member& m, const node_id& by, clock::time_point now);
-    clock::duration suspicion_timeout(std::size_t confirmations) const;
+    clock::duration suspicion_timeout(std::size_t confirmations, clock::time_point now) const;
     void mark(member& m, status s, clock::time_point now);
     void send(const node_id& to, kind type, std::uint32_t seq, const node_id& target);
     void start_probe(clock::time_point now);
@@ -132,6 +149,8 @@ private:
     clock::time_point next_expiry_ = clock::time_point::max();
     bool started_ = false;
     int health_ = 0;
+    // Suspects and the dead seen coming back alive (a later incarnation): false alarms.
+    fading_count false_alarms_;
     std::size_t refutations_ = 0, suspicions_ = 0;
 };
 

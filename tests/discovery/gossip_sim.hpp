@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // gossip_sim: many gossip_memberships in one process, over a simulated network — messages
 // arrive after a fixed latency (plus a member's own delay, for a slow member), some are
-// lost at random, and a killed member neither sends nor receives. Time is simulated, in
+// lost at random, a killed member neither sends nor receives, and a stalled one (a process
+// the scheduler does not run) does neither until it resumes, then reads what waited. Time is simulated, in
 // steps, and every random choice is seeded: a run is the same run every time.
 #pragma once
 
@@ -31,6 +32,7 @@ struct sim {
                                                                  seed * 7919 + i));
             down.push_back(false);
             delay.push_back(milliseconds(0));
+            stalled_until.push_back(clock::time_point{});
         }
     }
 
@@ -49,15 +51,24 @@ struct sim {
         const auto end = now + d;
         while (now < end) {
             now += step;
+            std::vector<in_flight> waiting;   // for a stalled member: read when it resumes
             while (!wire.empty() && wire.front().at <= now) {
                 auto m = std::move(wire.front());
                 wire.pop_front();
                 if (down[m.to]) continue;
+                if (stalled_until[m.to] > now) {
+                    waiting.push_back(std::move(m));
+                    continue;
+                }
                 nodes[m.to]->on_message(m.from, m.msg, now);
                 collect(m.to);
             }
+            for (auto& m : waiting) {
+                m.at = stalled_until[m.to];
+                place(std::move(m));
+            }
             for (std::size_t i = 0; i < nodes.size(); ++i) {
-                if (down[i] || nodes[i]->next_deadline() > now) continue;
+                if (down[i] || stalled_until[i] > now || nodes[i]->next_deadline() > now) continue;
                 nodes[i]->tick(now);
                 ++ticks;
                 if (auto peer = nodes[i]->push_pull_due(now)) push_pull(i, index.at(*peer));
@@ -74,18 +85,13 @@ struct sim {
             if (loss > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < loss) continue;
             const auto to = index.find(out.to);
             if (to == index.end()) continue;
-            // Equal latencies keep the wire in order; a slow sender's messages are placed
-            // where their time falls.
-            in_flight m{now + latency + delay[from], to->second, ids[from], std::move(out.msg)};
-            auto at = wire.end();
-            while (at != wire.begin() && std::prev(at)->at > m.at) --at;
-            wire.insert(at, std::move(m));
+            place(in_flight{now + latency + delay[from], to->second, ids[from], std::move(out.msg)});
         }
     }
 
     // The full exchange, as a TCP push-pull would carry it (not lost).
     void push_pull(std::size_t a, std::size_t b) {
-        if (down[b]) return;
+        if (down[b] || stalled_until[b] > now) return;
         ++push_pulls;
         const auto from_a = nodes[a]->snapshot(), from_b = nodes[b]->snapshot();
         nodes[b]->merge(from_a, now);
@@ -111,6 +117,13 @@ struct sim {
         node_id from;
         message msg;
     };
+    // Equal latencies keep the wire in order; a slow sender's messages, and those that
+    // waited for a stalled member, are placed where their time falls.
+    void place(in_flight m) {
+        auto at = wire.end();
+        while (at != wire.begin() && std::prev(at)->at > m.at) --at;
+        wire.insert(at, std::move(m));
+    }
     std::mt19937_64 rng;
     clock::time_point now = clock::time_point{} + std::chrono::hours(1);
     clock::duration step = milliseconds(5);
@@ -121,6 +134,7 @@ struct sim {
     std::vector<std::unique_ptr<gossip_membership>> nodes;
     std::vector<bool> down;
     std::vector<clock::duration> delay;
+    std::vector<clock::time_point> stalled_until;
     std::deque<in_flight> wire;
     std::size_t sent = 0, piggybacked = 0, push_pulls = 0;
     std::size_t ticks = 0;   // members woken by a deadline: what an idle member costs

@@ -105,10 +105,14 @@ int zmesh_sub(const settings& s) {
     if (secured(s)) secure_node(o, key_dir_of(s), s.get<std::string>("name"));
     // Before the node: its callbacks use these until it is gone.
     receive_log log;
-    std::atomic<std::uint64_t> suspected{0};   // the flooding publisher seen evasive or left
+    // The flooding publisher seen evasive or left; the other subscribers seen evasive, or left
+    // (none leaves before the end: each left is a false death).
+    std::atomic<std::uint64_t> suspected{0}, others_evasive{0}, others_left{0};
     node n(o);
-    n.on_peer_event([&suspected](const peer_event& e) {
-        if (e.kind == peer_event_kind::evasive || e.kind == peer_event_kind::left) ++suspected;
+    n.on_peer_event([&](const peer_event& e) {
+        if (e.peer.observer || (e.kind != peer_event_kind::evasive && e.kind != peer_event_kind::left)) return;
+        if (e.peer.name == "bench-pub") ++suspected;
+        else ++(e.kind == peer_event_kind::left ? others_left : others_evasive);
     });
     n.subscribe(prefix, [&log](const event&) { log.add(); }, where(s));
     n.start();
@@ -116,6 +120,8 @@ int zmesh_sub(const settings& s) {
     auto result = log.to_json();
     result["gaps"] = n.stats().events_gaps;
     result["suspected"] = suspected.load();
+    result["others_evasive"] = others_evasive.load();
+    result["others_left"] = others_left.load();
     say("result " + result.dump());
     wait_for_stop();
     n.stop();
@@ -193,6 +199,7 @@ struct run_figures {
     std::uint64_t lost = 0;
     std::uint64_t retries = 0;
     std::uint64_t suspected = 0;   // subscribers that took the busy publisher for dead
+    std::uint64_t others_evasive = 0, others_left = 0;   // subscribers seen so by each other
 };
 
 // Reads the publisher's and each subscriber's result and stops them all.
@@ -202,21 +209,22 @@ run_figures collect(std::vector<std::unique_ptr<child>>& all, std::uint64_t coun
     const auto subscribers = all.size() - 1;
     const auto pub = expect_result(*all.front(), deadline, "publisher");
     std::int64_t last = 0;
-    std::uint64_t received = 0, suspected = 0;
+    std::uint64_t received = 0;
+    run_figures f;
     for (std::size_t i = 1; i < all.size(); ++i) {
         const auto r = expect_result(*all[i], deadline, "subscriber");
         received += r["received"].get<std::uint64_t>();
-        suspected += r.value("suspected", std::uint64_t{0});
+        f.suspected += r.value("suspected", std::uint64_t{0});
+        f.others_evasive += r.value("others_evasive", std::uint64_t{0});
+        f.others_left += r.value("others_left", std::uint64_t{0});
         last = std::max(last, r["last_ns"].get<std::int64_t>());
     }
     stop_all(all, deadline);
     const double seconds = std::max<double>(1e-9, static_cast<double>(last - pub["first_ns"].get<std::int64_t>()) / 1e9);
-    run_figures f;
     f.events_per_s = static_cast<double>(count) / seconds;
     f.deliveries_per_s = static_cast<double>(received) / seconds;
     f.lost = count * subscribers - received;
     f.retries = pub["retries"].get<std::uint64_t>();
-    f.suspected = suspected;
     return f;
 }
 
@@ -269,7 +277,7 @@ int run_pubsub(const settings& s) {
                         {"handler", s.get<std::string>("handler")}});
     auto& rate = r.at("events_per_s", "events/s");
     auto& deliveries = r.at("deliveries_per_s", "deliveries/s (all subs)");
-    std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0, suspected = 0;
+    std::uint64_t lost_zmesh = 0, lost_raw = 0, retries = 0, suspected = 0, others_evasive = 0, others_left = 0;
     for (int run = 1; run <= s.runs; ++run) {
         const auto z = measure(s, "zmesh", shape, nullptr);
         const auto raw = measure(s, "raw", shape, nullptr);
@@ -281,6 +289,8 @@ int run_pubsub(const settings& s) {
         lost_raw += raw.lost;
         retries += z.retries;
         suspected += z.suspected;
+        others_evasive += z.others_evasive;
+        others_left += z.others_left;
         std::string line = "pubsub run " + std::to_string(run) + "/" + std::to_string(s.runs) +
                            ": zmesh " + rate_text(z) + " events/s, raw " + rate_text(raw) + " msg/s";
         if (keys) {
@@ -299,6 +309,10 @@ int run_pubsub(const settings& s) {
     }
     r.extra("zmesh") = {{"lost", lost_zmesh}, {"publish_retries", retries},
                         {"publisher_suspected", suspected}};
+    if (subscribers > 1) {
+        r.extra("zmesh")["subscribers_evasive"] = others_evasive;
+        r.extra("zmesh")["subscribers_left"] = others_left;
+    }
     r.extra("raw") = {{"lost", lost_raw}};
     if (keys) {
         // What encryption costs each side: encrypted rate over plain rate, medians.
