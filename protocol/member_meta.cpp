@@ -6,6 +6,7 @@
 #include "msgpack_io.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace zmesh::protocol {
@@ -29,6 +30,23 @@ std::string read_endpoint(field_reader& r) {
     auto s = r.str(max_endpoint_len, false);
     if (!r.error() && !parse_tcp_endpoint(s)) r.fail(errc::bad_field);
     return s;
+}
+
+// Reads the next field of `r`, an array of at most `max_count` strings of 1..max_len bytes,
+// into `out`, sorted and unique whatever the sender did (as HELLO's services, §6.3).
+// Returns: the error, if any.
+std::optional<errc> read_names(field_reader& r, std::size_t max_count, std::size_t max_len,
+                               std::vector<std::string>& out) {
+    field_reader list(r.object(), 0);
+    if (auto e = r.error()) return e;
+    while (list.has_more()) {
+        if (out.size() == max_count) return errc::oversized;
+        out.push_back(list.str(max_len, false));
+    }
+    if (auto e = list.error()) return e;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return std::nullopt;
 }
 
 }  // namespace
@@ -100,33 +118,14 @@ result<member_meta> decode_member_meta(std::span<const std::uint8_t> meta) {
     m.pub_endpoint = read_endpoint(r);
     m.router_endpoint = read_endpoint(r);
     const auto flags = r.uint(255);
-    field_reader list(r.object(), 0);
-    if (auto e = r.error()) return *e;
-    if (auto e = list.error()) return *e;
-    while (list.has_more()) {
-        if (m.services.size() == max_services) return errc::oversized;
-        m.services.push_back(list.str(max_service_len, false));
-    }
-    if (auto e = list.error()) return *e;
-    // Sorted and unique, whatever the sender did, as HELLO's (§6.3).
-    std::sort(m.services.begin(), m.services.end());
-    m.services.erase(std::unique(m.services.begin(), m.services.end()), m.services.end());
+    if (auto e = read_names(r, max_services, max_service_len, m.services)) return *e;
     m.observer = (flags & member_flag_observer) != 0;
     m.services_complete = (flags & member_flag_services_incomplete) == 0;
     m.publishes_listed = (flags & member_flag_publishes_listed) != 0;
-    if (m.publishes_listed) {
-        // Without its array the flag would claim the member publishes nothing.
-        if (!r.has_more()) return errc::wrong_type;
-        field_reader prefixes(r.object(), 0);
-        if (auto e = r.error()) return *e;
-        while (prefixes.has_more()) {
-            if (m.publishes.size() == max_published_prefixes) return errc::oversized;
-            m.publishes.push_back(prefixes.str(max_topic_len, false));
-        }
-        if (auto e = prefixes.error()) return *e;
-        std::sort(m.publishes.begin(), m.publishes.end());
-        m.publishes.erase(std::unique(m.publishes.begin(), m.publishes.end()), m.publishes.end());
-    }
+    // Without its array the flag would claim the member publishes nothing.
+    if (m.publishes_listed && !r.has_more()) return errc::wrong_type;
+    if (m.publishes_listed)
+        if (auto e = read_names(r, max_published_prefixes, max_topic_len, m.publishes)) return *e;
     return m;
 }
 

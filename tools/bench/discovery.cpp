@@ -6,7 +6,9 @@
 // with SIGKILL, the time until every survivor saw it leave. With --subscribe every node
 // subscribes (so it connects its SUB to every peer's PUB) before it starts.
 // Also read over that idle window: the CPU the whole mesh spends (heartbeats, beacons:
-// what grows with N) and each node's open descriptors (links and sockets).
+// what grows with N) and each node's open descriptors (links and sockets); and, from all
+// seeing all until the kill was seen, the members a survivor saw leave that had not: false
+// deaths.
 // The baseline: N processes that only open a libzmq context and bind a PUB and a ROUTER —
 // the floor set by process start and libzmq itself.
 #include "bench.hpp"
@@ -112,6 +114,7 @@ struct figures {
     double fds_median = 0;
     double fds_max = 0;
     double kill_noticed_ms = -1;
+    double false_left = 0;   // "left" seen of a member that was not killed
 };
 
 // Starts `nodes` processes of `role`; waits for each to say "converged"; reads their RSS;
@@ -173,7 +176,10 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
         for (std::size_t i = 1; i < all.size(); ++i)
             for (;;) {
                 const auto line = all[i]->expect("left", kill_deadline, "survivor");
-                if (line.rfind("bench-node-0 ", 0) != 0) continue;
+                if (line.rfind("bench-node-0 ", 0) != 0) {
+                    ++f.false_left;
+                    continue;
+                }
                 noticed = std::max<std::int64_t>(noticed, std::stoll(line.substr(line.find(' ') + 1)));
                 break;
             }
@@ -198,6 +204,7 @@ int run_discovery(const settings& s) {
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
     auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);
+    auto& false_left = r.at("false_left", "false deaths seen, after all saw all", false);
     auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
     auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
     auto& own = r.at("private_kib", "idle private mem (KiB)", false);
@@ -212,6 +219,7 @@ int run_discovery(const settings& s) {
         cpu.zmesh.push_back(z.cpu_ms_median);
         cpu.raw.push_back(raw.cpu_ms_median);
         killed.zmesh.push_back(z.kill_noticed_ms);
+        false_left.zmesh.push_back(z.false_left);
         rss.zmesh.push_back(z.rss_kib_median);
         rss.raw.push_back(raw.rss_kib_median);
         rss_max.zmesh.push_back(z.rss_kib_max);

@@ -137,7 +137,9 @@ settings parse(int argc, char** argv) {
     if (s.vm.count("durability"))
         if (const auto d = s.get<std::string>("durability"); d != "os" && d != "fsync")
             throw std::invalid_argument("--durability is os or fsync, not '" + d + "'");
-    if (s.get<std::size_t>("nodes") > 256) throw std::invalid_argument("--nodes is at most 256");
+    // A full mesh of links past 256 members is what gossip is for (docs/scale.md).
+    if (const auto n = s.get<std::size_t>("nodes"); n > (s.get<bool>("gossip") ? 1000u : 256u))
+        throw std::invalid_argument("--nodes is at most 256, or 1000 with --gossip");
     if (command == "_role") {
         if (!s.vm.count("role") || !s.vm.count("mesh") || !s.vm.count("beacon-port"))
             throw std::invalid_argument("_role needs a role, --mesh and --beacon-port");
