@@ -204,7 +204,7 @@ int run_discovery(const settings& s) {
     auto& converge = r.at("converge_ms", "all see all (ms)", false);
     auto& cpu = r.at("cpu_ms", "CPU per node until then (ms)", false);
     auto& killed = r.at("kill_noticed_ms", "kill -9 seen by all (ms)", false);
-    auto& false_left = r.at("false_left", "false deaths seen, after all saw all", false);
+    auto& false_left = r.at("false_left", "false deaths seen (after)", false);
     auto& rss = r.at("rss_kib", "idle RSS per node (KiB)", false);
     auto& rss_max = r.at("rss_kib_max", "idle RSS, largest (KiB)", false);
     auto& own = r.at("private_kib", "idle private mem (KiB)", false);
