@@ -63,6 +63,10 @@ struct subscribe_command {
 struct unsubscribe_command {
     subscription_id id;
 };
+// This node will publish `topic`: its meta lists the prefix before the first event.
+struct announce_command {
+    std::string topic;
+};
 
 // How a call's outcome is given: a future's promise, or a callback.
 using call_done = std::variant<std::promise<reply>, call_callback>;
@@ -128,7 +132,7 @@ struct settle_command {
 // command_pipe.hpp), so a publish costs the frame's one allocation and the reactor only fills
 // in its header.
 using command = std::variant<peers_query, stats_query, stop_command, subscribe_command,
-                             unsubscribe_command, call_command, serve_command, declare_stream_command,
+                             unsubscribe_command, announce_command, call_command, serve_command, declare_stream_command,
                              remove_stream_command, streams_query, publish_stored_command, consume_command,
                              stop_consuming_command, settle_command>;
 

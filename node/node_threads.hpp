@@ -105,7 +105,7 @@ struct node::prefix_counts {
 struct node::counters : detail::shared_counters {};
 
 template <class Command>
-void node::send_command(Command&& c) {
+void node::send_command(Command&& c) const {
     // From code this node runs on its reactor: straight to the reactor, no pipe.
     if (auto* r = threads_->reactor_of_this_thread()) return r->post(std::forward<Command>(c));
     detail::send_command(threads_->commands.socket(), std::make_unique<detail::command>(std::forward<Command>(c)));

@@ -54,6 +54,9 @@ bool node::wait_for_provider(std::string_view method, milliseconds timeout) cons
 
 bool node::wait_for_subscribers(std::string_view topic, std::size_t n, milliseconds timeout) const {
     if (n == 0) return running();
+    // Past options::link_everyone_below, members link a publisher only once its meta lists
+    // the topic's prefix: one that waits for subscribers before its first event says so now.
+    if (threads_ && !threads_->own_thread(false)) send_command(detail::announce_command{std::string(topic)});
     return wait_for_view([topic, n](const std::vector<peer_info>& peers) {
         return static_cast<std::size_t>(std::count_if(peers.begin(), peers.end(), [&](const peer_info& p) {
                    return joined_member(p) &&

@@ -103,6 +103,7 @@ private:
     void handle(stop_command&) { stopping_ = true; }
     void handle(subscribe_command& c);
     void handle(unsubscribe_command& c) { subscriber_.unsubscribe(c); }
+    void handle(announce_command& c);
     void handle(call_command& c) { call(std::move(c)); }
     void handle(serve_command& c);
     // `stored`: told when the event is on disk (a publish_stored, an administrator's publish).
@@ -127,9 +128,7 @@ private:
     void peer_unlinked(const node_id& id, const std::string& pub_endpoint) override;
     bool may_dial(const node_id& id) override { return security_.may_dial(id); }
     std::vector<std::string> served_methods() const override { return server_.methods(); }
-    std::optional<std::vector<std::string>> published_prefixes() const override {
-        return publisher_.prefixes();
-    }
+    std::optional<std::vector<std::string>> published_prefixes() const override { return publisher_.prefixes(); }
     void peer_subscribes(discovery::peer& p, protocol::subs&& s) override;
     void stats_asked(const node_id& from) override;
     void on_rpc(routed_frame& in, std::uint8_t type) override;

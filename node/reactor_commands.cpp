@@ -28,6 +28,10 @@ node_stats reactor::current_stats() {
     return stats_;
 }
 
+void reactor::handle(announce_command& c) {
+    if (publisher_.announce(c.topic)) mesh_.publishes_changed();
+}
+
 void reactor::handle(serve_command& c) {
     if (server_.serve(c)) mesh_.services_changed();
 }

@@ -265,14 +265,15 @@ public:
     bool wait_for_provider(std::string_view method, milliseconds timeout) const;
     // At least `n` joined members subscribe to a prefix of `topic` and have told this node so
     // (their SUBS): an event published then reaches them. This node's own subscriptions are
-    // not counted.
+    // not counted. The members learn that this node publishes `topic` (options::publishes),
+    // so that those past options::link_everyone_below link it.
     bool wait_for_subscribers(std::string_view topic, std::size_t n, milliseconds timeout) const;
 
 private:
     struct threads;
 
     template <class Command>
-    void send_command(Command&& c);   // defined in node/node_threads.hpp
+    void send_command(Command&& c) const;   // defined in node/node_threads.hpp
     // Waits until `holds` is true of a snapshot of peers() (node_waits.cpp).
     bool wait_for_view(const std::function<bool(const std::vector<peer_info>&)>& holds,
                        milliseconds timeout) const;

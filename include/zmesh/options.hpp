@@ -55,8 +55,8 @@ struct options {
     // Topic prefixes this node will publish under, listed in its meta from the start (each
     // 1..max_topic_len bytes, at most 16). Past link_everyone_below, a subscriber links only
     // members that list a prefix it takes, and a topic's prefix (up to its first '.') is
-    // listed at its first event: the events sent before the news reaches a subscriber miss
-    // it, unless declared here.
+    // listed at its first event (or when wait_for_subscribers names it): the events sent
+    // before the news reaches a subscriber miss it, unless declared here.
     std::vector<std::string> publishes;
 
     // Sockets

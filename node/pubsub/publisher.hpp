@@ -54,6 +54,8 @@ public:
     // new topic's up to its first '.'), or none past max_published_prefixes: it may then
     // publish anything.
     std::optional<std::vector<std::string>> prefixes() const { return prefixes_.list(); }
+    // This node will publish `topic`. Returns: whether its prefix is new (the meta says it next).
+    bool announce(std::string_view topic) { return prefixes_.note(topic); }
     // Returns: whether a prefix was added since the last call (the meta says it next).
     bool take_new_prefix() noexcept { return std::exchange(new_prefix_, false); }
     // A new round: the next event reads the clock again.

@@ -108,6 +108,32 @@ TEST_F(node_fixture, past_the_threshold_links_open_where_calls_and_events_go) {
     g3.stop();   // before the counters go away
 }
 
+// A publisher that waits for its subscribers before its first event, with nothing declared,
+// tells the members it will publish: past the threshold they would not link it otherwise.
+TEST_F(node_fixture, past_the_threshold_a_publisher_waiting_for_subscribers_is_linked_by_them) {
+    auto gossiping = [&](const std::string& name) {
+        auto o = make_options(name);
+        o.gossip = true;
+        o.beacon_interval = 0ms;
+        o.link_everyone_below = 0;
+        if (!nodes_.empty()) o.seeds = {nodes_[0]->router_endpoint()};
+        return o;
+    };
+    start(gossiping("g0"));
+    auto& subscriber = start(gossiping("g1"));
+    auto& publisher = start(gossiping("g2"));
+    for (std::size_t i = 0; i < 3; ++i)
+        ASSERT_TRUE(wait_until([&] { return joined_names(*nodes_[i]) == others(3, i); }, 15s)) << "g" << i;
+    std::atomic<int> got{0};
+    subscriber.subscribe("alerts.", [&got](const event&) { ++got; });
+    EXPECT_TRUE(publisher.wait_for_subscribers("alerts.fire", 1, 10s));
+    ASSERT_TRUE(wait_until([&] {
+        (void)publisher.publish("alerts.fire", 1);
+        return got.load() > 0;
+    }, 10s));
+    subscriber.stop();   // before `got` goes away
+}
+
 TEST_F(node_fixture, a_node_that_gossips_and_one_that_does_not_stay_members_of_one_mesh) {
     auto fast = [&](const std::string& name, bool gossip) {
         auto o = make_options(name);
