@@ -43,7 +43,7 @@ void reactor::on_publish(zmq::message_t& frame, const stored_callback& stored, s
         if (stored) stored(store_outcome::failed, "malformed event frame");
         return;
     }
-    if (publisher_.take_new_prefix()) mesh_.publishes_changed();
+    if (e->new_prefix) mesh_.publishes_changed();
     subscriber_.deliver_local(e->topic, e->header, e->body);
     // Stored before it is sent: the views into the frame end with the send.
     streams_.published(e->topic, key, e->body, e->header.sent_us, stored, call_clock());

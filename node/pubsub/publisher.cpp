@@ -43,10 +43,9 @@ std::optional<publisher::stamped> publisher::stamp(zmq::message_t& msg) {
     // they do not count as a gap.
     bool added = false;
     const protocol::event_header h{ctx_.id, ++topic_seq_.at(topic, added), round_unix_us_};
-    if (added && prefixes_.note(topic)) new_prefix_ = true;
     const auto body = frame.subspan(protocol::event_body_offset(*topic_size));
     protocol::write_event_header(h, body.first<protocol::event_header_size>());
-    return stamped{topic, h, body.subspan(protocol::event_header_size)};
+    return stamped{topic, h, body.subspan(protocol::event_header_size), added && prefixes_.note(topic)};
 }
 
 void publisher::send(zmq::message_t& frame) {

@@ -18,7 +18,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 #include <span>
 #include <string_view>
@@ -43,6 +42,7 @@ public:
         std::string_view topic;
         protocol::event_header header;
         std::span<const std::uint8_t> body;
+        bool new_prefix = false;   // the topic's prefix was not listed yet: the meta says it next
     };
     // Writes the header (this node, the topic's next sequence, the round's time) into an
     // event frame laid out by node::send_event. Returns: nothing for a frame without a
@@ -56,8 +56,6 @@ public:
     std::optional<std::vector<std::string>> prefixes() const { return prefixes_.list(); }
     // This node will publish `topic`. Returns: whether its prefix is new (the meta says it next).
     bool announce(std::string_view topic) { return prefixes_.note(topic); }
-    // Returns: whether a prefix was added since the last call (the meta says it next).
-    bool take_new_prefix() noexcept { return std::exchange(new_prefix_, false); }
     // A new round: the next event reads the clock again.
     void new_round() noexcept { round_unix_us_ = 0; }
 
@@ -79,7 +77,6 @@ private:
     // 0: not read yet, so a round without events reads no clock.
     std::uint64_t round_unix_us_ = 0;
     published_prefixes prefixes_;
-    bool new_prefix_ = false;
 };
 
 }  // namespace zmesh::detail
