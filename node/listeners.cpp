@@ -39,13 +39,20 @@ void listeners::watch(zmq::socket_t& s, listener where) {
     monitor(where) = detail::watch(net_, s, where == listener::pub ? "PUB" : "ROUTER", listen_events);
 }
 
-void listeners::on_monitor(listener where) {
+bool listeners::on_monitor(listener where) {
     monitor_event e;
-    for (int i = 0; i < max_batch && read_monitor_event(monitor(where), e); ++i) {
+    for (int i = 0; i < max_batch; ++i) {
+        if (!read_monitor_event(monitor(where), e)) return false;
         if (e.kind == ZMQ_EVENT_ACCEPTED)
             inbound_.accepted(where, static_cast<int>(e.value));
         else if (e.kind == ZMQ_EVENT_DISCONNECTED)
             inbound_.closed(static_cast<int>(e.value));
+    }
+    return true;
+}
+
+void listeners::read_all_reports(listener where) {
+    while (on_monitor(where)) {
     }
 }
 
@@ -55,6 +62,11 @@ void listeners::on_subscription(zmq::message_t& msg) {
     // that connection's record went with its close (on_monitor).
     const int fd = zmq_msg_get(msg.handle(), ZMQ_SRCFD);
     if (fd < 0) return;
+    // libzmq reports a connection accepted (and the one before on its descriptor closed)
+    // before any message of it reaches the PUB, but on another pipe, which the loop may read
+    // later: read them now, or this subscription is counted on the earlier connection's
+    // record, or on one its late report of being accepted then starts afresh.
+    read_all_reports(listener::pub);
     if (security_.secured())
         if (const auto key = key_of(msg)) inbound_.keyed(listener::pub, fd, *key);
     const std::string_view prefix(msg.data<char>() + 1, msg.size() - 1);
@@ -82,7 +94,7 @@ void listeners::keyed_router_message(zmq::message_t& frame, const curve_key& key
 bool listeners::cut(listener where, int fd) {
     // A connection that ended has its descriptor reported closed before libzmq closes it:
     // read those reports first, so a descriptor reused since is not taken for it.
-    on_monitor(where);
+    read_all_reports(where);
     if (!inbound_.prefixes_of(fd)) return false;   // closed meanwhile
     // The descriptor must still be a connection to that listener's port.
     if (local_port_of_connection(fd) != (where == listener::pub ? pub_port_ : router_port_)) return false;

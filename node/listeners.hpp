@@ -25,8 +25,9 @@ public:
     void bound(listener where, std::uint16_t port) { (where == listener::pub ? pub_port_ : router_port_) = port; }
     zmq::socket_t& monitor(listener where) { return where == listener::pub ? pub_monitor_ : router_monitor_; }
 
-    // Reads the accepted and closed connections `where`'s monitor reports.
-    void on_monitor(listener where);
+    // Reads the accepted and closed connections `where`'s monitor reports, up to a batch.
+    // Returns: whether the batch was full (more may wait).
+    bool on_monitor(listener where);
     // A subscription or unsubscription our PUB read, with its connection's descriptor:
     // counted, and the connection cut when it breaks a bound.
     void on_subscription(zmq::message_t& msg);
@@ -39,6 +40,8 @@ public:
     void close(zmq::socket_t& pub, zmq::socket_t& router);
 
 private:
+    // Reads every report `where`'s monitor holds.
+    void read_all_reports(listener where);
     // Cuts the connection on `fd`, once it is checked to be one `where` accepted (a
     // descriptor closed and reused meanwhile is left alone). Returns: whether it was cut.
     bool cut(listener where, int fd);
