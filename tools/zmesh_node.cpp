@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
         ("gossip", "membership by gossip: members probe each other over UDP at their ROUTER's port, with no heartbeat on every link (PROTOCOL.md §16; docs/scale.md)")
         ("link-everyone-below", cli::po::value<std::size_t>()->default_value(options{}.link_everyone_below), "with --gossip: link every member while knowing fewer than this; past it, only those called or whose events are taken (PROTOCOL.md §16.5)")
         ("idle-link", cli::po::value<std::string>()->default_value(std::to_string(options{}.idle_link.count())), "with --gossip, past --link-everyone-below: ms (or with a unit: 60s) after which a link that carried nothing is closed; 0: never")
+        ("metrics", cli::po::value<std::string>(), "HOST:PORT: serve this node's counters and its peers' figures at http://HOST:PORT/metrics for Prometheus (PORT 0: any free one, shown on the started line)")
         ("stream-admin", "let members add and remove this node's streams, publish into them and requeue dead letters (zmesh stream, zmesh dlq; needs --data-dir)")
         ("handler-delay", cli::po::value<std::string>()->default_value("0"), "ms each --subscribe handler sleeps, or with a unit (0.1s): try a slow consumer")
         ("show-observers", "also print the peer events of observers (monitors, zmesh call/pub/ls/check)");
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
         auto o = cli::node_options(vm);
         if (vm.count("data-dir")) o.data_dir = vm["data-dir"].as<std::string>();
         o.stream_admin = vm.count("stream-admin") > 0;
+        if (vm.count("metrics")) o.metrics_endpoint = vm["metrics"].as<std::string>();
         o.gossip = vm.count("gossip") > 0;
         o.link_everyone_below = vm["link-everyone-below"].as<std::size_t>();
         o.idle_link = cli::duration_flag(vm, "idle-link", std::chrono::milliseconds(1));
@@ -201,9 +203,15 @@ int main(int argc, char** argv) {
         bool stored = false;
         const auto first = first_count(n.streams(), topic, stored);
         stored_publishes pending;
-        std::printf("started %s %s mesh=%s pub=%s router=%s\n", n.name().c_str(),
+        std::string metrics;
+        if (n.metrics_port() != 0) {
+            const auto& endpoint = o.metrics_endpoint;
+            metrics = " metrics=http://" + endpoint.substr(0, endpoint.rfind(':') + 1) +
+                      std::to_string(n.metrics_port()) + "/metrics";
+        }
+        std::printf("started %s %s mesh=%s pub=%s router=%s%s\n", n.name().c_str(),
                     n.id().hex().c_str(), n.config().mesh.c_str(), n.pub_endpoint().c_str(),
-                    n.router_endpoint().c_str());
+                    n.router_endpoint().c_str(), metrics.c_str());
         std::fflush(stdout);
         const auto period = std::chrono::duration<double>(1.0 / rate);
         auto next = std::chrono::steady_clock::now();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 // metrics: members and their counters in the Prometheus text format (exposition format
-// 0.0.4): each counter a member reported (STATS) as a `_total` counter, and each member's
-// state, round trip, silence, served methods and subscribed prefixes as gauges, labelled by
-// mesh, node and id. node::metrics() is this node's own; options::metrics_endpoint serves it.
+// 0.0.4): each counter a member reported (STATS) as a `_total` counter labelled by mesh,
+// node and id, and each peer's state, round trip, silence, served methods (label method) and
+// subscribed prefixes (label prefix) as this node sees them, as gauges labelled by mesh,
+// peer and peer_id. node::metrics() is this node's own; options::metrics_endpoint serves it.
 #pragma once
 
 #include <zmesh/peer.hpp>

@@ -50,7 +50,7 @@ TEST_F(node_fixture, a_node_serves_its_own_metrics_and_answers_anything_else_wit
     const auto first = exchange(n.metrics_port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n")) << first.substr(0, 200);
     EXPECT_NE(first.find("text/plain; version=0.0.4"), std::string::npos);
-    EXPECT_NE(first.find("zmesh_peer_joined{mesh=\"" + mesh_ + "\",node=\"other\""), std::string::npos);
+    EXPECT_NE(first.find("zmesh_peer_joined{mesh=\"" + mesh_ + "\",peer=\"other\""), std::string::npos);
     const std::string beacons = "zmesh_beacons_sent_total{mesh=\"" + mesh_ + "\",node=\"metered\"";
     const auto before = sample(first, beacons);
     EXPECT_GT(before, 0u);

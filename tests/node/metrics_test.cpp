@@ -51,13 +51,13 @@ TEST(metrics, members_have_state_rtt_services_and_subscriptions_as_gauges) {
     a.subscriptions = {"orders."};
     auto b = member("late", peer_state::evasive);
     const auto text = prometheus_text("shop", {a, b});
-    EXPECT_NE(text.find("zmesh_peer_joined{mesh=\"shop\",node=\"orders\",id=\"" + a.id.hex() + "\"} 1\n"), std::string::npos);
-    EXPECT_NE(text.find("zmesh_peer_joined{mesh=\"shop\",node=\"late\",id=\"" + b.id.hex() + "\"} 0\n"), std::string::npos);
+    EXPECT_NE(text.find("zmesh_peer_joined{mesh=\"shop\",peer=\"orders\",peer_id=\"" + a.id.hex() + "\"} 1\n"), std::string::npos);
+    EXPECT_NE(text.find("zmesh_peer_joined{mesh=\"shop\",peer=\"late\",peer_id=\"" + b.id.hex() + "\"} 0\n"), std::string::npos);
     EXPECT_NE(text.find(",state=\"evasive\"} 1\n"), std::string::npos);
-    EXPECT_NE(text.find("zmesh_peer_rtt_seconds{mesh=\"shop\",node=\"orders\",id=\"" + a.id.hex() + "\"} 0.00025\n"),
+    EXPECT_NE(text.find("zmesh_peer_rtt_seconds{mesh=\"shop\",peer=\"orders\",peer_id=\"" + a.id.hex() + "\"} 0.00025\n"),
               std::string::npos);
     EXPECT_EQ(count_of(text, "zmesh_peer_rtt_seconds{"), 1u);   // b's is unknown: no sample
-    EXPECT_NE(text.find("zmesh_peer_last_seen_seconds{mesh=\"shop\",node=\"orders\",id=\"" + a.id.hex() + "\"} 1.5\n"),
+    EXPECT_NE(text.find("zmesh_peer_last_seen_seconds{mesh=\"shop\",peer=\"orders\",peer_id=\"" + a.id.hex() + "\"} 1.5\n"),
               std::string::npos);
     EXPECT_NE(text.find(",method=\"reserve\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find(",method=\"time\"} 1\n"), std::string::npos);
@@ -68,7 +68,7 @@ TEST(metrics, label_values_from_the_network_are_escaped) {
     EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     const auto text = prometheus_text("m\"esh", {member("evil\"}\nzmesh_fake 1", peer_state::joined)});
     EXPECT_EQ(text.find("\nzmesh_fake 1"), std::string::npos);
-    EXPECT_NE(text.find("node=\"evil\\\"}\\nzmesh_fake 1\""), std::string::npos);
+    EXPECT_NE(text.find("peer=\"evil\\\"}\\nzmesh_fake 1\""), std::string::npos);
 }
 
 TEST(metrics, every_line_is_a_comment_or_a_well_formed_sample) {
