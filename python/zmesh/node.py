@@ -52,9 +52,15 @@ _WILDCARDS = ("*", "0.0.0.0")
 
 class Node:
     """A member of a mesh. Keyword arguments are those of Options (durations in seconds);
-    a bad value raises ValueError, an unreadable or unsafe key file SetupError."""
+    a bad value raises ValueError, an unreadable or unsafe key file SetupError.
 
-    def __init__(self, name: Optional[str] = None, mesh: str = "default", **options: Any):
+    ``node.id`` is its 16-byte node id (random, or from its public key on a secured mesh),
+    fixed for the Node's life; ``node.options`` the validated Options."""
+
+    id: bytes
+    options: Options
+
+    def __init__(self, name: Optional[str] = None, mesh: str = "default", **options: Any) -> None:
         if name is not None:
             options["name"] = name
         self.options = Options(mesh=mesh, **options)
@@ -88,14 +94,18 @@ class Node:
 
     @property
     def name(self) -> str:
+        """This node's name (Options.name): what peers see and call(peer=...) matches. Not
+        unique in a mesh: the id is."""
         return self.options.name
 
     @property
     def id_hex(self) -> str:
+        """This node's id as 32 hex digits, as C++ nodes print it and call(peer=...) takes it."""
         return self.id.hex()
 
     @property
     def running(self) -> bool:
+        """Whether the node is started: between start() and stop()."""
         return self._core is not None
 
     @property
@@ -215,9 +225,11 @@ class Node:
             core.reactor.stop_soon()
 
     def __enter__(self) -> "Node":
+        """start(): a with block runs with the node started."""
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
+        """stop(), however the with block ends."""
         self.stop()
 
     def _post(self, fn: Callable[[Core], None]) -> bool:
@@ -281,6 +293,9 @@ class Node:
         self._post(lambda core: core.rpc.serve(method, handler))
 
     def unserve(self, method: str) -> None:
+        """Stops serving method; peers learn it at once, and requests that come later are
+        answered -32601 (no such method). Requests already queued still run. A method not
+        served is ignored."""
         self._methods.pop(method, None)
         self._post(lambda core: core.rpc.serve(method, None))
 
@@ -291,8 +306,9 @@ class Node:
         not it advertises the method. Never blocks. The future's result is the call's, or
         RpcError: no_provider at once when nobody serves it, peer_lost at once when the peer
         leaves, timeout after timeout seconds, remote (with code) when the server answered
-        an error, decode, stopped, invalid. Its done-callbacks run on the reactor thread:
-        they must return at once."""
+        an error, busy (code -32000) when the server's queue was full and nothing ran, decode,
+        stopped, invalid. Its done-callbacks run on the reactor thread: they must return at
+        once."""
         future: concurrent.futures.Future = concurrent.futures.Future()
         if not wire.is_str(method, 1, wire.MAX_SERVICE_LEN):
             future.set_exception(RpcError(ErrorKind.INVALID, "method name must be 1..128 bytes"))

@@ -20,6 +20,34 @@ def default_name() -> str:
 
 @dataclasses.dataclass
 class Options:
+    """A node's configuration: the C++ node's options, with its names and defaults
+    (durations in seconds). Node(**kw) builds one and validates it.
+
+    Identity: name (1..64 bytes, default HOST-PID; need not be unique), mesh (1..64 bytes:
+    nodes talk only within their mesh).
+    Discovery: seeds (ROUTER endpoints to ask for the mesh), interface (the NICs beacons
+    use, whose address is advertised by default: auto, a NIC name or an IPv4), beacon_port
+    and beacon_interval (UDP beacons; 0: none, seeds only), seed_interval (how often seeds
+    are asked again), advertise (the host peers should dial, instead).
+    Sockets: bind (host the PUB and ROUTER bind on), pub_port and router_port (0: any free
+    port; fix router_port on a node others seed from).
+    Liveness (PROTOCOL.md §8): heartbeat (link PING period), evasive (silence before a peer
+    is suspected), expired (silence before it has left), handshake (time a dialled peer has
+    to answer HELLO), disconnect_grace (time a dropped connection has to come back), drain
+    (how long a peer that left may still deliver its last events).
+    Queues and limits: hwm (events queued per peer, each way: past it they are dropped and
+    show as gaps), peer_queue (messages queued per link: past it a call fails as
+    peer_lost), max_peers (peers known at once), max_event_size and max_rpc_size (payload
+    bytes, both ways), rpc_queue (requests waiting for the handler thread: past it callers
+    get busy), receive_queue (events waiting for the handler thread: past it receiving
+    pauses).
+    Role: observer (a passive watcher, as the monitor: not a member, sends no beacons, and
+    is never chosen for a call that names no peer).
+    Security (PROTOCOL.md §12): secret_key (path of this node's key file) makes the node
+    secured and needs mesh_secret (path of the file that signs beacons) and allow_dir or
+    allowed_keys (the members' public keys: a directory of *.pub files, Z85 keys).
+    """
+
     name: str = dataclasses.field(default_factory=default_name)
     mesh: str = "default"
     seeds: Sequence[str] = ()            # tcp://HOST:PORT; secured: KEY@tcp://... or NAME@tcp://...
@@ -85,7 +113,9 @@ class Options:
 
     @property
     def secured(self) -> bool:
+        """Whether the node is on a secured mesh (CURVE, allowlist, signed beacons)."""
         return self.secret_key is not None
 
     def chosen_interface(self) -> str:
+        """interface, else $ZMESH_INTERFACE, else "auto" (loopback and one LAN NIC)."""
         return self.interface or os.environ.get("ZMESH_INTERFACE") or "auto"

@@ -27,6 +27,7 @@ class PeerInfo:
 
     @property
     def id_hex(self) -> str:
+        """The peer's node id as 32 hex digits (call(peer=...) takes it)."""
         return self.id.hex()
 
 
@@ -43,6 +44,7 @@ class PeerEvent:
 
     @property
     def id_hex(self) -> str:
+        """The peer's node id as 32 hex digits (call(peer=...) takes it)."""
         return self.id.hex()
 
 

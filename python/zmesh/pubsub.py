@@ -38,6 +38,7 @@ class Event:
 
     @property
     def sender_hex(self) -> str:
+        """The publisher's node id as 32 hex digits."""
         return self.sender.hex()
 
 

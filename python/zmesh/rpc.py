@@ -88,7 +88,7 @@ class Rpc:
             return self._send_reply(rid, wire.encode_reply(call_id, NO_METHOD, f"no method '{method}'"))
         if self._submitted - self._taken >= self.o.rpc_queue:
             self.c["rpc_busy"] += 1
-            return self._send_reply(rid, wire.encode_reply(call_id, BUSY, "busy"))
+            return self._send_reply(rid, wire.encode_reply(call_id, BUSY, "server busy"))
         if timeout_ms == 0:  # the caller has given up already
             self.c["rpc_expired"] += 1
             return
@@ -204,7 +204,11 @@ class Rpc:
         self._finish(call_id)
         if code != 0:
             self.c["rpc_remote_errors"] += 1
-            return _settle(call.future, error=RpcError(code, message))
+            # Busy is the server's state, not its handler's answer: the caller may try again.
+            # As in C++, -32000 from the server called is BUSY (a handler's own -32000 too:
+            # §10.5 says a caller cannot tell them apart).
+            error = RpcError(ErrorKind.BUSY, message) if code == BUSY else RpcError(code, message)
+            return _settle(call.future, error=error)
         try:
             obj = wire.unpack_payload(result, self.o.max_rpc_size)
         except ProtocolError:

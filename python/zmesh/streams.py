@@ -62,10 +62,12 @@ class StreamMessage:
 
     @property
     def stored_at(self) -> datetime.datetime:
+        """stored_us as an aware datetime in UTC."""
         return datetime.datetime.fromtimestamp(self.stored_us / 1e6, datetime.timezone.utc)
 
     @property
     def publisher_hex(self) -> str:
+        """The publisher's node id as 32 hex digits."""
         return self.publisher.hex()
 
     def ack(self) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -132,6 +133,36 @@ class BySeed(MeshCase):
         mine = py.stats()
         self.assertEqual({k: mine[k] for k in bad if k in mine and mine[k]}, {})
         print(f"  ok: 5 events in, {len(sent)} out; calls both ways; C++ counters {bad}")
+
+    def test_a_full_python_server_is_busy_to_a_cxx_caller(self):
+        # The Python server's busy reply carries the code C++ reads as rpc_errc::busy.
+        self.seed_node("echo")
+        server = self.py_node("py-server", seeds=[self.seed], rpc_queue=1)
+        entered, gate = threading.Event(), threading.Event()
+        server.serve("py.wait", lambda args: (entered.set(), gate.wait(STEP))[1])
+        caller = self.py_node("py-caller", seeds=[self.seed])
+        try:
+            self.assertTrue(caller.wait_for_provider("py.wait", STEP))
+            running = caller.call_future("py.wait", timeout=STEP + 10)
+            self.assertTrue(entered.wait(STEP))
+            # One link keeps them in order: the first waits in the queue of one, so the
+            # second finds it full, and it stays full until the gate opens.
+            queued = caller.call_future("py.wait", timeout=STEP + 10)
+            with self.assertRaises(zmesh.RpcError) as e:
+                caller.call("py.wait", timeout=STEP)
+            self.assertEqual((e.exception.kind, e.exception.code), (zmesh.ErrorKind.BUSY, -32000))
+            c = self.run_cxx("call-busy", "zmesh", "call", *self.local(), "--seed", self.seed,
+                             "--name", "call-busy", "--timeout", "3000", "py.wait", "null")
+            status = c.wait_exit()
+            with open(c.err_path) as f:
+                err = f.read()
+            self.assertEqual((status, err.strip()), (1, "busy: server busy"))
+            self.assertEqual(server.stats()["rpc_busy"], 2)
+        finally:
+            gate.set()
+        self.assertTrue(running.result(STEP))
+        self.assertTrue(queued.result(STEP))
+        print("  ok: a full Python server is busy (-32000) to Python and C++ callers")
 
     def test_timeout_and_peer_lost(self):
         cxx = self.seed_node("echo")

@@ -36,7 +36,8 @@ class Options(unittest.TestCase):
 class Errors(unittest.TestCase):
     def test_kinds_are_the_cxx_names(self):
         self.assertEqual([k.value for k in ErrorKind],
-                         ["timeout", "no_provider", "peer_lost", "remote", "decode", "stopped", "invalid"])
+                         ["timeout", "no_provider", "peer_lost", "remote", "busy", "decode",
+                          "stopped", "invalid"])
         self.assertEqual(ErrorKind.TIMEOUT, "timeout")
 
     def test_an_int_is_a_remote_code_and_a_kind_is_local(self):
@@ -47,6 +48,11 @@ class Errors(unittest.TestCase):
         self.assertEqual((e.kind, e.code, str(e)), ("peer_lost", 0, "peer_lost: inv-b left"))
         with self.assertRaises(TypeError):
             RpcError(True, "a bool is not a code")
+
+    def test_busy_keeps_the_servers_code(self):
+        e = RpcError(ErrorKind.BUSY, "server busy")
+        self.assertEqual((e.kind, e.code, str(e)), ("busy", -32000, "busy: server busy"))
+        self.assertEqual(RpcError.BUSY, -32000)
 
 
 class Stopped(unittest.TestCase):
