@@ -21,8 +21,10 @@
 
 #include <zmq.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <set>
 #include <thread>
@@ -66,6 +68,30 @@ double open_fds(pid_t pid) {
     return n;
 }
 
+// "missing <count> (<state>=<count>...) <name>=<state>...": the bench's nodes this node does
+// not hold as joined, by the state it holds them in ("unknown": not at all), and the first
+// few of them by name: why a run did not converge.
+std::string missing_line(const node& n, std::size_t nodes) {
+    constexpr std::size_t names_shown = 8;
+    std::map<std::string, std::string> state_of;
+    for (const auto& p : n.peers()) state_of[p.name] = to_string(p.state);
+    std::map<std::string, std::size_t> by_state;
+    std::string names;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < nodes; ++i) {
+        const auto name = "bench-node-" + std::to_string(i);
+        if (name == n.name()) continue;
+        const auto it = state_of.find(name);
+        const std::string state = it == state_of.end() ? "unknown" : it->second;
+        if (state == "joined") continue;
+        ++by_state[state];
+        if (count++ < names_shown) names += " " + name + "=" + state;
+    }
+    std::string line = "missing " + std::to_string(count) + " (";
+    for (const auto& [state, k] : by_state) line += (line.back() == '(' ? "" : " ") + state + "=" + std::to_string(k);
+    return line + ")" + names + (count > names_shown ? " ..." : "");
+}
+
 int zmesh_node(const settings& s) {
     const auto expect = s.get<std::size_t>("nodes") - 1;
     // Declared before the node: its callbacks use them until it is destroyed.
@@ -88,6 +114,7 @@ int zmesh_node(const settings& s) {
     n.start();
     if (expect == 0) say(converged_line());
     wait_for_stop();
+    if (!converged) say(missing_line(n, s.get<std::size_t>("nodes")));
     n.stop();
     return 0;
 }
@@ -117,6 +144,18 @@ struct figures {
     double false_left = 0;   // "left" seen of a member that was not killed
 };
 
+// After a run that did not converge: stops every node from `all[first]` on, and prints on
+// stderr what each that had not converged says it misses.
+void report_missing(std::vector<std::unique_ptr<child>>& all, std::size_t first, clock::time_point deadline) {
+    for (std::size_t i = first; i < all.size(); ++i) all[i]->close_stdin();
+    for (std::size_t i = first; i < all.size(); ++i)
+        while (const auto line = all[i]->read_line(deadline)) {
+            if (line->rfind("missing ", 0) == 0)
+                std::fprintf(stderr, "node %zu (pid %d) did not converge: %s\n", i, static_cast<int>(all[i]->pid()),
+                             line->c_str());
+        }
+}
+
 // Starts `nodes` processes of `role`; waits for each to say "converged"; reads their RSS;
 // then, when `kill_one`, SIGKILLs the first and waits for every other to say it left.
 figures measure(const settings& s, const std::string& role, std::size_t nodes, bool kill_one) {
@@ -131,8 +170,14 @@ figures measure(const settings& s, const std::string& role, std::size_t nodes, b
     const auto deadline = s.deadline();
     std::int64_t last = t0;
     std::vector<double> cpu_ms;
-    for (auto& c : all) {
-        const auto line = c->expect("converged", deadline, role + " convergence");
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        std::string line;
+        try {
+            line = all[i]->expect("converged", deadline, role + " convergence");
+        } catch (const std::runtime_error&) {
+            report_missing(all, i, s.deadline());
+            throw;
+        }
         std::size_t end = 0;
         last = std::max<std::int64_t>(last, std::stoll(line, &end));
         cpu_ms.push_back(static_cast<double>(std::stoll(line.substr(end))) / 1e3);
