@@ -13,13 +13,35 @@
 
 namespace zmesh::cli {
 
+namespace {
+
+// PROTOCOL.md §5.2 rule 4: an observer asks at once and again 250 ms later (never sooner, nor
+// later than a beacon interval), and a member answers within 100 ms.
+constexpr milliseconds second_question{250};
+constexpr milliseconds answer_within{100};
+
+}  // namespace
+
 milliseconds settle_rules::floor() const {
-    return (beacon_interval.count() > 0 ? beacon_interval : milliseconds(1000)) + 2 * quiet;
+    if (beacon_interval.count() <= 0) return milliseconds(1000) + 2 * quiet;
+    // Each of M members answers a question with a chance of 3 in M, so in a large mesh no
+    // member answers about one question in twenty (e^-3), and a datagram may be lost: the
+    // second question is the first's insurance. A member answers at most one question per
+    // 500 ms (another caller's, say): then only the third (at 750 ms) or its own beacon is
+    // sure to be answered, and the view waits for it as long as it heard nothing it could
+    // name instead (may_tell_empty).
+    const auto answered = asks ? std::min(second_question, beacon_interval) + answer_within : beacon_interval;
+    return answered + 2 * quiet;
+}
+
+bool settle_rules::may_tell_empty(std::size_t heard, milliseconds elapsed) const {
+    return heard > 0 || beacon_interval.count() <= 0 || elapsed >= silence();
 }
 
 settle_rules settle_rules_for(const options& o) {
     settle_rules r;
     r.beacon_interval = o.beacon_interval;
+    r.asks = o.observer && o.beacon_interval.count() > 0;
     return r;
 }
 
@@ -42,8 +64,9 @@ bool settle_tracker::update(const std::vector<peer_info>& peers, steady::time_po
         table_ = std::move(table);
         changed_at_ = now;
     }
-    // Every member beacons once an interval; a member that answered sent its PEERS, naming
-    // the others, right after its HELLO. Without beacons only an answer says anything.
+    // Every member beacons once an interval, or answers a question; a member that answered
+    // sent its PEERS, naming the others, right after its HELLO. Without beacons only an
+    // answer says anything.
     const bool heard_all = member_seen_ || (rules_.beacon_interval.count() > 0 && now - start_ >= rules_.floor());
     settled_ = heard_all && quiet_for(rules_.quiet, now);
     return settled_;
@@ -107,7 +130,9 @@ void beacon_listener::poll() {
 view_result await_view(const node& n, const settle_rules& rules, steady::time_point start, milliseconds hold,
                        milliseconds bound, const view_ready& ready, beacon_listener* listener) {
     settle_tracker view(rules, start);
-    const auto give_up = start + std::max({bound, hold, rules.floor()});
+    const bool listening = listener && listener->listening();
+    const auto longest_settle = listening ? std::max(rules.floor(), rules.silence()) : rules.floor();
+    const auto give_up = start + std::max({bound, hold, longest_settle});
     view_result r{view_outcome::unsettled, {}, {}, 0, 0};
     while (true) {
         if (listener) listener->poll();
@@ -120,7 +145,9 @@ view_result await_view(const node& n, const settle_rules& rules, steady::time_po
             r.outcome = view_outcome::ready;
             return r;
         }
-        if (settled && now >= start + hold) {
+        const bool told = !listening || !members_of(r.peers).empty() ||
+                          rules.may_tell_empty(listener->tally().nodes(), r.elapsed);
+        if (settled && now >= start + hold && told) {
             r.outcome = view_outcome::settled;
             return r;
         }

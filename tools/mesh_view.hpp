@@ -25,20 +25,32 @@ struct settle_rules {
     milliseconds beacon_interval{1000};   // 0: no beacons, only a peer that answered settles
     milliseconds quiet{250};              // no handshake in flight, table unchanged this long
     bool subscriptions = false;           // also wait for each member's subscriptions (SUBS)
+    bool asks = false;                    // an observer asking for beacons (PROTOCOL.md §5.2 rule 4)
 
-    // Returns: when an empty view may settle at the earliest: every member beaconed once, and
-    // a beacon sent at the end of the interval had time to be answered. Without beacons, a
-    // seed's round trip.
+    // Returns: when an empty view may settle at the earliest, 2 x quiet after the last beacon
+    // it waits for: one quiet for that beacon and the dial it starts to get through a loaded
+    // machine, one for the table to be quiet. An observer that asks waits for the answers to
+    // its second question (the first's insurance against a lost datagram); otherwise for
+    // every member to have beaconed once (a beacon interval). Without beacons, a seed's round
+    // trip (1 s).
     milliseconds floor() const;
+    // Returns: when every node beaconing on the port, of any mesh, was heard once: a beacon
+    // interval and 2 x quiet, as in floor(). Another mesh's nodes do not answer questions.
+    milliseconds silence() const { return beacon_interval + 2 * quiet; }
+    // Returns: true when a view with no member, settled `elapsed` after the start, may be
+    // told as empty, `heard` nodes having beaconed on the port meanwhile: a node heard can be
+    // named ("did you mean --mesh"); that none beacons is known only after silence().
+    bool may_tell_empty(std::size_t heard, milliseconds elapsed) const;
 };
 
-// Returns: the rules for a node with options `o`.
+// Returns: the rules for a node with options `o`: it asks when it is an observer with
+// beacons on.
 settle_rules settle_rules_for(const options& o);
 
 // Decides from successive snapshots of node::peers() when the view has settled: no peer in
 // handshake (nor, with rules.subscriptions, a member whose subscriptions are unknown), the
-// table unchanged for `quiet`, and either a beacon interval passed since `start` (every member
-// beaconed once) or a member joined (whose PEERS named the others). No clock or socket of its
+// table unchanged for `quiet`, and either rules.floor() passed since `start` (every member
+// beaconed once, or answered) or a member joined (whose PEERS named the others). No clock or socket of its
 // own: time is passed in.
 class settle_tracker {
 public:
@@ -80,6 +92,8 @@ public:
     // Returns: (mesh, nodes) for every mesh but `own`, the most nodes first.
     std::vector<std::pair<std::string, std::size_t>> others(const std::string& own) const;
     std::size_t nodes_of(const std::string& mesh) const;
+    // Returns: the distinct nodes heard, of every mesh.
+    std::size_t nodes() const noexcept { return nodes_; }
 
 private:
     std::map<std::string, std::set<node_id>> meshes_;
@@ -123,10 +137,11 @@ struct view_result {
 using view_ready = std::function<bool(const std::vector<peer_info>& peers, const settle_tracker& view,
                                       steady::time_point now)>;
 
-// Watches `n`'s peers from `start` until `ready` holds (ready); the view has settled and
-// `hold` has passed (settled); `bound` has passed, or `hold` if later (unsettled); or SIGINT
-// or SIGTERM arrives (interrupted). A bound shorter than a settle can take is stretched to
-// it (rules.floor()), so that even a bound of 0 lets the members be found. Polls `listener`
+// Watches `n`'s peers from `start` until `ready` holds (ready); the view has settled, `hold`
+// has passed and, with no member in it, `listener` heard enough to say why
+// (rules.may_tell_empty) (settled); `bound` has passed, or `hold` if later (unsettled); or
+// SIGINT or SIGTERM arrives (interrupted). A bound shorter than a settle can take is
+// stretched to it, so that even a bound of 0 lets the members be found. Polls `listener`
 // meanwhile, when given.
 view_result await_view(const node& n, const settle_rules& rules, steady::time_point start, milliseconds hold,
                        milliseconds bound, const view_ready& ready, beacon_listener* listener);

@@ -14,6 +14,7 @@ struct receipt {
     std::uint64_t invalid = 0;    // events dropped as malformed
     bool timed_out = false;       // --timeout passed
     bool interrupted = false;     // SIGINT or SIGTERM
+    bool senders_left = false;    // every publisher it received from left (cli::senders)
 };
 
 // Returns: the lines to print on stderr: what came and what was missed, and why it ended

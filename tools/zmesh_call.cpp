@@ -16,8 +16,8 @@ namespace {
 const char* const about =
     "Calls METHOD with ARGS (JSON; a bare word is a string; - reads stdin; default null) on a\n"
     "member that serves it (or on --peer) and prints the result as JSON. Joins as an observer.\n"
-    "A call no one can answer fails as soon as the view of the mesh has settled (a beacon\n"
-    "interval, less once a member answered), naming the methods served and the meshes heard;\n"
+    "A call no one can answer fails as soon as the view of the mesh has settled (it asks the\n"
+    "members to beacon: under a second), naming the methods served and the meshes heard;\n"
     "to wait for a service still starting: zmesh check --expect-service METHOD --timeout D.\n"
     "Exit: 0 the result is printed; 1 the call failed (KIND: message on stderr: no_provider,\n"
     "ambiguous, timeout, peer_lost, remote: code N, decode) or a bad value; 2 bad flags;\n"

@@ -18,7 +18,8 @@ options job_options(const cli::po::variables_map& vm, const char* command, bool 
 void add_wait_flag(cli::po::options_description& desc) {
     desc.add_options()("wait", cli::po::value<std::string>()->default_value("10"),
                        "the most seconds to wait for the view of the mesh to settle, or with a unit (500ms); "
-                       "it decides as soon as it has: a beacon interval, less once a member answered");
+                       "it decides as soon as it has: a beacon interval, less once a member answered or, as an observer, once "
+                       "its questions had time to be answered");
 }
 
 milliseconds wait_flag(const cli::po::variables_map& vm) {

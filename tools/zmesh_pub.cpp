@@ -21,8 +21,8 @@ const char* const about =
     "when fewer are once the view of the mesh has settled (to wait for subscribers still\n"
     "starting: zmesh check --expect-subscriber TOPIC --timeout D).\n"
     "Up to --count events (at most 1,000,000; --hwm sets another bound) queue for a subscriber\n"
-    "slower than this publisher; past that it loses the excess and counts it as gaps (zmesh sub\n"
-    "reports them), as it does what is still queued a second after the last is published.\n"
+    "slower than this publisher; libzmq drops the excess without a word, as it does what is\n"
+    "still queued a second after the last is published: zmesh sub reports what it missed.\n"
     "With --stream it stores BODY once in the streams of the member holding one that takes TOPIC\n"
     "(or --node's; zmesh.stream.publish): that member publishes it as its own event, and this\n"
     "exits once the member has stored it.\n"
@@ -112,6 +112,13 @@ int pub(int argc, char** argv) {
         throw std::runtime_error(why + cli::unsettled_note(view));
     }
 
+    // libzmq's PUB drops what passes a subscriber's queue and tells no one: only the
+    // subscriber can count it, so the user is told before it happens.
+    if (!subscribers_of(view.peers, topic).empty() && o.send_hwm > 0 && count > static_cast<std::uint64_t>(o.send_hwm))
+        std::fprintf(stderr, "note: --count %llu is above --hwm %d: a subscriber slower than this publisher loses "
+                             "whatever passes %d queued events, dropped silently by libzmq (zmesh sub reports what it "
+                             "missed)%s\n", static_cast<unsigned long long>(count), o.send_hwm, o.send_hwm,
+                     rate == 0 ? "; --rate paces the publisher" : "");
     std::uint64_t published = 0, full_waits = 0;
     int stopped_by = 0;
     const auto t0 = steady::now();
@@ -142,11 +149,9 @@ int pub(int argc, char** argv) {
     else
         line += " to " + std::to_string(subscribers.size()) + " subscriber(s) (" + names_of(subscribers) + ")";
     if (full_waits > 0)
-        line += "; the publish queue was full " + std::to_string(full_waits) + " time(s): waited for room, dropped none";
+        line += "; the node's publish queue was full " + std::to_string(full_waits) +
+                " time(s): waited for room, dropped none";
     std::fprintf(stderr, "%s\n", line.c_str());
-    if (!subscribers.empty() && rate == 0 && o.send_hwm > 0 && count > static_cast<std::uint64_t>(o.send_hwm))
-        std::fprintf(stderr, "note: a subscriber more than %d (--hwm) events behind loses the excess, and counts "
-                             "it as gaps; --rate paces the publisher\n", o.send_hwm);
     if (stopped_by) {
         std::fprintf(stderr, "zmesh pub: error: stopped after %llu of %llu event(s)\n",
                      static_cast<unsigned long long>(published), static_cast<unsigned long long>(count));
