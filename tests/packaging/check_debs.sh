@@ -12,9 +12,9 @@
 #      static, and with pkg-config, and runs against the root's libzmesh.so.0; the tools run;
 #   5. the library lands in a directory the dynamic loader searches by default, so installed
 #      for real it needs no LD_LIBRARY_PATH.
-# Not proved: installing on a fresh Debian 12 (the dependencies are met by this machine's
-# packages, and the maintainer scripts, an ldconfig call, do not run in the empty root).
-# See docs/packaging.md.
+# Not proved here: installing on a fresh Debian 12 (the dependencies are met by this machine's
+# packages, and the maintainer scripts, an ldconfig call, do not run in the empty root);
+# fresh_debian_install.sh proves it, with root and the network (docs/packaging.md).
 # Usage: check_debs.sh BUILD_DIR SOURCE_DIR. Exit 77 (skipped) without dpkg's tools.
 set -euo pipefail
 build=$(cd "$1" && pwd)
