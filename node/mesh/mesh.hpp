@@ -151,6 +151,9 @@ private:
     // Once a second: links everyone if this node now should, and meets the members gossip
     // knows alive that the table lacks.
     void recheck_members(clock::time_point now);
+    // Gossip's periodic full exchange with `partner` (anti-entropy: what piggybacked news
+    // missed): our table goes on its link, linked now if need be (mesh_links.cpp).
+    void push_pull(const protocol::node_id& partner, clock::time_point now);
 
     node_context& ctx_;
     mesh_wire& wire_;

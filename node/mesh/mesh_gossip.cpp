@@ -87,12 +87,12 @@ void mesh_gossip::leave() {
 
 void mesh_gossip::on_timers(clock::time_point now) {
     engine_.tick(now);
-    if (const auto partner = engine_.push_pull_due(now)) send_table(*partner, true);
+    if (auto partner = engine_.push_pull_due(now)) push_pull_ = partner;
     settle();
 }
 
 void mesh_gossip::send_table(const protocol::node_id& to, bool reply_wanted) {
-    // In chunks a control frame holds; the answer is asked for once.
+    // The answer is asked for once.
     const auto all = engine_.snapshot();
     for (std::size_t at = 0; at < all.size(); at += protocol::max_members_per_message) {
         protocol::members m;

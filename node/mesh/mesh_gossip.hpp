@@ -57,8 +57,14 @@ public:
     // This node leaves: the news goes out now, to a few members.
     void leave();
 
-    // Probes, timeouts and the periodic push-pull that are due.
+    // Probes and timeouts that are due; a push-pull due is left for take_push_pull().
     void on_timers(clock::time_point now);
+    // Returns and clears the member to push-pull with, when one became due: the caller links
+    // it if need be (a table goes on a link), then send_table(it, true).
+    std::optional<protocol::node_id> take_push_pull() { return std::exchange(push_pull_, std::nullopt); }
+    // Sends this node's whole table to `to`, on its link, in chunks a control frame holds;
+    // `reply_wanted`: asks for its table back (a push-pull).
+    void send_table(const protocol::node_id& to, bool reply_wanted);
     clock::time_point next_deadline() const { return engine_.next_deadline(); }
 
     // Returns: how long until this member beacons again, from the interval of a node alone:
@@ -82,7 +88,6 @@ private:
     // Returns: the news of an alive member saying `meta`; none (counted) when the meta does
     // not decode or names nowhere we could reach it.
     std::optional<news> alive_news(const protocol::node_id& id, const std::string& meta) const;
-    void send_table(const protocol::node_id& to, bool reply_wanted);
     std::optional<discovery::udp_address> address_of(const protocol::node_id& id) const;
 
     node_context& ctx_;
@@ -94,6 +99,7 @@ private:
     // a relay's origin). Bounded: cleared when full.
     std::unordered_map<protocol::node_id, discovery::udp_address> sources_;
     std::vector<news> news_;
+    std::optional<protocol::node_id> push_pull_;   // due, not taken yet
     std::minstd_rand jitter_;
 };
 

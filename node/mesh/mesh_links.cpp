@@ -66,6 +66,19 @@ void mesh::ask_who_it_is(discovery::peer& p, clock::time_point now) {
     link_member(p, now);
 }
 
+void mesh::push_pull(const protocol::node_id& partner, clock::time_point now) {
+    // Past a small mesh most members are unlinked, and a table sent on no link is lost:
+    // without this, anti-entropy only ever ran between the few linked members, and a
+    // member whose news the start's lost datagrams missed stayed unknown for good. The link
+    // closes again once idle; the partner, linked by our HELLO, links back and answers on it.
+    auto* p = table_.find(partner);
+    if (!p || (!p->linked && !link_member(*p, now))) {
+        ++ctx_.stats.sends_dropped;
+        return;
+    }
+    gossip_->send_table(partner, true);
+}
+
 bool mesh::send_on_link(const protocol::node_id& peer, zmq::message_t& frame) {
     if (auto* p = table_.find(peer); p && !p->linked) link_member(*p, clock::now());
     return wire_.send_frame(peer, frame);

@@ -152,6 +152,7 @@ void mesh::on_timers(clock::time_point now) {
     }
     if (gossip_) {
         gossip_->on_timers(now);
+        if (const auto partner = gossip_->take_push_pull()) push_pull(*partner, now);
         apply_gossip(now);
         if (due(next_recheck_)) {
             recheck_members(now);

@@ -105,8 +105,12 @@ protected:
     // Runs every member's timers for `d`, in 5 ms steps.
     void run(clock::duration d) {
         for (const auto end = now_ + d; now_ < end; now_ += 5ms) {
-            for (auto& m : members_)
-                if (!m->down) m->g->on_timers(now_);
+            for (auto& m : members_) {
+                if (m->down) continue;
+                m->g->on_timers(now_);
+                // Here every member is linked: the mesh's part (linking one) is not needed.
+                if (const auto partner = m->g->take_push_pull()) m->g->send_table(*partner, true);
+            }
             deliver();
         }
     }

@@ -111,6 +111,40 @@ TEST_F(on_demand, sending_to_a_member_known_by_gossip_links_it_with_our_hello_fi
     EXPECT_EQ(m_.known_sender(protocol::sender_route{found_, false, 78}, at(21)), nullptr);
 }
 
+TEST_F(on_demand, a_push_pull_with_a_member_known_by_gossip_links_it_and_sends_the_table_after_our_hello) {
+    // Anti-entropy: a table sent on no link was lost, so past a small mesh the full exchange
+    // only ever ran between the few linked members.
+    learn_through_a(found_, 300);
+    ASSERT_FALSE(wire_.open.contains(found_));
+    // Its partner is one of the two live members, at random, once a 30 s interval.
+    std::vector<protocol::members> tables;
+    for (int period = 0; period < 40 && tables.empty(); ++period) {
+        run_acked(at(10) + period * 30s, at(10) + (period + 1) * 30s);
+        for (const auto& t : wire_.to<protocol::members>(found_))
+            if (t.reply_wanted) tables.push_back(t);
+    }
+    ASSERT_FALSE(tables.empty()) << "no push-pull with the unlinked member in 20 minutes";
+    ASSERT_TRUE(wire_.open.contains(found_));
+    EXPECT_EQ(stats_.sends_dropped, 0u);
+    // On its new link our HELLO goes first: the table comes from a sender it knows.
+    const auto first = std::find_if(wire_.sent.begin(), wire_.sent.end(), [&](const auto& s) { return s.to == found_; });
+    ASSERT_NE(first, wire_.sent.end());
+    EXPECT_TRUE(std::holds_alternative<protocol::hello>(first->msg));
+    // The table holds both members and ourselves.
+    std::size_t listed = 0;
+    for (const auto& t : wire_.to<protocol::members>(found_)) listed += t.list.size();
+    EXPECT_GE(listed, 3u);
+}
+
+TEST_F(on_demand, a_push_pull_with_a_member_that_cannot_be_linked_is_counted_dropped) {
+    learn_through_a(found_, 300);
+    wire_.refuse_links = true;
+    for (int period = 0; period < 40 && stats_.sends_dropped == 0; ++period)
+        run_acked(at(10) + period * 30s, at(10) + (period + 1) * 30s);
+    EXPECT_GE(stats_.sends_dropped, 1u);
+    EXPECT_TRUE(wire_.to<protocol::members>(found_).empty());
+}
+
 TEST_F(on_demand, a_member_known_by_gossip_that_links_us_is_linked_back_and_its_frames_taken) {
     learn_through_a(found_, 300);
     protocol::control h = hello_of(found_, 300, 55, 0);
