@@ -14,18 +14,24 @@ using namespace std::chrono_literals;
 
 class events_system : public system_fixture {
 protected:
-    process& spawn_tool(std::vector<std::string> args) {
-        procs_.push_back(std::make_unique<process>(tool("zmesh"), args));
+    // Starts `zmesh WORDS...` (a command and its own arguments) on this test's mesh.
+    process& spawn_tool(std::vector<std::string> words) {
+        procs_.push_back(std::make_unique<process>(tool("zmesh"), zmesh_args(std::move(words))));
         return *procs_.back();
     }
     std::vector<std::string> mesh_args() const {
         return {"--mesh", mesh_, "--beacon-port", std::to_string(beacon_port_)};
     }
+    // Returns: `words` (a command and its own arguments), then this test's mesh flags.
+    std::vector<std::string> zmesh_args(std::vector<std::string> words) const {
+        const auto mesh = mesh_args();
+        words.insert(words.end(), mesh.begin(), mesh.end());
+        return words;
+    }
     // Returns once a member subscribed to `topic` has said so (zmesh check as a readiness
     // wait): zmesh pub then finds it however loaded the machine.
     void await_subscriber(const std::string& topic, std::vector<std::string> extra = {}) {
-        auto args = mesh_args();
-        args.insert(args.begin(), {"check", "--expect-subscriber", topic, "--timeout", "30s"});
+        auto args = zmesh_args({"check", "--expect-subscriber", topic, "--timeout", "30s"});
         args.insert(args.end(), extra.begin(), extra.end());
         process p(tool("zmesh"), args);
         ASSERT_EQ(p.wait(60s), std::optional<int>(0)) << p.out() << p.err();
@@ -68,17 +74,9 @@ protected:
 };
 
 TEST_F(events_system, zmesh_sub_receives_ten_thousand_events_from_zmesh_pub_without_gaps) {
-    auto args = mesh_args();
-    args.insert(args.begin(), "sub");
-    for (const char* a : {"orders.", "--count", "10000", "--json", "--timeout", "60"})
-        args.push_back(a);
-    auto& sub = spawn_tool(args);
+    auto& sub = spawn_tool({"sub", "orders.", "--count", "10000", "--json", "--timeout", "60"});
     await_subscriber("orders.created");
-    args = mesh_args();
-    args.insert(args.begin(), "pub");
-    for (const char* a : {"orders.created", R"({"id": 7, "items": ["a", "b"]})", "--count", "10000"})
-        args.push_back(a);
-    auto& pub = spawn_tool(args);
+    auto& pub = spawn_tool({"pub", "orders.created", R"({"id": 7, "items": ["a", "b"]})", "--count", "10000"});
 
     ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
     ASSERT_EQ(sub.wait(60s), std::optional<int>(0)) << sub.err();
@@ -164,13 +162,9 @@ TEST_F(events_system, zmesh_tool_refuses_bad_input_with_one_line) {
 }
 
 TEST_F(events_system, zmesh_sub_short_of_its_count_exits_non_zero_and_says_what_came) {
-    auto args = mesh_args();
-    args.insert(args.begin(), {"sub", "orders.", "--count", "5"});
-    auto& sub = spawn_tool(args);
+    auto& sub = spawn_tool({"sub", "orders.", "--count", "5"});
     await_subscriber("orders.created");
-    args = mesh_args();
-    args.insert(args.begin(), {"pub", "orders.created", "{}", "--count", "3"});
-    auto& pub = spawn_tool(args);
+    auto& pub = spawn_tool({"pub", "orders.created", "{}", "--count", "3"});
     ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
     ASSERT_TRUE(wait_until([&] { return sub.out_lines().size() == 3; }, 20s)) << sub.out();
     sub.signal(SIGINT);
@@ -178,9 +172,7 @@ TEST_F(events_system, zmesh_sub_short_of_its_count_exits_non_zero_and_says_what_
     EXPECT_NE(sub.err().find("received 3 of 5 event(s), 0 gap(s)"), std::string::npos) << sub.err();
     EXPECT_NE(sub.err().find("interrupted with 3 of 5"), std::string::npos) << sub.err();
     // Timed out with nothing: the same, said so.
-    args = mesh_args();
-    args.insert(args.begin(), {"sub", "--count", "1", "--timeout", "1s"});
-    process lonely(tool("zmesh"), args);
+    process lonely(tool("zmesh"), zmesh_args({"sub", "--count", "1", "--timeout", "1s"}));
     ASSERT_EQ(lonely.wait(30s), std::optional<int>(1)) << lonely.err();
     EXPECT_NE(lonely.err().find("timed out with 0 of 1"), std::string::npos) << lonely.err();
 }
@@ -188,13 +180,9 @@ TEST_F(events_system, zmesh_sub_short_of_its_count_exits_non_zero_and_says_what_
 TEST_F(events_system, zmesh_sub_whose_publisher_left_short_of_count_ends_promptly_and_counts_the_rest_as_lost) {
     // A publisher far faster than the subscriber, with room for 100 events queued for it:
     // libzmq drops most of them, gaps and the tail alike, and says nothing.
-    auto args = mesh_args();
-    args.insert(args.begin(), {"sub", "ev.", "--count", "100000"});
-    auto& sub = spawn_tool(args);
+    auto& sub = spawn_tool({"sub", "ev.", "--count", "100000"});
     await_subscriber("ev.x");
-    args = mesh_args();
-    args.insert(args.begin(), {"pub", "ev.x", "1", "--count", "100000", "--hwm", "100"});
-    auto& pub = spawn_tool(args);
+    auto& pub = spawn_tool({"pub", "ev.x", "1", "--count", "100000", "--hwm", "100"});
     ASSERT_EQ(pub.wait(60s), std::optional<int>(0)) << pub.err();
     const auto left_at = std::chrono::steady_clock::now();
     // Said before it published: what it cannot count, the subscriber will.
@@ -222,9 +210,7 @@ TEST_F(events_system, zmesh_sub_whose_publisher_left_short_of_count_ends_promptl
 }
 
 TEST_F(events_system, zmesh_sub_waits_for_a_publisher_that_comes_later) {
-    auto args = mesh_args();
-    args.insert(args.begin(), {"sub", "ticks.", "--count", "3"});
-    auto& sub = spawn_tool(args);
+    auto& sub = spawn_tool({"sub", "ticks.", "--count", "3"});
     // Its view settled with no one in it: it says so, and goes on waiting.
     ASSERT_TRUE(wait_until([&] { return sub.err().find("waiting for publishers") != std::string::npos; }, 20s))
         << sub.err();
@@ -249,10 +235,8 @@ TEST_F(events_system, zmesh_pub_says_who_subscribes_to_its_topic) {
     spawn_node("orders-sub", {"--subscribe", "orders."});
     await_subscriber("orders.created");
     const auto pub = [&](std::vector<std::string> extra) {
-        auto args = mesh_args();
-        args.insert(args.begin(), extra.begin(), extra.end());
-        args.insert(args.begin(), "pub");
-        auto p = std::make_unique<process>(tool("zmesh"), args);
+        extra.insert(extra.begin(), "pub");
+        auto p = std::make_unique<process>(tool("zmesh"), zmesh_args(std::move(extra)));
         EXPECT_TRUE(p->wait(60s));
         return p;
     };
